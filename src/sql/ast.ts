@@ -1,0 +1,235 @@
+// The typed expression tree of a where clause: a closed union produced by the analyzer, consumed by eval and index.
+import type { PgType, Value } from '../values/types.js';
+
+/** Half-open byte range [start, end) in the clause text (0-based, UTF-16 offsets of the clause string). */
+export interface Span {
+  readonly start: number;
+  readonly end: number;
+}
+
+export type CompareOp = '=' | '<>' | '<' | '<=' | '>' | '>=';
+
+/**
+ * Every node is fully typed: operand casts are explicit `cast` nodes (marked `implicit` when Postgres inserted
+ * them), constants are folded, and `$n` parameters are substituted as constants before this tree exists.
+ */
+export type Expr =
+  | ConstExpr
+  | ColumnExpr
+  | CompareExpr
+  | CallExpr
+  | CastExpr
+  | AndExpr
+  | OrExpr
+  | NotExpr
+  | NullTestExpr
+  | BoolTestExpr
+  | DistinctExpr
+  | InListExpr
+  | QuantifiedExpr
+  | LikeExpr
+  | CoalesceExpr
+  | MinMaxExpr
+  | NullIfExpr
+  | ArrayExpr
+  | SubscriptExpr;
+
+export type ExprKind = Expr['kind'];
+
+/** A constant of a known type; `value` null is SQL NULL. */
+export interface ConstExpr {
+  readonly kind: 'const';
+  readonly type: PgType;
+  readonly value: Value | null;
+  readonly span: Span;
+}
+
+/** A column of the shape's table; `name` is exact (after identifier folding). */
+export interface ColumnExpr {
+  readonly kind: 'column';
+  readonly name: string;
+  readonly type: PgType;
+  readonly span: Span;
+}
+
+/**
+ * A comparison: both operands already have type `operandType` (implicit casts inserted), compared with that
+ * type's semantics (code-point text order, NaN highest, interval normalised span, …). Result bool.
+ */
+export interface CompareExpr {
+  readonly kind: 'compare';
+  readonly op: CompareOp;
+  readonly left: Expr;
+  readonly right: Expr;
+  readonly operandType: PgType;
+  readonly type: PgType;
+  readonly span: Span;
+}
+
+/**
+ * A strict operator or function (NULL in → NULL out) resolved to an implementation id from eval's function table,
+ * e.g. `int4pl`, `numeric_div`, `lower`, `textcat`, `array_contains`, `timestamptz_pl_interval`.
+ * Non-strict functions with their own null rules (concat, array_cat, ||, coalesce…) are flagged `strict: false`.
+ */
+export interface CallExpr {
+  readonly kind: 'call';
+  readonly fn: string;
+  /** The SQL spelling for rendering: an operator symbol (`+`, `@>`, `||`) or a function name (`lower`). */
+  readonly sqlName: string;
+  readonly form: 'operator' | 'prefix' | 'function';
+  readonly args: readonly Expr[];
+  readonly strict: boolean;
+  readonly type: PgType;
+  readonly span: Span;
+}
+
+/** A cast from `arg.type` to `type`; `implicit` when Postgres inserted it during resolution. */
+export interface CastExpr {
+  readonly kind: 'cast';
+  readonly arg: Expr;
+  readonly type: PgType;
+  readonly implicit: boolean;
+  readonly span: Span;
+}
+
+export interface AndExpr {
+  readonly kind: 'and';
+  readonly args: readonly Expr[];
+  readonly type: PgType;
+  readonly span: Span;
+}
+
+export interface OrExpr {
+  readonly kind: 'or';
+  readonly args: readonly Expr[];
+  readonly type: PgType;
+  readonly span: Span;
+}
+
+export interface NotExpr {
+  readonly kind: 'not';
+  readonly arg: Expr;
+  readonly type: PgType;
+  readonly span: Span;
+}
+
+/** `arg IS [NOT] NULL`: never NULL. */
+export interface NullTestExpr {
+  readonly kind: 'nulltest';
+  readonly arg: Expr;
+  readonly negated: boolean;
+  readonly type: PgType;
+  readonly span: Span;
+}
+
+/** `arg IS [NOT] TRUE|FALSE|UNKNOWN`: never NULL; arg is bool. */
+export interface BoolTestExpr {
+  readonly kind: 'booltest';
+  readonly arg: Expr;
+  readonly test: 'true' | 'false' | 'unknown';
+  readonly negated: boolean;
+  readonly type: PgType;
+  readonly span: Span;
+}
+
+/** `left IS [NOT] DISTINCT FROM right`, both of `operandType`: never NULL. */
+export interface DistinctExpr {
+  readonly kind: 'distinct';
+  readonly left: Expr;
+  readonly right: Expr;
+  readonly operandType: PgType;
+  readonly negated: boolean;
+  readonly type: PgType;
+  readonly span: Span;
+}
+
+/** `arg [NOT] IN (items…)`; arg and items share `operandType`; `=` of that type; three-valued per Postgres. */
+export interface InListExpr {
+  readonly kind: 'in';
+  readonly arg: Expr;
+  readonly items: readonly Expr[];
+  readonly operandType: PgType;
+  readonly negated: boolean;
+  readonly type: PgType;
+  readonly span: Span;
+}
+
+/**
+ * `left op ANY|ALL (right)`: right is an array whose elements, like left, have `operandType`.
+ * `op` is a comparison, or `like`/`ilike`/`notlike`/`notilike` for LIKE ANY.
+ */
+export interface QuantifiedExpr {
+  readonly kind: 'quantified';
+  readonly op: CompareOp | 'like' | 'ilike' | 'notlike' | 'notilike';
+  readonly all: boolean;
+  readonly left: Expr;
+  readonly right: Expr;
+  readonly operandType: PgType;
+  readonly type: PgType;
+  readonly span: Span;
+}
+
+/**
+ * `arg [NOT] [I]LIKE pattern [ESCAPE escape]`. `escape`: the escape character, `''` for none; default `\`.
+ * `arg` is text-family (bpchar keeps its padding), `pattern` is text.
+ */
+export interface LikeExpr {
+  readonly kind: 'like';
+  readonly arg: Expr;
+  readonly pattern: Expr;
+  readonly escape: Expr | null;
+  readonly caseInsensitive: boolean;
+  readonly negated: boolean;
+  readonly type: PgType;
+  readonly span: Span;
+}
+
+/** `COALESCE(args…)`: first non-NULL, later args not evaluated. */
+export interface CoalesceExpr {
+  readonly kind: 'coalesce';
+  readonly args: readonly Expr[];
+  readonly type: PgType;
+  readonly span: Span;
+}
+
+/** `GREATEST`/`LEAST`: NULLs ignored, NULL only if all are. */
+export interface MinMaxExpr {
+  readonly kind: 'minmax';
+  readonly op: 'greatest' | 'least';
+  readonly args: readonly Expr[];
+  readonly type: PgType;
+  readonly span: Span;
+}
+
+/** `NULLIF(left, right)`: NULL if equal under `operandType`, else left (as `type`). */
+export interface NullIfExpr {
+  readonly kind: 'nullif';
+  readonly left: Expr;
+  readonly right: Expr;
+  readonly operandType: PgType;
+  readonly type: PgType;
+  readonly span: Span;
+}
+
+/** `ARRAY[elems…]` with at least one non-constant element (all-constant arrays are folded to a const). */
+export interface ArrayExpr {
+  readonly kind: 'array';
+  readonly elems: readonly Expr[];
+  readonly type: PgType;
+  readonly span: Span;
+}
+
+/** `arg[i]`, `arg[i][j]`, `arg[i:j]`: `slice` when any index is a range (result is an array then). */
+export interface SubscriptExpr {
+  readonly kind: 'subscript';
+  readonly arg: Expr;
+  readonly indices: readonly { readonly lower: Expr | null; readonly upper: Expr | null; readonly isSlice: boolean }[];
+  readonly slice: boolean;
+  readonly type: PgType;
+  readonly span: Span;
+}
+
+/** Exhaustiveness guard for switches over node kinds. */
+export function assertNever(x: never): never {
+  throw new Error(`unhandled node: ${JSON.stringify(x)}`);
+}
