@@ -1,0 +1,422 @@
+// One ordered stream of framed records split over segment files, with a sparse offset index and torn-tail recovery.
+import { closeSync, fstatSync, ftruncateSync, openSync, readSync, unlinkSync, writeSync, writevSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FdCache } from './fd-cache.js';
+import { FrameCursor, RecordKind, encodeFrame } from './frame.js';
+import type { Frame } from './frame.js';
+import { compareOffsets, offsetFileKey, offsetFromFileKey, readOffset, writeOffset } from './offset.js';
+import type { LogOffset } from './offset.js';
+
+/** What a stream needs from its store: descriptors and group-commit bookkeeping. */
+export interface StreamHost {
+  readonly fds: FdCache;
+  /** The stream has pending bytes or unsynced files; the next syncAll must flush and fsync it. */
+  markDirty(stream: SegmentStream): void;
+  /** A file was created in `dir`; the next syncAll must fsync the directory. */
+  markDirDirty(dir: string): void;
+}
+
+export interface StreamOptions {
+  /** File-name prefix: segments are `<prefix>-<first offset>.seg`, their indexes `.idx`. */
+  readonly prefix: string;
+  /** Bytes between index entries; 0 indexes every change of offset (snapshot chunks). */
+  readonly indexEvery: number;
+  readonly segmentBytes: number;
+  /** Strictly increasing offsets (changes) or non-decreasing (snapshot rows share their chunk's offset). */
+  readonly strict: boolean;
+}
+
+interface Segment {
+  readonly start: LogOffset;
+  readonly path: string;
+  readonly idxPath: string;
+  /** Bytes on file (flushed). */
+  size: number;
+  idxSize: number;
+  /** Logical position (file + pending) of the last index entry. */
+  lastIndexedPos: number;
+  exists: boolean;
+}
+
+/** Index entries: 12-byte offset then u64 file position. */
+const IDX_ENTRY = 20;
+/** Pending bytes above which a stream writes without waiting for syncAll, so memory stays bounded. */
+const FLUSH_THRESHOLD = 256 * 1024;
+
+export class SegmentStream {
+  private segments: Segment[] = [];
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private pendingIdx: Buffer[] = [];
+  private readonly unsynced = new Set<string>();
+  /** Offset, kind and (for markers) payload of the last record, from which the snapshot state is derived. */
+  last: LogOffset | undefined;
+  lastKind: RecordKind | undefined;
+  lastMarkerPayload: Buffer | undefined;
+  /** Set by the host while the stream is in its dirty set. */
+  dirty = false;
+
+  constructor(
+    private readonly host: StreamHost,
+    readonly dir: string,
+    private readonly opts: StreamOptions,
+  ) {}
+
+  /** Total bytes in the stream (on file and pending). */
+  get bytes(): number {
+    let n = this.pendingBytes;
+    for (const s of this.segments) n += s.size;
+    return n;
+  }
+
+  /** Checks that `offset` may follow the current last record. */
+  accepts(offset: LogOffset, after: LogOffset | undefined = this.last): boolean {
+    if (after === undefined) return true;
+    const c = compareOffsets(offset, after);
+    return this.opts.strict ? c > 0 : c >= 0;
+  }
+
+  append(kind: RecordKind, offset: LogOffset, payload: string | Buffer): void {
+    const frame = encodeFrame(kind, offset, payload);
+    const prev = this.last;
+    const newOffset = prev === undefined || compareOffsets(offset, prev) !== 0;
+    let seg = this.segments[this.segments.length - 1];
+    // Roll only between offsets: a segment's name is its first offset and lookups assume no offset spans two files.
+    if (seg === undefined || (newOffset && seg.size + this.pendingBytes + frame.length > this.opts.segmentBytes)) {
+      this.flush();
+      seg = this.newSegment(offset);
+    }
+    const pos = seg.size + this.pendingBytes;
+    if (newOffset && (this.opts.indexEvery === 0 || pos === 0 || pos - seg.lastIndexedPos >= this.opts.indexEvery)) {
+      const e = Buffer.allocUnsafe(IDX_ENTRY);
+      writeOffset(e, 0, offset);
+      e.writeBigUInt64BE(BigInt(pos), 12);
+      this.pendingIdx.push(e);
+      seg.lastIndexedPos = pos;
+    }
+    this.pending.push(frame);
+    this.pendingBytes += frame.length;
+    this.last = offset;
+    this.lastKind = kind;
+    this.lastMarkerPayload = kind === RecordKind.Message ? undefined : (payload as Buffer);
+    if (!this.dirty) this.host.markDirty(this);
+    if (this.pendingBytes >= FLUSH_THRESHOLD) this.flush();
+  }
+
+  /** Writes pending records and index entries to the active segment (no fsync). */
+  flush(): void {
+    if (this.pendingBytes === 0 && this.pendingIdx.length === 0) return;
+    const seg = this.segments[this.segments.length - 1]!;
+    const fds = this.host.fds;
+    if (!seg.exists) {
+      fds.get(seg.path, true);
+      fds.get(seg.idxPath, true);
+      seg.exists = true;
+      this.host.markDirDirty(this.dir);
+    }
+    if (this.pendingBytes > 0) {
+      writeAll(fds.get(seg.path), this.pending, seg.size);
+      seg.size += this.pendingBytes;
+      this.unsynced.add(seg.path);
+      this.pending = [];
+      this.pendingBytes = 0;
+    }
+    if (this.pendingIdx.length > 0) {
+      // The index is not fsynced: recovery re-derives any missing tail from the data, which is.
+      writeAll(fds.get(seg.idxPath), this.pendingIdx, seg.idxSize);
+      seg.idxSize += this.pendingIdx.length * IDX_ENTRY;
+      this.pendingIdx = [];
+    }
+  }
+
+  /** Files written since the last call; the caller fsyncs them. */
+  takeUnsynced(): string[] {
+    const paths = [...this.unsynced];
+    this.unsynced.clear();
+    return paths;
+  }
+
+  /**
+   * Visits records with offset > `after` in order until `visit` returns false. Pending records are flushed first,
+   * so readers see everything appended.
+   */
+  scan(after: LogOffset | undefined, visit: (f: Frame) => boolean): void {
+    this.flush();
+    const segs = this.segments;
+    let i = 0;
+    let pos = 0;
+    if (after !== undefined) {
+      // Last segment whose first offset is ≤ after: the first record > after is in it or in the next one.
+      let lo = 0;
+      let hi = segs.length - 1;
+      i = -1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >> 1;
+        if (compareOffsets(segs[mid]!.start, after) <= 0) {
+          i = mid;
+          lo = mid + 1;
+        } else hi = mid - 1;
+      }
+      if (i < 0) i = 0;
+      else pos = this.seekInSegment(segs[i]!, after);
+    }
+    for (; i < segs.length; i++, pos = 0) {
+      const seg = segs[i]!;
+      const cur = new FrameCursor(this.host.fds.get(seg.path), pos, seg.size);
+      for (let f = cur.next(); f !== null; f = cur.next()) {
+        if (after !== undefined && compareOffsets(f.offset, after) <= 0) continue;
+        if (!visit(f)) return;
+      }
+      if (cur.torn) throw new Error(`shape log segment ${seg.path} is corrupt at byte ${cur.pos}`);
+    }
+  }
+
+  /** A position in `seg` at or before the first record > after, by binary search over the on-file index. */
+  private seekInSegment(seg: Segment, after: LogOffset): number {
+    const n = Math.floor(seg.idxSize / IDX_ENTRY);
+    if (n === 0) return 0;
+    const fd = this.host.fds.get(seg.idxPath);
+    const e = Buffer.allocUnsafe(IDX_ENTRY);
+    const entryAt = (k: number): LogOffset => {
+      readSync(fd, e, 0, IDX_ENTRY, k * IDX_ENTRY);
+      return readOffset(e, 0);
+    };
+    let lo = 0;
+    let hi = n; // first entry with offset > after
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (compareOffsets(entryAt(mid), after) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    // With a dense index the first entry > after is exactly the first record > after.
+    const k = this.opts.indexEvery === 0 && lo < n ? lo : lo - 1;
+    if (k < 0) return 0;
+    entryAt(k);
+    return Number(e.readBigUInt64BE(12));
+  }
+
+  private newSegment(start: LogOffset): Segment {
+    const key = `${this.opts.prefix}-${offsetFileKey(start)}`;
+    const seg: Segment = {
+      start,
+      path: join(this.dir, `${key}.seg`),
+      idxPath: join(this.dir, `${key}.idx`),
+      size: 0,
+      idxSize: 0,
+      lastIndexedPos: -Infinity,
+      exists: false,
+    };
+    this.segments.push(seg);
+    return seg;
+  }
+
+  /** Deletes the stream's files; the stream must not be used afterwards. */
+  destroyFiles(): void {
+    for (const s of this.segments) {
+      for (const p of [s.path, s.idxPath]) {
+        this.host.fds.forget(p);
+        if (s.exists) unlinkQuiet(p);
+      }
+    }
+    this.segments = [];
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.pendingIdx = [];
+    this.unsynced.clear();
+  }
+
+  /**
+   * Rebuilds the stream from `names` (the directory listing): validates each segment from its last trustworthy
+   * index entry to its end, truncates a torn or corrupt tail, drops any later segment (it cannot hold a record
+   * that was acknowledged as durable, since syncAll fsyncs all files of a batch before resolving), and re-adds
+   * index entries that had not reached the disk.
+   */
+  recover(names: readonly string[]): { truncatedBytes: number } {
+    const prefix = `${this.opts.prefix}-`;
+    const starts: LogOffset[] = [];
+    for (const name of names) {
+      if (!name.startsWith(prefix) || !name.endsWith('.seg')) continue;
+      const o = offsetFromFileKey(name.slice(prefix.length, -4));
+      if (o !== undefined) starts.push(o);
+    }
+    starts.sort(compareOffsets);
+    let truncated = 0;
+    let broken = false;
+    for (const start of starts) {
+      const seg = this.newSegment(start);
+      seg.exists = true;
+      if (broken) {
+        truncated += this.dropSegment(seg);
+        continue;
+      }
+      const r = this.recoverSegment(seg);
+      truncated += r.cut;
+      if (r.cut > 0) broken = true;
+      if (seg.size === 0) truncated += this.dropSegment(seg);
+    }
+    // Idx files whose segment is gone (crash between the two creations) are harmless but untidy.
+    for (const name of names) {
+      if (name.startsWith(prefix) && name.endsWith('.idx')) {
+        const p = join(this.dir, name);
+        if (!this.segments.some((s) => s.idxPath === p)) unlinkQuiet(p);
+      }
+    }
+    return { truncatedBytes: truncated };
+  }
+
+  private dropSegment(seg: Segment): number {
+    this.segments.pop();
+    const size = fileSize(seg.path);
+    this.host.fds.forget(seg.path);
+    this.host.fds.forget(seg.idxPath);
+    unlinkQuiet(seg.path);
+    unlinkQuiet(seg.idxPath);
+    return size;
+  }
+
+  private recoverSegment(seg: Segment): { cut: number } {
+    const fds = this.host.fds;
+    const fd = fds.get(seg.path);
+    const fileLen = fstatSync(fd).size;
+    const entries = this.loadIndex(seg, fd, fileLen);
+    let pos = 0;
+    let prev = this.last;
+    if (entries.length > 0) {
+      const e = entries[entries.length - 1]!;
+      pos = e.pos;
+      prev = undefined; // the entry's own record is re-read and validated below
+      seg.lastIndexedPos = e.pos;
+    }
+    const cur = new FrameCursor(fd, pos, fileLen, 1024 * 1024);
+    const fresh: Buffer[] = [];
+    let first = pos === 0;
+    for (let f = cur.next(); f !== null; f = cur.next()) {
+      const sameAsPrev = prev !== undefined && compareOffsets(f.offset, prev) === 0;
+      if (!this.accepts(f.offset, prev) || (first && compareOffsets(f.offset, seg.start) !== 0)) {
+        cur.torn = true;
+        cur.pos = f.pos;
+        break;
+      }
+      if (!sameAsPrev && f.pos !== seg.lastIndexedPos) {
+        if (this.opts.indexEvery === 0 || f.pos === 0 || f.pos - seg.lastIndexedPos >= this.opts.indexEvery) {
+          const b = Buffer.allocUnsafe(IDX_ENTRY);
+          writeOffset(b, 0, f.offset);
+          b.writeBigUInt64BE(BigInt(f.pos), 12);
+          fresh.push(b);
+          seg.lastIndexedPos = f.pos;
+        }
+      }
+      first = false;
+      prev = f.offset;
+      this.last = f.offset;
+      this.lastKind = f.kind;
+      this.lastMarkerPayload = f.kind === RecordKind.Message ? undefined : Buffer.from(f.payload);
+    }
+    const validEnd = cur.torn ? cur.pos : fileLen;
+    if (validEnd < fileLen) {
+      ftruncateSync(fd, validEnd);
+      this.unsynced.add(seg.path);
+      if (!this.dirty) this.host.markDirty(this);
+    }
+    seg.size = validEnd;
+    seg.idxSize = entries.length * IDX_ENTRY;
+    if (fresh.length > 0) {
+      writeAll(fds.get(seg.idxPath), fresh, seg.idxSize);
+      seg.idxSize += fresh.length * IDX_ENTRY;
+    }
+    return { cut: fileLen - validEnd };
+  }
+
+  /** Reads the index, keeping the longest prefix that is ordered, inside the file and points at its own record. */
+  private loadIndex(seg: Segment, fd: number, fileLen: number): { offset: LogOffset; pos: number }[] {
+    let raw: Buffer;
+    try {
+      const ifd = openSync(seg.idxPath, 'a+');
+      try {
+        const len = fstatSync(ifd).size;
+        raw = Buffer.allocUnsafe(len);
+        let got = 0;
+        while (got < len) {
+          const r = readSync(ifd, raw, got, len - got, got);
+          if (r === 0) break;
+          got += r;
+        }
+        raw = raw.subarray(0, got);
+      } finally {
+        closeSync(ifd);
+      }
+    } catch {
+      raw = Buffer.alloc(0);
+    }
+    const entries: { offset: LogOffset; pos: number }[] = [];
+    for (let at = 0; at + IDX_ENTRY <= raw.length; at += IDX_ENTRY) {
+      const offset = readOffset(raw, at);
+      const pos = Number(raw.readBigUInt64BE(at + 12));
+      const prev = entries[entries.length - 1];
+      const ordered = prev === undefined ? pos === 0 : pos > prev.pos && compareOffsets(offset, prev.offset) > 0;
+      if (!ordered || pos >= fileLen) break;
+      entries.push({ offset, pos });
+    }
+    // Unsynced index bytes may be garbage that still looks ordered: trust an entry only if its record agrees.
+    while (entries.length > 0) {
+      const e = entries[entries.length - 1]!;
+      const f = new FrameCursor(fd, e.pos, fileLen).next();
+      if (f !== null && compareOffsets(f.offset, e.offset) === 0) break;
+      entries.pop();
+    }
+    const keep = entries.length * IDX_ENTRY;
+    if (keep !== raw.length) {
+      const ifd = openSync(seg.idxPath, 'r+');
+      try {
+        ftruncateSync(ifd, keep);
+      } finally {
+        closeSync(ifd);
+      }
+    }
+    return entries;
+  }
+}
+
+function writeAll(fd: number, bufs: Buffer[], position: number): void {
+  let pos = position;
+  let list = bufs;
+  for (;;) {
+    let total = 0;
+    for (const b of list) total += b.length;
+    const n = list.length === 1 ? writeSync(fd, list[0]!, 0, total, pos) : writevSync(fd, list, pos);
+    if (n === total) return;
+    // Short write (rare on regular files): continue with what is left.
+    pos += n;
+    let skip = n;
+    const rest: Buffer[] = [];
+    for (const b of list) {
+      if (skip >= b.length) skip -= b.length;
+      else {
+        rest.push(skip > 0 ? b.subarray(skip) : b);
+        skip = 0;
+      }
+    }
+    list = rest;
+  }
+}
+
+function fileSize(path: string): number {
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      return fstatSync(fd).size;
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return 0;
+  }
+}
+
+function unlinkQuiet(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+}
