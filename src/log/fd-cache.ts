@@ -4,6 +4,8 @@ import { closeSync, openSync } from 'node:fs';
 interface Entry {
   fd: number;
   pins: number;
+  /** The file was deleted while pinned: close on the last unpin. */
+  doomed: boolean;
 }
 
 /**
@@ -25,38 +27,53 @@ export class FdCache {
 
   /** The descriptor of `path`, opened (flags `r+`, or `wx+` with `create`) if not cached. */
   get(path: string, create = false): number {
-    const e = this.entries.get(path);
-    if (e !== undefined) {
-      this.entries.delete(path);
-      this.entries.set(path, e);
-      return e.fd;
-    }
-    const fd = openSync(path, create ? 'wx+' : 'r+');
-    this.opens++;
-    this.entries.set(path, { fd, pins: 0 });
-    this.evict();
-    return fd;
+    return this.acquire(path, create, 0).fd;
   }
 
   /** Like get, but the descriptor stays open until `unpin`. */
   pin(path: string): number {
-    const fd = this.get(path);
-    this.entries.get(path)!.pins++;
-    return fd;
+    return this.acquire(path, false, 1).fd;
   }
 
   unpin(path: string): void {
     const e = this.entries.get(path);
-    if (e !== undefined && e.pins > 0) e.pins--;
+    if (e === undefined || e.pins === 0) return;
+    e.pins--;
+    if (e.pins === 0 && e.doomed) {
+      this.entries.delete(path);
+      closeSync(e.fd);
+    }
     this.evict();
   }
 
-  /** Closes the descriptor of a file about to be deleted (pinned ones are closed on unpin). */
+  /** Closes the descriptor of a file about to be deleted (a pinned one on its last unpin). */
   forget(path: string): void {
     const e = this.entries.get(path);
-    if (e === undefined || e.pins > 0) return;
+    if (e === undefined) return;
+    if (e.pins > 0) {
+      e.doomed = true;
+      return;
+    }
     this.entries.delete(path);
     closeSync(e.fd);
+  }
+
+  private acquire(path: string, create: boolean, pins: number): Entry {
+    let e = this.entries.get(path);
+    if (e !== undefined && !e.doomed) {
+      this.entries.delete(path);
+      this.entries.set(path, e);
+      e.pins += pins;
+      return e;
+    }
+    const fd = openSync(path, create ? 'wx+' : 'r+');
+    this.opens++;
+    // Pinned before eviction runs, so the entry just opened is never the one closed.
+    e = { fd, pins: pins + 1, doomed: false };
+    this.entries.set(path, e);
+    this.evict();
+    e.pins--;
+    return e;
   }
 
   closeAll(): void {
