@@ -1,0 +1,328 @@
+// The compiler: turns a typed tree into specialised closures (constants pre-decoded, patterns pre-compiled).
+import { assertNever, type CompareOp, type Expr } from '../sql/ast.js';
+import { codecFor } from '../values/registry.js';
+import type { PgType, Value } from '../values/types.js';
+import { castImpl } from './casts.js';
+import { resolveFn } from './functions.js';
+import { ColumnLayout, RowView } from './row-view.js';
+import { buildArray, comparator, itemsOf, likeMatcher, quantify, subscript, type Cmp } from './semantics.js';
+
+export type Compiled = (row: RowView) => Value | null;
+export type CompiledBool = (row: RowView) => boolean | null;
+
+/** Compiles `e` for rows of `layout`. Identical results to interpretExpr, including evaluation order of AND/OR. */
+export function compileExpr(e: Expr, layout: ColumnLayout): Compiled {
+  return new Compiler(layout).expr(e);
+}
+
+export function compileBool(e: Expr, layout: ColumnLayout): CompiledBool {
+  return compileExpr(e, layout) as CompiledBool;
+}
+
+/** Types whose JS representation orders and compares correctly with the built-in operators (no NaN, no objects). */
+const PRIMITIVE_ORDER = new Set(['int2', 'int4', 'int8', 'date', 'time', 'timestamp', 'timestamptz', 'bool']);
+/** Types whose values are equal exactly when `===` says so. */
+const PRIMITIVE_EQ = new Set([...PRIMITIVE_ORDER, 'text', 'varchar', 'name', 'uuid', 'bytea']);
+
+function fastComparator(op: CompareOp, t: PgType): Cmp {
+  if (!t.array && PRIMITIVE_ORDER.has(t.scalar)) {
+    switch (op) {
+      case '=':
+        return (a, b) => a === b;
+      case '<>':
+        return (a, b) => a !== b;
+      case '<':
+        return (a, b) => (a as number) < (b as number);
+      case '<=':
+        return (a, b) => (a as number) <= (b as number);
+      case '>':
+        return (a, b) => (a as number) > (b as number);
+      case '>=':
+        return (a, b) => (a as number) >= (b as number);
+    }
+  }
+  if (!t.array && PRIMITIVE_EQ.has(t.scalar)) {
+    if (op === '=') return (a, b) => a === b;
+    if (op === '<>') return (a, b) => a !== b;
+  }
+  return comparator(op, t);
+}
+
+class Compiler {
+  constructor(private readonly layout: ColumnLayout) {}
+
+  expr(e: Expr): Compiled {
+    switch (e.kind) {
+      case 'const': {
+        const v = e.value;
+        return () => v;
+      }
+      case 'column': {
+        const i = this.layout.indexOf(e.name);
+        return (row) => row.get(i);
+      }
+      case 'compare':
+        return this.compare(e.op, e.operandType, e.left, e.right);
+      case 'call': {
+        const impl = resolveFn(e.fn, e.args.map((a) => a.type), e.type);
+        const args = e.args.map((a) => this.expr(a));
+        if (args.length === 1) {
+          const [a] = args as [Compiled];
+          return e.strict
+            ? (row) => {
+                const x = a(row);
+                return x === null ? null : impl(x);
+              }
+            : (row) => impl(a(row));
+        }
+        if (args.length === 2) {
+          const [a, b] = args as [Compiled, Compiled];
+          return e.strict
+            ? (row) => {
+                const x = a(row);
+                const y = b(row);
+                return x === null || y === null ? null : impl(x, y);
+              }
+            : (row) => impl(a(row), b(row));
+        }
+        return (row) => {
+          const vals = args.map((a) => a(row));
+          return e.strict && vals.some((v) => v === null) ? null : impl(...vals);
+        };
+      }
+      case 'cast': {
+        const a = this.expr(e.arg);
+        const c = castImpl(e.arg.type, e.type);
+        return (row) => {
+          const v = a(row);
+          return v === null ? null : c(v);
+        };
+      }
+      case 'and':
+        return this.junction(e.args.map((a) => this.expr(a)), false);
+      case 'or':
+        return this.junction(e.args.map((a) => this.expr(a)), true);
+      case 'not': {
+        const a = this.expr(e.arg);
+        return (row) => {
+          const v = a(row);
+          return v === null ? null : !v;
+        };
+      }
+      case 'nulltest': {
+        const a = this.expr(e.arg);
+        return e.negated ? (row) => a(row) !== null : (row) => a(row) === null;
+      }
+      case 'booltest': {
+        const a = this.expr(e.arg);
+        const want = e.test === 'true' ? true : e.test === 'false' ? false : null;
+        return e.negated ? (row) => a(row) !== want : (row) => a(row) === want;
+      }
+      case 'distinct': {
+        const l = this.expr(e.left);
+        const r = this.expr(e.right);
+        const eq = codecFor(e.operandType).equals;
+        const neg = e.negated;
+        return (row) => {
+          const x = l(row);
+          const y = r(row);
+          const same = x === null || y === null ? x === y : eq(x, y);
+          return neg ? same : !same;
+        };
+      }
+      case 'in':
+        return this.inList(e);
+      case 'quantified':
+        return this.quantified(e);
+      case 'like':
+        return this.like(e);
+      case 'coalesce': {
+        const args = e.args.map((a) => this.expr(a));
+        return (row) => {
+          for (let i = 0; i < args.length; i++) {
+            const v = (args[i] as Compiled)(row);
+            if (v !== null) return v;
+          }
+          return null;
+        };
+      }
+      case 'minmax': {
+        const args = e.args.map((a) => this.expr(a));
+        const cmp = codecFor(e.type).compare as (a: Value, b: Value) => number;
+        const sign = e.op === 'greatest' ? 1 : -1;
+        return (row) => {
+          let best: Value | null = null;
+          for (let i = 0; i < args.length; i++) {
+            const v = (args[i] as Compiled)(row);
+            if (v !== null && (best === null || cmp(v, best) * sign > 0)) best = v;
+          }
+          return best;
+        };
+      }
+      case 'nullif': {
+        const l = this.expr(e.left);
+        const r = this.expr(e.right);
+        const eq = codecFor(e.operandType).equals;
+        const back = e.left.type === e.type ? null : castImpl(e.left.type, e.type);
+        return (row) => {
+          const x = l(row);
+          const y = r(row);
+          if (x !== null && y !== null && eq(x, y)) return null;
+          return x === null || back === null ? x : back(x);
+        };
+      }
+      case 'array': {
+        const elems = e.elems.map((a) => this.expr(a));
+        const nested = e.elems.length > 0 && (e.elems[0] as Expr).type.array;
+        return (row) => buildArray(elems.map((a) => a(row)), nested);
+      }
+      case 'subscript': {
+        const a = this.expr(e.arg);
+        const lo = e.indices.map((i) => (i.lower === null ? null : this.expr(i.lower)));
+        const up = e.indices.map((i) => (i.upper === null ? null : this.expr(i.upper)));
+        const slice = e.slice;
+        return (row) => {
+          const v = a(row);
+          const lowers = lo.map((f) => (f === null ? null : (f(row) as number | null)));
+          const uppers = up.map((f) => (f === null ? null : (f(row) as number | null)));
+          if (v === null) return null;
+          for (let k = 0; k < lo.length; k++) if ((lo[k] !== null && lowers[k] === null) || (up[k] !== null && uppers[k] === null)) return null;
+          return subscript(v, lowers, uppers, slice);
+        };
+      }
+      default:
+        return assertNever(e);
+    }
+  }
+
+  private compare(op: CompareOp, t: PgType, left: Expr, right: Expr): Compiled {
+    const cmp = fastComparator(op, t);
+    const l = this.expr(left);
+    if (right.kind === 'const') {
+      const c = right.value;
+      if (c === null) return () => null;
+      return (row) => {
+        const x = l(row);
+        return x === null ? null : cmp(x, c);
+      };
+    }
+    const r = this.expr(right);
+    return (row) => {
+      const x = l(row);
+      if (x === null) return null;
+      const y = r(row);
+      return y === null ? null : cmp(x, y);
+    };
+  }
+
+  /** AND (stop at false) / OR (stop at true), three-valued, left to right. */
+  private junction(args: Compiled[], isOr: boolean): Compiled {
+    const stop = isOr;
+    if (args.length === 2) {
+      const [a, b] = args as [Compiled, Compiled];
+      return (row) => {
+        const x = a(row);
+        if (x === stop) return stop;
+        const y = b(row);
+        if (y === stop) return stop;
+        return x === null || y === null ? null : !stop;
+      };
+    }
+    return (row) => {
+      let sawNull = false;
+      for (let i = 0; i < args.length; i++) {
+        const v = (args[i] as Compiled)(row);
+        if (v === stop) return stop;
+        if (v === null) sawNull = true;
+      }
+      return sawNull ? null : !stop;
+    };
+  }
+
+  private inList(e: Extract<Expr, { kind: 'in' }>): Compiled {
+    const x = this.expr(e.arg);
+    const neg = e.negated;
+    const codec = codecFor(e.operandType);
+    if (e.items.every((i) => i.kind === 'const')) {
+      // Constant lists become a hash set of canonical keys: one lookup per row whatever the list length.
+      const keys = new Set<string | number>();
+      let hasNull = false;
+      for (const i of e.items) {
+        const v = (i as Extract<Expr, { kind: 'const' }>).value;
+        if (v === null) hasNull = true;
+        else keys.add(codec.key(v));
+      }
+      const key = codec.key;
+      return (row) => {
+        const v = x(row);
+        if (v === null) return null;
+        if (keys.has(key(v))) return !neg;
+        return hasNull ? null : neg;
+      };
+    }
+    const items = e.items.map((i) => this.expr(i));
+    const eq = codec.equals;
+    return (row) => {
+      const v = x(row);
+      let result: boolean | null = false;
+      if (v === null) result = null;
+      else
+        for (let i = 0; i < items.length; i++) {
+          const y = (items[i] as Compiled)(row);
+          if (y === null) result = null;
+          else if (eq(v, y)) {
+            result = true;
+            break;
+          }
+        }
+      return result === null ? null : result !== neg;
+    };
+  }
+
+  private quantified(e: Extract<Expr, { kind: 'quantified' }>): Compiled {
+    const x = this.expr(e.left);
+    const a = this.expr(e.right);
+    const all = e.all;
+    let test: Cmp;
+    if (e.op === 'like' || e.op === 'ilike' || e.op === 'notlike' || e.op === 'notilike') {
+      const ci = e.op === 'ilike' || e.op === 'notilike';
+      const neg = e.op.startsWith('not');
+      test = (s, p) => likeMatcher(p as string, null, ci)(s as string) !== neg;
+    } else {
+      test = fastComparator(e.op, e.operandType);
+    }
+    return (row) => {
+      const v = x(row);
+      const arr = a(row);
+      return arr === null ? null : quantify(v, itemsOf(arr), test, all);
+    };
+  }
+
+  private like(e: Extract<Expr, { kind: 'like' }>): Compiled {
+    const s = this.expr(e.arg);
+    const neg = e.negated;
+    const ci = e.caseInsensitive;
+    const escConst = e.escape === null || e.escape.kind === 'const';
+    if (e.pattern.kind === 'const' && escConst) {
+      const p = e.pattern.value as string | null;
+      const esc = e.escape === null ? null : ((e.escape as Extract<Expr, { kind: 'const' }>).value as string | null);
+      if (p === null || (e.escape !== null && esc === null)) return () => null;
+      const m = likeMatcher(p, esc, ci);
+      return (row) => {
+        const v = s(row);
+        return v === null ? null : m(v as string) !== neg;
+      };
+    }
+    const p = this.expr(e.pattern);
+    const esc = e.escape === null ? null : this.expr(e.escape);
+    return (row) => {
+      const v = s(row);
+      const pv = p(row);
+      const ev = esc === null ? null : esc(row);
+      if (v === null || pv === null || (esc !== null && ev === null)) return null;
+      return likeMatcher(pv as string, ev as string | null, ci)(v as string) !== neg;
+    };
+  }
+}
+
+export { ColumnLayout, RowView };

@@ -1,0 +1,143 @@
+// The reference interpreter: walks the typed tree per row, obviously following Postgres's three-valued semantics.
+import { assertNever, type Expr } from '../sql/ast.js';
+import { codecFor } from '../values/registry.js';
+import type { Value } from '../values/types.js';
+import { castImpl } from './casts.js';
+import { resolveFn } from './functions.js';
+import type { RowView } from './row-view.js';
+import { buildArray, comparator, itemsOf, likeMatcher, quantify, subscript } from './semantics.js';
+
+/**
+ * Evaluates `e` on the row. AND/OR evaluate left to right and stop at a deciding operand (as Postgres usually
+ * does), so an error in an operand after a deciding one is not raised; the compiler follows the same order.
+ */
+export function interpretExpr(e: Expr, row: RowView): Value | null {
+  const ev = (x: Expr): Value | null => interpretExpr(x, row);
+  switch (e.kind) {
+    case 'const':
+      return e.value;
+    case 'column':
+      return row.get(row.layout.indexOf(e.name));
+    case 'compare': {
+      const l = ev(e.left);
+      if (l === null) return null;
+      const r = ev(e.right);
+      if (r === null) return null;
+      return comparator(e.op, e.operandType)(l, r);
+    }
+    case 'call': {
+      const args = e.args.map(ev);
+      if (e.strict && args.some((a) => a === null)) return null;
+      return resolveFn(e.fn, e.args.map((a) => a.type), e.type)(...args);
+    }
+    case 'cast': {
+      const v = ev(e.arg);
+      return v === null ? null : castImpl(e.arg.type, e.type)(v);
+    }
+    case 'and': {
+      let sawNull = false;
+      for (const a of e.args) {
+        const v = ev(a);
+        if (v === false) return false;
+        if (v === null) sawNull = true;
+      }
+      return sawNull ? null : true;
+    }
+    case 'or': {
+      let sawNull = false;
+      for (const a of e.args) {
+        const v = ev(a);
+        if (v === true) return true;
+        if (v === null) sawNull = true;
+      }
+      return sawNull ? null : false;
+    }
+    case 'not': {
+      const v = ev(e.arg);
+      return v === null ? null : !v;
+    }
+    case 'nulltest':
+      return (ev(e.arg) === null) !== e.negated;
+    case 'booltest': {
+      const v = ev(e.arg);
+      const r = e.test === 'true' ? v === true : e.test === 'false' ? v === false : v === null;
+      return r !== e.negated;
+    }
+    case 'distinct': {
+      const l = ev(e.left);
+      const r = ev(e.right);
+      const same = l === null || r === null ? l === r : codecFor(e.operandType).equals(l, r);
+      return e.negated ? same : !same;
+    }
+    case 'in': {
+      const x = ev(e.arg);
+      const eq = codecFor(e.operandType).equals;
+      let result: boolean | null = false;
+      if (x === null) result = null;
+      else {
+        for (const item of e.items) {
+          const v = ev(item);
+          if (v === null) result = null;
+          else if (eq(x, v)) {
+            result = true;
+            break;
+          }
+        }
+      }
+      return result === null ? null : result !== e.negated;
+    }
+    case 'quantified': {
+      const x = ev(e.left);
+      const a = ev(e.right);
+      if (a === null) return null;
+      if (e.op === 'like' || e.op === 'ilike' || e.op === 'notlike' || e.op === 'notilike') {
+        const ci = e.op === 'ilike' || e.op === 'notilike';
+        const neg = e.op.startsWith('not');
+        return quantify(x, itemsOf(a), (s, p) => likeMatcher(p as string, null, ci)(s as string) !== neg, e.all);
+      }
+      return quantify(x, itemsOf(a), comparator(e.op, e.operandType), e.all);
+    }
+    case 'like': {
+      const s = ev(e.arg);
+      const p = ev(e.pattern);
+      const esc = e.escape === null ? null : ev(e.escape);
+      if (s === null || p === null || (e.escape !== null && esc === null)) return null;
+      return likeMatcher(p as string, esc as string | null, e.caseInsensitive)(s as string) !== e.negated;
+    }
+    case 'coalesce':
+      for (const a of e.args) {
+        const v = ev(a);
+        if (v !== null) return v;
+      }
+      return null;
+    case 'minmax': {
+      const cmp = codecFor(e.type).compare as (a: Value, b: Value) => number;
+      let best: Value | null = null;
+      for (const a of e.args) {
+        const v = ev(a);
+        if (v === null) continue;
+        if (best === null || (e.op === 'greatest' ? cmp(v, best) > 0 : cmp(v, best) < 0)) best = v;
+      }
+      return best;
+    }
+    case 'nullif': {
+      const l = ev(e.left);
+      const r = ev(e.right);
+      if (l !== null && r !== null && codecFor(e.operandType).equals(l, r)) return null;
+      return l === null ? null : e.left.type === e.type ? l : castImpl(e.left.type, e.type)(l);
+    }
+    case 'array':
+      return buildArray(e.elems.map(ev), e.elems.length > 0 && (e.elems[0] as Expr).type.array);
+    case 'subscript': {
+      const a = ev(e.arg);
+      const lowers = e.indices.map((i) => (i.lower === null ? null : (ev(i.lower) as number | null)));
+      const uppers = e.indices.map((i) => (i.upper === null ? null : (ev(i.upper) as number | null)));
+      if (a === null) return null;
+      // A NULL subscript gives NULL; an omitted slice bound (null expression) means "to the end".
+      if (e.indices.some((i, k) => (i.lower !== null && lowers[k] === null) || (i.upper !== null && uppers[k] === null))) return null;
+      return subscript(a, lowers, uppers, e.slice);
+    }
+    default:
+      return assertNever(e);
+  }
+}

@@ -1,0 +1,184 @@
+// Constant folding and normalisation of a typed tree: folded constants, NOT pushed inward, col-op-const order.
+import { ErrorCode, ValueError, WhereError } from '../errors/index.js';
+import type { CompareOp, ConstExpr, Expr } from '../sql/ast.js';
+import { pgType } from '../values/types.js';
+import { interpretExpr } from './interpret.js';
+import { ColumnLayout, RowView } from './row-view.js';
+import { likeMatcher } from './semantics.js';
+
+const BOOL = pgType('bool');
+const EMPTY_ROW = new RowView(new ColumnLayout([]));
+
+const NEGATE: Record<CompareOp, CompareOp> = { '=': '<>', '<>': '=', '<': '>=', '<=': '>', '>': '<=', '>=': '<' };
+const MIRROR: Record<CompareOp, CompareOp> = { '=': '=', '<>': '<>', '<': '>', '<=': '>=', '>': '<', '>=': '<=' };
+
+function hasColumn(e: Expr): boolean {
+  switch (e.kind) {
+    case 'column':
+      return true;
+    case 'const':
+      return false;
+    default:
+      return children(e).some(hasColumn);
+  }
+}
+
+function children(e: Expr): Expr[] {
+  switch (e.kind) {
+    case 'const':
+    case 'column':
+      return [];
+    case 'compare':
+    case 'distinct':
+    case 'nullif':
+      return [e.left, e.right];
+    case 'quantified':
+      return [e.left, e.right];
+    case 'call':
+      return [...e.args];
+    case 'cast':
+    case 'not':
+    case 'nulltest':
+    case 'booltest':
+      return [e.arg];
+    case 'and':
+    case 'or':
+    case 'coalesce':
+    case 'minmax':
+      return [...e.args];
+    case 'in':
+      return [e.arg, ...e.items];
+    case 'like':
+      return e.escape ? [e.arg, e.pattern, e.escape] : [e.arg, e.pattern];
+    case 'array':
+      return [...e.elems];
+    case 'subscript':
+      return [e.arg, ...e.indices.flatMap((i) => [i.lower, i.upper].filter((x): x is Expr => x !== null))];
+  }
+}
+
+/** Rebuilds `e` with its children mapped by `f` (same shape, same spans). */
+function mapChildren(e: Expr, f: (x: Expr) => Expr): Expr {
+  switch (e.kind) {
+    case 'const':
+    case 'column':
+      return e;
+    case 'compare':
+    case 'distinct':
+    case 'nullif':
+    case 'quantified':
+      return { ...e, left: f(e.left), right: f(e.right) };
+    case 'call':
+      return { ...e, args: e.args.map(f) };
+    case 'cast':
+    case 'not':
+    case 'nulltest':
+    case 'booltest':
+      return { ...e, arg: f(e.arg) };
+    case 'and':
+    case 'or':
+    case 'coalesce':
+    case 'minmax':
+      return { ...e, args: e.args.map(f) };
+    case 'in':
+      return { ...e, arg: f(e.arg), items: e.items.map(f) };
+    case 'like':
+      return { ...e, arg: f(e.arg), pattern: f(e.pattern), escape: e.escape ? f(e.escape) : null };
+    case 'array':
+      return { ...e, elems: e.elems.map(f) };
+    case 'subscript':
+      return { ...e, arg: f(e.arg), indices: e.indices.map((i) => ({ ...i, lower: i.lower ? f(i.lower) : null, upper: i.upper ? f(i.upper) : null })) };
+  }
+}
+
+/** Folds every column-free subtree to a constant; an error there rejects the clause (as Postgres would). */
+export function fold(e: Expr): Expr {
+  if (e.kind === 'const' || e.kind === 'column') return e;
+  if (!hasColumn(e)) {
+    try {
+      const value = interpretExpr(e, EMPTY_ROW);
+      const c: ConstExpr = { kind: 'const', type: e.type, value, span: e.span };
+      return c;
+    } catch (err) {
+      if (err instanceof ValueError) throw new WhereError(ErrorCode.ConstantError, err.message, e.span.start, e.span.end - e.span.start);
+      throw err;
+    }
+  }
+  const out = mapChildren(e, fold);
+  if (out.kind === 'like' && out.pattern.kind === 'const' && (out.escape === null || out.escape.kind === 'const')) {
+    // A constant pattern is validated at shape creation (trailing escape, bad ESCAPE string).
+    const p = out.pattern.value as string | null;
+    const esc = out.escape === null ? null : (out.escape.value as string | null);
+    if (p !== null && (out.escape === null || esc !== null)) {
+      try {
+        likeMatcher(p, esc, out.caseInsensitive);
+      } catch (err) {
+        if (err instanceof ValueError) throw new WhereError(ErrorCode.InvalidLiteral, err.message, out.pattern.span.start);
+        throw err;
+      }
+    }
+  }
+  return out;
+}
+
+/** NOT pushed inward (exact under three-valued logic), AND/OR flattened, `const op col` flipped to `col op const`. */
+export function normalize(e: Expr): Expr {
+  switch (e.kind) {
+    case 'not':
+      return negate(normalize(e.arg));
+    case 'and':
+    case 'or': {
+      const args: Expr[] = [];
+      for (const a of e.args.map(normalize)) {
+        if (a.kind === e.kind) args.push(...a.args);
+        else args.push(a);
+      }
+      // TRUE in AND / FALSE in OR is neutral; FALSE in AND / TRUE in OR decides.
+      const neutral = e.kind === 'or' ? false : true;
+      const kept = args.filter((a) => !(a.kind === 'const' && a.value === neutral));
+      const decider = kept.find((a) => a.kind === 'const' && a.value === !neutral);
+      if (decider) return { kind: 'const', type: BOOL, value: !neutral, span: e.span };
+      if (kept.length === 0) return { kind: 'const', type: BOOL, value: neutral, span: e.span };
+      if (kept.length === 1) return kept[0] as Expr;
+      return { ...e, args: kept };
+    }
+    case 'compare': {
+      const c = mapChildren(e, normalize) as typeof e;
+      if (c.left.kind === 'const' && c.right.kind !== 'const') return { ...c, op: MIRROR[c.op], left: c.right, right: c.left };
+      return c;
+    }
+    default:
+      return mapChildren(e, normalize);
+  }
+}
+
+function negate(e: Expr): Expr {
+  switch (e.kind) {
+    case 'const':
+      return { ...e, value: e.value === null ? null : !e.value };
+    case 'not':
+      return e.arg;
+    case 'compare':
+      return { ...e, op: NEGATE[e.op] };
+    case 'and':
+      return normalize({ kind: 'or', args: e.args.map(negate), type: BOOL, span: e.span });
+    case 'or':
+      return normalize({ kind: 'and', args: e.args.map(negate), type: BOOL, span: e.span });
+    case 'nulltest':
+    case 'in':
+    case 'like':
+    case 'distinct':
+      return { ...e, negated: !e.negated };
+    case 'booltest':
+      return { ...e, negated: !e.negated };
+    case 'quantified': {
+      if (e.op === 'like' || e.op === 'ilike' || e.op === 'notlike' || e.op === 'notilike') {
+        const flipped = e.op.startsWith('not') ? (e.op.slice(3) as 'like') : (`not${e.op}` as 'notlike');
+        return { ...e, op: flipped, all: !e.all };
+      }
+      return { ...e, op: NEGATE[e.op], all: !e.all };
+    }
+    default:
+      return { kind: 'not', arg: e, type: BOOL, span: e.span };
+  }
+}

@@ -1,0 +1,67 @@
+// A row seen through its table's column layout: each referenced column is decoded on first use, once per row.
+import type { PgType, Value } from '../values/types.js';
+
+/** A table's columns in a fixed order, with the decoder (Postgres input function) of each. */
+export class ColumnLayout {
+  readonly names: readonly string[];
+  readonly types: readonly PgType[];
+  readonly decoders: readonly ((text: string) => Value)[];
+  private readonly byName: Map<string, number>;
+
+  constructor(columns: readonly { name: string; type: PgType; decode: (text: string) => Value }[]) {
+    this.names = columns.map((c) => c.name);
+    this.types = columns.map((c) => c.type);
+    this.decoders = columns.map((c) => c.decode);
+    this.byName = new Map(this.names.map((n, i) => [n, i]));
+  }
+
+  indexOf(name: string): number {
+    return this.byName.get(name) ?? -1;
+  }
+
+  get size(): number {
+    return this.names.length;
+  }
+}
+
+/**
+ * Reusable view over one record at a time. `reset(record)` starts a new row in O(1) (epoch stamp, no clearing);
+ * `get(i)` decodes column i on first use and caches it for the rest of the row. Not reentrant: one row at a time.
+ * A decoding failure throws the codec's ValueError (the router fails open on it).
+ */
+export class RowView {
+  record: Readonly<Record<string, string | null>> = {};
+  private readonly cache: (Value | null)[];
+  private readonly stamps: Uint32Array;
+  private epoch = 1;
+
+  constructor(readonly layout: ColumnLayout) {
+    this.cache = new Array<Value | null>(layout.size).fill(null);
+    this.stamps = new Uint32Array(layout.size);
+  }
+
+  reset(record: Readonly<Record<string, string | null>>): this {
+    this.record = record;
+    this.epoch++;
+    if (this.epoch === 0xffffffff) {
+      this.stamps.fill(0);
+      this.epoch = 1;
+    }
+    return this;
+  }
+
+  get(i: number): Value | null {
+    if (this.stamps[i] === this.epoch) return this.cache[i] as Value | null;
+    const text = this.record[this.layout.names[i] as string];
+    const v = text === null || text === undefined ? null : (this.layout.decoders[i] as (t: string) => Value)(text);
+    this.cache[i] = v;
+    this.stamps[i] = this.epoch;
+    return v;
+  }
+
+  /** The raw text of column i (no decoding): equality indexes on canonical-text types key on it directly. */
+  raw(i: number): string | null {
+    const text = this.record[this.layout.names[i] as string];
+    return text === undefined ? null : text;
+  }
+}

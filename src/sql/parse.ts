@@ -1,0 +1,92 @@
+// Runs the real Postgres 15 grammar (libpg-query) on a clause and returns its raw WHERE node with position mapping.
+import { loadModule, parseSync } from 'libpg-query';
+import { ErrorCode, WhereError } from '../errors/index.js';
+
+/** Loaded once per process (and per worker thread): the WASM parser must be initialised before parseSync. */
+await loadModule();
+
+export const MAX_CLAUSE_BYTES = 65_536;
+const PREFIX = 'SELECT 1 FROM t WHERE ';
+const ALLOWED_SELECT_KEYS = new Set(['targetList', 'fromClause', 'whereClause', 'limitOption', 'op']);
+
+/** A raw parse-tree node as libpg-query emits it: `{ NodeType: { …fields } }`. */
+export type RawNode = Record<string, unknown>;
+
+export interface ParsedClause {
+  readonly where: RawNode;
+  /** Maps a Postgres location (byte offset into the wrapped query) to an offset into the clause string. */
+  readonly position: (location: number) => number;
+}
+
+/** Parses `clause` as exactly one boolean expression, rejecting smuggled statements and trailing clauses. */
+export function parseClause(clause: string): ParsedClause {
+  const bytes = Buffer.byteLength(clause, 'utf8');
+  if (bytes > MAX_CLAUSE_BYTES) {
+    throw new WhereError(ErrorCode.TooLarge, `where clause exceeds ${MAX_CLAUSE_BYTES} bytes (it has ${bytes})`);
+  }
+  const position = makePositionMapper(clause);
+  if (clause.trim() === '') {
+    throw new WhereError(ErrorCode.Syntax, 'where clause is empty', 0);
+  }
+  let tree: { stmts?: { stmt: RawNode }[] };
+  try {
+    tree = parseSync(PREFIX + clause) as typeof tree;
+  } catch (e) {
+    const err = e as { message?: string; sqlDetails?: { cursorPosition?: number } };
+    const cursor = err.sqlDetails?.cursorPosition;
+    const pos = typeof cursor === 'number' ? Math.max(0, Math.min(clause.length, position(cursor))) : undefined;
+    let message = err.message ?? 'syntax error';
+    if (/at end of input/.test(message)) message = message.replace('at end of input', 'at end of where clause');
+    throw new WhereError(ErrorCode.Syntax, message, pos);
+  }
+  const stmts = tree.stmts ?? [];
+  const select = stmts.length === 1 ? (stmts[0]?.stmt['SelectStmt'] as RawNode | undefined) : undefined;
+  const extraKeys = select ? Object.keys(select).filter((k) => !ALLOWED_SELECT_KEYS.has(k)) : [];
+  if (!select || extraKeys.length > 0 || select['whereClause'] === undefined || select['op'] !== 'SETOP_NONE') {
+    throw new WhereError(
+      ErrorCode.ExtraClause,
+      'malformed where clause: only a boolean expression is allowed' +
+        (extraKeys.length > 0 ? ` (found ${extraKeys.map(describeKey).join(', ')})` : stmts.length > 1 ? ' (found ";")' : ''),
+      stmts.length > 1 ? Math.max(0, clause.indexOf(';')) : undefined,
+    );
+  }
+  return { where: select['whereClause'] as RawNode, position };
+}
+
+function describeKey(key: string): string {
+  const names: Record<string, string> = {
+    sortClause: 'ORDER BY',
+    limitCount: 'LIMIT',
+    limitOffset: 'OFFSET',
+    groupClause: 'GROUP BY',
+    havingClause: 'HAVING',
+    windowClause: 'WINDOW',
+    lockingClause: 'FOR UPDATE/SHARE',
+    withClause: 'WITH',
+    distinctClause: 'DISTINCT',
+    intoClause: 'INTO',
+    valuesLists: 'VALUES',
+  };
+  return names[key] ?? key;
+}
+
+/** Postgres reports byte offsets into the wrapped UTF-8 query; callers want UTF-16 offsets into the clause. */
+function makePositionMapper(clause: string): (location: number) => number {
+  const ascii = !/[^\x00-\x7f]/.test(clause);
+  if (ascii) return (loc) => (loc < 0 ? 0 : Math.max(0, loc - PREFIX.length));
+  const byteToChar = new Map<number, number>();
+  let byte = 0;
+  for (let i = 0; i < clause.length; i++) {
+    byteToChar.set(byte, i);
+    const cp = clause.codePointAt(i) as number;
+    byte += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    if (cp >= 0x10000) i++;
+  }
+  byteToChar.set(byte, clause.length);
+  return (loc) => {
+    if (loc < 0) return 0;
+    let b = loc - PREFIX.length;
+    while (b > 0 && !byteToChar.has(b)) b--;
+    return byteToChar.get(Math.max(0, b)) ?? 0;
+  };
+}

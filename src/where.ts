@@ -1,0 +1,68 @@
+// compileWhere: the public entry of the language core (parse → analyze → fold → normalize → compile).
+import { ErrorCode, WhereError } from './errors/index.js';
+import { fold, normalize } from './eval/normalize.js';
+import { Predicate } from './eval/predicate.js';
+import { ColumnLayout } from './eval/row-view.js';
+import { analyzeWhere } from './sql/analyze.js';
+import { parseClause } from './sql/parse.js';
+import { renderSql } from './sql/render.js';
+import { parseTypeName } from './sql/type-names.js';
+import { codecFor } from './values/registry.js';
+import type { PgType, Value } from './values/types.js';
+
+export interface CompileOptions {
+  /** `$n` values keyed by number as a string (`{ "1": "42" }`), as the shape request's `params` carries them. */
+  readonly params?: Readonly<Record<string, string>>;
+  /** The shape's table, so that `table.col` and `schema.table.col` references resolve. */
+  readonly table?: { readonly schema: string; readonly name: string };
+}
+
+/** Decoder for a column type: opaque types are never decoded (only IS NULL may use them), so keep them as text. */
+function decoderFor(t: PgType): (text: string) => Value {
+  if (t.scalar === 'opaque') return (text) => text;
+  const c = codecFor(t);
+  return (text) => c.parse(text);
+}
+
+const layouts = new WeakMap<Readonly<Record<string, string>>, { layout: ColumnLayout; types: Map<string, PgType> }>();
+
+/** The column layout of a table given as `{ column: typeName }` (cached per columns object). */
+export function layoutFor(columns: Readonly<Record<string, string>>): { layout: ColumnLayout; types: Map<string, PgType> } {
+  let l = layouts.get(columns);
+  if (!l) {
+    const types = new Map<string, PgType>();
+    for (const [name, typeName] of Object.entries(columns)) types.set(name, parseTypeName(typeName));
+    const layout = new ColumnLayout([...types].map(([name, type]) => ({ name, type, decode: decoderFor(type) })));
+    l = { layout, types };
+    layouts.set(columns, l);
+  }
+  return l;
+}
+
+function paramMap(params: Readonly<Record<string, string>> | undefined): Map<number, string> {
+  const m = new Map<number, string>();
+  for (const [k, v] of Object.entries(params ?? {})) {
+    const n = Number(k.replace(/^\$/, ''));
+    if (!Number.isInteger(n) || n < 1) throw new WhereError(ErrorCode.ParamMissing, `parameter key "${k}" is not a positive integer`);
+    if (typeof v !== 'string') throw new WhereError(ErrorCode.InvalidLiteral, `parameter $${n} must be a string`);
+    m.set(n, v);
+  }
+  return m;
+}
+
+/**
+ * Compiles a where clause for a table whose columns are `{ name: typeName }`. Throws WhereError (with a code, a
+ * message naming the offending token, and a 0-based position) for anything Postgres or Switchyard rejects.
+ */
+export function compileWhere(where: string, columns: Readonly<Record<string, string>>, options: CompileOptions = {}): Predicate {
+  if (typeof where !== 'string') throw new WhereError(ErrorCode.Syntax, 'where clause must be a string');
+  const { layout, types } = layoutFor(columns);
+  const parsed = parseClause(where);
+  const analysis = analyzeWhere(where, parsed.where, parsed.position, {
+    columns: types,
+    params: paramMap(options.params),
+    ...(options.table ? { table: options.table } : {}),
+  });
+  const expr = normalize(fold(analysis.expr));
+  return new Predicate(expr, renderSql(expr), analysis.columns, layout);
+}
