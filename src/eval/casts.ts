@@ -9,7 +9,7 @@ import { bpcharTrim, nameInput } from '../values/text.js';
 import { applyTypmod } from '../values/typmod.js';
 import { baseType, elementType, typeCategory, typeDisplayName, type ArrayValue, type JsonbValue, type NumericValue, type PgType, type Value } from '../values/types.js';
 
-export type Cast = (v: Value) => Value;
+export type Cast = (v: Value) => Value | null;
 
 const CACHE = new Map<PgType, Map<PgType, Cast>>();
 
@@ -20,7 +20,7 @@ export function castImpl(from: PgType, to: PgType): Cast {
   let c = m.get(to);
   if (!c) {
     const base = baseCast(from, to);
-    c = to.typmod >= 0 ? (v) => applyTypmod(base(v), to) : base;
+    c = to.typmod >= 0 ? (v) => { const r = base(v); return r === null ? null : applyTypmod(r, to); } : base;
     m.set(to, c);
   }
   return c;

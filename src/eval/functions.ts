@@ -1,6 +1,6 @@
 // Implementations of the catalog's function ids, specialised by argument and result types at compile time.
 import { ErrorCode, ValueError } from '../errors/index.js';
-import * as arr from '../values/array.js';
+import * as arr from '../values/array-ops.js';
 import * as dt from '../values/datetime-arith.js';
 import { floatAbs, floatArith, floatNeg, floatPow, floatSqrt } from '../values/float.js';
 import { intAbs, intArith, intBitNot, intBitwise, intNeg } from '../values/integer.js';
@@ -8,8 +8,7 @@ import { numericAbs, numericAdd, numericDiv, numericMod, numericMul, numericNeg,
 import { codecFor } from '../values/registry.js';
 import { bpcharLength, lowerAscii, textLength, upperAscii } from '../values/text.js';
 import { timezoneOfTimestamp, timezoneOfTimestamptz } from '../values/timezone.js';
-import { elementType, pgType, type ArrayValue, type IntervalValue, type NumericValue, type PgType, type Value } from '../values/types.js';
-import { castImpl } from './casts.js';
+import { elementType, type ArrayValue, type IntervalValue, type NumericValue, type PgType, type Value } from '../values/types.js';
 
 /** A function implementation: arguments are non-null for strict functions; null may come back (e.g. subscripts). */
 export type Impl = (...args: (Value | null)[]) => Value | null;
@@ -146,23 +145,23 @@ function datetimeFn(fn: string, argTypes: readonly PgType[]): Impl {
     'date-date': (a, b) => dt.dateDiff(a as number, b as number),
     'date+time': (a, b) => dt.datePlusTime(a as number, b as number),
     'time+date': (a, b) => dt.datePlusTime(b as number, a as number),
-    'date+interval': (a, b) => dt.timestampPlusInterval(castImpl(argTypes[0] as PgType, TS)(a as number) as bigint, b as IntervalValue),
-    'interval+date': (a, b) => dt.timestampPlusInterval(castImpl(argTypes[1] as PgType, TS)(b as number) as bigint, a as IntervalValue),
-    'date-interval': (a, b) => dt.timestampMinusInterval(castImpl(argTypes[0] as PgType, TS)(a as number) as bigint, b as IntervalValue),
+    'date+interval': (a, b) => dt.datePlusInterval(a as number, b as IntervalValue),
+    'interval+date': (a, b) => dt.datePlusInterval(b as number, a as IntervalValue),
+    'date-interval': (a, b) => dt.dateMinusInterval(a as number, b as IntervalValue),
     'timestamp+interval': (a, b) => dt.timestampPlusInterval(a as bigint, b as IntervalValue),
     'interval+timestamp': (a, b) => dt.timestampPlusInterval(b as bigint, a as IntervalValue),
     'timestamp-interval': (a, b) => dt.timestampMinusInterval(a as bigint, b as IntervalValue),
-    'timestamptz+interval': (a, b) => dt.timestamptzPlusInterval(a as bigint, b as IntervalValue),
-    'interval+timestamptz': (a, b) => dt.timestamptzPlusInterval(b as bigint, a as IntervalValue),
-    'timestamptz-interval': (a, b) => dt.timestamptzMinusInterval(a as bigint, b as IntervalValue),
+    'timestamptz+interval': (a, b) => dt.timestampPlusInterval(a as bigint, b as IntervalValue),
+    'interval+timestamptz': (a, b) => dt.timestampPlusInterval(b as bigint, a as IntervalValue),
+    'timestamptz-interval': (a, b) => dt.timestampMinusInterval(a as bigint, b as IntervalValue),
     'time+interval': (a, b) => dt.timePlusInterval(a as number, b as IntervalValue),
     'interval+time': (a, b) => dt.timePlusInterval(b as number, a as IntervalValue),
     'time-interval': (a, b) => dt.timeMinusInterval(a as number, b as IntervalValue),
     'time-time': (a, b) => dt.timeMinusTime(a as number, b as number),
-    'timestamp-timestamp': (a, b) => dt.timestampMinusTimestamp(a as bigint, b as bigint),
-    'timestamptz-timestamptz': (a, b) => dt.timestampMinusTimestamp(a as bigint, b as bigint),
-    'interval+interval': (a, b) => dt.intervalPlus(a as IntervalValue, b as IntervalValue),
-    'interval-interval': (a, b) => dt.intervalMinus(a as IntervalValue, b as IntervalValue),
+    'timestamp-timestamp': (a, b) => dt.timestampDiff(a as bigint, b as bigint),
+    'timestamptz-timestamptz': (a, b) => dt.timestampDiff(a as bigint, b as bigint),
+    'interval+interval': (a, b) => dt.intervalAdd(a as IntervalValue, b as IntervalValue),
+    'interval-interval': (a, b) => dt.intervalSub(a as IntervalValue, b as IntervalValue),
     'interval*float': (a, b) => dt.intervalMul(a as IntervalValue, b as number),
     'float*interval': (a, b) => dt.intervalMul(b as IntervalValue, a as number),
     'interval/float': (a, b) => dt.intervalDiv(a as IntervalValue, b as number),
@@ -176,4 +175,3 @@ function datetimeFn(fn: string, argTypes: readonly PgType[]): Impl {
   return impl;
 }
 
-const TS: PgType = pgType('timestamp');

@@ -1,6 +1,6 @@
 // Per-node semantics shared by the interpreter and the compiler: comparison, IN, ANY/ALL, LIKE, subscripts.
 import { ErrorCode, ValueError } from '../errors/index.js';
-import * as arr from '../values/array.js';
+import * as arr from '../values/array-ops.js';
 import { compileLike, type LikeMatcher } from '../values/like.js';
 import { codecFor } from '../values/registry.js';
 import type { ArrayValue, PgType, Value } from '../values/types.js';

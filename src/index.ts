@@ -1,0 +1,10 @@
+// The package root: the public API of Switchyard, as curated named exports.
+export { compileWhere, layoutFor, type CompileOptions } from './where.js';
+export { Predicate, type PgRecord } from './eval/predicate.js';
+export { ColumnLayout, RowView } from './eval/row-view.js';
+export { ErrorCode, SwitchyardError, WhereError, ValueError, RouterError, renderCaret } from './errors/index.js';
+export type { Expr, ExprKind, Span, CompareOp } from './sql/ast.js';
+export { renderSql } from './sql/render.js';
+export { parseTypeName } from './sql/type-names.js';
+export { parseTableName } from './sql/identifiers.js';
+export type { PgType, Value, ScalarName } from './values/types.js';
