@@ -1,6 +1,11 @@
 // Posting lists of entry ids: packed growable Int32Arrays with O(1) swap-removal, and a key → posting map.
 import type { EntryHome, EntryTable } from './entries.js';
 
+/** Where each member's slot is recorded (the entry table, or a router's per-shape array). */
+export interface Positions {
+  pos: Int32Array;
+}
+
 /** A bag of entry ids; `entries.pos` records each entry's slot so removal is a swap with the last one. */
 export class Posting implements EntryHome {
   items: Int32Array;
@@ -10,7 +15,7 @@ export class Posting implements EntryHome {
     this.items = new Int32Array(capacity);
   }
 
-  add(entry: number, entries: EntryTable): void {
+  add(entry: number, entries: Positions): void {
     if (this.length === this.items.length) {
       const next = new Int32Array(this.items.length * 2);
       next.set(this.items);
@@ -20,7 +25,7 @@ export class Posting implements EntryHome {
     this.items[this.length++] = entry;
   }
 
-  removeEntry(entry: number, _key: unknown, entries: EntryTable): void {
+  removeEntry(entry: number, _key: unknown, entries: Positions): void {
     const at = entries.pos[entry] as number;
     const last = this.items[--this.length] as number;
     if (at !== this.length) {

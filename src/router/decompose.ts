@@ -1,0 +1,122 @@
+// Splits a normalised clause into disjuncts (bounded DNF) and picks one access atom per disjunct; the rest is residual.
+import type { Expr } from '../sql/ast.js';
+import { andOf, classify, type Access, type AtomPolicy } from './atoms.js';
+import { renderSql } from '../sql/render.js';
+
+/** Beyond this many disjuncts an OR is kept whole, as one residual conjunct, instead of being distributed. */
+export const MAX_DISJUNCTS = 128;
+
+export interface DisjunctPlan {
+  /** null: no indexable conjunct — the disjunct goes to the table's unindexed lane (or `always` if it is TRUE). */
+  readonly access: Access | null;
+  /** Conjuncts the access does not decide, ANDed; null when the access alone decides the disjunct. */
+  readonly residual: Expr | null;
+}
+
+export interface ShapePlan {
+  readonly disjuncts: readonly DisjunctPlan[];
+}
+
+/** Disjunctive normal form with a size bound: a list of conjunct lists; [] is FALSE, [[]] is TRUE. */
+export function toDnf(e: Expr): Expr[][] {
+  switch (e.kind) {
+    case 'const':
+      if (e.value === true) return [[]];
+      if (e.value === false || e.value === null) return [];
+      return [[e]];
+    case 'or': {
+      const out: Expr[][] = [];
+      for (const a of e.args) {
+        out.push(...toDnf(a));
+        if (out.length > MAX_DISJUNCTS) return [[e]];
+      }
+      return out;
+    }
+    case 'and': {
+      let acc: Expr[][] = [[]];
+      for (const a of e.args) {
+        const d = toDnf(a);
+        if (d.length === 0) return [];
+        if (acc.length * d.length > MAX_DISJUNCTS) {
+          for (const c of acc) c.push(a);
+          continue;
+        }
+        const next: Expr[][] = [];
+        for (const c of acc) for (const x of d) next.push([...c, ...x]);
+        acc = next;
+      }
+      return acc;
+    }
+    default:
+      return [[e]];
+  }
+}
+
+/** Lower score is better: equality beats prefix beats inclusion beats range, and fewer postings beat more. */
+export type Scorer = (a: Access) => number;
+
+/**
+ * Plans a clause. `indexed` mode scores every candidate with live statistics; `filter` mode (Electric's design)
+ * takes the first indexable conjunct, and sends the whole clause to the unindexed lane unless every disjunct has one.
+ */
+export function planClause(expr: Expr, policy: AtomPolicy, scorer: Scorer, mode: 'indexed' | 'filter'): ShapePlan {
+  const dnf = toDnf(expr);
+  const disjuncts: DisjunctPlan[] = [];
+  for (const conj of dnf) {
+    const plan = planDisjunct(conj, policy, scorer, mode);
+    if (plan !== 'never') disjuncts.push(plan);
+  }
+  if (mode === 'filter' && disjuncts.some((d) => d.access === null) && disjuncts.length > 0) {
+    return { disjuncts: [{ access: null, residual: expr }] };
+  }
+  return { disjuncts };
+}
+
+function planDisjunct(conj: readonly Expr[], policy: AtomPolicy, scorer: Scorer, mode: 'indexed' | 'filter'): DisjunctPlan | 'never' {
+  if (conj.length === 0) return { access: null, residual: null };
+  const candidates: Access[] = [];
+  for (const atom of conj) {
+    const c = classify(atom, policy);
+    if (c === null) continue;
+    if (c.kind === 'never') return 'never';
+    candidates.push(c);
+  }
+  mergeRanges(candidates);
+  let best: Access | null = null;
+  if (mode === 'filter') best = candidates[0] ?? null;
+  else {
+    let bestScore = Infinity;
+    for (const c of candidates) {
+      const s = scorer(c);
+      if (s < bestScore) {
+        bestScore = s;
+        best = c;
+      }
+    }
+  }
+  if (best === null) return { access: null, residual: andOf(conj) };
+  const rest = best.exact ? conj.filter((a) => !best.consumed.includes(a)) : conj;
+  return { access: best, residual: rest.length === 0 ? null : andOf(rest) };
+}
+
+/** Pairs a lower and an upper threshold on the same probe into one two-sided range (BETWEEN, `a < x AND x < b`). */
+function mergeRanges(cands: Access[]): void {
+  const lowers = new Map<string, number>();
+  for (let i = 0; i < cands.length; i++) {
+    const c = cands[i] as Access;
+    if (c.kind !== 'range' || c.hi !== undefined) continue;
+    const k = renderSql(c.probe);
+    if (!lowers.has(k)) lowers.set(k, i);
+  }
+  if (lowers.size === 0) return;
+  for (let i = 0; i < cands.length; i++) {
+    const c = cands[i] as Access;
+    if (c.kind !== 'range' || c.lo !== undefined) continue;
+    const li = lowers.get(renderSql(c.probe));
+    if (li === undefined) continue;
+    const lo = cands[li] as Extract<Access, { kind: 'range' }>;
+    if (lo.keyType !== c.keyType) continue;
+    cands.push({ ...lo, hi: c.hi, hiIncl: c.hiIncl, consumed: [...lo.consumed, ...c.consumed] });
+    lowers.delete(renderSql(c.probe));
+  }
+}

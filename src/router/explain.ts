@@ -1,0 +1,122 @@
+// explain(change, id): which index entries of a shape a row reached, with which probe value and residual verdict.
+import { codecFor } from '../values/registry.js';
+import type { RowView } from '../eval/row-view.js';
+import type { Value } from '../values/types.js';
+import type { Router } from './router.js';
+import { Group, ProbeIx, RawEq, type TableState } from './table-state.js';
+import type { Change, ExplainDisjunct, ExplainRow, Explanation, RowRecord } from './types.js';
+
+export function explainShape(router: Router, s: number, id: string, change: Change): Explanation {
+  const rec = router.records[s];
+  if (rec === undefined) throw new Error('shape record missing');
+  const table = rec.table;
+  const base = { id, table: table.name, where: rec.where ?? '', indexed: rec.indexed };
+  const changeTable = router.lookupTable(change.table);
+  if (changeTable !== table) {
+    return { ...base, matched: false, reason: `the change is on ${changeTable?.name ?? change.table}, the shape on ${table.name}`, rows: [] };
+  }
+  if (change.op === 'truncate') return { ...base, matched: true, reason: 'a truncate reaches every shape of its table', rows: [] };
+  const rows: ExplainRow[] = [];
+  if (change.op === 'delete' || change.op === 'update') rows.push(explainRow(router, table, s, rec.entries, 'old', change.oldRecord));
+  if (change.op === 'insert' || change.op === 'update') rows.push(explainRow(router, table, s, rec.entries, 'new', change.record));
+  const matched = rows.some((r) => r.matched);
+  const reason = matched
+    ? rows.some((r) => r.error !== undefined)
+      ? 'a value could not be evaluated: the router fails open'
+      : `the ${rows.filter((r) => r.matched).map((r) => r.row).join(' and ')} row matches`
+    : rec.entries.length === 0
+      ? 'the clause can never be true'
+      : 'no disjunct matches';
+  return { ...base, matched, reason, rows };
+}
+
+function explainRow(router: Router, table: TableState, s: number, entries: readonly number[], which: 'new' | 'old', record: RowRecord): ExplainRow {
+  const ctx = router.ctx;
+  const saved = JSON.stringify(ctx.counters);
+  const savedFailure = ctx.lastFailure;
+  ctx.lastFailure = undefined;
+  const trace = new Set<number>();
+  table.trace = trace;
+  ctx.begin();
+  try {
+    table.routeRow(record);
+  } finally {
+    table.trace = null;
+  }
+  const matched = ctx.marks.has(s);
+  const failure = ctx.lastFailure;
+  ctx.begin();
+  Object.assign(ctx.counters, JSON.parse(saved) as object);
+  ctx.lastFailure = savedFailure;
+  const row = table.row;
+  const disjuncts: ExplainDisjunct[] = [];
+  const et = ctx.entries;
+  const rec = router.records[s];
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i] as number;
+    const owner = rec?.owners[i];
+    const rid = et.residual[e] as number;
+    const residual = rid >= 0 ? table.residuals.sqls[rid] : undefined;
+    let residualResult: boolean | null | 'error' | undefined;
+    if (rid >= 0) {
+      try {
+        residualResult = (table.residuals.fns[rid] as (r: RowView) => boolean | null)(row);
+      } catch {
+        residualResult = 'error';
+      }
+    }
+    let probe: string | undefined;
+    let probeValue: string | undefined;
+    let access = '';
+    let accessMatched = true;
+    if (owner instanceof RawEq) {
+      probe = owner.sql;
+      const t = record[owner.column];
+      probeValue = t === null || t === undefined ? 'NULL' : t;
+      access = `${owner.sql} ${et.keys[e] === null ? 'IS NULL' : `= '${String(et.keys[e])}'`} (raw text)`;
+      accessMatched = trace.has(e);
+    } else if (owner instanceof ProbeIx) {
+      probe = owner.sql;
+      try {
+        const v = owner.probe.compute(row);
+        probeValue = v === null ? 'NULL' : formatValue(owner, v);
+      } catch (err) {
+        probeValue = `error: ${(err as Error).message}`;
+      }
+      access = `${describeKey(owner, et.keys[e])} on ${owner.sql}`;
+      accessMatched = trace.has(e);
+    } else if (owner instanceof Group) {
+      access = owner === table.always ? 'always (no where clause)' : '';
+    }
+    const lane = owner instanceof Group ? (owner === table.always ? 'always' : 'unindexed') : (owner?.lane ?? 'unindexed');
+    const ok = accessMatched && (residualResult === undefined || residualResult === true || residualResult === 'error');
+    disjuncts.push({
+      lane,
+      access,
+      ...(probe !== undefined ? { probe } : {}),
+      ...(probeValue !== undefined ? { probeValue } : {}),
+      accessMatched,
+      ...(residual !== undefined ? { residual } : {}),
+      ...(residualResult !== undefined ? { residualResult } : {}),
+      matched: ok,
+    });
+  }
+  return { row: which, disjuncts, matched, ...(failure !== undefined ? { error: (failure as Error).message } : {}) };
+}
+
+function formatValue(p: ProbeIx, v: Value): string {
+  try {
+    return codecFor(p.type).format(v);
+  } catch {
+    return String(v);
+  }
+}
+
+function describeKey(p: ProbeIx, key: unknown): string {
+  if (key === null) return 'IS NULL';
+  if (typeof key === 'object' && key !== null && 'tree' in key) return 'range';
+  if (typeof key === 'symbol') return 'array inclusion';
+  if (p.incl !== undefined) return `array element key ${String(key)}`;
+  if (p.prefix !== undefined || p.iprefix !== undefined) return `prefix '${String(key)}'`;
+  return `key ${String(key)}`;
+}

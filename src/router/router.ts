@@ -1,0 +1,210 @@
+// The Router: shapes (table + where clause) in, for each changed row the ids of the shapes it affects out.
+import { ErrorCode, RouterError } from '../errors/index.js';
+import { parseTableName } from '../sql/identifiers.js';
+import { compileWhere, layoutFor } from '../where.js';
+import { Interner } from '../index/interner.js';
+import type { Positions } from '../index/posting.js';
+import { FILTER_POLICY, INDEXED_POLICY } from './atoms.js';
+import { RouteContext } from './context.js';
+import { planClause, type ShapePlan } from './decompose.js';
+import { explainShape } from './explain.js';
+import { collectStats } from './stats.js';
+import { TableState, type Owner } from './table-state.js';
+import type { Change, Explanation, LaneKind, RouterLike, RouterMode, RouterOptions, RouterStats, ShapeDef } from './types.js';
+
+/** What the router keeps per shape: just enough to remove it in O(entries) and to explain it. */
+export interface ShapeRecord {
+  readonly table: TableState;
+  readonly where: string | undefined;
+  readonly params: Record<string, string> | undefined;
+  readonly lane: LaneKind;
+  readonly indexed: boolean;
+  readonly entries: number[];
+  readonly owners: Owner[];
+}
+
+const TABLE_CACHE_LIMIT = 10_000;
+
+export class Router implements RouterLike {
+  readonly mode: RouterMode;
+  /** Internal state, read by explain and stats (not part of the public API). */
+  readonly ctx = new RouteContext();
+  readonly tables = new Map<string, TableState>();
+  readonly records: (ShapeRecord | undefined)[] = [];
+  readonly interner = new Interner();
+  readonly laneCounts: Record<LaneKind, number> = { equality: 0, expression: 0, range: 0, prefix: 0, inclusion: 0, always: 0, unindexed: 0 };
+  private readonly tableCache = new Map<string, TableState | null>();
+  private readonly shapePos: Positions = { pos: new Int32Array(1024) };
+  private readonly txShapes: (number[] | undefined)[] = [];
+
+  constructor(options: RouterOptions) {
+    this.mode = options.mode ?? 'indexed';
+    if (this.mode !== 'indexed' && this.mode !== 'filter') {
+      throw new RouterError(ErrorCode.NotSupported, `unknown router mode "${String(this.mode)}"`);
+    }
+    for (const [tableName, columns] of Object.entries(options.schema)) {
+      const { schema, name } = parseTableName(tableName);
+      const key = tableKey(schema, name);
+      const display = `${schema}.${name}`;
+      this.tables.set(key, new TableState(display, columns, layoutFor(columns).layout, this.ctx));
+    }
+  }
+
+  get shapeCount(): number {
+    return this.interner.size;
+  }
+
+  hasShape(id: string): boolean {
+    return this.interner.get(id) >= 0;
+  }
+
+  addShape(id: string, shape: ShapeDef): void {
+    if (typeof id !== 'string') throw new RouterError(ErrorCode.UnknownShape, 'shape id must be a string');
+    if (this.interner.get(id) >= 0) throw new RouterError(ErrorCode.DuplicateShape, `shape "${id}" already exists`);
+    const { schema, name } = parseTableName(shape.table);
+    const table = this.tables.get(tableKey(schema, name));
+    if (table === undefined) throw new RouterError(ErrorCode.UnknownTable, `relation "${schema}.${name}" does not exist`);
+    const where = shape.where !== undefined && shape.where.trim() !== '' ? shape.where : undefined;
+    let plan: ShapePlan;
+    if (where === undefined) plan = { disjuncts: [{ access: null, residual: null }] };
+    else {
+      const pred = compileWhere(where, table.columns, { ...(shape.params ? { params: shape.params } : {}), table: { schema, name } });
+      plan = planClause(pred.expr, this.mode === 'filter' ? FILTER_POLICY : INDEXED_POLICY, (a) => table.score(a), this.mode);
+    }
+    const s = this.interner.add(id);
+    this.ctx.marks.ensure(this.interner.bound);
+    this.ensurePos(this.interner.bound);
+    const out = { entries: [] as number[], owners: [] as Owner[] };
+    const shareKey = this.mode === 'filter' ? (sql: string): string => `${s}\u0000${sql}` : (sql: string): string => sql;
+    try {
+      for (const d of plan.disjuncts) table.install(s, d.access, d.residual, shareKey, out);
+    } catch (err) {
+      for (let i = out.entries.length - 1; i >= 0; i--) table.uninstall(out.entries[i] as number, out.owners[i] as Owner);
+      this.interner.delete(id);
+      throw err;
+    }
+    table.shapes.add(s, this.shapePos);
+    const lane = laneOf(plan, out.owners);
+    const indexed = plan.disjuncts.every((d) => d.access !== null);
+    this.records[s] = { table, where, params: shape.params, lane, indexed, entries: out.entries, owners: out.owners };
+    this.laneCounts[lane]++;
+  }
+
+  removeShape(id: string): boolean {
+    const s = this.interner.get(id);
+    if (s < 0) return false;
+    const rec = this.records[s] as ShapeRecord;
+    for (let i = 0; i < rec.entries.length; i++) rec.table.uninstall(rec.entries[i] as number, rec.owners[i] as Owner);
+    rec.table.shapes.removeEntry(s, null, this.shapePos);
+    this.laneCounts[rec.lane]--;
+    this.records[s] = undefined;
+    this.interner.delete(id);
+    this.ctx.marks.clear(s);
+    return true;
+  }
+
+  route(change: Change): string[] {
+    if (!this.routeInto(change)) return [];
+    const out = this.ctx.out;
+    const ids = new Array<string>(out.length);
+    for (let i = 0; i < out.length; i++) ids[i] = this.interner.nameOf(out[i] as number) as string;
+    return ids;
+  }
+
+  /** Routes into `ctx.out` (shape integers); false when the table has no shapes. */
+  routeInto(change: Change): boolean {
+    const table = this.lookupTable(change.table);
+    if (table === null || table.shapes.length === 0) return false;
+    const ctx = this.ctx;
+    ctx.begin();
+    switch (change.op) {
+      case 'insert':
+        table.routeRow(change.record);
+        break;
+      case 'delete':
+        table.routeRow(change.oldRecord);
+        break;
+      case 'update':
+        table.routeRow(change.oldRecord);
+        table.routeRow(change.record);
+        break;
+      case 'truncate':
+        table.emitAll();
+        break;
+    }
+    ctx.finish();
+    return true;
+  }
+
+  routeTransaction(changes: readonly Change[]): Map<string, number[]> {
+    const per = this.txShapes;
+    const touched: number[] = [];
+    for (let i = 0; i < changes.length; i++) {
+      if (!this.routeInto(changes[i] as Change)) continue;
+      const out = this.ctx.out;
+      for (let j = 0; j < out.length; j++) {
+        const s = out[j] as number;
+        let list = per[s];
+        if (list === undefined) {
+          list = [];
+          per[s] = list;
+          touched.push(s);
+        }
+        list.push(i);
+      }
+    }
+    const result = new Map<string, number[]>();
+    for (const s of touched) {
+      result.set(this.interner.nameOf(s) as string, per[s] as number[]);
+      per[s] = undefined;
+    }
+    return result;
+  }
+
+  explain(change: Change, id: string): Explanation {
+    const s = this.interner.get(id);
+    if (s < 0) throw new RouterError(ErrorCode.UnknownShape, `shape "${id}" does not exist`);
+    return explainShape(this, s, id, change);
+  }
+
+  stats(): RouterStats {
+    return collectStats(this);
+  }
+
+  /** The table a change names, or null (unknown or malformed names route nowhere). Cached per spelling. */
+  lookupTable(name: string): TableState | null {
+    const hit = this.tableCache.get(name);
+    if (hit !== undefined) return hit;
+    let t: TableState | null = null;
+    try {
+      const { schema, name: n } = parseTableName(name);
+      t = this.tables.get(tableKey(schema, n)) ?? null;
+    } catch {
+      t = null;
+    }
+    if (this.tableCache.size >= TABLE_CACHE_LIMIT) this.tableCache.clear();
+    this.tableCache.set(name, t);
+    return t;
+  }
+
+  private ensurePos(n: number): void {
+    if (n <= this.shapePos.pos.length) return;
+    let cap = this.shapePos.pos.length;
+    while (cap < n) cap *= 2;
+    const next = new Int32Array(cap);
+    next.set(this.shapePos.pos);
+    this.shapePos.pos = next;
+  }
+}
+
+function tableKey(schema: string, name: string): string {
+  return `${schema}\u0000${name}`;
+}
+
+function laneOf(plan: ShapePlan, owners: readonly Owner[]): LaneKind {
+  const d = plan.disjuncts[0];
+  if (d === undefined) return 'unindexed';
+  if (d.access === null) return d.residual === null ? 'always' : 'unindexed';
+  if (d.access.kind === 'eq') return owners[0]?.lane === 'expression' ? 'expression' : 'equality';
+  return d.access.kind === 'inclusion' ? 'inclusion' : d.access.kind === 'prefix' ? 'prefix' : 'range';
+}

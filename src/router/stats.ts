@@ -1,0 +1,56 @@
+// stats(): shapes per lane, distinct keys and entries per index, an estimate of heap bytes, and the counters.
+import type { Router } from './router.js';
+import type { IndexStats, RouterStats } from './types.js';
+
+/** Rough per-shape overhead outside the indexes: interned id, record object, entry and owner arrays. */
+const SHAPE_OVERHEAD = 150;
+
+export function collectStats(router: Router): RouterStats {
+  const indexes: IndexStats[] = [];
+  let bytes = router.ctx.entries.bytes + router.shapeCount * SHAPE_OVERHEAD;
+  let residuals = 0;
+  for (const t of router.tables.values()) {
+    residuals += t.residuals.live;
+    for (const ix of t.rawEqs) {
+      indexes.push({ table: t.name, kind: 'equality', probe: ix.sql, keys: ix.pm.keyCount, entries: ix.pm.size });
+      bytes += ix.pm.bytes + ix.pm.keyCount * 24;
+    }
+    for (const p of t.probes) {
+      if (p.eq) {
+        indexes.push({ table: t.name, kind: p.lane, probe: p.sql, keys: p.eq.keyCount, entries: p.eq.size });
+        bytes += p.eq.bytes + p.eq.keyCount * 24;
+      }
+      if (p.range) {
+        indexes.push({ table: t.name, kind: 'range', probe: p.sql, keys: p.range.size, entries: p.range.size });
+        bytes += p.range.bytes;
+      }
+      for (const px of [p.prefix, p.iprefix]) {
+        if (px === undefined) continue;
+        indexes.push({ table: t.name, kind: 'prefix', probe: p.sql, keys: px.keyCount, entries: px.size });
+        bytes += px.bytes;
+      }
+      if (p.incl) {
+        indexes.push({ table: t.name, kind: 'inclusion', probe: p.sql, keys: p.incl.keyCount, entries: p.incl.size });
+        bytes += p.incl.bytes;
+      }
+    }
+    let entries = 0;
+    for (const g of t.groups) {
+      entries += g.posting.length;
+      bytes += g.posting.bytes + 200;
+    }
+    if (t.groups.length > 0) indexes.push({ table: t.name, kind: 'unindexed', probe: '', keys: t.groups.length, entries });
+    if (t.always.posting.length > 0) indexes.push({ table: t.name, kind: 'always', probe: '', keys: 1, entries: t.always.posting.length });
+  }
+  const c = router.ctx.counters;
+  return {
+    mode: router.mode,
+    shapes: router.shapeCount,
+    lanes: { ...router.laneCounts },
+    entries: router.ctx.entries.size,
+    residuals,
+    indexes,
+    estimatedBytes: bytes + residuals * 400,
+    counters: { ...c, matches: [...c.matches] },
+  };
+}

@@ -1,0 +1,506 @@
+// One table's routing structures: raw-text equality indexes, per-probe indexes, the always and unindexed lanes.
+import type { ColumnExpr, Expr } from '../sql/ast.js';
+import { ColumnLayout, RowView } from '../eval/row-view.js';
+import { renderSql } from '../sql/render.js';
+import { codecFor } from '../values/registry.js';
+import type { Codec } from '../values/codec.js';
+import { baseType, elementType, type ArrayValue, type PgType, type Value } from '../values/types.js';
+import { Posting, PostingMap } from '../index/posting.js';
+import { RangeIndex } from '../index/range-index.js';
+import { PrefixIndex } from '../index/prefix-index.js';
+import { InclusionIndex, type ElementKey } from '../index/inclusion-index.js';
+import type { Access } from './atoms.js';
+import { foldAscii } from './atoms.js';
+import type { RouteContext } from './context.js';
+import { ProbeValue, ResidualPool } from './pools.js';
+import type { LaneKind, RowRecord } from './types.js';
+
+/** Something that holds entries of shapes; dropped from the table's lists when its last entry goes. */
+export interface Owner {
+  count: number;
+  /** Slot in the table's list of owners of its kind (O(1) removal). */
+  at: number;
+  readonly lane: LaneKind;
+  readonly sql: string;
+}
+
+type EqKey = string | number | null;
+
+/** Equality on a column whose text output is canonical: looked up by the record's raw text, no decoding. */
+export class RawEq implements Owner {
+  count = 0;
+  at = -1;
+  readonly lane = 'equality' as const;
+  readonly pm = new PostingMap<string | null>();
+  constructor(
+    readonly column: string,
+    readonly col: number,
+    readonly sql: string,
+    /** Cheap syntax check: a miss on text that passes it needs no decoding to prove the value is valid. */
+    readonly valid: (text: string) => boolean,
+  ) {}
+}
+
+/** Indexes over one probe expression (a column or an expression of columns), computed once per row. */
+export class ProbeIx implements Owner {
+  count = 0;
+  at = -1;
+  readonly lane: LaneKind;
+  eq: PostingMap<EqKey> | undefined;
+  range: RangeIndex<Value> | undefined;
+  prefix: PrefixIndex | undefined;
+  iprefix: PrefixIndex | undefined;
+  incl: InclusionIndex | undefined;
+  readonly keyCodec: Codec;
+  readonly elemCodec: Codec | undefined;
+  constructor(
+    readonly sql: string,
+    readonly probe: ProbeValue,
+    readonly type: PgType,
+    plain: boolean,
+  ) {
+    this.lane = plain ? 'equality' : 'expression';
+    this.keyCodec = codecFor(baseType(type));
+    this.elemCodec = type.array ? codecFor(baseType(elementType(type))) : undefined;
+  }
+}
+
+/** Disjuncts with no indexable conjunct that share one residual: evaluated once per row for all of them. */
+export class Group implements Owner {
+  count = 0;
+  at = -1;
+  readonly lane = 'unindexed' as const;
+  readonly posting = new Posting();
+  constructor(
+    readonly residual: number,
+    readonly sql: string,
+  ) {}
+}
+
+const RAW_FAMILY: Partial<Record<string, string>> = {
+  int2: 'int', int4: 'int', int8: 'int', text: 'text', varchar: 'text', name: 'text',
+  uuid: 'uuid', bool: 'bool', date: 'date', timestamp: 'ts', timestamptz: 'tstz',
+};
+const INT_RE = /^-?[0-9]+$/;
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const VALIDATORS: Record<string, (t: string) => boolean> = {
+  int: (t) => INT_RE.test(t),
+  text: () => true,
+  uuid: (t) => UUID_RE.test(t),
+  bool: (t) => t === 't' || t === 'f',
+  date: () => false,
+  ts: () => false,
+  tstz: () => false,
+};
+
+/** The column an equality can look up by raw record text: same canonical-output family as the compared type. */
+export function rawColumn(probe: Expr, keyType: PgType): ColumnExpr | undefined {
+  let e = probe;
+  while (e.kind === 'cast' && e.implicit) e = e.arg;
+  if (e.kind !== 'column' || e.type.array || keyType.array) return undefined;
+  const fam = RAW_FAMILY[e.type.scalar];
+  return fam !== undefined && fam === RAW_FAMILY[keyType.scalar] ? e : undefined;
+}
+
+export class TableState {
+  readonly layout: ColumnLayout;
+  readonly row: RowView;
+  readonly residuals: ResidualPool;
+  /** Shape integers on this table (truncate and fail-open reach all of them). */
+  readonly shapes = new Posting(8);
+  readonly rawEqs: RawEq[] = [];
+  readonly probes: ProbeIx[] = [];
+  readonly groups: Group[] = [];
+  readonly always: Group;
+  private readonly rawByColumn = new Map<string, RawEq>();
+  private readonly probeBySql = new Map<string, ProbeIx>();
+  private readonly groupByResidual = new Map<number, Group>();
+  private round = 0;
+  /** When set (explain only), every entry an index yields is recorded here before its residual is checked. */
+  trace: Set<number> | null = null;
+  private readonly emitEntryFn: (e: number) => void;
+
+  constructor(
+    readonly name: string,
+    readonly columns: Record<string, string>,
+    layout: ColumnLayout,
+    private readonly ctx: RouteContext,
+  ) {
+    this.layout = layout;
+    this.row = new RowView(layout);
+    this.residuals = new ResidualPool(layout);
+    this.always = new Group(-1, 'true');
+    this.emitEntryFn = (e) => this.emitEntry(e);
+  }
+
+  get shapeCount(): number {
+    return this.shapes.length;
+  }
+
+  // ---- installing ----------------------------------------------------------------------------------------------
+
+  /** Live statistics for choosing an access: lower is better (kind rank, then current posting sizes). */
+  score(a: Access): number {
+    switch (a.kind) {
+      case 'eq': {
+        const raw = rawColumn(a.probe, a.keyType);
+        let n = a.keys.length + (a.nullKey ? 1 : 0);
+        if (raw !== undefined) {
+          const ix = this.rawByColumn.get(raw.name);
+          if (ix !== undefined) {
+            const codec = codecFor(a.keyType);
+            for (const k of a.keys) n += ix.pm.count(codec.format(k));
+            if (a.nullKey) n += ix.pm.count(null);
+          }
+          return n;
+        }
+        const p = this.probeBySql.get(renderSql(a.probe))?.eq;
+        if (p !== undefined) {
+          const codec = codecFor(a.keyType);
+          for (const k of a.keys) n += p.count(codec.key(k));
+          if (a.nullKey) n += p.count(null);
+        }
+        return 1 + n;
+      }
+      case 'prefix': {
+        const p = this.probeBySql.get(renderSql(a.probe));
+        return 4 + ((a.fold ? p?.iprefix : p?.prefix)?.count(a.prefix) ?? 0);
+      }
+      case 'inclusion': {
+        const p = this.probeBySql.get(renderSql(a.probe))?.incl;
+        const codec = codecFor(a.keyType);
+        if (a.op === 'within') return 64;
+        if (a.elems.length === 0) return 48;
+        let best = Infinity;
+        let sum = 0;
+        for (const v of a.elems) {
+          const c = p?.elements.count(codec.key(v)) ?? 0;
+          best = Math.min(best, c);
+          sum += c;
+        }
+        return 8 + (a.op === 'overlap' ? sum : best);
+      }
+      case 'range':
+        return a.lo !== undefined && a.hi !== undefined ? 32 : 96;
+    }
+  }
+
+  /** Installs one disjunct of shape `s`; returns the entries created and their owners. */
+  install(s: number, access: Access | null, residual: Expr | null, shareKey: (sql: string) => string, out: { entries: number[]; owners: Owner[] }): void {
+    const entries = this.ctx.entries;
+    let rid = -1;
+    if (residual !== null) {
+      const sql = renderSql(residual);
+      rid = this.residuals.acquire(residual, sql, shareKey(sql));
+    }
+    let first = true;
+    const alloc = (): number => {
+      if (!first && rid >= 0) this.residuals.retain(rid);
+      first = false;
+      return entries.alloc(s, rid);
+    };
+    const own = (e: number, o: Owner): void => {
+      o.count++;
+      out.entries.push(e);
+      out.owners.push(o);
+    };
+    if (access === null) {
+      const g = rid < 0 ? this.always : this.group(rid, residual as Expr);
+      const e = alloc();
+      g.posting.add(e, entries);
+      entries.place(e, g.posting, null);
+      own(e, g);
+      return;
+    }
+    if (access.kind === 'eq') {
+      const raw = rawColumn(access.probe, access.keyType);
+      if (raw !== undefined) {
+        const ix = this.rawEq(raw);
+        const codec = codecFor(access.keyType);
+        for (const k of access.keys) {
+          const e = alloc();
+          ix.pm.add(codec.format(k), e, entries);
+          own(e, ix);
+        }
+        if (access.nullKey) {
+          const e = alloc();
+          ix.pm.add(null, e, entries);
+          own(e, ix);
+        }
+        return;
+      }
+    }
+    const p = this.probeIx(access.probe);
+    switch (access.kind) {
+      case 'eq': {
+        const eq = (p.eq ??= new PostingMap<EqKey>());
+        const codec = codecFor(access.keyType);
+        for (const k of access.keys) {
+          const e = alloc();
+          eq.add(codec.key(k), e, entries);
+          own(e, p);
+        }
+        if (access.nullKey) {
+          const e = alloc();
+          eq.add(null, e, entries);
+          own(e, p);
+        }
+        return;
+      }
+      case 'range': {
+        const cmp = codecFor(access.keyType).compare as (a: Value, b: Value) => number;
+        const r = (p.range ??= new RangeIndex<Value>(cmp));
+        const e = alloc();
+        r.add(e, access.lo, access.loIncl, access.hi, access.hiIncl, entries);
+        own(e, p);
+        return;
+      }
+      case 'prefix': {
+        const ix = access.fold ? (p.iprefix ??= new PrefixIndex()) : (p.prefix ??= new PrefixIndex());
+        const e = alloc();
+        ix.add(e, access.prefix, entries);
+        own(e, p);
+        return;
+      }
+      case 'inclusion': {
+        const incl = (p.incl ??= new InclusionIndex());
+        const codec = codecFor(access.keyType);
+        if (access.op === 'within') {
+          for (const v of access.elems) {
+            const e = alloc();
+            incl.addWithin(e, codec.key(v), entries);
+            own(e, p);
+          }
+          const e = alloc();
+          incl.addWithinAll(e, entries);
+          own(e, p);
+        } else if (access.elems.length === 0) {
+          const e = alloc();
+          incl.addNonNull(e, entries);
+          own(e, p);
+        } else if (access.op === 'overlap') {
+          for (const v of access.elems) {
+            const e = alloc();
+            incl.addElement(e, codec.key(v), entries);
+            own(e, p);
+          }
+        } else {
+          // `@>`: post under the element with the fewest entries now; the residual checks the others.
+          let bestKey: ElementKey = codec.key(access.elems[0] as Value);
+          let bestCount = Infinity;
+          for (const v of access.elems) {
+            const k = codec.key(v);
+            const c = incl.elements.count(k);
+            if (c < bestCount) {
+              bestCount = c;
+              bestKey = k;
+            }
+          }
+          const e = alloc();
+          incl.addElement(e, bestKey, entries);
+          own(e, p);
+        }
+        return;
+      }
+    }
+  }
+
+  /** Removes one entry installed by `install`. */
+  uninstall(e: number, owner: Owner): void {
+    const entries = this.ctx.entries;
+    const rid = entries.residual[e] as number;
+    entries.release(e);
+    if (rid >= 0) this.residuals.release(rid);
+    if (--owner.count > 0 || owner === this.always) return;
+    if (owner instanceof RawEq) {
+      this.rawByColumn.delete(owner.column);
+      removeFrom(this.rawEqs, owner);
+    } else if (owner instanceof ProbeIx) {
+      this.probeBySql.delete(owner.sql);
+      removeFrom(this.probes, owner);
+    } else if (owner instanceof Group) {
+      this.groupByResidual.delete(owner.residual);
+      removeFrom(this.groups, owner);
+    }
+  }
+
+  private rawEq(col: ColumnExpr): RawEq {
+    let ix = this.rawByColumn.get(col.name);
+    if (ix === undefined) {
+      const fam = RAW_FAMILY[col.type.scalar] as string;
+      ix = new RawEq(col.name, this.layout.indexOf(col.name), renderSql(col), VALIDATORS[fam] as (t: string) => boolean);
+      this.rawByColumn.set(col.name, ix);
+      ix.at = this.rawEqs.push(ix) - 1;
+    }
+    return ix;
+  }
+
+  private probeIx(expr: Expr): ProbeIx {
+    const sql = renderSql(expr);
+    let p = this.probeBySql.get(sql);
+    if (p === undefined) {
+      p = new ProbeIx(sql, ProbeValue.compile(expr, sql, this.layout), expr.type, expr.kind === 'column');
+      this.probeBySql.set(sql, p);
+      p.at = this.probes.push(p) - 1;
+    }
+    return p;
+  }
+
+  private group(rid: number, residual: Expr): Group {
+    let g = this.groupByResidual.get(rid);
+    if (g === undefined) {
+      g = new Group(rid, renderSql(residual));
+      this.groupByResidual.set(rid, g);
+      g.at = this.groups.push(g) - 1;
+    }
+    return g;
+  }
+
+  // ---- routing -------------------------------------------------------------------------------------------------
+
+  /** Routes one row into the context's result; a failure (undecodable value, bug) fails open to every shape. */
+  routeRow(record: RowRecord): void {
+    const ctx = this.ctx;
+    ctx.counters.rows++;
+    this.row.reset(record);
+    this.residuals.memo.next();
+    this.round++;
+    try {
+      this.routeIndexes(record);
+    } catch (err) {
+      ctx.counters.failOpen++;
+      ctx.lastFailure = err;
+      this.emitAll();
+    }
+  }
+
+  /** Every shape of the table (truncate, fail-open). */
+  emitAll(): void {
+    const items = this.shapes.items;
+    for (let i = 0; i < this.shapes.length; i++) this.ctx.emitShape(items[i] as number);
+  }
+
+  private routeIndexes(record: RowRecord): void {
+    const counters = this.ctx.counters;
+    const rawEqs = this.rawEqs;
+    for (let i = 0; i < rawEqs.length; i++) {
+      const ix = rawEqs[i] as RawEq;
+      const t = record[ix.column];
+      const key = t === undefined ? null : t;
+      counters.lookups++;
+      const hit = ix.pm.map.get(key);
+      if (hit === undefined) {
+        if (key !== null && !ix.valid(key)) this.row.get(ix.col);
+      } else if (typeof hit === 'number') this.emitEntry(hit);
+      else for (let j = 0; j < hit.length; j++) this.emitEntry(hit.items[j] as number);
+    }
+    const probes = this.probes;
+    for (let i = 0; i < probes.length; i++) this.routeProbe(probes[i] as ProbeIx);
+    const always = this.always.posting;
+    for (let j = 0; j < always.length; j++) this.emitEntry(always.items[j] as number);
+    const groups = this.groups;
+    for (let i = 0; i < groups.length; i++) {
+      const g = groups[i] as Group;
+      if (!this.residualTrue(g.residual)) continue;
+      const items = g.posting.items;
+      const entryShape = this.ctx.entries.shape;
+      counters.postingsProbed += g.posting.length;
+      for (let j = 0; j < g.posting.length; j++) this.ctx.emitShape(entryShape[items[j] as number] as number);
+    }
+  }
+
+  private routeProbe(p: ProbeIx): void {
+    const counters = this.ctx.counters;
+    const v = p.probe.get(this.row, this.round);
+    const emit = this.emitEntryFn;
+    if (v === null) {
+      if (p.eq !== undefined) {
+        counters.lookups++;
+        p.eq.forEach(null, emit);
+      }
+      return;
+    }
+    if (p.eq !== undefined) {
+      counters.lookups++;
+      p.eq.forEach(p.keyCodec.key(v), emit);
+    }
+    if (p.range !== undefined) counters.lookups += p.range.stab(v, emit);
+    if (p.prefix !== undefined) counters.lookups += p.prefix.probe(v as string, emit);
+    if (p.iprefix !== undefined) counters.lookups += p.iprefix.probe(foldAscii(v as string), emit);
+    if (p.incl !== undefined) this.routeArray(p.incl, p.elemCodec as Codec, v as ArrayValue);
+  }
+
+  private routeArray(incl: InclusionIndex, codec: Codec, arr: ArrayValue): void {
+    const counters = this.ctx.counters;
+    const emit = this.emitEntryFn;
+    const items = arr.items;
+    const nn = incl.nonNull;
+    for (let j = 0; j < nn.length; j++) emit(nn.items[j] as number);
+    const hasElements = incl.elements.keyCount > 0;
+    const hasWithin = incl.withinAll.length > 0;
+    let rarest: ElementKey | undefined;
+    let rarestCount = Infinity;
+    let sawNull = false;
+    for (let i = 0; i < items.length; i++) {
+      const it = items[i];
+      if (it === null || it === undefined) {
+        sawNull = true;
+        continue;
+      }
+      const k = codec.key(it);
+      if (hasElements) {
+        counters.lookups++;
+        incl.elements.forEach(k, emit);
+      }
+      if (hasWithin) {
+        const c = incl.within.count(k);
+        if (c < rarestCount) {
+          rarestCount = c;
+          rarest = k;
+        }
+      }
+    }
+    // `<@`: a NULL element in the row makes it false; an empty row array is contained in every constant.
+    if (!hasWithin || sawNull) return;
+    counters.lookups++;
+    if (rarest === undefined) for (let j = 0; j < incl.withinAll.length; j++) emit(incl.withinAll.items[j] as number);
+    else if (rarestCount > 0) incl.within.forEach(rarest, emit);
+  }
+
+  private emitEntry(e: number): void {
+    const ctx = this.ctx;
+    ctx.counters.postingsProbed++;
+    if (this.trace !== null) this.trace.add(e);
+    const r = ctx.entries.residual[e] as number;
+    if (r >= 0 && !this.residualTrue(r)) return;
+    ctx.emitShape(ctx.entries.shape[e] as number);
+  }
+
+  /** A residual's verdict for this row, evaluated at most once; an evaluation error counts and fails open. */
+  residualTrue(r: number): boolean {
+    const memo = this.residuals.memo;
+    const m = memo.get(r);
+    if (m >= 0) return m === 1;
+    this.ctx.counters.residualsEvaluated++;
+    let v: boolean;
+    try {
+      v = (this.residuals.fns[r] as (row: RowView) => boolean | null)(this.row) === true;
+    } catch (err) {
+      this.ctx.counters.failOpen++;
+      this.ctx.lastFailure = err;
+      v = true;
+    }
+    memo.set(r, v);
+    return v;
+  }
+}
+
+function removeFrom<T extends { at: number }>(list: T[], x: T): void {
+  const i = x.at;
+  const last = list.pop() as T;
+  if (last !== x) {
+    list[i] = last;
+    last.at = i;
+  }
+  x.at = -1;
+}

@@ -1,0 +1,102 @@
+// Public types of the router: changes, shapes, options, and the explain / stats report shapes.
+
+/** A record as pgoutput sends it: column → Postgres text output, NULL as null. */
+export type RowRecord = Readonly<Record<string, string | null>>;
+
+export type Change =
+  | { readonly table: string; readonly op: 'insert'; readonly record: RowRecord }
+  | { readonly table: string; readonly op: 'update'; readonly record: RowRecord; readonly oldRecord: RowRecord }
+  | { readonly table: string; readonly op: 'delete'; readonly oldRecord: RowRecord }
+  | { readonly table: string; readonly op: 'truncate' };
+
+export interface ShapeDef {
+  readonly table: string;
+  readonly where?: string;
+  readonly params?: Record<string, string>;
+}
+
+export type RouterMode = 'indexed' | 'filter';
+
+export interface RouterOptions {
+  /** `"schema.table"` (or unqualified: `public`) → `{ column: typeName }`. */
+  readonly schema: Record<string, Record<string, string>>;
+  readonly mode?: RouterMode;
+}
+
+/** Access kinds an index can serve; `unindexed` is the lane evaluated for every row, `always` a clause-less shape. */
+export type LaneKind = 'equality' | 'expression' | 'range' | 'prefix' | 'inclusion' | 'always' | 'unindexed';
+
+export interface RouterCounters {
+  routes: number;
+  rows: number;
+  /** Index lookups (hash probes, tree descents, prefix lengths tried). */
+  lookups: number;
+  /** Candidate entries read from postings and trees. */
+  postingsProbed: number;
+  residualsEvaluated: number;
+  failOpen: number;
+  /** Histogram of matches per route: index i counts routes with i matches, the last bucket holds ≥ its index. */
+  matches: number[];
+}
+
+export interface IndexStats {
+  readonly table: string;
+  readonly kind: LaneKind;
+  readonly probe: string;
+  readonly keys: number;
+  readonly entries: number;
+}
+
+export interface RouterStats {
+  readonly mode: RouterMode;
+  readonly shapes: number;
+  /** Shapes per lane: a shape counts once, in the lane of its first disjunct's access atom. */
+  readonly lanes: Record<LaneKind, number>;
+  readonly entries: number;
+  readonly residuals: number;
+  readonly indexes: readonly IndexStats[];
+  readonly estimatedBytes: number;
+  readonly counters: Readonly<RouterCounters>;
+}
+
+export interface ExplainDisjunct {
+  readonly lane: LaneKind;
+  /** The access atom as SQL (empty for `always`/`unindexed`). */
+  readonly access: string;
+  readonly probe?: string;
+  /** The probe's value for the row, as text (or `NULL`). */
+  readonly probeValue?: string;
+  readonly accessMatched: boolean;
+  readonly residual?: string;
+  readonly residualResult?: boolean | null | 'error';
+  readonly matched: boolean;
+}
+
+export interface ExplainRow {
+  readonly row: 'new' | 'old';
+  readonly disjuncts: readonly ExplainDisjunct[];
+  readonly matched: boolean;
+  readonly error?: string;
+}
+
+export interface Explanation {
+  readonly id: string;
+  readonly table: string;
+  readonly where: string;
+  readonly indexed: boolean;
+  readonly matched: boolean;
+  readonly reason: string;
+  readonly rows: readonly ExplainRow[];
+}
+
+/** What Router and ShadowRouter both offer. */
+export interface RouterLike {
+  addShape(id: string, shape: ShapeDef): void;
+  removeShape(id: string): boolean;
+  hasShape(id: string): boolean;
+  readonly shapeCount: number;
+  route(change: Change): string[];
+  routeTransaction(changes: readonly Change[]): Map<string, number[]>;
+  explain(change: Change, id: string): Explanation;
+  stats(): RouterStats;
+}
