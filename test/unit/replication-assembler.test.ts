@@ -158,6 +158,21 @@ describe('TransactionAssembler', () => {
     expect(Object.getPrototypeOf(rec)).toBe(Object.prototype);
   });
 
+  it('builds rows through the generated fast path with any column name, same as the general path', () => {
+    const { asm, txs } = collect();
+    const names = ['a"b', "c'd", 'e\\f', '${x}', '}; throw 1; ({', 'ünï', 'constructor', 'toString', ''];
+    asm.handle({ ...items, columns: names.map((name, i) => ({ flags: i === 0 ? 1 : 0, name, typeOid: 25, typmod: -1 })) });
+    asm.handle(begin(0x600n));
+    const values = names.map((_, i) => (i === 3 ? null : `v${i}`));
+    asm.handle({ tag: 'insert', relationOid: 100, newTuple: values });
+    // Same tuple with one unchanged TOAST value takes the general path.
+    asm.handle({ tag: 'insert', relationOid: 100, newTuple: values.map((v, i) => (i === 1 ? UNCHANGED_TOAST : v)) });
+    asm.handle(commit(0x600n));
+    const [fast, slow] = txs[0]!.changes as unknown as { record: Record<string, string | null> }[];
+    expect(Object.entries(fast!.record)).toEqual(names.map((n, i) => [n, values[i]]));
+    expect(Object.entries(slow!.record)).toEqual(names.map((n, i) => [n, values[i]]).filter((_, i) => i !== 1));
+  });
+
   it('reports every Relation message, replaces changed definitions, maps empty namespace to pg_catalog', () => {
     const { asm, rels, types } = collect();
     asm.handle(items);
