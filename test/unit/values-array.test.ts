@@ -28,7 +28,7 @@ import type { ArrayValue, Value } from '../../src/values/types.js';
 import { ErrorCode, ValueError } from '../../src/errors/index.js';
 import type { Codec } from '../../src/values/codec.js';
 
-type Expected = { dims: string | null; out: string; elems: (string | null)[] | null } | { error: string };
+type Expected = { dims: string | null; out: string; elems: (string | null)[] | null } | { error: string; detail?: string };
 
 /** [input, what Postgres 15 gives for input::text[]] — array_dims, ::text output, unnest() elements, or the error. */
 const PG_TEXT_ARRAYS: [string, Expected][] = [
