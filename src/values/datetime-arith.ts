@@ -141,7 +141,8 @@ export function timestampDiff(a: TimestampValue, b: TimestampValue): IntervalVal
   if (typeof a === 'number' || typeof b === 'number') {
     throw new ValueError(ErrorCode.OutOfRange, 'cannot subtract infinite timestamps');
   }
-  return justifyHours({ months: 0, days: 0, micros: check64(a - b) });
+  // Postgres 15 subtracts without an overflow check (only the full range's extremes wrap); asIntN matches it.
+  return justifyHours({ months: 0, days: 0, micros: BigInt.asIntN(64, a - b) });
 }
 
 /** timestamp → date (and timestamptz → date in UTC). */
@@ -160,13 +161,14 @@ export function timestampToTime(ts: TimestampValue): number | null {
 
 /** time ± interval → time: only the µs part counts, wrapping modulo 24 hours. */
 export function timePlusInterval(time: number, iv: IntervalValue): number {
-  let r = (BigInt(time) + iv.micros) % US_DAY;
+  // Postgres adds in int64 without an overflow check; asIntN reproduces its wrap-around.
+  let r = BigInt.asIntN(64, BigInt(time) + iv.micros) % US_DAY;
   if (r < 0n) r += US_DAY;
   return Number(r);
 }
 
 export function timeMinusInterval(time: number, iv: IntervalValue): number {
-  let r = (BigInt(time) - iv.micros) % US_DAY;
+  let r = BigInt.asIntN(64, BigInt(time) - iv.micros) % US_DAY;
   if (r < 0n) r += US_DAY;
   return Number(r);
 }
@@ -268,9 +270,10 @@ export function justifyDays(iv: IntervalValue): IntervalValue {
 export function justifyInterval(iv: IntervalValue): IntervalValue {
   const wholeDay = iv.micros / US_DAY;
   let micros = iv.micros - wholeDay * US_DAY;
-  let days = check32(iv.days + Number(wholeDay));
-  const wholeMonth = Math.trunc(days / 30);
-  days -= wholeMonth * 30;
+  // Postgres sums days in 64 bits here, so only the month count can overflow.
+  const allDays = iv.days + Number(wholeDay);
+  const wholeMonth = Math.trunc(allDays / 30);
+  let days = allDays - wholeMonth * 30;
   let months = check32(iv.months + wholeMonth);
   if (months > 0 && (days < 0 || (days === 0 && micros < 0n))) {
     days += 30;

@@ -57,8 +57,11 @@ export function isAbbreviation(name: string): boolean {
   return abbrev(name.toLowerCase()) !== undefined;
 }
 
-/** POSIX `[STD]±hh[:mm[:ss]]` without a DST part; its sign is inverted (`+02` and `UTC+2` are two hours WEST). */
-const POSIX_FIXED = /^(?:[A-Za-z]{3,}|<[A-Za-z0-9+-]+>)?([+-]?)(\d{1,2})(?::(\d{2})(?::(\d{2}))?)?$/;
+/**
+ * POSIX `[STD]±h[:mm[:ss]]` without a DST part (hours up to 167, as Postgres's tzparse allows). Its sign is
+ * inverted: `+02` and `UTC+2` are two hours WEST of Greenwich.
+ */
+const POSIX_FIXED = /^(?:[A-Za-z]+|<[A-Za-z0-9+-]+>)?([+-]?)(\d{1,3})(?::(\d{1,2})(?::(\d{1,2}))?)?$/;
 
 const cache = new Map<string, Zone | null>();
 
@@ -86,14 +89,17 @@ function lookup(name: string): Zone | null {
   const ab = abbrev(lower);
   if (ab !== undefined) {
     if (/^-?\d+$/.test(ab)) return { kind: 'fixed', name, offset: Number(ab) };
-    // Dynamic abbreviations follow their zone's offset at the instant (Postgres picks the abbreviation's own
-    // meaning, which coincides except around historic renames).
-    return ianaZone(ab);
+    // A dynamic abbreviation means the offset it had in its zone at (or nearest to) the instant, which Intl
+    // cannot tell us; following the zone's offset would be wrong whenever the zone used another abbreviation.
+    throw new ValueError(
+      ErrorCode.NotSupported,
+      `time zone abbreviation "${name}" is not supported in where clauses (its offset depends on the date; use ${ab})`,
+    );
   }
   const m = POSIX_FIXED.exec(name);
   if (m !== null) {
     const secs = Number(m[2]) * 3600 + Number(m[3] ?? 0) * 60 + Number(m[4] ?? 0);
-    if (Number(m[2]) > 24 || Number(m[3] ?? 0) > 59 || Number(m[4] ?? 0) > 59) return null;
+    if (Number(m[2]) > 167 || Number(m[3] ?? 0) > 59 || Number(m[4] ?? 0) > 59) return null;
     return { kind: 'fixed', name, offset: m[1] === '-' ? secs : -secs };
   }
   // Intl also understands offset strings and custom `GMT+n` ids that Postgres does not; those were handled above.
