@@ -94,12 +94,13 @@ function parseSimple(text: string, parseElem: (elem: string) => Value): ArrayVal
   if (start === n - 1) return undefined;
   const items: (Value | null)[] = [];
   start = 1;
-  for (let i = 1; i < n; i++) {
-    if (i === n - 1 || text.charCodeAt(i) === COMMA) {
-      const elem = text.slice(start, i);
-      items.push(isNullWord(elem) ? null : parseElem(elem));
-      start = i + 1;
-    }
+  for (;;) {
+    let end = text.indexOf(',', start);
+    if (end === -1) end = n - 1;
+    const elem = text.slice(start, end);
+    items.push(isNullWord(elem) ? null : parseElem(elem));
+    if (end === n - 1) break;
+    start = end + 1;
   }
   return { dims: [items.length], lbounds: [1], items };
 }
