@@ -68,9 +68,11 @@ function digitsValue(s: string, i: number, j: number): number {
 }
 
 /** Fraction digits [i, j) to µs, rounding as Postgres does (strtod then rint(frac × 10^6)). */
+const SCALE = [1_000_000, 100_000, 10_000, 1000, 100, 10, 1];
+
 function fractionMicros(s: string, i: number, j: number): number {
   const n = j - i;
-  if (n <= 6) return digitsValue(s, i, j) * 10 ** (6 - n);
+  if (n <= 6) return digitsValue(s, i, j) * SCALE[n]!;
   return rint(Number(`0.${s.slice(i, j)}`) * 1_000_000);
 }
 
@@ -217,10 +219,11 @@ function scan(text: string, typeName: string): boolean {
 
 /** If an era word (`BC`/`AD`) starts at i, records it and returns its end; otherwise 0. */
 function eraAt(s: string, i: number, end: number): number {
-  if (i + 2 > end) return 0;
-  const w = s.slice(i, i + 2).toLowerCase();
-  if ((w !== 'bc' && w !== 'ad') || (i + 2 < end && !isSpace(s.charCodeAt(i + 2)))) return 0;
-  bc = w === 'bc';
+  if (i + 2 > end || (i + 2 < end && !isSpace(s.charCodeAt(i + 2)))) return 0;
+  const a = s.charCodeAt(i) | 32;
+  const b = s.charCodeAt(i + 1) | 32;
+  if (a === 98 && b === 99) bc = true; // bc
+  else if (a !== 97 || b !== 100) return 0; // ad
   return i + 2;
 }
 
@@ -272,6 +275,9 @@ function validJulian(y: number, m: number, d: number): boolean {
   );
 }
 
+const rangeError = (what: string, text: string): ValueError =>
+  new ValueError(ErrorCode.InvalidValue, `${what} out of range: "${text}"`);
+
 function scanOrFail(text: string, typeName: string): void {
   if (!scan(text, typeName)) throw failure(text, typeName);
 }
@@ -286,10 +292,9 @@ export function parseDate(text: string): number {
   }
   if (!hasDate) throw invalidInput('date', text);
   const y = checkedYear(text);
-  const outOfRange = () => new ValueError(ErrorCode.InvalidValue, `date out of range: "${text}"`);
-  if (!validJulian(y, month, mday)) throw outOfRange();
+  if (!validJulian(y, month, mday)) throw rangeError('date', text);
   const day = ymdToDay(y, month, mday);
-  if (day < DATE_MIN || day >= DATE_END) throw outOfRange();
+  if (day < DATE_MIN || day >= DATE_END) throw rangeError('date', text);
   return day;
 }
 
@@ -313,14 +318,13 @@ function parseTs(text: string, typeName: string, withZone: boolean): bigint | nu
   }
   if (!hasDate) throw invalidInput(typeName, text);
   const y = checkedYear(text);
-  const outOfRange = () => new ValueError(ErrorCode.InvalidValue, `timestamp out of range: "${text}"`);
-  if (!validJulian(y, month, mday)) throw outOfRange();
+  if (!validJulian(y, month, mday)) throw rangeError('timestamp', text);
   const time = ((hour * 60 + minute) * 60 + second) * 1_000_000 + usec;
   let ts = joinTimestamp(ymdToDay(y, month, mday), time);
   if (withZone && hasTz) {
     ts = tzZone !== null ? zoneLocalToUtc(tzZone, ts) : ts - BigInt(tzSeconds) * 1_000_000n;
   }
-  if (ts < TS_MIN || ts >= TS_END) throw outOfRange();
+  if (ts < TS_MIN || ts >= TS_END) throw rangeError('timestamp', text);
   return ts;
 }
 

@@ -406,11 +406,16 @@ function decodeIso(s: string): Acc {
 export function parseInterval(text: string): IntervalValue {
   let acc: Acc;
   try {
-    try {
-      acc = decodeVerbose(text);
-    } catch (e) {
-      if (!(e instanceof BadFormat)) throw e;
+    if (text.charCodeAt(0) === 80) {
+      // `P…` can never be a verbose interval (`p` is no unit), so skip straight to ISO 8601, the record form.
       acc = decodeIso(text);
+    } else {
+      try {
+        acc = decodeVerbose(text);
+      } catch (e) {
+        if (!(e instanceof BadFormat)) throw e;
+        acc = decodeIso(text);
+      }
     }
   } catch (e) {
     if (e instanceof FieldOverflow) {

@@ -5,7 +5,13 @@ import { TS_END, TS_MIN } from './datetime-format.js';
 /** A resolved zone: a fixed offset (seconds east of UTC) or an IANA zone read through Intl. */
 export type Zone =
   | { readonly kind: 'fixed'; readonly name: string; readonly offset: number }
-  | { readonly kind: 'iana'; readonly name: string; readonly fmt: Intl.DateTimeFormat };
+  | {
+      readonly kind: 'iana';
+      readonly name: string;
+      readonly fmt: Intl.DateTimeFormat;
+      /** Offset per UTC hour index, for hours without a transition (formatToParts costs microseconds). */
+      readonly hours: Map<number, number>;
+    };
 
 /**
  * Postgres 15's default abbreviation set (share/timezonesets/Default): fixed offsets in seconds east, or the zone a
@@ -78,7 +84,7 @@ function ianaZone(name: string): Zone | null {
       minute: 'numeric',
       second: 'numeric',
     });
-    return { kind: 'iana', name: fmt.resolvedOptions().timeZone, fmt };
+    return { kind: 'iana', name: fmt.resolvedOptions().timeZone, fmt, hours: new Map() };
   } catch {
     return null;
   }
@@ -176,8 +182,17 @@ function ianaOffset(fmt: Intl.DateTimeFormat, utcSeconds: number): number {
 /** Offset in seconds east of UTC that `zone` has at the UTC instant `utcMicros`. */
 export function zoneOffsetAt(zone: Zone, utcMicros: bigint): number {
   if (zone.kind === 'fixed') return zone.offset;
-  const sec = utcMicros / 1_000_000n - (utcMicros % 1_000_000n < 0n ? 1n : 0n);
-  return ianaOffset(zone.fmt, Number(sec));
+  const sec = Number(utcMicros / 1_000_000n - (utcMicros % 1_000_000n < 0n ? 1n : 0n));
+  const hour = Math.floor(sec / 3600);
+  const cached = zone.hours.get(hour);
+  if (cached !== undefined) return cached;
+  // An hour whose first and last second share an offset has no transition in it (tzdata never has two transitions
+  // within one hour), so the offset holds for all of it.
+  const first = ianaOffset(zone.fmt, hour * 3600);
+  if (first !== ianaOffset(zone.fmt, hour * 3600 + 3599)) return ianaOffset(zone.fmt, sec);
+  if (zone.hours.size > 100_000) zone.hours.clear();
+  zone.hours.set(hour, first);
+  return first;
 }
 
 const DAY_MICROS = 86_400_000_000n;
