@@ -271,6 +271,7 @@ export class ReplicationClient {
         this.backoff.reset();
         if (this.queue.isPaused) conn.stream.pause();
         this.startStatusTimer();
+        this.sendStatus();
         this.emit({ type: 'connected', startLsn });
         for (const w of this.connectedWaiters.splice(0)) w.resolve();
       });

@@ -327,6 +327,32 @@ describe('replication client', () => {
     expect(h.events.some((e) => e.type === 'resumed')).toBe(true);
   });
 
+  it('confirms WAL of unpublished tables while idle, but never past an unacknowledged transaction', async () => {
+    await sql.query('CREATE TABLE idle_pub (id int PRIMARY KEY); CREATE TABLE idle_other (id int)');
+    const h = harness(['idle_pub'], { statusIntervalMs: 100 });
+    await startWith(h, ['idle_pub']);
+    const confirmed = async (): Promise<bigint> =>
+      parseLsn((await sql.query<{ l: string }>('SELECT confirmed_flush_lsn::text AS l FROM pg_replication_slots WHERE slot_name = $1', [h.slot])).rows[0]!.l);
+    await sql.query('INSERT INTO idle_pub VALUES (1)');
+    await waitFor(() => h.txs.length === 1);
+    const pending = h.txs[0]!;
+    // Unrelated WAL while a delivered transaction is not yet acknowledged: the slot must stay before it.
+    for (let i = 0; i < 5; i++) await sql.query('INSERT INTO idle_other SELECT generate_series(1, 100)');
+    await sleep(1500);
+    expect(await confirmed()).toBeLessThan(pending.endLsn);
+    h.client.acknowledge(pending.endLsn);
+    await waitFor(() => h.client.acknowledgedLsn === pending.endLsn);
+    // Now idle: later unpublished WAL is confirmed from keepalives, beyond the last acknowledged commit.
+    for (let i = 0; i < 5; i++) await sql.query('INSERT INTO idle_other SELECT generate_series(1, 100)');
+    const target = parseLsn((await sql.query<{ l: string }>('SELECT pg_current_wal_lsn()::text AS l')).rows[0]!.l);
+    await waitFor(() => h.events.some((e) => e.type === 'lag'), 5000);
+    const deadline = Date.now() + 10_000;
+    while ((await confirmed()) < target && Date.now() < deadline) await sleep(100);
+    expect(await confirmed()).toBeGreaterThanOrEqual(target);
+    const lag = h.events.find((e) => e.type === 'lag');
+    expect(lag !== undefined && lag.type === 'lag' && lag.serverWalEnd > 0n).toBe(true);
+  });
+
   it('keeps the publication in step with setTables and reports the current WAL LSN', async () => {
     await sql.query('CREATE TABLE p1 (id int PRIMARY KEY); CREATE TABLE p2 (id int PRIMARY KEY); CREATE TABLE "Odd ""Name""" (id int PRIMARY KEY)');
     const h = harness([]);
