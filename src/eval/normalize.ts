@@ -4,6 +4,7 @@ import type { CompareOp, ConstExpr, Expr } from '../sql/ast.js';
 import { pgType } from '../values/types.js';
 import { interpretExpr } from './interpret.js';
 import { ColumnLayout, RowView } from './row-view.js';
+import { likeEndsWithEscape } from '../values/like.js';
 import { likeMatcher } from './semantics.js';
 
 const BOOL = pgType('bool');
@@ -111,6 +112,10 @@ export function fold(e: Expr): Expr {
     const esc = out.escape === null ? null : (out.escape.value as string | null);
     if (p !== null && (out.escape === null || esc !== null)) {
       try {
+        if (likeEndsWithEscape(p, esc)) {
+          // Postgres raises this only for rows that reach the trailing escape; the language rejects it up front.
+          throw new ValueError(ErrorCode.InvalidLiteral, 'LIKE pattern must not end with escape character');
+        }
         likeMatcher(p, esc, out.caseInsensitive);
       } catch (err) {
         if (err instanceof ValueError) throw new WhereError(ErrorCode.InvalidLiteral, err.message, out.pattern.span.start);

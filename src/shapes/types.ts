@@ -1,0 +1,81 @@
+// The contract between the shape service (replication → router → logs → snapshots) and the HTTP protocol layer.
+import type { LogOffset } from '../log/offset.js';
+
+/** What identifies a shape: requests with equal definitions share one shape and one handle. */
+export interface ShapeDefinition {
+  readonly schema: string;
+  readonly table: string;
+  readonly where?: string;
+  /** `$n` values keyed by number as a string. */
+  readonly params?: Readonly<Record<string, string>>;
+  /** Selected columns (exact names), or undefined for all columns. Always includes every primary-key column. */
+  readonly columns?: readonly string[];
+  readonly replica: 'default' | 'full';
+  readonly log: 'full' | 'changes_only';
+}
+
+/** One column of the `electric-schema` header (shape-protocol.md §4.6). */
+export interface SchemaColumn {
+  readonly type: string;
+  readonly dims?: number;
+  readonly pk_index?: number;
+  readonly not_null?: true;
+  readonly max_length?: number;
+  readonly length?: number;
+  readonly precision?: number;
+  readonly scale?: number;
+}
+
+export interface ShapeInfo {
+  readonly handle: string;
+  readonly definition: ShapeDefinition;
+  /** `electric-schema` content over the selected columns. */
+  readonly schema: Readonly<Record<string, SchemaColumn>>;
+}
+
+/** A validation failure keyed by request parameter, answered as 400 `{"message":"Invalid request","errors":{…}}`. */
+export class ShapeRequestError extends Error {
+  constructor(readonly errors: Readonly<Record<string, readonly string[]>>) {
+    super(Object.entries(errors).map(([k, v]) => `${k}: ${v.join('; ')}`).join(', '));
+    this.name = 'ShapeRequestError';
+  }
+}
+
+/** A piece of a shape log ready to send: JSON-encoded protocol messages (each a complete JSON object). */
+export interface LogChunk {
+  readonly messages: readonly string[];
+  /** Offset of the last message returned, or the requested offset when nothing was returned. */
+  readonly endOffset: LogOffset;
+  /** True when the chunk reaches the current end of the shape's log (snapshot complete and no later entries). */
+  readonly reachedEnd: boolean;
+}
+
+export type WaitResult = 'data' | 'timeout' | 'invalidated' | 'aborted';
+
+/**
+ * The shape service as the HTTP layer sees it. Offsets follow shape-protocol.md §3: snapshot chunk i ends at `0_i`,
+ * `0_inf` ends the snapshot, changes are `<commit lsn>_<2·op index>`.
+ */
+export interface ShapeService {
+  /** Finds the live shape for a definition or creates it (validating table, columns and where: ShapeRequestError). */
+  getOrCreate(def: ShapeDefinition): Promise<ShapeInfo>;
+  /** The live shape with this handle, or undefined when unknown or invalidated. */
+  get(handle: string): ShapeInfo | undefined;
+  /** The live shape for a definition, without creating one. */
+  find(def: ShapeDefinition): ShapeInfo | undefined;
+  /**
+   * Reads after `after` (exclusive; BEFORE_ALL = from the first snapshot chunk) up to about `maxBytes`.
+   * Snapshot chunks are returned one chunk per call; changes are returned whole transactions at a time.
+   */
+  read(handle: string, after: LogOffset, maxBytes: number): Promise<LogChunk>;
+  /** The last offset of the shape's log (`0_inf` once the snapshot is complete and nothing else was written). */
+  lastOffset(handle: string): LogOffset;
+  /** Resolves when the log has data after `after`, the shape is invalidated, the timeout passes or `signal` aborts. */
+  waitForData(handle: string, after: LogOffset, timeoutMs: number, signal?: AbortSignal): Promise<WaitResult>;
+  /** Invalidates a shape (DELETE /v1/shape); false when there is no such live shape. */
+  invalidate(handle: string): boolean;
+  /** The last LSN whose changes are durable in every shape log (for `global_last_seen_lsn`). */
+  lastSeenLsn(): bigint;
+  /** 'active' once replication is streaming; 'starting' before. */
+  status(): 'active' | 'starting' | 'waiting';
+}
