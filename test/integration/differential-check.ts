@@ -1,0 +1,240 @@
+// The differential comparison: Switchyard's interpreter, compiler and rendered SQL against Postgres, per (clause, record).
+import type pg from 'pg';
+import { compileWhere, ErrorCode, ValueError, WhereError } from '../../src/index.js';
+import type { WhereOracle, OracleResult, OracleVerdict } from '../support/oracle.js';
+import { hasUnsupported, renderTree, type BoolTree, type Group } from '../property/arbitraries.js';
+import { COLUMNS } from '../property/value-pools.js';
+
+type Rec = Record<string, string | null>;
+/** T/F/N, or E for a runtime error. */
+export type Outcome = 'T' | 'F' | 'N' | 'E';
+
+export interface Failure {
+  readonly kind: string;
+  readonly clause: string;
+  readonly params: Record<string, string>;
+  readonly record?: Rec;
+  readonly expected: string;
+  readonly got: string;
+}
+
+const outcomeOfVerdict = (v: OracleVerdict): Outcome => (v === true ? 'T' : v === false ? 'F' : v === null ? 'N' : 'E');
+const outcomeOfValue = (v: boolean | null): Outcome => (v === true ? 'T' : v === false ? 'F' : 'N');
+
+/** Runs one evaluation; ValueError is the 'E' outcome, anything else thrown is a crash (reported with its message). */
+function run(fn: () => boolean | null): { o: Outcome; detail: string } {
+  try {
+    return { o: outcomeOfValue(fn()), detail: '' };
+  } catch (e) {
+    if (e instanceof ValueError) return { o: 'E', detail: e.message };
+    return { o: 'E', detail: `CRASH ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}` };
+  }
+}
+
+/**
+ * Postgres may evaluate AND/OR operands in any order and stop early (where-language.md §6.1), so a runtime error in
+ * one operand may or may not surface. The outcomes reachable under some order, given each atom's own outcome.
+ */
+export function reachable(t: BoolTree, atom: (sql: string) => Outcome): Set<Outcome> {
+  if (t.k === 'atom') return new Set([atom(t.sql)]);
+  if (t.k === 'not') {
+    const neg: Record<Outcome, Outcome> = { T: 'F', F: 'T', N: 'N', E: 'E' };
+    return new Set([...reachable(t.arg, atom)].map((o) => neg[o]));
+  }
+  const sets = t.args.map((a) => reachable(a, atom));
+  const [stop, keep] = t.k === 'and' ? (['F', 'T'] as const) : (['T', 'F'] as const);
+  const out = new Set<Outcome>();
+  if (sets.some((s) => s.has('E'))) out.add('E');
+  if (sets.some((s) => s.has(stop))) out.add(stop);
+  if (sets.every((s) => s.has(keep))) out.add(keep);
+  if (sets.every((s) => s.has(keep) || s.has('N')) && sets.some((s) => s.has('N'))) out.add('N');
+  return out;
+}
+
+function atoms(t: BoolTree, out: string[] = []): string[] {
+  if (t.k === 'atom') out.push(t.sql);
+  else if (t.k === 'not') atoms(t.arg, out);
+  else for (const a of t.args) atoms(a, out);
+  return out;
+}
+
+/**
+ * Rejections the language spec makes on purpose where Postgres accepts (where-language.md §2.3, §3.1, §7, §8.1): kept
+ * narrow by matching the error code and wording, never "any rejection".
+ */
+export function deliberateRejection(e: WhereError, tree: BoolTree): boolean {
+  if (hasUnsupported(tree)) return true;
+  if (e.code === ErrorCode.ParamConflict) return true; // §2.3: Postgres silently keeps the first-inferred type
+  if (/LIKE pattern must not end with escape character/.test(e.message)) return true; // §7: constant pattern
+  if (e.code === ErrorCode.NotSupported && /(array|jsonb|enum).*(order|compar)|(order|compar).*(array|jsonb|enum)/i.test(e.message)) return true;
+  return false;
+}
+
+export interface Checker {
+  readonly oracle: WhereOracle;
+  /** Client on the oracle's database with pinned settings, to render records to text output. */
+  readonly client: pg.Client;
+}
+
+const rendered = new Map<string, string | null>();
+
+/** Input literal → Postgres text output under the pinned settings (what pgoutput would send); NULL when not storable. */
+export async function renderRecords(client: pg.Client, records: readonly Rec[]): Promise<Rec[]> {
+  const out: Rec[] = [];
+  for (const r of records) {
+    const o: Rec = {};
+    for (const [col, v] of Object.entries(r)) {
+      if (v === null) {
+        o[col] = null;
+        continue;
+      }
+      const type = COLUMNS[col]!;
+      const key = `${type}\u0000${v}`;
+      if (!rendered.has(key)) {
+        try {
+          const res = await client.query<{ v: string }>(`SELECT ($1::text)::${type}::text AS v`, [v]);
+          rendered.set(key, res.rows[0]!.v);
+        } catch {
+          rendered.set(key, null);
+        }
+      }
+      o[col] = rendered.get(key)!;
+    }
+    out.push(o);
+  }
+  return out;
+}
+
+export interface GroupStats {
+  clauses: number;
+  accepted: number;
+  pairs: number;
+  pgRejected: number;
+  runtimeErrors: number;
+  orderTolerated: number;
+}
+
+/** Checks one group: every clause against every record. Returns the failures (empty when all agree). */
+export async function checkGroup(c: Checker, group: Group, stats: GroupStats): Promise<Failure[]> {
+  const records = await renderRecords(c.client, group.records);
+  const sqls = group.clauses.map(renderTree);
+  const usesParams = sqls.map((s) => /\$\d/.test(s));
+  const plain = sqls.filter((_, i) => !usesParams[i]);
+  const plainResults = await c.oracle.evaluateMany(COLUMNS, plain, records);
+  const pgResults: OracleResult[] = [];
+  let p = 0;
+  for (let i = 0; i < sqls.length; i++) {
+    pgResults.push(usesParams[i] ? await c.oracle.evaluate(COLUMNS, sqls[i]!, records, group.params) : plainResults[p++]!);
+  }
+  const failures: Failure[] = [];
+  const renderedSql: { i: number; sql: string }[] = [];
+  const compiled = new Map<number, ReturnType<typeof compileWhere>>();
+  for (let i = 0; i < sqls.length; i++) {
+    stats.clauses++;
+    const clause = sqls[i]!;
+    const tree = group.clauses[i]!;
+    const params = usesParams[i] ? group.params : {};
+    const pgr = pgResults[i]!;
+    const fail = (kind: string, expected: string, got: string, record?: Rec): void => {
+      failures.push({ kind, clause, params, ...(record ? { record } : {}), expected, got });
+    };
+    let pred: ReturnType<typeof compileWhere> | undefined;
+    let rejection: WhereError | undefined;
+    try {
+      pred = compileWhere(clause, COLUMNS, { params, table: { schema: 'pg_temp', name: 't' } });
+    } catch (e) {
+      if (e instanceof WhereError) rejection = e;
+      else {
+        fail('compile crash', pgr.rejected ? `rejected: ${pgr.error}` : 'accepted', e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+        continue;
+      }
+    }
+    if (pgr.rejected) stats.pgRejected++;
+    if (rejection !== undefined) {
+      if (!pgr.rejected && !deliberateRejection(rejection, tree)) fail('over-rejected', 'accepted by Postgres', `${rejection.code}: ${rejection.message}`);
+      continue;
+    }
+    if (pgr.rejected) {
+      fail('under-rejected', `rejected: ${pgr.sqlstate} ${pgr.error}`, 'accepted');
+      continue;
+    }
+    if (hasUnsupported(tree)) fail('accepted unsupported', 'WhereError (not supported by spec)', `accepted as ${pred!.sql}`);
+    stats.accepted++;
+    compiled.set(i, pred!);
+    renderedSql.push({ i, sql: pred!.sql });
+    for (let r = 0; r < records.length; r++) {
+      stats.pairs++;
+      const expected = outcomeOfVerdict(pgr.results[r]!);
+      if (expected === 'E') stats.runtimeErrors++;
+      const comp = run(() => pred!.evaluate(records[r]!));
+      const interp = run(() => pred!.interpret(records[r]!));
+      if (comp.detail.startsWith('CRASH') || interp.detail.startsWith('CRASH')) {
+        fail('eval crash', expected, `compiled ${comp.o} ${comp.detail} / interpreted ${interp.o} ${interp.detail}`, records[r]);
+        continue;
+      }
+      if (comp.o !== interp.o) fail('compiled != interpreted', `interpreted ${interp.o} ${interp.detail}`, `compiled ${comp.o} ${comp.detail}`, records[r]);
+      if (comp.o !== expected) {
+        if (await orderMayExplain(c, tree, records[r]!, params, comp.o, expected)) stats.orderTolerated++;
+        else fail('wrong verdict', `${expected}${expected === 'E' ? ` ${errorText(pgr.results[r]!)}` : ''}`, `${comp.o} ${comp.detail}`, records[r]);
+      }
+    }
+  }
+  await checkRenderedSql(c, group, renderedSql, pgResults, records, failures, stats);
+  return failures;
+}
+
+function errorText(v: OracleVerdict): string {
+  return typeof v === 'object' && v !== null ? v.error : '';
+}
+
+/** A T/F/N-vs-E disagreement is tolerated only when both outcomes are reachable under some AND/OR evaluation order. */
+async function orderMayExplain(c: Checker, tree: BoolTree, record: Rec, params: Record<string, string>, got: Outcome, expected: Outcome): Promise<boolean> {
+  if (got !== 'E' && expected !== 'E') return false;
+  if (tree.k === 'atom') return false;
+  const list = atoms(tree);
+  const outcomes = new Map<string, Outcome>();
+  for (const a of list) {
+    if (outcomes.has(a)) continue;
+    const r = await c.oracle.evaluate(COLUMNS, a, [record], /\$\d/.test(a) ? params : {});
+    if (r.rejected) return false;
+    outcomes.set(a, outcomeOfVerdict(r.results[0]!));
+  }
+  const set = reachable(tree, (sql) => outcomes.get(sql)!);
+  return set.has(got) && set.has(expected);
+}
+
+/** Predicate.sql is what snapshot queries run: Postgres must give it the same verdicts as the original clause. */
+async function checkRenderedSql(
+  c: Checker,
+  group: Group,
+  list: readonly { i: number; sql: string }[],
+  original: readonly OracleResult[],
+  records: readonly Rec[],
+  failures: Failure[],
+  stats: GroupStats,
+): Promise<void> {
+  const withParams = list.filter((x) => /\$\d/.test(x.sql));
+  const plain = list.filter((x) => !/\$\d/.test(x.sql));
+  const results = await c.oracle.evaluateMany(COLUMNS, plain.map((x) => x.sql), records);
+  const all: [typeof list[number], OracleResult][] = plain.map((x, k) => [x, results[k]!]);
+  for (const x of withParams) all.push([x, await c.oracle.evaluate(COLUMNS, x.sql, records, group.params)]);
+  for (const [{ i, sql }, res] of all) {
+    const clause = renderTree(group.clauses[i]!);
+    const orig = original[i]!;
+    if (orig.rejected) continue;
+    if (res.rejected) {
+      failures.push({ kind: 'rendered SQL rejected', clause, params: group.params, expected: 'accepted', got: `${sql} → ${res.sqlstate} ${res.error}` });
+      continue;
+    }
+    for (let r = 0; r < records.length; r++) {
+      const want = outcomeOfVerdict(orig.results[r]!);
+      const got = outcomeOfVerdict(res.results[r]!);
+      if (want === got) continue;
+      if (await orderMayExplain(c, group.clauses[i]!, records[r]!, group.params, got, want)) {
+        stats.orderTolerated++;
+        continue;
+      }
+      failures.push({ kind: 'rendered SQL differs', clause, params: group.params, record: records[r]!, expected: want, got: `${got} ${errorText(res.results[r]!)} from ${sql}` });
+    }
+  }
+}
