@@ -1,6 +1,7 @@
 // Postgres as the semantic oracle for where clauses: what the server answers for a clause over given text records.
 import pg from 'pg';
 import { clauseShape, loadClauseParser } from './oracle-clause.js';
+import { OracleTables, ROW_COLUMN, type OracleRecords, type OracleTable as Table } from './oracle-tables.js';
 import { PINNED_SETTINGS_SQL, quoteIdent } from './pg-env.js';
 
 /** One record's verdict: the clause's value (true, false or NULL), or the runtime error Postgres raised on it. */
@@ -38,21 +39,26 @@ export interface OracleStats {
 const MISSING_PARAM_SQLSTATE = '42P02';
 const INDETERMINATE_PARAM = '42P18';
 const TEXT_OID = 25;
-/** Cannot be written unquoted, so no clause refers to it by accident. */
-const ROW_COLUMN = '"sy oracle row"';
+const INT4_OID = 23;
+/** Evaluates `sel` (a NOT (<clause>) query for row $1) on rows 0…n-1, catching each row's error. */
+const PER_ROW_FUNCTION = `
+CREATE FUNCTION pg_temp.sy_oracle_rows(sel text, n int) RETURNS TABLE (v text, err text, state text)
+LANGUAGE plpgsql AS $f$
+DECLARE b boolean;
+BEGIN
+  FOR i IN 0 .. n - 1 LOOP
+    BEGIN
+      EXECUTE sel INTO b USING i;
+      v := b::text; err := NULL; state := NULL;
+    EXCEPTION WHEN OTHERS THEN
+      v := NULL; err := SQLERRM; state := SQLSTATE;
+    END;
+    RETURN NEXT;
+  END LOOP;
+END $f$`;
 /** Result values stay text: the oracle reads only 't'/'f'/NULL. */
 const RAW_TYPES: pg.CustomTypesConfig = { getTypeParser: (() => (v: string) => v) as pg.CustomTypesConfig['getTypeParser'] };
-/** Postgres allows 65,535 bind parameters per statement. */
-const MAX_PARAMS_PER_INSERT = 30_000;
-const BATCH = 32;
-
-interface Table {
-  readonly from: string;
-  readonly columns: readonly string[];
-  readonly types: Readonly<Record<string, string>>;
-  /** JSON of the records currently loaded. */
-  loaded: string | undefined;
-}
+const MAX_BATCH = 32;
 
 interface Bound {
   readonly values: (string | null)[];
@@ -77,13 +83,18 @@ export class WhereOracle {
   private readonly alias: string;
   private readonly timeoutMs: number;
   private ready: Promise<void> | undefined;
-  private readonly tables = new Map<string, Table>();
-  private tableSeq = 0;
+  private readonly tables = new OracleTables((sql) => {
+    this.stats.queries++;
+    return this.client.query(sql);
+  });
   /** Calls run one at a time: they share the loaded records of each table. */
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(url: string, opts: WhereOracleOptions = {}) {
     this.client = new pg.Client({ connectionString: url });
+    // A lost connection also fails the pending query, which is where callers see it; without a listener it would
+    // crash the test process instead.
+    this.client.on('error', () => undefined);
     this.alias = quoteIdent(opts.tableAlias ?? 't');
     this.timeoutMs = opts.statementTimeoutMs ?? 20_000;
   }
@@ -96,7 +107,7 @@ export class WhereOracle {
   evaluate(
     columns: Readonly<Record<string, string>>,
     clause: string,
-    records: readonly Readonly<Record<string, string | null>>[],
+    records: OracleRecords,
     params: Readonly<Record<string, string>> = {},
   ): Promise<OracleResult> {
     return this.exclusive(async () => {
@@ -113,7 +124,7 @@ export class WhereOracle {
   evaluateMany(
     columns: Readonly<Record<string, string>>,
     clauses: readonly string[],
-    records: readonly Readonly<Record<string, string | null>>[],
+    records: OracleRecords,
   ): Promise<OracleResult[]> {
     return this.exclusive(async () => {
       const table = await this.prepare(columns, records);
@@ -125,8 +136,23 @@ export class WhereOracle {
         if (shape.kind === 'expression' && shape.params.size === 0) batchable.push(i);
         else out[i] = await this.evaluateOne(table, clauses[i]!, {}, records.length);
       }
-      for (let i = 0; i < batchable.length; i += BATCH) {
-        await this.batch(table, clauses, batchable.slice(i, i + BATCH), records.length, out);
+      // A batch fails as a whole when any clause in it is rejected or errors on a row; its clauses are then run one
+      // by one. The batch size follows the observed failure rate p (about 1/√p minimises the expected cost).
+      let failureRate = 0.001;
+      for (let i = 0; i < batchable.length; ) {
+        const size = Math.max(1, Math.min(MAX_BATCH, Math.floor(1 / Math.sqrt(failureRate))));
+        const group = batchable.slice(i, i + size);
+        i += group.length;
+        if (group.length > 1 && (await this.batch(table, clauses, group, out))) {
+          failureRate *= 0.9;
+          continue;
+        }
+        let failing = 0;
+        for (const j of group) {
+          const r = (out[j] = await this.evaluateOne(table, clauses[j]!, {}, records.length));
+          if (r.rejected || r.results.some((v) => v !== null && typeof v === 'object')) failing++;
+        }
+        failureRate = 0.8 * failureRate + 0.2 * (failing / group.length);
       }
       return out;
     });
@@ -154,7 +180,10 @@ export class WhereOracle {
   private connect(): Promise<void> {
     this.ready ??= (async () => {
       await this.client.connect();
-      await this.client.query(`${PINNED_SETTINGS_SQL}; SET statement_timeout = ${this.timeoutMs}`);
+      // Record values are loaded as quoted literals, which rely on standard_conforming_strings.
+      await this.client.query(
+        `${PINNED_SETTINGS_SQL}; SET standard_conforming_strings = on; SET statement_timeout = ${this.timeoutMs}`,
+      );
       const { rows } = await this.client.query<{ datcollate: string; datctype: string }>(
         'SELECT datcollate, datctype FROM pg_database WHERE datname = current_database()',
       );
@@ -187,86 +216,12 @@ export class WhereOracle {
 
   private async prepare(
     columns: Readonly<Record<string, string>>,
-    records: readonly Readonly<Record<string, string | null>>[],
+    records: OracleRecords,
   ): Promise<Table> {
     await this.connect();
-    const table = await this.table(columns);
-    await this.load(table, records);
+    const table = await this.tables.get(columns, records);
+    this.stats.loads = this.tables.loads;
     return table;
-  }
-
-  /** One temporary table per distinct column set, created once. */
-  private async table(columns: Readonly<Record<string, string>>): Promise<Table> {
-    const key = JSON.stringify(Object.entries(columns));
-    let table = this.tables.get(key);
-    if (table !== undefined) return table;
-    const names = Object.keys(columns);
-    if (names.some((n) => quoteIdent(n) === ROW_COLUMN)) throw new Error(`oracle: column name ${ROW_COLUMN} is reserved`);
-    const from = `pg_temp.sy_oracle_${++this.tableSeq}`;
-    const defs = names.map((n) => `${quoteIdent(n)} ${columns[n]}`);
-    try {
-      await this.query(`CREATE TEMPORARY TABLE ${from.slice('pg_temp.'.length)} (${[`${ROW_COLUMN} int4`, ...defs].join(', ')})`);
-    } catch (e) {
-      throw new Error(`oracle: cannot create a table with columns ${JSON.stringify(columns)}: ${String(e)}`);
-    }
-    table = { from, columns: names, types: { ...columns }, loaded: undefined };
-    this.tables.set(key, table);
-    return table;
-  }
-
-  /** Loads the records through unknown-typed parameters, so each value goes through its type's input function. */
-  private async load(table: Table, records: readonly Readonly<Record<string, string | null>>[]): Promise<void> {
-    const key = JSON.stringify(records);
-    if (table.loaded === key) return;
-    this.stats.loads++;
-    table.loaded = undefined;
-    const known = new Set(table.columns);
-    records.forEach((r, i) => {
-      for (const c of Object.keys(r)) if (!known.has(c)) throw new Error(`oracle: record ${i} has unknown column "${c}"`);
-    });
-    await this.query(`TRUNCATE ${table.from}`);
-    const width = table.columns.length + 1;
-    const perChunk = Math.max(1, Math.floor(MAX_PARAMS_PER_INSERT / width));
-    const head = `INSERT INTO ${table.from} (${[ROW_COLUMN, ...table.columns.map(quoteIdent)].join(', ')}) VALUES `;
-    for (let start = 0; start < records.length; start += perChunk) {
-      const chunk = records.slice(start, start + perChunk);
-      const values: (string | null)[] = [];
-      const tuples = chunk.map((r, j) => {
-        values.push(String(start + j));
-        for (const c of table.columns) values.push(r[c] ?? null);
-        const base = j * width;
-        return `(${Array.from({ length: width }, (_, k) => `$${base + k + 1}`).join(', ')})`;
-      });
-      try {
-        await this.query(head + tuples.join(', '), { values, oids: [] });
-      } catch (e) {
-        if (!isDbError(e)) throw e;
-        throw await this.badRecord(table, head, chunk, start, e);
-      }
-    }
-    table.loaded = key;
-  }
-
-  /** Finds which record of a failed chunk Postgres cannot read, for a precise test-bug report. */
-  private async badRecord(
-    table: Table,
-    head: string,
-    chunk: readonly Readonly<Record<string, string | null>>[],
-    start: number,
-    cause: pg.DatabaseError,
-  ): Promise<Error> {
-    const width = table.columns.length + 1;
-    const tuple = `(${Array.from({ length: width }, (_, k) => `$${k + 1}`).join(', ')})`;
-    for (let j = 0; j < chunk.length; j++) {
-      const r = chunk[j]!;
-      try {
-        await this.query(`${head}${tuple}`, { values: ['-1', ...table.columns.map((c) => r[c] ?? null)], oids: [] });
-      } catch (e) {
-        const cols = JSON.stringify(table.types);
-        return new Error(`oracle: record ${start + j} ${JSON.stringify(r)} is not valid input for ${cols}: ${String(e)}`);
-      }
-    }
-    return new Error(`oracle: loading records failed: ${cause.message}`);
   }
 
   private selectSql(table: Table, exprs: string, rowFilter = ''): string {
@@ -331,6 +286,9 @@ export class WhereOracle {
       if (!isDbError(e)) throw e;
       planError = e;
     }
+    // Only the boolean coercion error names its context ("argument of NOT must be type boolean"); every other error
+    // reads the same in both forms, so the second round trip is spent only there.
+    if (!/\bNOT\b/.test(planError.message)) return rejection(planError, clause, `EXPLAIN SELECT NOT (\n`.length);
     const wherePrefix = `EXPLAIN SELECT 1 FROM ${table.from} AS ${this.alias} WHERE `;
     try {
       await this.query(`${wherePrefix}${clause}`, bound);
@@ -352,8 +310,28 @@ export class WhereOracle {
     throw new Error(`oracle: libpg-query rejects a clause that Postgres accepts: ${clause}`);
   }
 
+  /**
+   * Finds each record's verdict or error after the all-records query failed. Without parameters one server-side loop
+   * does it (a subtransaction per record catches the error); otherwise, or if that loop fails (a statement timeout is
+   * not catchable there), one query per record.
+   */
   private async perRecord(table: Table, expr: string, bound: Bound, count: number): Promise<OracleVerdict[]> {
     this.stats.perRecordFallbacks++;
+    const one = this.selectSql(table, expr, ` WHERE ${ROW_COLUMN} = $1`);
+    if (bound.values.length === 0) {
+      try {
+        await this.ensurePerRowFunction();
+        const rows = await this.query(`SELECT v, err, state FROM pg_temp.sy_oracle_rows($1, $2)`, {
+          values: [one, String(count)],
+          oids: [TEXT_OID, INT4_OID],
+        });
+        return rows.map(([v, err, state]) =>
+          err !== null ? { error: String(err), sqlstate: String(state) } : v === null ? null : v === 'false',
+        );
+      } catch (e) {
+        if (!isDbError(e)) throw e;
+      }
+    }
     const out: OracleVerdict[] = [];
     for (let i = 0; i < count; i++) {
       try {
@@ -367,23 +345,27 @@ export class WhereOracle {
     return out;
   }
 
-  private async batch(table: Table, clauses: readonly string[], idx: readonly number[], count: number, out: OracleResult[]): Promise<void> {
-    if (idx.length === 1) {
-      out[idx[0]!] = await this.evaluateOne(table, clauses[idx[0]!]!, {}, count);
-      return;
-    }
-    const exprs = idx.map((i) => `NOT (\n${clauses[i]!}\n)`).join(',\n');
+  private perRowFunction: Promise<unknown> | undefined;
+
+  private ensurePerRowFunction(): Promise<unknown> {
+    this.perRowFunction ??= this.client.query(PER_ROW_FUNCTION);
+    return this.perRowFunction;
+  }
+
+  /** One query for a group of parameterless clauses; false (nothing written) when it fails. */
+  private async batch(table: Table, clauses: readonly string[], group: readonly number[], out: OracleResult[]): Promise<boolean> {
+    const exprs = group.map((i) => `NOT (\n${clauses[i]!}\n)`).join(',\n');
+    let rows: unknown[][];
     try {
-      const rows = await this.query(this.selectSql(table, exprs));
-      idx.forEach((clauseIndex, col) => {
-        out[clauseIndex] = { rejected: false, results: rows.map((r) => verdictOfNegation(r[col])) };
-      });
+      rows = await this.query(this.selectSql(table, exprs));
     } catch (e) {
       if (!isDbError(e)) throw e;
-      const half = Math.ceil(idx.length / 2);
-      await this.batch(table, clauses, idx.slice(0, half), count, out);
-      await this.batch(table, clauses, idx.slice(half), count, out);
+      return false;
     }
+    group.forEach((clauseIndex, col) => {
+      out[clauseIndex] = { rejected: false, results: rows.map((r) => verdictOfNegation(r[col])) };
+    });
+    return true;
   }
 }
 
