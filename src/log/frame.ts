@@ -107,3 +107,15 @@ export class FrameCursor {
     return got >= n;
   }
 }
+
+/** Decodes a frame that fills `bytes` exactly (a frame carried inside a journal record); null if invalid. */
+export function decodeFrame(bytes: Buffer, pos = 0): Frame | null {
+  if (bytes.length < FRAME_OVERHEAD) return null;
+  const bodyLen = bytes.readUInt32BE(0);
+  if (bodyLen + FRAME_HEADER !== bytes.length) return null;
+  const body = bytes.subarray(FRAME_HEADER);
+  if (crc32(body) !== bytes.readUInt32BE(4)) return null;
+  const kind = body[0] as RecordKind;
+  if (kind !== RecordKind.Message && kind !== RecordKind.ChunkEnd && kind !== RecordKind.SnapshotEnd) return null;
+  return { pos, size: bytes.length, kind, offset: readOffset(body, 1), payload: body.subarray(BODY_FIXED) };
+}

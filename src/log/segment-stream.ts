@@ -1,5 +1,5 @@
 // One ordered stream of framed records split over segment files, with a sparse offset index and torn-tail recovery.
-import { closeSync, fstatSync, ftruncateSync, openSync, readSync, unlinkSync, writeSync, writevSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, unlinkSync, writeSync, writevSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FdCache } from './fd-cache.js';
 import { FrameCursor, RecordKind, encodeFrame } from './frame.js';
@@ -10,10 +10,10 @@ import type { LogOffset } from './offset.js';
 /** What a stream needs from its store: descriptors and group-commit bookkeeping. */
 export interface StreamHost {
   readonly fds: FdCache;
-  /** The stream has pending bytes or unsynced files; the next syncAll must flush and fsync it. */
-  markDirty(stream: SegmentStream): void;
-  /** A file was created in `dir`; the next syncAll must fsync the directory. */
-  markDirDirty(dir: string): void;
+  /** A frame was appended at stream position `pos` (journal it, remember the stream as dirty). */
+  onAppend(stream: SegmentStream, pos: number, frame: Buffer): void;
+  /** Pending (unwritten) bytes changed by `delta`, for the store's memory bound. */
+  onPending(delta: number): void;
 }
 
 export interface StreamOptions {
@@ -49,24 +49,29 @@ export class SegmentStream {
   private pendingBytes = 0;
   private pendingIdx: Buffer[] = [];
   private readonly unsynced = new Set<string>();
+  /** A segment file was created since the last takeUnsynced: the directory needs an fsync too. */
+  private createdFile = false;
   /** Offset, kind and (for markers) payload of the last record, from which the snapshot state is derived. */
   last: LogOffset | undefined;
   lastKind: RecordKind | undefined;
   lastMarkerPayload: Buffer | undefined;
   /** Set by the host while the stream is in its dirty set. */
   dirty = false;
+  destroyed = false;
+  /** Bytes in the stream, on file and pending: the position of the next record. */
+  bytes = 0;
 
   constructor(
     private readonly host: StreamHost,
     readonly dir: string,
     private readonly opts: StreamOptions,
+    /** Identity in the journal: the log's handle and which of its streams this is. */
+    readonly handle: string,
+    readonly streamId: number,
   ) {}
 
-  /** Total bytes in the stream (on file and pending). */
-  get bytes(): number {
-    let n = this.pendingBytes;
-    for (const s of this.segments) n += s.size;
-    return n;
+  get pendingSize(): number {
+    return this.pendingBytes;
   }
 
   /** Checks that `offset` may follow the current last record. */
@@ -77,7 +82,11 @@ export class SegmentStream {
   }
 
   append(kind: RecordKind, offset: LogOffset, payload: string | Buffer): void {
-    const frame = encodeFrame(kind, offset, payload);
+    this.appendFrame(kind, offset, encodeFrame(kind, offset, payload), kind === RecordKind.Message ? undefined : (payload as Buffer));
+  }
+
+  /** Appends an encoded frame (from `append`, or replayed from the journal). */
+  appendFrame(kind: RecordKind, offset: LogOffset, frame: Buffer, markerPayload: Buffer | undefined): void {
     const prev = this.last;
     const newOffset = prev === undefined || compareOffsets(offset, prev) !== 0;
     let seg = this.segments[this.segments.length - 1];
@@ -96,10 +105,12 @@ export class SegmentStream {
     }
     this.pending.push(frame);
     this.pendingBytes += frame.length;
+    this.bytes += frame.length;
     this.last = offset;
     this.lastKind = kind;
-    this.lastMarkerPayload = kind === RecordKind.Message ? undefined : (payload as Buffer);
-    if (!this.dirty) this.host.markDirty(this);
+    this.lastMarkerPayload = markerPayload;
+    this.host.onPending(frame.length);
+    this.host.onAppend(this, this.bytes - frame.length, frame);
     if (this.pendingBytes >= FLUSH_THRESHOLD) this.flush();
   }
 
@@ -112,12 +123,13 @@ export class SegmentStream {
       fds.get(seg.path, true);
       fds.get(seg.idxPath, true);
       seg.exists = true;
-      this.host.markDirDirty(this.dir);
+      this.createdFile = true;
     }
     if (this.pendingBytes > 0) {
       writeAll(fds.get(seg.path), this.pending, seg.size);
       seg.size += this.pendingBytes;
       this.unsynced.add(seg.path);
+      this.host.onPending(-this.pendingBytes);
       this.pending = [];
       this.pendingBytes = 0;
     }
@@ -129,11 +141,13 @@ export class SegmentStream {
     }
   }
 
-  /** Files written since the last call; the caller fsyncs them. */
-  takeUnsynced(): string[] {
-    const paths = [...this.unsynced];
+  /** Files written since the last call, and whether one was created (the directory then needs an fsync). */
+  takeUnsynced(): { files: string[]; created: boolean } {
+    const files = [...this.unsynced];
+    const created = this.createdFile;
     this.unsynced.clear();
-    return paths;
+    this.createdFile = false;
+    return { files, created };
   }
 
   /**
@@ -219,10 +233,12 @@ export class SegmentStream {
       }
     }
     this.segments = [];
+    this.host.onPending(-this.pendingBytes);
     this.pending = [];
     this.pendingBytes = 0;
     this.pendingIdx = [];
     this.unsynced.clear();
+    this.destroyed = true;
   }
 
   /**
@@ -254,6 +270,7 @@ export class SegmentStream {
       if (r.cut > 0) broken = true;
       if (seg.size === 0) truncated += this.dropSegment(seg);
     }
+    for (const s of this.segments) this.bytes += s.size;
     // Idx files whose segment is gone (crash between the two creations) are harmless but untidy.
     for (const name of names) {
       if (name.startsWith(prefix) && name.endsWith('.idx')) {
@@ -315,8 +332,7 @@ export class SegmentStream {
     const validEnd = cur.torn ? cur.pos : fileLen;
     if (validEnd < fileLen) {
       ftruncateSync(fd, validEnd);
-      this.unsynced.add(seg.path);
-      if (!this.dirty) this.host.markDirty(this);
+      fsyncSync(fd);
     }
     seg.size = validEnd;
     seg.idxSize = entries.length * IDX_ENTRY;

@@ -1,16 +1,21 @@
-// The shape logs of one data directory: create, find, delete, and group commit (one fsync per dirty file).
-import { closeSync, fsync, fdatasync, mkdirSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
+// The shape logs of one data directory: create, find, delete, journal replay, and group commit.
+import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { syncDirs, syncStreams } from './durable-files.js';
 import { FdCache } from './fd-cache.js';
+import { Journal, listJournal, replayJournal } from './journal.js';
+import { RecordKind } from './frame.js';
 import { ShapeLog } from './shape-log.js';
 import { SegmentStream } from './segment-stream.js';
 import type { StreamHost, StreamOptions } from './segment-stream.js';
 
-const fdatasyncAsync = promisify(fdatasync);
-const fsyncAsync = promisify(fsync);
-
 export interface ShapeLogStoreOptions {
+  /**
+   * `journal` (default): a group commit fsyncs one shared journal; shape files are fsynced by background
+   * checkpoints. `per-file`: a group commit fsyncs every shape file written since the last one (simple, but
+   * bounded by the disk's fsyncs/s when changes scatter over many logs).
+   */
+  readonly durability?: 'journal' | 'per-file';
   /** Open file descriptors kept at most (pinned ones during an fsync excepted). */
   readonly maxOpenFiles?: number;
   /** Segment file size before rolling to a new one. */
@@ -19,7 +24,11 @@ export interface ShapeLogStoreOptions {
   readonly indexEveryBytes?: number;
   /** Snapshot chunk target (the protocol's ~10 MiB response size; tests lower it). */
   readonly snapshotChunkBytes?: number;
-  /** fsyncs in flight at once during syncAll. */
+  /** Journal size that triggers a checkpoint (fsync shape files, delete old journal). */
+  readonly checkpointBytes?: number;
+  /** Appended bytes held in memory before they are written to shape files (reads write a log's own first). */
+  readonly maxPendingBytes?: number;
+  /** fsyncs of shape files in flight at once. */
   readonly syncConcurrency?: number;
 }
 
@@ -28,37 +37,47 @@ export interface StoreStats {
   readonly loadedLogs: number;
   readonly openFiles: number;
   readonly fileOpens: number;
+  /** All fsyncs: journal, shape files, directories. */
   readonly fsyncs: number;
   readonly syncs: number;
+  readonly checkpoints: number;
+  readonly journalBytes: number;
+  readonly pendingBytes: number;
   readonly truncatedBytes: number;
+  readonly replayedRecords: number;
+  readonly replayGaps: number;
 }
 
 const HANDLE_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$/;
 const DELETED_PREFIX = '.deleted-';
+const JOURNAL_DIR = '.journal';
+const SNAPSHOT_STREAM = 0;
+const CHANGE_STREAM = 1;
 
 /**
- * Logs live in `<dir>/<handle>/`. Only the set of handles is read at open; a log's metadata (segments, last
- * offset, snapshot state) is loaded on first use, which is also when its torn tail, if any, is repaired.
- *
- * Durability: appends are buffered per log and written by `flush`/`syncAll`; `syncAll()` resolves once everything
- * appended before the call is on disk (data files fdatasync'ed concurrently, new directory entries fsync'ed), so
- * the service may then acknowledge the replication LSN.
+ * Logs live in `<dir>/<handle>/`, the journal in `<dir>/.journal/`. Only the set of handles is read at open; a
+ * log's metadata (segments, last offset, snapshot state) is loaded on first use, which is also when a torn tail is
+ * repaired. Appends are buffered per log and written to its files lazily; `syncAll()` resolves once everything
+ * appended before the call is durable, so the service may then acknowledge the replication LSN.
  */
 export class ShapeLogStore implements StreamHost {
   readonly fds: FdCache;
   private readonly known = new Set<string>();
   private readonly loaded = new Map<string, ShapeLog>();
-  private dirty = new Set<SegmentStream>();
-  private dirtyDirs = new Set<string>();
+  /** Streams appended since the last checkpoint rotation (journal) or the last syncAll (per-file). */
+  private epoch = new Set<SegmentStream>();
+  private rootDirty = false;
+  private pendingTotal = 0;
   private inflight: Promise<void> = Promise.resolve();
+  private checkpointing: Promise<void> | undefined;
+  private forceRotate = false;
+  private replaying = false;
   private failure: unknown;
-  private fsyncCount = 0;
-  private syncCount = 0;
-  private truncatedBytes = 0;
+  private readonly journal: Journal | undefined;
   private readonly changeOpts: StreamOptions;
   private readonly snapshotOpts: StreamOptions;
-  private readonly chunkBytes: number;
-  private readonly syncConcurrency: number;
+  private readonly cfg: Required<Omit<ShapeLogStoreOptions, 'durability' | 'maxOpenFiles' | 'segmentBytes' | 'indexEveryBytes'>>;
+  private counters = { fsyncs: 0, syncs: 0, checkpoints: 0, truncatedBytes: 0, replayedRecords: 0, replayGaps: 0 };
 
   private constructor(
     readonly dir: string,
@@ -68,8 +87,13 @@ export class ShapeLogStore implements StreamHost {
     const segmentBytes = opts.segmentBytes ?? 64 * 1024 * 1024;
     this.changeOpts = { prefix: 'c', indexEvery: opts.indexEveryBytes ?? 32 * 1024, segmentBytes, strict: true };
     this.snapshotOpts = { prefix: 's', indexEvery: 0, segmentBytes, strict: false };
-    this.chunkBytes = opts.snapshotChunkBytes ?? 10 * 1024 * 1024;
-    this.syncConcurrency = opts.syncConcurrency ?? 64;
+    this.cfg = {
+      snapshotChunkBytes: opts.snapshotChunkBytes ?? 10 * 1024 * 1024,
+      checkpointBytes: opts.checkpointBytes ?? 64 * 1024 * 1024,
+      maxPendingBytes: opts.maxPendingBytes ?? 64 * 1024 * 1024,
+      syncConcurrency: opts.syncConcurrency ?? (opts.durability === 'per-file' ? 64 : 2),
+    };
+    this.journal = opts.durability === 'per-file' ? undefined : new Journal(join(dir, JOURNAL_DIR));
   }
 
   static async open(dir: string, opts: ShapeLogStoreOptions = {}): Promise<ShapeLogStore> {
@@ -79,6 +103,11 @@ export class ShapeLogStore implements StreamHost {
       if (name.startsWith(DELETED_PREFIX)) rmSync(join(dir, name), { recursive: true, force: true });
       else if (HANDLE_RE.test(name)) store.known.add(name);
     }
+    if (store.journal !== undefined) {
+      await store.replay();
+      store.journal.start();
+      store.counters.fsyncs += await syncDirs([store.journal.dir]);
+    }
     return store;
   }
 
@@ -87,16 +116,11 @@ export class ShapeLogStore implements StreamHost {
     this.check();
     if (!HANDLE_RE.test(handle)) throw new RangeError(`invalid shape handle for a log: ${JSON.stringify(handle)}`);
     if (this.known.has(handle)) throw new RangeError(`shape log ${handle} already exists`);
-    const path = join(this.dir, handle);
-    mkdirSync(path);
+    mkdirSync(join(this.dir, handle));
     this.known.add(handle);
-    this.markDirDirty(this.dir);
-    const log = new ShapeLog(
-      handle,
-      new SegmentStream(this, path, this.snapshotOpts),
-      new SegmentStream(this, path, this.changeOpts),
-      this.chunkBytes,
-    );
+    // The log's directory entry must be durable before a commit that journals its records is acknowledged.
+    this.rootDirty = true;
+    const log = this.makeLog(handle, false);
     this.loaded.set(handle, log);
     return log;
   }
@@ -107,12 +131,7 @@ export class ShapeLogStore implements StreamHost {
     if (log !== undefined) return log;
     if (!this.known.has(handle)) return undefined;
     this.check();
-    const path = join(this.dir, handle);
-    const names = readdirSync(path);
-    const snapshot = new SegmentStream(this, path, this.snapshotOpts);
-    const changes = new SegmentStream(this, path, this.changeOpts);
-    this.truncatedBytes += snapshot.recover(names).truncatedBytes + changes.recover(names).truncatedBytes;
-    const loaded = new ShapeLog(handle, snapshot, changes, this.chunkBytes);
+    const loaded = this.makeLog(handle, true);
     this.loaded.set(handle, loaded);
     return loaded;
   }
@@ -132,137 +151,194 @@ export class ShapeLogStore implements StreamHost {
     log.deleted = true;
     for (const s of log.streams()) {
       s.destroyFiles();
-      this.dirty.delete(s);
+      this.epoch.delete(s);
     }
-    const path = join(this.dir, handle);
     const trash = join(this.dir, `${DELETED_PREFIX}${handle}`);
-    renameSync(path, trash);
-    this.dirtyDirs.delete(path);
-    this.markDirDirty(this.dir);
+    renameSync(join(this.dir, handle), trash);
     rmSync(trash, { recursive: true, force: true });
+    this.rootDirty = true;
     this.known.delete(handle);
     this.loaded.delete(handle);
     return true;
   }
 
-  markDirty(stream: SegmentStream): void {
-    stream.dirty = true;
-    this.dirty.add(stream);
+  onAppend(stream: SegmentStream, pos: number, frame: Buffer): void {
+    if (this.journal !== undefined && !this.replaying) this.journal.add(stream.handle, stream.streamId, pos, frame);
+    if (!stream.dirty) {
+      stream.dirty = true;
+      this.epoch.add(stream);
+    }
   }
 
-  markDirDirty(dir: string): void {
-    this.dirtyDirs.add(dir);
+  onPending(delta: number): void {
+    this.pendingTotal += delta;
   }
 
-  /** Writes buffered appends of every log to the files, without fsync (readers see them anyway). */
+  /** Writes buffered appends of every log to its files, without fsync. */
   flush(): void {
     this.check();
-    for (const s of this.dirty) s.flush();
+    for (const s of this.epoch) s.flush();
   }
 
   /**
    * Group commit: resolves when everything appended before this call is durable. Appends may continue while it
-   * runs; they belong to the next call. One fdatasync per written file, run concurrently, plus one fsync per
-   * directory that gained files. A failed fsync poisons the store: durability is unknown after it.
+   * runs; they belong to the next call, which also waits for this one. A failed fsync poisons the store.
    */
   syncAll(): Promise<void> {
     this.check();
-    const streams = this.dirty;
-    const dirs = this.dirtyDirs;
-    this.dirty = new Set();
-    this.dirtyDirs = new Set();
-    const files: string[] = [];
+    let work: Promise<number>;
+    let rotatedSeq = -1;
+    let cpStreams: Set<SegmentStream> | undefined;
     try {
-      for (const s of streams) {
-        s.dirty = false;
-        s.flush();
-        for (const p of s.takeUnsynced()) files.push(p);
+      if (this.pendingTotal > this.cfg.maxPendingBytes) this.flush();
+      const root = this.rootDirty ? [this.dir] : [];
+      this.rootDirty = false;
+      if (this.journal === undefined) {
+        const streams = this.takeEpoch();
+        work = Promise.all([syncStreams(this.fds, streams, this.cfg.syncConcurrency), syncDirs(root)]).then(([a, b]) => a + b);
+      } else {
+        const journal = this.journal;
+        const rotate = this.forceRotate || (journal.activeSize >= this.cfg.checkpointBytes && this.checkpointing === undefined);
+        let fd: number;
+        if (rotate) {
+          this.forceRotate = false;
+          const old = journal.rotate();
+          fd = old.fd;
+          rotatedSeq = old.seq;
+          cpStreams = this.takeEpoch();
+        } else fd = journal.write();
+        work = Promise.all([
+          journal.sync(fd).then(() => {
+            if (rotate) journal.closeFd(fd);
+            return 1;
+          }),
+          rotate ? syncDirs([journal.dir]) : 0,
+          syncDirs(root),
+        ]).then(([a, b, c]) => a + b + c);
       }
     } catch (e) {
-      this.failure = e;
+      this.failure ??= e;
       throw e;
     }
-    this.syncCount++;
-    const previous = this.inflight;
-    const work = this.fsyncFiles(files).then(() => this.fsyncDirs([...dirs]));
-    const done = Promise.all([previous, work]).then(
-      () => undefined,
+    this.counters.syncs++;
+    const done = Promise.all([this.inflight, work]).then(
+      ([, n]) => {
+        this.counters.fsyncs += n;
+      },
       (e: unknown) => {
         this.failure ??= e;
         throw e;
       },
     );
     this.inflight = done.catch(() => undefined);
+    if (cpStreams !== undefined) this.startCheckpoint(done, cpStreams, rotatedSeq);
     return done;
+  }
+
+  /** Forces a checkpoint now: afterwards all shape files are fsynced and the journal holds nothing older. */
+  async checkpoint(): Promise<void> {
+    if (this.journal === undefined) return this.syncAll();
+    await this.checkpointing;
+    this.forceRotate = true;
+    await this.syncAll();
+    await this.checkpointing;
   }
 
   stats(): StoreStats {
     return {
+      ...this.counters,
       knownLogs: this.known.size,
       loadedLogs: this.loaded.size,
       openFiles: this.fds.size,
       fileOpens: this.fds.opens,
-      fsyncs: this.fsyncCount,
-      syncs: this.syncCount,
-      truncatedBytes: this.truncatedBytes,
+      journalBytes: this.journal?.bytesWritten ?? 0,
+      pendingBytes: this.pendingTotal,
     };
   }
 
-  /** Syncs outstanding appends and closes every descriptor. */
+  /** Makes everything durable, checkpoints (an empty journal makes the next open fast) and closes descriptors. */
   async close(): Promise<void> {
-    if (this.failure === undefined) await this.syncAll();
+    if (this.failure === undefined) await this.checkpoint();
     await this.inflight;
+    await this.checkpointing;
+    this.journal?.close();
     this.fds.closeAll();
     this.loaded.clear();
   }
 
-  private async fsyncFiles(files: string[]): Promise<void> {
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < files.length) {
-        const path = files[next++]!;
-        let fd: number;
-        try {
-          fd = this.fds.pin(path);
-        } catch (e) {
-          // The log was deleted since it was written: nothing left to make durable.
-          if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
-          throw e;
-        }
-        try {
-          await fdatasyncAsync(fd);
-          this.fsyncCount++;
-        } finally {
-          this.fds.unpin(path);
-        }
-      }
-    };
-    const workers: Promise<void>[] = [];
-    for (let i = 0; i < Math.min(this.syncConcurrency, files.length); i++) workers.push(worker());
-    await Promise.all(workers);
+  private takeEpoch(): Set<SegmentStream> {
+    const streams = this.epoch;
+    this.epoch = new Set();
+    for (const s of streams) s.dirty = false;
+    return streams;
   }
 
-  private async fsyncDirs(dirs: string[]): Promise<void> {
-    // Deeper directories first: a log directory's entries, then the root entry naming the log directory.
-    // Both a log directory (its new segments) and the root (the new log directory) must be synced before the
-    // batch is acknowledged; their relative order does not matter, so they run concurrently.
-    await Promise.all(
-      dirs.map(async (d) => {
-        let fd: number;
-        try {
-          fd = openSync(d, 'r');
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-          throw e;
-        }
-        try {
-          await fsyncAsync(fd);
-          this.fsyncCount++;
-        } finally {
-          closeSync(fd);
-        }
-      }),
+  /** After the rotating commit: fsync the shape files written under the old journal files, then delete them. */
+  private startCheckpoint(after: Promise<void>, streams: Set<SegmentStream>, seq: number): void {
+    const run = async (): Promise<void> => {
+      await after;
+      this.counters.fsyncs += await syncStreams(this.fds, streams, this.cfg.syncConcurrency);
+      this.journal!.deleteUpTo(seq);
+      this.counters.checkpoints++;
+    };
+    this.checkpointing = run().then(
+      () => {
+        this.checkpointing = undefined;
+      },
+      (e: unknown) => {
+        this.failure ??= e;
+        this.checkpointing = undefined;
+      },
     );
+  }
+
+  private makeLog(handle: string, recover: boolean): ShapeLog {
+    const path = join(this.dir, handle);
+    const snapshot = new SegmentStream(this, path, this.snapshotOpts, handle, SNAPSHOT_STREAM);
+    const changes = new SegmentStream(this, path, this.changeOpts, handle, CHANGE_STREAM);
+    if (recover) {
+      const names = readdirSync(path);
+      this.counters.truncatedBytes += snapshot.recover(names).truncatedBytes + changes.recover(names).truncatedBytes;
+    }
+    return new ShapeLog(handle, snapshot, changes, this.cfg.snapshotChunkBytes);
+  }
+
+  /**
+   * Re-applies journal records newer than what the shape files hold. A record's stream position makes replay
+   * idempotent: below the stream's length it is already there, at the length it is appended. Afterwards the
+   * replayed files are fsynced and the journal emptied.
+   */
+  private async replay(): Promise<void> {
+    const jdir = this.journal!.dir;
+    const files = listJournal(jdir);
+    if (files.length === 0) return;
+    const streams = new Map<string, SegmentStream[]>();
+    this.replaying = true;
+    try {
+      const r = replayJournal(jdir, (rec) => {
+        if (!this.known.has(rec.handle)) return; // deleted since
+        let pair = streams.get(rec.handle);
+        if (pair === undefined) {
+          const log = this.makeLog(rec.handle, true);
+          pair = [...log.streams()];
+          streams.set(rec.handle, pair);
+        }
+        const s = pair[rec.streamId];
+        if (s === undefined || rec.pos < s.bytes) return;
+        if (rec.pos > s.bytes) {
+          this.counters.replayGaps++;
+          return;
+        }
+        const f = rec.frame;
+        s.appendFrame(f.kind, f.offset, rec.bytes, f.kind === RecordKind.Message ? undefined : Buffer.from(f.payload));
+        this.counters.replayedRecords++;
+      });
+      this.counters.truncatedBytes += r.cutBytes;
+    } finally {
+      this.replaying = false;
+    }
+    this.counters.fsyncs += await syncStreams(this.fds, this.takeEpoch(), 16);
+    this.journal!.deleteUpTo(files[files.length - 1]!.seq);
   }
 
   private check(): void {

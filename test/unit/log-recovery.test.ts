@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BEFORE_ALL, SNAPSHOT_END, ShapeLogStore, formatOffset, makeOffset } from '../../src/log/index.js';
-import type { LogEntry, ShapeLog } from '../../src/log/index.js';
+import type { LogEntry, ShapeLog, ShapeLogStoreOptions } from '../../src/log/index.js';
 
 let dir: string;
 beforeEach(() => {
@@ -31,13 +31,18 @@ const segFiles = (handle: string, prefix = 'c-'): string[] =>
 /** Abandons a store without syncing: what a crash leaves, minus the page cache loss the damage below stands for. */
 const crash = (store: ShapeLogStore): void => store.fds.closeAll();
 
+type Mode = NonNullable<ShapeLogStoreOptions['durability']>;
+let mode: Mode = 'per-file';
+/** The point after which shape files hold the records durably: a commit (per-file) or a checkpoint (journal). */
+const durable = (store: ShapeLogStore): Promise<void> => (mode === 'journal' ? store.checkpoint() : store.syncAll());
+
 /** Writes 1..synced durably, then synced+1..written unsynced (flushed to the file), and returns the synced size. */
 async function prepare(synced: number, written: number, opts = {}): Promise<{ file: string; syncedSize: number }> {
-  const store = await ShapeLogStore.open(dir, opts);
+  const store = await ShapeLogStore.open(dir, { ...opts, durability: mode });
   const log = store.createLog('h');
   log.finishSnapshot();
   for (let i = 1; i <= synced; i++) log.append([entry(i)]);
-  await store.syncAll();
+  await durable(store);
   const files = segFiles('h');
   const file = files[files.length - 1]!;
   const syncedSize = statSync(file).size;
@@ -48,13 +53,16 @@ async function prepare(synced: number, written: number, opts = {}): Promise<{ fi
 }
 
 async function reopen(opts = {}): Promise<{ store: ShapeLogStore; log: ShapeLog }> {
-  const store = await ShapeLogStore.open(dir, opts);
+  const store = await ShapeLogStore.open(dir, { ...opts, durability: mode });
   return { store, log: store.getLog('h')! };
 }
 
 const range = (a: number, b: number): number[] => Array.from({ length: b - a + 1 }, (_, i) => a + i);
 
-describe('torn tails', () => {
+describe.each(['per-file', 'journal'] as const)('%s: torn tails', (m) => {
+  beforeEach(() => {
+    mode = m;
+  });
   it.each([1, 7, 8, 20, 21, 60])('a frame torn after %i bytes is cut; the synced prefix stays', async (tornBytes) => {
     const { file, syncedSize } = await prepare(40, 45);
     truncateSync(file, syncedSize + tornBytes);
@@ -109,11 +117,11 @@ describe('torn tails', () => {
 
   it('a torn earlier segment drops every later segment', async () => {
     const opts = { segmentBytes: 2048, indexEveryBytes: 256 };
-    const store = await ShapeLogStore.open(dir, opts);
+    const store = await ShapeLogStore.open(dir, { ...opts, durability: mode });
     const log = store.createLog('h');
     log.finishSnapshot();
     for (let i = 1; i <= 100; i++) log.append([entry(i)]);
-    await store.syncAll();
+    await durable(store);
     const files = segFiles('h');
     expect(files.length).toBeGreaterThan(3);
     crash(store);
@@ -130,7 +138,10 @@ describe('torn tails', () => {
   });
 });
 
-describe('index damage', () => {
+describe.each(['per-file', 'journal'] as const)('%s: index damage', (m) => {
+  beforeEach(() => {
+    mode = m;
+  });
   it('a garbage, truncated or missing index is rebuilt from the data; seeks stay exact', async () => {
     const opts = { indexEveryBytes: 128 };
     const { file } = await prepare(300, 300, opts);
@@ -154,12 +165,15 @@ describe('index damage', () => {
   });
 });
 
-describe('snapshot crash', () => {
+describe.each(['per-file', 'journal'] as const)('%s: snapshot crash', (m) => {
+  beforeEach(() => {
+    mode = m;
+  });
   it('a snapshot cut mid-chunk keeps its closed chunks and stays pending', async () => {
-    const store = await ShapeLogStore.open(dir, { snapshotChunkBytes: 150 });
+    const store = await ShapeLogStore.open(dir, { snapshotChunkBytes: 150, durability: mode });
     const log = store.createLog('h');
     log.appendSnapshot(Array.from({ length: 6 }, (_, i) => entry(i + 1).message as object));
-    await store.syncAll();
+    await durable(store);
     const chunks = log.snapshotChunks();
     log.appendSnapshot([entry(7).message as object]);
     store.flush();
@@ -175,7 +189,7 @@ describe('snapshot crash', () => {
   });
 
   it('a completed snapshot survives with its chunk count', async () => {
-    const store = await ShapeLogStore.open(dir, { snapshotChunkBytes: 150 });
+    const store = await ShapeLogStore.open(dir, { snapshotChunkBytes: 150, durability: mode });
     const log = store.createLog('h');
     log.appendSnapshot(Array.from({ length: 6 }, (_, i) => entry(i + 1).message as object));
     log.finishSnapshot();

@@ -1,0 +1,71 @@
+// fsync helpers for the log store: concurrent fdatasync of many files through the fd cache, directory fsync.
+import { closeSync, fdatasync, fsync, openSync } from 'node:fs';
+import { promisify } from 'node:util';
+import type { FdCache } from './fd-cache.js';
+import type { SegmentStream } from './segment-stream.js';
+
+const fdatasyncAsync = promisify(fdatasync);
+const fsyncAsync = promisify(fsync);
+
+/**
+ * Flushes each stream's pending bytes and fdatasyncs the files it wrote, `concurrency` at a time (each fsync
+ * occupies a libuv thread; leave some for the journal), then fsyncs the directories that gained files.
+ * Returns the number of fsyncs done.
+ */
+export async function syncStreams(fds: FdCache, streams: Iterable<SegmentStream>, concurrency: number): Promise<number> {
+  const list = [...streams];
+  const dirs = new Set<string>();
+  let count = 0;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < list.length) {
+      const s = list[next++]!;
+      if (s.destroyed) continue;
+      s.flush();
+      const { files, created } = s.takeUnsynced();
+      if (created) dirs.add(s.dir);
+      for (const path of files) {
+        let fd: number;
+        try {
+          fd = fds.pin(path);
+        } catch (e) {
+          // The log was deleted since it was written: nothing left to make durable.
+          if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+          throw e;
+        }
+        try {
+          await fdatasyncAsync(fd);
+          count++;
+        } finally {
+          fds.unpin(path);
+        }
+      }
+    }
+  };
+  const workers: Promise<void>[] = [];
+  for (let i = 0; i < Math.min(concurrency, list.length); i++) workers.push(worker());
+  await Promise.all(workers);
+  return count + (await syncDirs([...dirs]));
+}
+
+/** fsyncs directories concurrently (a vanished one, i.e. a deleted log, is skipped); returns how many. */
+export async function syncDirs(dirs: readonly string[]): Promise<number> {
+  const done = await Promise.all(
+    dirs.map(async (d) => {
+      let fd: number;
+      try {
+        fd = openSync(d, 'r');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+        throw e;
+      }
+      try {
+        await fsyncAsync(fd);
+        return 1;
+      } finally {
+        closeSync(fd);
+      }
+    }),
+  );
+  return done.reduce<number>((a, b) => a + b, 0);
+}
