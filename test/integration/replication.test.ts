@@ -161,6 +161,28 @@ describe('replication client', () => {
     expect(h.relations.map((r) => r.table)).toEqual(['typed']);
   });
 
+  it('reports user-defined types and relation changes before the transactions that use them', async () => {
+    await sql.query("CREATE TYPE mood AS ENUM ('sad', 'ok'); CREATE TABLE moods (id int PRIMARY KEY, m mood)");
+    const order: string[] = [];
+    const h = harness(['moods'], {
+      onTransaction: async (tx) => {
+        order.push(`tx ${tx.changes.length}`);
+      },
+      onRelation: (r, prev) => {
+        order.push(`relation ${r.table} ${r.columns.length} ${prev === undefined ? 'new' : 'changed'}`);
+      },
+      onType: (t) => {
+        order.push(`type ${t.schema}.${t.name}`);
+      },
+    });
+    await startWith(h, ['moods']);
+    await sql.query("INSERT INTO moods VALUES (1, 'ok')");
+    await sql.query('ALTER TABLE moods ADD COLUMN note text');
+    await sql.query("INSERT INTO moods VALUES (2, 'sad', 'x')");
+    await waitFor(() => order.filter((o) => o.startsWith('tx')).length === 2);
+    expect(order).toEqual(['type public.mood', 'relation moods 2 new', 'tx 1', 'type public.mood', 'relation moods 3 changed', 'tx 1']);
+  });
+
   it('frames multi-statement transactions and truncates with their options', async () => {
     await sql.query('CREATE TABLE a (id int PRIMARY KEY, v text); CREATE TABLE b (id serial PRIMARY KEY, a_id int)');
     const h = harness(['a', 'b']);
