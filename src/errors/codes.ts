@@ -58,4 +58,16 @@ export enum ErrorCode {
   UnknownShape = 'unknown_shape',
   /** A table name is malformed (three or more parts, empty part). */
   InvalidTableName = 'invalid_table_name',
+
+  // --- replication (the Postgres change source) ---
+  /** The server is not configured for logical replication (wal_level, max_replication_slots…). */
+  ReplicationConfiguration = 'replication_configuration',
+  /** The replication slot is missing, in use by another consumer, or invalidated. */
+  ReplicationSlot = 'replication_slot',
+  /** The walsender sent something the pgoutput decoder does not understand. */
+  ReplicationProtocol = 'replication_protocol',
+  /** The replication connection failed or was terminated (the client reconnects). */
+  ReplicationConnection = 'replication_connection',
+  /** The consumer of transactions failed; the transaction is delivered again after reconnecting. */
+  ReplicationConsumer = 'replication_consumer',
 }
