@@ -56,14 +56,15 @@ export function toDnf(e: Expr): Expr[][] {
 export type Scorer = (a: Access) => number;
 
 /**
- * Plans a clause. `indexed` mode scores every candidate with live statistics; `filter` mode (Electric's design)
- * takes the first indexable conjunct, and sends the whole clause to the unindexed lane unless every disjunct has one.
+ * Plans a clause: per disjunct the best-scoring access. `filter` mode (Electric's design) has a narrower policy
+ * (equality and inclusion on plain columns) and sends the whole clause to the unindexed lane unless every disjunct
+ * has an access.
  */
 export function planClause(expr: Expr, policy: AtomPolicy, scorer: Scorer, mode: 'indexed' | 'filter'): ShapePlan {
   const dnf = toDnf(expr);
   const disjuncts: DisjunctPlan[] = [];
   for (const conj of dnf) {
-    const plan = planDisjunct(conj, policy, scorer, mode);
+    const plan = planDisjunct(conj, policy, scorer);
     if (plan !== 'never') disjuncts.push(plan);
   }
   if (mode === 'filter' && disjuncts.some((d) => d.access === null) && disjuncts.length > 0) {
@@ -72,7 +73,7 @@ export function planClause(expr: Expr, policy: AtomPolicy, scorer: Scorer, mode:
   return { disjuncts };
 }
 
-function planDisjunct(conj: readonly Expr[], policy: AtomPolicy, scorer: Scorer, mode: 'indexed' | 'filter'): DisjunctPlan | 'never' {
+function planDisjunct(conj: readonly Expr[], policy: AtomPolicy, scorer: Scorer): DisjunctPlan | 'never' {
   if (conj.length === 0) return { access: null, residual: null };
   const candidates: Access[] = [];
   for (const atom of conj) {
@@ -82,16 +83,15 @@ function planDisjunct(conj: readonly Expr[], policy: AtomPolicy, scorer: Scorer,
     candidates.push(c);
   }
   mergeRanges(candidates);
+  // Both modes pick by live statistics: Electric's nested condition tree reaches the rarer key's shapes after two
+  // lookups, which a flat index matches by posting under the rarer key (hot-key tenants would otherwise be linear).
   let best: Access | null = null;
-  if (mode === 'filter') best = candidates[0] ?? null;
-  else {
-    let bestScore = Infinity;
-    for (const c of candidates) {
-      const s = scorer(c);
-      if (s < bestScore) {
-        bestScore = s;
-        best = c;
-      }
+  let bestScore = Infinity;
+  for (const c of candidates) {
+    const s = scorer(c);
+    if (s < bestScore) {
+      bestScore = s;
+      best = c;
     }
   }
   if (best === null) return { access: null, residual: andOf(conj) };

@@ -10,6 +10,8 @@ import { planClause, type ShapePlan } from './decompose.js';
 import { explainShape } from './explain.js';
 import { collectStats } from './stats.js';
 import { TableState, type Owner } from './table-state.js';
+import { instantiate, makeTemplate, type Template } from './templates.js';
+import type { Expr } from '../sql/ast.js';
 import type { Change, Explanation, LaneKind, RouterLike, RouterMode, RouterOptions, RouterStats, ShapeDef } from './types.js';
 
 /** What the router keeps per shape: just enough to remove it in O(entries) and to explain it. */
@@ -24,6 +26,7 @@ export interface ShapeRecord {
 }
 
 const TABLE_CACHE_LIMIT = 10_000;
+const TEMPLATE_CACHE_LIMIT = 4_096;
 
 export class Router implements RouterLike {
   readonly mode: RouterMode;
@@ -36,6 +39,7 @@ export class Router implements RouterLike {
   private readonly tableCache = new Map<string, TableState | null>();
   private readonly shapePos: Positions = { pos: new Int32Array(1024) };
   private readonly txShapes: (number[] | undefined)[] = [];
+  private readonly templates = new Map<string, Template | null>();
 
   constructor(options: RouterOptions) {
     this.mode = options.mode ?? 'indexed';
@@ -68,8 +72,8 @@ export class Router implements RouterLike {
     let plan: ShapePlan;
     if (where === undefined) plan = { disjuncts: [{ access: null, residual: null }] };
     else {
-      const pred = compileWhere(where, table.columns, { ...(shape.params ? { params: shape.params } : {}), table: { schema, name } });
-      plan = planClause(pred.expr, this.mode === 'filter' ? FILTER_POLICY : INDEXED_POLICY, (a) => table.score(a), this.mode);
+      const expr = this.analyse(table, schema, name, where, shape.params);
+      plan = planClause(expr, this.mode === 'filter' ? FILTER_POLICY : INDEXED_POLICY, (a) => table.score(a), this.mode);
     }
     const s = this.interner.add(id);
     this.ctx.marks.ensure(this.interner.bound);
@@ -88,6 +92,22 @@ export class Router implements RouterLike {
     const indexed = plan.disjuncts.every((d) => d.access !== null);
     this.records[s] = { table, where, params: shape.params, lane, indexed, entries: out.entries, owners: out.owners };
     this.laneCounts[lane]++;
+  }
+
+  /** The normalised tree of a clause: from its family's template when only `$n` values differ, else compiled. */
+  private analyse(table: TableState, schema: string, name: string, where: string, params: Record<string, string> | undefined): Expr {
+    const key = `${table.name}\u0000${where}`;
+    const t = this.templates.get(key);
+    if (t !== undefined && t !== null) {
+      const expr = instantiate(t, params);
+      if (expr !== null) return expr;
+    }
+    const pred = compileWhere(where, table.columns, { ...(params ? { params } : {}), table: { schema, name } });
+    if (t === undefined) {
+      if (this.templates.size >= TEMPLATE_CACHE_LIMIT) this.templates.clear();
+      this.templates.set(key, makeTemplate(where, pred.expr, params));
+    }
+    return pred.expr;
   }
 
   removeShape(id: string): boolean {

@@ -1,0 +1,127 @@
+// Shape families: clauses that differ only in `$n` values share one analysed tree, re-instantiated per shape.
+//
+// Parsing and analysing a clause costs hundreds of µs; the seed's shapes are mostly one clause text with different
+// parameters (`user_id = $1`). The first shape of a text is compiled fully; later ones substitute their parameter
+// values into the constants that came from `$n` (found by their span), parsed with the constant's type exactly as
+// the analyser parses an untyped literal. Any doubt (a parameter folded into an expression, a value-dependent
+// normalisation, a typmod, an unparsable value) falls back to the full compile, which also produces the errors.
+import type { ConstExpr, Expr } from '../sql/ast.js';
+import { codecFor } from '../values/registry.js';
+import type { PgType, Value } from '../values/types.js';
+import { children } from './atoms.js';
+
+export interface Template {
+  readonly expr: Expr;
+  readonly slots: readonly { readonly node: ConstExpr; readonly param: number }[];
+}
+
+const SAFE_SCALARS = new Set(['int2', 'int4', 'int8', 'numeric', 'float4', 'float8', 'text', 'varchar', 'name', 'uuid', 'bool', 'date', 'timestamp', 'timestamptz']);
+const PARAM_SPAN = /^\$(\d+)$/;
+
+function safeType(t: PgType): boolean {
+  return t.typmod === -1 && SAFE_SCALARS.has(t.scalar);
+}
+
+/** Builds the template of a freshly compiled clause, or null when its parameters cannot be substituted safely. */
+export function makeTemplate(where: string, expr: Expr, params: Readonly<Record<string, string>> | undefined): Template | null {
+  const slots: { node: ConstExpr; param: number }[] = [];
+  let ok = true;
+  const visit = (e: Expr, parent: Expr | null): void => {
+    if (!ok) return;
+    if (e.kind === 'const') {
+      const m = PARAM_SPAN.exec(where.slice(e.span.start, e.span.end));
+      if (m === null) return;
+      const parentOk =
+        parent !== null &&
+        (parent.kind === 'compare' || parent.kind === 'in' || parent.kind === 'quantified' || (parent.kind === 'call' && parent.fn.startsWith('array_')));
+      if (!parentOk || e.value === null || !safeType(e.type)) {
+        ok = false;
+        return;
+      }
+      const param = Number(m[1]);
+      const text = paramText(params, param);
+      // The substitution must reproduce what the analyser produced for this shape's own values.
+      try {
+        const codec = codecFor(e.type);
+        if (text === undefined || codec.key(codec.parse(text)) !== codec.key(e.value)) ok = false;
+      } catch {
+        ok = false;
+      }
+      slots.push({ node: e, param });
+      return;
+    }
+    for (const c of children(e)) visit(c, e);
+  };
+  visit(expr, null);
+  if (!ok) return null;
+  // Every `$n` of the text must be one slot: otherwise some parameter was folded or normalised away.
+  const refs = where.match(/\$\d+/g)?.length ?? 0;
+  if (refs !== slots.length) return null;
+  return { expr, slots };
+}
+
+/** The tree for other parameter values, or null when the full compile must decide (missing or invalid value). */
+export function instantiate(t: Template, params: Readonly<Record<string, string>> | undefined): Expr | null {
+  if (t.slots.length === 0) return t.expr;
+  const repl = new Map<Expr, Value>();
+  for (const { node, param } of t.slots) {
+    const text = paramText(params, param);
+    if (text === undefined) return null;
+    let v: Value;
+    try {
+      v = codecFor(node.type).parse(text);
+    } catch {
+      return null;
+    }
+    repl.set(node, v);
+  }
+  return subst(t.expr, repl);
+}
+
+function paramText(params: Readonly<Record<string, string>> | undefined, n: number): string | undefined {
+  if (params === undefined) return undefined;
+  const v = params[String(n)] ?? params[`$${n}`];
+  return typeof v === 'string' ? v : undefined;
+}
+
+function isExpr(x: unknown): x is Expr {
+  return typeof x === 'object' && x !== null && typeof (x as { kind?: unknown }).kind === 'string' && 'span' in x && 'type' in x;
+}
+
+/** Rebuilds only the nodes on paths to replaced constants; everything else is shared with the template. */
+function subst(e: Expr, repl: ReadonlyMap<Expr, Value>): Expr {
+  const v = repl.get(e);
+  if (v !== undefined) return { ...(e as ConstExpr), value: v };
+  let out: Record<string, unknown> | null = null;
+  for (const k of Object.keys(e)) {
+    const x = (e as unknown as Record<string, unknown>)[k];
+    let y: unknown = x;
+    if (isExpr(x)) y = subst(x, repl);
+    else if (Array.isArray(x)) {
+      let changed = false;
+      const m = x.map((el: unknown) => {
+        if (isExpr(el)) {
+          const r = subst(el, repl);
+          if (r !== el) changed = true;
+          return r;
+        }
+        if (typeof el === 'object' && el !== null && 'isSlice' in el) {
+          const ix = el as { lower: Expr | null; upper: Expr | null; isSlice: boolean };
+          const lower = ix.lower === null ? null : subst(ix.lower, repl);
+          const upper = ix.upper === null ? null : subst(ix.upper, repl);
+          if (lower !== ix.lower || upper !== ix.upper) {
+            changed = true;
+            return { lower, upper, isSlice: ix.isSlice };
+          }
+        }
+        return el;
+      });
+      if (changed) y = m;
+    }
+    if (y !== x) {
+      out ??= { ...(e as unknown as Record<string, unknown>) };
+      out[k] = y;
+    }
+  }
+  return (out as unknown as Expr | null) ?? e;
+}
