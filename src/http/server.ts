@@ -1,0 +1,196 @@
+// The HTTP server: routing, CORS on every response, the optional secret, metrics, health, and a crash-proof wrapper.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { ShapeService } from '../shapes/types.js';
+import { silentLogger, type Logger } from './logger.js';
+import { corsHeaders, preflightHeaders, sendError, sendJson } from './responses.js';
+import { defaultNonLiveCache, handleShapeDelete, handleShapeGet, type ShapeHandlerConfig } from './shape-handler.js';
+
+export const DEFAULT_LONG_POLL_TIMEOUT_MS = 20_000;
+export const DEFAULT_CHUNK_BYTES = 10 * 1024 * 1024;
+
+export interface HttpServerOptions {
+  readonly service: ShapeService;
+  /** Default 20 s; must stay below the client's 45 s abort. */
+  readonly longPollTimeoutMs?: number;
+  /** About how many bytes of log one response carries (default 10 MiB). */
+  readonly chunkBytes?: number;
+  /** When set, `/v1/shape` requires it as `secret`/`api_secret` or `Authorization: Bearer` (§1.1). */
+  readonly secret?: string;
+  /** Enables `DELETE /v1/shape` (default off: 405). */
+  readonly enableDelete?: boolean;
+  /** `cache-control` of non-live responses at offsets other than -1 (default `public, max-age=60, stale-while-revalidate=300`). */
+  readonly nonLiveCacheControl?: string;
+  /** Served on `GET /metrics`; HTTP metrics are registered on it. */
+  readonly registry?: Registry;
+  readonly log?: Logger;
+  /** Reported in `electric-server`. */
+  readonly version?: string;
+}
+
+export interface SwitchyardHttp {
+  readonly server: Server;
+  /** The request listener (also usable with another server). */
+  readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Stops accepting connections, waits up to `graceMs` for in-flight responses, then cuts the rest (long polls). */
+  close(graceMs?: number): Promise<void>;
+}
+
+interface HttpMetrics {
+  readonly requests: Counter<'route' | 'status'>;
+  readonly duration: Histogram<'route'>;
+  readonly longPolls: Gauge;
+}
+
+function metric<T>(registry: Registry, name: string, make: () => T): T {
+  // A registry shared by two servers (tests) must not register the same name twice.
+  return (registry.getSingleMetric(name) as T | undefined) ?? make();
+}
+
+function makeMetrics(registry: Registry): HttpMetrics {
+  const registers = [registry];
+  return {
+    requests: metric(registry, 'switchyard_http_requests_total', () => new Counter({ name: 'switchyard_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'status'] as const, registers })),
+    duration: metric(registry, 'switchyard_http_request_duration_seconds', () => new Histogram({ name: 'switchyard_http_request_duration_seconds', help: 'HTTP request duration (long polls included)', labelNames: ['route'] as const, buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 2, 10, 30], registers })),
+    longPolls: metric(registry, 'switchyard_http_long_polls_active', () => new Gauge({ name: 'switchyard_http_long_polls_active', help: 'Live requests currently held', registers })),
+  };
+}
+
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+/** Constant-time check of the secret from the query (`secret`, legacy `api_secret`) or `Authorization: Bearer`. */
+export function isAuthorized(secret: string | undefined, query: URLSearchParams, authorization: string | undefined): boolean {
+  if (secret === undefined || secret === '') return true;
+  const want = digest(secret);
+  const candidates: string[] = [];
+  const q = query.get('secret') ?? query.get('api_secret');
+  if (q !== null) candidates.push(q);
+  const m = authorization === undefined ? null : /^Bearer\s+(.+)$/i.exec(authorization.trim());
+  if (m !== null) candidates.push(m[1]!);
+  return candidates.some((c) => timingSafeEqual(digest(c), want));
+}
+
+function routeOf(path: string): string {
+  return path === '/v1/shape' || path === '/v1/health' || path === '/' || path === '/metrics' ? path : 'other';
+}
+
+/** Builds the request handler and a `node:http` server around it (not yet listening). */
+export function createSwitchyardHttp(opts: HttpServerOptions): SwitchyardHttp {
+  const log = opts.log ?? silentLogger;
+  const metrics = opts.registry === undefined ? undefined : makeMetrics(opts.registry);
+  const serverHeader = `Switchyard/${opts.version ?? '0.1.0'}`;
+  const cfg: ShapeHandlerConfig = {
+    service: opts.service,
+    longPollTimeoutMs: opts.longPollTimeoutMs ?? DEFAULT_LONG_POLL_TIMEOUT_MS,
+    chunkBytes: opts.chunkBytes ?? DEFAULT_CHUNK_BYTES,
+    enableDelete: opts.enableDelete ?? false,
+    nonLiveCacheControl: opts.nonLiveCacheControl ?? defaultNonLiveCache(),
+    log,
+    ...(metrics === undefined ? {} : { onLongPoll: (d: 1 | -1) => metrics.longPolls.inc(d) }),
+  };
+
+  async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const method = req.method ?? 'GET';
+    const path = url.pathname;
+    const isShape = path === '/v1/shape';
+    for (const [k, v] of Object.entries(corsHeaders(req, isShape))) res.setHeader(k, v);
+    res.setHeader('electric-server', serverHeader);
+    if (method === 'OPTIONS') {
+      res.writeHead(204, preflightHeaders(req));
+      res.end();
+      return;
+    }
+    const head = method === 'HEAD';
+    if (isShape) {
+      const auth = req.headers.authorization;
+      if (!isAuthorized(opts.secret, url.searchParams, typeof auth === 'string' ? auth : undefined)) {
+        return sendError(res, 401, { message: 'Unauthorized - Invalid API secret' }, {}, head);
+      }
+      if (method === 'GET' || head) {
+        if (opts.service.status() === 'starting') {
+          return sendError(res, 503, { message: 'Stack not ready' }, { 'retry-after': '5' }, head);
+        }
+        return handleShapeGet(cfg, req, res, url.searchParams, head);
+      }
+      if (method === 'DELETE') return handleShapeDelete(cfg, res, url.searchParams);
+      return sendError(res, 405, { message: `${method} not allowed (subset snapshots are not implemented)` });
+    }
+    if (method !== 'GET' && !head) return sendText(res, 404, 'Not found', head);
+    if (path === '/v1/health') {
+      const status = opts.service.status();
+      return sendJson(res, status === 'active' ? 200 : 202, { status }, { 'cache-control': 'no-cache, no-store, must-revalidate' }, head);
+    }
+    if (path === '/') {
+      res.writeHead(200, { 'content-length': '0' });
+      res.end();
+      return;
+    }
+    if (path === '/metrics' && opts.registry !== undefined) {
+      const text = await opts.registry.metrics();
+      res.writeHead(200, { 'content-type': opts.registry.contentType, 'cache-control': 'no-store' });
+      res.end(head ? undefined : text);
+      return;
+    }
+    return sendText(res, 404, 'Not found', head);
+  }
+
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    const started = performance.now();
+    let routeName = 'other';
+    res.on('finish', () => {
+      if (metrics === undefined) return;
+      metrics.requests.inc({ route: routeName, status: String(res.statusCode) });
+      metrics.duration.observe({ route: routeName }, (performance.now() - started) / 1000);
+    });
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      sendText(res, 400, 'Bad request', false);
+      return;
+    }
+    routeName = routeOf(url.pathname);
+    // Every handler runs inside this guard: a client's input must never take the process down.
+    route(req, res, url).then(
+      () => {
+        if (res.statusCode >= 500) log.log('warn', 'http_request', { method: req.method, path: url.pathname, status: res.statusCode });
+      },
+      (err: unknown) => {
+        log.log('error', 'http_handler_failed', { method: req.method, url: req.url, error: err });
+        if (!res.headersSent) sendJson(res, 500, { error: 'Internal server error' }, { 'cache-control': 'no-store', 'surrogate-control': 'no-store' });
+        else res.destroy();
+      },
+    );
+  };
+
+  const server = createServer(handler);
+  // Long polls are held up to the timeout; keep-alive sockets beyond that serve the next poll.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.requestTimeout = 0;
+
+  return {
+    server,
+    handler,
+    close(graceMs = 1000): Promise<void> {
+      return new Promise((resolve) => {
+        if (!server.listening) return resolve();
+        const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+        timer.unref();
+        server.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+    },
+  };
+}
+
+function sendText(res: ServerResponse, status: number, text: string, head: boolean): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': String(Buffer.byteLength(text)) });
+  res.end(head ? undefined : text);
+}
