@@ -1,8 +1,8 @@
 // Locates Postgres 15 server binaries and the OS identity the server must run as (Postgres refuses to run as root).
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, symlinkSync } from 'node:fs';
 import { arch, platform } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 
 export interface PgBinaries {
   readonly bindir: string;
@@ -61,7 +61,9 @@ async function embeddedBindir(): Promise<string | undefined> {
   try {
     const mod = (await import(pkg)) as { postgres?: unknown; default?: { postgres?: unknown } };
     const postgres = mod.postgres ?? mod.default?.postgres;
-    return typeof postgres === 'string' ? join(postgres, '..') : undefined;
+    if (typeof postgres !== 'string') return undefined;
+    hydrateSymlinks(join(postgres, '..', '..', '..'));
+    return join(postgres, '..');
   } catch {
     return undefined;
   }
@@ -72,6 +74,31 @@ export function pgBinariesAt(bindir: string): PgBinaries {
   const found = candidate(bindir, 'env', true);
   if (found === undefined) throw new Error(`${bindir} holds no runnable initdb/postgres`);
   return found;
+}
+
+/**
+ * The package ships its shared-library symlinks as a list that its postinstall script recreates; npm 11 may skip
+ * install scripts, and then initdb cannot load libpq.so.5. Recreating the missing ones is idempotent.
+ */
+export function hydrateSymlinks(packageRoot: string): void {
+  let links: { source: string; target: string }[];
+  try {
+    links = JSON.parse(readFileSync(join(packageRoot, 'native', 'pg-symlinks.json'), 'utf8')) as typeof links;
+  } catch {
+    return;
+  }
+  for (const { source, target } of links) {
+    const at = join(packageRoot, target);
+    try {
+      lstatSync(at);
+    } catch {
+      try {
+        symlinkSync(relative(dirname(at), join(packageRoot, source)), at);
+      } catch {
+        // Read-only or raced by another process: the binary's own error will tell.
+      }
+    }
+  }
 }
 
 let cached: Promise<PgBinaries> | undefined;
