@@ -208,6 +208,19 @@ describe('WhereOracle', () => {
     }
   });
 
+  it('handles quoted column names and types created with exec()', async () => {
+    await oracle.exec(`CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')`);
+    const cols = { 'Mixed Case': 'text', m: 'mood', 'm[]': 'mood[]' };
+    const recs: Rec[] = [{ 'Mixed Case': 'x', m: 'happy', 'm[]': '{ok,sad}' }, { 'Mixed Case': 'X', m: 'sad', 'm[]': '{}' }];
+    expect(results(await oracle.evaluate(cols, `"Mixed Case" = 'x' AND m = 'happy'`, recs))).toEqual([true, false]);
+    expect(results(await oracle.evaluate(cols, `'ok' = ANY("m[]")`, recs))).toEqual([true, false]);
+    expect(await oracle.evaluate(cols, `m = 'meh'`, recs)).toMatchObject({
+      rejected: true,
+      sqlstate: '22P02',
+      error: 'invalid input value for enum mood: "meh"',
+    });
+  });
+
   it('runs concurrent calls one at a time, each on its own records', async () => {
     const cols = { c: 'int4' };
     const calls = Array.from({ length: 20 }, (_, i) => oracle.evaluate(cols, 'c % 2 = 0', [{ c: String(i) }]));
