@@ -78,14 +78,21 @@ export function selectCandidate<C extends Candidate>(cands: readonly C[], argTyp
 
   // Unknown positions: prefer the string category, else a category all candidates agree on; then preferred types.
   if (types.some(isUnknown)) {
+    // As func_select_candidate: a category conflict at any unknown position skips this step (it does not fail), and
+    // the last-gasp rule below may still decide (`time + 'P1D'` is time + interval, not ambiguous with time + date).
+    const chosen = new Map<number, string>();
     for (let i = 0; i < types.length; i++) {
       if (!isUnknown(types[i] as PgType)) continue;
       const cats = new Set(live.map((c) => typeCategory(c.args[i] as PgType)));
-      let chosen: string | undefined;
-      if (cats.has('string')) chosen = 'string';
-      else if (cats.size === 1) chosen = [...cats][0];
-      else return 'ambiguous';
-      const inCat = live.filter((c) => typeCategory(c.args[i] as PgType) === chosen);
+      if (cats.has('string')) chosen.set(i, 'string');
+      else if (cats.size === 1) chosen.set(i, [...cats][0] as string);
+      else {
+        chosen.clear();
+        break;
+      }
+    }
+    for (const [i, cat] of chosen) {
+      const inCat = live.filter((c) => typeCategory(c.args[i] as PgType) === cat);
       const preferred = inCat.filter((c) => isPreferred(c.args[i] as PgType));
       const next = preferred.length > 0 ? preferred : inCat;
       if (next.length > 0) live = next;
