@@ -4,7 +4,7 @@ import { validateZone } from '../values/timezone.js';
 import { arrayOf, baseType, elementType, pgType, typeDisplayName, type PgType } from '../values/types.js';
 import type { Expr, Span } from './ast.js';
 import { analyzeNode } from './analyze.js';
-import { applyOverload } from './analyze-ops.js';
+import { applyOverload, buildLike } from './analyze-ops.js';
 import { CAST_FUNCTIONS, FUNCTIONS, VOLATILE_FUNCTIONS } from './catalog.js';
 import { castExists } from './casts.js';
 import { selectCandidate, selectCommonType, TEXT } from './coerce.js';
@@ -148,8 +148,13 @@ function specialFunction(ctx: AnalyzeContext, name: string, args: Expr[], span: 
       for (const a of args) if (a.type.scalar === 'opaque') ctx.fail(ErrorCode.NotSupported, `type ${typeDisplayName(a.type)} is not supported in where clauses`, a.span);
       return call('concat', args.map((a) => ctx.settle(a)), TEXT, false);
     case 'like':
-    case 'notlike':
-      return undefined;
+    case 'notlike': {
+      if (args.length !== 2) return undefined;
+      const [a, p] = args as [Expr, Expr];
+      // like(text, text) has no bpchar overload, so the function form drops bpchar padding (the operator keeps it).
+      const arg = a.type.scalar === 'bpchar' && !a.type.array ? ctx.coerce(a, TEXT) : a;
+      return buildLike(ctx, arg, p, null, false, name === 'notlike', span);
+    }
     case 'array_ndims':
     case 'cardinality':
       if (args.length !== 1) return undefined;
@@ -169,7 +174,9 @@ function specialFunction(ctx: AnalyzeContext, name: string, args: Expr[], span: 
     case 'array_append':
     case 'array_prepend': {
       if (args.length !== 2) return undefined;
-      const [arr, el] = (name === 'array_append' ? args : [args[1], args[0]]) as [Expr, Expr];
+      const [arr0, el] = (name === 'array_append' ? args : [args[1], args[0]]) as [Expr, Expr];
+      // anycompatible: an unknown array literal takes the array type of a known element (array_prepend(x, '{…}')).
+      const arr = isUnknown(arr0) && !isUnknown(el) && !el.type.array ? ctx.coerce(arr0, arrayOf(baseType(el.type))) : arr0;
       requireArray(ctx, name, arr);
       const common = selectCommonType([elementType(baseType(arr.type)), el.type]);
       if ('clash' in common) return ctx.fail(ErrorCode.UnknownFunction, `function ${name} does not accept ${typeDisplayName(el.type)} with ${typeDisplayName(arr.type)}`, span);
