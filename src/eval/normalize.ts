@@ -106,6 +106,13 @@ export function fold(e: Expr): Expr {
     }
   }
   const out = mapChildren(e, fold);
+  // Postgres's planner turns a strict operator or function with a NULL constant argument into NULL without evaluating
+  // its other arguments (evaluate_function), so `(f8 ^ f8) * NULL::interval` is NULL even where f8 ^ f8 overflows.
+  const strict = out.kind === 'compare' || out.kind === 'like' || (out.kind === 'call' && out.strict);
+  if (strict && children(out).some((c) => c.kind === 'const' && c.value === null)) {
+    const c: ConstExpr = { kind: 'const', type: out.type, value: null, span: out.span };
+    return c;
+  }
   if (out.kind === 'like' && out.pattern.kind === 'const' && (out.escape === null || out.escape.kind === 'const')) {
     // A constant pattern is validated at shape creation (trailing escape, bad ESCAPE string).
     const p = out.pattern.value as string | null;
