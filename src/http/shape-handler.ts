@@ -88,8 +88,8 @@ async function sendLog(cfg: ShapeHandlerConfig, httpReq: IncomingMessage, res: S
   if (r.req.live) headers['electric-cursor'] = computeCursor(cfg.longPollTimeoutMs, r.req.cursor);
   else headers['electric-schema'] = schemaHeader(r.info);
   if (r.upToDate) headers['electric-up-to-date'] = '';
-  // A reply without changes gets a unique ETag: a CDN must not revalidate one empty live reply against the next.
-  const etag = computeEtag(r.info.handle, r.req.offsetText, offsetText, r.messages.length === 0);
+  // A live reply without changes gets a unique ETag: a CDN must not revalidate one empty live reply against the next.
+  const etag = computeEtag(r.info.handle, r.req.offsetText, offsetText, r.req.live && r.messages.length === 0);
   headers['etag'] = etag;
   if (etagMatches(httpReq.headers['if-none-match'], etag)) {
     res.writeHead(304, headers);
