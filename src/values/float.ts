@@ -145,8 +145,72 @@ export function formatFloat8(x: number): string {
   const sp = special(x);
   if (sp !== null) return sp;
   const neg = x < 0;
-  const [digits, exp] = decompose(String(neg ? -x : x));
+  const ax = neg ? -x : x;
+  let [digits, exp] = decompose(String(ax));
+  if (onBoundary(ax, digits, exp)) [digits, exp] = shortestStrict(ax, digits.length, 17, 8);
   return render(neg, digits, exp, 15);
+}
+
+/** Binary layout per width: mantissa bits (with the hidden bit) and the exponent of the smallest subnormal. */
+const LAYOUT = { 8: [53, -1074], 4: [24, -149] } as const;
+
+/**
+ * Where digits·10^k lies relative to x's rounding interval, exactly: [distance, half-gap] on one common scale
+ * (comparable between candidates with the same k). Candidates on the edge read back to x under ties-to-even,
+ * but Postgres's Ryu never emits them (it prints 1e23 as 9.999999999999999e+22), so callers need it strict.
+ */
+function intervalPosition(ax: number, D: bigint, k: number, width: FloatWidth): [bigint, bigint] {
+  const [bits, minExp] = LAYOUT[width];
+  let e = Math.max(Math.floor(Math.log2(ax)) - (bits - 1), minExp);
+  // log2 can be off by one near powers of two; fix up so that m = ax / 2^e is an integer below 2^bits.
+  while (e > minExp && ax / 2 ** e < 2 ** (bits - 1)) e--;
+  while (ax / 2 ** e >= 2 ** bits) e++;
+  const m = BigInt(ax / 2 ** e);
+  const a = Math.max(0, 2 - e);
+  const b = Math.max(0, -k);
+  const A = D * 10n ** BigInt(k + b) * 2n ** BigInt(a);
+  const B = m * 2n ** BigInt(e + a) * 10n ** BigInt(b);
+  let H = 2n ** BigInt(e - 1 + a) * 10n ** BigInt(b);
+  if (A < B && m === 1n << BigInt(bits - 1) && e > minExp) H /= 2n; // the gap below a power of two is half as wide
+  return [A > B ? A - B : B - A, H];
+}
+
+function onBoundary(ax: number, digits: string, exp: number): boolean {
+  const k = exp - (digits.length - 1);
+  const D = BigInt(digits);
+  // Only decimals that can be dyadic can sit exactly on an edge.
+  if (k < 0 && (-k > 30 || D % 5n ** BigInt(-k) !== 0n)) return false;
+  if (k >= 0 && ax < 2 ** 53) return false;
+  const [d, h] = intervalPosition(ax, D, k, 8);
+  return d === h;
+}
+
+/**
+ * Shortest digits strictly inside x's rounding interval, from `from` digits up; the nearest wins and an exact
+ * tie goes to the even digit (Ryu's rule).
+ */
+function shortestStrict(ax: number, from: number, max: number, width: FloatWidth): [string, number] {
+  for (let p = from; p <= max; p++) {
+    const [d0, e0] = decompose(ax.toPrecision(p));
+    const n = BigInt(d0.padEnd(p, '0'));
+    const k = e0 - p + 1;
+    let best: bigint | null = null;
+    let bestDist = 0n;
+    for (const c of [n - 1n, n, n + 1n]) {
+      if (c <= 0n) continue;
+      const [d, h] = intervalPosition(ax, c, k, width);
+      if (d >= h) continue;
+      if (best === null || d < bestDist || (d === bestDist && (c & 1n) === 0n)) {
+        best = c;
+        bestDist = d;
+      }
+    }
+    if (best !== null) {
+      const str = best.toString();
+      return [str.replace(/0+$/, '') || '0', k + str.length - 1];
+    }
+  }
+  return decompose(ax.toExponential(max - 1));
 }
 
 /** float4out with extra_float_digits = 1: the shortest decimal that reads back as the same float32. */
@@ -154,28 +218,8 @@ export function formatFloat4(x: number): string {
   const sp = special(x);
   if (sp !== null) return sp;
   const neg = x < 0;
-  const ax = neg ? -x : x;
-  for (let p = 1; p <= 9; p++) {
-    const [d0, e0] = decompose(ax.toPrecision(p));
-    const n = BigInt(d0.padEnd(p, '0'));
-    let best: [string, number] | null = null;
-    let bestDist = Infinity;
-    // The nearest p-digit decimal may miss the float's rounding interval where it is lopsided (at powers of two)
-    // while its neighbour on the other side still hits it.
-    for (const c of [n, n - 1n, n + 1n]) {
-      const str = c.toString();
-      const exp = e0 + (str.length - p);
-      const sci = `${str[0]}.${str.slice(1) || '0'}e${exp}`;
-      if (decimalToFloat4(sci, Number(sci)) !== ax) continue;
-      const dist = Math.abs(Number(sci) - ax);
-      if (dist < bestDist) {
-        bestDist = dist;
-        best = [str.replace(/0+$/, '') || '0', exp];
-      }
-    }
-    if (best !== null) return render(neg, best[0], best[1], 6);
-  }
-  return formatFloat8(x);
+  const [digits, exp] = shortestStrict(neg ? -x : x, 1, 9, 4);
+  return render(neg, digits, exp, 6);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

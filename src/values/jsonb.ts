@@ -162,7 +162,9 @@ class Parser {
         case 'u': {
           const cp = this.hex4(i);
           i += 4;
-          if (cp >= 0xd800 && cp <= 0xdbff) {
+          if (!this.build) {
+            // json keeps the escape as written: Postgres checks neither pairing nor \u0000 there.
+          } else if (cp >= 0xd800 && cp <= 0xdbff) {
             if (t[i] !== '\\' || t[i + 1] !== 'u') throw syntaxError();
             const lo = this.hex4(i + 2);
             if (lo < 0xdc00 || lo > 0xdfff) throw syntaxError();
@@ -171,10 +173,7 @@ class Parser {
           } else if (cp >= 0xdc00 && cp <= 0xdfff) {
             throw syntaxError(); // low surrogate without a high one
           } else if (cp === 0) {
-            // json keeps its text and so accepts \u0000; jsonb must convert it and cannot.
-            if (this.build) {
-              throw new ValueError(ErrorCode.InvalidValue, 'unsupported Unicode escape sequence');
-            }
+            throw new ValueError(ErrorCode.InvalidValue, 'unsupported Unicode escape sequence');
           } else out += String.fromCharCode(cp);
           break;
         }
