@@ -2,7 +2,6 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chownSync, existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PgBinaries, RunAs } from './pg-binaries.js';
 
@@ -48,7 +47,7 @@ async function initdb(bins: PgBinaries, runAs: RunAs | undefined, cwd: string, d
 }
 
 /**
- * Fills `dataDir` (inside `root`, owned by the server's user). initdb costs 0.8–2 s on a busy 2-core machine; `cp -a`
+ * Fills `dataDir` (inside `root`, owned by the server's user); the template lives in `cacheDir`. initdb costs 0.8–2 s on a busy 2-core machine; `cp -a`
  * of its 40 MB result about 0.2 s, so the first initdb is kept as a template (written to a staging directory and
  * renamed into place, so concurrent runs never see a half-written one).
  */
@@ -58,13 +57,14 @@ export async function initCluster(
   root: string,
   dataDir: string,
   useTemplate: boolean,
+  cacheDir: string,
 ): Promise<void> {
   if (!useTemplate) return initdb(bins, runAs, root, dataDir);
   const key = createHash('sha1')
     .update(`${TEMPLATE_VERSION}|${bins.initdb}|${bins.version}|${runAs?.uid ?? process.getuid?.()}`)
     .digest('hex')
     .slice(0, 12);
-  const template = join(tmpdir(), `switchyard-pg-template-${key}`);
+  const template = join(cacheDir, `switchyard-pg-template-${key}`);
   if (existsSync(join(template, 'complete')) && existsSync(join(template, 'data', 'PG_VERSION'))) {
     try {
       await run('cp', ['-a', join(template, 'data'), dataDir], undefined, root);

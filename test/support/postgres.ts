@@ -1,6 +1,6 @@
 // Starts, restarts, crashes and stops a throwaway Postgres 15 cluster for tests and benchmarks, never leaving orphans.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { chownSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, statfsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,12 @@ export interface StartPostgresOptions {
   readonly settings?: Readonly<Record<string, string>>;
   /** Directory with initdb/postgres; default found by findPgBinaries(). */
   readonly bindir?: string;
-  /** Copy a cached initdb result instead of running initdb (default true; the cache lives in the OS temp dir). */
+  /**
+   * Parent directory of the cluster (and of the initdb template cache). Default: SWITCHYARD_PG_DIR, else /dev/shm
+   * when it is a tmpfs with at least 2 GiB free, else the OS temp dir. Use a disk directory for large benchmarks.
+   */
+  readonly dir?: string;
+  /** Copy a cached initdb result instead of running initdb (default true). */
   readonly template?: boolean;
   /** Milliseconds to wait for the server to accept connections. */
   readonly startTimeoutMs?: number;
@@ -56,6 +61,23 @@ wait "$pg"; code=$?
 if kill -0 "$rd" 2>/dev/null; then kill "$rd" 2>/dev/null; else rm -rf "$SY_PG_ROOT"; fi
 exit $code
 `;
+
+/**
+ * A RAM-backed directory makes the data directory copy and every fsync-free write cheap: on a busy 2-core machine
+ * copying the 40 MB template took 0.6–1.1 s on ext4. The server's memory use is the same either way.
+ */
+function defaultDir(): string {
+  const env = process.env['SWITCHYARD_PG_DIR'];
+  if (env !== undefined && env !== '') return env;
+  try {
+    const fs = statfsSync('/dev/shm');
+    const TMPFS_MAGIC = 0x01021994;
+    if (fs.type === TMPFS_MAGIC && fs.bavail * fs.bsize >= 2 * 1024 ** 3) return '/dev/shm';
+  } catch {
+    // No /dev/shm here.
+  }
+  return tmpdir();
+}
 
 const live = new Set<() => void>();
 let exitHookInstalled = false;
@@ -278,7 +300,8 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Po
   installExitHook();
   const binaries = opts.bindir === undefined ? await findPgBinaries() : pgBinariesAt(opts.bindir);
   const runAs = pgRunAs();
-  const root = mkdtempSync(join(tmpdir(), 'switchyard-pg-'));
+  const dir = opts.dir ?? defaultDir();
+  const root = mkdtempSync(join(dir, 'switchyard-pg-'));
   const dataDir = join(root, 'data');
   const sockDir = join(root, 'sock');
   mkdirSync(sockDir);
@@ -287,7 +310,7 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Po
     chownSync(sockDir, runAs.uid, runAs.gid);
   }
   try {
-    await initCluster(binaries, runAs, root, dataDir, opts.template !== false);
+    await initCluster(binaries, runAs, root, dataDir, opts.template !== false, dir);
   } catch (err) {
     rmSync(root, { recursive: true, force: true });
     throw err;
