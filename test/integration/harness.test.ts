@@ -140,6 +140,9 @@ describe('WhereOracle', () => {
     const r = await oracle.evaluate({ c: 'int4' }, 'c + 1 > 0', [{ c: '1' }, { c: '2147483647' }, { c: null }]);
     expect(results(r)).toEqual([true, { error: 'integer out of range', sqlstate: '22003' }, null]);
     expect(oracle.stats.perRecordFallbacks).toBeGreaterThan(0);
+    // With parameters the fallback runs one query per record instead of the server-side loop.
+    const p = await oracle.evaluate({ c: 'int4' }, 'c + $1 > 0', [{ c: '1' }, { c: '2147483647' }, { c: null }], { '1': '1' });
+    expect(results(p)).toEqual([true, { error: 'integer out of range', sqlstate: '22003' }, null]);
   });
 
   const rejections: [string, string, string, string][] = [
