@@ -1,0 +1,165 @@
+// Table metadata from the Postgres catalog (columns, types, typmods, primary key) and the `electric-schema` header.
+import type pg from 'pg';
+import type { SchemaColumn } from './types.js';
+
+export interface CatalogColumn {
+  readonly name: string;
+  readonly typeOid: number;
+  readonly typmod: number;
+  /** `format_type(atttypid, atttypmod)`: what the router and compileWhere parse (`character varying(20)`, `int4[]`). */
+  readonly formatType: string;
+  /** The `electric-schema` type: the type's name, or the element type's name for arrays. */
+  readonly schemaType: string;
+  /** Array dimensions (0 for scalars; at least 1 for array types even when attndims is unset). */
+  readonly dims: number;
+  readonly notNull: boolean;
+  /** 0-based position in the primary key, or -1. */
+  readonly pkIndex: number;
+  /** Generated columns are not sent by pgoutput on Postgres 15, so shapes cannot use them. */
+  readonly generated: boolean;
+}
+
+export interface TableInfo {
+  readonly oid: number;
+  readonly schema: string;
+  readonly name: string;
+  /** Columns in attnum order. */
+  readonly columns: readonly CatalogColumn[];
+  /** Primary-key columns in key order; empty for a table without one. */
+  readonly pk: readonly string[];
+}
+
+const TABLE_QUERY = `
+SELECT c.oid::int8::text AS oid, a.attname, a.atttypid::int8::text AS typid, a.atttypmod, a.attnotnull, a.attndims,
+       a.attgenerated <> '' AS generated,
+       format_type(a.atttypid, a.atttypmod) AS fmt,
+       t.typname, t.typcategory, et.typname AS elemname,
+       COALESCE(array_position(i.indkey::int2[], a.attnum) - 1, -1) AS pkidx
+  FROM pg_class c
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+  JOIN pg_type t ON t.oid = a.atttypid
+  LEFT JOIN pg_type et ON et.oid = t.typelem AND t.typcategory = 'A'
+  LEFT JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary
+ WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
+ ORDER BY a.attnum`;
+
+interface Row {
+  oid: string;
+  attname: string;
+  typid: string;
+  atttypmod: number | string;
+  attnotnull: boolean | string;
+  attndims: number | string;
+  generated: boolean | string;
+  fmt: string;
+  typname: string;
+  typcategory: string;
+  elemname: string | null;
+  pkidx: number | string;
+}
+
+const bool = (v: boolean | string): boolean => v === true || v === 't' || v === 'true';
+
+/** Loads a table's metadata, or undefined when no ordinary or partitioned table has that exact schema and name. */
+export async function loadTable(client: pg.ClientBase, schema: string, name: string): Promise<TableInfo | undefined> {
+  const res = await client.query<Row>(TABLE_QUERY, [schema, name]);
+  if (res.rows.length === 0) return undefined;
+  const columns: CatalogColumn[] = res.rows.map((r) => {
+    const isArray = r.typcategory === 'A' && r.elemname !== null;
+    return {
+      name: r.attname,
+      typeOid: Number(r.typid),
+      typmod: Number(r.atttypmod),
+      formatType: r.fmt,
+      schemaType: isArray ? (r.elemname as string) : r.typname,
+      dims: isArray ? Math.max(1, Number(r.attndims)) : 0,
+      notNull: bool(r.attnotnull),
+      pkIndex: Number(r.pkidx),
+      generated: bool(r.generated),
+    };
+  });
+  const pk = columns.filter((c) => c.pkIndex >= 0).sort((a, b) => a.pkIndex - b.pkIndex).map((c) => c.name);
+  return { oid: Number(res.rows[0]!.oid), schema, name, columns, pk };
+}
+
+/** The column map the router and compileWhere take (`{ column: typeName }`), generated columns left out. */
+export function columnTypes(table: TableInfo): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const c of table.columns) if (!c.generated) out[c.name] = c.formatType;
+  return out;
+}
+
+/**
+ * The columns that make a row's key: the primary key, or for a table without one every column sorted by name
+ * (shape-protocol.md §4.2).
+ */
+export function keyColumns(table: TableInfo): string[] {
+  if (table.pk.length > 0) return [...table.pk];
+  return table.columns
+    .filter((c) => !c.generated)
+    .map((c) => c.name)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** One `electric-schema` entry (§4.6): type, dims, pk_index, not_null and the typmod-derived fields. */
+export function schemaColumn(c: CatalogColumn): SchemaColumn {
+  const out: { -readonly [K in keyof SchemaColumn]: SchemaColumn[K] } = { type: c.schemaType };
+  if (c.dims > 0) out.dims = c.dims;
+  if (c.pkIndex >= 0) out.pk_index = c.pkIndex;
+  if (c.notNull) out.not_null = true;
+  const m = c.typmod;
+  if (m >= 0) {
+    switch (c.schemaType) {
+      case 'varchar':
+        out.max_length = m - 4;
+        break;
+      case 'bpchar':
+        out.length = m - 4;
+        break;
+      case 'bit':
+      case 'varbit':
+        out.length = m;
+        break;
+      case 'numeric':
+        out.precision = ((m - 4) >> 16) & 0xffff;
+        out.scale = (m - 4) & 0xffff;
+        break;
+      case 'time':
+      case 'timetz':
+      case 'timestamp':
+      case 'timestamptz':
+        out.precision = m;
+        break;
+      case 'interval': {
+        // INTERVAL_TYPMOD(precision, range): 0xFFFF is "full precision".
+        const precision = m & 0xffff;
+        if (precision !== 0xffff) out.precision = precision;
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  return out;
+}
+
+/** The `electric-schema` object over the selected columns. */
+export function schemaHeader(table: TableInfo, selected: readonly string[]): Record<string, SchemaColumn> {
+  const byName = new Map(table.columns.map((c) => [c.name, c] as const));
+  const out: Record<string, SchemaColumn> = {};
+  for (const name of selected) {
+    const c = byName.get(name);
+    if (c !== undefined) out[name] = schemaColumn(c);
+  }
+  return out;
+}
+
+/** Quotes an identifier for SQL (always quoted: names keep their exact case and characters). */
+export function quoteName(name: string): string {
+  return '"' + name.replaceAll('"', '""') + '"';
+}
+
+export function qualifiedTable(schema: string, name: string): string {
+  return `${quoteName(schema)}.${quoteName(name)}`;
+}

@@ -1,0 +1,188 @@
+// Turns one committed transaction into per-shape protocol messages: exact old/new membership, moves, key changes.
+import type { LogEntry } from '../log/shape-log.js';
+import type { Change, Transaction } from '../replication/transaction-types.js';
+import { compareOffsets } from '../log/offset.js';
+import type { LiveShape } from './live-shape.js';
+import { visibleToSnapshot } from './live-shape.js';
+import { deleteMessage, insertMessage, rowKey, updateMessage, type ChangeMessage, type Row, type TxHeaders } from './messages.js';
+import type { PredicateCache } from './predicate-cache.js';
+import type { TableRouters } from './table-routers.js';
+
+export interface ProcessCounters {
+  transactions: number;
+  changes: number;
+  messages: number;
+  /** Rows whose exact evaluation raised an error (counted as "not in"). */
+  evaluationErrors: number;
+  /** Routes where the router failed open and membership was re-checked with the shape's predicate. */
+  failOpenRoutes: number;
+  /** Shape-transactions skipped because the shape's snapshot already saw them. */
+  snapshotSkips: number;
+  /** Entries at or below a log's last offset (a replay after restart). */
+  replaySkips: number;
+  routeNanos: number;
+}
+
+export interface ProcessResult {
+  /** Shapes that got entries appended. */
+  readonly touched: LiveShape[];
+  /** Shapes to invalidate (TRUNCATE of their table). */
+  readonly truncated: LiveShape[];
+}
+
+interface Pending {
+  readonly shape: LiveShape;
+  readonly messages: { op: number; msg: ChangeMessage }[];
+}
+
+const EMPTY: readonly string[] = [];
+
+export class ChangeProcessor {
+  readonly counters: ProcessCounters = {
+    transactions: 0,
+    changes: 0,
+    messages: 0,
+    evaluationErrors: 0,
+    failOpenRoutes: 0,
+    snapshotSkips: 0,
+    replaySkips: 0,
+    routeNanos: 0,
+  };
+
+  constructor(
+    private readonly routers: TableRouters,
+    private readonly shapes: (handle: string) => LiveShape | undefined,
+    private readonly predicates: PredicateCache,
+  ) {}
+
+  /** Routes a transaction and appends every affected shape's messages to its log (not yet fsynced). */
+  process(tx: Transaction): ProcessResult {
+    this.counters.transactions++;
+    const pending = new Map<LiveShape, Pending | null>();
+    const truncated: LiveShape[] = [];
+    const txh: TxHeaders = { lsn: tx.commitLsn.toString(), txids: [tx.xid] };
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < tx.changes.length; i++) {
+      const change = tx.changes[i] as Change;
+      this.counters.changes++;
+      if (change.op === 'truncate') {
+        for (const rel of change.relations) {
+          for (const id of this.routers.shapesOf(rel.schema, rel.table)) {
+            const s = this.shapes(id);
+            if (s !== undefined && s.state !== 'invalidated') truncated.push(s);
+          }
+        }
+        continue;
+      }
+      const { schema, table } = change.relation;
+      if (!this.routers.hasShapes(schema, table)) continue;
+      const op = 2 * i;
+      if (change.op === 'insert') {
+        for (const s of this.members(schema, table, change.record)) this.add(pending, s, tx, op, insertMessage(s, change.record, txh, op));
+      } else if (change.op === 'delete') {
+        for (const s of this.members(schema, table, change.oldRecord)) this.add(pending, s, tx, op, deleteMessage(s, change.oldRecord, txh, op));
+      } else {
+        const newRow: Row = change.record;
+        // Without REPLICA IDENTITY FULL the old row is partial or absent: complete it from the new row.
+        const oldRow: Row =
+          change.oldRecord === null ? newRow : change.oldIdentity === 'full' ? change.oldRecord : { ...newRow, ...change.oldRecord };
+        const inOld = this.members(schema, table, oldRow);
+        const inNew = this.members(schema, table, newRow);
+        const newSet = new Set(inNew);
+        for (const s of inOld) {
+          const oldKey = rowKey(s, oldRow);
+          if (!newSet.has(s)) {
+            this.add(pending, s, tx, op, deleteMessage(s, oldRow, txh, op, oldKey));
+            continue;
+          }
+          newSet.delete(s);
+          const newKey = rowKey(s, newRow);
+          if (newKey === oldKey) {
+            const m = updateMessage(s, oldRow, newRow, txh, op, newKey);
+            if (m !== undefined) this.add(pending, s, tx, op, m);
+          } else {
+            const d = deleteMessage(s, oldRow, txh, op, oldKey);
+            d.headers.key_change_to = newKey;
+            this.add(pending, s, tx, op, d);
+            const ins = insertMessage(s, newRow, txh, op + 1, newKey);
+            ins.headers.key_change_from = oldKey;
+            this.add(pending, s, tx, op + 1, ins);
+          }
+        }
+        for (const s of newSet) this.add(pending, s, tx, op, insertMessage(s, newRow, txh, op));
+      }
+    }
+    this.counters.routeNanos += Number(process.hrtime.bigint() - t0);
+    const touched: LiveShape[] = [];
+    for (const p of pending.values()) {
+      if (p === null || p.messages.length === 0) continue;
+      if (this.appendAll(p, tx.commitLsn)) touched.push(p.shape);
+    }
+    return { touched, truncated };
+  }
+
+  /** Live shapes on the table whose clause is true for `row` (router result, re-checked exactly on fail-open). */
+  private members(schema: string, table: string, row: Row): LiveShape[] {
+    const { ids, failedOpen } = this.routers.routeRow(schema, table, row);
+    if (ids.length === 0) return EMPTY as unknown as LiveShape[];
+    if (failedOpen) this.counters.failOpenRoutes++;
+    const out: LiveShape[] = [];
+    for (const id of ids) {
+      const s = this.shapes(id);
+      if (s === undefined || s.state === 'invalidated') continue;
+      if (failedOpen && !this.exact(s, row)) continue;
+      out.push(s);
+    }
+    return out;
+  }
+
+  /** The shape's own predicate verdict; an evaluation error means "not in" (where-language.md §8.2). */
+  private exact(s: LiveShape, row: Row): boolean {
+    const where = s.definition.where;
+    if (where === undefined || where.trim() === '') return true;
+    try {
+      return this.predicates.get(s).matches(row);
+    } catch {
+      this.counters.evaluationErrors++;
+      return false;
+    }
+  }
+
+  private add(pending: Map<LiveShape, Pending | null>, s: LiveShape, tx: Transaction, op: number, msg: ChangeMessage): void {
+    let p = pending.get(s);
+    if (p === undefined) {
+      // Decided once per shape and transaction: the shape's snapshot already contains this transaction's effects.
+      if (s.visibility !== undefined && visibleToSnapshot(s.visibility, tx.xid, tx.commitLsn)) {
+        this.counters.snapshotSkips++;
+        pending.set(s, null);
+        return;
+      }
+      p = { shape: s, messages: [] };
+      pending.set(s, p);
+    }
+    if (p === null) return;
+    p.messages.push({ op, msg });
+  }
+
+  /** Appends one shape's messages of a transaction, skipping entries a previous run already wrote. */
+  private appendAll(p: Pending, commitLsn: bigint): boolean {
+    const last = p.shape.log.lastOffset();
+    const entries: LogEntry[] = [];
+    const n = p.messages.length;
+    for (let i = 0; i < n; i++) {
+      const { op, msg } = p.messages[i]!;
+      if (i === n - 1) msg.headers.last = true;
+      const offset = { tx: commitLsn, op };
+      if (compareOffsets(offset, last) <= 0) {
+        this.counters.replaySkips++;
+        continue;
+      }
+      entries.push({ offset, json: JSON.stringify(msg) });
+    }
+    if (entries.length === 0) return false;
+    p.shape.log.append(entries);
+    p.shape.appendedEnd = entries[entries.length - 1]!.offset;
+    this.counters.messages += entries.length;
+    return true;
+  }
+}

@@ -1,0 +1,142 @@
+// One live shape in memory: its definition, message layout, snapshot visibility filter, visible end and waiters.
+import type { ShapeLog } from '../log/shape-log.js';
+import { SNAPSHOT_END, compareOffsets, type LogOffset } from '../log/offset.js';
+import type { MessageShape } from './messages.js';
+import type { SchemaColumn, ShapeDefinition, ShapeInfo, WaitResult } from './types.js';
+
+/**
+ * The snapshot a shape's initial rows were read under (`pg_current_snapshot()`), plus the WAL insert position read
+ * right after it: a transaction visible to the snapshot committed before that position, so transactions committing
+ * at or after it are always applied and the xid test is needed only below it.
+ */
+export interface SnapshotVisibility {
+  readonly xmin: bigint;
+  readonly xmax: bigint;
+  readonly xip: ReadonlySet<bigint>;
+  readonly lsn: bigint;
+}
+
+/** Parses `pg_current_snapshot()` text: `xmin:xmax:xip1,xip2`. */
+export function parseSnapshot(text: string, lsn: bigint): SnapshotVisibility {
+  const [xmin, xmax, xip] = text.split(':') as [string, string, string];
+  const list = xip === '' || xip === undefined ? [] : xip.split(',').map((x) => BigInt(x));
+  return { xmin: BigInt(xmin), xmax: BigInt(xmax), xip: new Set(list), lsn };
+}
+
+/** The 64-bit xid of a 32-bit pgoutput xid, taken as the one nearest the snapshot's xmax (epoch-aware). */
+export function fullXid(xid32: number, ref: bigint): bigint {
+  const ref32 = Number(ref & 0xffffffffn);
+  const d = (ref32 - xid32) >>> 0;
+  return d < 0x80000000 ? ref - BigInt(d) : ref + BigInt(0x100000000 - d);
+}
+
+/** True when the snapshot already saw this transaction's effects, so the shape must skip its changes. */
+export function visibleToSnapshot(v: SnapshotVisibility, xid32: number, commitLsn: bigint): boolean {
+  if (commitLsn >= v.lsn) return false;
+  const xid = fullXid(xid32, v.xmax);
+  if (xid < v.xmin) return true;
+  return xid < v.xmax && !v.xip.has(xid);
+}
+
+interface Waiter {
+  readonly after: LogOffset;
+  resolve(r: WaitResult): void;
+}
+
+export type ShapeState = 'creating' | 'ready' | 'invalidated';
+
+export class LiveShape implements MessageShape {
+  state: ShapeState = 'creating';
+  readonly schema: string;
+  readonly table: string;
+  readonly keyPrefix: string;
+  readonly replica: 'default' | 'full';
+  visibility: SnapshotVisibility | undefined;
+  /** Offset of the last change appended to the log (durable or not). */
+  appendedEnd: LogOffset | undefined;
+  /** Offset of the last change known durable: readers and waiters see nothing beyond it. */
+  durableEnd: LogOffset | undefined;
+  /** Parked long-polls; allocated only while someone waits. */
+  private waiters: Waiter[] | undefined;
+  readonly info: ShapeInfo;
+
+  constructor(
+    readonly handle: string,
+    readonly definition: ShapeDefinition,
+    readonly defKey: string,
+    readonly tableOid: number,
+    readonly selected: readonly string[],
+    readonly keyColumns: readonly string[],
+    readonly valueKeyColumns: readonly string[],
+    /** Columns the shape depends on (selected and referenced by the where clause) → type OID, for §9.5 checks. */
+    readonly usedColumns: Readonly<Record<string, number>>,
+    /** True when the shape selects every column: any change of the column count affects it. */
+    readonly selectsAll: boolean,
+    readonly columnCount: number,
+    schema: Readonly<Record<string, SchemaColumn>>,
+    keyPrefix: string,
+    public log: ShapeLog,
+  ) {
+    this.schema = definition.schema;
+    this.table = definition.table;
+    this.replica = definition.replica;
+    this.keyPrefix = keyPrefix;
+    this.info = { handle, definition, schema };
+  }
+
+  /** The last readable offset: the durable change end, else `0_inf` (the shape is only served once ready). */
+  visibleEnd(): LogOffset {
+    return this.durableEnd ?? SNAPSHOT_END;
+  }
+
+  hasDataAfter(after: LogOffset): boolean {
+    return compareOffsets(this.visibleEnd(), after) > 0;
+  }
+
+  wait(after: LogOffset, timeoutMs: number, signal?: AbortSignal): Promise<WaitResult> {
+    if (this.state === 'invalidated') return Promise.resolve('invalidated');
+    if (signal?.aborted === true) return Promise.resolve('aborted');
+    if (this.state === 'ready' && this.hasDataAfter(after)) return Promise.resolve('data');
+    return new Promise<WaitResult>((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const onAbort = (): void => finish('aborted');
+      const waiter: Waiter = { after, resolve: (r) => finish(r) };
+      const finish = (r: WaitResult): void => {
+        if (timer !== undefined) clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.removeWaiter(waiter);
+        resolve(r);
+      };
+      timer = setTimeout(() => finish('timeout'), Math.max(0, timeoutMs));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      (this.waiters ??= []).push(waiter);
+    });
+  }
+
+  /** Wakes the waiters that now have data (after a group commit made this shape's appends durable). */
+  wake(): void {
+    const ws = this.waiters;
+    if (ws === undefined) return;
+    for (const w of [...ws]) if (this.hasDataAfter(w.after)) w.resolve('data');
+  }
+
+  /** Ends every wait with 'invalidated'. */
+  invalidateWaiters(): void {
+    const ws = this.waiters;
+    if (ws === undefined) return;
+    for (const w of [...ws]) w.resolve('invalidated');
+    this.waiters = undefined;
+  }
+
+  get waiterCount(): number {
+    return this.waiters?.length ?? 0;
+  }
+
+  private removeWaiter(w: Waiter): void {
+    const ws = this.waiters;
+    if (ws === undefined) return;
+    const i = ws.indexOf(w);
+    if (i >= 0) ws.splice(i, 1);
+    if (ws.length === 0) this.waiters = undefined;
+  }
+}

@@ -1,0 +1,176 @@
+// The live shapes by handle and by definition, their handles, and their durable records in the meta store.
+import { createHash } from 'node:crypto';
+import type { MetaStore, MetaValue } from '../log/meta-store.js';
+import type { ShapeLog } from '../log/shape-log.js';
+import { LiveShape, type SnapshotVisibility } from './live-shape.js';
+import { keyPrefix } from './messages.js';
+import type { SchemaColumn, ShapeDefinition } from './types.js';
+
+const SHAPE_PREFIX = 'shape:';
+const LAST_TS_KEY = 'handles:last-ts';
+
+/** Canonical identity of a definition: equal definitions share one shape (columns compared as a set). */
+export function definitionKey(def: ShapeDefinition): string {
+  const params = def.params === undefined ? null : Object.fromEntries(Object.entries(def.params).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const columns = def.columns === undefined ? null : [...def.columns].sort();
+  const where = def.where === undefined || def.where.trim() === '' ? null : def.where;
+  return JSON.stringify([def.schema, def.table, where, params, columns, def.replica, def.log]);
+}
+
+/** Everything needed to bring a shape back after a restart. */
+export interface ShapeRecord {
+  readonly definition: ShapeDefinition;
+  readonly tableOid: number;
+  readonly selected: readonly string[];
+  readonly keyColumns: readonly string[];
+  readonly valueKeyColumns: readonly string[];
+  readonly usedColumns: Readonly<Record<string, number>>;
+  readonly selectsAll: boolean;
+  readonly columnCount: number;
+  readonly schema: Readonly<Record<string, SchemaColumn>>;
+}
+
+function visibilityToMeta(v: SnapshotVisibility | undefined): MetaValue {
+  if (v === undefined) return null;
+  return { xmin: v.xmin.toString(), xmax: v.xmax.toString(), xip: [...v.xip].map(String), lsn: v.lsn.toString() };
+}
+
+function visibilityFromMeta(m: MetaValue | undefined): SnapshotVisibility | undefined {
+  if (m === null || m === undefined || typeof m !== 'object' || Array.isArray(m)) return undefined;
+  const o = m as Record<string, MetaValue>;
+  return {
+    xmin: BigInt(o['xmin'] as string),
+    xmax: BigInt(o['xmax'] as string),
+    xip: new Set((o['xip'] as string[]).map((x) => BigInt(x))),
+    lsn: BigInt(o['lsn'] as string),
+  };
+}
+
+export class ShapeRegistry {
+  private readonly byHandle = new Map<string, LiveShape>();
+  private readonly byDef = new Map<string, LiveShape>();
+  private lastTs: bigint;
+
+  constructor(private readonly meta: MetaStore) {
+    const t = meta.get(LAST_TS_KEY);
+    this.lastTs = typeof t === 'string' ? BigInt(t) : 0n;
+  }
+
+  get size(): number {
+    return this.byHandle.size;
+  }
+
+  get(handle: string): LiveShape | undefined {
+    return this.byHandle.get(handle);
+  }
+
+  findByKey(defKey: string): LiveShape | undefined {
+    return this.byDef.get(defKey);
+  }
+
+  all(): IterableIterator<LiveShape> {
+    return this.byHandle.values();
+  }
+
+  /**
+   * A new handle `<hash>-<µs timestamp>`: the timestamp strictly increases across the process and across restarts
+   * (the last one is persisted), so a handle is never issued twice.
+   */
+  newHandle(defKey: string): string {
+    const now = BigInt(Date.now()) * 1000n + BigInt(Math.floor((performance.now() % 1) * 1000));
+    const ts = now > this.lastTs ? now : this.lastTs + 1n;
+    this.lastTs = ts;
+    this.meta.set(LAST_TS_KEY, ts.toString());
+    const hash = createHash('sha256').update(defKey).digest().readUInt32BE(0);
+    return `${hash}-${ts}`;
+  }
+
+  /** Builds the in-memory shape for a record and registers it (not yet persisted: call `persist`). */
+  register(handle: string, rec: ShapeRecord, log: ShapeLog): LiveShape {
+    const defKey = definitionKey(rec.definition);
+    const shape = new LiveShape(
+      handle,
+      rec.definition,
+      defKey,
+      rec.tableOid,
+      rec.selected,
+      rec.keyColumns,
+      rec.valueKeyColumns,
+      rec.usedColumns,
+      rec.selectsAll,
+      rec.columnCount,
+      rec.schema,
+      keyPrefix(rec.definition.schema, rec.definition.table),
+      log,
+    );
+    this.byHandle.set(handle, shape);
+    this.byDef.set(defKey, shape);
+    return shape;
+  }
+
+  /** Writes (or rewrites) the shape's durable record into the meta store; the caller commits. */
+  persist(shape: LiveShape): void {
+    const d = shape.definition;
+    const def: Record<string, MetaValue> = { schema: d.schema, table: d.table, replica: d.replica, log: d.log };
+    if (d.where !== undefined) def['where'] = d.where;
+    if (d.params !== undefined) def['params'] = { ...d.params };
+    if (d.columns !== undefined) def['columns'] = [...d.columns];
+    this.meta.set(SHAPE_PREFIX + shape.handle, {
+      v: 1,
+      def,
+      oid: shape.tableOid,
+      selected: [...shape.selected],
+      key: [...shape.keyColumns],
+      valueKey: [...shape.valueKeyColumns],
+      used: { ...shape.usedColumns },
+      selectsAll: shape.selectsAll,
+      columnCount: shape.columnCount,
+      schema: shape.info.schema as unknown as MetaValue,
+      vis: visibilityToMeta(shape.visibility),
+    });
+  }
+
+  /** Forgets a shape in memory and in the meta store (the caller commits and deletes the log). */
+  remove(shape: LiveShape): void {
+    if (this.byHandle.get(shape.handle) === shape) this.byHandle.delete(shape.handle);
+    if (this.byDef.get(shape.defKey) === shape) this.byDef.delete(shape.defKey);
+    this.meta.delete(SHAPE_PREFIX + shape.handle);
+  }
+
+  /** Persisted shapes, as written by `persist`. */
+  *stored(): IterableIterator<{ handle: string; record: ShapeRecord; visibility: SnapshotVisibility | undefined }> {
+    for (const [key, value] of this.meta.entriesWithPrefix(SHAPE_PREFIX)) {
+      const o = value as Record<string, MetaValue>;
+      const d = o['def'] as Record<string, MetaValue>;
+      const definition: ShapeDefinition = {
+        schema: d['schema'] as string,
+        table: d['table'] as string,
+        replica: d['replica'] as 'default' | 'full',
+        log: d['log'] as 'full' | 'changes_only',
+        ...(d['where'] !== undefined ? { where: d['where'] as string } : {}),
+        ...(d['params'] !== undefined ? { params: d['params'] as Record<string, string> } : {}),
+        ...(d['columns'] !== undefined ? { columns: d['columns'] as string[] } : {}),
+      };
+      yield {
+        handle: key.slice(SHAPE_PREFIX.length),
+        record: {
+          definition,
+          tableOid: o['oid'] as number,
+          selected: o['selected'] as string[],
+          keyColumns: o['key'] as string[],
+          valueKeyColumns: o['valueKey'] as string[],
+          usedColumns: o['used'] as Record<string, number>,
+          selectsAll: o['selectsAll'] as boolean,
+          columnCount: o['columnCount'] as number,
+          schema: o['schema'] as unknown as Record<string, SchemaColumn>,
+        },
+        visibility: visibilityFromMeta(o['vis']),
+      };
+    }
+  }
+
+  /** Removes a stored record that could not be resumed. */
+  dropStored(handle: string): void {
+    this.meta.delete(SHAPE_PREFIX + handle);
+  }
+}

@@ -1,0 +1,402 @@
+// SwitchyardService: Postgres replication → router → durable shape logs, exposed as the ShapeService contract.
+import { createHash } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import pg from 'pg';
+import { MetaStore } from '../log/meta-store.js';
+import { BEFORE_ALL, SNAPSHOT_END, compareOffsets, type LogOffset } from '../log/offset.js';
+import { ShapeLogStore, type ShapeLogStoreOptions } from '../log/shape-log-store.js';
+import { PINNED_SERVER_OPTIONS, ReplicationClient, type ReplicationEvent } from '../replication/replication-client.js';
+import type { RelationInfo, Transaction } from '../replication/transaction-types.js';
+import type { LaneKind } from '../router/types.js';
+import { columnTypes, loadTable, type TableInfo } from './catalog.js';
+import { ChangeProcessor, type ProcessCounters } from './change-processor.js';
+import { CommitPipeline } from './commit-pipeline.js';
+import type { LiveShape } from './live-shape.js';
+import { PredicateCache } from './predicate-cache.js';
+import { ShapeRegistry, definitionKey } from './registry.js';
+import { affectedByRelation } from './relation-check.js';
+import { AsyncLock, createShape } from './shape-creator.js';
+import { snapshotPool } from './snapshot.js';
+import { TableRouters } from './table-routers.js';
+import type { LogChunk, ShapeDefinition, ShapeInfo, ShapeService, WaitResult } from './types.js';
+
+export interface SwitchyardServiceOptions {
+  readonly databaseUrl: string;
+  readonly dataDir: string;
+  /** Replication slot and publication name; default derived from the data directory and then remembered in it. */
+  readonly slot?: string;
+  readonly publication?: string;
+  readonly routerMode?: 'indexed' | 'filter';
+  readonly log?: ShapeLogStoreOptions;
+  /** Rows fetched per cursor round trip while taking a snapshot. */
+  readonly snapshotBatch?: number;
+  readonly snapshotConnections?: number;
+  /** Extra walsender startup options (tests shorten wal_sender_timeout). */
+  readonly replicationServerOptions?: string;
+  /** Structured events (one object per event; the CLI prints them as JSON lines). */
+  readonly onEvent?: (event: ServiceEvent) => void;
+}
+
+export type ServiceEvent =
+  | { readonly event: 'shape_created'; readonly handle: string; readonly table: string; readonly rows: number; readonly ms: number }
+  | { readonly event: 'shape_resumed'; readonly count: number; readonly dropped: number }
+  | { readonly event: 'shape_invalidated'; readonly handle: string; readonly table: string; readonly reason: string }
+  | { readonly event: 'replication'; readonly detail: ReplicationEvent }
+  | { readonly event: 'error'; readonly message: string };
+
+export interface ServiceMetrics extends ProcessCounters {
+  readonly shapes: number;
+  readonly lanes: Record<LaneKind, number>;
+  readonly logBytes: number;
+  readonly fsyncs: number;
+  readonly groupCommits: number;
+  readonly replicationLagBytes: number;
+  readonly acknowledgedLsn: bigint;
+  readonly durableLsn: bigint;
+  readonly waiters: number;
+}
+
+export class SwitchyardService implements ShapeService {
+  private readonly registry: ShapeRegistry;
+  private readonly routers: TableRouters;
+  private readonly processor: ChangeProcessor;
+  private readonly pipeline: CommitPipeline;
+  private readonly lock = new AsyncLock();
+  private readonly pool: pg.Pool;
+  private readonly replication: ReplicationClient;
+  private readonly creating = new Map<string, Promise<ShapeInfo>>();
+  private readonly published = new Map<string, { schema: string; table: string }>();
+  private publishing: Promise<void> = Promise.resolve();
+  private admin: pg.Client | null = null;
+  private adminConnecting: Promise<pg.Client> | null = null;
+  private state: 'starting' | 'active' | 'waiting' = 'starting';
+  private lagBytes = 0;
+  private closed = false;
+
+  private constructor(
+    private readonly opts: SwitchyardServiceOptions,
+    private readonly store: ShapeLogStore,
+    private readonly meta: MetaStore,
+    slot: string,
+    publication: string,
+  ) {
+    this.registry = new ShapeRegistry(meta);
+    this.routers = new TableRouters(opts.routerMode ?? 'indexed');
+    this.processor = new ChangeProcessor(this.routers, (h) => this.registry.get(h), new PredicateCache(this.routers));
+    this.pool = snapshotPool(opts.databaseUrl, opts.snapshotConnections ?? 4);
+    this.replication = new ReplicationClient({
+      connection: opts.databaseUrl,
+      slot,
+      publication,
+      onTransaction: (tx) => this.onTransaction(tx),
+      onRelation: (rel) => this.onRelation(rel),
+      onEvent: (e) => this.onReplicationEvent(e),
+      ...(opts.replicationServerOptions !== undefined ? { extraServerOptions: opts.replicationServerOptions } : {}),
+    });
+    this.pipeline = new CommitPipeline(
+      store,
+      (lsn) => this.replication.acknowledge(lsn),
+      (err) => this.emit({ event: 'error', message: `shape logs could not be made durable: ${String(err)}` }),
+    );
+  }
+
+  /** Opens the data directory, resumes its shapes, and starts streaming from the slot. */
+  static async start(opts: SwitchyardServiceOptions): Promise<SwitchyardService> {
+    const dir = resolve(opts.dataDir);
+    const meta = await MetaStore.open(join(dir, 'meta'));
+    const store = await ShapeLogStore.open(join(dir, 'logs'), opts.log ?? {});
+    const remembered = meta.get('service:slot');
+    const slot = opts.slot ?? (typeof remembered === 'string' ? remembered : `switchyard_${createHash('sha256').update(dir).digest('hex').slice(0, 10)}`);
+    const publication = opts.publication ?? slot;
+    meta.set('service:slot', slot);
+    const service = new SwitchyardService(opts, store, meta, slot, publication);
+    try {
+      await service.resume();
+      await meta.commit();
+      await service.replication.setTables([...service.published.values()]);
+      await service.replication.start();
+      service.state = 'active';
+    } catch (err) {
+      await service.close().catch(() => undefined);
+      throw err;
+    }
+    return service;
+  }
+
+  // --- ShapeService ---------------------------------------------------------------------------------------------
+
+  getOrCreate(def: ShapeDefinition): Promise<ShapeInfo> {
+    const key = definitionKey(def);
+    const existing = this.registry.findByKey(key);
+    if (existing !== undefined && existing.state === 'ready') return Promise.resolve(existing.info);
+    const pending = this.creating.get(key);
+    if (pending !== undefined) return pending;
+    const started = performance.now();
+    const p = createShape(
+      {
+        admin: () => this.adminClient(),
+        pool: this.pool,
+        store: this.store,
+        meta: this.meta,
+        registry: this.registry,
+        routers: this.routers,
+        lock: this.lock,
+        publish: (t) => this.publish(t),
+        invalidateIds: (ids, reason) => ids.forEach((h) => this.invalidateWith(h, reason)),
+        discard: (s) => this.discard(s),
+        snapshotBatch: this.opts.snapshotBatch ?? 2000,
+      },
+      def,
+      key,
+    ).then(({ shape, rows }) => {
+      this.emit({ event: 'shape_created', handle: shape.handle, table: `${def.schema}.${def.table}`, rows, ms: Math.round(performance.now() - started) });
+      return shape.info;
+    });
+    this.creating.set(key, p);
+    const clear = (): void => {
+      if (this.creating.get(key) === p) this.creating.delete(key);
+    };
+    p.then(clear, clear);
+    return p;
+  }
+
+  get(handle: string): ShapeInfo | undefined {
+    const s = this.registry.get(handle);
+    return s !== undefined && s.state === 'ready' ? s.info : undefined;
+  }
+
+  find(def: ShapeDefinition): ShapeInfo | undefined {
+    const s = this.registry.findByKey(definitionKey(def));
+    return s !== undefined && s.state === 'ready' ? s.info : undefined;
+  }
+
+  async read(handle: string, after: LogOffset, maxBytes: number): Promise<LogChunk> {
+    const s = this.readyShape(handle);
+    if (s === undefined) return { messages: [], endOffset: after, reachedEnd: true };
+    const visible = s.visibleEnd();
+    const res = s.log.read(after, { maxBytes });
+    const items = res.items.filter((i) => i.offset.tx < 1n || compareOffsets(i.offset, visible) <= 0);
+    // Changes are served whole transactions at a time: pull the rest of the last transaction in.
+    const last = items[items.length - 1];
+    if (last !== undefined && last.offset.tx >= 1n && items.length === res.items.length) {
+      for (;;) {
+        const next = s.log.read(items[items.length - 1]!.offset, { maxBytes: 1 }).items[0];
+        if (next === undefined || next.offset.tx !== last.offset.tx || compareOffsets(next.offset, visible) > 0) break;
+        items.push(next);
+      }
+    }
+    let endOffset: LogOffset;
+    if (items.length > 0) endOffset = items[items.length - 1]!.offset;
+    else if (res.items.length > 0 || compareOffsets(after, SNAPSHOT_END) < 0) endOffset = compareOffsets(res.endOffset, visible) > 0 ? visible : res.endOffset;
+    else endOffset = after;
+    if (items.length === 0 && compareOffsets(endOffset, after) < 0) endOffset = after;
+    return {
+      messages: items.map((i) => i.json.toString('utf8')),
+      endOffset,
+      reachedEnd: compareOffsets(endOffset, visible) >= 0,
+    };
+  }
+
+  lastOffset(handle: string): LogOffset {
+    return this.readyShape(handle)?.visibleEnd() ?? BEFORE_ALL;
+  }
+
+  waitForData(handle: string, after: LogOffset, timeoutMs: number, signal?: AbortSignal): Promise<WaitResult> {
+    const s = this.registry.get(handle);
+    if (s === undefined || s.state === 'invalidated') return Promise.resolve('invalidated');
+    return s.wait(after, timeoutMs, signal);
+  }
+
+  invalidate(handle: string): boolean {
+    const s = this.registry.get(handle);
+    if (s === undefined || s.state === 'invalidated') return false;
+    this.invalidateShape(s, 'deleted by request');
+    return true;
+  }
+
+  lastSeenLsn(): bigint {
+    return this.pipeline.durableLsn;
+  }
+
+  status(): 'active' | 'starting' | 'waiting' {
+    return this.state;
+  }
+
+  // --- observability ---------------------------------------------------------------------------------------------
+
+  metrics(): ServiceMetrics {
+    const r = this.routers.stats();
+    let waiters = 0;
+    for (const s of this.registry.all()) waiters += s.waiterCount;
+    const st = this.store.stats();
+    return {
+      ...this.processor.counters,
+      shapes: this.registry.size,
+      lanes: r.lanes,
+      logBytes: st.journalBytes,
+      fsyncs: st.fsyncs,
+      groupCommits: this.pipeline.syncs,
+      replicationLagBytes: this.lagBytes,
+      acknowledgedLsn: this.replication.acknowledgedLsn,
+      durableLsn: this.pipeline.durableLsn,
+      waiters,
+    };
+  }
+
+  /** Stops replication, makes everything durable, and closes connections and files. Shapes stay on disk. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.replication.close().catch(() => undefined);
+    await this.pipeline.drain();
+    for (const s of this.registry.all()) s.invalidateWaiters();
+    await this.meta.commit().catch(() => undefined);
+    await this.store.close().catch(() => undefined);
+    await this.pool.end().catch(() => undefined);
+    await this.admin?.end().catch(() => undefined);
+  }
+
+  // --- replication ---------------------------------------------------------------------------------------------
+
+  private onTransaction(tx: Transaction): Promise<void> {
+    return this.lock.run(async () => {
+      const { touched, truncated } = this.processor.process(tx);
+      for (const s of truncated) this.invalidateShape(s, 'table truncated');
+      this.pipeline.committed(tx.commitLsn, tx.endLsn, touched, tx.changes.length);
+      await this.pipeline.throttle();
+    });
+  }
+
+  private onRelation(rel: RelationInfo): Promise<void> {
+    return this.lock.run(() => {
+      for (const s of [...this.registry.all()]) {
+        if (s.state !== 'invalidated' && affectedByRelation(s, rel)) this.invalidateShape(s, 'relation changed');
+      }
+    });
+  }
+
+  private onReplicationEvent(e: ReplicationEvent): void {
+    if (e.type === 'lag') this.lagBytes = Number(e.lagBytes);
+    else if (e.type === 'connected') this.state = 'active';
+    else if (e.type === 'disconnected' && !this.closed) this.state = 'waiting';
+    if (e.type !== 'lag') this.emit({ event: 'replication', detail: e });
+  }
+
+  // --- shapes ------------------------------------------------------------------------------------------------------
+
+  private readyShape(handle: string): LiveShape | undefined {
+    const s = this.registry.get(handle);
+    return s !== undefined && s.state === 'ready' ? s : undefined;
+  }
+
+  /** Brings back every stored shape whose snapshot completed; the others are dropped (clients get 409 and refetch). */
+  private async resume(): Promise<void> {
+    const tables = new Map<string, TableInfo | undefined>();
+    let count = 0;
+    let dropped = 0;
+    for (const { handle, record, visibility } of [...this.registry.stored()]) {
+      const d = record.definition;
+      const log = this.store.getLog(handle);
+      const tk = `${d.schema}\u0000${d.table}`;
+      if (!tables.has(tk)) tables.set(tk, await loadTable(await this.adminClient(), d.schema, d.table));
+      const table = tables.get(tk);
+      let ok = log !== undefined && log.snapshotState() === 'complete' && table !== undefined && table.oid === record.tableOid;
+      if (ok) {
+        this.routers.ensureTable(d.schema, d.table, columnTypes(table!));
+        try {
+          this.routers.add(handle, d.schema, d.table, d.where?.trim() === '' ? undefined : d.where, d.params ? { ...d.params } : undefined);
+        } catch {
+          ok = false;
+        }
+      }
+      if (!ok) {
+        this.registry.dropStored(handle);
+        if (log !== undefined) this.store.deleteLog(handle);
+        dropped++;
+        continue;
+      }
+      const shape = this.registry.register(handle, record, log!);
+      shape.visibility = visibility;
+      const last = log!.lastOffset();
+      if (last.tx >= 1n) shape.appendedEnd = shape.durableEnd = last;
+      shape.state = 'ready';
+      this.published.set(tk, { schema: d.schema, table: d.table });
+      count++;
+    }
+    // Logs without a record: shapes whose creation never committed.
+    for (const h of this.store.listLogs()) {
+      if (this.registry.get(h) === undefined) {
+        this.store.deleteLog(h);
+        dropped++;
+      }
+    }
+    this.emit({ event: 'shape_resumed', count, dropped });
+  }
+
+  private publish(table: TableInfo): Promise<void> {
+    const k = `${table.schema}\u0000${table.name}`;
+    if (this.published.has(k)) return this.publishing;
+    this.published.set(k, { schema: table.schema, table: table.name });
+    const run = this.publishing.then(() => this.replication.setTables([...this.published.values()]));
+    this.publishing = run.catch(() => {
+      this.published.delete(k);
+    });
+    return run;
+  }
+
+  private invalidateWith(handle: string, reason: string): void {
+    const s = this.registry.get(handle);
+    if (s !== undefined) this.invalidateShape(s, reason);
+  }
+
+  /** Removes the shape from routing and storage; its handle is never served again and waiters get 'invalidated'. */
+  private invalidateShape(s: LiveShape, reason: string): void {
+    if (s.state === 'invalidated') return;
+    const wasCreating = s.state === 'creating';
+    s.state = 'invalidated';
+    this.routers.remove(s.handle, s.schema, s.table);
+    this.registry.remove(s);
+    // A shape mid-snapshot keeps its log until its creator sees the invalidation and discards it.
+    if (!wasCreating) this.store.deleteLog(s.handle);
+    s.invalidateWaiters();
+    this.meta.commit().catch((err: unknown) => this.emit({ event: 'error', message: `meta commit failed: ${String(err)}` }));
+    this.emit({ event: 'shape_invalidated', handle: s.handle, table: `${s.schema}.${s.table}`, reason });
+  }
+
+  /** Drops a shape whose creation failed. */
+  private discard(s: LiveShape): void {
+    s.state = 'invalidated';
+    this.routers.remove(s.handle, s.schema, s.table);
+    this.registry.remove(s);
+    this.store.deleteLog(s.handle);
+    s.invalidateWaiters();
+    this.meta.commit().catch(() => undefined);
+  }
+
+  private emit(e: ServiceEvent): void {
+    try {
+      this.opts.onEvent?.(e);
+    } catch {
+      // observers must not break the service
+    }
+  }
+
+  private async adminClient(): Promise<pg.Client> {
+    if (this.admin !== null) return this.admin;
+    this.adminConnecting ??= (async () => {
+      const c = new pg.Client({ connectionString: this.opts.databaseUrl, options: PINNED_SERVER_OPTIONS });
+      c.on('error', () => {
+        if (this.admin === c) this.admin = null;
+      });
+      c.on('end', () => {
+        if (this.admin === c) this.admin = null;
+      });
+      await c.connect();
+      this.admin = c;
+      return c;
+    })().finally(() => {
+      this.adminConnecting = null;
+    });
+    return this.adminConnecting;
+  }
+}

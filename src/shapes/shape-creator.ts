@@ -1,0 +1,145 @@
+// Creating a shape: validate, publish its table, register it in the router under a snapshot, write the snapshot rows.
+import type pg from 'pg';
+import { SwitchyardError } from '../errors/index.js';
+import type { MetaStore } from '../log/meta-store.js';
+import type { ShapeLogStore } from '../log/shape-log-store.js';
+import { columnTypes, loadTable, type TableInfo } from './catalog.js';
+import type { LiveShape } from './live-shape.js';
+import { insertMessage } from './messages.js';
+import type { ShapeRegistry } from './registry.js';
+import { SnapshotSession, isDataError } from './snapshot.js';
+import type { TableRouters } from './table-routers.js';
+import { ShapeRequestError, type ShapeDefinition } from './types.js';
+import { unknownTableError, validateShape, whereMessage } from './validate.js';
+
+/** Creation failed for a reason retrying may fix (database unreachable, schema changed mid-snapshot): answer 503. */
+export class ShapeCreationError extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds = 1,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ShapeCreationError';
+  }
+}
+
+/** Serialises critical sections (transaction processing vs. router registration + snapshot start). */
+export class AsyncLock {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(fn: () => T | Promise<T>): Promise<T> {
+    const p = this.tail.then(fn);
+    this.tail = p.catch(() => undefined);
+    return p;
+  }
+}
+
+export interface CreatorDeps {
+  readonly admin: () => Promise<pg.ClientBase>;
+  readonly pool: pg.Pool;
+  readonly store: ShapeLogStore;
+  readonly meta: MetaStore;
+  readonly registry: ShapeRegistry;
+  readonly routers: TableRouters;
+  readonly lock: AsyncLock;
+  /** Adds the table to the publication (REPLICA IDENTITY FULL) unless it is there already. */
+  readonly publish: (table: TableInfo) => Promise<void>;
+  /** Invalidates shapes whose clauses no longer compile after the table's router was rebuilt. */
+  readonly invalidateIds: (ids: readonly string[], reason: string) => void;
+  readonly discard: (shape: LiveShape) => void;
+  readonly snapshotBatch: number;
+}
+
+/**
+ * The order matters for a gap-free, duplicate-free stitch: the shape enters the router and the snapshot is taken
+ * inside the same critical section as transaction processing, so every transaction processed afterwards is filtered
+ * by the snapshot's visibility (skipped if the snapshot saw it) and every one processed before was visible to it.
+ */
+export async function createShape(deps: CreatorDeps, def: ShapeDefinition, defKey: string): Promise<{ shape: LiveShape; rows: number }> {
+  let table: TableInfo | undefined;
+  try {
+    table = await loadTable(await deps.admin(), def.schema, def.table);
+  } catch (err) {
+    throw new ShapeCreationError(`could not read the catalog: ${(err as Error).message}`, 5, { cause: err });
+  }
+  if (table === undefined) throw unknownTableError(def);
+  const v = validateShape(def, table);
+  const failed = deps.routers.ensureTable(table.schema, table.name, columnTypes(table));
+  if (failed.length > 0) deps.invalidateIds(failed, 'schema changed');
+  try {
+    await deps.publish(table);
+  } catch (err) {
+    throw new ShapeCreationError(`could not add the table to the publication: ${(err as Error).message}`, 5, { cause: err });
+  }
+
+  const handle = deps.registry.newHandle(defKey);
+  const log = deps.store.createLog(handle);
+  const shape = deps.registry.register(handle, v.record, log);
+  let client: pg.PoolClient;
+  try {
+    client = await deps.pool.connect();
+  } catch (err) {
+    deps.discard(shape);
+    throw new ShapeCreationError(`database unreachable: ${(err as Error).message}`, 10, { cause: err });
+  }
+  let session: SnapshotSession;
+  try {
+    session = await deps.lock.run(async () => {
+      deps.routers.add(handle, def.schema, def.table, def.where?.trim() === '' ? undefined : def.where, def.params ? { ...def.params } : undefined);
+      try {
+        const s = await SnapshotSession.begin(client);
+        shape.visibility = s.visibility;
+        return s;
+      } catch (err) {
+        deps.routers.remove(handle, def.schema, def.table);
+        throw err;
+      }
+    });
+  } catch (err) {
+    deps.discard(shape);
+    if (err instanceof SwitchyardError) throw new ShapeRequestError({ where: [whereMessage(err)] });
+    throw new ShapeCreationError(`could not start the snapshot: ${(err as Error).message}`, 1, { cause: err });
+  }
+
+  let rows = 0;
+  try {
+    deps.registry.persist(shape);
+    await deps.meta.commit();
+    if (def.log === 'full') {
+      const cols = v.queryColumns;
+      rows = await session.query(
+        def.schema,
+        def.table,
+        cols,
+        v.predicate?.sql,
+        (batch) => {
+          if (shape.state === 'invalidated') throw new ShapeCreationError('shape invalidated during its snapshot');
+          const json: string[] = new Array<string>(batch.length);
+          for (let i = 0; i < batch.length; i++) {
+            const values = batch[i]!;
+            const row: Record<string, string | null> = {};
+            for (let c = 0; c < cols.length; c++) row[cols[c]!] = values[c] ?? null;
+            json[i] = JSON.stringify(insertMessage(shape, row));
+          }
+          shape.log.appendSnapshot(json);
+        },
+        deps.snapshotBatch,
+      );
+    }
+    await session.close();
+    if (shape.state === 'invalidated') throw new ShapeCreationError('shape invalidated during its snapshot');
+    shape.log.finishSnapshot();
+    await deps.store.syncAll();
+  } catch (err) {
+    await session.close(err);
+    deps.discard(shape);
+    if (err instanceof ShapeCreationError || err instanceof ShapeRequestError) throw err;
+    if (isDataError(err)) throw new ShapeRequestError({ where: [`${(err as Error).message} (while reading the initial rows)`] });
+    throw new ShapeCreationError(`snapshot failed: ${(err as Error).message}`, 1, { cause: err });
+  }
+  if ((shape.state as string) === 'invalidated') throw new ShapeCreationError('shape invalidated during its snapshot');
+  shape.state = 'ready';
+  shape.wake();
+  return { shape, rows };
+}

@@ -1,0 +1,100 @@
+// Initial shape rows: a REPEATABLE READ query under a recorded snapshot, streamed through a cursor in batches.
+import pg from 'pg';
+import { PINNED_SERVER_OPTIONS } from '../replication/replication-client.js';
+import { parseLsn } from '../replication/lsn.js';
+import { qualifiedTable, quoteName } from './catalog.js';
+import { parseSnapshot, type SnapshotVisibility } from './live-shape.js';
+
+/** Every value comes back as Postgres's own text output (under the pinned settings), never parsed by `pg`. */
+const RAW_TYPES = { getTypeParser: () => (v: string) => v } as unknown as pg.CustomTypesConfig;
+
+/** A pool of snapshot connections with Switchyard's pinned session settings. */
+export function snapshotPool(connection: string | pg.ClientConfig, max = 4): pg.Pool {
+  const base: pg.ClientConfig = typeof connection === 'string' ? { connectionString: connection } : connection;
+  const pool = new pg.Pool({ ...base, options: PINNED_SERVER_OPTIONS, types: RAW_TYPES, max });
+  pool.on('error', () => undefined); // an idle client's failure: the next checkout gets a fresh connection
+  return pool;
+}
+
+/** An open REPEATABLE READ transaction whose snapshot is recorded. */
+export class SnapshotSession {
+  private done = false;
+
+  private constructor(
+    private readonly client: pg.PoolClient,
+    readonly visibility: SnapshotVisibility,
+  ) {}
+
+  /** Checks a connection out of the pool; `begin` then takes the snapshot in one round trip. */
+  static async connect(pool: pg.Pool): Promise<pg.PoolClient> {
+    return pool.connect();
+  }
+
+  /**
+   * BEGIN REPEATABLE READ and read `pg_current_snapshot()` plus the WAL insert position in the transaction's first
+   * statement, which fixes the snapshot every later query of the transaction sees.
+   */
+  static async begin(client: pg.PoolClient): Promise<SnapshotSession> {
+    try {
+      const res = (await client.query(
+        'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; ' +
+          'SELECT pg_current_snapshot()::text AS snap, pg_current_wal_insert_lsn()::text AS lsn',
+      )) as unknown as pg.QueryResult<{ snap: string; lsn: string }>[];
+      const row = res[res.length - 1]!.rows[0]!;
+      return new SnapshotSession(client, parseSnapshot(row.snap, parseLsn(row.lsn)));
+    } catch (err) {
+      client.release(err instanceof Error ? err : true);
+      throw err;
+    }
+  }
+
+  /**
+   * Runs `SELECT <columns> FROM <table> WHERE <whereSql>` through a cursor, handing rows (values in `columns`
+   * order) to `onBatch` in batches. `whereSql` must be SQL rendered from our own tree, never client text.
+   */
+  async query(
+    schema: string,
+    table: string,
+    columns: readonly string[],
+    whereSql: string | undefined,
+    onBatch: (rows: (string | null)[][]) => void | Promise<void>,
+    batchSize = 2000,
+  ): Promise<number> {
+    const cols = columns.length === 0 ? '1' : columns.map(quoteName).join(', ');
+    const where = whereSql === undefined ? '' : ` WHERE ${whereSql}`;
+    await this.client.query(`DECLARE sy_snapshot NO SCROLL CURSOR FOR SELECT ${cols} FROM ${qualifiedTable(schema, table)}${where}`);
+    let total = 0;
+    for (;;) {
+      const res = await this.client.query<(string | null)[]>({ text: `FETCH ${batchSize} FROM sy_snapshot`, rowMode: 'array' });
+      if (res.rows.length === 0) break;
+      total += res.rows.length;
+      await onBatch(res.rows);
+      if (res.rows.length < batchSize) break;
+    }
+    return total;
+  }
+
+  /** Ends the transaction and returns the connection (destroyed when the transaction failed). */
+  async close(error?: unknown): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    if (error === undefined) {
+      try {
+        await this.client.query('COMMIT');
+        this.client.release();
+      } catch (e) {
+        this.client.release(e instanceof Error ? e : true);
+      }
+    } else {
+      await this.client.query('ROLLBACK').catch(() => undefined);
+      this.client.release();
+    }
+  }
+}
+
+/** Postgres errors a snapshot query can raise because of the data and the clause (→ 400), not the server (→ 503). */
+export function isDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  // Class 22: data exception (division by zero, out of range, invalid text); 42: syntax or access rule violation.
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('42') || code === '2201B');
+}
