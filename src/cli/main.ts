@@ -1,7 +1,10 @@
-// The `switchyard` command line: check, demo (and later serve and bench), built with commander.
+// The `switchyard` command line: check, demo, serve (and later bench), built with commander.
 import { Command } from 'commander';
 import { checkClause } from './check.js';
 import { runDemo } from './demo.js';
+import { runServe, type ServeFlags } from './serve.js';
+
+const VERSION = '0.1.0';
 
 export async function main(argv: readonly string[]): Promise<void> {
   const program = new Command();
@@ -24,5 +27,18 @@ export async function main(argv: readonly string[]): Promise<void> {
     .command('demo')
     .description('a short tour of the where-clause language: clauses, rows, verdicts')
     .action(() => runDemo((line) => console.log(line)));
+  program
+    .command('serve')
+    .description('run the sync service: Postgres logical replication → shape logs → the Electric shape HTTP API')
+    .option('--port <n>', 'HTTP port (env PORT, default 3000)')
+    .option('--host <addr>', 'listen address (default 0.0.0.0)')
+    .option('--database-url <url>', 'Postgres URL (env DATABASE_URL); without one an embedded Postgres 15 runs in the data dir')
+    .option('--data-dir <dir>', 'where shape logs (and the embedded Postgres) live (env SWITCHYARD_DATA_DIR, default ./.switchyard)')
+    .option('--secret <s>', 'require this secret on /v1/shape (query secret= or Authorization: Bearer; env SWITCHYARD_SECRET)')
+    .option('--long-poll-timeout <ms>', 'how long a live request is held without changes (default 20000)')
+    .option('--chunk-bytes <n>', 'about how many bytes of log one response carries (default 10 MiB)')
+    .option('--enable-delete', 'allow DELETE /v1/shape')
+    .option('--demo', 'seed the demo table items and print a URL to curl')
+    .action((opts: ServeFlags) => runServe(opts, VERSION));
   await program.parseAsync([...argv]);
 }

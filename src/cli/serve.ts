@@ -1,0 +1,200 @@
+// `switchyard serve`: the sync service (replication → router → shape logs → HTTP), with an embedded Postgres when no URL is given.
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { jsonLogger, type Logger } from '../http/logger.js';
+import { DEFAULT_CHUNK_BYTES, DEFAULT_LONG_POLL_TIMEOUT_MS, createSwitchyardHttp, type SwitchyardHttp } from '../http/server.js';
+import { SwitchyardService } from '../shapes/service.js';
+import { seedDemo } from './demo-seed.js';
+import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './embedded-pg.js';
+import { registerServiceMetrics } from './service-metrics.js';
+
+export interface ServeOptions {
+  readonly port: number;
+  readonly host?: string;
+  readonly databaseUrl?: string;
+  readonly dataDir: string;
+  readonly secret?: string;
+  readonly longPollTimeoutMs: number;
+  readonly chunkBytes: number;
+  readonly enableDelete: boolean;
+  /** Seed the demo table `items` and print a URL to curl. */
+  readonly demo: boolean;
+  readonly version?: string;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly service: SwitchyardService;
+  readonly http: SwitchyardHttp;
+  stop(): Promise<void>;
+}
+
+/** Raw option values as commander hands them over, merged with the environment. */
+export interface ServeFlags {
+  port?: string;
+  host?: string;
+  databaseUrl?: string;
+  dataDir?: string;
+  secret?: string;
+  longPollTimeout?: string;
+  chunkBytes?: string;
+  enableDelete?: boolean;
+  demo?: boolean;
+}
+
+function positiveInt(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined || text === '') return fallback;
+  if (!/^[0-9]+$/.test(text) || Number(text) <= 0) throw new Error(`${name} must be a positive integer, got "${text}"`);
+  return Number(text);
+}
+
+/** Flags override the environment (PORT, DATABASE_URL, SWITCHYARD_DATA_DIR, SWITCHYARD_SECRET), which overrides defaults. */
+export function resolveServeOptions(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): ServeOptions {
+  const databaseUrl = flags.databaseUrl ?? env['DATABASE_URL'];
+  const secret = flags.secret ?? env['SWITCHYARD_SECRET'];
+  const longPollTimeoutMs = positiveInt('--long-poll-timeout', flags.longPollTimeout, DEFAULT_LONG_POLL_TIMEOUT_MS);
+  // The client aborts a live request after 45 s; a longer hold would turn every idle poll into an error.
+  if (longPollTimeoutMs >= 45_000) throw new Error('--long-poll-timeout must stay below 45000 ms (the client aborts live requests at 45 s)');
+  return {
+    port: positiveInt('--port', flags.port ?? env['PORT'], 3000),
+    ...(flags.host !== undefined ? { host: flags.host } : {}),
+    ...(databaseUrl !== undefined && databaseUrl !== '' ? { databaseUrl } : {}),
+    dataDir: flags.dataDir ?? env['SWITCHYARD_DATA_DIR'] ?? './.switchyard',
+    ...(secret !== undefined && secret !== '' ? { secret } : {}),
+    longPollTimeoutMs,
+    chunkBytes: positiveInt('--chunk-bytes', flags.chunkBytes, DEFAULT_CHUNK_BYTES),
+    enableDelete: flags.enableDelete === true,
+    demo: flags.demo === true,
+  };
+}
+
+/** Without the password: URLs end up in logs. */
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== '') u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+/** Starts Postgres (if embedded), the service and the HTTP server; resolves once requests are accepted. */
+export async function startServer(opts: ServeOptions, log: Logger): Promise<RunningServer> {
+  const dataDir = resolve(opts.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  let embedded: EmbeddedPostgresHandle | undefined;
+  let databaseUrl = opts.databaseUrl;
+  if (databaseUrl === undefined) {
+    embedded = await startEmbeddedPostgres(dataDir, log);
+    databaseUrl = embedded.url;
+  }
+  let service: SwitchyardService | undefined;
+  try {
+    if (opts.demo) {
+      await seedDemo(databaseUrl);
+      log.log('info', 'demo_seeded', { table: 'public.items' });
+    }
+    log.log('info', 'service_starting', { database: redact(databaseUrl), dataDir });
+    service = await SwitchyardService.start({
+      databaseUrl,
+      dataDir: resolve(dataDir, 'service'),
+      onEvent: (e) => {
+        if (e.event === 'replication') log.log('info', 'replication', { ...e.detail });
+        else if (e.event === 'error') log.log('error', 'service_error', { message: e.message });
+        else log.log('info', e.event, { ...e });
+      },
+    });
+  } catch (err) {
+    await embedded?.stop().catch(() => undefined);
+    throw err;
+  }
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'switchyard_process_' });
+  const svc = service;
+  registerServiceMetrics(registry, () => svc.metrics());
+  const http = createSwitchyardHttp({
+    service,
+    longPollTimeoutMs: opts.longPollTimeoutMs,
+    chunkBytes: opts.chunkBytes,
+    enableDelete: opts.enableDelete,
+    registry,
+    log,
+    ...(opts.secret !== undefined ? { secret: opts.secret } : {}),
+    ...(opts.version !== undefined ? { version: opts.version } : {}),
+  });
+  try {
+    await new Promise<void>((res, rej) => {
+      http.server.once('error', rej);
+      http.server.listen(opts.port, opts.host ?? '0.0.0.0', () => {
+        http.server.off('error', rej);
+        res();
+      });
+    });
+  } catch (err) {
+    await service.close().catch(() => undefined);
+    await embedded?.stop().catch(() => undefined);
+    throw err;
+  }
+  const addr = http.server.address();
+  const port = typeof addr === 'object' && addr !== null ? addr.port : opts.port;
+  const url = `http://localhost:${port}`;
+  log.log('info', 'listening', { url, port, longPollTimeoutMs: opts.longPollTimeoutMs, chunkBytes: opts.chunkBytes, deleteEnabled: opts.enableDelete, auth: opts.secret !== undefined });
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    service,
+    http,
+    stop(): Promise<void> {
+      stopping ??= (async () => {
+        await http.close(1000);
+        await svc.close();
+        await embedded?.stop();
+        log.log('info', 'stopped', {});
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** The CLI action: runs until SIGINT/SIGTERM, then shuts down in order (HTTP, service, Postgres). */
+export async function runServe(flags: ServeFlags, version: string): Promise<void> {
+  const log = jsonLogger('info');
+  const opts = { ...resolveServeOptions(flags), version };
+  process.on('unhandledRejection', (err) => log.log('error', 'unhandled_rejection', { error: err }));
+  let running: RunningServer;
+  try {
+    running = await startServer(opts, log);
+  } catch (err) {
+    log.log('error', 'startup_failed', { error: err });
+    process.exitCode = 1;
+    return;
+  }
+  if (opts.demo) {
+    const secret = opts.secret === undefined ? '' : `&secret=${encodeURIComponent(opts.secret)}`;
+    process.stderr.write(
+      `\nSwitchyard is running. Try:\n` +
+        `  curl -i '${running.url}/v1/shape?table=items&offset=-1${secret}'\n` +
+        `then follow electric-handle/electric-offset, or use @electric-sql/client's ShapeStream with url ${running.url}/v1/shape\n\n`,
+    );
+  }
+  await new Promise<void>((res) => {
+    let signals = 0;
+    const onSignal = (signal: string): void => {
+      signals++;
+      if (signals > 1) {
+        log.log('warn', 'forced_exit', { signal });
+        process.exit(1);
+      }
+      log.log('info', 'shutting_down', { signal });
+      running.stop().then(res, (err: unknown) => {
+        log.log('error', 'shutdown_failed', { error: err });
+        process.exitCode = 1;
+        res();
+      });
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}

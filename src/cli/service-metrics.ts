@@ -1,0 +1,64 @@
+// Prometheus metrics of the running service, read from SwitchyardService.metrics() at scrape time.
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { ServiceMetrics } from '../shapes/service.js';
+
+/**
+ * Registers scrape-time collectors: counters mirror the service's cumulative counts (changes/s is `rate()` of
+ * `switchyard_changes_total`), gauges its current state.
+ */
+export function registerServiceMetrics(registry: Registry, read: () => ServiceMetrics): void {
+  const registers = [registry];
+  let snapshot: ServiceMetrics | undefined;
+  let takenAt = 0;
+  // One metrics() call per scrape, shared by every collector of that scrape.
+  const current = (): ServiceMetrics => {
+    const now = Date.now();
+    if (snapshot === undefined || now - takenAt > 250) {
+      snapshot = read();
+      takenAt = now;
+    }
+    return snapshot;
+  };
+  const counter = (name: string, help: string, value: (m: ServiceMetrics) => number): void => {
+    let reported = 0;
+    new Counter({
+      name,
+      help,
+      registers,
+      collect() {
+        const v = value(current());
+        if (v > reported) this.inc(v - reported);
+        reported = Math.max(reported, v);
+      },
+    });
+  };
+  const gauge = (name: string, help: string, value: (m: ServiceMetrics) => number): void => {
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        this.set(value(current()));
+      },
+    });
+  };
+  counter('switchyard_transactions_total', 'Replicated transactions processed', (m) => m.transactions);
+  counter('switchyard_changes_total', 'Replicated row changes processed (rate() gives changes/s)', (m) => m.changes);
+  counter('switchyard_messages_total', 'Shape log messages written', (m) => m.messages);
+  counter('switchyard_routing_seconds_total', 'Time spent routing changes to shapes', (m) => m.routeNanos / 1e9);
+  counter('switchyard_evaluation_errors_total', 'Rows whose where-clause evaluation raised an error', (m) => m.evaluationErrors);
+  counter('switchyard_fsyncs_total', 'fsync calls on shape logs', (m) => m.fsyncs);
+  gauge('switchyard_replication_lag_bytes', 'WAL bytes between the server and what the service acknowledged', (m) => m.replicationLagBytes);
+  gauge('switchyard_shapes', 'Live shapes', (m) => m.shapes);
+  gauge('switchyard_log_bytes', 'Bytes in shape-log storage', (m) => m.logBytes);
+  gauge('switchyard_long_poll_waiters', 'Live requests waiting on shape logs', (m) => m.waiters);
+  new Gauge({
+    name: 'switchyard_shapes_by_lane',
+    help: 'Router shapes by index lane',
+    labelNames: ['lane'] as const,
+    registers,
+    collect() {
+      for (const [lane, n] of Object.entries(current().lanes)) this.set({ lane }, n);
+    },
+  });
+}
