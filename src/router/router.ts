@@ -10,7 +10,7 @@ import { planClause, type ShapePlan } from './decompose.js';
 import { explainShape } from './explain.js';
 import { collectStats } from './stats.js';
 import { TableState, type Owner } from './table-state.js';
-import { instantiate, makeTemplate, type Template } from './templates.js';
+import { deriveFast, fastAccess, instantiate, makeTemplate, type Template } from './templates.js';
 import type { Expr } from '../sql/ast.js';
 import type { Change, Explanation, LaneKind, RouterLike, RouterMode, RouterOptions, RouterStats, ShapeDef } from './types.js';
 
@@ -65,15 +65,23 @@ export class Router implements RouterLike {
   addShape(id: string, shape: ShapeDef): void {
     if (typeof id !== 'string') throw new RouterError(ErrorCode.UnknownShape, 'shape id must be a string');
     if (this.interner.get(id) >= 0) throw new RouterError(ErrorCode.DuplicateShape, `shape "${id}" already exists`);
-    const { schema, name } = parseTableName(shape.table);
+    const { schema, name } = this.parseName(shape.table);
     const table = this.tables.get(tableKey(schema, name));
     if (table === undefined) throw new RouterError(ErrorCode.UnknownTable, `relation "${schema}.${name}" does not exist`);
     const where = shape.where !== undefined && shape.where.trim() !== '' ? shape.where : undefined;
     let plan: ShapePlan;
     if (where === undefined) plan = { disjuncts: [{ access: null, residual: null }] };
     else {
-      const expr = this.analyse(table, schema, name, where, shape.params);
-      plan = planClause(expr, this.mode === 'filter' ? FILTER_POLICY : INDEXED_POLICY, (a) => table.score(a), this.mode);
+      const key = `${table.name}\u0000${where}`;
+      const t = this.templates.get(key);
+      const fast = t !== undefined && t !== null ? fastAccess(t, shape.params) : null;
+      if (fast !== null) plan = { disjuncts: [{ access: fast, residual: null }] };
+      else {
+        const expr = this.analyse(table, schema, name, where, shape.params);
+        plan = planClause(expr, this.mode === 'filter' ? FILTER_POLICY : INDEXED_POLICY, (a) => table.score(a), this.mode);
+        const t2 = t ?? this.templates.get(key);
+        if (t2 !== undefined && t2 !== null && t2.fast === undefined && expr === t2.expr) t2.fast = deriveFast(t2, plan);
+      }
     }
     const s = this.interner.add(id);
     this.ctx.marks.ensure(this.interner.bound);
@@ -205,6 +213,19 @@ export class Router implements RouterLike {
     if (this.tableCache.size >= TABLE_CACHE_LIMIT) this.tableCache.clear();
     this.tableCache.set(name, t);
     return t;
+  }
+
+  private readonly names = new Map<string, { schema: string; name: string }>();
+
+  /** parseTableName, cached per spelling (shape adds name the same few tables over and over). */
+  private parseName(text: string): { schema: string; name: string } {
+    let n = this.names.get(text);
+    if (n === undefined) {
+      n = parseTableName(text);
+      if (this.names.size >= TABLE_CACHE_LIMIT) this.names.clear();
+      this.names.set(text, n);
+    }
+    return n;
   }
 
   private ensurePos(n: number): void {

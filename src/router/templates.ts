@@ -7,12 +7,55 @@
 // normalisation, a typmod, an unparsable value) falls back to the full compile, which also produces the errors.
 import type { ConstExpr, Expr } from '../sql/ast.js';
 import { codecFor } from '../values/registry.js';
-import type { PgType, Value } from '../values/types.js';
+import type { ArrayValue, PgType, Value } from '../values/types.js';
+import type { Access } from './atoms.js';
+import type { DisjunctPlan, ShapePlan } from './decompose.js';
 import { children } from './atoms.js';
 
 export interface Template {
   readonly expr: Expr;
   readonly slots: readonly { readonly node: ConstExpr; readonly param: number }[];
+  /**
+   * When the whole clause is one indexable conjunct whose only constant is the parameter (`user_id = $1`,
+   * `tags @> $1`), its plan does not depend on statistics: later shapes skip tree building and planning.
+   */
+  fast?: { readonly access: Access; readonly param: number; readonly type: PgType } | null;
+}
+
+/** Derives the fast path from the plan of the template's own tree (its first shape). */
+export function deriveFast(t: Template, plan: ShapePlan): Template['fast'] {
+  const slot = t.slots[0];
+  if (t.slots.length !== 1 || slot === undefined || plan.disjuncts.length !== 1) return null;
+  const d = plan.disjuncts[0] as DisjunctPlan;
+  const a = d.access;
+  if (d.residual !== null || a === null || a.consumed.length !== 1 || a.consumed[0] !== t.expr) return null;
+  const atom = t.expr;
+  if (a.kind === 'eq' && atom.kind === 'compare' && atom.right === slot.node) return { access: a, param: slot.param, type: slot.node.type };
+  if (a.kind === 'inclusion' && a.op === 'contains' && atom.kind === 'call' && atom.args[1] === slot.node) {
+    return { access: a, param: slot.param, type: slot.node.type };
+  }
+  return null;
+}
+
+/** The access of a fast-path family for other parameter values, or null (fall back to the general path). */
+export function fastAccess(t: Template, params: Readonly<Record<string, string>> | undefined): Access | null {
+  const f = t.fast;
+  if (f === undefined || f === null) return null;
+  const text = paramText(params, f.param);
+  if (text === undefined) return null;
+  let v: Value;
+  try {
+    v = codecFor(f.type).parse(text);
+  } catch {
+    return null;
+  }
+  const a = f.access;
+  if (a.kind === 'eq') return { ...a, keys: [v] };
+  if (a.kind !== 'inclusion') return null;
+  // `@>` is exact (no residual) only with at most one distinct non-NULL element and no NULL element.
+  const items = (v as ArrayValue).items;
+  if (items.length > 1 || items.some((x) => x === null)) return null;
+  return { ...a, elems: items as Value[] };
 }
 
 const SAFE_SCALARS = new Set(['int2', 'int4', 'int8', 'numeric', 'float4', 'float8', 'text', 'varchar', 'name', 'uuid', 'bool', 'date', 'timestamp', 'timestamptz']);
