@@ -183,9 +183,9 @@ class Compiler {
         const slice = e.slice;
         return (row) => {
           const v = a(row);
+          if (v === null) return null;
           const lowers = lo.map((f) => (f === null ? null : (f(row) as number | null)));
           const uppers = up.map((f) => (f === null ? null : (f(row) as number | null)));
-          if (v === null) return null;
           for (let k = 0; k < lo.length; k++) if ((lo[k] !== null && lowers[k] === null) || (up[k] !== null && uppers[k] === null)) return null;
           return subscript(v, lowers, uppers, slice);
         };
@@ -207,11 +207,11 @@ class Compiler {
       };
     }
     const r = this.expr(right);
+    // Both sides are evaluated before the NULL check, as Postgres does for a strict operator (errors surface).
     return (row) => {
       const x = l(row);
-      if (x === null) return null;
       const y = r(row);
-      return y === null ? null : cmp(x, y);
+      return x === null || y === null ? null : cmp(x, y);
     };
   }
 
@@ -265,8 +265,10 @@ class Compiler {
     return (row) => {
       const v = x(row);
       let result: boolean | null = false;
-      if (v === null) result = null;
-      else
+      if (v === null) {
+        for (let i = 0; i < items.length; i++) (items[i] as Compiled)(row);
+        result = null;
+      } else
         for (let i = 0; i < items.length; i++) {
           const y = (items[i] as Compiled)(row);
           if (y === null) result = null;

@@ -19,10 +19,10 @@ export function interpretExpr(e: Expr, row: RowView): Value | null {
     case 'column':
       return row.get(row.layout.indexOf(e.name));
     case 'compare': {
+      // Strict operators evaluate every argument before the NULL check (so an error on the right is raised).
       const l = ev(e.left);
-      if (l === null) return null;
       const r = ev(e.right);
-      if (r === null) return null;
+      if (l === null || r === null) return null;
       return comparator(e.op, e.operandType)(l, r);
     }
     case 'call': {
@@ -73,8 +73,11 @@ export function interpretExpr(e: Expr, row: RowView): Value | null {
       const x = ev(e.arg);
       const eq = codecFor(e.operandType).equals;
       let result: boolean | null = false;
-      if (x === null) result = null;
-      else {
+      if (x === null) {
+        // Postgres still evaluates every item (each `x = item` is a strict operator).
+        for (const item of e.items) ev(item);
+        result = null;
+      } else {
         for (const item of e.items) {
           const v = ev(item);
           if (v === null) result = null;
@@ -129,10 +132,11 @@ export function interpretExpr(e: Expr, row: RowView): Value | null {
     case 'array':
       return buildArray(e.elems.map(ev), e.elems.length > 0 && (e.elems[0] as Expr).type.array);
     case 'subscript': {
+      // Postgres evaluates the container first and skips the subscripts when it is NULL.
       const a = ev(e.arg);
+      if (a === null) return null;
       const lowers = e.indices.map((i) => (i.lower === null ? null : (ev(i.lower) as number | null)));
       const uppers = e.indices.map((i) => (i.upper === null ? null : (ev(i.upper) as number | null)));
-      if (a === null) return null;
       // A NULL subscript gives NULL; an omitted slice bound (null expression) means "to the end".
       if (e.indices.some((i, k) => (i.lower !== null && lowers[k] === null) || (i.upper !== null && uppers[k] === null))) return null;
       return subscript(a, lowers, uppers, e.slice);
