@@ -92,19 +92,32 @@ function mapChildren(e: Expr, f: (x: Expr) => Expr): Expr {
   }
 }
 
+function foldConstant(e: Expr): ConstExpr {
+  try {
+    const value = interpretExpr(e, EMPTY_ROW);
+    return { kind: 'const', type: e.type, value, span: e.span };
+  } catch (err) {
+    if (err instanceof ValueError) throw new WhereError(ErrorCode.ConstantError, err.message, e.span.start, e.span.end - e.span.start);
+    throw err;
+  }
+}
+
 /** Folds every column-free subtree to a constant; an error there rejects the clause (as Postgres would). */
 export function fold(e: Expr): Expr {
   if (e.kind === 'const' || e.kind === 'column') return e;
-  if (!hasColumn(e)) {
-    try {
-      const value = interpretExpr(e, EMPTY_ROW);
-      const c: ConstExpr = { kind: 'const', type: e.type, value, span: e.span };
-      return c;
-    } catch (err) {
-      if (err instanceof ValueError) throw new WhereError(ErrorCode.ConstantError, err.message, e.span.start, e.span.end - e.span.start);
-      throw err;
+  if (e.kind === 'and' || e.kind === 'or') {
+    // Postgres folds AND/OR operands left to right and stops at a constant FALSE (AND) / TRUE (OR) without folding
+    // the rest (simplify_and_arguments), so `false AND 1/0 = 1` is accepted while `1/0 = 1 AND false` is not.
+    const decider = e.kind === 'or';
+    const args: Expr[] = [];
+    for (const a of e.args) {
+      const f = fold(a);
+      if (f.kind === 'const' && f.value === decider) return f;
+      args.push(f);
     }
+    return { ...e, args };
   }
+  if (!hasColumn(e)) return foldConstant(e);
   const out = mapChildren(e, fold);
   // Postgres's planner turns a strict operator or function with a NULL constant argument into NULL without evaluating
   // its other arguments (evaluate_function), so `(f8 ^ f8) * NULL::interval` is NULL even where f8 ^ f8 overflows.
@@ -113,6 +126,8 @@ export function fold(e: Expr): Expr {
     const c: ConstExpr = { kind: 'const', type: out.type, value: null, span: out.span };
     return c;
   }
+  // Children may have folded to constants (a cast of such a NULL): fold the node too, as Postgres would.
+  if (!hasColumn(out)) return foldConstant(out);
   if (out.kind === 'like' && out.pattern.kind === 'const' && (out.escape === null || out.escape.kind === 'const')) {
     // A constant pattern is validated at shape creation (trailing escape, bad ESCAPE string).
     const p = out.pattern.value as string | null;
