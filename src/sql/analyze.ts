@@ -131,9 +131,11 @@ function constant(ctx: AnalyzeContext, n: RawNode): Expr {
   if ('fval' in n) {
     const text = (n['fval'] as { fval: string }).fval;
     const span = ctx.span(loc, text.length);
-    // An integer literal too large for int4 is int8 if it fits, else numeric (as Postgres's make_const).
+    // An integer literal too large for int4 is int8 if it fits, else numeric (as Postgres's make_const). The grammar
+    // negates a literal before typing it, so `-2147483648` arrives here and is int4.
     if (/^-?\d+$/.test(text)) {
       const big = BigInt(text);
+      if (big >= -(2n ** 31n) && big < 2n ** 31n) return { kind: 'const', type: pgType('int4'), value: Number(big), span };
       if (big >= -(2n ** 63n) && big < 2n ** 63n) return { kind: 'const', type: pgType('int8'), value: big, span };
     }
     return ctx.literal({ kind: 'const', type: pgType('unknown'), value: text, span }, pgType('numeric'));
