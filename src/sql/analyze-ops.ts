@@ -213,6 +213,8 @@ export function buildLike(ctx: AnalyzeContext, arg: Expr, pattern: Expr, escape:
   rejectOpaque(ctx, [arg, pattern]);
   const a = ctx.settle(arg);
   if (typeCategory(a.type) !== 'string') noOperator(ctx, ci ? '~~*' : '~~', [arg.type, pattern.type], span);
+  // The pattern must already be text-like (or an unknown literal): there is no `text ~~ integer[]` to coerce to.
+  if (!isUnknown(pattern) && (pattern.type.array || typeCategory(pattern.type) !== 'string')) noOperator(ctx, ci ? '~~*' : '~~', [arg.type, pattern.type], span);
   const p = ctx.coerce(pattern, TEXT);
   if (typeCategory(p.type) !== 'string') noOperator(ctx, ci ? '~~*' : '~~', [arg.type, pattern.type], span);
   // varchar and name are matched as text; bpchar keeps its padding (bpcharlike).
