@@ -66,7 +66,10 @@ export function renderSql(e: Expr): string {
       return `(${ordering ? collated(l, e.operandType) : l} ${e.op} ${r(e.right)})`;
     }
     case 'call': {
-      const args = e.args.map((a) => (e.fn === 'lower' || e.fn === 'upper' ? collated(r(a), a.type) : r(a)));
+      // A bare text literal is `unknown` to Postgres and may resolve to another overload as an operator or function
+      // argument (`'é' || text_array_col` would read 'é' as an array), so it is typed there.
+      const arg = (a: Expr): string => (a.kind === 'const' && a.value !== null && !a.type.array && a.type.scalar === 'text' ? `${r(a)}::text` : r(a));
+      const args = e.args.map((a) => (e.fn === 'lower' || e.fn === 'upper' ? collated(arg(a), a.type) : arg(a)));
       if (e.form === 'operator') return `(${args[0]} ${e.sqlName} ${args[1]})`;
       if (e.form === 'prefix') return `(${e.sqlName} ${args[0]})`;
       return `${e.sqlName}(${args.join(', ')})`;
