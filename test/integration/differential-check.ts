@@ -66,6 +66,7 @@ export function deliberateRejection(e: WhereError, tree: BoolTree): boolean {
   if (hasUnsupported(tree)) return true;
   if (e.code === ErrorCode.ParamConflict) return true; // §2.3: Postgres silently keeps the first-inferred type
   if (/LIKE pattern must not end with escape character/.test(e.message)) return true; // §7: constant pattern
+  if (e.code === ErrorCode.NotSupported && /date\/time input .* is not supported/.test(e.message)) return true; // §4.1: ISO only
   if (e.code === ErrorCode.NotSupported && /(array|jsonb|enum).*(order|compar)|(order|compar).*(array|jsonb|enum)/i.test(e.message)) return true;
   return false;
 }

@@ -333,7 +333,7 @@ function illTyped(d: number): fc.Arbitrary<BoolTree> {
 /** Constructs Postgres accepts but Switchyard rejects by design (where-language.md §1, §6.3, §7, §8.1 not_supported). */
 const unsupported: fc.Arbitrary<BoolTree> = fc
   .constantFrom(
-    "t ~ 'a'", "t SIMILAR TO 'a%'", 'now() > tz', "d = 'today'", 'random() < 2', 'i4 IN (SELECT 1)', 'EXISTS (SELECT 1)',
+    "t ~ 'a'", "t SIMILAR TO 'a%'", 'now() > tz', "d = 'today'", 'random() < 2', 'i4 IN (SELECT 1)', "d = '01/02/2024'::date", 'EXISTS (SELECT 1)',
     'CASE WHEN b THEN true ELSE false END', "ai4 < '{2}'", "j @> '{}'", "to_char(d, 'YYYY') = '2024'", 'current_date > d',
     "ts > 'now'", "t = 'a' COLLATE \"en_US\"", '(i4, i8) = (1, 2)', "d = 'Jan 2 2024'",
   )
