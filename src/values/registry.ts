@@ -7,7 +7,7 @@ import type { Codec } from './codec.js';
 import { dateCodec, intervalCodec, timeCodec, timestampCodec, timestamptzCodec } from './datetime.js';
 import { float4Codec, float8Codec } from './float.js';
 import { int2Codec, int4Codec, int8Codec } from './integer.js';
-import { jsonbCodec } from './jsonb.js';
+import { jsonbCodec, parseJson } from './jsonb.js';
 import { numericCodec } from './numeric.js';
 import { applyTypmod } from './typmod.js';
 import { bpcharCodec, nameCodec, textCodec } from './text.js';
@@ -16,10 +16,7 @@ import { elementType, typeDisplayName, type PgType, type ScalarName, type Value 
 
 /** `json` is validated JSON kept as text; equality is not defined on it (Postgres has no json `=`). */
 const jsonCodec: Codec<string> = {
-  parse(text) {
-    jsonbCodec.parse(text);
-    return text;
-  },
+  parse: (text) => parseJson(text),
   format: (v) => v,
   compare: undefined,
   equals(): boolean {
