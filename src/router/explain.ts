@@ -7,7 +7,7 @@ import { Group, ProbeIx, RawEq, type TableState } from './table-state.js';
 import type { Change, ExplainDisjunct, ExplainRow, Explanation, RowRecord } from './types.js';
 
 export function explainShape(router: Router, s: number, id: string, change: Change): Explanation {
-  const rec = router.records[s];
+  const rec = router.records.get(s);
   if (rec === undefined) throw new Error('shape record missing');
   const table = rec.table;
   const base = { id, table: table.name, where: rec.where ?? '', indexed: rec.indexed };
@@ -31,6 +31,7 @@ export function explainShape(router: Router, s: number, id: string, change: Chan
 }
 
 function explainRow(router: Router, table: TableState, s: number, entries: readonly number[], which: 'new' | 'old', record: RowRecord): ExplainRow {
+  const rec = router.records.get(s);
   const ctx = router.ctx;
   const saved = JSON.stringify(ctx.counters);
   const savedFailure = ctx.lastFailure;
@@ -51,7 +52,6 @@ function explainRow(router: Router, table: TableState, s: number, entries: reado
   const row = table.row;
   const disjuncts: ExplainDisjunct[] = [];
   const et = ctx.entries;
-  const rec = router.records[s];
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i] as number;
     const owner = rec?.owners[i];

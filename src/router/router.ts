@@ -10,20 +10,10 @@ import { planClause, type ShapePlan } from './decompose.js';
 import { explainShape } from './explain.js';
 import { collectStats } from './stats.js';
 import { TableState, type Owner } from './table-state.js';
+import { ShapeStore } from './shape-store.js';
 import { deriveFast, fastAccess, instantiate, makeTemplate, type Template } from './templates.js';
 import type { Expr } from '../sql/ast.js';
 import type { Change, Explanation, LaneKind, RouterLike, RouterMode, RouterOptions, RouterStats, ShapeDef } from './types.js';
-
-/** What the router keeps per shape: just enough to remove it in O(entries) and to explain it. */
-export interface ShapeRecord {
-  readonly table: TableState;
-  readonly where: string | undefined;
-  readonly params: Record<string, string> | undefined;
-  readonly lane: LaneKind;
-  readonly indexed: boolean;
-  readonly entries: number[];
-  readonly owners: Owner[];
-}
 
 const TABLE_CACHE_LIMIT = 10_000;
 const TEMPLATE_CACHE_LIMIT = 4_096;
@@ -33,7 +23,7 @@ export class Router implements RouterLike {
   /** Internal state, read by explain and stats (not part of the public API). */
   readonly ctx = new RouteContext();
   readonly tables = new Map<string, TableState>();
-  readonly records: (ShapeRecord | undefined)[] = [];
+  readonly records = new ShapeStore();
   readonly interner = new Interner();
   readonly laneCounts: Record<LaneKind, number> = { equality: 0, expression: 0, range: 0, prefix: 0, inclusion: 0, always: 0, unindexed: 0 };
   private readonly tableCache = new Map<string, TableState | null>();
@@ -98,7 +88,7 @@ export class Router implements RouterLike {
     table.shapes.add(s, this.shapePos);
     const lane = laneOf(plan, out.owners);
     const indexed = plan.disjuncts.every((d) => d.access !== null);
-    this.records[s] = { table, where, params: shape.params, lane, indexed, entries: out.entries, owners: out.owners };
+    this.records.set(s, { table, where, params: shape.params, lane, indexed, entries: out.entries, owners: out.owners });
     this.laneCounts[lane]++;
   }
 
@@ -121,11 +111,11 @@ export class Router implements RouterLike {
   removeShape(id: string): boolean {
     const s = this.interner.get(id);
     if (s < 0) return false;
-    const rec = this.records[s] as ShapeRecord;
-    for (let i = 0; i < rec.entries.length; i++) rec.table.uninstall(rec.entries[i] as number, rec.owners[i] as Owner);
-    rec.table.shapes.removeEntry(s, null, this.shapePos);
-    this.laneCounts[rec.lane]--;
-    this.records[s] = undefined;
+    const table = this.records.tableOf(s);
+    this.records.forEachEntry(s, (e, o) => table.uninstall(e, o));
+    table.shapes.removeEntry(s, null, this.shapePos);
+    this.laneCounts[this.records.laneOf(s)]--;
+    this.records.clear(s);
     this.interner.delete(id);
     this.ctx.marks.clear(s);
     return true;
