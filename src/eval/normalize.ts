@@ -118,6 +118,23 @@ export function fold(e: Expr): Expr {
     return { ...e, args };
   }
   if (!hasColumn(e)) return foldConstant(e);
+  if (e.kind === 'coalesce') {
+    // As Postgres: NULL constants are dropped, and a non-NULL constant ends the list (later arguments are not folded).
+    const args: Expr[] = [];
+    for (const a of e.args) {
+      const f = fold(a);
+      if (f.kind === 'const' && f.value === null) continue;
+      if (f.kind === 'const' && args.length === 0) return f;
+      args.push(f);
+      if (f.kind === 'const') break;
+    }
+    if (args.length === 0) return { kind: 'const', type: e.type, value: null, span: e.span } as ConstExpr;
+    return args.length === 1 ? (args[0] as Expr) : { ...e, args };
+  }
+  if (e.kind === 'in' && e.items.length === 1 && e.items[0]?.kind === 'const' && e.items[0].value === null) {
+    // `x IN (NULL)` is parsed as the strict `x = NULL`, which the planner folds to NULL without evaluating x.
+    return { kind: 'const', type: e.type, value: null, span: e.span } as ConstExpr;
+  }
   const out = mapChildren(e, fold);
   // Postgres's planner turns a strict operator or function with a NULL constant argument into NULL without evaluating
   // its other arguments (evaluate_function), so `(f8 ^ f8) * NULL::interval` is NULL even where f8 ^ f8 overflows.
