@@ -165,7 +165,8 @@ function specialFunction(ctx: AnalyzeContext, name: string, args: Expr[], span: 
     case 'array_cat': {
       if (args.length !== 2) return undefined;
       const [a, b] = args as [Expr, Expr];
-      const t = a.type.array ? baseType(a.type) : b.type.array ? baseType(b.type) : undefined;
+      // anycompatiblearray with only unknown inputs resolves to text[].
+      const t = a.type.array ? baseType(a.type) : b.type.array ? baseType(b.type) : isUnknown(a) && isUnknown(b) ? arrayOf(TEXT) : undefined;
       if (!t) return requireArray(ctx, name, a);
       const common = selectCommonType([a.type.array || !isUnknown(a) ? a.type : t, b.type.array || !isUnknown(b) ? b.type : t]);
       if ('clash' in common || !common.array) return ctx.fail(ErrorCode.UnknownFunction, `function array_cat(${typeDisplayName(a.type)}, ${typeDisplayName(b.type)}) does not exist`, span);
@@ -174,7 +175,11 @@ function specialFunction(ctx: AnalyzeContext, name: string, args: Expr[], span: 
     case 'array_append':
     case 'array_prepend': {
       if (args.length !== 2) return undefined;
-      const [arr0, el] = (name === 'array_append' ? args : [args[1], args[0]]) as [Expr, Expr];
+      const [arr1, el1] = (name === 'array_append' ? args : [args[1], args[0]]) as [Expr, Expr];
+      // anycompatible with only unknown inputs resolves to text (array_append('{a}', 'b') is text[]).
+      const bothUnknown = isUnknown(arr1) && isUnknown(el1);
+      const el = bothUnknown ? ctx.coerce(el1, TEXT) : el1;
+      const arr0 = arr1;
       // anycompatible: an unknown array literal takes the array type of a known element (array_prepend(x, '{…}')).
       const arr = isUnknown(arr0) && !isUnknown(el) && !el.type.array ? ctx.coerce(arr0, arrayOf(baseType(el.type))) : arr0;
       requireArray(ctx, name, arr);
