@@ -5,6 +5,7 @@ import type { PgType, Value } from '../values/types.js';
 import { castImpl } from './casts.js';
 import { resolveFn } from './functions.js';
 import { ColumnLayout, RowView } from './row-view.js';
+import { rawComparator, rawKeyable } from './raw-fast.js';
 import { buildArray, comparator, itemsOf, likeMatcher, quantify, subscript, type Cmp } from './semantics.js';
 
 export type Compiled = (row: RowView) => Value | null;
@@ -195,12 +196,36 @@ class Compiler {
     }
   }
 
+  /** Column index when `e` is a column, or a widening cast of an integer column whose text is valid as `e.type`. */
+  private rawColumn(e: Expr): number {
+    if (e.kind === 'column') return this.layout.indexOf(e.name);
+    if (e.kind === 'cast' && e.implicit && e.arg.kind === 'column' && !e.arg.type.array && !e.type.array) {
+      const from = e.arg.type.scalar;
+      const to = e.type.scalar;
+      if ((from === 'int2' || from === 'int4' || from === 'int8') && (to === 'int8' || to === 'numeric')) return this.layout.indexOf(e.arg.name);
+    }
+    return -1;
+  }
+
   private compare(op: CompareOp, t: PgType, left: Expr, right: Expr): Compiled {
     const cmp = fastComparator(op, t);
     const l = this.expr(left);
     if (right.kind === 'const') {
       const c = right.value;
       if (c === null) return () => null;
+      const col = this.rawColumn(left);
+      const fast = col >= 0 ? rawComparator(op, t, c) : undefined;
+      if (fast !== undefined) {
+        // Decide from the raw text when it is in canonical form; decode only otherwise.
+        return (row) => {
+          const raw = row.raw(col);
+          if (raw === null) return null;
+          const r = fast(raw);
+          if (r !== undefined) return r;
+          const x = l(row);
+          return x === null ? null : cmp(x, c);
+        };
+      }
       return (row) => {
         const x = l(row);
         return x === null ? null : cmp(x, c);
@@ -253,6 +278,25 @@ class Compiler {
         else keys.add(codec.key(v));
       }
       const key = codec.key;
+      const col = this.rawColumn(e.arg);
+      const rawKey = col >= 0 ? rawKeyable(e.operandType) : undefined;
+      if (rawKey !== undefined) {
+        const texts = new Set<string>();
+        for (const i of e.items) {
+          const v = (i as Extract<Expr, { kind: 'const' }>).value;
+          if (v !== null) texts.add(codec.format(v));
+        }
+        return (row) => {
+          const raw = row.raw(col);
+          if (raw === null) return null;
+          const k = rawKey(raw);
+          if (k !== undefined) return texts.has(k) ? !neg : hasNull ? null : neg;
+          const v = x(row);
+          if (v === null) return null;
+          if (keys.has(key(v))) return !neg;
+          return hasNull ? null : neg;
+        };
+      }
       return (row) => {
         const v = x(row);
         if (v === null) return null;
