@@ -53,15 +53,22 @@ export class ProbeIx implements Owner {
   incl: InclusionIndex | undefined;
   readonly keyCodec: Codec;
   readonly elemCodec: Codec | undefined;
+  /** For a plain text[]/int2[]/int4[] column: element keys are split from the raw text, without decoding. */
+  readonly rawArray: { readonly column: string; readonly ints: boolean } | undefined;
   constructor(
     readonly sql: string,
     readonly probe: ProbeValue,
     readonly type: PgType,
-    plain: boolean,
+    column: string | undefined,
   ) {
-    this.lane = plain ? 'equality' : 'expression';
+    this.lane = column !== undefined ? 'equality' : 'expression';
     this.keyCodec = codecFor(baseType(type));
     this.elemCodec = type.array ? codecFor(baseType(elementType(type))) : undefined;
+    const sc = type.scalar;
+    this.rawArray =
+      column !== undefined && type.array && (sc === 'text' || sc === 'varchar' || sc === 'name' || sc === 'int2' || sc === 'int4')
+        ? { column, ints: sc === 'int2' || sc === 'int4' }
+        : undefined;
   }
 }
 
@@ -141,6 +148,8 @@ export class TableState {
   /** When set (explain only), every entry an index yields is recorded here before its residual is checked. */
   trace: Set<number> | null = null;
   private readonly emitEntryFn: (e: number) => void;
+  /** Reused per row: element keys of the row's array. */
+  private readonly keyBuf: (ElementKey | null)[] = [];
 
   constructor(
     readonly name: string,
@@ -354,7 +363,7 @@ export class TableState {
     const sql = renderSql(expr);
     let p = this.probeBySql.get(sql);
     if (p === undefined) {
-      p = new ProbeIx(sql, ProbeValue.compile(expr, sql, this.layout), expr.type, expr.kind === 'column');
+      p = new ProbeIx(sql, ProbeValue.compile(expr, sql, this.layout), expr.type, expr.kind === 'column' ? expr.name : undefined);
       this.probeBySql.set(sql, p);
       p.at = this.probes.push(p) - 1;
     }
@@ -426,6 +435,16 @@ export class TableState {
 
   private routeProbe(p: ProbeIx): void {
     const counters = this.ctx.counters;
+    const ra = p.rawArray;
+    if (ra !== undefined && p.incl !== undefined && p.eq === undefined) {
+      const t = this.row.record[ra.column];
+      if (t === null || t === undefined) return;
+      const n = splitRawArray(t, ra.ints, this.keyBuf);
+      if (n >= 0) {
+        this.routeArrayKeys(p.incl, this.keyBuf, n);
+        return;
+      }
+    }
     const v = p.probe.get(this.row, this.round);
     const emit = this.emitEntryFn;
     if (v === null) {
@@ -446,9 +465,19 @@ export class TableState {
   }
 
   private routeArray(incl: InclusionIndex, codec: Codec, arr: ArrayValue): void {
+    const items = arr.items;
+    const buf = this.keyBuf;
+    for (let i = 0; i < items.length; i++) {
+      const it = items[i];
+      buf[i] = it === null || it === undefined ? null : codec.key(it);
+    }
+    this.routeArrayKeys(incl, buf, items.length);
+  }
+
+  /** Inclusion routing over the row array's element keys (null for a NULL element). */
+  private routeArrayKeys(incl: InclusionIndex, keys: (ElementKey | null)[], count: number): void {
     const counters = this.ctx.counters;
     const emit = this.emitEntryFn;
-    const items = arr.items;
     const nn = incl.nonNull;
     for (let j = 0; j < nn.length; j++) emit(nn.items[j] as number);
     const hasElements = incl.elements.keyCount > 0;
@@ -456,13 +485,12 @@ export class TableState {
     let rarest: ElementKey | undefined;
     let rarestCount = Infinity;
     let sawNull = false;
-    for (let i = 0; i < items.length; i++) {
-      const it = items[i];
-      if (it === null || it === undefined) {
+    for (let i = 0; i < count; i++) {
+      const k = keys[i];
+      if (k === null || k === undefined) {
         sawNull = true;
         continue;
       }
-      const k = codec.key(it);
       if (hasElements) {
         counters.lookups++;
         incl.elements.forEach(k, emit);
@@ -508,6 +536,32 @@ export class TableState {
     memo.set(r, v);
     return v;
   }
+}
+
+/**
+ * Splits canonical array output (`{a,b,NULL}`, one dimension, no quoted elements) into element keys: text
+ * elements are their own key, int2/int4 elements their number. Returns -1 for anything else (decode instead).
+ */
+export function splitRawArray(t: string, ints: boolean, out: (ElementKey | null)[]): number {
+  const n = t.length;
+  if (n < 2 || t.charCodeAt(0) !== 123 || t.charCodeAt(n - 1) !== 125) return -1;
+  if (n === 2) return 0;
+  let count = 0;
+  let start = 1;
+  for (let i = 1; i < n; i++) {
+    const c = t.charCodeAt(i);
+    if (c === 34 || c === 92 || c === 123 || (c === 125 && i !== n - 1)) return -1;
+    if (c !== 44 && i !== n - 1) continue;
+    if (i === start) return -1;
+    const el = t.slice(start, i);
+    if (el === 'NULL') out[count++] = null;
+    else if (ints) {
+      if (!intText(el)) return -1;
+      out[count++] = Number(el);
+    } else out[count++] = el;
+    start = i + 1;
+  }
+  return count;
 }
 
 function removeFrom<T extends { at: number }>(list: T[], x: T): void {

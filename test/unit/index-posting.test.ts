@@ -160,3 +160,18 @@ describe('InclusionIndex', () => {
     expect(ix.elements.keyCount).toBe(0);
   });
 });
+
+describe('splitRawArray (raw array text → element keys)', async () => {
+  const { splitRawArray } = await import('../../src/router/table-state.js');
+  it('splits canonical one-dimensional output and refuses everything else', () => {
+    const out: (string | number | null)[] = [];
+    expect(splitRawArray('{}', false, out)).toBe(0);
+    expect(splitRawArray('{a,b,NULL}', false, out)).toBe(3);
+    expect(out.slice(0, 3)).toEqual(['a', 'b', null]);
+    expect(splitRawArray('{1,-2,NULL}', true, out)).toBe(3);
+    expect(out.slice(0, 3)).toEqual([1, -2, null]);
+    for (const bad of ['{"a b",c}', '{{1,2},{3,4}}', '[0:1]={1,2}', '{a\\,b}', '{1,x}', '{,}', 'x']) {
+      expect(splitRawArray(bad, bad.includes('x') && bad.length < 7, out), bad).toBe(-1);
+    }
+  });
+});
