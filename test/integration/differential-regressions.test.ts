@@ -16,7 +16,25 @@ interface Regression {
   readonly params?: Record<string, string>;
 }
 
+const I = { i4: 'int4', i8: 'int8', f8: 'float8', t: 'text', c5: 'char(5)', tm: 'time', iv: 'interval', d: 'date', tz: 'timestamptz', u: 'uuid', b: 'bool', at: 'text[]', ai4: 'int4[]', ab: 'bool[]', i2: 'int2' };
+
 const REGRESSIONS: readonly Regression[] = [
+  { what: 'like() function form', columns: I, clause: "like(t, 'a_c')", records: [[{ t: 'abc' }, true], [{ t: 'ab' }, false], [{ t: null }, null]] },
+  { what: 'like() casts bpchar to text (padding dropped)', columns: I, clause: "like(c5, 'abc')", records: [[{ c5: 'abc  ' }, true]] },
+  { what: 'array_prepend with an unknown array literal', columns: I, clause: "at = array_prepend('x'::text, '{null}')", records: [[{ at: '{x,NULL}' }, true]] },
+  { what: 'array_append with only unknown arguments is text[]', columns: I, clause: "array_append('{a}', 'b') = at", records: [[{ at: '{a,b}' }, true]] },
+  { what: "time + unknown resolves to time + interval", columns: I, clause: "tm > (time '23:59:59' + 'P1M-30D')", records: [[{ tm: '23:59:59.5' }, true]] },
+  { what: 'strict operator with a NULL constant folds to NULL', columns: I, clause: '((f8 ^ f8) * NULL::interval) <= iv', records: [[{ f8: '1.2345678901234568e+17', iv: 'P1D' }, null]] },
+  { what: 'cast of a NULL-folded expression folds too', columns: I, clause: '(text(i4))::timestamptz >= ((d + NULL::int4) + NULL::int4)', records: [[{ i4: '100', d: '1970-01-01' }, null]] },
+  { what: 'strict comparison evaluates its right side for a NULL left side', columns: I, clause: 'u <= least((t)::uuid, u)', records: [[{ u: null, t: 'a_c' }, 'error']] },
+  { what: 'subscripts are not evaluated for a NULL array', columns: I, clause: 'ab[abs(i2)]', records: [[{ ab: null, i2: '-32768' }, null]] },
+  { what: 'IN evaluates its items for a NULL operand', columns: I, clause: 'i4 IN (1, (t)::int4)', records: [[{ i4: null, t: 'x' }, 'error']] },
+  { what: '-2147483648 is an int4 literal', columns: I, clause: 'ai4 = (-2147483648 || ai4)', records: [[{ ai4: '{-2147483648}' }, false]] },
+  { what: 'LIKE with an array pattern is rejected', columns: I, clause: 'greatest(t, t) LIKE ai4', records: [[{ t: 'a' }, 'rejected']] },
+  { what: 'constant FALSE stops AND folding', columns: I, clause: "'abc' NOT ILIKE 'a%%c' AND i4 = 2147483647 + 1", records: [[{ i4: '1' }, false]] },
+  { what: 'AND folding raises an earlier constant error', columns: I, clause: "i4 = 2147483647 + 1 AND 'abc' NOT ILIKE 'a%%c'", records: [[{ i4: '1' }, 'rejected']] },
+  { what: 'COALESCE with a leading constant folds to it', columns: I, clause: "CAST(coalesce('a_c', t) AS boolean) != 't'::boolean", records: [[{ t: 'x' }, 'rejected']] },
+  { what: 'x IN (NULL) folds to NULL without evaluating x', columns: I, clause: "(CAST('30 days' AS interval) / f8) IN (NULL::interval)", records: [[{ f8: '0' }, null]] },
 ];
 
 function switchyard(r: Regression): Expected[] {
