@@ -8,7 +8,9 @@ import { checkGroup, type Failure, type GroupStats } from './differential-check.
 
 /** Total clauses to generate (each runs on RECORDS records). DIFF_RUNS=20000 for a long soak. */
 const RUNS = Number(process.env['DIFF_RUNS'] ?? 3000);
-const SEED = Number(process.env['DIFF_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
+/** Fixed by default so CI is reproducible; DIFF_SEED=random explores new cases (the seed is printed either way). */
+const SEED_ENV = process.env['DIFF_SEED'] ?? '5';
+const SEED = SEED_ENV === 'random' ? Math.floor(Math.random() * 2 ** 31) : Number(SEED_ENV);
 const CLAUSES_PER_GROUP = 30;
 const RECORDS = 10;
 const MAX_PRINTED = 40;
