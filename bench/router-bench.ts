@@ -177,9 +177,12 @@ async function runOne(w: Workload, n: number, mode: BenchMode, changeCount: numb
   }
   const addNs = Number(process.hrtime.bigint() - t0);
   const heap = gc !== undefined ? (heapUsed() - h0) / n : NaN;
-  // Warm up on the first changes, then time each change.
-  const warm = Math.min(changeCount, 500);
+  // Warm up on the first changes, then time each change; slow modes get fewer changes (about 15 s of routing).
+  const warm = Math.min(changeCount, mode === 'indexed' ? 500 : 50);
+  const tw = process.hrtime.bigint();
   for (let i = 0; i < warm; i++) t.route(w.changes[i] as Change);
+  const warmNs = Number(process.hrtime.bigint() - tw) / Math.max(1, warm);
+  changeCount = Math.min(changeCount, Math.max(200, Math.floor(15e9 / Math.max(1, warmNs))));
   const samples = new Float64Array(changeCount);
   let matches = 0;
   const cstep = Math.max(1, Math.floor(changeCount / 50));
