@@ -48,8 +48,10 @@ export function analyzeAExpr(ctx: AnalyzeContext, n: RawNode): Expr {
       const left = analyzeNode(ctx, sub('lexpr') as RawNode);
       const c = compare(ctx, '=', left, analyzeNode(ctx, sub('rexpr') as RawNode), span);
       if (c.kind !== 'compare') return c;
-      const leftTyped = ctx.settle(isUnknown(left) ? ctx.coerce(left, c.operandType) : left);
-      return { kind: 'nullif', left: c.left, right: c.right, operandType: c.operandType, type: leftTyped.type, span };
+      // As transformAExprNullIf: the result has the type of the operator's coerced left input (nullif(bpchar, text)
+      // is text, padding gone), not the type the first argument had.
+      void left;
+      return { kind: 'nullif', left: c.left, right: c.right, operandType: c.operandType, type: c.left.type, span };
     }
     case 'AEXPR_IN':
       return inList(ctx, name, n, span);
