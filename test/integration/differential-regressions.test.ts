@@ -35,6 +35,8 @@ const REGRESSIONS: readonly Regression[] = [
   { what: 'AND folding raises an earlier constant error', columns: I, clause: "i4 = 2147483647 + 1 AND 'abc' NOT ILIKE 'a%%c'", records: [[{ i4: '1' }, 'rejected']] },
   { what: 'COALESCE with a leading constant folds to it', columns: I, clause: "CAST(coalesce('a_c', t) AS boolean) != 't'::boolean", records: [[{ t: 'x' }, 'rejected']] },
   { what: 'x IN (NULL) folds to NULL without evaluating x', columns: I, clause: "(CAST('30 days' AS interval) / f8) IN (NULL::interval)", records: [[{ f8: '0' }, null]] },
+  { what: 'nullif result has the coerced left type (bpchar → text)', columns: I, clause: "nullif(c5, 'é'::text) !~~* t", records: [[{ c5: 'abc  ', t: 'abc' }, false]] },
+  { what: 'nullif(bpchar, unknown) stays bpchar', columns: I, clause: "nullif(c5, 'é') !~~* t", records: [[{ c5: 'abc  ', t: 'abc' }, true]] },
 ];
 
 function switchyard(r: Regression): Expected[] {
