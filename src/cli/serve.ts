@@ -100,6 +100,8 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
     service = await SwitchyardService.start({
       databaseUrl,
       dataDir: resolve(dataDir, 'service'),
+      // Snapshot chunks are cut when written; change reads are cut by the HTTP layer with the same target.
+      log: { snapshotChunkBytes: opts.chunkBytes },
       onEvent: (e) => {
         if (e.event === 'replication') log.log('info', 'replication', { ...e.detail });
         else if (e.event === 'error') log.log('error', 'service_error', { message: e.message });
