@@ -4,7 +4,7 @@ import { ColumnLayout, RowView } from '../eval/row-view.js';
 import { renderSql } from '../sql/render.js';
 import { codecFor } from '../values/registry.js';
 import type { Codec } from '../values/codec.js';
-import { baseType, elementType, type ArrayValue, type PgType, type Value } from '../values/types.js';
+import type { ArrayValue, Value } from '../values/types.js';
 import { Posting, PostingMap } from '../index/posting.js';
 import { RangeIndex } from '../index/range-index.js';
 import { PrefixIndex } from '../index/prefix-index.js';
@@ -13,109 +13,10 @@ import type { Access } from './atoms.js';
 import { foldAscii } from './atoms.js';
 import type { RouteContext } from './context.js';
 import { ProbeValue, ResidualPool } from './pools.js';
-import type { LaneKind, RowRecord } from './types.js';
+import type { RowRecord } from './types.js';
+import { Group, ProbeIx, RAW_FAMILY, RawEq, VALIDATORS, rawColumn, splitRawArray, type EqKey, type Owner } from './lanes.js';
 
-/** Something that holds entries of shapes; dropped from the table's lists when its last entry goes. */
-export interface Owner {
-  count: number;
-  /** Slot in the table's list of owners of its kind (O(1) removal). */
-  at: number;
-  readonly lane: LaneKind;
-  readonly sql: string;
-}
-
-type EqKey = string | number | null;
-
-/** Equality on a column whose text output is canonical: looked up by the record's raw text, no decoding. */
-export class RawEq implements Owner {
-  count = 0;
-  at = -1;
-  readonly lane = 'equality' as const;
-  readonly pm = new PostingMap<string | null>();
-  constructor(
-    readonly column: string,
-    readonly col: number,
-    readonly sql: string,
-    /** Cheap syntax check: a miss on text that passes it needs no decoding to prove the value is valid. */
-    readonly valid: (text: string) => boolean,
-  ) {}
-}
-
-/** Indexes over one probe expression (a column or an expression of columns), computed once per row. */
-export class ProbeIx implements Owner {
-  count = 0;
-  at = -1;
-  readonly lane: LaneKind;
-  eq: PostingMap<EqKey> | undefined;
-  range: RangeIndex<Value> | undefined;
-  prefix: PrefixIndex | undefined;
-  iprefix: PrefixIndex | undefined;
-  incl: InclusionIndex | undefined;
-  readonly keyCodec: Codec;
-  readonly elemCodec: Codec | undefined;
-  /** For a plain text[]/int2[]/int4[] column: element keys are split from the raw text, without decoding. */
-  readonly rawArray: { readonly column: string; readonly ints: boolean } | undefined;
-  constructor(
-    readonly sql: string,
-    readonly probe: ProbeValue,
-    readonly type: PgType,
-    column: string | undefined,
-  ) {
-    this.lane = column !== undefined ? 'equality' : 'expression';
-    this.keyCodec = codecFor(baseType(type));
-    this.elemCodec = type.array ? codecFor(baseType(elementType(type))) : undefined;
-    const sc = type.scalar;
-    this.rawArray =
-      column !== undefined && type.array && (sc === 'text' || sc === 'varchar' || sc === 'name' || sc === 'int2' || sc === 'int4')
-        ? { column, ints: sc === 'int2' || sc === 'int4' }
-        : undefined;
-  }
-}
-
-/** Disjuncts with no indexable conjunct that share one residual: evaluated once per row for all of them. */
-export class Group implements Owner {
-  count = 0;
-  at = -1;
-  readonly lane = 'unindexed' as const;
-  readonly posting = new Posting();
-  constructor(
-    readonly residual: number,
-    readonly sql: string,
-  ) {}
-}
-
-// Date/time types are left to the decoded path: their output has forms (BC, infinity, trimmed fractions) where
-// a formatting slip would silently miss rows, while integers, text, uuid and bool have one obvious spelling.
-const RAW_FAMILY: Partial<Record<string, string>> = {
-  int2: 'int', int4: 'int', int8: 'int', text: 'text', varchar: 'text', name: 'text', uuid: 'uuid', bool: 'bool',
-};
-/** Digits with an optional minus: what int2/4/8 output looks like (a char loop: a RegExp call costs ~10× more). */
-function intText(t: string): boolean {
-  const n = t.length;
-  let i = n > 0 && t.charCodeAt(0) === 45 ? 1 : 0;
-  if (i === n) return false;
-  for (; i < n; i++) {
-    const c = t.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
-  }
-  return true;
-}
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const VALIDATORS: Record<string, (t: string) => boolean> = {
-  int: intText,
-  text: () => true,
-  uuid: (t) => UUID_RE.test(t),
-  bool: (t) => t === 't' || t === 'f',
-};
-
-/** The column an equality can look up by raw record text: same canonical-output family as the compared type. */
-export function rawColumn(probe: Expr, keyType: PgType): ColumnExpr | undefined {
-  let e = probe;
-  while (e.kind === 'cast' && e.implicit) e = e.arg;
-  if (e.kind !== 'column' || e.type.array || keyType.array) return undefined;
-  const fam = RAW_FAMILY[e.type.scalar];
-  return fam !== undefined && fam === RAW_FAMILY[keyType.scalar] ? e : undefined;
-}
+export { Group, ProbeIx, RawEq, rawColumn, splitRawArray, type Owner } from './lanes.js';
 
 export class TableState {
   readonly layout: ColumnLayout;
@@ -534,32 +435,6 @@ export class TableState {
     memo.set(r, v);
     return v;
   }
-}
-
-/**
- * Splits canonical array output (`{a,b,NULL}`, one dimension, no quoted elements) into element keys: text
- * elements are their own key, int2/int4 elements their number. Returns -1 for anything else (decode instead).
- */
-export function splitRawArray(t: string, ints: boolean, out: (ElementKey | null)[]): number {
-  const n = t.length;
-  if (n < 2 || t.charCodeAt(0) !== 123 || t.charCodeAt(n - 1) !== 125) return -1;
-  if (n === 2) return 0;
-  let count = 0;
-  let start = 1;
-  for (let i = 1; i < n; i++) {
-    const c = t.charCodeAt(i);
-    if (c === 34 || c === 92 || c === 123 || (c === 125 && i !== n - 1)) return -1;
-    if (c !== 44 && i !== n - 1) continue;
-    if (i === start) return -1;
-    const el = t.slice(start, i);
-    if (el === 'NULL') out[count++] = null;
-    else if (ints) {
-      if (!intText(el)) return -1;
-      out[count++] = Number(el);
-    } else out[count++] = el;
-    start = i + 1;
-  }
-  return count;
 }
 
 function removeFrom<T extends { at: number }>(list: T[], x: T): void {
