@@ -34,7 +34,8 @@ SELECT c.oid::int8::text AS oid, a.attname, a.atttypid::int8::text AS typid, a.a
        a.attgenerated <> '' AS generated,
        format_type(a.atttypid, a.atttypmod) AS fmt,
        t.typname, t.typcategory, et.typname AS elemname,
-       COALESCE(array_position(i.indkey::int2[], a.attnum) - 1, -1) AS pkidx
+       -- indkey is an int2vector, whose subscripts start at 0.
+       COALESCE(array_position(i.indkey::int2[], a.attnum) - array_lower(i.indkey::int2[], 1), -1) AS pkidx
   FROM pg_class c
   JOIN pg_namespace n ON n.oid = c.relnamespace
   JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped

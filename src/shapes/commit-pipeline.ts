@@ -49,6 +49,8 @@ export class CommitPipeline {
   }
 
   private async loop(): Promise<void> {
+    // Yield first: a batch needing no fsync would otherwise finish (and clear `running`) before `running` is set.
+    await null;
     try {
       while (this.pendingEnd > 0n || this.shapes.size > 0) {
         const batch: [LiveShape, LogOffset | undefined][] = [];
