@@ -136,6 +136,10 @@ export function fold(e: Expr): Expr {
     return { kind: 'const', type: e.type, value: null, span: e.span } as ConstExpr;
   }
   const out = mapChildren(e, fold);
+  // NULLIF(NULL, x) is NULL whatever x is; the planner folds it without evaluating x.
+  if (out.kind === 'nullif' && out.left.kind === 'const' && out.left.value === null) {
+    return { kind: 'const', type: out.type, value: null, span: out.span };
+  }
   // Postgres's planner turns a strict operator or function with a NULL constant argument into NULL without evaluating
   // its other arguments (evaluate_function), so `(f8 ^ f8) * NULL::interval` is NULL even where f8 ^ f8 overflows.
   const strict = out.kind === 'compare' || out.kind === 'like' || (out.kind === 'call' && out.strict);

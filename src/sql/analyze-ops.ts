@@ -114,8 +114,8 @@ export function binaryOp(ctx: AnalyzeContext, name: string, l: Expr, r: Expr, sp
   if (name === '||') return concatOp(ctx, l, r, span);
   const cands = BINARY.get(name);
   if (!cands) return unsupportedOp(ctx, name, [l.type, r.type], span);
-  const lt = isUnknown(l) && isUnknown(r) ? TEXT : l.type;
-  const o = selectCandidate(cands, [lt, r.type]);
+  // Two unknown operands go through full candidate selection (string category first), as oper_select_candidate.
+  const o = selectCandidate(cands, [l.type, r.type]);
   if (o === 'none' || o === 'ambiguous') return noOperator(ctx, name, [l.type, r.type], span, o === 'ambiguous');
   const args = applyOverload(ctx, o, [l, r]);
   return { kind: 'call', fn: o.fn as string, sqlName: name, form: 'operator', args, strict: true, type: o.result, span };
@@ -134,8 +134,7 @@ export function compare(ctx: AnalyzeContext, op: CompareOp, l: Expr, r: Expr, sp
     const at = baseType(t);
     return { kind: 'compare', op, left: ctx.coerce(l, at), right: ctx.coerce(r, at), operandType: at, type: BOOL, span };
   }
-  const lt = isUnknown(l) && isUnknown(r) ? TEXT : l.type;
-  const o = selectCandidate(BINARY.get(op) as Overload[], [lt, r.type]);
+  const o = selectCandidate(BINARY.get(op) as Overload[], [l.type, r.type]);
   if (o === 'none' || o === 'ambiguous') return noOperator(ctx, op, [l.type, r.type], span, o === 'ambiguous');
   const as = o.compareAs as PgType;
   if (as.scalar === 'jsonb' && op !== '=' && op !== '<>') {

@@ -141,7 +141,6 @@ const dt: [string, ScalarName, ScalarName, ScalarName, string][] = [
 ];
 for (const [op, a, b, r, fn] of dt) add(BINARY, op, { args: [T(a), T(b)], result: T(r), fn });
 add(PREFIX, '-', { args: [T('interval')], result: T('interval'), fn: 'interval_neg' });
-add(PREFIX, '+', { args: [T('interval')], result: T('interval'), fn: 'identity' });
 
 // --- text ---
 add(BINARY, '||', { args: [T('text'), T('text')], result: T('text'), fn: 'textcat' });

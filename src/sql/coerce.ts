@@ -35,7 +35,8 @@ export function canCoerce(from: PgType, to: PgType): boolean {
   const t = baseType(to);
   if (f === t) return true;
   if (f.array !== t.array) return false;
-  if (f.array) return f.scalar === t.scalar; // arrays coerce only to the same element type here
+  // Arrays coerce elementwise when their elements coerce implicitly (array_coerce in find_coercion_pathway).
+  if (f.array) return canCoerce(pgType(f.scalar), pgType(t.scalar));
   return IMPLICIT[f.scalar]?.includes(t.scalar) ?? false;
 }
 
@@ -132,7 +133,7 @@ export function selectCommonType(types: readonly PgType[]): PgType | { clash: [P
   let p = known[0] as PgType;
   for (const n of known.slice(1)) {
     if (n === p) continue;
-    if (typeCategory(n) !== typeCategory(p) || (typeCategory(n) === 'user' && n !== p) || (n.array && p.array && n.scalar !== p.scalar)) {
+    if (typeCategory(n) !== typeCategory(p) || (typeCategory(n) === 'user' && n !== p)) {
       return { clash: [p, n] };
     }
     if (!isPreferred(p) && canCoerce(p, n) && !canCoerce(n, p)) p = n;
