@@ -1,95 +1,117 @@
-// LIKE / ILIKE prefix index of one text probe: literal pattern prefix → entries, probing only the lengths present.
+// LIKE / ILIKE prefix index of one text probe: a trie of literal pattern prefixes, walked along the row's value.
 import type { EntryHome, EntryTable } from './entries.js';
-import { PostingMap } from './posting.js';
+import { Posting } from './posting.js';
+
+interface TrieNode {
+  /** Children by UTF-16 code unit (number keys: no string hashing per step). */
+  children: Map<number, TrieNode> | null;
+  /** Entries whose prefix ends here: a bare entry id, or a Posting when several. */
+  here: number | Posting | -1;
+  /** Entries at or below this node (empty subtrees are pruned on removal). */
+  size: number;
+}
+
+const newNode = (): TrieNode => ({ children: null, here: -1, size: 0 });
 
 /**
- * A value `s` is a candidate of every entry whose prefix `p` satisfies `s.startsWith(p)`. Prefixes are grouped by
- * length (UTF-16 units: a prefix is a whole string, so slicing `s` at its length is exact even across surrogates),
- * so a row costs one lookup per distinct prefix length present, not one per shape.
+ * A value `s` is a candidate of every entry whose prefix `p` satisfies `s.startsWith(p)`: walking `s` one code unit
+ * at a time from the root visits exactly the nodes of its prefixes, so a row costs O(min(|s|, longest prefix))
+ * integer-keyed lookups plus its matches, whatever the number of shapes. Prefixes are whole strings, so comparing
+ * code units is exact even across surrogate pairs.
  */
 export class PrefixIndex implements EntryHome {
-  private readonly byLength = new Map<number, PostingMap<string>>();
-  /** Distinct prefix lengths in ascending order, and how many entries each has. */
-  lengths: number[] = [];
-  private readonly lengthCount = new Map<number, number>();
-  private entryCount = 0;
+  private readonly root: TrieNode = newNode();
+  private keys = 0;
 
   add(entry: number, prefix: string, entries: EntryTable): void {
-    const len = prefix.length;
-    let pm = this.byLength.get(len);
-    if (pm === undefined) {
-      pm = new PostingMap<string>();
-      this.byLength.set(len, pm);
-      const at = lowerBound(this.lengths, len);
-      this.lengths.splice(at, 0, len);
+    let node = this.root;
+    node.size++;
+    for (let i = 0; i < prefix.length; i++) {
+      const c = prefix.charCodeAt(i);
+      let next = node.children?.get(c);
+      if (next === undefined) {
+        next = newNode();
+        (node.children ??= new Map()).set(c, next);
+      }
+      node = next;
+      node.size++;
     }
-    pm.add(prefix, entry, entries);
+    if (node.here === -1) {
+      node.here = entry;
+      entries.pos[entry] = 0;
+      this.keys++;
+    } else if (typeof node.here === 'number') {
+      const p = new Posting(2);
+      p.add(node.here, entries);
+      p.add(entry, entries);
+      node.here = p;
+    } else node.here.add(entry, entries);
     entries.place(entry, this, prefix);
-    this.lengthCount.set(len, (this.lengthCount.get(len) ?? 0) + 1);
-    this.entryCount++;
   }
 
   removeEntry(entry: number, key: unknown, entries: EntryTable): void {
     const prefix = key as string;
-    const len = prefix.length;
-    const pm = this.byLength.get(len);
-    if (pm === undefined) return;
-    pm.removeEntry(entry, prefix, entries);
-    this.entryCount--;
-    const left = (this.lengthCount.get(len) ?? 1) - 1;
-    if (left === 0) {
-      this.lengthCount.delete(len);
-      this.byLength.delete(len);
-      this.lengths.splice(lowerBound(this.lengths, len), 1);
-    } else this.lengthCount.set(len, left);
+    const path: TrieNode[] = [this.root];
+    let node = this.root;
+    for (let i = 0; i < prefix.length; i++) {
+      node = node.children?.get(prefix.charCodeAt(i)) as TrieNode;
+      path.push(node);
+    }
+    const here = node.here;
+    if (typeof here === 'number') {
+      node.here = -1;
+      this.keys--;
+    } else {
+      here.removeEntry(entry, key, entries);
+      if (here.length === 1) {
+        const only = here.items[0] as number;
+        entries.pos[only] = 0;
+        node.here = only;
+      }
+    }
+    entries.pos[entry] = -1;
+    for (let i = path.length - 1; i >= 0; i--) {
+      const n = path[i] as TrieNode;
+      n.size--;
+      if (i > 0 && n.size === 0) (path[i - 1] as TrieNode).children?.delete(prefix.charCodeAt(i - 1));
+    }
   }
 
   /** Entries under exactly `prefix` (live statistics). */
   count(prefix: string): number {
-    return this.byLength.get(prefix.length)?.count(prefix) ?? 0;
+    let node: TrieNode | undefined = this.root;
+    for (let i = 0; i < prefix.length && node !== undefined; i++) node = node.children?.get(prefix.charCodeAt(i));
+    if (node === undefined || node.here === -1) return 0;
+    return typeof node.here === 'number' ? 1 : node.here.length;
   }
 
-  /** Emits candidates for `s`; returns the number of lookups made. */
+  /** Emits candidates for `s`; returns the number of trie steps taken. */
   probe(s: string, emit: (entry: number) => void): number {
-    const lengths = this.lengths;
-    let lookups = 0;
-    for (let i = 0; i < lengths.length; i++) {
-      const len = lengths[i] as number;
-      if (len > s.length) break;
-      const pm = this.byLength.get(len) as PostingMap<string>;
-      lookups++;
-      const hit = pm.map.get(len === s.length ? s : s.slice(0, len));
-      if (hit === undefined) continue;
-      if (typeof hit === 'number') emit(hit);
-      else for (let j = 0; j < hit.length; j++) emit(hit.items[j] as number);
+    let node: TrieNode | undefined = this.root;
+    let steps = 0;
+    for (let i = 0; ; i++) {
+      const here: number | Posting | -1 = node.here;
+      if (typeof here === 'number') {
+        if (here >= 0) emit(here);
+      } else for (let j = 0; j < here.length; j++) emit(here.items[j] as number);
+      if (i === s.length || node.children === null) break;
+      node = node.children.get(s.charCodeAt(i));
+      steps++;
+      if (node === undefined) break;
     }
-    return lookups;
+    return steps;
   }
 
   get size(): number {
-    return this.entryCount;
+    return this.root.size;
   }
 
   get keyCount(): number {
-    let n = 0;
-    for (const pm of this.byLength.values()) n += pm.keyCount;
-    return n;
+    return this.keys;
   }
 
   get bytes(): number {
-    let n = 0;
-    for (const pm of this.byLength.values()) n += pm.bytes;
-    return n;
+    // A node is an object plus (for inner nodes) a small Map: about 120 bytes; prefixes share their heads.
+    return this.root.size * 120;
   }
-}
-
-function lowerBound(a: readonly number[], x: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if ((a[mid] as number) < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }

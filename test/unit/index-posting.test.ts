@@ -116,7 +116,7 @@ describe('PostingMap', () => {
 });
 
 describe('PrefixIndex', () => {
-  it('probes only the prefix lengths present', () => {
+  it('walks a trie of prefixes along the value', () => {
     const t = new EntryTable();
     const px = new PrefixIndex();
     const e1 = t.alloc(1, -1);
@@ -134,10 +134,19 @@ describe('PrefixIndex', () => {
     expect(hits('ab')).toEqual([e1]);
     expect(hits('a')).toEqual([]);
     expect(hits('😀x')).toEqual([e3]);
-    expect(px.lengths).toEqual([2, 3]);
+    expect(hits('\uD83D')).toEqual([]);
     t.release(e2);
-    expect(px.lengths).toEqual([2]);
     expect(hits('abcd')).toEqual([e1]);
+    const e4 = t.alloc(4, -1);
+    const e5 = t.alloc(5, -1);
+    px.add(e4, 'ab', t);
+    px.add(e5, '', t);
+    expect(hits('abz')).toEqual([e1, e4, e5].sort());
+    expect(px.count('ab')).toBe(2);
+    for (const e of [e1, e3, e4, e5]) t.release(e);
+    expect(px.size).toBe(0);
+    expect(px.keyCount).toBe(0);
+    expect(hits('abcd')).toEqual([]);
   });
 });
 
