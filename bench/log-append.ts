@@ -1,5 +1,5 @@
 // Benchmark: 1M small change messages appended over 10k shape logs, group-committed (syncAll) every 10 ms.
-// Usage: npx tsx bench/log-append.ts [messages=1000000] [logs=10000] [intervalMs=10] [dir]
+// Usage: npx tsx bench/log-append.ts [messages=1000000] [logs=10000] [intervalMs=10] [journal|per-file] [dir]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,9 +10,13 @@ import type { ShapeLog } from '../src/log/index.js';
 const total = Number(process.argv[2] ?? 1_000_000);
 const logCount = Number(process.argv[3] ?? 10_000);
 const intervalMs = Number(process.argv[4] ?? 10);
-const dir = process.argv[5] ?? mkdtempSync(join(tmpdir(), 'sy-bench-log-'));
+const durability = process.argv[5] === 'per-file' ? 'per-file' : 'journal';
+const dir = process.argv[6] ?? mkdtempSync(join(tmpdir(), 'sy-bench-log-'));
 
-const store = await ShapeLogStore.open(dir);
+const checkpointMethod = process.env.CHECKPOINT === "per-file" ? "per-file" : "syncfs";
+const checkpointBytes = Number(process.env.CHECKPOINT_MB ?? 64) * 1024 * 1024;
+const maxPendingBytes = Number(process.env.MAX_PENDING_MB ?? 64) * 1024 * 1024;
+const store = await ShapeLogStore.open(dir, { durability, checkpointMethod, checkpointBytes, maxPendingBytes });
 const logs: ShapeLog[] = [];
 for (let i = 0; i < logCount; i++) {
   const log = store.createLog(`shape-${i}`);
@@ -33,6 +37,7 @@ let lsn = 1_000_000n;
 let sent = 0;
 let syncs = 0;
 let syncWaitMs = 0;
+let syncCallMs = 0;
 let maxSyncMs = 0;
 let inflight: Promise<void> | undefined;
 const t0 = performance.now();
@@ -63,7 +68,9 @@ while (sent < total) {
     syncWaitMs += performance.now() - w;
   }
   const started = performance.now();
-  inflight = store.syncAll().then(() => {
+  const p = store.syncAll();
+  syncCallMs += performance.now() - started;
+  inflight = p.then(() => {
     maxSyncMs = Math.max(maxSyncMs, performance.now() - started);
   });
   syncs++;
@@ -77,6 +84,10 @@ const heapMb = process.memoryUsage().heapUsed / 1024 / 1024;
 console.log(
   JSON.stringify({
     bench: 'log-append',
+    durability,
+    checkpointMethod,
+    checkpointMb: checkpointBytes / 1048576,
+    maxPendingMb: maxPendingBytes / 1048576,
     messages: total,
     logs: logCount,
     intervalMs,
@@ -87,10 +98,15 @@ console.log(
     fsyncsPerSyncAll: Number((fsyncs / syncs).toFixed(1)),
     maxSyncMs: Number(maxSyncMs.toFixed(1)),
     appendThreadBlockedOnSyncMs: Math.round(syncWaitMs),
+    syncAllCallMs: Math.round(syncCallMs),
     openFiles: st.openFiles,
     fileOpens: st.fileOpens,
     heapUsedMb: Number(heapMb.toFixed(1)),
+    checkpoints: st.checkpoints,
+    journalMb: Number((st.journalBytes / 1048576).toFixed(1)),
   }),
 );
+const c0 = performance.now();
 await store.close();
-if (process.argv[5] === undefined) rmSync(dir, { recursive: true, force: true });
+console.log(JSON.stringify({ closeWithFinalCheckpointMs: Math.round(performance.now() - c0) }));
+if (process.argv[6] === undefined) rmSync(dir, { recursive: true, force: true });

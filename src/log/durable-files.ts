@@ -1,5 +1,7 @@
 // fsync helpers for the log store: concurrent fdatasync of many files through the fd cache, directory fsync.
+import { execFile } from 'node:child_process';
 import { closeSync, fdatasync, fsync, openSync } from 'node:fs';
+import { setImmediate as yieldLoop } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import type { FdCache } from './fd-cache.js';
 import type { SegmentStream } from './segment-stream.js';
@@ -68,4 +70,28 @@ export async function syncDirs(dirs: readonly string[]): Promise<number> {
     }),
   );
   return done.reduce<number>((a, b) => a + b, 0);
+}
+
+/**
+ * Writes out the streams' pending bytes, yielding to the event loop every `batch` streams so a checkpoint over
+ * thousands of logs does not stall replication for the whole time.
+ */
+export async function flushStreams(streams: Iterable<SegmentStream>, batch = 256): Promise<void> {
+  let n = 0;
+  for (const s of streams) {
+    if (!s.destroyed) s.flush();
+    if (++n % batch === 0) await yieldLoop();
+  }
+}
+
+/**
+ * syncfs(2) on the filesystem holding `path`, through coreutils `sync -f` (Node has no binding): one call makes
+ * every file written so far durable, directory entries included, where per-file fsync costs one disk flush per
+ * file (~1.6 ms each here: 10k logs would take 16 s). Linux ≥ 5.8 reports writeback errors through it. Resolves
+ * false when the tool is unavailable or fails, so the caller falls back to per-file fsync.
+ */
+export function syncFilesystem(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    execFile('sync', ['-f', path], { timeout: 120_000 }, (err) => resolve(err === null));
+  });
 }

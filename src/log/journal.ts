@@ -46,7 +46,8 @@ export interface JournalRecord {
 }
 
 export class Journal {
-  private pending: Buffer[] = [];
+  /** Records since the last write, packed into one reused buffer. */
+  private pending: Buffer = Buffer.allocUnsafeSlow(1024 * 1024);
   private pendingBytes = 0;
   private fd = -1;
   private seq = 0;
@@ -69,27 +70,36 @@ export class Journal {
 
   add(handle: string, streamId: number, pos: number, frame: Buffer): void {
     const hlen = Buffer.byteLength(handle);
-    const head = Buffer.allocUnsafe(JHEAD + JFIXED + hlen);
-    head.writeUInt32BE(JFIXED + hlen + frame.length, 0);
-    head[JHEAD] = streamId;
-    head.writeUInt16BE(hlen, JHEAD + 1);
-    head.write(handle, JHEAD + 3, 'utf8');
-    head.writeUIntBE(pos, JHEAD + 3 + hlen, 6);
-    const c = crc32(frame.subarray(0, FRAME_HEADER), crc32(head.subarray(JHEAD)));
-    head.writeUInt32BE(c, 4);
-    this.pending.push(head, frame);
-    this.pendingBytes += head.length + frame.length;
+    const total = JHEAD + JFIXED + hlen + frame.length;
+    if (this.pendingBytes + total > this.pending.length) {
+      const grown = Buffer.allocUnsafeSlow(Math.max(this.pending.length * 2, this.pendingBytes + total));
+      this.pending.copy(grown, 0, 0, this.pendingBytes);
+      this.pending = grown;
+    }
+    const b = this.pending;
+    const at = this.pendingBytes;
+    b.writeUInt32BE(JFIXED + hlen + frame.length, at);
+    b[at + JHEAD] = streamId;
+    b.writeUInt16BE(hlen, at + JHEAD + 1);
+    b.write(handle, at + JHEAD + 3, 'utf8');
+    b.writeUIntBE(pos, at + JHEAD + 3 + hlen, 6);
+    frame.copy(b, at + JHEAD + JFIXED + hlen);
+    const innerAt = at + JHEAD + JFIXED + hlen;
+    const c = crc32(b.subarray(innerAt, innerAt + FRAME_HEADER), crc32(b.subarray(at + JHEAD, innerAt)));
+    b.writeUInt32BE(c, at + 4);
+    this.pendingBytes += total;
   }
 
   /** Writes pending records to the active file (no fsync); returns its descriptor for the caller to sync. */
   write(): number {
     if (this.pendingBytes > 0) {
-      const buf = Buffer.concat(this.pending, this.pendingBytes);
-      for (let at = 0; at < buf.length; ) at += writeSync(this.fd, buf, at, buf.length - at, this.size + at);
-      this.size += buf.length;
-      this.bytesWritten += buf.length;
-      this.pending = [];
+      const n = this.pendingBytes;
+      for (let at = 0; at < n; ) at += writeSync(this.fd, this.pending, at, n - at, this.size + at);
+      this.size += n;
+      this.bytesWritten += n;
       this.pendingBytes = 0;
+      // Do not keep a buffer grown by one huge batch.
+      if (this.pending.length > 8 * 1024 * 1024) this.pending = Buffer.allocUnsafeSlow(1024 * 1024);
     }
     return this.fd;
   }

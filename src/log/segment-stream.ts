@@ -33,6 +33,7 @@ interface Segment {
   /** Bytes on file (flushed). */
   size: number;
   idxSize: number;
+  idxExists: boolean;
   /** Logical position (file + pending) of the last index entry. */
   lastIndexedPos: number;
   exists: boolean;
@@ -45,7 +46,8 @@ const FLUSH_THRESHOLD = 256 * 1024;
 
 export class SegmentStream {
   private segments: Segment[] = [];
-  private pending: Buffer[] = [];
+  /** Unwritten frames, packed: one growable buffer per stream instead of a Buffer per frame keeps GC work flat. */
+  private pending: Buffer | undefined;
   private pendingBytes = 0;
   private pendingIdx: Buffer[] = [];
   private readonly unsynced = new Set<string>();
@@ -96,15 +98,17 @@ export class SegmentStream {
       seg = this.newSegment(offset);
     }
     const pos = seg.size + this.pendingBytes;
-    if (newOffset && (this.opts.indexEvery === 0 || pos === 0 || pos - seg.lastIndexedPos >= this.opts.indexEvery)) {
+    if (pos === 0) {
+      // The first record's entry is implicit (the file name is its offset): small logs never need an index file.
+      seg.lastIndexedPos = 0;
+    } else if (newOffset && (this.opts.indexEvery === 0 || pos - seg.lastIndexedPos >= this.opts.indexEvery)) {
       const e = Buffer.allocUnsafe(IDX_ENTRY);
       writeOffset(e, 0, offset);
       e.writeBigUInt64BE(BigInt(pos), 12);
       this.pendingIdx.push(e);
       seg.lastIndexedPos = pos;
     }
-    this.pending.push(frame);
-    this.pendingBytes += frame.length;
+    this.pushPending(frame);
     this.bytes += frame.length;
     this.last = offset;
     this.lastKind = kind;
@@ -121,20 +125,24 @@ export class SegmentStream {
     const fds = this.host.fds;
     if (!seg.exists) {
       fds.get(seg.path, true);
-      fds.get(seg.idxPath, true);
       seg.exists = true;
       this.createdFile = true;
     }
     if (this.pendingBytes > 0) {
-      writeAll(fds.get(seg.path), this.pending, seg.size);
+      writeAll(fds.get(seg.path), [this.pending!.subarray(0, this.pendingBytes)], seg.size);
       seg.size += this.pendingBytes;
       this.unsynced.add(seg.path);
       this.host.onPending(-this.pendingBytes);
-      this.pending = [];
+      // Released, not kept: most logs are idle most of the time.
+      this.pending = undefined;
       this.pendingBytes = 0;
     }
     if (this.pendingIdx.length > 0) {
       // The index is not fsynced: recovery re-derives any missing tail from the data, which is.
+      if (!seg.idxExists) {
+        fds.get(seg.idxPath, true);
+        seg.idxExists = true;
+      }
       writeAll(fds.get(seg.idxPath), this.pendingIdx, seg.idxSize);
       seg.idxSize += this.pendingIdx.length * IDX_ENTRY;
       this.pendingIdx = [];
@@ -209,6 +217,17 @@ export class SegmentStream {
     return Number(e.readBigUInt64BE(12));
   }
 
+  private pushPending(frame: Buffer): void {
+    const need = this.pendingBytes + frame.length;
+    if (this.pending === undefined || need > this.pending.length) {
+      const grown = Buffer.allocUnsafeSlow(Math.max(need, Math.min(FLUSH_THRESHOLD, (this.pending?.length ?? 512) * 2)));
+      if (this.pending !== undefined) this.pending.copy(grown, 0, 0, this.pendingBytes);
+      this.pending = grown;
+    }
+    frame.copy(this.pending, this.pendingBytes);
+    this.pendingBytes = need;
+  }
+
   private newSegment(start: LogOffset): Segment {
     const key = `${this.opts.prefix}-${offsetFileKey(start)}`;
     const seg: Segment = {
@@ -217,6 +236,7 @@ export class SegmentStream {
       idxPath: join(this.dir, `${key}.idx`),
       size: 0,
       idxSize: 0,
+      idxExists: false,
       lastIndexedPos: -Infinity,
       exists: false,
     };
@@ -229,12 +249,12 @@ export class SegmentStream {
     for (const s of this.segments) {
       for (const p of [s.path, s.idxPath]) {
         this.host.fds.forget(p);
-        if (s.exists) unlinkQuiet(p);
+        unlinkQuiet(p);
       }
     }
     this.segments = [];
     this.host.onPending(-this.pendingBytes);
-    this.pending = [];
+    this.pending = undefined;
     this.pendingBytes = 0;
     this.pendingIdx = [];
     this.unsynced.clear();
@@ -298,6 +318,7 @@ export class SegmentStream {
     const entries = this.loadIndex(seg, fd, fileLen);
     let pos = 0;
     let prev = this.last;
+    seg.lastIndexedPos = 0;
     if (entries.length > 0) {
       const e = entries[entries.length - 1]!;
       pos = e.pos;
@@ -315,7 +336,7 @@ export class SegmentStream {
         break;
       }
       if (!sameAsPrev && f.pos !== seg.lastIndexedPos) {
-        if (this.opts.indexEvery === 0 || f.pos === 0 || f.pos - seg.lastIndexedPos >= this.opts.indexEvery) {
+        if (this.opts.indexEvery === 0 || f.pos - seg.lastIndexedPos >= this.opts.indexEvery) {
           const b = Buffer.allocUnsafe(IDX_ENTRY);
           writeOffset(b, 0, f.offset);
           b.writeBigUInt64BE(BigInt(f.pos), 12);
@@ -337,6 +358,10 @@ export class SegmentStream {
     seg.size = validEnd;
     seg.idxSize = entries.length * IDX_ENTRY;
     if (fresh.length > 0) {
+      if (!seg.idxExists) {
+        fds.get(seg.idxPath, true);
+        seg.idxExists = true;
+      }
       writeAll(fds.get(seg.idxPath), fresh, seg.idxSize);
       seg.idxSize += fresh.length * IDX_ENTRY;
     }
@@ -347,7 +372,8 @@ export class SegmentStream {
   private loadIndex(seg: Segment, fd: number, fileLen: number): { offset: LogOffset; pos: number }[] {
     let raw: Buffer;
     try {
-      const ifd = openSync(seg.idxPath, 'a+');
+      const ifd = openSync(seg.idxPath, 'r');
+      seg.idxExists = true;
       try {
         const len = fstatSync(ifd).size;
         raw = Buffer.allocUnsafe(len);
@@ -369,7 +395,9 @@ export class SegmentStream {
       const offset = readOffset(raw, at);
       const pos = Number(raw.readBigUInt64BE(at + 12));
       const prev = entries[entries.length - 1];
-      const ordered = prev === undefined ? pos === 0 : pos > prev.pos && compareOffsets(offset, prev.offset) > 0;
+      // Entries start after the implicit one for position 0 (the segment's first record).
+      const ordered =
+        prev === undefined ? pos > 0 && compareOffsets(offset, seg.start) > 0 : pos > prev.pos && compareOffsets(offset, prev.offset) > 0;
       if (!ordered || pos >= fileLen) break;
       entries.push({ offset, pos });
     }
@@ -381,7 +409,7 @@ export class SegmentStream {
       entries.pop();
     }
     const keep = entries.length * IDX_ENTRY;
-    if (keep !== raw.length) {
+    if (seg.idxExists && keep !== raw.length) {
       const ifd = openSync(seg.idxPath, 'r+');
       try {
         ftruncateSync(ifd, keep);

@@ -1,7 +1,7 @@
 // The shape logs of one data directory: create, find, delete, journal replay, and group commit.
 import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { syncDirs, syncStreams } from './durable-files.js';
+import { flushStreams, syncDirs, syncFilesystem, syncStreams } from './durable-files.js';
 import { FdCache } from './fd-cache.js';
 import { Journal, listJournal, replayJournal } from './journal.js';
 import { RecordKind } from './frame.js';
@@ -30,6 +30,11 @@ export interface ShapeLogStoreOptions {
   readonly maxPendingBytes?: number;
   /** fsyncs of shape files in flight at once. */
   readonly syncConcurrency?: number;
+  /**
+   * How a checkpoint makes shape files durable: `syncfs` (default on Linux) one filesystem sync, falling back to
+   * `per-file` fsyncs when unavailable.
+   */
+  readonly checkpointMethod?: 'syncfs' | 'per-file';
 }
 
 export interface StoreStats {
@@ -92,6 +97,7 @@ export class ShapeLogStore implements StreamHost {
       checkpointBytes: opts.checkpointBytes ?? 64 * 1024 * 1024,
       maxPendingBytes: opts.maxPendingBytes ?? 64 * 1024 * 1024,
       syncConcurrency: opts.syncConcurrency ?? (opts.durability === 'per-file' ? 64 : 2),
+      checkpointMethod: opts.checkpointMethod ?? (process.platform === 'linux' ? 'syncfs' : 'per-file'),
     };
     this.journal = opts.durability === 'per-file' ? undefined : new Journal(join(dir, JOURNAL_DIR));
   }
@@ -277,7 +283,7 @@ export class ShapeLogStore implements StreamHost {
   private startCheckpoint(after: Promise<void>, streams: Set<SegmentStream>, seq: number): void {
     const run = async (): Promise<void> => {
       await after;
-      this.counters.fsyncs += await syncStreams(this.fds, streams, this.cfg.syncConcurrency);
+      this.counters.fsyncs += await this.syncCheckpoint(streams);
       this.journal!.deleteUpTo(seq);
       this.counters.checkpoints++;
     };
@@ -290,6 +296,17 @@ export class ShapeLogStore implements StreamHost {
         this.checkpointing = undefined;
       },
     );
+  }
+
+  private async syncCheckpoint(streams: Set<SegmentStream>): Promise<number> {
+    if (this.cfg.checkpointMethod === 'syncfs') {
+      await flushStreams(streams);
+      if (await syncFilesystem(this.dir)) {
+        for (const s of streams) s.takeUnsynced();
+        return 1;
+      }
+    }
+    return syncStreams(this.fds, streams, this.cfg.syncConcurrency);
   }
 
   private makeLog(handle: string, recover: boolean): ShapeLog {
@@ -337,7 +354,7 @@ export class ShapeLogStore implements StreamHost {
     } finally {
       this.replaying = false;
     }
-    this.counters.fsyncs += await syncStreams(this.fds, this.takeEpoch(), 16);
+    this.counters.fsyncs += await this.syncCheckpoint(this.takeEpoch());
     this.journal!.deleteUpTo(files[files.length - 1]!.seq);
   }
 
