@@ -3,8 +3,8 @@ import { codecFor } from '../values/registry.js';
 import type { RowView } from '../eval/row-view.js';
 import type { Value } from '../values/types.js';
 import type { Router } from './router.js';
-import { Group, ProbeIx, RawEq, type TableState } from './table-state.js';
-import type { Change, ExplainDisjunct, ExplainRow, Explanation, RowRecord } from './types.js';
+import { Group, ProbeIx, RawEq, type Owner, type TableState } from './table-state.js';
+import type { Change, ExplainDisjunct, ExplainRow, Explanation, LaneKind, RowRecord } from './types.js';
 
 export function explainShape(router: Router, s: number, id: string, change: Change): Explanation {
   const rec = router.records.get(s);
@@ -23,7 +23,9 @@ export function explainShape(router: Router, s: number, id: string, change: Chan
   const reason = matched
     ? rows.some((r) => r.error !== undefined)
       ? 'a value could not be evaluated: the router fails open'
-      : `the ${rows.filter((r) => r.matched).map((r) => r.row).join(' and ')} row matches`
+      : rows.filter((r) => r.matched).length === 2
+        ? 'both the old and the new row match'
+        : `the ${rows.find((r) => r.matched)?.row ?? ''} row matches`
     : rec.entries.length === 0
       ? 'the clause can never be true'
       : 'no disjunct matches';
@@ -83,12 +85,12 @@ function explainRow(router: Router, table: TableState, s: number, entries: reado
       } catch (err) {
         probeValue = `error: ${(err as Error).message}`;
       }
-      access = `${describeKey(owner, et.keys[e])} on ${owner.sql}`;
+      access = `${describeKey(owner, et.homes[e], et.keys[e])} on ${owner.sql}`;
       accessMatched = trace.has(e);
     } else if (owner instanceof Group) {
       access = owner === table.always ? 'always (no where clause)' : '';
     }
-    const lane = owner instanceof Group ? (owner === table.always ? 'always' : 'unindexed') : (owner?.lane ?? 'unindexed');
+    const lane = laneOfEntry(table, owner, et.homes[e]);
     const ok = accessMatched && (residualResult === undefined || residualResult === true || residualResult === 'error');
     disjuncts.push({
       lane,
@@ -112,11 +114,24 @@ function formatValue(p: ProbeIx, v: Value): string {
   }
 }
 
-function describeKey(p: ProbeIx, key: unknown): string {
-  if (key === null) return 'IS NULL';
-  if (typeof key === 'object' && key !== null && 'tree' in key) return 'range';
-  if (typeof key === 'symbol') return 'array inclusion';
-  if (p.incl !== undefined) return `array element key ${String(key)}`;
-  if (p.prefix !== undefined || p.iprefix !== undefined) return `prefix '${String(key)}'`;
-  return `key ${String(key)}`;
+function laneOfEntry(table: TableState, owner: Owner | undefined, home: unknown): LaneKind {
+  if (owner instanceof Group) return owner === table.always ? 'always' : 'unindexed';
+  if (owner instanceof ProbeIx) {
+    if (home === owner.range) return 'range';
+    if (home === owner.prefix || home === owner.iprefix) return 'prefix';
+    if (owner.incl !== undefined && home !== owner.eq) return 'inclusion';
+  }
+  return owner?.lane ?? 'unindexed';
+}
+
+function describeKey(p: ProbeIx, home: unknown, key: unknown): string {
+  if (home !== undefined && home === p.eq) return key === null ? 'IS NULL' : `equality key ${String(key)}`;
+  if (home !== undefined && home === p.range) return 'range';
+  if (home !== undefined && (home === p.prefix || home === p.iprefix)) return `${home === p.iprefix ? 'ILIKE' : 'LIKE'} prefix '${String(key)}'`;
+  if (p.incl !== undefined) {
+    if (home === p.incl.elements) return `array element ${String(key)}`;
+    if (home === p.incl.within) return `<@ candidate element ${String(key)}`;
+    return 'array inclusion';
+  }
+  return String(key);
 }
