@@ -105,7 +105,9 @@ export async function createShape(deps: CreatorDeps, def: ShapeDefinition, defKe
   let rows = 0;
   try {
     deps.registry.persist(shape);
-    await deps.meta.commit();
+    // The record must be durable before the handle is handed out, not before the snapshot: overlap the two fsyncs.
+    const recorded = deps.meta.commit();
+    recorded.catch(() => undefined);
     if (def.log === 'full') {
       const cols = v.queryColumns;
       rows = await session.query(
@@ -130,7 +132,7 @@ export async function createShape(deps: CreatorDeps, def: ShapeDefinition, defKe
     await session.close();
     if (shape.state === 'invalidated') throw new ShapeCreationError('shape invalidated during its snapshot');
     shape.log.finishSnapshot();
-    await deps.store.syncAll();
+    await Promise.all([recorded, deps.store.syncAll()]);
   } catch (err) {
     await session.close(err);
     deps.discard(shape);
