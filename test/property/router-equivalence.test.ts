@@ -8,8 +8,8 @@ import { compileWhere } from '../../src/where.js';
 import type { Predicate } from '../../src/eval/predicate.js';
 import { ValueError, WhereError } from '../../src/errors/index.js';
 
-type ColType = 'int4' | 'int8' | 'text' | 'numeric' | 'float8' | 'bool' | 'date' | 'int4[]' | 'text[]' | 'char(3)';
-const TYPES: ColType[] = ['int4', 'int8', 'text', 'numeric', 'float8', 'bool', 'date', 'int4[]', 'text[]', 'char(3)'];
+type ColType = 'int4' | 'int8' | 'text' | 'numeric' | 'float8' | 'bool' | 'date' | 'int4[]' | 'text[]' | 'char(3)' | 'timestamptz' | 'uuid' | 'varchar(4)';
+const TYPES: ColType[] = ['int4', 'int8', 'text', 'numeric', 'float8', 'bool', 'date', 'int4[]', 'text[]', 'char(3)', 'timestamptz', 'uuid', 'varchar(4)'];
 
 /** Record text values per type (Postgres output), small domains so that shapes actually match. */
 const VALUES: Record<ColType, string[]> = {
@@ -23,6 +23,9 @@ const VALUES: Record<ColType, string[]> = {
   'int4[]': ['{}', '{1}', '{1,2}', '{2,3}', '{1,NULL}', '{NULL}', '{3,2,1}'],
   'text[]': ['{}', '{a}', '{a,b}', '{b}', '{"a b"}', '{NULL,a}'],
   'char(3)': ['a  ', 'ab ', 'abc', 'b  '],
+  timestamptz: ['2024-01-01 00:00:00+00', '2024-01-01 00:00:00.5+00', '2023-12-31 23:00:00+00', 'infinity', '-infinity'],
+  uuid: ['550e8400-e29b-41d4-a716-446655440000', '550e8400-e29b-41d4-a716-446655440001'],
+  'varchar(4)': ['', 'a', 'ab', 'abcd', 'B'],
 };
 
 /** Clause literals per type (as SQL). */
@@ -37,6 +40,9 @@ const LITS: Record<ColType, string[]> = {
   'int4[]': ["'{1}'", "'{1,2}'", "'{}'", "'{2,3}'", "'{3}'"],
   'text[]': ["'{a}'", "'{a,b}'", "'{}'", "'{b}'"],
   'char(3)': ["'a'", "'ab'", "'abc'"],
+  timestamptz: ["'2024-01-01 00:00:00+00'", "'2024-01-01 01:00:00+01'", "'2024-01-01 00:00:00.5Z'", "'infinity'"],
+  uuid: ["'550E8400-E29B-41D4-A716-446655440000'", "'{550e8400-e29b-41d4-a716-446655440001}'"],
+  'varchar(4)': ["'a'", "'ab'", "'abcd'", "''"],
 };
 
 function atomGen(cols: [string, ColType][]): fc.Arbitrary<string> {
@@ -63,7 +69,7 @@ function atomGen(cols: [string, ColType][]): fc.Arbitrary<string> {
         fc.constant(`${c} IS NULL`),
       );
     }
-    if (t === 'text' || t === 'char(3)') {
+    if (t === 'text' || t === 'char(3)' || t === 'varchar(4)') {
       const pat = fc.constantFrom("'a%'", "'ab%'", "'A%'", "'a_c'", "'a\\_c%'", "'%b'", "'b%'", "'é%'");
       return fc.oneof(
         ...scalarOps,
@@ -101,7 +107,7 @@ function recordGen(cols: [string, ColType][]): fc.Arbitrary<RowRecord> {
   });
 }
 
-type Op = { kind: 'add'; id: number; where: string | undefined } | { kind: 'remove'; id: number } | { kind: 'route'; change: Change };
+type Op = { kind: 'add'; id: number; where: string | undefined; params?: Record<string, string> } | { kind: 'remove'; id: number } | { kind: 'route'; change: Change };
 
 function scenarioGen(): fc.Arbitrary<{ cols: [string, ColType][]; ops: Op[] }> {
   return fc
@@ -116,8 +122,22 @@ function scenarioGen(): fc.Arbitrary<{ cols: [string, ColType][]; ops: Op[] }> {
         { weight: 1, arbitrary: fc.constant({ table: 't', op: 'truncate' as const }) },
         { weight: 1, arbitrary: rec.map((record) => ({ table: 'other', op: 'insert' as const, record })) },
       );
+      const scalarCols = cols.filter(([, t]) => !t.endsWith('[]') && t !== 'bool');
+      const famCols = scalarCols.length > 0 ? scalarCols : [['c0', 'int4'] as [string, ColType]];
       const op: fc.Arbitrary<Op> = fc.oneof(
         { weight: 4, arbitrary: fc.tuple(fc.nat(11), clauseGen(cols)).map(([id, where]) => ({ kind: 'add' as const, id, where })) },
+        // Shape families: the same clause text with `$n` values (exercises template instantiation).
+        {
+          weight: scalarCols.length > 0 ? 2 : 0,
+          arbitrary: fc
+            .tuple(fc.nat(11), fc.constantFrom(...famCols), fc.constantFrom('=', '<', '>='), fc.nat(20))
+            .map(([id, [c, t], op, k]) => {
+              const lits = LITS[t as ColType];
+              const lit = lits[k % lits.length] as string;
+              const text = lit.startsWith("'") ? lit.slice(1, -1).replace(/''/g, "'") : lit;
+              return { kind: 'add' as const, id, where: `${c} ${op} $1`, params: { '1': text } };
+            }),
+        },
         { weight: 1, arbitrary: fc.nat(11).map((id) => ({ kind: 'remove' as const, id })) },
         { weight: 5, arbitrary: change.map((c) => ({ kind: 'route' as const, change: c })) },
       );
@@ -151,15 +171,15 @@ function run(seed: number, numRuns: number): void {
           let pred: Predicate | null = null;
           if (op.where !== undefined) {
             try {
-              pred = compileWhere(op.where, columns);
+              pred = compileWhere(op.where, columns, op.params ? { params: op.params } : {});
             } catch (e) {
               if (!(e instanceof WhereError)) throw e;
               STATS.rejected++;
-              for (const r of routers) expect(() => r.addShape(id, { table: 't', where: op.where })).toThrow(WhereError);
+              for (const r of routers) expect(() => r.addShape(id, { table: 't', where: op.where, ...(op.params ? { params: op.params } : {}) })).toThrow(WhereError);
               continue;
             }
           }
-          for (const r of routers) r.addShape(id, { table: 't', ...(op.where !== undefined ? { where: op.where } : {}) });
+          for (const r of routers) r.addShape(id, { table: 't', ...(op.where !== undefined ? { where: op.where } : {}), ...(op.params ? { params: op.params } : {}) });
           model.set(id, pred);
           STATS.added++;
         } else if (op.kind === 'remove') {
@@ -208,6 +228,15 @@ function run(seed: number, numRuns: number): void {
         }
       }
       for (const r of routers) expect(r.shapeCount).toBe(model.size);
+      // routeTransaction over the same changes equals routing them one by one (on the final shape set).
+      const changes = ops.flatMap((o) => (o.kind === 'route' ? [o.change] : []));
+      for (const r of routers) {
+        const one = new Map<string, number[]>();
+        changes.forEach((c, i) => {
+          for (const id of r.route(c)) one.set(id, [...(one.get(id) ?? []), i]);
+        });
+        expect(Object.fromEntries(r.routeTransaction(changes))).toEqual(Object.fromEntries(one));
+      }
     }),
     { seed, numRuns, endOnFailure: true },
   );
