@@ -166,7 +166,9 @@ export function createSwitchyardHttp(opts: HttpServerOptions): SwitchyardHttp {
     );
   };
 
-  const server = createServer(handler);
+  // Where clauses travel in the URL: allow well past the 64 KiB clause limit so oversized ones get a 400 naming
+  // `where` rather than Node's bare 431.
+  const server = createServer({ maxHeaderSize: 256 * 1024 }, handler);
   // Long polls are held up to the timeout; keep-alive sockets beyond that serve the next poll.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
