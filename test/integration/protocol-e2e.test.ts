@@ -492,6 +492,26 @@ describe('shape protocol end to end', () => {
     expect(await shape.rows).toHaveLength(60);
   });
 
+  it('a restart with the same data dir resumes: same handle, catch-up from the old offset, nothing lost', async () => {
+    await itemsTable('s30');
+    const d = await syncRaw('table=s30');
+    await server.stop();
+    await sql(`INSERT INTO s30 VALUES (3, 'while down', false)`);
+    server = await startServer(
+      { port: 0, host: '127.0.0.1', databaseUrl: db.url, dataDir, longPollTimeoutMs: LONG_POLL_MS, chunkBytes: 10 * 1024 * 1024, enableDelete: true, demo: false },
+      log,
+    );
+    base = `http://127.0.0.1:${(server.http.server.address() as AddressInfo).port}`;
+    let changes: Msg[] = [];
+    for (let i = 0; i < 20 && changes.length === 0; i++) {
+      const r = await get(`table=s30&handle=${d.handle}&offset=${d.offset}`);
+      expect(r.res.status).toBe(200);
+      changes = r.body.filter((m) => m.key !== undefined);
+      if (changes.length === 0) await new Promise((res) => setTimeout(res, 100));
+    }
+    expect(changes.map((m) => m.value)).toEqual([{ id: '3', title: 'while down', done: 'f' }]);
+  });
+
   it('the service logged no errors', () => {
     expect(errors).toEqual([]);
   });
