@@ -41,8 +41,8 @@ export function rng(seed: number): () => number {
 const SCORE_SPAN = 1_000_000;
 
 /** Domains scale with the shape count so that a row matches 0–3 shapes on average at every size. */
-function domains(n: number): { users: number; tags: number; names: number } {
-  return { users: Math.max(10, n), tags: Math.max(8, Math.floor(n / 4)), names: Math.max(10, n) };
+function domains(n: number): { users: number; tags: number; names: number; tenants: number } {
+  return { users: Math.max(10, n), tags: Math.max(8, Math.floor(n / 4)), names: Math.max(10, n), tenants: Math.max(1000, Math.floor(n / 8)) };
 }
 
 function complexShape(k: number, r: () => number, n: number): ShapeDef {
@@ -57,7 +57,7 @@ function complexShape(k: number, r: () => number, n: number): ShapeDef {
     case 1:
       return { table, where: 'status IN ($1, $2, $3)', params: { '1': `st${int(d.names)}`, '2': `st${int(d.names)}`, '3': `st${int(d.names)}` } };
     case 2:
-      return { table, where: `name ILIKE 'P${int(d.names)}x%'` };
+      return { table, where: 'name ILIKE $1', params: { '1': `P${int(d.names)}x%` } };
     case 3:
       return { table, where: 'lower(email) = $1', params: { '1': `u${int(d.users)}@example.com` } };
     case 4: {
@@ -65,7 +65,7 @@ function complexShape(k: number, r: () => number, n: number): ShapeDef {
       return { table, where: 'user_id = $1 OR score BETWEEN $2 AND $3', params: { '1': String(int(d.users)), '2': String(lo), '3': String(lo + 5) } };
     }
     default:
-      return { table, where: 'tenant_id = $1 AND price > $2', params: { '1': String(int(1000)), '2': `${int(1000)}.50` } };
+      return { table, where: 'tenant_id = $1 AND price > $2', params: { '1': String(int(d.tenants)), '2': `${int(1000)}.50` } };
   }
 }
 
@@ -99,7 +99,7 @@ function row(name: WorkloadName, n: number, r: () => number, id: number): Record
   return {
     id: String(id),
     user_id: String(int(d.users)),
-    tenant_id: String(name === 'hot-key' && r() < 0.5 ? 1 : int(1000)),
+    tenant_id: String(name === 'hot-key' ? (r() < 0.5 ? 1 : 2 + int(999)) : int(d.tenants)),
     tags: `{${tags.join(',')}}`,
     score: String(int(SCORE_SPAN)),
     price: `${int(2000)}.${String(int(100)).padStart(2, '0')}`,

@@ -53,6 +53,11 @@ export class RangeIndex<V> implements EntryHome {
     return this.lower.size + this.upper.size + this.both.size;
   }
 
+  /** Ranges of one kind: `lower` (x > c), `upper` (x < c) or `both` (two-sided) — for access cost estimates. */
+  sizeOf(kind: 'lower' | 'upper' | 'both'): number {
+    return kind === 'lower' ? this.lower.size : kind === 'upper' ? this.upper.size : this.both.size;
+  }
+
   get bytes(): number {
     return this.size * 120;
   }

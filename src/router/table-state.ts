@@ -111,7 +111,10 @@ export class TableState {
         return 8 + (a.op === 'overlap' ? sum : best);
       }
       case 'range':
-        return a.lo !== undefined && a.hi !== undefined ? 32 : 96;
+        // The cost of a range access is its own selectivity, not the tree's size: a threshold passes about half
+        // of all rows, so only an equality key shared by very many shapes (a hot key) is worse; two-sided ranges
+        // are taken to be narrow.
+        return a.lo !== undefined && a.hi !== undefined ? 32 : 1000;
     }
   }
 

@@ -5,7 +5,8 @@
 // values into the constants that came from `$n` (found by their span), parsed with the constant's type exactly as
 // the analyser parses an untyped literal. Any doubt (a parameter folded into an expression, a value-dependent
 // normalisation, a typmod, an unparsable value) falls back to the full compile, which also produces the errors.
-import type { ConstExpr, Expr } from '../sql/ast.js';
+import type { ConstExpr, Expr, LikeExpr } from '../sql/ast.js';
+import { likeEndsWithEscape } from '../values/like.js';
 import { codecFor } from '../values/registry.js';
 import type { ArrayValue, PgType, Value } from '../values/types.js';
 import type { Access } from './atoms.js';
@@ -14,7 +15,7 @@ import { children } from './atoms.js';
 
 export interface Template {
   readonly expr: Expr;
-  readonly slots: readonly { readonly node: ConstExpr; readonly param: number }[];
+  readonly slots: readonly { readonly node: ConstExpr; readonly param: number; readonly like?: LikeExpr }[];
   /**
    * When the whole clause is one indexable conjunct whose only constant is the parameter (`user_id = $1`,
    * `tags @> $1`), its plan does not depend on statistics: later shapes skip tree building and planning.
@@ -67,16 +68,18 @@ function safeType(t: PgType): boolean {
 
 /** Builds the template of a freshly compiled clause, or null when its parameters cannot be substituted safely. */
 export function makeTemplate(where: string, expr: Expr, params: Readonly<Record<string, string>> | undefined): Template | null {
-  const slots: { node: ConstExpr; param: number }[] = [];
+  const slots: { node: ConstExpr; param: number; like?: LikeExpr }[] = [];
   let ok = true;
   const visit = (e: Expr, parent: Expr | null): void => {
     if (!ok) return;
     if (e.kind === 'const') {
       const m = PARAM_SPAN.exec(where.slice(e.span.start, e.span.end));
       if (m === null) return;
+      // A LIKE pattern only gets validated by normalisation (never rewritten), so it may be a slot too.
+      const likePattern = parent !== null && parent.kind === 'like' && parent.pattern === e && (parent.escape === null || parent.escape.kind === 'const');
       const parentOk =
         parent !== null &&
-        (parent.kind === 'compare' || parent.kind === 'in' || parent.kind === 'quantified' || (parent.kind === 'call' && parent.fn.startsWith('array_')));
+        (likePattern || parent.kind === 'compare' || parent.kind === 'in' || parent.kind === 'quantified' || (parent.kind === 'call' && parent.fn.startsWith('array_')));
       if (!parentOk || e.value === null || !safeType(e.type)) {
         ok = false;
         return;
@@ -90,7 +93,7 @@ export function makeTemplate(where: string, expr: Expr, params: Readonly<Record<
       } catch {
         ok = false;
       }
-      slots.push({ node: e, param });
+      slots.push(likePattern ? { node: e, param, like: parent } : { node: e, param });
       return;
     }
     for (const c of children(e)) visit(c, e);
@@ -107,9 +110,11 @@ export function makeTemplate(where: string, expr: Expr, params: Readonly<Record<
 export function instantiate(t: Template, params: Readonly<Record<string, string>> | undefined): Expr | null {
   if (t.slots.length === 0) return t.expr;
   const repl = new Map<Expr, Value>();
-  for (const { node, param } of t.slots) {
+  for (const { node, param, like } of t.slots) {
     const text = paramText(params, param);
     if (text === undefined) return null;
+    // A pattern that ends in its escape is a creation error: let the full compile raise it.
+    if (like !== undefined && likeEndsWithEscape(text, like.escape === null ? null : ((like.escape as ConstExpr).value as string | null))) return null;
     let v: Value;
     try {
       v = codecFor(node.type).parse(text);

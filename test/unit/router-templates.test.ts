@@ -18,6 +18,8 @@ const CASES: { where: string; params: string[]; rows: Record<string, string | nu
   { where: 'c = $1', params: ['ab', 'ab ', 'abc'], rows: [{ c: 'ab ' }, { c: 'abc' }] },
   { where: 'vc = $1', params: ['abcd', 'ab'], rows: [{ vc: 'abcd' }, { vc: 'ab' }] },
   { where: 'lower(s) = $1', params: ['ab', 'AB'], rows: [{ s: 'Ab' }, { s: 'ab' }] },
+  { where: 's ILIKE $1', params: ['ab%', 'X\\_y%', '%z', 'q'], rows: [{ s: 'ABc' }, { s: 'x_Y1' }, { s: 'xay' }, { s: 'zz' }, { s: 'Q' }] },
+  { where: "s LIKE $1 ESCAPE '#'", params: ['a#%%', 'b\\%'], rows: [{ s: 'a%1' }, { s: 'ab' }, { s: 'b\\x' }] },
 ];
 
 describe('shape families ($n templates)', () => {
@@ -59,5 +61,8 @@ describe('shape families ($n templates)', () => {
     expect(() => r.addShape('c', { table: 't', where: 'i = $1', params: {} })).toThrow(WhereError);
     expect(() => r.addShape('d', { table: 't', where: 'i = $1', params: { '1': '5000000000' } })).toThrow(WhereError);
     expect(r.shapeCount).toBe(1);
+    r.addShape('l1', { table: 't', where: 's LIKE $1', params: { '1': 'a%' } });
+    expect(() => r.addShape('l2', { table: 't', where: 's LIKE $1', params: { '1': 'ab\\' } })).toThrow(WhereError);
+    expect(r.shapeCount).toBe(2);
   });
 });
