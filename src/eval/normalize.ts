@@ -92,37 +92,78 @@ function mapChildren(e: Expr, f: (x: Expr) => Expr): Expr {
   }
 }
 
-function foldConstant(e: Expr): ConstExpr {
+const DATETIME = new Set(['date', 'time', 'timestamp', 'timestamptz', 'interval']);
+
+/**
+ * Postgres folds only immutable expressions at plan time. Date/time text conversions (DateStyle, TimeZone) and
+ * concat() are stable, so an error in them surfaces only where a row evaluates them — or never, when a strict
+ * parent has a NULL constant argument or AND/OR is decided first. Such subtrees are left unfolded when they fail.
+ */
+function isStable(e: Expr): boolean {
+  return isStableNode(e) || children(e).some(isStable);
+}
+
+function isStableNode(e: Expr): boolean {
+  if (e.kind === 'call' && e.fn === 'concat') return true;
+  if (e.kind === 'cast' && !e.arg.type.array && !e.type.array) {
+    const f = e.arg.type.scalar;
+    const t = e.type.scalar;
+    const textual = (s: string): boolean => s === 'text' || s === 'varchar' || s === 'bpchar' || s === 'name' || s === 'unknown';
+    if ((DATETIME.has(f) && textual(t)) || (DATETIME.has(t) && textual(f))) return true;
+    if ((f === 'timestamptz' && DATETIME.has(t)) || (t === 'timestamptz' && DATETIME.has(f))) return true;
+  }
+  return false;
+}
+
+function foldConstant(e: Expr): Expr {
   try {
     const value = interpretExpr(e, EMPTY_ROW);
     return { kind: 'const', type: e.type, value, span: e.span };
   } catch (err) {
-    if (err instanceof ValueError) throw new WhereError(ErrorCode.ConstantError, err.message, e.span.start, e.span.end - e.span.start);
+    if (err instanceof ValueError) {
+      if (isStable(e)) return e; // raised per row at run time, as Postgres does (see isStable)
+      throw new WhereError(ErrorCode.ConstantError, err.message, e.span.start, e.span.end - e.span.start);
+    }
     throw err;
   }
 }
 
 /** Folds every column-free subtree to a constant; an error there rejects the clause (as Postgres would). */
-export function fold(e: Expr): Expr {
+export function fold(e: Expr, keepStable = false): Expr {
   if (e.kind === 'const' || e.kind === 'column') return e;
+  const sub = (c: Expr): Expr => fold(c, keepStable);
+  // After a stable failure, stable nodes stay unfolded like columns (Postgres never folds them at plan time).
+  if (keepStable && isStableNode(e)) {
+    const out = mapChildren(e, sub);
+    // evaluate_function: a strict function with a NULL constant input is NULL, whatever its volatility.
+    if ((out.kind === 'cast' || (out.kind === 'call' && out.strict)) && children(out).some((c) => c.kind === 'const' && c.value === null)) {
+      return { kind: 'const', type: out.type, value: null, span: out.span } as ConstExpr;
+    }
+    return out;
+  }
   if (e.kind === 'and' || e.kind === 'or') {
     // Postgres folds AND/OR operands left to right and stops at a constant FALSE (AND) / TRUE (OR) without folding
     // the rest (simplify_and_arguments), so `false AND 1/0 = 1` is accepted while `1/0 = 1 AND false` is not.
     const decider = e.kind === 'or';
     const args: Expr[] = [];
     for (const a of e.args) {
-      const f = fold(a);
+      const f = sub(a);
       if (f.kind === 'const' && f.value === decider) return f;
       args.push(f);
     }
     return { ...e, args };
   }
-  if (!hasColumn(e)) return foldConstant(e);
+  if (!hasColumn(e) && !(keepStable && isStable(e))) {
+    const f = foldConstant(e);
+    if (f.kind === 'const') return f;
+    // A failing stable subtree: fold structurally so strict-NULL and AND/OR rules can still decide the parent.
+    return fold(e, true);
+  }
   if (e.kind === 'coalesce') {
     // As Postgres: NULL constants are dropped, and a non-NULL constant ends the list (later arguments are not folded).
     const args: Expr[] = [];
     for (const a of e.args) {
-      const f = fold(a);
+      const f = sub(a);
       if (f.kind === 'const' && f.value === null) continue;
       if (f.kind === 'const' && args.length === 0) return f;
       args.push(f);
@@ -135,7 +176,7 @@ export function fold(e: Expr): Expr {
     // `x IN (NULL)` is parsed as the strict `x = NULL`, which the planner folds to NULL without evaluating x.
     return { kind: 'const', type: e.type, value: null, span: e.span } as ConstExpr;
   }
-  const out = mapChildren(e, fold);
+  const out = mapChildren(e, sub);
   // NULLIF(NULL, x) is NULL whatever x is; the planner folds it without evaluating x.
   if (out.kind === 'nullif' && out.left.kind === 'const' && out.left.value === null) {
     return { kind: 'const', type: out.type, value: null, span: out.span };
@@ -148,7 +189,10 @@ export function fold(e: Expr): Expr {
     return c;
   }
   // Children may have folded to constants (a cast of such a NULL): fold the node too, as Postgres would.
-  if (!hasColumn(out)) return foldConstant(out);
+  if (!hasColumn(out) && !(keepStable && isStable(out))) {
+    const f = foldConstant(out);
+    if (f.kind === 'const') return f;
+  }
   if (out.kind === 'like' && out.pattern.kind === 'const' && (out.escape === null || out.escape.kind === 'const')) {
     // A constant pattern is validated at shape creation (trailing escape, bad ESCAPE string).
     const p = out.pattern.value as string | null;

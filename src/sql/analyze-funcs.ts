@@ -1,13 +1,13 @@
 // Function calls, casts, COALESCE/GREATEST/LEAST, ARRAY[] constructors and subscripts.
 import { ErrorCode, ValueError } from '../errors/index.js';
 import { validateZone } from '../values/timezone.js';
-import { arrayOf, baseType, elementType, pgType, typeDisplayName, type PgType } from '../values/types.js';
+import { arrayOf, baseType, elementType, pgType, typeCategory, typeDisplayName, type PgType } from '../values/types.js';
 import type { Expr, Span } from './ast.js';
 import { analyzeNode } from './analyze.js';
 import { applyOverload, buildLike } from './analyze-ops.js';
 import { CAST_FUNCTIONS, FUNCTIONS, VOLATILE_FUNCTIONS } from './catalog.js';
 import { castExists } from './casts.js';
-import { selectCandidate, selectCommonType, TEXT } from './coerce.js';
+import { canCoerce, selectCandidate, selectCommonType, TEXT } from './coerce.js';
 import { isUnknown, type AnalyzeContext } from './context.js';
 import type { RawNode } from './parse.js';
 import { parseTypeName } from './type-names.js';
@@ -42,7 +42,13 @@ export function castTo(ctx: AnalyzeContext, arg: Expr, target: PgType, span: Spa
   if (target.scalar === 'opaque') {
     ctx.fail(ErrorCode.NotSupported, `type ${typeDisplayName(target)} is not supported in where clauses`, span);
   }
-  if (isUnknown(arg)) return ctx.coerce(arg, target, false);
+  if (isUnknown(arg)) {
+    // Postgres runs the input function without the modifier and applies it as a separate (foldable) step, except
+    // for interval whose input needs it; so `'-Infinity'::numeric(20,5)` fails only where it is evaluated.
+    if (target.typmod < 0 || target.scalar === 'interval') return ctx.coerce(arg, target, false);
+    const base = ctx.coerce(arg, baseType(target), false);
+    return { kind: 'cast', arg: base, type: target, implicit: false, span };
+  }
   if (arg.type.scalar === 'opaque') {
     ctx.fail(ErrorCode.NotSupported, `type ${typeDisplayName(arg.type)} is not supported in where clauses (only IS [NOT] NULL)`, arg.span);
   }
@@ -161,6 +167,7 @@ function specialFunction(ctx: AnalyzeContext, name: string, args: Expr[], span: 
       return call(name, [requireArray(ctx, name, args[0] as Expr)], INT4, true);
     case 'array_length':
       if (args.length !== 2) return undefined;
+      if (!isUnknown(args[1] as Expr) && !canCoerce((args[1] as Expr).type, INT4)) return undefined;
       return call(name, [requireArray(ctx, name, args[0] as Expr), ctx.coerce(args[1] as Expr, INT4)], INT4, true);
     case 'array_cat': {
       if (args.length !== 2) return undefined;
@@ -231,6 +238,14 @@ export function analyzeArray(ctx: AnalyzeContext, n: RawNode): Expr {
   return { kind: 'array', elems: c.args, type: arrayOf(c.type), span };
 }
 
+/** Subscripts are coerced to int4 with assignment rules: integers, numerics, floats and unknown literals only. */
+function subscriptIndex(ctx: AnalyzeContext, e: Expr): Expr {
+  if (!isUnknown(e) && (e.type.array || typeCategory(e.type) !== 'numeric')) {
+    ctx.fail(ErrorCode.TypeMismatch, `array subscript must have type integer, not ${typeDisplayName(e.type)}`, e.span);
+  }
+  return ctx.coerce(e, INT4, e.type.scalar === 'int2' || e.type.scalar === 'int4' || isUnknown(e));
+}
+
 export function analyzeIndirection(ctx: AnalyzeContext, n: RawNode): Expr {
   const arg = analyzeNode(ctx, n['arg'] as RawNode);
   const ind = n['indirection'] as RawNode[];
@@ -241,7 +256,7 @@ export function analyzeIndirection(ctx: AnalyzeContext, n: RawNode): Expr {
   const indices = ind.map((i) => {
     const ai = i['A_Indices'] as RawNode | undefined;
     if (!ai) return ctx.fail(ErrorCode.NotSupported, 'field selection is not supported in where clauses', span);
-    const idx = (k: string): Expr | null => (ai[k] === undefined ? null : ctx.coerce(analyzeNode(ctx, ai[k] as RawNode), INT4));
+    const idx = (k: string): Expr | null => (ai[k] === undefined ? null : subscriptIndex(ctx, analyzeNode(ctx, ai[k] as RawNode)));
     return { lower: idx('lidx'), upper: idx('uidx'), isSlice: ai['is_slice'] === true };
   });
   const slice = indices.some((i) => i.isSlice);

@@ -245,17 +245,17 @@ function between(ctx: AnalyzeContext, kind: string, n: RawNode, span: Span): Exp
 
 /** `@>`, `<@`, `&&`: both sides arrays of one element type (an unknown literal takes the other side's type). */
 function arrayPredicate(ctx: AnalyzeContext, name: string, l: Expr, r: Expr, span: Span): Expr {
+  if (l.type.scalar === 'jsonb' || r.type.scalar === 'jsonb' || l.type.scalar === 'json' || r.type.scalar === 'json') {
+    ctx.fail(ErrorCode.NotSupported, `JSON operator ${name} is not supported in where clauses`, span);
+  }
   const t = l.type.array ? l.type : r.type.array ? r.type : undefined;
   if (t === undefined || (!isUnknown(l) && !l.type.array) || (!isUnknown(r) && !r.type.array)) {
     return noOperator(ctx, name, [l.type, r.type], span);
   }
-  const lt = l.type.array ? baseType(l.type) : baseType(t);
-  const rt = r.type.array ? baseType(r.type) : baseType(t);
-  let common = lt;
-  if (lt !== rt) {
-    const c = selectCommonType([lt, rt]);
-    if ('clash' in c) return noOperator(ctx, name, [l.type, r.type], span);
-    common = c;
+  // (anyarray, anyarray): both sides must be the very same array type; only an unknown literal adapts.
+  const common = baseType(t);
+  if ((l.type.array && baseType(l.type) !== common) || (r.type.array && baseType(r.type) !== common)) {
+    return noOperator(ctx, name, [l.type, r.type], span);
   }
   const fn = name === '@>' ? 'array_contains' : name === '<@' ? 'array_contained' : 'array_overlaps';
   return { kind: 'call', fn, sqlName: name, form: 'operator', args: [ctx.coerce(l, common), ctx.coerce(r, common)], strict: true, type: BOOL, span };

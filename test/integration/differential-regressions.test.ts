@@ -16,7 +16,7 @@ interface Regression {
   readonly params?: Record<string, string>;
 }
 
-const I = { i4: 'int4', i8: 'int8', f8: 'float8', t: 'text', c5: 'char(5)', tm: 'time', iv: 'interval', d: 'date', tz: 'timestamptz', u: 'uuid', b: 'bool', at: 'text[]', ai4: 'int4[]', ab: 'bool[]', i2: 'int2' };
+const I = { an: 'numeric[]', af8: 'float8[]', ai8: 'int8[]', j: 'jsonb', i4: 'int4', i8: 'int8', f8: 'float8', t: 'text', c5: 'char(5)', tm: 'time', iv: 'interval', d: 'date', tz: 'timestamptz', u: 'uuid', b: 'bool', at: 'text[]', ai4: 'int4[]', ab: 'bool[]', i2: 'int2' };
 
 const REGRESSIONS: readonly Regression[] = [
   { what: 'like() function form', columns: I, clause: "like(t, 'a_c')", records: [[{ t: 'abc' }, true], [{ t: 'ab' }, false], [{ t: null }, null]] },
@@ -36,6 +36,17 @@ const REGRESSIONS: readonly Regression[] = [
   { what: 'COALESCE with a leading constant folds to it', columns: I, clause: "CAST(coalesce('a_c', t) AS boolean) != 't'::boolean", records: [[{ t: 'x' }, 'rejected']] },
   { what: 'x IN (NULL) folds to NULL without evaluating x', columns: I, clause: "(CAST('30 days' AS interval) / f8) IN (NULL::interval)", records: [[{ f8: '0' }, null]] },
   { what: 'nullif result has the coerced left type (bpchar → text)', columns: I, clause: "nullif(c5, 'é'::text) !~~* t", records: [[{ c5: 'abc  ', t: 'abc' }, false]] },
+  { what: 'prefix + on an unknown literal resolves to float8', columns: I, clause: "(+ '9223372036854775807') > i4", records: [[{ i4: '1' }, true]] },
+  { what: 'two unknown operands resolve like Postgres (float8 ^)', columns: I, clause: "('2' ^ '3') <= i4", records: [[{ i4: '8' }, true], [{ i4: '7' }, false]] },
+  { what: 'array_cat takes the common element type', columns: I, clause: 'array_cat(CAST(\'{}\' AS float8[]), ARRAY[0.1]) = af8', records: [[{ af8: '{0.1}' }, true]] },
+  { what: 'COALESCE of float8[] and int4[]', columns: I, clause: "coalesce(af8 || '{1,2,NULL}', ARRAY[1]) = af8", records: [[{ af8: '{1}' }, false]] },
+  { what: 'NULLIF(NULL, x) folds to NULL', columns: I, clause: "nullif(NULL::text[], at) <> (at || 'a_c'::text)", records: [[{ at: '{{a},{b}}' }, null]] },
+  { what: 'a typmod cast of a literal is applied where evaluated, after AND short-circuit', columns: I, clause: "('abc' !~~ 'abc') AND an != ($$-Infinity$$::numeric(20,5) || '{}'::numeric[])", records: [[{ an: '{1}' }, false]] },
+  { what: 'a typmod cast of a literal that must be evaluated is rejected', columns: I, clause: "$$-Infinity$$::numeric(20,5) > 1 AND i4 = 1", records: [[{ i4: '1' }, 'rejected']] },
+  { what: 'anyarray operators need identical array types', columns: I, clause: "ai8 && array_append((NULL::int8[])[2:], abs('-9007199254740993'))", records: [[{ ai8: '{1}' }, 'rejected']] },
+  { what: 'a stable cast with a NULL sibling is NULL', columns: I, clause: "(NULL::text)::interval > CAST(CAST('-9223372036854775807'::int8 AS text) AS interval)", records: [[{ i4: '1' }, null]] },
+  { what: 'concat() is stable: not folded under a strict NULL comparison', columns: I, clause: "CAST(concat('[0:1]={1,2}'::int4[], 'x', '2024-01-01') AS jsonb) <> NULL::jsonb", records: [[{ i4: '1' }, null]] },
+  { what: 'array subscripts must be integers', columns: I, clause: "(ab)[coalesce('181', 'x')] IS NOT TRUE", records: [[{ ab: '{t}' }, 'rejected']] },
   { what: 'nullif(bpchar, unknown) stays bpchar', columns: I, clause: "nullif(c5, 'é') !~~* t", records: [[{ c5: 'abc  ', t: 'abc' }, true]] },
 ];
 
