@@ -223,8 +223,9 @@ function classifyLike(atom: Extract<Expr, { kind: 'like' }>): AtomClass {
   const split = likePrefix(atom.pattern.value as string, esc);
   if (split === null || split.prefix === '') return null;
   const fold = atom.caseInsensitive;
-  // Exact only for a case-sensitive `prefix%`; everything else is confirmed by the residual.
-  const exact = !fold && split.rest === '%';
+  // `prefix%` is decided by the index alone: ILIKE folds ASCII letters only (C collation), as the index does.
+  // Everything else (more wildcards, a letter as ESCAPE under ILIKE) is confirmed by the residual.
+  const exact = split.rest === '%' && (!fold || esc === null || !/[A-Za-z]/.test(esc));
   return { kind: 'prefix', probe: atom.arg, consumed: [atom], exact, prefix: fold ? foldAscii(split.prefix) : split.prefix, fold };
 }
 
