@@ -13,15 +13,18 @@ const EMPTY_ROW = new RowView(new ColumnLayout([]));
 const NEGATE: Record<CompareOp, CompareOp> = { '=': '<>', '<>': '=', '<': '>=', '<=': '>', '>': '<=', '>=': '<' };
 const MIRROR: Record<CompareOp, CompareOp> = { '=': '=', '<>': '<>', '<': '>', '<=': '>=', '>': '<', '>=': '<=' };
 
+const hasColumnMemo = new WeakMap<Expr, boolean>();
+
+/** Memoised per node: folding asks it at every level, which would be quadratic on deep trees. */
 function hasColumn(e: Expr): boolean {
-  switch (e.kind) {
-    case 'column':
-      return true;
-    case 'const':
-      return false;
-    default:
-      return children(e).some(hasColumn);
+  if (e.kind === 'column') return true;
+  if (e.kind === 'const') return false;
+  let r = hasColumnMemo.get(e);
+  if (r === undefined) {
+    r = children(e).some(hasColumn);
+    hasColumnMemo.set(e, r);
   }
+  return r;
 }
 
 function children(e: Expr): Expr[] {
@@ -99,8 +102,15 @@ const DATETIME = new Set(['date', 'time', 'timestamp', 'timestamptz', 'interval'
  * concat() are stable, so an error in them surfaces only where a row evaluates them — or never, when a strict
  * parent has a NULL constant argument or AND/OR is decided first. Such subtrees are left unfolded when they fail.
  */
+const stableMemo = new WeakMap<Expr, boolean>();
+
 function isStable(e: Expr): boolean {
-  return isStableNode(e) || children(e).some(isStable);
+  let r = stableMemo.get(e);
+  if (r === undefined) {
+    r = isStableNode(e) || children(e).some(isStable);
+    stableMemo.set(e, r);
+  }
+  return r;
 }
 
 function isStableNode(e: Expr): boolean {

@@ -42,8 +42,23 @@ function nodeOf(n: RawNode): [string, RawNode] {
   return [tag as string, n[tag as string] as RawNode];
 }
 
+/** Deeper expressions are rejected: every later stage recurses over the tree, and no real clause nests this far. */
+export const MAX_DEPTH = 1000;
+
 /** The dispatch over raw node tags; anything not listed is a construct Switchyard rejects. */
 export function analyzeNode(ctx: AnalyzeContext, node: RawNode): Expr {
+  if (++ctx.depth > MAX_DEPTH) {
+    const [, n] = nodeOf(node);
+    ctx.fail(ErrorCode.TooLarge, `where clause nests more than ${MAX_DEPTH} levels deep`, ctx.span(n['location']));
+  }
+  try {
+    return analyzeTagged(ctx, node);
+  } finally {
+    ctx.depth--;
+  }
+}
+
+function analyzeTagged(ctx: AnalyzeContext, node: RawNode): Expr {
   const [tag, n] = nodeOf(node);
   switch (tag) {
     case 'ColumnRef':

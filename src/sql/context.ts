@@ -19,6 +19,8 @@ export class AnalyzeContext {
   /** Unknown-typed constants that stand for a `$n`. */
   readonly paramOf = new WeakMap<ConstExpr, number>();
   readonly referenced = new Set<string>();
+  /** Current nesting depth of raw nodes being analyzed (bounded by MAX_DEPTH). */
+  depth = 0;
 
   constructor(
     readonly clause: string,

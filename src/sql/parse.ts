@@ -37,6 +37,10 @@ export function parseClause(clause: string): ParsedClause {
     const pos = typeof cursor === 'number' ? Math.max(0, Math.min(clause.length, position(cursor))) : undefined;
     let message = err.message ?? 'syntax error';
     if (/at end of input/.test(message)) message = message.replace('at end of input', 'at end of where clause');
+    if (/memory exhausted|stack depth limit exceeded/.test(message)) {
+      // The grammar's own stack ran out: that is nesting, not a typo.
+      throw new WhereError(ErrorCode.TooLarge, `where clause nests too deeply for the Postgres parser (${message})`, pos);
+    }
     throw new WhereError(ErrorCode.Syntax, message, pos);
   }
   const stmts = tree.stmts ?? [];

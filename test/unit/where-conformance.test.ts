@@ -170,3 +170,16 @@ describe('normalization and rendering', () => {
     }
   });
 });
+
+describe('hostile clauses', () => {
+  it('deep nesting is a clear rejection, not a stack overflow', () => {
+    rejects('NOT '.repeat(3000) + 'id = 1', { id: 'int4' }, ErrorCode.TooLarge);
+    rejects(Array.from({ length: 3000 }, () => 'id').join(' + ') + ' > 1', { id: 'int4' }, ErrorCode.TooLarge);
+    rejects('('.repeat(30000) + 'id = 1' + ')'.repeat(30000), { id: 'int4' }, ErrorCode.TooLarge);
+  });
+  it('long flat OR lists compile', () => {
+    const p = compileWhere(Array.from({ length: 2000 }, (_, i) => `id = ${i}`).join(' OR '), { id: 'int4' });
+    expect(p.matches({ id: '1999' })).toBe(true);
+    expect(p.matches({ id: '2000' })).toBe(false);
+  });
+});
