@@ -74,8 +74,12 @@ export function renderSql(e: Expr): string {
       if (e.form === 'prefix') return `(${e.sqlName} ${args[0]})`;
       return `${e.sqlName}(${args.join(', ')})`;
     }
-    case 'cast':
-      return `CAST(${r(e.arg)} AS ${sqlTypeName(e.type)})`;
+    case 'cast': {
+      // `CAST('x' AS date)` would parse 'x' at plan time; a text value cast at run time must stay typed text.
+      const a = e.arg;
+      const arg = a.kind === 'const' && a.value !== null && !a.type.array && a.type.scalar === 'text' ? `${r(a)}::text` : r(a);
+      return `CAST(${arg} AS ${sqlTypeName(e.type)})`;
+    }
     case 'and':
     case 'or':
       return `(${e.args.map(r).join(e.kind === 'and' ? ' AND ' : ' OR ')})`;
