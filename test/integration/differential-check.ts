@@ -68,6 +68,7 @@ export function deliberateRejection(e: WhereError, tree: BoolTree): boolean {
   if (/LIKE pattern must not end with escape character/.test(e.message)) return true; // §7: constant pattern
   if (e.code === ErrorCode.NotSupported && /date\/time input .* is not supported/.test(e.message)) return true; // §4.1: ISO only
   if (e.code === ErrorCode.NotSupported && /(array|jsonb|enum).*(order|compar)|(order|compar).*(array|jsonb|enum)/i.test(e.message)) return true;
+  if (e.code === ErrorCode.NotSupported && /^JSON operator \S+ is not supported/.test(e.message)) return true; // §8.1: JSON operators
   return false;
 }
 
