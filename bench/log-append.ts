@@ -14,8 +14,8 @@ const durability = process.argv[5] === 'per-file' ? 'per-file' : 'journal';
 const dir = process.argv[6] ?? mkdtempSync(join(tmpdir(), 'sy-bench-log-'));
 
 const checkpointMethod = process.env.CHECKPOINT === "per-file" ? "per-file" : "syncfs";
-const checkpointBytes = Number(process.env.CHECKPOINT_MB ?? 64) * 1024 * 1024;
-const maxPendingBytes = Number(process.env.MAX_PENDING_MB ?? 64) * 1024 * 1024;
+const checkpointBytes = Number(process.env.CHECKPOINT_MB ?? 256) * 1024 * 1024;
+const maxPendingBytes = Number(process.env.MAX_PENDING_MB ?? 128) * 1024 * 1024;
 const store = await ShapeLogStore.open(dir, { durability, checkpointMethod, checkpointBytes, maxPendingBytes });
 const logs: ShapeLog[] = [];
 for (let i = 0; i < logCount; i++) {

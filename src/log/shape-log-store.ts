@@ -94,8 +94,8 @@ export class ShapeLogStore implements StreamHost {
     this.snapshotOpts = { prefix: 's', indexEvery: 0, segmentBytes, strict: false };
     this.cfg = {
       snapshotChunkBytes: opts.snapshotChunkBytes ?? 10 * 1024 * 1024,
-      checkpointBytes: opts.checkpointBytes ?? 64 * 1024 * 1024,
-      maxPendingBytes: opts.maxPendingBytes ?? 64 * 1024 * 1024,
+      checkpointBytes: opts.checkpointBytes ?? 256 * 1024 * 1024,
+      maxPendingBytes: opts.maxPendingBytes ?? 128 * 1024 * 1024,
       syncConcurrency: opts.syncConcurrency ?? (opts.durability === 'per-file' ? 64 : 2),
       checkpointMethod: opts.checkpointMethod ?? (process.platform === 'linux' ? 'syncfs' : 'per-file'),
     };
@@ -196,7 +196,7 @@ export class ShapeLogStore implements StreamHost {
     let rotatedSeq = -1;
     let cpStreams: Set<SegmentStream> | undefined;
     try {
-      if (this.pendingTotal > this.cfg.maxPendingBytes) this.flush();
+      if (this.pendingTotal > this.cfg.maxPendingBytes) this.relievePending();
       const root = this.rootDirty ? [this.dir] : [];
       this.rootDirty = false;
       if (this.journal === undefined) {
@@ -270,6 +270,23 @@ export class ShapeLogStore implements StreamHost {
     this.journal?.close();
     this.fds.closeAll();
     this.loaded.clear();
+  }
+
+  /**
+   * Over the memory bound, write out some logs' pending bytes: a bounded number per commit, because writing to
+   * thousands of files at once stalls the thread for seconds and delays the journal fsync behind the inode updates.
+   * Past twice the bound, everything is written.
+   */
+  private relievePending(): void {
+    if (this.pendingTotal > 2 * this.cfg.maxPendingBytes) {
+      this.flush();
+      return;
+    }
+    let budget = 256;
+    for (const s of this.epoch) {
+      if (budget-- === 0 || this.pendingTotal <= this.cfg.maxPendingBytes / 2) break;
+      s.flush();
+    }
   }
 
   private takeEpoch(): Set<SegmentStream> {

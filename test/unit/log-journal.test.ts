@@ -120,6 +120,21 @@ describe('journal', () => {
     await re.close();
   });
 
+  it('keeps unwritten bytes near maxPendingBytes by writing some logs out on each commit', async () => {
+    const store = await ShapeLogStore.open(dir, { maxPendingBytes: 20_000 });
+    const logs = Array.from({ length: 50 }, (_, i) => store.createLog(`s${i}`));
+    let peak = 0;
+    for (let round = 1; round <= 40; round++) {
+      logs.forEach((log, i) => log.append([entry(round * 100 + i)]));
+      await store.syncAll();
+      peak = Math.max(peak, store.stats().pendingBytes);
+    }
+    expect(peak).toBeLessThanOrEqual(2 * 20_000 + 50 * 200);
+    logs[7]!.finishSnapshot();
+    expect(lsns(logs[7]!)).toEqual(range(1, 40).map((r) => r * 100 + 7));
+    await store.close();
+  });
+
   it('checkpoints by journal size and deletes covered journal files; records of deleted logs are skipped', async () => {
     const store = await ShapeLogStore.open(dir, { checkpointBytes: 4096 });
     const keep = store.createLog('keep');
