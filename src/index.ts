@@ -8,3 +8,26 @@ export { renderSql } from './sql/render.js';
 export { parseTypeName } from './sql/type-names.js';
 export { parseTableName } from './sql/identifiers.js';
 export type { PgType, Value, ScalarName } from './values/types.js';
+export {
+  Router,
+  ShadowRouter,
+  type ShadowMismatch,
+  type ShadowStats,
+  type Change,
+  type RowRecord,
+  type ShapeDef,
+  type RouterMode,
+  type RouterOptions,
+  type RouterLike,
+  type RouterStats,
+  type RouterCounters,
+  type IndexStats,
+  type LaneKind,
+  type Explanation,
+  type ExplainRow,
+  type ExplainDisjunct,
+} from './router/index.js';
+export { SwitchyardService } from './shapes/service.js';
+export { ShapeRequestError, type ShapeService, type ShapeDefinition, type ShapeInfo, type SchemaColumn } from './shapes/types.js';
+export { ShapeCreationError } from './shapes/shape-creator.js';
+export { createSwitchyardHttp } from './http/server.js';
