@@ -1,0 +1,6 @@
+// Public surface of sharded routing (curated): the router across worker threads and the shape-file loader.
+export { ShardedRouter, DEFAULT_HOT_KEY_THRESHOLD } from './sharded-router.js';
+export { ShardFailureError, SHARD_FAILED } from './protocol.js';
+export type { ShardedRouterOptions, ShardedStats, ShardStats } from './types.js';
+export type { HotKey } from './directory.js';
+export type { Transport } from './batch-codec.js';

@@ -1,0 +1,89 @@
+// Messages between the ShardedRouter and its workers, and error transport across the thread boundary.
+import { ErrorCode, RouterError, SwitchyardError, WhereError } from '../errors/index.js';
+import type { Change, RouterMode } from '../router/index.js';
+import type { Transport } from './batch-codec.js';
+
+/**
+ * The code a failed shard's batch is rejected with. Not (yet) in the ErrorCode enum of src/errors, whose owner adds
+ * codes; the string is stable.
+ */
+export const SHARD_FAILED = 'shard_failed' as ErrorCode;
+
+/** A shard died and its work could not be completed: the batch is rejected whole, never answered partially. */
+export class ShardFailureError extends SwitchyardError {
+  constructor(message: string) {
+    super(SHARD_FAILED, message);
+    this.name = 'ShardFailureError';
+  }
+}
+
+/** add: [1, gid, table, where, params]; remove: [0, gid]. Applied in order. */
+export type ShapeOp = readonly [1, number, string, string | undefined, Record<string, string> | undefined] | readonly [0, number];
+
+export interface InitMessage {
+  readonly t: 'init';
+  readonly schema: Record<string, Record<string, string>>;
+  readonly mode: RouterMode;
+  /** Table names and column order of the batch layout (the dispatcher's, so both sides agree). */
+  readonly tableNames: readonly string[];
+  readonly tableColumns: readonly (readonly string[])[];
+}
+
+export type RouteBody =
+  | { readonly transport: 'shared'; readonly sab: SharedArrayBuffer; readonly headerWords: number; readonly textBytes: number }
+  | { readonly transport: 'packed'; readonly header: Int32Array; readonly text: string }
+  | { readonly transport: 'clone'; readonly changes: readonly Change[] };
+
+export type Request =
+  | { readonly t: 'ops'; readonly seq: number; readonly ops: readonly ShapeOp[] }
+  | ({ readonly t: 'route'; readonly seq: number; readonly mask: Uint8Array | null } & RouteBody)
+  | { readonly t: 'stats'; readonly seq: number }
+  | { readonly t: 'crash'; readonly seq: number; readonly afterRoutes: number };
+
+export interface WorkerStats {
+  readonly shapes: number;
+  readonly keys: number;
+  readonly entries: number;
+  readonly estimatedBytes: number;
+  readonly changes: number;
+  readonly rows: number;
+  readonly busyMs: number;
+}
+
+/** Route result: offs[i]..offs[i+1] are the global ids matched by change i. */
+export interface RouteResult {
+  readonly offs: Int32Array;
+  readonly ids: Int32Array;
+  /** fail[i] = 1 when the shard's router failed open on change i (the answer becomes every shape of the table). */
+  readonly fail: Uint8Array;
+}
+
+export type Reply =
+  | { readonly seq: number; readonly ok: true; readonly result: unknown }
+  | { readonly seq: number; readonly ok: false; readonly error: ErrorJson };
+
+export interface ErrorJson {
+  readonly name: string;
+  readonly code: string;
+  readonly message: string;
+  readonly position?: number;
+  readonly length?: number;
+}
+
+export function errorToJson(err: unknown): ErrorJson {
+  if (err instanceof SwitchyardError) {
+    const e = err as SwitchyardError & { position?: number; length?: number };
+    return { name: e.name, code: e.code, message: e.message, ...(e.position !== undefined ? { position: e.position, length: e.length } : {}) };
+  }
+  return { name: 'Error', code: '', message: err instanceof Error ? err.message : String(err) };
+}
+
+/** Rebuilds the error class a worker threw, so callers can catch WhereError/RouterError as with a local Router. */
+export function errorFromJson(j: ErrorJson): Error {
+  if (j.name === 'WhereError') return new WhereError(j.code as ErrorCode, j.message, j.position, j.length);
+  if (j.name === 'RouterError') return new RouterError(j.code as ErrorCode, j.message);
+  if (j.code !== '') return new SwitchyardError(j.code as ErrorCode, j.message);
+  return new ShardFailureError(`shard worker failed: ${j.message}`);
+}
+
+export type { Transport };

@@ -1,0 +1,271 @@
+// ShardedRouter: the Router's API across worker threads, shapes placed by routing key, rows sent only where needed.
+import os from 'node:os';
+import type { Change, RouterMode, ShapeDef } from '../router/index.js';
+import { packBatch, toShared, type Transport } from './batch-codec.js';
+import { Directory, type Entry } from './directory.js';
+import { errorFromJson, ShardFailureError, type ErrorJson, type RouteBody, type RouteResult, type ShapeOp, type WorkerStats } from './protocol.js';
+import { ShardHandle } from './shard-handle.js';
+import type { ShardedRouterOptions, ShardedStats, ShardStats } from './types.js';
+
+interface OpBuffer {
+  ops: ShapeOp[];
+  removed: ShapeOp[];
+  waiters: { index: number; resolve: (v: boolean) => void; reject: (e: Error) => void; result: boolean; entry: Entry | null }[];
+}
+
+export const DEFAULT_HOT_KEY_THRESHOLD = 10_000;
+
+export class ShardedRouter {
+  readonly mode: RouterMode;
+  readonly shards: number;
+  readonly transport: Transport;
+  private readonly dir: Directory;
+  private readonly handles: ShardHandle[] = [];
+  private readonly buffers: OpBuffer[] = [];
+  private flushScheduled = false;
+  private readonly sabPool: SharedArrayBuffer[] = [];
+  private readonly tableColumns: (readonly string[])[];
+  private readonly sent: number[];
+  private closed = false;
+
+  constructor(options: ShardedRouterOptions) {
+    this.mode = options.mode ?? 'indexed';
+    this.shards = Math.max(1, Math.floor(options.shards ?? os.availableParallelism()));
+    this.transport = options.transport ?? 'shared';
+    this.dir = new Directory(options.schema, this.shards, options.hotKeyThreshold ?? DEFAULT_HOT_KEY_THRESHOLD, options.keyFilter ?? true);
+    this.tableColumns = this.dir.tables.map((t) => t.info.columnNames);
+    const tableNames = this.dir.tables.map((t) => t.info.display);
+    this.sent = new Array<number>(this.shards).fill(0);
+    const init = { t: 'init' as const, schema: options.schema, mode: this.mode, tableNames, tableColumns: this.tableColumns };
+    for (let s = 0; s < this.shards; s++) {
+      this.buffers.push({ ops: [], removed: [], waiters: [] });
+      this.handles.push(
+        new ShardHandle(s, { init: () => init, registryShapes: (k) => this.dir.shapesOf(k), ...(options.onRestart ? { onRestart: options.onRestart } : {}) }, options.maxRetries ?? 1),
+      );
+    }
+  }
+
+  get shapeCount(): number {
+    return this.dir.entries.size;
+  }
+
+  hasShape(id: string): boolean {
+    return this.dir.entries.has(id);
+  }
+
+  /** Adds a shape; resolves once its shard has applied it. Rejects with WhereError/RouterError as Router.addShape throws. */
+  addShape(id: string, shape: ShapeDef): Promise<void> {
+    let e: Entry;
+    try {
+      this.assertOpen();
+      e = this.dir.add(id, shape);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise<boolean>((resolve, reject) => this.enqueue(e.shard, this.dir.op(e), null, { resolve, reject, entry: e, result: true })).then(() => undefined);
+  }
+
+  /**
+   * Adds many shapes with one promise (the loader's path: no promise per shape). Shapes that fail validation are
+   * reported, not added; the rest are applied.
+   */
+  async addShapes(shapes: Iterable<{ readonly id: string; readonly def: ShapeDef }>): Promise<{ added: number; errors: { id: string; error: Error }[] }> {
+    this.assertOpen();
+    const errors: { id: string; error: Error }[] = [];
+    let added = 0;
+    for (const { id, def } of shapes) {
+      try {
+        const e = this.dir.add(id, def);
+        (this.buffers[e.shard] as OpBuffer).ops.push(this.dir.op(e));
+        added++;
+      } catch (err) {
+        errors.push({ id, error: err as Error });
+      }
+    }
+    await this.flush();
+    return { added, errors };
+  }
+
+  /** Removes a shape; resolves true once its shard has dropped it (false, at once, for an unknown id). */
+  removeShape(id: string): Promise<boolean> {
+    const e = this.closed ? undefined : this.dir.remove(id);
+    if (e === undefined) return Promise.resolve(false);
+    return new Promise<boolean>((resolve, reject) => this.enqueue(e.shard, [0, e.gid], this.dir.op(e), { resolve, reject, entry: null, result: true }));
+  }
+
+  async route(change: Change): Promise<string[]> {
+    return (await this.routeBatch([change]))[0] as string[];
+  }
+
+  /** Routes a batch: result[i] holds the ids of the shapes change i affects. All or nothing: a failed shard rejects. */
+  async routeBatch(changes: readonly Change[]): Promise<string[][]> {
+    this.assertOpen();
+    const n = changes.length;
+    const masks: Uint8Array[] = [];
+    for (let s = 0; s < this.shards; s++) masks.push(new Uint8Array(n));
+    const tables = new Int32Array(n);
+    let anyChange = false;
+    for (let i = 0; i < n; i++) {
+      const c = changes[i] as Change;
+      const t = this.dir.tableIndex(c.table);
+      tables[i] = t;
+      if (this.dir.dispatch(c, t, i, masks)) anyChange = true;
+    }
+    const out: string[][] = new Array<string[]>(n);
+    if (!anyChange) {
+      for (let i = 0; i < n; i++) out[i] = [];
+      return out;
+    }
+    this.flushNow();
+    let body: RouteBody;
+    let shared: SharedArrayBuffer | null = null;
+    if (this.transport === 'clone') body = { transport: 'clone', changes };
+    else {
+      const p = packBatch(changes, this.tableColumns, tableAt(tables));
+      const sh = this.transport === 'shared' ? toShared(p, this.sabPool) : null;
+      if (sh !== null) {
+        shared = sh.sab;
+        body = { transport: 'shared', sab: sh.sab, headerWords: sh.headerWords, textBytes: sh.textBytes };
+      } else body = { transport: 'packed', header: p.header.slice(0, p.headerLength), text: p.text };
+    }
+    const jobs: Promise<unknown>[] = [];
+    const used: number[] = [];
+    for (let s = 0; s < this.shards; s++) {
+      const m = masks[s] as Uint8Array;
+      let k = 0;
+      for (let i = 0; i < n; i++) k += m[i] as number;
+      if (k === 0) continue;
+      this.sent[s] = (this.sent[s] as number) + k;
+      used.push(s);
+      jobs.push((this.handles[s] as ShardHandle).request({ t: 'route', mask: k === n ? null : m, ...body }));
+    }
+    const settled = await Promise.allSettled(jobs);
+    if (shared !== null) this.sabPool.push(shared);
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed !== undefined) {
+      const reason = (failed as PromiseRejectedResult).reason as Error;
+      throw reason instanceof ShardFailureError ? reason : new ShardFailureError(`a shard failed routing the batch: ${reason.message}`);
+    }
+    const results = settled.map((r) => (r as PromiseFulfilledResult<RouteResult>).value);
+    const names = this.dir.names;
+    for (let i = 0; i < n; i++) {
+      let ids: string[] | null = null;
+      let failOpen = false;
+      for (const r of results) {
+        if (r.fail[i] === 1) failOpen = true;
+        const a = r.offs[i] as number;
+        const b = r.offs[i + 1] as number;
+        if (a === b) continue;
+        ids ??= [];
+        for (let j = a; j < b; j++) {
+          const id = names[r.ids[j] as number];
+          if (id !== undefined) ids.push(id);
+        }
+      }
+      out[i] = failOpen ? this.dir.shapesOfTable(tables[i] as number) : (ids ?? []);
+    }
+    return out;
+  }
+
+  /** shape id → indices of its changes, as Router.routeTransaction. */
+  async routeTransaction(changes: readonly Change[]): Promise<Map<string, number[]>> {
+    const per = await this.routeBatch(changes);
+    const result = new Map<string, number[]>();
+    for (let i = 0; i < per.length; i++) {
+      for (const id of per[i] as string[]) {
+        let list = result.get(id);
+        if (list === undefined) result.set(id, (list = []));
+        list.push(i);
+      }
+    }
+    return result;
+  }
+
+  async stats(): Promise<ShardedStats> {
+    this.flushNow();
+    const per = (await Promise.all(this.handles.map((h) => h.request({ t: 'stats' })))) as WorkerStats[];
+    const shards: ShardStats[] = per.map((w, s) => ({ shard: s, ...w, changesSent: this.sent[s] as number, restarts: (this.handles[s] as ShardHandle).restarts }));
+    return { mode: this.mode, transport: this.transport, shapes: this.shapeCount, ...this.dir.keyedCounts(), shards, hotKeys: this.dir.hotKeys() };
+  }
+
+  /** Test hook: shard `s`'s worker exits after `afterRoutes` more route batches (0: now). */
+  crashShard(s: number, afterRoutes = 0): Promise<unknown> {
+    return (this.handles[s] as ShardHandle).crash(afterRoutes);
+  }
+
+  /** Test hook: terminates shard `s`'s worker abruptly; it restarts and is rebuilt from the registry. */
+  killShard(s: number): Promise<void> {
+    return (this.handles[s] as ShardHandle).kill();
+  }
+
+  /** The shard a shape was placed on (for tests and diagnostics), or -1. */
+  shardOf(id: string): number {
+    return this.dir.entries.get(id)?.shard ?? -1;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.flushNow();
+    this.closed = true;
+    await Promise.all(this.handles.map((h) => h.close()));
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new ShardFailureError('the sharded router is closed');
+  }
+
+  private enqueue(shard: number, op: ShapeOp, removed: ShapeOp | null, w: Omit<OpBuffer['waiters'][number], 'index'>): void {
+    const b = this.buffers[shard] as OpBuffer;
+    b.waiters.push({ ...w, index: b.ops.length });
+    b.ops.push(op);
+    if (removed !== null) b.removed.push(removed);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(() => this.flushNow());
+    }
+  }
+
+  private flush(): Promise<unknown> {
+    return Promise.all(this.flushNow());
+  }
+
+  /** Posts every shard's buffered shape ops as one message each; ops always precede later batches on a shard. */
+  private flushNow(): Promise<unknown>[] {
+    this.flushScheduled = false;
+    const jobs: Promise<unknown>[] = [];
+    for (let s = 0; s < this.shards; s++) {
+      const b = this.buffers[s] as OpBuffer;
+      if (b.ops.length === 0) continue;
+      const { ops, removed, waiters } = b;
+      this.buffers[s] = { ops: [], removed: [], waiters: [] };
+      const job = (this.handles[s] as ShardHandle).request({ t: 'ops', ops }, removed).then(
+        (failures) => {
+          const failed = new Map((failures as [number, ErrorJson][]).map(([i, e]) => [i, errorFromJson(e)]));
+          for (const [i] of failed) {
+            // the worker refused an add the main thread accepted: undo it in the registry too
+            const op = ops[i] as ShapeOp;
+            if (op[0] === 1) {
+              const id = this.dir.names[op[1]];
+              if (id !== undefined) this.dir.remove(id);
+            }
+          }
+          for (const w of waiters) {
+            const f = failed.get(w.index);
+            if (f !== undefined) w.reject(f);
+            else w.resolve(w.result);
+          }
+        },
+        (err: Error) => {
+          for (const w of waiters) w.reject(err);
+        },
+      );
+      jobs.push(job);
+    }
+    return jobs;
+  }
+}
+
+function tableAt(tables: Int32Array): (c: Change) => number {
+  let i = 0;
+  return () => tables[i++] as number;
+}

@@ -1,0 +1,50 @@
+// Public option and stats types of the sharded router.
+import type { RouterMode } from '../router/index.js';
+import type { Transport } from './batch-codec.js';
+import type { HotKey } from './directory.js';
+
+export interface ShardedRouterOptions {
+  /** As Router: `"schema.table"` → `{ column: typeName }`. */
+  readonly schema: Record<string, Record<string, string>>;
+  /** Worker threads (default: `os.availableParallelism()`). */
+  readonly shards?: number;
+  readonly mode?: RouterMode;
+  /** How batches cross to workers (default `'shared'`: SharedArrayBuffer; see bench/shard-bench.ts). */
+  readonly transport?: Transport;
+  /** A routing key with more shapes than this is split across shards (default 10,000). */
+  readonly hotKeyThreshold?: number;
+  /** Skip a key column's shard when no shape has the row's key (default true). */
+  readonly keyFilter?: boolean;
+  /** Times a batch is retried on a restarted shard before it is rejected (default 1). */
+  readonly maxRetries?: number;
+  /** Called when a dead shard has been restarted (it is being rebuilt from the registry). */
+  readonly onRestart?: (shard: number, reason: string) => void;
+}
+
+export interface ShardStats {
+  readonly shard: number;
+  readonly shapes: number;
+  /** Distinct keys over the shard's indexes. */
+  readonly keys: number;
+  readonly entries: number;
+  readonly estimatedBytes: number;
+  /** Changes sent to the shard by the dispatcher, and changes and rows it routed (since its last restart). */
+  readonly changesSent: number;
+  readonly changes: number;
+  readonly rows: number;
+  /** Time the worker spent routing, in ms. */
+  readonly busyMs: number;
+  readonly restarts: number;
+}
+
+export interface ShardedStats {
+  readonly mode: RouterMode;
+  readonly transport: Transport;
+  readonly shapes: number;
+  /** Shapes placed by routing key, and the others (spread round robin). */
+  readonly keyed: number;
+  readonly open: number;
+  readonly shards: readonly ShardStats[];
+  /** Split hot keys, most shapes first. */
+  readonly hotKeys: readonly HotKey[];
+}
