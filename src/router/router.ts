@@ -18,6 +18,11 @@ import type { Change, Explanation, LaneKind, RouterLike, RouterMode, RouterOptio
 const TABLE_CACHE_LIMIT = 10_000;
 const TEMPLATE_CACHE_LIMIT = 4_096;
 
+interface Family {
+  readonly where: string;
+  readonly template: Template | null;
+}
+
 export class Router implements RouterLike {
   readonly mode: RouterMode;
   /** Internal state, read by explain and stats (not part of the public API). */
@@ -29,7 +34,8 @@ export class Router implements RouterLike {
   private readonly tableCache = new Map<string, TableState | null>();
   private readonly shapePos: Positions = { pos: new Int32Array(1024) };
   private readonly txShapes: (number[] | undefined)[] = [];
-  private readonly templates = new Map<string, Template | null>();
+  /** Per table, clause text → its family (template, or null when `$n` values cannot be substituted). */
+  private readonly families = new Map<TableState, Map<string, Family>>();
 
   constructor(options: RouterOptions) {
     this.mode = options.mode ?? 'indexed';
@@ -60,16 +66,18 @@ export class Router implements RouterLike {
     if (table === undefined) throw new RouterError(ErrorCode.UnknownTable, `relation "${schema}.${name}" does not exist`);
     const where = shape.where !== undefined && shape.where.trim() !== '' ? shape.where : undefined;
     let plan: ShapePlan;
+    let fam: Family | undefined;
     if (where === undefined) plan = { disjuncts: [{ access: null, residual: null }] };
     else {
-      const key = `${table.name}\u0000${where}`;
-      const t = this.templates.get(key);
+      fam = this.families.get(table)?.get(where);
+      const t = fam?.template;
       const fast = t !== undefined && t !== null ? fastAccess(t, shape.params) : null;
       if (fast !== null) plan = { disjuncts: [{ access: fast, residual: null }] };
       else {
-        const expr = this.analyse(table, schema, name, where, shape.params);
+        const expr = this.analyse(table, schema, name, where, shape.params, fam);
         plan = planClause(expr, this.mode === 'filter' ? FILTER_POLICY : INDEXED_POLICY, (a) => table.score(a), this.mode);
-        const t2 = t ?? this.templates.get(key);
+        fam ??= this.families.get(table)?.get(where);
+        const t2 = fam?.template;
         if (t2 !== undefined && t2 !== null && t2.fast === undefined && expr === t2.expr) t2.fast = deriveFast(t2, plan);
       }
     }
@@ -88,22 +96,27 @@ export class Router implements RouterLike {
     table.shapes.add(s, this.shapePos);
     const lane = laneOf(plan, out.owners);
     const indexed = plan.disjuncts.every((d) => d.access !== null);
-    this.records.set(s, { table, where, params: shape.params, lane, indexed, entries: out.entries, owners: out.owners });
+    // Shapes of one family share the family's where string (the caller's copies can be collected).
+    this.records.set(s, { table, where: fam?.where ?? where, lane, indexed, entries: out.entries, owners: out.owners });
     this.laneCounts[lane]++;
   }
 
   /** The normalised tree of a clause: from its family's template when only `$n` values differ, else compiled. */
-  private analyse(table: TableState, schema: string, name: string, where: string, params: Record<string, string> | undefined): Expr {
-    const key = `${table.name}\u0000${where}`;
-    const t = this.templates.get(key);
+  private analyse(table: TableState, schema: string, name: string, where: string, params: Record<string, string> | undefined, fam: Family | undefined): Expr {
+    const t = fam?.template;
     if (t !== undefined && t !== null) {
       const expr = instantiate(t, params);
       if (expr !== null) return expr;
     }
     const pred = compileWhere(where, table.columns, { ...(params ? { params } : {}), table: { schema, name } });
-    if (t === undefined) {
-      if (this.templates.size >= TEMPLATE_CACHE_LIMIT) this.templates.clear();
-      this.templates.set(key, makeTemplate(where, pred.expr, params));
+    if (fam === undefined) {
+      let byWhere = this.families.get(table);
+      if (byWhere === undefined) {
+        byWhere = new Map();
+        this.families.set(table, byWhere);
+      }
+      if (byWhere.size >= TEMPLATE_CACHE_LIMIT) byWhere.clear();
+      byWhere.set(where, { where, template: makeTemplate(where, pred.expr, params) });
     }
     return pred.expr;
   }

@@ -6,7 +6,6 @@ import type { Owner, TableState } from './table-state.js';
 export interface ShapeRecord {
   readonly table: TableState;
   readonly where: string | undefined;
-  readonly params: Record<string, string> | undefined;
   readonly lane: LaneKind;
   readonly indexed: boolean;
   readonly entries: readonly number[];
@@ -17,12 +16,11 @@ const LANES: readonly LaneKind[] = ['equality', 'expression', 'range', 'prefix',
 
 /**
  * Most shapes have exactly one entry: it is stored unboxed (a small integer and one owner reference); shapes with
- * several entries store arrays. `where` and `params` are the caller's own objects, kept for explain.
+ * several entries store arrays. `where` is kept for explain (shared by the shapes of one family).
  */
 export class ShapeStore {
   private readonly table: (TableState | undefined)[] = [];
   private readonly where: (string | undefined)[] = [];
-  private readonly params: (Record<string, string> | undefined)[] = [];
   private readonly entries: (number | number[] | undefined)[] = [];
   private readonly owners: (Owner | Owner[] | undefined)[] = [];
   /** lane index | (indexed ? 8 : 0) */
@@ -36,7 +34,6 @@ export class ShapeStore {
     }
     this.table[s] = rec.table;
     this.where[s] = rec.where;
-    this.params[s] = rec.params;
     const one = rec.entries.length === 1;
     this.entries[s] = one ? (rec.entries[0] as number) : [...rec.entries];
     this.owners[s] = one ? (rec.owners[0] as Owner) : [...rec.owners];
@@ -73,13 +70,12 @@ export class ShapeStore {
       owners.push(o);
     });
     const f = this.flags[s] as number;
-    return { table, where: this.where[s], params: this.params[s], lane: LANES[f & 7] as LaneKind, indexed: (f & 8) !== 0, entries, owners };
+    return { table, where: this.where[s], lane: LANES[f & 7] as LaneKind, indexed: (f & 8) !== 0, entries, owners };
   }
 
   clear(s: number): void {
     this.table[s] = undefined;
     this.where[s] = undefined;
-    this.params[s] = undefined;
     this.entries[s] = undefined;
     this.owners[s] = undefined;
     this.flags[s] = 0;
