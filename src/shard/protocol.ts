@@ -32,7 +32,7 @@ export interface InitMessage {
 export type RouteBody =
   | { readonly transport: 'shared'; readonly sab: SharedArrayBuffer; readonly headerWords: number; readonly textBytes: number }
   | { readonly transport: 'packed'; readonly header: Int32Array; readonly text: string }
-  | { readonly transport: 'clone'; readonly changes: readonly Change[] };
+  | { readonly transport: 'clone'; readonly changes: readonly Change[]; readonly tables: Int32Array };
 
 export type Request =
   | { readonly t: 'ops'; readonly seq: number; readonly ops: readonly ShapeOp[] }

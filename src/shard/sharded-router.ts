@@ -119,7 +119,7 @@ export class ShardedRouter {
     this.flushNow();
     let body: RouteBody;
     let shared: SharedArrayBuffer | null = null;
-    if (this.transport === 'clone') body = { transport: 'clone', changes };
+    if (this.transport === 'clone') body = { transport: 'clone', changes, tables };
     else {
       const p = packBatch(changes, this.tableColumns, tableAt(tables));
       const sh = this.transport === 'shared' ? toShared(p, this.sabPool) : null;

@@ -19,6 +19,9 @@ let routes = 0;
 /** Test hook: exit once this many route batches have been received (0: never). */
 let crashAfter = 0;
 let ids = new Int32Array(1024);
+/** Shapes per table (by display name) and each shape's table: a fail-open that emitted them all is table-wide. */
+const perTable = new Map<string, number>();
+const tableOfShape = new Map<number, string>();
 
 function reply(r: Reply, transfer?: ArrayBuffer[]): void {
   (port as NonNullable<typeof port>).postMessage(r, transfer);
@@ -41,7 +44,13 @@ function handle(msg: InitMessage | Request): void {
           if (op[0] === 1) {
             const def = op[3] === undefined ? { table: op[2] } : op[4] === undefined ? { table: op[2], where: op[3] } : { table: op[2], where: op[3], params: op[4] };
             r.addShape(String(op[1]), def);
-          } else r.removeShape(String(op[1]));
+            tableOfShape.set(op[1], op[2]);
+            perTable.set(op[2], (perTable.get(op[2]) ?? 0) + 1);
+          } else if (r.removeShape(String(op[1]))) {
+            const t = tableOfShape.get(op[1]) as string;
+            tableOfShape.delete(op[1]);
+            perTable.set(t, (perTable.get(t) as number) - 1);
+          }
         } catch (err) {
           failures.push([i, errorToJson(err)]);
         }
@@ -80,14 +89,16 @@ function routeBatch(r: Router, msg: Extract<Request, { t: 'route' }>): RouteResu
   let offs: Int32Array;
   let fail: Uint8Array;
   const counters = r.ctx.counters;
-  const visit = (i: number, c: Change | null): void => {
+  const visit = (i: number, c: Change | null, tname: string): void => {
     offs[i] = n;
     if (c === null) return;
     changesRouted++;
     rowsRouted += c.op === 'update' ? 2 : 1;
     const f0 = counters.failOpen;
     const hit = r.route(c);
-    if (counters.failOpen !== f0) fail[i] = 1;
+    // A row that failed open as a whole (an undecodable index key) reached every shape of its table here, so it
+    // must reach every shape of the table in every shard, as in one Router. A residual's own fail-open stays local.
+    if (counters.failOpen !== f0 && c.op !== 'truncate' && hit.length === (perTable.get(tname) ?? -1)) fail[i] = 1;
     if (n + hit.length > ids.length) {
       const next = new Int32Array(Math.max(ids.length * 2, n + hit.length));
       next.set(ids.subarray(0, n));
@@ -101,7 +112,7 @@ function routeBatch(r: Router, msg: Extract<Request, { t: 'route' }>): RouteResu
     fail = new Uint8Array(count);
     for (let i = 0; i < count; i++) {
       if (msg.mask !== null && msg.mask[i] === 0) offs[i] = n;
-      else visit(i, msg.changes[i] as Change);
+      else visit(i, msg.changes[i] as Change, tableNames[msg.tables[i] as number] ?? '');
     }
   } else {
     const { header, text } = msg.transport === 'shared' ? fromShared(msg.sab, msg.headerWords, msg.textBytes) : msg;
@@ -112,7 +123,7 @@ function routeBatch(r: Router, msg: Extract<Request, { t: 'route' }>): RouteResu
     unpackBatch(header, text, tableColumns, tableNames, msg.mask, (i, c) => {
       for (let k = last; k < i; k++) offs[k] = n;
       last = i + 1;
-      visit(i, c);
+      visit(i, c, c === null ? '' : c.table);
     });
     for (let k = last; k < count; k++) offs[k] = n;
   }
