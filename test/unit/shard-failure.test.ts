@@ -1,0 +1,102 @@
+// Shard failure: a dead worker is restarted and rebuilt from the registry; a batch in flight is retried on the new
+// worker or rejected whole (ShardFailureError), never answered partially.
+import { describe, it, expect } from 'vitest';
+import { ShardedRouter, ShardFailureError } from '../../src/shard/index.js';
+import { Router } from '../../src/router/index.js';
+import type { Change, ShapeDef } from '../../src/router/index.js';
+
+const schema = { items: { id: 'int8', user_id: 'int8', score: 'int4' } };
+const shapes: { id: string; def: ShapeDef }[] = [];
+for (let i = 0; i < 300; i++) {
+  shapes.push({ id: `s${i}`, def: i % 3 === 0 ? { table: 'items', where: 'score BETWEEN $1 AND $2', params: { '1': String(i), '2': String(i + 20) } } : { table: 'items', where: 'user_id = $1', params: { '1': String(i % 50) } } });
+}
+function changes(n: number, seed: number): Change[] {
+  const out: Change[] = [];
+  for (let i = 0; i < n; i++) {
+    const k = (i * 7919 + seed * 104729) % 1000;
+    out.push({ table: 'items', op: 'insert', record: { id: String(i), user_id: String(k % 60), score: String(k % 320) } });
+  }
+  return out;
+}
+const sorted = (rs: string[][]): string[][] => rs.map((r) => [...r].sort());
+
+function oracle(): Router {
+  const r = new Router({ schema });
+  for (const s of shapes) r.addShape(s.id, s.def);
+  return r;
+}
+
+describe('ShardedRouter shard failure', () => {
+  it('restarts a terminated worker, rebuilds it from the registry and routes exactly as before', async () => {
+    const restarts: number[] = [];
+    const r = new ShardedRouter({ schema, shards: 2, onRestart: (s) => restarts.push(s) });
+    try {
+      await r.addShapes(shapes);
+      const one = oracle();
+      const batch = changes(200, 1);
+      const want = sorted(batch.map((c) => one.route(c)));
+      expect(sorted(await r.routeBatch(batch))).toEqual(want);
+      await r.killShard(1);
+      expect(sorted(await r.routeBatch(batch))).toEqual(want);
+      const st = await r.stats();
+      expect(restarts).toEqual([1]);
+      expect(st.shards[1]!.restarts).toBe(1);
+      expect(st.shards[0]!.shapes + st.shards[1]!.shapes).toBe(300);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('retries the batches in flight when a worker exits mid-stream (process.exit inside it)', async () => {
+    const r = new ShardedRouter({ schema, shards: 2 });
+    try {
+      await r.addShapes(shapes);
+      const one = oracle();
+      const batches = Array.from({ length: 12 }, (_, i) => changes(100, i + 2));
+      // shard 0 exits on receiving its 4th batch from now: batches 4.. are in flight and must be retried
+      await r.crashShard(0, 4);
+      const got = await Promise.all(batches.map((b) => r.routeBatch(b)));
+      for (let i = 0; i < batches.length; i++) expect(sorted(got[i]!)).toEqual(sorted(batches[i]!.map((c) => one.route(c))));
+      expect((await r.stats()).shards[0]!.restarts).toBe(1);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('rejects a batch loudly when its retry budget is spent, and serves the next batch after the restart', async () => {
+    const r = new ShardedRouter({ schema, shards: 2, maxRetries: 0 });
+    try {
+      await r.addShapes(shapes);
+      const one = oracle();
+      await r.crashShard(1, 1);
+      const batch = changes(50, 9);
+      await expect(r.routeBatch(batch)).rejects.toBeInstanceOf(ShardFailureError);
+      expect(sorted(await r.routeBatch(batch))).toEqual(sorted(batch.map((c) => one.route(c))));
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('keeps adds and removes still in flight when the worker dies: the rebuild replays them in order', async () => {
+    const r = new ShardedRouter({ schema, shards: 2 });
+    try {
+      await r.addShapes(shapes.slice(0, 150));
+      const ops: Promise<unknown>[] = [];
+      for (const s of shapes.slice(150)) ops.push(r.addShape(s.id, s.def));
+      for (let i = 0; i < 150; i += 2) ops.push(r.removeShape(`s${i}`));
+      const killing = r.killShard(0);
+      const batch = changes(200, 5);
+      const got = r.routeBatch(batch);
+      await killing;
+      await Promise.all(ops);
+      const one = oracle();
+      for (let i = 0; i < 150; i += 2) one.removeShape(`s${i}`);
+      expect(sorted(await got)).toEqual(sorted(batch.map((c) => one.route(c))));
+      expect(sorted(await r.routeBatch(batch))).toEqual(sorted(batch.map((c) => one.route(c))));
+      const st = await r.stats();
+      expect(st.shards[0]!.shapes + st.shards[1]!.shapes).toBe(225);
+    } finally {
+      await r.close();
+    }
+  });
+});
