@@ -4,3 +4,4 @@ export { ShardFailureError, SHARD_FAILED } from './protocol.js';
 export type { ShardedRouterOptions, ShardedStats, ShardStats } from './types.js';
 export type { HotKey } from './directory.js';
 export type { Transport } from './batch-codec.js';
+export { loadShapes, writeShapesFile, type LoadOptions, type LoadProgress, type LoadResult } from './loader.js';
