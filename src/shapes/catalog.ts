@@ -27,10 +27,12 @@ export interface TableInfo {
   readonly columns: readonly CatalogColumn[];
   /** Primary-key columns in key order; empty for a table without one. */
   readonly pk: readonly string[];
+  /** Why the table cannot be replicated as a shape (partitioning, unlogged); absent when it can. */
+  readonly unsupported?: string;
 }
 
 const TABLE_QUERY = `
-SELECT c.oid::int8::text AS oid, a.attname, a.atttypid::int8::text AS typid, a.atttypmod, a.attnotnull, a.attndims,
+SELECT c.oid::int8::text AS oid, c.relkind::text AS relkind, c.relispartition, c.relpersistence::text AS relpersistence, a.attname, a.atttypid::int8::text AS typid, a.atttypmod, a.attnotnull, a.attndims,
        a.attgenerated <> '' AS generated,
        format_type(a.atttypid, a.atttypmod) AS fmt,
        t.typname, t.typcategory, et.typname AS elemname,
@@ -47,6 +49,9 @@ SELECT c.oid::int8::text AS oid, a.attname, a.atttypid::int8::text AS typid, a.a
 
 interface Row {
   oid: string;
+  relkind: string;
+  relispartition: boolean | string;
+  relpersistence: string;
   attname: string;
   typid: string;
   atttypmod: number | string;
@@ -81,7 +86,18 @@ export async function loadTable(client: pg.ClientBase, schema: string, name: str
     };
   });
   const pk = columns.filter((c) => c.pkIndex >= 0).sort((a, b) => a.pkIndex - b.pkIndex).map((c) => c.name);
-  return { oid: Number(res.rows[0]!.oid), schema, name, columns, pk };
+  const first = res.rows[0]!;
+  // pgoutput sends a partitioned table's changes under its leaf partitions' names, and publication membership of a
+  // partition follows its parent's: neither maps onto a shape of one relation. Unlogged tables are not replicated.
+  const unsupported =
+    first.relkind === 'p'
+      ? `table "${schema}.${name}" is partitioned: partitioned tables are not supported`
+      : bool(first.relispartition)
+        ? `table "${schema}.${name}" is a partition: partitions are not supported`
+        : first.relpersistence !== 'p'
+          ? `table "${schema}.${name}" is unlogged or temporary and is not replicated`
+          : undefined;
+  return { oid: Number(first.oid), schema, name, columns, pk, ...(unsupported !== undefined ? { unsupported } : {}) };
 }
 
 /** The column map the router and compileWhere take (`{ column: typeName }`), generated columns left out. */

@@ -64,12 +64,16 @@ export async function createShape(deps: CreatorDeps, def: ShapeDefinition, defKe
     throw new ShapeCreationError(`could not read the catalog: ${(err as Error).message}`, 5, { cause: err });
   }
   if (table === undefined) throw unknownTableError(def);
+  if (table.unsupported !== undefined) throw new ShapeRequestError({ table: [table.unsupported] });
   const v = validateShape(def, table);
   const failed = deps.routers.ensureTable(table.schema, table.name, columnTypes(table));
   if (failed.length > 0) deps.invalidateIds(failed, 'schema changed');
   try {
     await deps.publish(table);
   } catch (err) {
+    // Postgres refuses some relations for good (system catalogs: 22023; unsupported kinds: 55000): a client error.
+    const code = (err as { code?: unknown }).code;
+    if (code === '22023' || code === '55000') throw new ShapeRequestError({ table: [`cannot replicate table "${def.schema}.${def.table}": ${(err as Error).message}`] });
     throw new ShapeCreationError(`could not add the table to the publication: ${(err as Error).message}`, 5, { cause: err });
   }
 
