@@ -198,6 +198,13 @@ export async function handleShapeGet(cfg: ShapeHandlerConfig, httpReq: IncomingM
     await sendLog(cfg, httpReq, res, reply, head);
   } catch (err) {
     if (err instanceof ShapeRequestError) return sendValidationError(res, err.errors, head);
+    // A shape that could not be created for a passing reason (database unreachable, snapshot failed): the client
+    // retries 503 after retry-after, as it does for Electric's "Stack not ready".
+    const retryAfter = (err as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
+    if (typeof retryAfter === 'number' && !res.headersSent) {
+      cfg.log.log('warn', 'shape_unavailable', { error: err });
+      return sendError(res, 503, { message: `Shape unavailable: ${(err as Error).message}` }, { 'retry-after': String(retryAfter) }, head);
+    }
     throw err;
   } finally {
     conn.dispose();
