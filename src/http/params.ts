@@ -126,6 +126,9 @@ export function parseWhereParams(query: URLSearchParams, errors: FieldErrors): R
   return out;
 }
 
+/** Postgres's words for a NUL in text: it cannot reach Postgres, and the C parser would cut the clause short at it. */
+const NUL_MESSAGE = 'invalid byte sequence for encoding "UTF8": 0x00';
+
 /** Parses the parameters that make up a shape definition; adds any errors. Undefined when `table` is absent. */
 function parseDefinition(query: URLSearchParams, errors: FieldErrors, tableRequired: boolean): ShapeDefinition | undefined {
   const tableText = query.get('table');
@@ -147,7 +150,9 @@ function parseDefinition(query: URLSearchParams, errors: FieldErrors, tableRequi
   if (where !== undefined && Buffer.byteLength(where, 'utf8') > MAX_WHERE_BYTES) {
     addError(errors, 'where', `the where clause is too large (${Buffer.byteLength(where, 'utf8')} bytes, limit ${MAX_WHERE_BYTES})`);
   }
+  if (where !== undefined && where.includes('\u0000')) addError(errors, 'where', NUL_MESSAGE);
   const params = parseWhereParams(query, errors);
+  if (params !== undefined && Object.values(params).some((v) => v.includes('\u0000'))) addError(errors, 'params', NUL_MESSAGE);
   let columns: string[] | undefined;
   const columnsText = query.get('columns');
   if (columnsText !== null) {
