@@ -169,6 +169,19 @@ export function createSwitchyardHttp(opts: HttpServerOptions): SwitchyardHttp {
   // Where clauses travel in the URL: allow well past the 64 KiB clause limit so oversized ones get a 400 naming
   // `where` rather than Node's bare 431.
   const server = createServer({ maxHeaderSize: 256 * 1024 }, handler);
+  // A request head beyond the limit never reaches the handler; Node would answer a bare 431. The only parameter that
+  // gets that long is a where clause, so say so, with the CORS headers a browser needs to read it.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (err.code === 'HPE_HEADER_OVERFLOW' && socket.writable) {
+      const body = JSON.stringify({ message: 'Invalid request', errors: { where: [`the request is too large (over 256 KiB); where clauses are limited to 65536 bytes`] } });
+      socket.end(
+        `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncache-control: no-store\r\naccess-control-allow-origin: *\r\n` +
+          `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      );
+    } else {
+      socket.destroy();
+    }
+  });
   // Long polls are held up to the timeout; keep-alive sockets beyond that serve the next poll.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
