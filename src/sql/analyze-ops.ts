@@ -46,12 +46,13 @@ export function analyzeAExpr(ctx: AnalyzeContext, n: RawNode): Expr {
     }
     case 'AEXPR_NULLIF': {
       const left = analyzeNode(ctx, sub('lexpr') as RawNode);
-      const c = compare(ctx, '=', left, analyzeNode(ctx, sub('rexpr') as RawNode), span);
+      const declared: { left?: PgType } = {};
+      const c = compare(ctx, '=', left, analyzeNode(ctx, sub('rexpr') as RawNode), span, declared);
       if (c.kind !== 'compare') return c;
-      // As transformAExprNullIf: the result has the type of the operator's coerced left input (nullif(bpchar, text)
-      // is text, padding gone), not the type the first argument had.
-      void left;
-      return { kind: 'nullif', left: c.left, right: c.right, operandType: c.operandType, type: c.left.type, span };
+      // As transformAExprNullIf: the result has the type of the operator's declared left input (nullif(bpchar, text)
+      // is text, padding gone; nullif(int4, int8) stays int4 through the cross-type int48eq).
+      const type = declared.left ?? c.left.type;
+      return { kind: 'nullif', left: c.left, right: c.right, operandType: c.operandType, type, span };
     }
     case 'AEXPR_IN':
       return inList(ctx, name, n, span);
@@ -122,7 +123,7 @@ export function binaryOp(ctx: AnalyzeContext, name: string, l: Expr, r: Expr, sp
 }
 
 /** Resolves a comparison to its compare type: arrays and jsonb only support equality, as the language says. */
-export function compare(ctx: AnalyzeContext, op: CompareOp, l: Expr, r: Expr, span: Span): Expr {
+export function compare(ctx: AnalyzeContext, op: CompareOp, l: Expr, r: Expr, span: Span, declared?: { left?: PgType }): Expr {
   rejectOpaque(ctx, [l, r]);
   if (l.type.array || r.type.array) {
     const t = l.type.array ? l.type : r.type;
@@ -141,6 +142,7 @@ export function compare(ctx: AnalyzeContext, op: CompareOp, l: Expr, r: Expr, sp
     ctx.fail(ErrorCode.NotSupported, 'ordering comparisons on jsonb are not supported in where clauses', span);
   }
   const [a, b] = applyOverload(ctx, o, [l, r]) as [Expr, Expr];
+  if (declared) declared.left = o.args[0] as PgType;
   return { kind: 'compare', op, left: ctx.coerce(a, as), right: ctx.coerce(b, as), operandType: as, type: BOOL, span };
 }
 
@@ -181,7 +183,9 @@ function inList(ctx: AnalyzeContext, name: string, n: RawNode, span: Span): Expr
   const consts = items.filter((_, i) => !containsColumn(rawItems[i] as RawNode));
   const vars = items.filter((_, i) => containsColumn(rawItems[i] as RawNode));
   const parts: Expr[] = [];
-  if (consts.length > 0) {
+  // Postgres builds one ScalarArrayOpExpr over a common type only for two or more non-Var items
+  // (transformAExprIn); a single constant is compared on its own, e.g. float4 = numeric as float8.
+  if (consts.length > 1) {
     const common = selectCommonType([left.type, ...consts.map((c) => c.type)]);
     if (!('clash' in common) && !left.type.array && common.scalar !== 'opaque') {
       const c = compare(ctx, '=', left, { ...(consts[0] as Expr) }, span);
@@ -192,6 +196,8 @@ function inList(ctx: AnalyzeContext, name: string, n: RawNode, span: Span): Expr
     } else {
       for (const c of consts) vars.push(c);
     }
+  } else {
+    vars.unshift(...consts);
   }
   for (const v of vars) parts.push(compare(ctx, negated ? '<>' : '=', left, v, span));
   if (parts.length === 1) return parts[0] as Expr;

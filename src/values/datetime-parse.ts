@@ -299,6 +299,10 @@ export function parseDate(text: string): number {
 }
 
 export function parseTime(text: string): number {
+  // time_in's DecodeTimeOnly takes an ISO `T` only before the time alone (`T10:00`), never after a date.
+  const iso = /^\s*[Tt](?=\d)/.exec(text);
+  if (iso) return parseTime(text.slice(iso[0].length));
+  if (/\d[Tt]\d/.test(text)) throw invalidInput('time', text);
   scanOrFail(text, 'time');
   if (special === 3) return 0;
   if (special !== 0 || !hasTime || (tzZone !== null && tzZone.kind !== 'fixed')) throw invalidInput('time', text);

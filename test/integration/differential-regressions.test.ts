@@ -16,7 +16,7 @@ interface Regression {
   readonly params?: Record<string, string>;
 }
 
-const I = { an: 'numeric[]', af8: 'float8[]', ai8: 'int8[]', j: 'jsonb', i4: 'int4', i8: 'int8', f8: 'float8', t: 'text', c5: 'char(5)', tm: 'time', iv: 'interval', d: 'date', tz: 'timestamptz', u: 'uuid', b: 'bool', at: 'text[]', ai4: 'int4[]', ab: 'bool[]', i2: 'int2' };
+const I = { f4: 'float4', an: 'numeric[]', af8: 'float8[]', ai8: 'int8[]', j: 'jsonb', i4: 'int4', i8: 'int8', f8: 'float8', t: 'text', c5: 'char(5)', tm: 'time', iv: 'interval', d: 'date', tz: 'timestamptz', u: 'uuid', b: 'bool', at: 'text[]', ai4: 'int4[]', ab: 'bool[]', i2: 'int2' };
 
 const REGRESSIONS: readonly Regression[] = [
   { what: 'like() function form', columns: I, clause: "like(t, 'a_c')", records: [[{ t: 'abc' }, true], [{ t: 'ab' }, false], [{ t: null }, null]] },
@@ -47,6 +47,10 @@ const REGRESSIONS: readonly Regression[] = [
   { what: 'a stable cast with a NULL sibling is NULL', columns: I, clause: "(NULL::text)::interval > CAST(CAST('-9223372036854775807'::int8 AS text) AS interval)", records: [[{ i4: '1' }, null]] },
   { what: 'concat() is stable: not folded under a strict NULL comparison', columns: I, clause: "CAST(concat('[0:1]={1,2}'::int4[], 'x', '2024-01-01') AS jsonb) <> NULL::jsonb", records: [[{ i4: '1' }, null]] },
   { what: 'array subscripts must be integers', columns: I, clause: "(ab)[coalesce('181', 'x')] IS NOT TRUE", records: [[{ ab: '{t}' }, 'rejected']] },
+  { what: 'nullif(int4, int8) keeps the declared int4 of int48eq', columns: I, clause: "nullif((-1 >> i4), greatest(CAST('-1' AS int8), i8)) >= SOME ('{9007199254740993}')", records: [[{ i4: '1', i8: '1' }, 'rejected']] },
+  { what: 'a single constant in IN is compared on its own (float4 = numeric as float8)', columns: I, clause: 'greatest(real \'1e20\', f4) NOT IN (f4, 1e20)', records: [[{ f4: '1' }, true]] },
+  { what: 'time input rejects a date with an ISO T separator', columns: I, clause: "tm != CAST('2023-12-31T23:00:00Z' AS time) AND i4 = 1", records: [[{ tm: '10:00:00', i4: '1' }, 'rejected']] },
+  { what: 'time input accepts a leading ISO T', columns: I, clause: "tm = CAST('T10:00' AS time)", records: [[{ tm: '10:00:00' }, true]] },
   { what: 'nullif(bpchar, unknown) stays bpchar', columns: I, clause: "nullif(c5, 'é') !~~* t", records: [[{ c5: 'abc  ', t: 'abc' }, true]] },
 ];
 
