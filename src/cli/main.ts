@@ -1,5 +1,6 @@
-// The `switchyard` command line: check, demo, serve (and later bench), built with commander.
+// The `switchyard` command line: check, demo, serve and bench, built with commander.
 import { Command } from 'commander';
+import { runBench } from './bench.js';
 import { checkClause } from './check.js';
 import { runDemo } from './demo.js';
 import { runServe, type ServeFlags } from './serve.js';
@@ -27,6 +28,27 @@ export async function main(argv: readonly string[]): Promise<void> {
     .command('demo')
     .description('a short tour of the where-clause language: clauses, rows, verdicts')
     .action(() => runDemo((line) => console.log(line)));
+  program
+    .command('bench')
+    .description('run the benchmarks side by side (indexed, filter, naive) and write bench/results/ (from a source checkout)')
+    .option('--suite <name>', 'router (default) or where')
+    .option('--shapes <list>', 'shape counts, e.g. 1k,10k,100k,1m', '1k,10k,100k,1m')
+    .option('--workloads <list>', 'seed-mix,all-complex,hot-key')
+    .option('--modes <list>', 'indexed,filter,naive')
+    .option('--changes <n>', 'changes routed per run')
+    .option('--heap-mb <n>', 'heap for the benchmark process', '8192')
+    .option('--json', 'print the report as JSON instead of writing bench/results/')
+    .option('--no-write', 'do not write bench/results/')
+    .action(async (opts: { suite?: string; shapes: string; workloads?: string; modes?: string; changes?: string; heapMb: string; json?: boolean; write: boolean }) => {
+      const args: string[] = ['--shapes', opts.shapes];
+      if (opts.suite) args.push('--suite', opts.suite);
+      if (opts.workloads) args.push('--workloads', opts.workloads);
+      if (opts.modes) args.push('--modes', opts.modes);
+      if (opts.changes) args.push('--changes', opts.changes);
+      if (opts.json) args.push('--json');
+      if (!opts.write) args.push('--no-write');
+      process.exitCode = await runBench(args, Number(opts.heapMb));
+    });
   program
     .command('serve')
     .description('run the sync service: Postgres logical replication → shape logs → the Electric shape HTTP API')

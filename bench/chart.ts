@@ -1,0 +1,59 @@
+// Renders benchmark results as a dependency-free SVG: latency against shape count, log-log, one line per mode.
+import type { RouterBenchResult } from './router-bench.js';
+
+const COLORS: Record<string, string> = { indexed: '#1f77b4', filter: '#ff7f0e', naive: '#d62728' };
+
+function esc(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+}
+
+/** One panel per workload; x = shapes (log), y = median ns per change (log), a line per mode. */
+export function latencyChartSvg(results: readonly RouterBenchResult[], title: string): string {
+  const workloads = [...new Set(results.map((r) => r.workload))];
+  const W = 420;
+  const H = 300;
+  const pad = { l: 64, r: 16, t: 36, b: 44 };
+  const panels: string[] = [];
+  workloads.forEach((wl, k) => {
+    const rs = results.filter((r) => r.workload === wl && Number.isFinite(r.medianNs) && r.medianNs > 0);
+    if (rs.length === 0) return;
+    const xs = rs.map((r) => Math.log10(r.shapes));
+    const ys = rs.map((r) => Math.log10(Math.max(1, r.medianNs)));
+    const x0 = Math.floor(Math.min(...xs));
+    const x1 = Math.ceil(Math.max(...xs));
+    const y0 = Math.floor(Math.min(...ys));
+    const y1 = Math.ceil(Math.max(...ys)) + (Math.ceil(Math.max(...ys)) === Math.floor(Math.min(...ys)) ? 1 : 0);
+    const px = (x: number): number => pad.l + ((x - x0) / Math.max(1, x1 - x0)) * (W - pad.l - pad.r);
+    const py = (y: number): number => H - pad.b - ((y - y0) / Math.max(1, y1 - y0)) * (H - pad.t - pad.b);
+    const g: string[] = [`<g transform="translate(${k * W},0)">`, `<text x="${W / 2}" y="20" text-anchor="middle" font-weight="bold">${esc(wl)}</text>`];
+    for (let x = x0; x <= x1; x++) {
+      g.push(`<line x1="${px(x)}" y1="${py(y0)}" x2="${px(x)}" y2="${py(y1)}" stroke="#eee"/>`);
+      g.push(`<text x="${px(x)}" y="${H - pad.b + 16}" text-anchor="middle" font-size="11">${x >= 6 ? `${10 ** (x - 6)}M` : x >= 3 ? `${10 ** (x - 3)}k` : 10 ** x}</text>`);
+    }
+    for (let y = y0; y <= y1; y++) {
+      g.push(`<line x1="${px(x0)}" y1="${py(y)}" x2="${px(x1)}" y2="${py(y)}" stroke="#eee"/>`);
+      const ns = 10 ** y;
+      const label = ns >= 1e6 ? `${ns / 1e6} ms` : ns >= 1e3 ? `${ns / 1e3} µs` : `${ns} ns`;
+      g.push(`<text x="${pad.l - 6}" y="${py(y) + 4}" text-anchor="end" font-size="11">${label}</text>`);
+    }
+    g.push(`<text x="${W / 2}" y="${H - 8}" text-anchor="middle" font-size="11">shapes</text>`);
+    for (const mode of [...new Set(rs.map((r) => r.mode))]) {
+      const pts = rs.filter((r) => r.mode === mode).sort((a, b) => a.shapes - b.shapes);
+      const color = COLORS[mode] ?? '#555';
+      g.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.map((r) => `${px(Math.log10(r.shapes)).toFixed(1)},${py(Math.log10(Math.max(1, r.medianNs))).toFixed(1)}`).join(' ')}"/>`);
+      for (const r of pts) g.push(`<circle cx="${px(Math.log10(r.shapes)).toFixed(1)}" cy="${py(Math.log10(Math.max(1, r.medianNs))).toFixed(1)}" r="3" fill="${color}"/>`);
+    }
+    g.push('</g>');
+    panels.push(g.join('\n'));
+  });
+  const modes = [...new Set(results.map((r) => r.mode))];
+  const legend = modes.map((m, i) => `<g transform="translate(${16 + i * 110},${H + 16})"><rect width="14" height="4" y="-6" fill="${COLORS[m] ?? '#555'}"/><text x="20" font-size="12">${esc(m)}</text></g>`).join('\n');
+  const width = Math.max(1, panels.length) * W;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${H + 60}" font-family="sans-serif">
+<rect width="100%" height="100%" fill="white"/>
+<text x="16" y="${H + 48}" font-size="11" fill="#555">${esc(title)} — median ns per change (log-log)</text>
+${panels.join('\n')}
+${legend}
+</svg>
+`;
+}

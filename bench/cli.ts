@@ -1,0 +1,78 @@
+// Entry point of `switchyard bench`: runs the benchmarks with progress bars, writes bench/results/, or prints JSON.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import cliProgress from 'cli-progress';
+import { latencyChartSvg } from './chart.js';
+import { routerBenchMarkdown, runRouterBench, type BenchMode, type BenchProgress } from './router-bench.js';
+import { WORKLOADS, type WorkloadName } from './router-workloads.js';
+import { runWhereBench } from './where-bench.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const RESULTS = path.join(HERE, 'results');
+
+function parseCount(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)([kKmM]?)$/.exec(s.trim());
+  if (!m) throw new Error(`bad shape count "${s}" (use e.g. 1k, 100k, 1m)`);
+  const mult = m[2]?.toLowerCase() === 'k' ? 1e3 : m[2]?.toLowerCase() === 'm' ? 1e6 : 1;
+  return Math.round(Number(m[1]) * mult);
+}
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+async function main(): Promise<void> {
+  const json = process.argv.includes('--json');
+  const suite = arg('suite') ?? 'router';
+  const counts = (arg('shapes') ?? '1k,10k,100k,1m').split(',').map(parseCount);
+  const workloads = (arg('workloads') ?? WORKLOADS.join(',')).split(',') as WorkloadName[];
+  const modes = (arg('modes') ?? 'indexed,filter,naive').split(',') as BenchMode[];
+  const changes = arg('changes') !== undefined ? Number(arg('changes')) : undefined;
+
+  if (suite === 'where') {
+    const r = runWhereBench();
+    if (json) console.log(JSON.stringify(r, null, 2));
+    else for (const x of r) console.log(`${x.workload.padEnd(32)} compiled ${x.compiledNs.toFixed(1)} ns/record, interpreter ${x.interpretedNs.toFixed(0)} ns/record`);
+    return;
+  }
+
+  const bars = json || !process.stderr.isTTY ? null : new cliProgress.MultiBar({ format: '{label} |{bar}| {percentage}% {phase}', hideCursor: true, clearOnComplete: false, stream: process.stderr }, cliProgress.Presets.shades_classic);
+  let bar: cliProgress.SingleBar | null = null;
+  let current = '';
+  const onProgress = (p: BenchProgress): void => {
+    const label = `${p.workload} ${p.shapes.toLocaleString('en-US')} ${p.mode}`.padEnd(34);
+    if (bars) {
+      if (label !== current) {
+        bar?.update(bar.getTotal(), { phase: 'done' });
+        bar = bars.create(100, 0, { label, phase: p.phase });
+        current = label;
+      }
+      bar?.update(Math.round((p.done / Math.max(1, p.total)) * 100), { label, phase: p.phase });
+    } else if (!json && p.phase === 'done') {
+      process.stderr.write(`done ${label}\n`);
+    }
+  };
+  const report = await runRouterBench({ workloads, counts, modes, ...(changes !== undefined ? { changes } : {}), onProgress });
+  bars?.stop();
+  if (json) {
+    console.log(JSON.stringify(report, null, 2));
+    return;
+  }
+  const md = routerBenchMarkdown(report);
+  console.log(md);
+  if (!process.argv.includes('--no-write')) {
+    mkdirSync(RESULTS, { recursive: true });
+    writeFileSync(path.join(RESULTS, 'router.md'), md);
+    writeFileSync(path.join(RESULTS, 'router.json'), JSON.stringify(report, null, 2) + '\n');
+    const m = report.machine;
+    writeFileSync(path.join(RESULTS, 'router-latency.svg'), latencyChartSvg(report.results, `${m.cpu} × ${m.cores}, Node ${m.node}, ${report.startedAt}`));
+    console.error(`wrote ${path.relative(process.cwd(), RESULTS)}/router.md, router.json, router-latency.svg`);
+  }
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.stack : String(e));
+  process.exit(1);
+});
