@@ -338,5 +338,46 @@ export function parseTimestamp(text: string): bigint | number {
 
 /** A timestamptz without an offset is read in the pinned TimeZone, UTC. */
 export function parseTimestamptz(text: string): bigint | number {
+  const n = text.length;
+  if (n >= 22 && text.charCodeAt(n - 3) === 43 && text.charCodeAt(n - 2) === 48 && text.charCodeAt(n - 1) === 48) {
+    const fast = canonicalTimestamp(text, n - 3);
+    if (fast !== undefined) return fast;
+  }
   return parseTs(text, 'timestamp with time zone', true);
+}
+
+const d2 = (s: string, i: number): number => {
+  const a = s.charCodeAt(i) - 48;
+  const b = s.charCodeAt(i + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+};
+
+/**
+ * Fast path for the text pgoutput sends (`YYYY-MM-DD HH:MM:SS[.ffffff]` ending at `end`, AD years 1000–9999):
+ * plain arithmetic instead of the general scanner. Anything else returns undefined and takes the full path.
+ */
+function canonicalTimestamp(s: string, end: number): bigint | undefined {
+  if (end !== 19 && (end < 21 || end > 26)) return undefined;
+  const y1 = d2(s, 0);
+  const y2 = d2(s, 2);
+  const mo = d2(s, 5);
+  const d = d2(s, 8);
+  const h = d2(s, 11);
+  const mi = d2(s, 14);
+  const se = d2(s, 17);
+  if (y1 < 10 || y2 < 0 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 59) return undefined;
+  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 32 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return undefined;
+  const y = y1 * 100 + y2;
+  if (d > daysInMonth(y, mo)) return undefined;
+  let us = 0;
+  if (end > 19) {
+    if (s.charCodeAt(19) !== 46) return undefined;
+    let scale = 100_000;
+    for (let i = 20; i < end; i++, scale /= 10) {
+      const c = s.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) return undefined;
+      us += c * scale;
+    }
+  }
+  return joinTimestamp(ymdToDay(y, mo, d), ((h * 60 + mi) * 60 + se) * 1_000_000 + us);
 }

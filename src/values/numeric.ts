@@ -119,6 +119,8 @@ export function parseNumeric(text: string): NumericValue {
     if (e >= 1073741823) throw invalidInput('numeric', text);
     exp = eneg ? -e : e;
   }
+  // Common case (record text): at most 15 digits and no exponent is always in range; skip the digit count.
+  if (nd <= 15 && exp === 0) return finite(BigInt(neg ? -small : small), frac);
   let coef = nd <= 15 ? BigInt(small) : BigInt(digits);
   const rawScale = frac - exp;
   let scale = rawScale;

@@ -46,3 +46,37 @@ describe('raw-text fast paths equal decode-and-compare', () => {
     expect(key('9223372036854775808')).toBeUndefined();
   });
 });
+
+describe('decoder fast paths equal the general input functions', () => {
+  it('timestamptz canonical text', async () => {
+    const { parseTimestamptz, parseTimestamp } = await import('../../src/values/datetime-parse.js');
+    fc.assert(
+      fc.property(
+        fc.record({ y: fc.integer({ min: 1, max: 9999 }), mo: fc.integer({ min: 1, max: 12 }), d: fc.integer({ min: 1, max: 31 }), h: fc.integer({ min: 0, max: 24 }), mi: fc.integer({ min: 0, max: 60 }), s: fc.integer({ min: 0, max: 60 }), f: fc.string({ unit: fc.constantFrom(...'0123456789'), maxLength: 7 }) }),
+        ({ y, mo, d, h, mi, s, f }) => {
+          const p2 = (x: number) => String(x).padStart(2, '0');
+          const body = `${String(y).padStart(4, '0')}-${p2(mo)}-${p2(d)} ${p2(h)}:${p2(mi)}:${p2(s)}${f ? '.' + f : ''}`;
+          let slow: unknown;
+          let fast: unknown;
+          try { slow = parseTimestamp(body); } catch (e) { slow = (e as Error).message.replace('timestamp with time zone', 'timestamp').replace(/\+00"/, '"'); }
+          try { fast = parseTimestamptz(body + '+00'); } catch (e) { fast = (e as Error).message.replace('timestamp with time zone', 'timestamp').replace(/\+00"/, '"'); }
+          if (typeof slow === 'string' || typeof fast === 'string') expect(typeof fast).toBe(typeof slow);
+          else expect(fast).toBe(slow);
+        },
+      ),
+      { numRuns: 5000 },
+    );
+  });
+  it('numeric plain decimals', async () => {
+    const { parseNumeric, formatNumeric } = await import('../../src/values/numeric.js');
+    fc.assert(
+      fc.property(fc.tuple(fc.boolean(), digits(1, 16), digits(0, 16)), ([neg, i, f]) => {
+        const text = `${neg ? '-' : ''}${i}${f ? '.' + f : ''}`;
+        const v = parseNumeric(text);
+        const viaExp = parseNumeric(`${text}e0`);
+        expect(formatNumeric(v)).toBe(formatNumeric(viaExp));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
