@@ -10,6 +10,7 @@ import type { RelationInfo, Transaction } from '../replication/transaction-types
 import type { LaneKind } from '../router/types.js';
 import { columnTypes, loadTable, type TableInfo } from './catalog.js';
 import { ChangeProcessor, type ProcessCounters } from './change-processor.js';
+import { coalesced } from './coalesced-commit.js';
 import { CommitPipeline } from './commit-pipeline.js';
 import type { LiveShape } from './live-shape.js';
 import { PredicateCache } from './predicate-cache.js';
@@ -65,6 +66,7 @@ export class SwitchyardService implements ShapeService {
   private readonly pool: pg.Pool;
   private readonly replication: ReplicationClient;
   private readonly creating = new Map<string, Promise<ShapeInfo>>();
+  private readonly commitMeta: () => Promise<void>;
   private readonly published = new Map<string, { schema: string; table: string }>();
   private publishing: Promise<void> = Promise.resolve();
   private admin: pg.Client | null = null;
@@ -81,6 +83,7 @@ export class SwitchyardService implements ShapeService {
     publication: string,
   ) {
     this.registry = new ShapeRegistry(meta);
+    this.commitMeta = coalesced(() => meta.commit());
     this.routers = new TableRouters(opts.routerMode ?? 'indexed');
     this.processor = new ChangeProcessor(this.routers, (h) => this.registry.get(h), new PredicateCache(this.routers));
     this.pool = snapshotPool(opts.databaseUrl, opts.snapshotConnections ?? 4);
@@ -137,7 +140,7 @@ export class SwitchyardService implements ShapeService {
         admin: () => this.adminClient(),
         pool: this.pool,
         store: this.store,
-        meta: this.meta,
+        commitMeta: this.commitMeta,
         registry: this.registry,
         routers: this.routers,
         lock: this.lock,

@@ -1,7 +1,6 @@
 // Creating a shape: validate, publish its table, register it in the router under a snapshot, write the snapshot rows.
 import type pg from 'pg';
 import { SwitchyardError } from '../errors/index.js';
-import type { MetaStore } from '../log/meta-store.js';
 import type { ShapeLogStore } from '../log/shape-log-store.js';
 import { columnTypes, loadTable, type TableInfo } from './catalog.js';
 import type { LiveShape } from './live-shape.js';
@@ -39,7 +38,8 @@ export interface CreatorDeps {
   readonly admin: () => Promise<pg.ClientBase>;
   readonly pool: pg.Pool;
   readonly store: ShapeLogStore;
-  readonly meta: MetaStore;
+  /** Makes the registry durable (coalesced across concurrent creations). */
+  readonly commitMeta: () => Promise<void>;
   readonly registry: ShapeRegistry;
   readonly routers: TableRouters;
   readonly lock: AsyncLock;
@@ -110,7 +110,7 @@ export async function createShape(deps: CreatorDeps, def: ShapeDefinition, defKe
   try {
     deps.registry.persist(shape);
     // The record must be durable before the handle is handed out, not before the snapshot: overlap the two fsyncs.
-    const recorded = deps.meta.commit();
+    const recorded = deps.commitMeta();
     recorded.catch(() => undefined);
     if (def.log === 'full') {
       const cols = v.queryColumns;
