@@ -6,6 +6,7 @@ import cliProgress from 'cli-progress';
 import { latencyChartSvg } from './chart.js';
 import { routerBenchMarkdown, runRouterBench, type BenchMode, type BenchProgress } from './router-bench.js';
 import { WORKLOADS, type WorkloadName } from './router-workloads.js';
+import { runShardBench } from './shard-bench.js';
 import { runWhereBench } from './where-bench.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -31,6 +32,25 @@ async function main(): Promise<void> {
   const modes = (arg('modes') ?? 'indexed,filter,naive').split(',') as BenchMode[];
   const changes = arg('changes') !== undefined ? Number(arg('changes')) : undefined;
 
+  if (suite === 'shard') {
+    // Issue 5: ShardedRouter ×1/×2 vs Router at the first count (default 1M), then one Router at --scale (10M).
+    const scale = arg('scale');
+    const report = await runShardBench({
+      shapes: arg('shapes') !== undefined ? (counts[0] as number) : 1_000_000,
+      scaleShapes: scale !== undefined ? parseCount(scale) : 10_000_000,
+      onProgress: (m) => process.stderr.write(`${m}\n`),
+    });
+    if (json) console.log(JSON.stringify(report, null, 2));
+    else {
+      console.log(JSON.stringify(report, null, 2));
+      if (!process.argv.includes('--no-write')) {
+        mkdirSync(RESULTS, { recursive: true });
+        writeFileSync(path.join(RESULTS, 'shard-bench.json'), JSON.stringify(report, null, 2) + '\n');
+        console.error(`wrote ${path.relative(process.cwd(), RESULTS)}/shard-bench.json`);
+      }
+    }
+    return;
+  }
   if (suite === 'where') {
     const r = runWhereBench();
     if (json) console.log(JSON.stringify(r, null, 2));

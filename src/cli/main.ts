@@ -31,7 +31,8 @@ export async function main(argv: readonly string[]): Promise<void> {
   program
     .command('bench')
     .description('run the benchmarks side by side (indexed, filter, naive) and write bench/results/ (from a source checkout)')
-    .option('--suite <name>', 'router (default) or where')
+    .option('--suite <name>', 'router (default), shard (issue 5: sharded throughput and the 10M scale run) or where')
+    .option('--scale <n>', 'shard suite: shapes in the single-Router scale run (default 10m)')
     .option('--shapes <list>', 'shape counts, e.g. 1k,10k,100k,1m', '1k,10k,100k,1m')
     .option('--workloads <list>', 'seed-mix,all-complex,hot-key')
     .option('--modes <list>', 'indexed,filter,naive')
@@ -39,9 +40,10 @@ export async function main(argv: readonly string[]): Promise<void> {
     .option('--heap-mb <n>', 'heap for the benchmark process', '8192')
     .option('--json', 'print the report as JSON instead of writing bench/results/')
     .option('--no-write', 'do not write bench/results/')
-    .action(async (opts: { suite?: string; shapes: string; workloads?: string; modes?: string; changes?: string; heapMb: string; json?: boolean; write: boolean }) => {
+    .action(async (opts: { scale?: string; suite?: string; shapes: string; workloads?: string; modes?: string; changes?: string; heapMb: string; json?: boolean; write: boolean }) => {
       const args: string[] = ['--shapes', opts.shapes];
       if (opts.suite) args.push('--suite', opts.suite);
+      if (opts.scale) args.push('--scale', opts.scale);
       if (opts.workloads) args.push('--workloads', opts.workloads);
       if (opts.modes) args.push('--modes', opts.modes);
       if (opts.changes) args.push('--changes', opts.changes);

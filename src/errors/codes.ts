@@ -70,4 +70,8 @@ export enum ErrorCode {
   ReplicationConnection = 'replication_connection',
   /** The consumer of transactions failed; the transaction is delivered again after reconnecting. */
   ReplicationConsumer = 'replication_consumer',
+
+  // --- sharded routing ---
+  /** A router shard (worker thread) died and could not answer within its retry budget; the batch failed whole. */
+  ShardFailed = 'shard_failed',
 }

@@ -7,7 +7,7 @@ import type { Transport } from './batch-codec.js';
  * The code a failed shard's batch is rejected with. Not (yet) in the ErrorCode enum of src/errors, whose owner adds
  * codes; the string is stable.
  */
-export const SHARD_FAILED = 'shard_failed' as ErrorCode;
+export const SHARD_FAILED = ErrorCode.ShardFailed;
 
 /** A shard died and its work could not be completed: the batch is rejected whole, never answered partially. */
 export class ShardFailureError extends SwitchyardError {
