@@ -33,15 +33,15 @@ export async function main(argv: readonly string[]): Promise<void> {
     .description('run the benchmarks side by side (indexed, filter, naive) and write bench/results/ (from a source checkout)')
     .option('--suite <name>', 'router (default), shard (issue 5: sharded throughput and the 10M scale run) or where')
     .option('--scale <n>', 'shard suite: shapes in the single-Router scale run (default 10m)')
-    .option('--shapes <list>', 'shape counts, e.g. 1k,10k,100k,1m', '1k,10k,100k,1m')
+    .option('--shapes <list>', 'shape counts (router default 1k,10k,100k,1m; shard default 1m)')
     .option('--workloads <list>', 'seed-mix,all-complex,hot-key')
     .option('--modes <list>', 'indexed,filter,naive')
     .option('--changes <n>', 'changes routed per run')
     .option('--heap-mb <n>', 'heap for the benchmark process', '8192')
     .option('--json', 'print the report as JSON instead of writing bench/results/')
     .option('--no-write', 'do not write bench/results/')
-    .action(async (opts: { scale?: string; suite?: string; shapes: string; workloads?: string; modes?: string; changes?: string; heapMb: string; json?: boolean; write: boolean }) => {
-      const args: string[] = ['--shapes', opts.shapes];
+    .action(async (opts: { scale?: string; suite?: string; shapes?: string; workloads?: string; modes?: string; changes?: string; heapMb: string; json?: boolean; write: boolean }) => {
+      const args: string[] = opts.shapes ? ['--shapes', opts.shapes] : [];
       if (opts.suite) args.push('--suite', opts.suite);
       if (opts.scale) args.push('--scale', opts.scale);
       if (opts.workloads) args.push('--workloads', opts.workloads);
