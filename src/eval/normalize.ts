@@ -1,6 +1,6 @@
 // Constant folding and normalisation of a typed tree: folded constants, NOT pushed inward, col-op-const order.
 import { ErrorCode, ValueError, WhereError } from '../errors/index.js';
-import type { CompareOp, ConstExpr, Expr } from '../sql/ast.js';
+import { childrenOf, type CompareOp, type ConstExpr, type Expr } from '../sql/ast.js';
 import { pgType } from '../values/types.js';
 import { interpretExpr } from './interpret.js';
 import { ColumnLayout, RowView } from './row-view.js';
@@ -27,39 +27,7 @@ function hasColumn(e: Expr): boolean {
   return r;
 }
 
-function children(e: Expr): Expr[] {
-  switch (e.kind) {
-    case 'const':
-    case 'column':
-      return [];
-    case 'compare':
-    case 'distinct':
-    case 'nullif':
-      return [e.left, e.right];
-    case 'quantified':
-      return [e.left, e.right];
-    case 'call':
-      return [...e.args];
-    case 'cast':
-    case 'not':
-    case 'nulltest':
-    case 'booltest':
-      return [e.arg];
-    case 'and':
-    case 'or':
-    case 'coalesce':
-    case 'minmax':
-      return [...e.args];
-    case 'in':
-      return [e.arg, ...e.items];
-    case 'like':
-      return e.escape ? [e.arg, e.pattern, e.escape] : [e.arg, e.pattern];
-    case 'array':
-      return [...e.elems];
-    case 'subscript':
-      return [e.arg, ...e.indices.flatMap((i) => [i.lower, i.upper].filter((x): x is Expr => x !== null))];
-  }
-}
+const children = childrenOf;
 
 /** Rebuilds `e` with its children mapped by `f` (same shape, same spans). */
 function mapChildren(e: Expr, f: (x: Expr) => Expr): Expr {

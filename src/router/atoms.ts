@@ -1,5 +1,5 @@
 // Classifies one conjunct of a normalised clause as an index access (equality, range, prefix, inclusion) or not.
-import type { CompareOp, ConstExpr, Expr } from '../sql/ast.js';
+import { childrenOf, type CompareOp, type ConstExpr, type Expr } from '../sql/ast.js';
 import { baseType, elementType, pgType, type ArrayValue, type PgType, type Value } from '../values/types.js';
 import { codecFor } from '../values/registry.js';
 
@@ -44,45 +44,7 @@ export interface AtomPolicy {
 export const INDEXED_POLICY: AtomPolicy = { ranges: true, prefixes: true, expressions: true };
 export const FILTER_POLICY: AtomPolicy = { ranges: false, prefixes: false, expressions: false };
 
-export function children(e: Expr): readonly Expr[] {
-  switch (e.kind) {
-    case 'const':
-    case 'column':
-      return [];
-    case 'compare':
-    case 'distinct':
-    case 'nullif':
-      return [e.left, e.right];
-    case 'quantified':
-      return [e.left, e.right];
-    case 'call':
-      return e.args;
-    case 'cast':
-    case 'not':
-    case 'nulltest':
-    case 'booltest':
-      return [e.arg];
-    case 'and':
-    case 'or':
-    case 'coalesce':
-    case 'minmax':
-      return e.args;
-    case 'in':
-      return [e.arg, ...e.items];
-    case 'like':
-      return e.escape === null ? [e.arg, e.pattern] : [e.arg, e.pattern, e.escape];
-    case 'array':
-      return e.elems;
-    case 'subscript': {
-      const out: Expr[] = [e.arg];
-      for (const ix of e.indices) {
-        if (ix.lower !== null) out.push(ix.lower);
-        if (ix.upper !== null) out.push(ix.upper);
-      }
-      return out;
-    }
-  }
-}
+export const children = childrenOf;
 
 export function hasColumn(e: Expr): boolean {
   if (e.kind === 'column') return true;

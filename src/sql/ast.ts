@@ -229,6 +229,47 @@ export interface SubscriptExpr {
   readonly span: Span;
 }
 
+/** The direct sub-expressions of a node, in evaluation order (shared by folding, routing and analysis passes). */
+export function childrenOf(e: Expr): readonly Expr[] {
+  switch (e.kind) {
+    case 'const':
+    case 'column':
+      return [];
+    case 'compare':
+    case 'distinct':
+    case 'nullif':
+    case 'quantified':
+      return [e.left, e.right];
+    case 'call':
+    case 'and':
+    case 'or':
+    case 'coalesce':
+    case 'minmax':
+      return e.args;
+    case 'cast':
+    case 'not':
+    case 'nulltest':
+    case 'booltest':
+      return [e.arg];
+    case 'in':
+      return [e.arg, ...e.items];
+    case 'like':
+      return e.escape === null ? [e.arg, e.pattern] : [e.arg, e.pattern, e.escape];
+    case 'array':
+      return e.elems;
+    case 'subscript': {
+      const out: Expr[] = [e.arg];
+      for (const ix of e.indices) {
+        if (ix.lower !== null) out.push(ix.lower);
+        if (ix.upper !== null) out.push(ix.upper);
+      }
+      return out;
+    }
+    default:
+      return assertNever(e);
+  }
+}
+
 /** Exhaustiveness guard for switches over node kinds. */
 export function assertNever(x: never): never {
   throw new Error(`unhandled node: ${JSON.stringify(x)}`);
