@@ -34,7 +34,7 @@ const TABLE_SQL = `CREATE TABLE items (id int8 PRIMARY KEY, user_id int8, tenant
 function insertSql(from: number, count: number, users: number): string {
   return `INSERT INTO items SELECT g, (g * 7919) % ${users}, g % 12500, ARRAY['t' || (g % 25000)], (g * 31) % 1000000, (g % 2000) + 0.5,
     'p' || (g % ${users}) || 'x' || (g % 100), 'U' || (g % ${users}) || '@Example.com', 'st' || (g % ${users}), '2024-01-01'::timestamptz + g * interval '1 s'
-    FROM generate_series(${from}, ${from + count - 1}) g`;
+    FROM generate_series(${from}::int8, ${from + count - 1}) g`;
 }
 
 function pct(sorted: number[], p: number): number {
@@ -140,6 +140,22 @@ async function main(): Promise<void> {
     base = `http://127.0.0.1:${(server.http.server.address() as AddressInfo).port}/v1/shape`;
 
     // --- (b) commit → client latency at a fixed rate ------------------------------------------------------------
+    // Where the time goes: wrap the service's group-commit fsync and per-transaction processing (bench-only probe).
+    const probe = { sync: [] as number[], process: [] as number[] };
+    const inner = svc as unknown as { store: { syncAll(): Promise<void> }; processor: { process(tx: unknown): unknown } };
+    const syncAll = inner.store.syncAll.bind(inner.store);
+    inner.store.syncAll = async () => {
+      const t = performance.now();
+      await syncAll();
+      probe.sync.push(performance.now() - t);
+    };
+    const processTx = inner.processor.process.bind(inner.processor);
+    inner.processor.process = (tx: unknown) => {
+      const t = performance.now();
+      const out = processTx(tx);
+      probe.process.push(performance.now() - t);
+      return out;
+    };
     const followed = [0, 1, 2, 3, 4].map((k) => 1_000_000 + k); // user ids no seed shape uses
     const sent = new Map<number, number>();
     const lat: number[] = [];
@@ -224,6 +240,10 @@ async function main(): Promise<void> {
     const loadB = loads.slice(loadsB0);
     results['(b) latency'] = `p50 ${pct(lat, 50).toFixed(2)} ms, p90 ${pct(lat, 90).toFixed(2)} ms, p99 ${pct(lat, 99).toFixed(2)} ms, max ${lat[lat.length - 1]!.toFixed(1)} ms over ${lat.length} rows (writer ${achieved} changes/s in ${perTx}-row transactions on ${WRITERS} connections; t0 = COMMIT sent, t1 = long-poll response parsed)`;
     results['(b) latency from COMMIT ack'] = `p50 ${pct(latAck, 50).toFixed(2)} ms, p99 ${pct(latAck, 99).toFixed(2)} ms (t0 = COMMIT acknowledged to the writer)`;
+    const ps = probe.sync.sort((a, b) => a - b);
+    const pp = probe.process.sort((a, b) => a - b);
+    const commitMs = received.map(([rid]) => (acked.get(rid) ?? 0) - (sent.get(rid) ?? 0)).sort((a, b) => a - b);
+    results['(b) where the time goes'] = `Postgres COMMIT (sent → acknowledged) p50 ${pct(commitMs, 50).toFixed(2)} ms p99 ${pct(commitMs, 99).toFixed(2)} ms; shape-log group fsync p50 ${pct(ps, 50).toFixed(2)} ms p99 ${pct(ps, 99).toFixed(2)} ms over ${ps.length}; routing + append per transaction p50 ${pct(pp, 50).toFixed(3)} ms p99 ${pct(pp, 99).toFixed(3)} ms`;
     results['(b) load'] = `load avg during ${loadB.length ? Math.max(...loadB).toFixed(2) : 'n/a'} (max)`;
     log(results['(b) latency']!);
   } catch (err) {
