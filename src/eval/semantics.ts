@@ -49,18 +49,8 @@ export function quantify(x: Value | null, items: readonly (Value | null)[], test
   return sawNull ? null : all;
 }
 
-/** LIKE matcher cache for patterns that come from columns (constant patterns are compiled once up front). */
-const likeCache = new Map<string, LikeMatcher>();
-export function likeMatcher(pattern: string, escape: string | null, ci: boolean): LikeMatcher {
-  const key = `${ci ? 'i' : 's'}${escape === null ? '\u0000' : escape.length + ':' + escape}|${pattern}`;
-  let m = likeCache.get(key);
-  if (m === undefined) {
-    m = compileLike(pattern, escape, ci);
-    if (likeCache.size > 4096) likeCache.clear();
-    likeCache.set(key, m);
-  }
-  return m;
-}
+/** LIKE matchers: compileLike keeps its own bounded cache, so column patterns are compiled once per distinct text. */
+export const likeMatcher: (pattern: string, escape: string | null, ci: boolean) => LikeMatcher = compileLike;
 
 /** `a[i][j]` or a slice, per Postgres: out-of-range elements are NULL, slices clamp. */
 export function subscript(a: Value, lowers: readonly (number | null)[], uppers: readonly (number | null)[], slice: boolean): Value | null {
