@@ -1,8 +1,8 @@
 // Failures the differential tier found, pinned with Postgres 15's answer: Switchyard and Postgres must both give it.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { compileWhere, ValueError, WhereError } from '../../src/index.js';
-import { WhereOracle, type OracleVerdict } from '../support/oracle.js';
-import { freshDatabase, type FreshDatabase } from '../support/pg-env.js';
+import type { OracleVerdict } from '../support/oracle.js';
+import { useOracle } from '../support/oracle-fixture.js';
 
 type Rec = Record<string, string | null>;
 /** 'rejected': compileWhere and Postgres refuse the clause; 'error': evaluation raises for that record. */
@@ -80,20 +80,11 @@ function switchyard(r: Regression): Expected[] {
 const fromVerdict = (v: OracleVerdict): Expected => (typeof v === 'object' && v !== null ? 'error' : v);
 
 describe('differential regressions', () => {
-  let db: FreshDatabase;
-  let oracle: WhereOracle;
-  beforeAll(async () => {
-    db = await freshDatabase();
-    oracle = new WhereOracle(db.url);
-  });
-  afterAll(async () => {
-    await oracle?.close();
-    await db?.drop();
-  });
+  const fx = useOracle();
 
   it.each(REGRESSIONS.map((r) => [r.what, r] as const))('%s', async (_what, r) => {
     const expected = r.records.map(([, e]) => e);
-    const res = await oracle.evaluate(r.columns, r.clause, r.records.map(([rec]) => rec), r.params ?? {});
+    const res = await fx.oracle.evaluate(r.columns, r.clause, r.records.map(([rec]) => rec), r.params ?? {});
     expect(res.rejected ? r.records.map(() => 'rejected') : res.results.map(fromVerdict), 'Postgres').toEqual(expected);
     expect(switchyard(r), 'Switchyard').toEqual(expected);
   });

@@ -1,9 +1,8 @@
 // Differential tier: generated (clause, record) pairs must get the same verdict from interpreter, compiler and Postgres.
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { groupArb } from '../property/arbitraries.js';
-import { WhereOracle } from '../support/oracle.js';
-import { freshDatabase, type FreshDatabase } from '../support/pg-env.js';
+import { useOracle } from '../support/oracle-fixture.js';
 import { checkGroup, type Failure, type GroupStats } from './differential-check.js';
 
 /** Total clauses to generate (each runs on RECORDS records). DIFF_RUNS=20000 for a long soak. */
@@ -24,16 +23,7 @@ function describeFailure(f: Failure): string {
 }
 
 describe('where clauses: Switchyard == Postgres on generated cases', () => {
-  let db: FreshDatabase;
-  let oracle: WhereOracle;
-  beforeAll(async () => {
-    db = await freshDatabase();
-    oracle = new WhereOracle(db.url);
-  });
-  afterAll(async () => {
-    await oracle?.close();
-    await db?.drop();
-  });
+  const fx = useOracle();
 
   it(`${RUNS} clauses × ${RECORDS} records (seed ${SEED})`, { timeout: Math.max(600_000, RUNS * 200) }, async () => {
     const groups = Math.max(1, Math.ceil(RUNS / CLAUSES_PER_GROUP));
@@ -41,7 +31,7 @@ describe('where clauses: Switchyard == Postgres on generated cases', () => {
     const failures: Failure[] = [];
     // Deterministic from the seed: DIFF_SEED=<seed> reproduces the run exactly.
     const samples = fc.sample(groupArb(CLAUSES_PER_GROUP, RECORDS), { seed: SEED, numRuns: groups });
-    for (const group of samples) failures.push(...(await checkGroup({ oracle, client: db.client }, group, stats)));
+    for (const group of samples) failures.push(...(await checkGroup({ oracle: fx.oracle, client: fx.db.client }, group, stats)));
     console.log(
       `[differential] seed ${SEED}: ${stats.clauses} clauses (${stats.accepted} accepted, ${stats.pgRejected} rejected by Postgres), ` +
         `${stats.pairs} (clause, record) pairs, ${stats.runtimeErrors} runtime errors, ${stats.orderTolerated} evaluation-order tolerances`,

@@ -1,9 +1,10 @@
 // The test infrastructure itself: the run's Postgres, per-test databases, crash/restart control and the where oracle.
 import { existsSync } from 'node:fs';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { WhereOracle, type OracleResult, type OracleVerdict } from '../support/oracle.js';
-import { freshDatabase, type FreshDatabase } from '../support/pg-env.js';
+import { describe, expect, inject, it } from 'vitest';
+import type { OracleResult, OracleVerdict } from '../support/oracle.js';
+import { useOracle } from '../support/oracle-fixture.js';
+import { freshDatabase } from '../support/pg-env.js';
 import { startPostgres } from '../support/postgres.js';
 
 type Rec = Record<string, string | null>;
@@ -80,16 +81,7 @@ describe('startPostgres crash control', () => {
 });
 
 describe('WhereOracle', () => {
-  let db: FreshDatabase;
-  let oracle: WhereOracle;
-  beforeAll(async () => {
-    db = await freshDatabase();
-    oracle = new WhereOracle(db.url);
-  });
-  afterAll(async () => {
-    await oracle?.close();
-    await db?.drop();
-  });
+  const fx = useOracle();
 
   const results = (r: OracleResult): OracleVerdict[] => {
     if (r.rejected) throw new Error(`unexpected rejection: ${r.error}`);
@@ -127,21 +119,21 @@ describe('WhereOracle', () => {
   ];
 
   it.each(exactness)('§10.3 #%i: %s %s', async (_n, type, clause, values, expected) => {
-    const r = await oracle.evaluate({ c: type }, clause, values.map((v) => ({ c: v })));
+    const r = await fx.oracle.evaluate({ c: type }, clause, values.map((v) => ({ c: v })));
     expect(results(r)).toEqual(expected);
   });
 
   it('#73: a LIKE pattern ending in the escape fails on each row at run time, not at analysis', async () => {
-    const r = await oracle.evaluate({ c: 'text' }, "c LIKE 'ab\\'", [{ c: 'abc' }, { c: null }]);
+    const r = await fx.oracle.evaluate({ c: 'text' }, "c LIKE 'ab\\'", [{ c: 'abc' }, { c: null }]);
     expect(results(r)).toEqual([{ error: 'LIKE pattern must not end with escape character', sqlstate: '22025' }, null]);
   });
 
   it('#76: finds which records raise a runtime error', async () => {
-    const r = await oracle.evaluate({ c: 'int4' }, 'c + 1 > 0', [{ c: '1' }, { c: '2147483647' }, { c: null }]);
+    const r = await fx.oracle.evaluate({ c: 'int4' }, 'c + 1 > 0', [{ c: '1' }, { c: '2147483647' }, { c: null }]);
     expect(results(r)).toEqual([true, { error: 'integer out of range', sqlstate: '22003' }, null]);
-    expect(oracle.stats.perRecordFallbacks).toBeGreaterThan(0);
+    expect(fx.oracle.stats.perRecordFallbacks).toBeGreaterThan(0);
     // With parameters the fallback runs one query per record instead of the server-side loop.
-    const p = await oracle.evaluate({ c: 'int4' }, 'c + $1 > 0', [{ c: '1' }, { c: '2147483647' }, { c: null }], { '1': '1' });
+    const p = await fx.oracle.evaluate({ c: 'int4' }, 'c + $1 > 0', [{ c: '1' }, { c: '2147483647' }, { c: null }], { '1': '1' });
     expect(results(p)).toEqual([true, { error: 'integer out of range', sqlstate: '22003' }, null]);
   });
 
@@ -159,65 +151,65 @@ describe('WhereOracle', () => {
   ];
 
   it.each(rejections)('rejects before reading rows: %s', async (_what, clause, sqlstate, error) => {
-    const r = await oracle.evaluate({ c: 'int4' }, clause, one('c', '1'));
+    const r = await fx.oracle.evaluate({ c: 'int4' }, clause, one('c', '1'));
     expect(r).toMatchObject({ rejected: true, sqlstate, error });
   });
 
   it('reports positions as offsets into the clause', async () => {
-    expect(await oracle.evaluate({ c: 'int4' }, "c = 1 AND nmae = 'x'", one('c', '1'))).toMatchObject({ position: 10 });
+    expect(await fx.oracle.evaluate({ c: 'int4' }, "c = 1 AND nmae = 'x'", one('c', '1'))).toMatchObject({ position: 10 });
   });
 
   it('accepts a trailing line comment', async () => {
-    expect(results(await oracle.evaluate({ c: 'int4' }, 'c = 1 -- note', one('c', '1')))).toEqual([true]);
+    expect(results(await fx.oracle.evaluate({ c: 'int4' }, 'c = 1 -- note', one('c', '1')))).toEqual([true]);
   });
 
   it('binds $n as untyped literals, inferring their type from context', async () => {
     const cols = { id: 'int8', tags: 'text[]', d: 'date' };
     const recs: Rec[] = [{ id: '7', tags: '{a,b}', d: '31/01/2024' }, { id: '8', tags: '{c}', d: '2024-02-01' }];
-    expect(results(await oracle.evaluate(cols, 'id = $1', recs, { '1': '7' }))).toEqual([true, false]);
-    expect(results(await oracle.evaluate(cols, '$1 = ANY(tags)', recs, { '1': 'c' }))).toEqual([false, true]);
+    expect(results(await fx.oracle.evaluate(cols, 'id = $1', recs, { '1': '7' }))).toEqual([true, false]);
+    expect(results(await fx.oracle.evaluate(cols, '$1 = ANY(tags)', recs, { '1': 'c' }))).toEqual([false, true]);
     // DateStyle is pinned to ISO, DMY: 01/02/2024 is 1 February.
-    expect(results(await oracle.evaluate(cols, 'd = $1', recs, { '1': '01/02/2024' }))).toEqual([false, true]);
-    expect(results(await oracle.evaluate(cols, 'id = $2', recs, { '2': '8', '5': 'ignored' }))).toEqual([false, true]);
+    expect(results(await fx.oracle.evaluate(cols, 'd = $1', recs, { '1': '01/02/2024' }))).toEqual([false, true]);
+    expect(results(await fx.oracle.evaluate(cols, 'id = $2', recs, { '2': '8', '5': 'ignored' }))).toEqual([false, true]);
     // §2.3: a $n with no type from context is text.
-    expect(results(await oracle.evaluate(cols, '$1 IS NULL', recs, { '1': 'x' }))).toEqual([false, false]);
+    expect(results(await fx.oracle.evaluate(cols, '$1 IS NULL', recs, { '1': 'x' }))).toEqual([false, false]);
   });
 
   it('rejects bad or missing parameter values', async () => {
     const cols = { id: 'int8' };
-    expect(await oracle.evaluate(cols, 'id = $1', one('id', '1'), { '1': 'abc' })).toMatchObject({
+    expect(await fx.oracle.evaluate(cols, 'id = $1', one('id', '1'), { '1': 'abc' })).toMatchObject({
       rejected: true,
       sqlstate: '22P02',
       error: 'invalid input syntax for type bigint: "abc"',
     });
-    expect(await oracle.evaluate(cols, 'id = $2', one('id', '1'), { '1': '1' })).toMatchObject({
+    expect(await fx.oracle.evaluate(cols, 'id = $2', one('id', '1'), { '1': '1' })).toMatchObject({
       rejected: true,
       error: 'parameter $2 was not provided',
     });
   });
 
   it('throws on record values Postgres cannot read (a test bug, not a verdict)', async () => {
-    await expect(oracle.evaluate({ c: 'int4' }, 'c = 1', one('c', 'x'))).rejects.toThrow(/record 0 .*invalid input syntax/);
-    await expect(oracle.evaluate({ c: 'int4' }, 'c = 1', one('nope', '1'))).rejects.toThrow(/unknown column "nope"/);
+    await expect(fx.oracle.evaluate({ c: 'int4' }, 'c = 1', one('c', 'x'))).rejects.toThrow(/record 0 .*invalid input syntax/);
+    await expect(fx.oracle.evaluate({ c: 'int4' }, 'c = 1', one('nope', '1'))).rejects.toThrow(/unknown column "nope"/);
   });
 
   it('evaluateMany answers exactly as evaluate does, clause by clause', async () => {
     const cols = { c: 'int4' };
     const recs: Rec[] = [{ c: '1' }, { c: '2147483647' }, { c: null }];
     const clauses = ['c = 1', 'c = = 1', 'c > 0', 'c + 1 > 0', 'c = 1/0', 'c IS NULL', "c = 'x'"];
-    const many = await oracle.evaluateMany(cols, clauses, recs);
+    const many = await fx.oracle.evaluateMany(cols, clauses, recs);
     for (let i = 0; i < clauses.length; i++) {
-      expect(many[i]).toEqual(await oracle.evaluate(cols, clauses[i]!, recs));
+      expect(many[i]).toEqual(await fx.oracle.evaluate(cols, clauses[i]!, recs));
     }
   });
 
   it('handles quoted column names and types created with exec()', async () => {
-    await oracle.exec(`CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')`);
+    await fx.oracle.exec(`CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')`);
     const cols = { 'Mixed Case': 'text', m: 'mood', 'm[]': 'mood[]' };
     const recs: Rec[] = [{ 'Mixed Case': 'x', m: 'happy', 'm[]': '{ok,sad}' }, { 'Mixed Case': 'X', m: 'sad', 'm[]': '{}' }];
-    expect(results(await oracle.evaluate(cols, `"Mixed Case" = 'x' AND m = 'happy'`, recs))).toEqual([true, false]);
-    expect(results(await oracle.evaluate(cols, `'ok' = ANY("m[]")`, recs))).toEqual([true, false]);
-    expect(await oracle.evaluate(cols, `m = 'meh'`, recs)).toMatchObject({
+    expect(results(await fx.oracle.evaluate(cols, `"Mixed Case" = 'x' AND m = 'happy'`, recs))).toEqual([true, false]);
+    expect(results(await fx.oracle.evaluate(cols, `'ok' = ANY("m[]")`, recs))).toEqual([true, false]);
+    expect(await fx.oracle.evaluate(cols, `m = 'meh'`, recs)).toMatchObject({
       rejected: true,
       sqlstate: '22P02',
       error: 'invalid input value for enum mood: "meh"',
@@ -226,7 +218,7 @@ describe('WhereOracle', () => {
 
   it('runs concurrent calls one at a time, each on its own records', async () => {
     const cols = { c: 'int4' };
-    const calls = Array.from({ length: 20 }, (_, i) => oracle.evaluate(cols, 'c % 2 = 0', [{ c: String(i) }]));
+    const calls = Array.from({ length: 20 }, (_, i) => fx.oracle.evaluate(cols, 'c % 2 = 0', [{ c: String(i) }]));
     expect((await Promise.all(calls)).map((r) => results(r)[0])).toEqual(Array.from({ length: 20 }, (_, i) => i % 2 === 0));
   });
 });
