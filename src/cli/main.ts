@@ -63,6 +63,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     .option('--chunk-bytes <n>', 'about how many bytes of log one response carries (default 10 MiB)')
     .option('--enable-delete', 'allow DELETE /v1/shape')
     .option('--demo', 'seed the demo table items and print a URL to curl')
+    .option('--shards <n>', 'route with the sharded router: n worker threads per replicated table (env SWITCHYARD_SHARDS; default 0 = in-process router)')
     .action((opts: ServeFlags) => runServe(opts, VERSION));
   await program.parseAsync([...argv]);
 }

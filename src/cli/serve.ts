@@ -20,6 +20,8 @@ export interface ServeOptions {
   readonly enableDelete: boolean;
   /** Seed the demo table `items` and print a URL to curl. */
   readonly demo: boolean;
+  /** Router worker threads per table: 0 routes in-process, n ≥ 1 uses the sharded router (issue 5). */
+  readonly shards?: number;
   readonly version?: string;
 }
 
@@ -41,6 +43,13 @@ export interface ServeFlags {
   chunkBytes?: string;
   enableDelete?: boolean;
   demo?: boolean;
+  shards?: string;
+}
+
+function nonNegativeInt(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined || text === '') return fallback;
+  if (!/^[0-9]+$/.test(text)) throw new Error(`${name} must be a non-negative integer, got "${text}"`);
+  return Number(text);
 }
 
 function positiveInt(name: string, text: string | undefined, fallback: number): number {
@@ -49,7 +58,7 @@ function positiveInt(name: string, text: string | undefined, fallback: number): 
   return Number(text);
 }
 
-/** Flags override the environment (PORT, DATABASE_URL, SWITCHYARD_DATA_DIR, SWITCHYARD_SECRET), which overrides defaults. */
+/** Flags override the environment (PORT, DATABASE_URL, SWITCHYARD_DATA_DIR, SWITCHYARD_SECRET, SWITCHYARD_SHARDS), which overrides defaults. */
 export function resolveServeOptions(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): ServeOptions {
   const databaseUrl = flags.databaseUrl ?? env['DATABASE_URL'];
   const secret = flags.secret ?? env['SWITCHYARD_SECRET'];
@@ -66,6 +75,7 @@ export function resolveServeOptions(flags: ServeFlags, env: NodeJS.ProcessEnv = 
     chunkBytes: positiveInt('--chunk-bytes', flags.chunkBytes, DEFAULT_CHUNK_BYTES),
     enableDelete: flags.enableDelete === true,
     demo: flags.demo === true,
+    shards: nonNegativeInt('--shards', flags.shards ?? env['SWITCHYARD_SHARDS'], 0),
   };
 }
 
@@ -96,12 +106,13 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
       await seedDemo(databaseUrl);
       log.log('info', 'demo_seeded', { table: 'public.items' });
     }
-    log.log('info', 'service_starting', { database: redact(databaseUrl), dataDir });
+    log.log('info', 'service_starting', { database: redact(databaseUrl), dataDir, shards: opts.shards ?? 0 });
     service = await SwitchyardService.start({
       databaseUrl,
       dataDir: resolve(dataDir, 'service'),
       // Snapshot chunks are cut when written; change reads are cut by the HTTP layer with the same target.
       log: { snapshotChunkBytes: opts.chunkBytes },
+      router: { shards: opts.shards ?? 0 },
       onEvent: (e) => {
         if (e.event === 'replication') log.log('info', 'replication', { ...e.detail });
         else if (e.event === 'error') log.log('error', 'service_error', { message: e.message });

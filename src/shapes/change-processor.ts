@@ -6,7 +6,7 @@ import type { LiveShape } from './live-shape.js';
 import { visibleToSnapshot } from './live-shape.js';
 import { deleteMessage, insertMessage, rowKey, updateMessage, type ChangeMessage, type Row, type TxHeaders } from './messages.js';
 import type { PredicateCache } from './predicate-cache.js';
-import type { TableRouters } from './table-routers.js';
+import type { RoutedImages, TableRef, TableRouters } from './table-routers.js';
 
 export interface ProcessCounters {
   transactions: number;
@@ -36,6 +36,14 @@ interface Pending {
 }
 
 const EMPTY: readonly string[] = [];
+const NOTHING: RoutedImages = { ids: [], failOpen: new Uint8Array(0) };
+
+/** The update's old row; without REPLICA IDENTITY FULL it is partial or absent: completed from the new row. */
+function oldImage(change: Extract<Change, { op: 'update' }>): Row {
+  const newRow: Row = change.record;
+  if (change.oldRecord === null) return newRow;
+  return change.oldIdentity === 'full' ? change.oldRecord : { ...newRow, ...change.oldRecord };
+}
 
 export class ChangeProcessor {
   readonly counters: ProcessCounters = {
@@ -55,13 +63,46 @@ export class ChangeProcessor {
     private readonly predicates: PredicateCache,
   ) {}
 
-  /** Routes a transaction and appends every affected shape's messages to its log (not yet fsynced). */
-  process(tx: Transaction): ProcessResult {
+  /**
+   * Routes a transaction and appends every affected shape's messages to its log (not yet fsynced). Every row image
+   * (old and new) is routed in one batch before anything is appended, so a routing failure leaves the logs untouched;
+   * the result is synchronous for in-process routers and one promise per transaction for sharded ones.
+   */
+  process(tx: Transaction): ProcessResult | Promise<ProcessResult> {
     this.counters.transactions++;
+    const t0 = process.hrtime.bigint();
+    const refs: TableRef[] = [];
+    const rows: Row[] = [];
+    const changes = tx.changes;
+    // at[i]: index of change i's first row image, -1 when its table has no shapes (or it is a truncate).
+    const at = new Int32Array(changes.length).fill(-1);
+    for (let i = 0; i < changes.length; i++) {
+      const change = changes[i] as Change;
+      if (change.op === 'truncate') continue;
+      const ref = this.routers.tableRef(change.relation.schema, change.relation.table);
+      if (ref === undefined) continue;
+      at[i] = rows.length;
+      if (change.op === 'insert') {
+        refs.push(ref);
+        rows.push(change.record);
+      } else if (change.op === 'delete') {
+        refs.push(ref);
+        rows.push(change.oldRecord);
+      } else {
+        refs.push(ref, ref);
+        rows.push(oldImage(change), change.record);
+      }
+    }
+    const routed = rows.length === 0 ? NOTHING : this.routers.routeImages(refs, rows);
+    if (routed instanceof Promise) return routed.then((r) => this.build(tx, r, rows, at, t0));
+    return this.build(tx, routed, rows, at, t0);
+  }
+
+  /** Turns routed row images into messages, walking the changes in the order `process` collected their images. */
+  private build(tx: Transaction, routed: RoutedImages, rows: readonly Row[], at: Int32Array, t0: bigint): ProcessResult {
     const pending = new Map<LiveShape, Pending | null>();
     const truncated: LiveShape[] = [];
     const txh: TxHeaders = { lsn: tx.commitLsn.toString(), txids: [tx.xid] };
-    const t0 = process.hrtime.bigint();
     for (let i = 0; i < tx.changes.length; i++) {
       const change = tx.changes[i] as Change;
       this.counters.changes++;
@@ -74,20 +115,18 @@ export class ChangeProcessor {
         }
         continue;
       }
-      const { schema, table } = change.relation;
-      if (!this.routers.hasShapes(schema, table)) continue;
+      const img = at[i] as number;
+      if (img < 0) continue;
       const op = 2 * i;
       if (change.op === 'insert') {
-        for (const s of this.members(schema, table, change.record)) this.add(pending, s, tx, op, insertMessage(s, change.record, txh, op));
+        for (const s of this.members(routed, img, change.record)) this.add(pending, s, tx, op, insertMessage(s, change.record, txh, op));
       } else if (change.op === 'delete') {
-        for (const s of this.members(schema, table, change.oldRecord)) this.add(pending, s, tx, op, deleteMessage(s, change.oldRecord, txh, op));
+        for (const s of this.members(routed, img, change.oldRecord)) this.add(pending, s, tx, op, deleteMessage(s, change.oldRecord, txh, op));
       } else {
         const newRow: Row = change.record;
-        // Without REPLICA IDENTITY FULL the old row is partial or absent: complete it from the new row.
-        const oldRow: Row =
-          change.oldRecord === null ? newRow : change.oldIdentity === 'full' ? change.oldRecord : { ...newRow, ...change.oldRecord };
-        const inOld = this.members(schema, table, oldRow);
-        const inNew = this.members(schema, table, newRow);
+        const oldRow = rows[img] as Row;
+        const inOld = this.members(routed, img, oldRow);
+        const inNew = this.members(routed, img + 1, newRow);
         const newSet = new Set(inNew);
         for (const s of inOld) {
           const oldKey = rowKey(s, oldRow);
@@ -121,10 +160,11 @@ export class ChangeProcessor {
     return { touched, truncated };
   }
 
-  /** Live shapes on the table whose clause is true for `row` (router result, re-checked exactly on fail-open). */
-  private members(schema: string, table: string, row: Row): LiveShape[] {
-    const { ids, failedOpen } = this.routers.routeRow(schema, table, row);
+  /** Live shapes whose clause is true for row image `i` (router result, re-checked exactly on fail-open). */
+  private members(routed: RoutedImages, i: number, row: Row): LiveShape[] {
+    const ids = routed.ids[i] as readonly string[];
     if (ids.length === 0) return EMPTY as unknown as LiveShape[];
+    const failedOpen = routed.failOpen[i] === 1;
     if (failedOpen) this.counters.failOpenRoutes++;
     const out: LiveShape[] = [];
     for (const id of ids) {

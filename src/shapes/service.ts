@@ -9,7 +9,7 @@ import { PINNED_SERVER_OPTIONS, ReplicationClient, type ReplicationEvent } from 
 import type { RelationInfo, Transaction } from '../replication/transaction-types.js';
 import type { LaneKind } from '../router/types.js';
 import { columnTypes, loadTable, type TableInfo } from './catalog.js';
-import { ChangeProcessor, type ProcessCounters } from './change-processor.js';
+import { ChangeProcessor, type ProcessCounters, type ProcessResult } from './change-processor.js';
 import { coalesced } from './coalesced-commit.js';
 import { CommitPipeline } from './commit-pipeline.js';
 import type { LiveShape } from './live-shape.js';
@@ -28,6 +28,11 @@ export interface SwitchyardServiceOptions {
   readonly slot?: string;
   readonly publication?: string;
   readonly routerMode?: 'indexed' | 'filter';
+  /**
+   * Routing backend. `shards` absent or 0: an in-process Router per table (routes synchronously); n ≥ 1: a
+   * ShardedRouter with n worker threads per table. `maxRetries`: times a batch is retried on a restarted shard.
+   */
+  readonly router?: { readonly shards?: number; readonly maxRetries?: number };
   readonly log?: ShapeLogStoreOptions;
   /** Rows fetched per cursor round trip while taking a snapshot. */
   readonly snapshotBatch?: number;
@@ -84,7 +89,14 @@ export class SwitchyardService implements ShapeService {
   ) {
     this.registry = new ShapeRegistry(meta);
     this.commitMeta = coalesced(() => meta.commit());
-    this.routers = new TableRouters(opts.routerMode ?? 'indexed');
+    this.routers = new TableRouters({
+      mode: opts.routerMode ?? 'indexed',
+      shards: opts.router?.shards ?? 0,
+      sharded: {
+        ...(opts.router?.maxRetries !== undefined ? { maxRetries: opts.router.maxRetries } : {}),
+        onRestart: (shard, reason) => this.emit({ event: 'error', message: `router shard ${shard} restarted (${reason}); rebuilt from its shapes` }),
+      },
+    });
     this.processor = new ChangeProcessor(this.routers, (h) => this.registry.get(h), new PredicateCache(this.routers));
     this.pool = snapshotPool(opts.databaseUrl, opts.snapshotConnections ?? 4);
     this.replication = new ReplicationClient({
@@ -252,6 +264,7 @@ export class SwitchyardService implements ShapeService {
     this.closed = true;
     await this.replication.close().catch(() => undefined);
     await this.pipeline.drain();
+    await this.routers.close();
     for (const s of this.registry.all()) s.invalidateWaiters();
     await this.meta.commit().catch(() => undefined);
     await this.store.close().catch(() => undefined);
@@ -263,7 +276,17 @@ export class SwitchyardService implements ShapeService {
 
   private onTransaction(tx: Transaction): Promise<void> {
     return this.lock.run(async () => {
-      const { touched, truncated } = this.processor.process(tx);
+      let result: ProcessResult;
+      try {
+        const r = this.processor.process(tx);
+        result = r instanceof Promise ? await r : r;
+      } catch (err) {
+        // Nothing of the transaction was appended and its LSN is not acknowledged: the replication client replays it
+        // from the slot (with backoff) until it routes. A change is never dropped (docs/architecture.md).
+        this.emit({ event: 'error', message: `routing the transaction committed at ${tx.commitLsn} failed; it is not acknowledged and will be replayed: ${String(err)}` });
+        throw err;
+      }
+      const { touched, truncated } = result;
       for (const s of truncated) this.invalidateShape(s, 'table truncated');
       this.pipeline.committed(tx.commitLsn, tx.endLsn, touched, tx.changes.length);
       await this.pipeline.throttle();
@@ -295,37 +318,56 @@ export class SwitchyardService implements ShapeService {
   /** Brings back every stored shape whose snapshot completed; the others are dropped (clients get 409 and refetch). */
   private async resume(): Promise<void> {
     const tables = new Map<string, TableInfo | undefined>();
+    const ensured = new Set<string>();
     let count = 0;
     let dropped = 0;
-    for (const { handle, record, visibility } of [...this.registry.stored()]) {
+    const stored = [...this.registry.stored()];
+    // Every shape's router add is issued before any is awaited: a sharded router applies them in a few messages.
+    const added: Promise<boolean>[] = [];
+    for (const { record } of stored) {
+      const d = record.definition;
+      const tk = `${d.schema}\u0000${d.table}`;
+      if (!tables.has(tk)) tables.set(tk, await loadTable(await this.adminClient(), d.schema, d.table));
+    }
+    for (const { handle, record } of stored) {
       const d = record.definition;
       const log = this.store.getLog(handle);
       const tk = `${d.schema}\u0000${d.table}`;
-      if (!tables.has(tk)) tables.set(tk, await loadTable(await this.adminClient(), d.schema, d.table));
       const table = tables.get(tk);
-      let ok = log !== undefined && log.snapshotState() === 'complete' && table !== undefined && table.oid === record.tableOid;
-      if (ok) {
-        this.routers.ensureTable(d.schema, d.table, columnTypes(table!));
-        try {
-          this.routers.add(handle, d.schema, d.table, d.where?.trim() === '' ? undefined : d.where, d.params ? { ...d.params } : undefined);
-        } catch {
-          ok = false;
-        }
-      }
+      const ok = log !== undefined && log.snapshotState() === 'complete' && table !== undefined && table.oid === record.tableOid;
       if (!ok) {
+        added.push(Promise.resolve(false));
+        continue;
+      }
+      if (!ensured.has(tk)) {
+        ensured.add(tk);
+        await this.routers.ensureTable(d.schema, d.table, columnTypes(table));
+      }
+      added.push(
+        this.routers.add(handle, d.schema, d.table, d.where?.trim() === '' ? undefined : d.where, d.params ? { ...d.params } : undefined).then(
+          () => true,
+          () => false,
+        ),
+      );
+    }
+    const results = await Promise.all(added);
+    stored.forEach(({ handle, record, visibility }, i) => {
+      const d = record.definition;
+      const log = this.store.getLog(handle);
+      if (!results[i] || log === undefined) {
         this.registry.dropStored(handle);
         if (log !== undefined) this.store.deleteLog(handle);
         dropped++;
-        continue;
+        return;
       }
-      const shape = this.registry.register(handle, record, log!);
+      const shape = this.registry.register(handle, record, log);
       shape.visibility = visibility;
-      const last = log!.lastOffset();
+      const last = log.lastOffset();
       if (last.tx >= 1n) shape.appendedEnd = shape.durableEnd = last;
       shape.state = 'ready';
-      this.published.set(tk, { schema: d.schema, table: d.table });
+      this.published.set(`${d.schema}\u0000${d.table}`, { schema: d.schema, table: d.table });
       count++;
-    }
+    });
     // Logs without a record: shapes whose creation never committed.
     for (const h of this.store.listLogs()) {
       if (this.registry.get(h) === undefined) {

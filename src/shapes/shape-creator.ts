@@ -66,8 +66,12 @@ export async function createShape(deps: CreatorDeps, def: ShapeDefinition, defKe
   if (table === undefined) throw unknownTableError(def);
   if (table.unsupported !== undefined) throw new ShapeRequestError({ table: [table.unsupported] });
   const v = validateShape(def, table);
-  const failed = deps.routers.ensureTable(table.schema, table.name, columnTypes(table));
-  if (failed.length > 0) deps.invalidateIds(failed, 'schema changed');
+  const columns = columnTypes(table);
+  // A rebuild replaces the table's router: under the lock, so no transaction is being routed by the old one.
+  if (!deps.routers.isCurrent(table.schema, table.name, columns)) {
+    const failed = await deps.lock.run(() => deps.routers.ensureTable(table.schema, table.name, columns));
+    if (failed.length > 0) deps.invalidateIds(failed, 'schema changed');
+  }
   try {
     await deps.publish(table);
   } catch (err) {
@@ -90,7 +94,8 @@ export async function createShape(deps: CreatorDeps, def: ShapeDefinition, defKe
   let session: SnapshotSession;
   try {
     session = await deps.lock.run(async () => {
-      deps.routers.add(handle, def.schema, def.table, def.where?.trim() === '' ? undefined : def.where, def.params ? { ...def.params } : undefined);
+      // Applied (a sharded router's workers acknowledged it) before the snapshot starts.
+      await deps.routers.add(handle, def.schema, def.table, def.where?.trim() === '' ? undefined : def.where, def.params ? { ...def.params } : undefined);
       try {
         const s = await SnapshotSession.begin(client);
         shape.visibility = s.visibility;
