@@ -8,6 +8,7 @@ import { ShapeLogStore, type ShapeLogStoreOptions } from '../log/shape-log-store
 import { PINNED_SERVER_OPTIONS, ReplicationClient, type ReplicationEvent } from '../replication/replication-client.js';
 import type { RelationInfo, Transaction } from '../replication/transaction-types.js';
 import type { LaneKind } from '../router/types.js';
+import type { ShardedRouter } from '../shard/sharded-router.js';
 import { columnTypes, loadTable, type TableInfo } from './catalog.js';
 import { ChangeProcessor, type ProcessCounters, type ProcessResult } from './change-processor.js';
 import { coalesced } from './coalesced-commit.js';
@@ -256,6 +257,11 @@ export class SwitchyardService implements ShapeService {
       durableLsn: this.pipeline.durableLsn,
       waiters,
     };
+  }
+
+  /** The ShardedRouter routing a table when `router.shards` ≥ 1 (diagnostics; tests inject worker crashes through it). */
+  shardedRouterOf(schema: string, table: string): ShardedRouter | undefined {
+    return this.routers.shardedRouterOf(schema, table);
   }
 
   /** Stops replication, makes everything durable, and closes connections and files. Shapes stay on disk. */
