@@ -225,3 +225,16 @@ export class ColdIndex {
 }
 
 function noop(): void {}
+
+/** One hibernated shape: its id, family (0: `user_id = $1`, 1: `tags @> $1` with one element) and index key. */
+export interface ColdShape {
+  readonly id: string;
+  readonly fam: 0 | 1;
+  readonly key: string;
+}
+
+/** Re-creates the shape definition a cold shape came from (its key is the parameter, quoted as an array literal). */
+export function coldDef(table: string, fam: 0 | 1, key: string): { table: string; where: string; params: Record<string, string> } {
+  if (fam === 0) return { table, where: 'user_id = $1', params: { '1': key } };
+  return { table, where: 'tags @> $1', params: { '1': `{"${key.replace(/["\\]/g, '\\$&')}"}` } };
+}
