@@ -57,11 +57,16 @@ export class ChangeProcessor {
     routeNanos: 0,
   };
 
+  /** The routers may include a shape whose clause raised without flagging it (ShardedRouter): see members(). */
+  private readonly unflaggedFailOpen: boolean;
+
   constructor(
     private readonly routers: TableRouters,
     private readonly shapes: (handle: string) => LiveShape | undefined,
     private readonly predicates: PredicateCache,
-  ) {}
+  ) {
+    this.unflaggedFailOpen = routers.sharded;
+  }
 
   /**
    * Routes a transaction and appends every affected shape's messages to its log (not yet fsynced). Every row image
@@ -170,7 +175,8 @@ export class ChangeProcessor {
     for (const id of ids) {
       const s = this.shapes(id);
       if (s === undefined || s.state === 'invalidated') continue;
-      if (failedOpen && !this.exact(s, row)) continue;
+      // A shard's residual fail-open is not reported back: re-check the shapes whose clause could have raised.
+      if ((failedOpen || (this.unflaggedFailOpen && this.predicates.mayRaise(s))) && !this.exact(s, row)) continue;
       out.push(s);
     }
     return out;
