@@ -4,13 +4,12 @@ import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { MetaStore } from '../log/meta-store.js';
 import { BEFORE_ALL, SNAPSHOT_END, compareOffsets, type LogOffset } from '../log/offset.js';
-import { ShapeLogStore, type ShapeLogStoreOptions } from '../log/shape-log-store.js';
+import { ShapeLogStore } from '../log/shape-log-store.js';
 import { PINNED_SERVER_OPTIONS, ReplicationClient, type ReplicationEvent } from '../replication/replication-client.js';
 import type { RelationInfo, Transaction } from '../replication/transaction-types.js';
-import type { LaneKind } from '../router/types.js';
 import type { ShardedRouter } from '../shard/sharded-router.js';
 import { columnTypes, loadTable, type TableInfo } from './catalog.js';
-import { ChangeProcessor, type ProcessCounters, type ProcessResult } from './change-processor.js';
+import { ChangeProcessor, type ProcessResult } from './change-processor.js';
 import { coalesced } from './coalesced-commit.js';
 import { CommitPipeline } from './commit-pipeline.js';
 import type { LiveShape } from './live-shape.js';
@@ -22,46 +21,9 @@ import { snapshotPool } from './snapshot.js';
 import { TableRouters } from './table-routers.js';
 import type { LogChunk, ShapeDefinition, ShapeInfo, ShapeService, WaitResult } from './types.js';
 
-export interface SwitchyardServiceOptions {
-  readonly databaseUrl: string;
-  readonly dataDir: string;
-  /** Replication slot and publication name; default derived from the data directory and then remembered in it. */
-  readonly slot?: string;
-  readonly publication?: string;
-  readonly routerMode?: 'indexed' | 'filter';
-  /**
-   * Routing backend. `shards` absent or 0: an in-process Router per table (routes synchronously); n ≥ 1: a
-   * ShardedRouter with n worker threads per table. `maxRetries`: times a batch is retried on a restarted shard.
-   */
-  readonly router?: { readonly shards?: number; readonly maxRetries?: number };
-  readonly log?: ShapeLogStoreOptions;
-  /** Rows fetched per cursor round trip while taking a snapshot. */
-  readonly snapshotBatch?: number;
-  readonly snapshotConnections?: number;
-  /** Extra walsender startup options (tests shorten wal_sender_timeout). */
-  readonly replicationServerOptions?: string;
-  /** Structured events (one object per event; the CLI prints them as JSON lines). */
-  readonly onEvent?: (event: ServiceEvent) => void;
-}
+import type { ServiceEvent, ServiceMetrics, SwitchyardServiceOptions } from './service-types.js';
 
-export type ServiceEvent =
-  | { readonly event: 'shape_created'; readonly handle: string; readonly table: string; readonly rows: number; readonly ms: number }
-  | { readonly event: 'shape_resumed'; readonly count: number; readonly dropped: number }
-  | { readonly event: 'shape_invalidated'; readonly handle: string; readonly table: string; readonly reason: string }
-  | { readonly event: 'replication'; readonly detail: ReplicationEvent }
-  | { readonly event: 'error'; readonly message: string };
-
-export interface ServiceMetrics extends ProcessCounters {
-  readonly shapes: number;
-  readonly lanes: Record<LaneKind, number>;
-  readonly logBytes: number;
-  readonly fsyncs: number;
-  readonly groupCommits: number;
-  readonly replicationLagBytes: number;
-  readonly acknowledgedLsn: bigint;
-  readonly durableLsn: bigint;
-  readonly waiters: number;
-}
+export type { ServiceEvent, ServiceMetrics, SwitchyardServiceOptions };
 
 export class SwitchyardService implements ShapeService {
   private readonly registry: ShapeRegistry;
@@ -97,6 +59,7 @@ export class SwitchyardService implements ShapeService {
         ...(opts.router?.maxRetries !== undefined ? { maxRetries: opts.router.maxRetries } : {}),
         onRestart: (shard, reason) => this.emit({ event: 'error', message: `router shard ${shard} restarted (${reason}); rebuilt from its shapes` }),
       },
+      onDropped: (ids) => ids.forEach((h) => this.invalidateWith(h, 'router rebuild failed')),
     });
     this.processor = new ChangeProcessor(this.routers, (h) => this.registry.get(h), new PredicateCache(this.routers));
     this.pool = snapshotPool(opts.databaseUrl, opts.snapshotConnections ?? 4);

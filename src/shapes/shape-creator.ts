@@ -69,7 +69,12 @@ export async function createShape(deps: CreatorDeps, def: ShapeDefinition, defKe
   const columns = columnTypes(table);
   // A rebuild replaces the table's router: under the lock, so no transaction is being routed by the old one.
   if (!deps.routers.isCurrent(table.schema, table.name, columns)) {
-    const failed = await deps.lock.run(() => deps.routers.ensureTable(table.schema, table.name, columns));
+    let failed: string[];
+    try {
+      failed = await deps.lock.run(() => deps.routers.ensureTable(table.schema, table.name, columns));
+    } catch (err) {
+      throw new ShapeCreationError(`could not build the table's router: ${(err as Error).message}`, 1, { cause: err });
+    }
     if (failed.length > 0) deps.invalidateIds(failed, 'schema changed');
   }
   try {

@@ -32,6 +32,8 @@ export interface TableRoutersOptions {
   readonly shards?: number;
   /** Passed to every ShardedRouter (tests lower maxRetries; the service logs restarts). */
   readonly sharded?: Pick<ShardedRouterOptions, 'maxRetries' | 'transport' | 'onRestart' | 'hotKeyThreshold'>;
+  /** Shapes a failed sharded router's rebuild could not re-add (they must be invalidated, not silently unrouted). */
+  readonly onDropped?: (ids: readonly string[]) => void;
 }
 
 const signatureOf = (columns: Record<string, string>): string => JSON.stringify(Object.entries(columns));
@@ -198,7 +200,11 @@ export class TableRouters {
       if (g === undefined) groups.set(t, (g = []));
       g.push(i);
     }
-    for (const t of groups.keys()) if (t.broken) await this.rebuild(t, t.columns);
+    for (const t of groups.keys()) {
+      if (!t.broken) continue;
+      const dropped = await this.rebuild(t, t.columns);
+      if (dropped.length > 0) this.opts.onDropped?.(dropped);
+    }
     const jobs: Promise<void>[] = [];
     for (const [t, idx] of groups) {
       const router = t.router as ShardedRouter;

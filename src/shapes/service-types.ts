@@ -1,0 +1,46 @@
+// The service's option, event and metrics types (what embedders and the CLI configure and observe).
+import type { ShapeLogStoreOptions } from '../log/shape-log-store.js';
+import type { ReplicationEvent } from '../replication/replication-client.js';
+import type { LaneKind } from '../router/types.js';
+import type { ProcessCounters } from './change-processor.js';
+
+export interface SwitchyardServiceOptions {
+  readonly databaseUrl: string;
+  readonly dataDir: string;
+  /** Replication slot and publication name; default derived from the data directory and then remembered in it. */
+  readonly slot?: string;
+  readonly publication?: string;
+  readonly routerMode?: 'indexed' | 'filter';
+  /**
+   * Routing backend. `shards` absent or 0: an in-process Router per table (routes synchronously); n ≥ 1: a
+   * ShardedRouter with n worker threads per table. `maxRetries`: times a batch is retried on a restarted shard.
+   */
+  readonly router?: { readonly shards?: number; readonly maxRetries?: number };
+  readonly log?: ShapeLogStoreOptions;
+  /** Rows fetched per cursor round trip while taking a snapshot. */
+  readonly snapshotBatch?: number;
+  readonly snapshotConnections?: number;
+  /** Extra walsender startup options (tests shorten wal_sender_timeout). */
+  readonly replicationServerOptions?: string;
+  /** Structured events (one object per event; the CLI prints them as JSON lines). */
+  readonly onEvent?: (event: ServiceEvent) => void;
+}
+
+export type ServiceEvent =
+  | { readonly event: 'shape_created'; readonly handle: string; readonly table: string; readonly rows: number; readonly ms: number }
+  | { readonly event: 'shape_resumed'; readonly count: number; readonly dropped: number }
+  | { readonly event: 'shape_invalidated'; readonly handle: string; readonly table: string; readonly reason: string }
+  | { readonly event: 'replication'; readonly detail: ReplicationEvent }
+  | { readonly event: 'error'; readonly message: string };
+
+export interface ServiceMetrics extends ProcessCounters {
+  readonly shapes: number;
+  readonly lanes: Record<LaneKind, number>;
+  readonly logBytes: number;
+  readonly fsyncs: number;
+  readonly groupCommits: number;
+  readonly replicationLagBytes: number;
+  readonly acknowledgedLsn: bigint;
+  readonly durableLsn: bigint;
+  readonly waiters: number;
+}
