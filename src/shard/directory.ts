@@ -4,13 +4,24 @@
 // shapes each shard holds (rows of the table visit those shards), and per key column the shape count of every key
 // (the exact per-shard key filter: a row whose key no shape has skips that column's shard) and the split hot keys
 // (their shapes are spread round robin, so their rows visit every shard holding shapes of the table).
+//
+// Shapes without a routing key are either spread round robin ('spread': every row visits every shard holding some,
+// and each shard pays the whole per-row index cost for a fraction of the shapes, so two shards do about twice the
+// work of one Router) or replicated to every shard ('replicate': each row visits one shard for them, so the
+// per-row work is divided by the shard count and the memory of those shapes multiplied by it). bench/shard-bench.ts
+// measures both.
 import { ErrorCode, RouterError } from '../errors/index.js';
 import { parseTableName } from '../sql/identifiers.js';
 import { codecFor } from '../values/registry.js';
 import type { Codec } from '../values/codec.js';
 import type { Change, RowRecord, ShapeDef } from '../router/index.js';
 import { PlacementAnalyser, rowKey, shardOfKey, type KeyValue, type TableInfo } from './placement.js';
-import type { ShapeOp } from './protocol.js';
+import { VIA_PLACED, VIA_REPLICATED, type ShapeOp } from './protocol.js';
+
+/** Entry.shard of a shape held by every shard (placement 'replicate'). */
+export const REPLICATED = -2;
+
+export type OpenPlacement = 'replicate' | 'spread';
 
 export interface Entry {
   readonly id: string;
@@ -18,6 +29,7 @@ export interface Entry {
   readonly table: number;
   readonly where: string | undefined;
   readonly params: Record<string, string> | undefined;
+  /** Its shard, or REPLICATED. */
   readonly shard: number;
   /** Key column index, -1 when the shape has no routing key. */
   readonly column: number;
@@ -35,8 +47,10 @@ interface TableDispatch {
   readonly info: TableInfo;
   /** Non-keyed shapes per shard. */
   readonly open: Int32Array;
-  /** All shapes per shard. */
+  /** All placed (not replicated) shapes per shard. */
   readonly all: Int32Array;
+  /** Replicated shapes (each on every shard). */
+  replicated: number;
   total: number;
   readonly keyed: Map<number, KeyColumn>;
 }
@@ -59,13 +73,19 @@ export class Directory {
   private readonly analyser = new PlacementAnalyser();
   private nextGid = 0;
   private rr = 0;
+  /** Round robin over rows that need only a replicated router. */
+  private rowRr = 0;
+  /** True when shapes without a routing key are replicated (placement 'replicate' on more than one shard). */
+  readonly replicate: boolean;
 
   constructor(
     schema: Record<string, Record<string, string>>,
     readonly shards: number,
     readonly hotKeyThreshold: number,
     readonly keyFilter: boolean,
+    placement: OpenPlacement = 'replicate',
   ) {
+    this.replicate = placement === 'replicate' && shards > 1;
     for (const [tableName, columns] of Object.entries(schema)) {
       const { schema: s, name } = parseTableName(tableName);
       const columnNames = Object.keys(columns);
@@ -79,7 +99,7 @@ export class Directory {
         columnIndex: new Map(columnNames.map((c, i) => [c, i])),
       };
       this.byKey.set(`${s}\u0000${name}`, info.index);
-      this.tables.push({ info, open: new Int32Array(shards), all: new Int32Array(shards), total: 0, keyed: new Map() });
+      this.tables.push({ info, open: new Int32Array(shards), all: new Int32Array(shards), replicated: 0, total: 0, keyed: new Map() });
     }
   }
 
@@ -110,7 +130,7 @@ export class Directory {
     const where = shape.where !== undefined && shape.where.trim() !== '' ? shape.where : undefined;
     const ref = this.analyser.analyse(td.info, where, shape.params);
     let shard: number;
-    if (ref === null) shard = this.rr++ % this.shards;
+    if (ref === null) shard = this.replicate ? REPLICATED : this.rr++ % this.shards;
     else {
       let kc = td.keyed.get(ref.column);
       if (kc === undefined) {
@@ -129,8 +149,11 @@ export class Directory {
     const e: Entry = { id, gid, table: t, where, params: shape.params, shard, column: ref === null ? -1 : ref.column, key: ref === null ? 0 : ref.key };
     this.entries.set(id, e);
     this.names[gid] = id;
-    if (ref === null) (td.open[shard] as number)++;
-    (td.all[shard] as number)++;
+    if (shard === REPLICATED) td.replicated++;
+    else {
+      if (ref === null) (td.open[shard] as number)++;
+      (td.all[shard] as number)++;
+    }
     td.total++;
     return e;
   }
@@ -141,10 +164,12 @@ export class Directory {
     this.entries.delete(id);
     this.names[e.gid] = undefined;
     const td = this.tables[e.table] as TableDispatch;
-    (td.all[e.shard] as number)--;
     td.total--;
-    if (e.column < 0) (td.open[e.shard] as number)--;
-    else {
+    if (e.shard === REPLICATED) td.replicated--;
+    else (td.all[e.shard] as number)--;
+    if (e.column < 0) {
+      if (e.shard !== REPLICATED) (td.open[e.shard] as number)--;
+    } else {
       const kc = td.keyed.get(e.column) as KeyColumn;
       const c = (kc.counts.get(e.key) as number) - 1;
       if (c === 0) {
@@ -156,15 +181,15 @@ export class Directory {
     return e;
   }
 
-  /** Add ops for every shape placed on `shard` (a rebuild), with the table's display name. */
+  /** Add ops for every shape `shard` holds (a rebuild), with the table's display name. */
   shapesOf(shard: number): ShapeOp[] {
     const out: ShapeOp[] = [];
-    for (const e of this.entries.values()) if (e.shard === shard) out.push(this.op(e));
+    for (const e of this.entries.values()) if (e.shard === shard || e.shard === REPLICATED) out.push(this.op(e));
     return out;
   }
 
   op(e: Entry): ShapeOp {
-    return [1, e.gid, (this.tables[e.table] as TableDispatch).info.display, e.where, e.params];
+    return [1, e.gid, (this.tables[e.table] as TableDispatch).info.display, e.where, e.params, e.shard === REPLICATED ? 1 : 0];
   }
 
   /** Every shape of a table (a fail-open answer). */
@@ -175,18 +200,39 @@ export class Directory {
   }
 
   /**
-   * Sets masks[s][i] for each shard s that must see change i. `t` is the change's table index (-1 unknown).
-   * Returns false when no shard needs the change.
+   * Sets the VIA_* bits of masks[s][i] for each shard s that must see change i. `t` is the change's table index
+   * (-1 unknown). Returns false when no shard needs the change. Replicated shapes are consulted on exactly one shard
+   * per change: one the change visits anyway when there is one, else the next in round robin.
    */
   dispatch(c: Change, t: number, i: number, masks: Uint8Array[]): boolean {
     if (t < 0) return false;
     const td = this.tables[t] as TableDispatch;
     if (td.total === 0) return false;
+    const any = this.dispatchPlaced(td, c, i, masks);
+    if (td.replicated === 0) return any;
+    let home = -1;
+    if (any) {
+      for (let s = 0; s < this.shards; s++) {
+        if ((masks[s] as Uint8Array)[i] !== 0) {
+          home = s;
+          break;
+        }
+      }
+    } else {
+      home = this.rowRr;
+      this.rowRr = home + 1 === this.shards ? 0 : home + 1;
+    }
+    const m = masks[home] as Uint8Array;
+    m[i] = (m[i] as number) | VIA_REPLICATED;
+    return true;
+  }
+
+  private dispatchPlaced(td: TableDispatch, c: Change, i: number, masks: Uint8Array[]): boolean {
     if (c.op === 'truncate') return this.markAll(td, i, masks);
     let any = false;
     for (let s = 0; s < this.shards; s++) {
       if ((td.open[s] as number) > 0) {
-        (masks[s] as Uint8Array)[i] = 1;
+        (masks[s] as Uint8Array)[i] = VIA_PLACED;
         any = true;
       }
     }
@@ -213,7 +259,7 @@ export class Directory {
       if (key === undefined) return 2;
       if (this.keyFilter && !kc.counts.has(key)) continue;
       if (kc.split.size > 0 && kc.split.has(key)) return 2;
-      (masks[shardOfKey(td.info.index, col, key, this.shards)] as Uint8Array)[i] = 1;
+      (masks[shardOfKey(td.info.index, col, key, this.shards)] as Uint8Array)[i] = VIA_PLACED;
       res = 1;
     }
     return res;
@@ -223,7 +269,7 @@ export class Directory {
     let any = false;
     for (let s = 0; s < this.shards; s++) {
       if ((td.all[s] as number) > 0) {
-        (masks[s] as Uint8Array)[i] = 1;
+        (masks[s] as Uint8Array)[i] = VIA_PLACED;
         any = true;
       }
     }
@@ -240,14 +286,16 @@ export class Directory {
     return out.sort((a, b) => b.shapes - a.shapes);
   }
 
-  /** Shapes with and without a routing key. */
-  keyedCounts(): { keyed: number; open: number } {
+  /** Shapes with and without a routing key, and how many of the latter are replicated. */
+  keyedCounts(): { keyed: number; open: number; replicated: number } {
     let keyed = 0;
     let total = 0;
+    let replicated = 0;
     for (const td of this.tables) {
       total += td.total;
+      replicated += td.replicated;
       for (const kc of td.keyed.values()) keyed += kc.shapes;
     }
-    return { keyed, open: total - keyed };
+    return { keyed, open: total - keyed, replicated };
   }
 }

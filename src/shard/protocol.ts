@@ -17,8 +17,16 @@ export class ShardFailureError extends SwitchyardError {
   }
 }
 
-/** add: [1, gid, table, where, params]; remove: [0, gid]. Applied in order. */
-export type ShapeOp = readonly [1, number, string, string | undefined, Record<string, string> | undefined] | readonly [0, number];
+/**
+ * add: [1, gid, table, where, params, replicated]; remove: [0, gid]. Applied in order. A replicated shape (one
+ * without a routing key, under the 'replicate' placement) lives in every shard's second router, which sees only the
+ * rows the dispatcher sends it (each row to one shard).
+ */
+export type ShapeOp = readonly [1, number, string, string | undefined, Record<string, string> | undefined, 0 | 1] | readonly [0, number];
+
+/** Mask bits of a route request: route row i through the shard's placed router, its replicated router, or both. */
+export const VIA_PLACED = 1;
+export const VIA_REPLICATED = 2;
 
 export interface InitMessage {
   readonly t: 'init';
@@ -36,6 +44,7 @@ export type RouteBody =
 
 export type Request =
   | { readonly t: 'ops'; readonly seq: number; readonly ops: readonly ShapeOp[] }
+  /** mask[i]: VIA_* bits for change i (null: every change through both routers). */
   | ({ readonly t: 'route'; readonly seq: number; readonly mask: Uint8Array | null } & RouteBody)
   | { readonly t: 'stats'; readonly seq: number }
   | { readonly t: 'crash'; readonly seq: number; readonly afterRoutes: number };

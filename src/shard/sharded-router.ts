@@ -2,8 +2,8 @@
 import os from 'node:os';
 import type { Change, RouterMode, ShapeDef } from '../router/index.js';
 import { packBatch, toShared, type Transport } from './batch-codec.js';
-import { Directory, type Entry } from './directory.js';
-import { errorFromJson, ShardFailureError, type ErrorJson, type RouteBody, type RouteResult, type ShapeOp, type WorkerStats } from './protocol.js';
+import { Directory, REPLICATED, type Entry, type OpenPlacement } from './directory.js';
+import { errorFromJson, ShardFailureError, VIA_PLACED, VIA_REPLICATED, type ErrorJson, type RouteBody, type RouteResult, type ShapeOp, type WorkerStats } from './protocol.js';
 import { ShardHandle } from './shard-handle.js';
 import type { ShardedRouterOptions, ShardedStats, ShardStats } from './types.js';
 
@@ -14,6 +14,11 @@ interface OpBuffer {
 }
 
 export const DEFAULT_HOT_KEY_THRESHOLD = 10_000;
+
+/** See Directory: replicating shapes without a routing key is what lets a second shard add throughput (measured). */
+export const DEFAULT_PLACEMENT: OpenPlacement = 'replicate';
+
+const IGNORE = { resolve: (): void => undefined, reject: (): void => undefined, entry: null, result: true };
 
 export class ShardedRouter {
   readonly mode: RouterMode;
@@ -32,7 +37,7 @@ export class ShardedRouter {
     this.mode = options.mode ?? 'indexed';
     this.shards = Math.max(1, Math.floor(options.shards ?? os.availableParallelism()));
     this.transport = options.transport ?? 'shared';
-    this.dir = new Directory(options.schema, this.shards, options.hotKeyThreshold ?? DEFAULT_HOT_KEY_THRESHOLD, options.keyFilter ?? true);
+    this.dir = new Directory(options.schema, this.shards, options.hotKeyThreshold ?? DEFAULT_HOT_KEY_THRESHOLD, options.keyFilter ?? true, options.placement ?? DEFAULT_PLACEMENT);
     this.tableColumns = this.dir.tables.map((t) => t.info.columnNames);
     const tableNames = this.dir.tables.map((t) => t.info.display);
     this.sent = new Array<number>(this.shards).fill(0);
@@ -62,7 +67,16 @@ export class ShardedRouter {
     } catch (err) {
       return Promise.reject(err);
     }
-    return new Promise<boolean>((resolve, reject) => this.enqueue(e.shard, this.dir.op(e), null, { resolve, reject, entry: e, result: true })).then(() => undefined);
+    return this.enqueueEntry(e, this.dir.op(e), null).then(() => undefined);
+  }
+
+  /** Posts a shape op to the entry's shard, or to every shard for a replicated entry; resolves when all applied it. */
+  private enqueueEntry(e: Entry, op: ShapeOp, removed: ShapeOp | null): Promise<boolean> {
+    const one = (s: number): Promise<boolean> => new Promise<boolean>((resolve, reject) => this.enqueue(s, op, removed, { resolve, reject, entry: op[0] === 1 ? e : null, result: true }));
+    if (e.shard !== REPLICATED) return one(e.shard);
+    const all: Promise<boolean>[] = [];
+    for (let s = 0; s < this.shards; s++) all.push(one(s));
+    return Promise.all(all).then(() => true);
   }
 
   /**
@@ -76,7 +90,9 @@ export class ShardedRouter {
     for (const { id, def } of shapes) {
       try {
         const e = this.dir.add(id, def);
-        (this.buffers[e.shard] as OpBuffer).ops.push(this.dir.op(e));
+        const op = this.dir.op(e);
+        if (e.shard !== REPLICATED) (this.buffers[e.shard] as OpBuffer).ops.push(op);
+        else for (const b of this.buffers) b.ops.push(op);
         added++;
       } catch (err) {
         errors.push({ id, error: err as Error });
@@ -90,7 +106,7 @@ export class ShardedRouter {
   removeShape(id: string): Promise<boolean> {
     const e = this.closed ? undefined : this.dir.remove(id);
     if (e === undefined) return Promise.resolve(false);
-    return new Promise<boolean>((resolve, reject) => this.enqueue(e.shard, [0, e.gid], this.dir.op(e), { resolve, reject, entry: null, result: true }));
+    return this.enqueueEntry(e, [0, e.gid], this.dir.op(e));
   }
 
   async route(change: Change): Promise<string[]> {
@@ -133,11 +149,16 @@ export class ShardedRouter {
     for (let s = 0; s < this.shards; s++) {
       const m = masks[s] as Uint8Array;
       let k = 0;
-      for (let i = 0; i < n; i++) k += m[i] as number;
+      let full = 0;
+      for (let i = 0; i < n; i++) {
+        const v = m[i] as number;
+        if (v !== 0) k++;
+        if (v === (VIA_PLACED | VIA_REPLICATED)) full++;
+      }
       if (k === 0) continue;
       this.sent[s] = (this.sent[s] as number) + k;
       used.push(s);
-      jobs.push((this.handles[s] as ShardHandle).request({ t: 'route', mask: k === n ? null : m, ...body }));
+      jobs.push((this.handles[s] as ShardHandle).request({ t: 'route', mask: full === n ? null : m, ...body }));
     }
     const settled = await Promise.allSettled(jobs);
     if (shared !== null) this.sabPool.push(shared);
@@ -198,7 +219,7 @@ export class ShardedRouter {
     return (this.handles[s] as ShardHandle).kill();
   }
 
-  /** The shard a shape was placed on (for tests and diagnostics), or -1. */
+  /** The shard a shape was placed on (for tests and diagnostics), REPLICATED (-2) when every shard has it, or -1. */
   shardOf(id: string): number {
     return this.dir.entries.get(id)?.shard ?? -1;
   }
@@ -246,7 +267,9 @@ export class ShardedRouter {
             const op = ops[i] as ShapeOp;
             if (op[0] === 1) {
               const id = this.dir.names[op[1]];
-              if (id !== undefined) this.dir.remove(id);
+              const e = id === undefined ? undefined : this.dir.remove(id);
+              // a replicated add refused here may have been accepted by another shard: drop it there too
+              if (e !== undefined && e.shard === REPLICATED) for (let t = 0; t < this.shards; t++) if (t !== s) this.enqueue(t, [0, e.gid], null, IGNORE);
             }
           }
           for (const w of waiters) {

@@ -1,7 +1,7 @@
 // Public option and stats types of the sharded router.
 import type { RouterMode } from '../router/index.js';
 import type { Transport } from './batch-codec.js';
-import type { HotKey } from './directory.js';
+import type { HotKey, OpenPlacement } from './directory.js';
 
 export interface ShardedRouterOptions {
   /** As Router: `"schema.table"` → `{ column: typeName }`. */
@@ -11,6 +11,11 @@ export interface ShardedRouterOptions {
   readonly mode?: RouterMode;
   /** How batches cross to workers (default `'shared'`: SharedArrayBuffer; see bench/shard-bench.ts). */
   readonly transport?: Transport;
+  /**
+   * Shapes without a routing key: 'replicate' (default) puts each on every shard and sends each row to one shard
+   * for them; 'spread' puts each on one shard, round robin, and sends every row to every such shard.
+   */
+  readonly placement?: OpenPlacement;
   /** A routing key with more shapes than this is split across shards (default 10,000). */
   readonly hotKeyThreshold?: number;
   /** Skip a key column's shard when no shape has the row's key (default true). */
@@ -44,6 +49,8 @@ export interface ShardedStats {
   /** Shapes placed by routing key, and the others (spread round robin). */
   readonly keyed: number;
   readonly open: number;
+  /** Open shapes held by every shard (placement 'replicate'). */
+  readonly replicated: number;
   readonly shards: readonly ShardStats[];
   /** Split hot keys, most shapes first. */
   readonly hotKeys: readonly HotKey[];

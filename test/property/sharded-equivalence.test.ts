@@ -1,5 +1,5 @@
-// Property: ShardedRouter (2 shards, a tiny hot-key threshold) answers exactly as one Router on random shapes and
-// change streams with interleaved (not awaited) adds and removes. Prints the seed on failure.
+// Property: ShardedRouter (2 shards, a tiny hot-key threshold, each placement of open shapes) answers exactly as one
+// Router on random shapes and change streams with interleaved (not awaited) adds and removes. Prints the seed on failure.
 import { describe, it, expect, afterAll } from 'vitest';
 import fc from 'fast-check';
 import { Router } from '../../src/router/index.js';
@@ -115,9 +115,14 @@ const opGen: fc.Arbitrary<Op> = fc.oneof(
 );
 
 const transport = (process.env.SHARD_TRANSPORT ?? 'shared') as Transport;
-const sharded = new ShardedRouter({ schema: SCHEMA, shards: 2, hotKeyThreshold: 2, transport });
+const routers = {
+  replicate: new ShardedRouter({ schema: SCHEMA, shards: 2, hotKeyThreshold: 2, transport, placement: 'replicate' }),
+  spread: new ShardedRouter({ schema: SCHEMA, shards: 2, hotKeyThreshold: 2, transport, placement: 'spread' }),
+};
+/** The router under test (the scenario runs against each placement in turn). */
+let sharded: ShardedRouter = routers.replicate;
 afterAll(async () => {
-  await sharded.close();
+  await Promise.all(Object.values(routers).map((r) => r.close()));
 });
 
 function hasInvalid(c: Change): boolean {
@@ -229,8 +234,9 @@ async function scenario(ops: Op[]): Promise<void> {
   }
 }
 
-describe('ShardedRouter ≡ Router', () => {
+describe.each(['replicate', 'spread'] as const)('ShardedRouter ≡ Router (placement %s)', (placement) => {
   it('on random shapes and change streams with interleaved adds and removes', async () => {
+    sharded = routers[placement];
     const seed = Number(process.env.SHARD_SEED ?? Date.now() % 2 ** 31);
     console.log(`sharded-equivalence seed=${seed} (rerun with SHARD_SEED=${seed})`);
     await fc.assert(fc.asyncProperty(fc.array(opGen, { minLength: 5, maxLength: 50 }), scenario), { seed, numRuns: Number(process.env.SHARD_RUNS ?? 150) });

@@ -1,7 +1,7 @@
 // Shard failure: a dead worker is restarted and rebuilt from the registry; a batch in flight is retried on the new
 // worker or rejected whole (ShardFailureError), never answered partially.
 import { describe, it, expect } from 'vitest';
-import { ShardedRouter, ShardFailureError } from '../../src/shard/index.js';
+import { ShardedRouter, ShardFailureError, type OpenPlacement } from '../../src/shard/index.js';
 import { Router } from '../../src/router/index.js';
 import type { Change, ShapeDef } from '../../src/router/index.js';
 
@@ -26,10 +26,18 @@ function oracle(): Router {
   return r;
 }
 
-describe('ShardedRouter shard failure', () => {
+/** Shapes the two workers hold together: a replicated (open, score-range) shape counts once per shard. */
+function held(placement: OpenPlacement, ids: Iterable<number>): number {
+  let n = 0;
+  for (const i of ids) n += placement === 'replicate' && i % 3 === 0 ? 2 : 1;
+  return n;
+}
+const range = (a: number, b: number): number[] => Array.from({ length: b - a }, (_, i) => a + i);
+
+describe.each(['replicate', 'spread'] as const)('ShardedRouter shard failure (placement %s)', (placement) => {
   it('restarts a terminated worker, rebuilds it from the registry and routes exactly as before', async () => {
     const restarts: number[] = [];
-    const r = new ShardedRouter({ schema, shards: 2, onRestart: (s) => restarts.push(s) });
+    const r = new ShardedRouter({ schema, shards: 2, placement, onRestart: (s) => restarts.push(s) });
     try {
       await r.addShapes(shapes);
       const one = oracle();
@@ -41,14 +49,14 @@ describe('ShardedRouter shard failure', () => {
       const st = await r.stats();
       expect(restarts).toEqual([1]);
       expect(st.shards[1]!.restarts).toBe(1);
-      expect(st.shards[0]!.shapes + st.shards[1]!.shapes).toBe(300);
+      expect(st.shards[0]!.shapes + st.shards[1]!.shapes).toBe(held(placement, range(0, 300)));
     } finally {
       await r.close();
     }
   });
 
   it('retries the batches in flight when a worker exits mid-stream (process.exit inside it)', async () => {
-    const r = new ShardedRouter({ schema, shards: 2 });
+    const r = new ShardedRouter({ schema, shards: 2, placement });
     try {
       await r.addShapes(shapes);
       const one = oracle();
@@ -64,7 +72,7 @@ describe('ShardedRouter shard failure', () => {
   });
 
   it('rejects a batch loudly when its retry budget is spent, and serves the next batch after the restart', async () => {
-    const r = new ShardedRouter({ schema, shards: 2, maxRetries: 0 });
+    const r = new ShardedRouter({ schema, shards: 2, placement, maxRetries: 0 });
     try {
       await r.addShapes(shapes);
       const one = oracle();
@@ -78,7 +86,7 @@ describe('ShardedRouter shard failure', () => {
   });
 
   it('keeps adds and removes still in flight when the worker dies: the rebuild replays them in order', async () => {
-    const r = new ShardedRouter({ schema, shards: 2 });
+    const r = new ShardedRouter({ schema, shards: 2, placement });
     try {
       await r.addShapes(shapes.slice(0, 150));
       const ops: Promise<unknown>[] = [];
@@ -94,7 +102,7 @@ describe('ShardedRouter shard failure', () => {
       expect(sorted(await got)).toEqual(sorted(batch.map((c) => one.route(c))));
       expect(sorted(await r.routeBatch(batch))).toEqual(sorted(batch.map((c) => one.route(c))));
       const st = await r.stats();
-      expect(st.shards[0]!.shapes + st.shards[1]!.shapes).toBe(225);
+      expect(st.shards[0]!.shapes + st.shards[1]!.shapes).toBe(held(placement, range(0, 300).filter((i) => i >= 150 || i % 2 === 1)));
     } finally {
       await r.close();
     }

@@ -1,7 +1,7 @@
-// ShardedRouter placement: keyed shapes by the hash of their key, others round robin, rows only to needed shards,
-// hot keys split; errors as Router raises them.
+// ShardedRouter placement: keyed shapes by the hash of their key, others replicated (or round robin), rows only to
+// needed shards, hot keys split; errors as Router raises them.
 import { describe, it, expect, afterAll } from 'vitest';
-import { ShardedRouter } from '../../src/shard/index.js';
+import { ShardedRouter, REPLICATED } from '../../src/shard/index.js';
 import { RouterError, WhereError, ErrorCode } from '../../src/errors/index.js';
 import type { Change } from '../../src/router/index.js';
 
@@ -43,13 +43,43 @@ describe('ShardedRouter placement', () => {
     for (const id of ids) await r.removeShape(id);
   });
 
-  it('spreads shapes without a routing key round robin; their rows visit every shard holding them', async () => {
+  it("placement 'spread': shapes without a routing key go round robin; their rows visit every shard holding them", async () => {
+    const sp = new ShardedRouter({ schema, shards: 2, placement: 'spread' });
+    try {
+      for (let i = 0; i < 4; i++) await sp.addShape(`o${i}`, { table: 'items', where: i % 2 ? 'score > $1' : 'user_id = 1 OR score = 7', params: i % 2 ? { '1': String(i) } : undefined });
+      const shards = new Set(['o0', 'o1', 'o2', 'o3'].map((id) => sp.shardOf(id)));
+      expect(shards.size).toBe(2);
+      expect((await sp.route(row('1', '7'))).sort()).toEqual(['o0', 'o1', 'o2', 'o3']);
+      const st = await sp.stats();
+      expect(st.open).toBe(4);
+      expect(st.replicated).toBe(0);
+      expect(st.shards.map((s) => s.changesSent)).toEqual([1, 1]);
+    } finally {
+      await sp.close();
+    }
+  });
+
+  it("placement 'replicate' (default): every shard holds the open shapes, and each row visits one shard for them", async () => {
     for (let i = 0; i < 4; i++) await r.addShape(`o${i}`, { table: 'items', where: i % 2 ? 'score > $1' : 'user_id = 1 OR score = 7', params: i % 2 ? { '1': String(i) } : undefined });
-    const shards = new Set(['o0', 'o1', 'o2', 'o3'].map((id) => r.shardOf(id)));
-    expect(shards.size).toBe(2);
-    expect((await r.route(row('1', '7'))).sort()).toEqual(['o0', 'o1', 'o2', 'o3']);
-    expect((await r.stats()).open).toBe(4);
-    for (let i = 0; i < 4; i++) await r.removeShape(`o${i}`);
+    await r.addShape('k9', { table: 'items', where: 'user_id = 9' });
+    expect(['o0', 'o1', 'o2', 'o3'].map((id) => r.shardOf(id))).toEqual([REPLICATED, REPLICATED, REPLICATED, REPLICATED]);
+    const st0 = await r.stats();
+    expect(st0.replicated).toBe(4);
+    expect(st0.shards.map((s) => s.shapes).sort()).toEqual([4, 5]);
+    const sent = (): Promise<number> => r.stats().then((st) => st.shards.reduce((a, s) => a + s.changesSent, 0));
+    const before = await sent();
+    // rows without a matching key alternate between the shards; a keyed row takes its key's shard for both
+    const got = await r.routeBatch([row('1', '7'), row('2', '2'), row('9', '3'), row('3', '0'), { table: 'items', op: 'truncate' }]);
+    expect(got.map((ids) => [...ids].sort())).toEqual([['o0', 'o1', 'o2', 'o3'], ['o1'], ['k9', 'o1'], [], ['k9', 'o0', 'o1', 'o2', 'o3']]);
+    // the truncate visits the shard holding k9 (both of its routers): 5 visits for 5 changes
+    expect((await sent()) - before).toBe(5);
+    const per = (await r.stats()).shards.map((s) => s.changes);
+    expect(per[0]! + per[1]!).toBeGreaterThan(0);
+    for (let i = 0; i < 4; i++) expect(await r.removeShape(`o${i}`)).toBe(true);
+    await r.removeShape('k9');
+    const st1 = await r.stats();
+    expect(st1.replicated).toBe(0);
+    expect(st1.shards.map((s) => s.shapes)).toEqual([0, 0]);
   });
 
   it('splits a hot key across shards and sends its rows to all of them', async () => {
