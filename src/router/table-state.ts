@@ -314,7 +314,7 @@ export class TableState {
       const t = record[ix.column];
       const key = t === undefined ? null : t;
       counters.lookups++;
-      const hit = ix.pm.map.get(key);
+      const hit = ix.pm.get(key);
       if (hit === undefined) {
         if (key !== null && !ix.valid(key)) this.row.get(ix.col);
       } else if (typeof hit === 'number') this.emitEntry(hit);

@@ -74,16 +74,16 @@ describe('PostingMap', () => {
     const b = t.alloc(1, -1);
     const c = t.alloc(2, -1);
     pm.add('k', a, t);
-    expect(typeof pm.map.get('k')).toBe('number');
+    expect(typeof pm.get('k')).toBe('number');
     pm.add('k', b, t);
     pm.add('k', c, t);
     expect(pm.count('k')).toBe(3);
     t.release(b);
     expect(collect(pm, 'k')).toEqual([a, c]);
     t.release(a);
-    expect(pm.map.get('k')).toBe(c);
+    expect(pm.get('k')).toBe(c);
     t.release(c);
-    expect(pm.map.size).toBe(0);
+    expect(pm.keyCount).toBe(0);
     expect(pm.size).toBe(0);
   });
   it('survives random add/remove against a model', () => {
