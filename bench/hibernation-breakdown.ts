@@ -69,6 +69,10 @@ interface Internals {
  */
 export function breakdown(router: Router, total: Mem): BreakdownRow[] {
   const r = router as unknown as Internals;
+  const table0 = [...r.tables.values()][0];
+  if (!(r.interner.byName instanceof Map) || !(table0?.rawEqs[0]?.pm.map instanceof Map)) {
+    throw new Error('breakdown: this Router no longer has the Map-based Interner/PostingMap it was written for (commit 916e583)');
+  }
   const rows: BreakdownRow[] = [];
   let prev = memNow();
   const step = (part: string, members: number, drop: () => void, keys?: number): void => {

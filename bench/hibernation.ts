@@ -2,6 +2,9 @@
 //
 // Run: node --expose-gc --max-old-space-size=16384 --import tsx bench/hibernation.ts [shapes] [coldFraction] [breakdownShapes]
 // (defaults 1000000, 0.9, min(shapes, 1000000)). Prints JSON; progress goes to stderr. Read-only towards src/.
+// `... bench/hibernation.ts lookup [shapes]` runs only the Map vs ColdIndex lookup comparison (no routers).
+// The breakdown reads the Router's runtime fields as of commit 916e583 (Map-based Interner and PostingMap); it
+// reports which field it could not find if those structures change.
 //
 // Compares side by side in one process: Router A holding every shape; Router B holding only the hot ones plus a
 // ColdSet (bench/hibernation-coldset.ts) holding the cold `user_id = $1` / `tags @> $1` shapes; the routing results
@@ -147,6 +150,32 @@ function probeBench(keys: readonly string[], probes: readonly string[], rounds: 
   return { keys: keys.length, mapNs: med(mapT), coldNs: med(coldT), hitRate: hits / probes.length };
 }
 
+/** The distinct `user_id = $1` keys of the seed mix of `n` shapes (what the user_id index holds). */
+function userKeys(n: number): string[] {
+  const keys = new Set<string>();
+  for (const s of seedMix(n)) if (s.kind === 'user') keys.add(s.def.params?.['1'] as string);
+  return [...keys];
+}
+
+function userProbes(changes: readonly Change[]): string[] {
+  const probes: string[] = [];
+  for (const c of changes) {
+    if (c.op === 'update' || c.op === 'delete') probes.push(c.oldRecord.user_id as string);
+    if (c.op === 'update' || c.op === 'insert') probes.push(c.record.user_id as string);
+  }
+  return probes;
+}
+
+/** Only the lookup comparison (no routers): `hibernation.ts lookup [shapes]`, e.g. at 10M where routers take long. */
+export function runLookup(n: number): Record<string, unknown> {
+  const load0 = os.loadavg();
+  log(`lookup: ${n}-shape seed mix user keys`);
+  const keys = userKeys(n);
+  const lookup = probeBench(keys, userProbes(makeChanges(n, 30_000)), 7);
+  log(`lookup over ${lookup.keys} keys: Map ${lookup.mapNs.toFixed(0)} ns, cold ${lookup.coldNs.toFixed(0)} ns`);
+  return { machine: { node: process.version, loadavgStart: load0, loadavgEnd: os.loadavg() }, shapes: n, lookup };
+}
+
 export async function runHibernation(n: number, fraction: number, breakdownN: number): Promise<Record<string, unknown>> {
   const load0 = os.loadavg();
   // 1. where the bytes go (a router of its own, torn down)
@@ -227,14 +256,8 @@ export async function runHibernation(n: number, fraction: number, breakdownN: nu
     log(`routing ${name} (${stream.length}) median ns: A ${x.fullRouter?.medianNs}, B ${x.hotOnly?.medianNs}, B+cold ${x.hotPlusCold?.medianNs}, cold probe ${x.coldProbeOnly?.medianNs}`);
   }
   // 7. one lookup: Map vs ColdIndex over the same keys, probed with row user_id texts (mostly misses)
-  const probes: string[] = [];
-  for (const c of changes) {
-    if (c.op === 'update' || c.op === 'delete') probes.push(c.oldRecord.user_id as string);
-    if (c.op === 'update' || c.op === 'insert') probes.push(c.record.user_id as string);
-  }
-  const eqKeys: string[] = [];
-  const um = (a.router as unknown as { tables: Map<string, { rawEqs: { pm: { map: Map<string, unknown> } }[] }> }).tables;
-  for (const k of [...um.values()][0]?.rawEqs[0]?.pm.map.keys() ?? []) eqKeys.push(k as string);
+  const probes = userProbes(changes);
+  const eqKeys = userKeys(n);
   const lookup = probeBench(eqKeys, probes, 7);
   log(`lookup over ${lookup.keys} keys: Map ${lookup.mapNs.toFixed(0)} ns, cold ${lookup.coldNs.toFixed(0)} ns`);
   // 8. compaction in the current router: remove the cold shapes from A (arrays keep their length: holes)
@@ -289,7 +312,9 @@ export async function runHibernation(n: number, fraction: number, breakdownN: nu
   };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (import.meta.url === `file://${process.argv[1]}` && process.argv[2] === 'lookup') {
+  process.stdout.write(`${JSON.stringify(runLookup(Number(process.argv[3] ?? 10_000_000)), null, 2)}\n`);
+} else if (import.meta.url === `file://${process.argv[1]}`) {
   const n = Number(process.argv[2] ?? 1_000_000);
   const f = Number(process.argv[3] ?? 0.9);
   const bd = Number(process.argv[4] ?? Math.min(n, 1_000_000));
