@@ -1,4 +1,4 @@
-// Renders benchmark results as a dependency-free SVG: latency against shape count, log-log, one line per mode.
+// Renders benchmark results as dependency-free SVG: router latency against shape count (log-log), and grouped bars.
 import type { RouterBenchResult } from './router-bench.js';
 
 const COLORS: Record<string, string> = { indexed: '#1f77b4', filter: '#ff7f0e', naive: '#d62728' };
@@ -8,7 +8,7 @@ function esc(s: string): string {
 }
 
 /** One panel per workload; x = shapes (log), y = median ns per change (log), a line per mode. */
-export function latencyChartSvg(results: readonly RouterBenchResult[], title: string): string {
+export function latencyChartSvg(results: readonly Pick<RouterBenchResult, 'workload' | 'shapes' | 'mode' | 'medianNs'>[], title: string): string {
   const workloads = [...new Set(results.map((r) => r.workload))];
   const W = 420;
   const H = 300;
@@ -53,6 +53,55 @@ export function latencyChartSvg(results: readonly RouterBenchResult[], title: st
 <rect width="100%" height="100%" fill="white"/>
 <text x="16" y="${H + 48}" font-size="11" fill="#555">${esc(title)} — median ns per change (log-log)</text>
 ${panels.join('\n')}
+${legend}
+</svg>
+`;
+}
+
+export interface BarGroup {
+  readonly group: string;
+  readonly bars: readonly { readonly label: string; readonly value: number; readonly note?: string }[];
+}
+
+const BAR_COLORS = ['#7f7f7f', '#1f77b4', '#ff7f0e', '#2ca02c', '#9467bd', '#d62728', '#8c564b'];
+
+/** Grouped bars on a linear axis from 0 (e.g. changes/s per target, one group per workload); a note above each bar. */
+export function barChartSvg(groups: readonly BarGroup[], title: string, unit: string): string {
+  const labels = [...new Set(groups.flatMap((g) => g.bars.map((b) => b.label)))];
+  const max = Math.max(1, ...groups.flatMap((g) => g.bars.map((b) => b.value)));
+  const step = 10 ** Math.floor(Math.log10(max));
+  const top = Math.ceil(max / step) * step;
+  const barW = 34;
+  const groupW = labels.length * barW + 40;
+  const pad = { l: 80, r: 16, t: 40, b: 40 };
+  const H = 320;
+  const W = pad.l + pad.r + groups.length * groupW;
+  const py = (v: number): number => H - pad.b - (v / top) * (H - pad.t - pad.b);
+  const out: string[] = [];
+  for (let v = 0; v <= top + 1e-9; v += step) {
+    out.push(`<line x1="${pad.l}" y1="${py(v).toFixed(1)}" x2="${W - pad.r}" y2="${py(v).toFixed(1)}" stroke="#eee"/>`);
+    out.push(`<text x="${pad.l - 6}" y="${(py(v) + 4).toFixed(1)}" text-anchor="end" font-size="11">${v.toLocaleString('en-US')}</text>`);
+  }
+  groups.forEach((g, k) => {
+    const x0 = pad.l + k * groupW + 20;
+    out.push(`<text x="${x0 + (labels.length * barW) / 2}" y="${H - pad.b + 18}" text-anchor="middle" font-weight="bold" font-size="12">${esc(g.group)}</text>`);
+    for (const b of g.bars) {
+      const i = labels.indexOf(b.label);
+      const x = x0 + i * barW;
+      const y = py(b.value);
+      out.push(`<rect x="${x + 3}" y="${y.toFixed(1)}" width="${barW - 6}" height="${(H - pad.b - y).toFixed(1)}" fill="${BAR_COLORS[i % BAR_COLORS.length]}"/>`);
+      if (b.note !== undefined) out.push(`<text x="${x + barW / 2}" y="${(y - 4).toFixed(1)}" text-anchor="middle" font-size="10">${esc(b.note)}</text>`);
+    }
+  });
+  const legend = labels
+    .map((l, i) => `<g transform="translate(${16 + (i % 4) * 190},${H + 8 + Math.floor(i / 4) * 18})"><rect width="12" height="12" y="-10" fill="${BAR_COLORS[i % BAR_COLORS.length]}"/><text x="18" font-size="12">${esc(l)}</text></g>`)
+    .join('\n');
+  const rows = Math.ceil(labels.length / 4);
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${Math.max(W, 780)}" height="${H + 30 + rows * 18}" font-family="sans-serif">
+<rect width="100%" height="100%" fill="white"/>
+<text x="16" y="22" font-size="13" font-weight="bold">${esc(title)}</text>
+<text x="${pad.l - 6}" y="${pad.t - 10}" text-anchor="end" font-size="11" fill="#555">${esc(unit)}</text>
+${out.join('\n')}
 ${legend}
 </svg>
 `;

@@ -7,7 +7,8 @@ import cliProgress from 'cli-progress';
 import { latencyChartSvg } from './chart.js';
 import { routerBenchMarkdown, runRouterBench, type BenchMode, type BenchProgress } from './router-bench.js';
 import { WORKLOADS, type WorkloadName } from './router-workloads.js';
-import { runShardBench } from './shard-bench.js';
+import { runScaleBench, scaleMarkdown } from './scale-bench.js';
+import { runShardBench, shardBenchMarkdown, shardBenchSvg } from './shard-bench.js';
 import { runWhereBench } from './where-bench.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -33,21 +34,30 @@ async function main(): Promise<void> {
   const modes = (arg('modes') ?? 'indexed,filter,naive').split(',') as BenchMode[];
   const changes = arg('changes') !== undefined ? Number(arg('changes')) : undefined;
 
+  // Ten million shapes only fit one indexed Router: counts above 1M (e.g. `--shapes 10m`) are the scale suite.
+  if (suite === 'scale' || (arg('suite') === undefined && counts.every((n) => n > 1_000_000))) {
+    await scaleSuite(counts, json, changes);
+    return;
+  }
   if (suite === 'shard') {
     // Issue 5: ShardedRouter ×1/×2 vs Router at the first count (default 1M), then one Router at --scale (10M).
     const scale = arg('scale');
     const report = await runShardBench({
       shapes: arg('shapes') !== undefined ? (counts[0] as number) : 1_000_000,
       scaleShapes: scale !== undefined ? parseCount(scale) : 10_000_000,
+      ...(arg('rounds') !== undefined ? { rounds: Number(arg('rounds')) } : {}),
       onProgress: (m) => process.stderr.write(`${m}\n`),
     });
     if (json) console.log(JSON.stringify(report, null, 2));
     else {
-      console.log(JSON.stringify(report, null, 2));
+      const md = shardBenchMarkdown(report);
+      console.log(md);
       if (!process.argv.includes('--no-write')) {
         mkdirSync(RESULTS, { recursive: true });
+        writeFileSync(path.join(RESULTS, 'shard-bench.md'), md);
         writeFileSync(path.join(RESULTS, 'shard-bench.json'), JSON.stringify(report, null, 2) + '\n');
-        console.error(`wrote ${path.relative(process.cwd(), RESULTS)}/shard-bench.json`);
+        writeFileSync(path.join(RESULTS, 'shard-bench.svg'), shardBenchSvg(report));
+        console.error(`wrote ${path.relative(process.cwd(), RESULTS)}/shard-bench.md, shard-bench.json, shard-bench.svg`);
       }
     }
     return;
@@ -107,6 +117,49 @@ async function main(): Promise<void> {
     const m = report.machine;
     writeFileSync(path.join(RESULTS, 'router-latency.svg'), latencyChartSvg(report.results, `${m.cpu} × ${m.cores}, Node ${m.node}, ${report.startedAt}`));
     console.error(`wrote ${path.relative(process.cwd(), RESULTS)}/router.md, router.json, router-latency.svg`);
+  }
+}
+
+/** Loads each count of seed-mix shapes from a file into one Router, with a progress bar per load. */
+async function scaleSuite(counts: readonly number[], json: boolean, changes: number | undefined): Promise<void> {
+  const bar = json || !process.stderr.isTTY ? null : new cliProgress.SingleBar({ format: 'loading {label} |{bar}| {percentage}% {rate} shapes/s', hideCursor: true, stream: process.stderr }, cliProgress.Presets.shades_classic);
+  let current = -1;
+  let lastLog = 0;
+  const report = await runScaleBench({
+    sizes: counts,
+    ...(changes !== undefined ? { changes } : {}),
+    onMessage: (m) => {
+      bar?.stop();
+      current = -1;
+      process.stderr.write(`${m}\n`);
+    },
+    onLoad: (n, p) => {
+      const pct = Math.floor((100 * p.bytes) / Math.max(1, p.totalBytes));
+      const rate = Math.round(p.loaded / Math.max(0.001, p.elapsedMs / 1000)).toLocaleString('en-US');
+      if (bar) {
+        if (current !== n) bar.start(100, 0, { label: n.toLocaleString('en-US'), rate });
+        current = n;
+        bar.update(pct, { rate });
+      } else if (!json && p.elapsedMs - lastLog >= 5000) {
+        lastLog = p.elapsedMs;
+        process.stderr.write(`loading ${n.toLocaleString('en-US')}: ${pct}% ${rate} shapes/s\n`);
+      }
+    },
+  });
+  bar?.stop();
+  if (json) {
+    console.log(JSON.stringify(report, null, 2));
+    return;
+  }
+  const md = scaleMarkdown(report);
+  console.log(md);
+  if (!process.argv.includes('--no-write')) {
+    mkdirSync(RESULTS, { recursive: true });
+    writeFileSync(path.join(RESULTS, 'scale.md'), md);
+    writeFileSync(path.join(RESULTS, 'scale.json'), JSON.stringify(report, null, 2) + '\n');
+    const points = report.figures.map((f) => ({ workload: 'seed-mix' as const, shapes: f.shapes, mode: 'indexed' as const, medianNs: f.medianNs }));
+    writeFileSync(path.join(RESULTS, 'scale-latency.svg'), latencyChartSvg(points, `one Router loaded from a file, ${report.machine.cpu} × ${report.machine.cores}, ${report.startedAt}`));
+    console.error(`wrote ${path.relative(process.cwd(), RESULTS)}/scale.md, scale.json, scale-latency.svg`);
   }
 }
 
