@@ -5,6 +5,7 @@
 import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import type { RouterLike, ShapeDef } from '../router/index.js';
 import type { ShardedRouter } from './sharded-router.js';
+import { parseShapeBytes, parseShapeLine, type Line } from './shape-lines.js';
 
 export interface LoadProgress {
   readonly loaded: number;
@@ -31,24 +32,6 @@ export interface LoadOptions {
 
 const MAX_FAILURES = 20;
 
-interface Line {
-  readonly id: string;
-  readonly def: ShapeDef;
-}
-
-function parseLine(text: string): Line {
-  const o = JSON.parse(text) as { id?: unknown; table?: unknown; where?: unknown; params?: unknown };
-  if (typeof o.id !== 'string' || typeof o.table !== 'string') throw new TypeError('a shape line needs string "id" and "table"');
-  if (o.where !== undefined && typeof o.where !== 'string') throw new TypeError('"where" must be a string');
-  const def: ShapeDef =
-    o.params === undefined || o.params === null
-      ? o.where === undefined
-        ? { table: o.table }
-        : { table: o.table, where: o.where as string }
-      : { table: o.table, ...(o.where !== undefined ? { where: o.where as string } : {}), params: o.params as Record<string, string> };
-  return { id: o.id, def };
-}
-
 function isSharded(t: RouterLike | ShardedRouter): t is ShardedRouter {
   return typeof (t as ShardedRouter).addShapes === 'function';
 }
@@ -62,7 +45,6 @@ export async function loadShapes(path: string, target: RouterLike | ShardedRoute
   let failed = 0;
   let bytes = 0;
   let lineNo = 0;
-  let carry = '';
   const chunkSize = options.chunk ?? 65_536;
   let pending: Line[] = [];
   const fail = (message: string): void => {
@@ -77,12 +59,12 @@ export async function loadShapes(path: string, target: RouterLike | ShardedRoute
     loaded += r.added;
     for (const e of r.errors) fail(`${e.id}: ${e.error.message}`);
   };
-  const take = (text: string): void => {
+  const take = (buf: Buffer, start: number, end: number): void => {
     lineNo++;
-    if (text.length === 0) return;
+    if (end === start) return;
     let line: Line;
     try {
-      line = parseLine(text);
+      line = parseShapeBytes(buf, start, end) ?? parseShapeLine(buf.toString('utf8', start, end));
     } catch (err) {
       fail(err instanceof Error ? err.message : String(err));
       return;
@@ -97,27 +79,31 @@ export async function loadShapes(path: string, target: RouterLike | ShardedRoute
       }
     }
   };
-  const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 4 << 20 });
-  for await (const chunk of stream as AsyncIterable<string>) {
-    bytes += Buffer.byteLength(chunk);
+  // Lines are cut from raw bytes (no decoding of the whole file): the fast reader makes fresh strings for each field,
+  // so no shape keeps a multi-megabyte chunk alive through a sliced string.
+  const stream = createReadStream(path, { highWaterMark: 4 << 20 });
+  let carry: Buffer | null = null;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    bytes += chunk.length;
     let start = 0;
-    let nl = chunk.indexOf('\n');
-    if (nl >= 0 && carry.length > 0) {
-      take(carry + chunk.slice(0, nl));
-      carry = '';
+    let nl = chunk.indexOf(10);
+    if (nl >= 0 && carry !== null) {
+      const joined: Buffer = Buffer.concat([carry, chunk.subarray(0, nl)]);
+      take(joined, 0, joined.length);
+      carry = null;
       start = nl + 1;
-      nl = chunk.indexOf('\n', start);
+      nl = chunk.indexOf(10, start);
     }
     while (nl >= 0) {
-      take(chunk.slice(start, nl));
+      take(chunk, start, nl);
       start = nl + 1;
-      nl = chunk.indexOf('\n', start);
+      nl = chunk.indexOf(10, start);
     }
-    carry += chunk.slice(start);
+    if (start < chunk.length) carry = carry === null ? Buffer.from(chunk.subarray(start)) : Buffer.concat([carry, chunk.subarray(start)]);
     if (pending.length >= chunkSize) await flushSharded();
     options.onProgress?.({ loaded: loaded + pending.length, failed, bytes, totalBytes, elapsedMs: performance.now() - t0 });
   }
-  if (carry.length > 0) take(carry);
+  if (carry !== null) take(carry, 0, carry.length);
   await flushSharded();
   const elapsedMs = performance.now() - t0;
   options.onProgress?.({ loaded, failed, bytes, totalBytes, elapsedMs });
