@@ -37,9 +37,15 @@ export interface BreakdownRow {
 }
 
 type Obj = Record<string, unknown>;
+interface KT<K> {
+  slots: Int32Array;
+  keys: (K | undefined)[];
+}
 interface PM {
-  map: Map<unknown, unknown>;
+  table: KT<unknown>;
+  vals: unknown[];
   size: number;
+  keyCount: number;
 }
 interface ProbeLike {
   sql: string;
@@ -56,7 +62,7 @@ interface TableLike {
   residuals: { fns: unknown[]; sqls: unknown[]; live: number };
 }
 interface Internals {
-  interner: { byName: Map<string, number>; names: (string | undefined)[] };
+  interner: { table: KT<string> };
   records: { table: unknown[]; where: unknown[]; entries: unknown[]; owners: unknown[]; flags: Uint8Array };
   ctx: { entries: { shape: Int32Array; residual: Int32Array; pos: Int32Array; homes: unknown[]; keys: unknown[] }; marks: { stamps: Uint32Array } };
   shapePos: { pos: Int32Array };
@@ -70,8 +76,8 @@ interface Internals {
 export function breakdown(router: Router, total: Mem): BreakdownRow[] {
   const r = router as unknown as Internals;
   const table0 = [...r.tables.values()][0];
-  if (!(r.interner.byName instanceof Map) || !(table0?.rawEqs[0]?.pm.map instanceof Map)) {
-    throw new Error('breakdown: this Router no longer has the Map-based Interner/PostingMap it was written for (commit 916e583)');
+  if (!(r.interner.table?.slots instanceof Int32Array) || !(table0?.rawEqs[0]?.pm.table?.slots instanceof Int32Array)) {
+    throw new Error('breakdown: this Router no longer has the KeyTable-based Interner/PostingMap it was written for (commit 6bb41f5)');
   }
   const rows: BreakdownRow[] = [];
   let prev = memNow();
@@ -87,14 +93,14 @@ export function breakdown(router: Router, total: Mem): BreakdownRow[] {
   const email = table.probes.find((p) => p.eq !== undefined);
   const ranged = table.probes.filter((p) => p.range !== undefined);
   const prefixed = table.probes.filter((p) => p.prefix !== undefined || p.iprefix !== undefined);
-  const n = r.interner.byName.size;
+  const n = r.interner.table.keys.length;
   const keys = r.ctx.entries.keys;
   let stringKeys = 0;
   for (const k of keys) if (typeof k === 'string') stringKeys++;
 
-  step('interner Map slots (id → integer)', n, () => r.interner.byName.clear());
-  step('shape id strings', n, () => r.interner.names.fill(undefined));
-  step('interner names array', n, () => (r.interner.names.length = 0));
+  step('interner KeyTable slots (id → integer, Int32Array)', n, () => (r.interner.table.slots = new Int32Array(2)));
+  step('shape id strings', n, () => r.interner.table.keys.fill(undefined));
+  step('interner keys array', n, () => (r.interner.table.keys.length = 0));
   step('ShapeStore arrays (table, where, entries, owners)', n, () => {
     const s = r.records;
     s.table.length = 0;
@@ -103,10 +109,21 @@ export function breakdown(router: Router, total: Mem): BreakdownRow[] {
     s.owners.length = 0;
   });
   step('ShapeStore flags (Uint8Array)', n, () => ((r.records as unknown as Obj).flags = new Uint8Array(1)));
-  const pmStep = (part: string, pm: PM | undefined): void => step(part, pm?.size ?? 0, () => pm?.map.clear(), pm?.map.size ?? 0);
-  pmStep('user_id equality PostingMap (slots + Postings of shared keys)', userEq?.pm);
-  pmStep('tags inclusion PostingMap (slots + Postings of shared keys)', tags?.incl?.elements);
-  pmStep('lower(email) equality PostingMap (slots + Postings)', email?.eq);
+  const pmStep = (part: string, pm: PM | undefined): void =>
+    step(
+      part,
+      pm?.size ?? 0,
+      () => {
+        if (pm === undefined) return;
+        pm.table.slots = new Int32Array(2);
+        pm.table.keys.length = 0;
+        pm.vals.length = 0;
+      },
+      pm?.keyCount ?? 0,
+    );
+  pmStep('user_id equality PostingMap (KeyTable slots, key array, values + Postings of shared keys)', userEq?.pm);
+  pmStep('tags inclusion PostingMap (KeyTable slots, key array, values + Postings of shared keys)', tags?.incl?.elements);
+  pmStep('lower(email) equality PostingMap (KeyTable, values + Postings)', email?.eq);
   step('index key strings (user_id text, tag, email)', stringKeys, () => {
     for (let i = 0; i < keys.length; i++) if (typeof keys[i] === 'string') keys[i] = undefined;
   });

@@ -3,7 +3,7 @@
 // Run: node --expose-gc --max-old-space-size=16384 --import tsx bench/hibernation.ts [shapes] [coldFraction] [breakdownShapes]
 // (defaults 1000000, 0.9, min(shapes, 1000000)). Prints JSON; progress goes to stderr. Read-only towards src/.
 // `... bench/hibernation.ts lookup [shapes]` runs only the Map vs ColdIndex lookup comparison (no routers).
-// The breakdown reads the Router's runtime fields as of commit 916e583 (Map-based Interner and PostingMap); it
+// The breakdown reads the Router's runtime fields as of commit 6bb41f5 (KeyTable-based Interner and PostingMap); it
 // reports which field it could not find if those structures change.
 //
 // Compares side by side in one process: Router A holding every shape; Router B holding only the hot ones plus a
