@@ -37,6 +37,7 @@ export interface Entry {
 }
 
 interface KeyColumn {
+  readonly column: number;
   readonly codec: Codec;
   readonly counts: Map<KeyValue, number>;
   readonly split: Set<KeyValue>;
@@ -53,6 +54,8 @@ interface TableDispatch {
   replicated: number;
   total: number;
   readonly keyed: Map<number, KeyColumn>;
+  /** The values of `keyed`, as an array: the per-row loop must not allocate an iterator. */
+  readonly keyedList: KeyColumn[];
 }
 
 export interface HotKey {
@@ -99,7 +102,7 @@ export class Directory {
         columnIndex: new Map(columnNames.map((c, i) => [c, i])),
       };
       this.byKey.set(`${s}\u0000${name}`, info.index);
-      this.tables.push({ info, open: new Int32Array(shards), all: new Int32Array(shards), replicated: 0, total: 0, keyed: new Map() });
+      this.tables.push({ info, open: new Int32Array(shards), all: new Int32Array(shards), replicated: 0, total: 0, keyed: new Map(), keyedList: [] });
     }
   }
 
@@ -134,8 +137,9 @@ export class Directory {
     else {
       let kc = td.keyed.get(ref.column);
       if (kc === undefined) {
-        kc = { codec: codecFor(ref.type), counts: new Map(), split: new Set(), shapes: 0 };
+        kc = { column: ref.column, codec: codecFor(ref.type), counts: new Map(), split: new Set(), shapes: 0 };
         td.keyed.set(ref.column, kc);
+        td.keyedList.push(kc);
       }
       const c = (kc.counts.get(ref.key) ?? 0) + 1;
       kc.counts.set(ref.key, c);
@@ -251,7 +255,10 @@ export class Directory {
   /** 0: no keyed shard, 1: marked some, 2: every shard of the table (undecodable key, or a split hot key). */
   private keyRow(td: TableDispatch, rec: RowRecord, i: number, masks: Uint8Array[]): 0 | 1 | 2 {
     let res: 0 | 1 = 0;
-    for (const [col, kc] of td.keyed) {
+    const list = td.keyedList;
+    for (let k = 0; k < list.length; k++) {
+      const kc = list[k] as KeyColumn;
+      const col = kc.column;
       if (kc.shapes === 0) continue;
       const text = rec[td.info.columnNames[col] as string];
       if (text === null || text === undefined) continue;
