@@ -42,6 +42,11 @@ export interface ThroughputFigure {
   readonly addShapesPerSec: number;
   /** changes/s of each round. */
   readonly rounds?: readonly number[];
+  /**
+   * Process CPU time (every thread, user + system) per change, median over rounds: the work a target does whatever
+   * the load, where changes/s on a shared machine measures mostly how much CPU the scheduler gave it.
+   */
+  readonly cpuUsPerChange?: number;
 }
 
 export interface ScaleFigure {
@@ -135,12 +140,16 @@ async function throughput(
     }
     const rates = built.map(() => [] as number[]);
     const ratios = built.map(() => [] as number[]);
+    const cpu = built.map(() => [] as number[]);
     for (let round = 0; round < o.rounds; round++) {
       const order = built.map((_, i) => (i + round) % built.length);
       const got = new Array<number>(built.length).fill(NaN);
       for (const i of order) {
         const b = built[i] as (typeof built)[number];
+        const c0 = process.cpuUsage();
         got[i] = b.router !== null ? routerRate(b.router, changes) : await shardedRate(b.sharded as ShardedRouter, batches, changes.length, o.inFlight);
+        const c1 = process.cpuUsage(c0);
+        (cpu[i] as number[]).push((c1.user + c1.system) / changes.length);
       }
       const base = built.findIndex((b) => b.router !== null);
       got.forEach((g, i) => {
@@ -157,6 +166,7 @@ async function throughput(
       speedup: median(ratios[i] as number[]),
       addShapesPerSec: b.add,
       rounds: rates[i] as number[],
+      cpuUsPerChange: median(cpu[i] as number[]),
     }));
   } finally {
     for (const b of built) await b.sharded?.close();
@@ -330,9 +340,9 @@ export function shardBenchMarkdown(r: ShardBenchReport, notes: readonly string[]
     '',
     '## Batch throughput',
     '',
-    '| workload | target | changes/s | × Router | rounds (changes/s) | shape adds/s |',
-    '|---|---|---:|---:|---|---:|',
-    ...r.throughput.map((f) => `| ${f.workload} | ${f.target} | ${fmt(f.changesPerSec)} | ${f.speedup.toFixed(2)} | ${(f.rounds ?? []).map(fmt).join(', ')} | ${fmt(f.addShapesPerSec)} |`),
+    '| workload | target | changes/s | × Router | rounds (changes/s) | CPU µs/change (all threads) | shape adds/s |',
+    '|---|---|---:|---:|---|---:|---:|',
+    ...r.throughput.map((f) => `| ${f.workload} | ${f.target} | ${fmt(f.changesPerSec)} | ${f.speedup.toFixed(2)} | ${(f.rounds ?? []).map(fmt).join(', ')} | ${f.cpuUsPerChange?.toFixed(1) ?? '—'} | ${fmt(f.addShapesPerSec)} |`),
   ];
   if (r.transports.length > 0) {
     out.push('', '## Batch transport (seed mix, 2 shards)', '', '| transport | changes/s | × Router |', '|---|---:|---:|');
