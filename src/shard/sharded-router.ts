@@ -18,6 +18,17 @@ export const DEFAULT_HOT_KEY_THRESHOLD = 10_000;
 /** See Directory: replicating shapes without a routing key is what lets a second shard add throughput (measured). */
 export const DEFAULT_PLACEMENT: OpenPlacement = 'replicate';
 
+/**
+ * One worker per core (`os.availableParallelism()`), not one fewer for the dispatcher: the dispatcher's per-change
+ * work (table lookup, key filter, packing, merging ids) is a small fraction of a worker's routing at 1M shapes, and
+ * `cores - 1` is a single shard on a 2-core machine, i.e. no parallel routing. Measured on the 2-core bench machine
+ * (bench/results/shard-bench.md): with CPU to spare 2 shards beat 1 (all-complex 1.33× vs 0.90× of a Router), and
+ * 3 shards never beat 2 while holding half as many replicated shapes again.
+ */
+export function defaultShardCount(): number {
+  return Math.max(1, os.availableParallelism());
+}
+
 const IGNORE = { resolve: (): void => undefined, reject: (): void => undefined, entry: null, result: true };
 
 export class ShardedRouter {
@@ -35,7 +46,7 @@ export class ShardedRouter {
 
   constructor(options: ShardedRouterOptions) {
     this.mode = options.mode ?? 'indexed';
-    this.shards = Math.max(1, Math.floor(options.shards ?? os.availableParallelism()));
+    this.shards = Math.max(1, Math.floor(options.shards ?? defaultShardCount()));
     this.transport = options.transport ?? 'shared';
     this.dir = new Directory(options.schema, this.shards, options.hotKeyThreshold ?? DEFAULT_HOT_KEY_THRESHOLD, options.keyFilter ?? true, options.placement ?? DEFAULT_PLACEMENT);
     this.tableColumns = this.dir.tables.map((t) => t.info.columnNames);

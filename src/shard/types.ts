@@ -6,7 +6,7 @@ import type { HotKey, OpenPlacement } from './directory.js';
 export interface ShardedRouterOptions {
   /** As Router: `"schema.table"` → `{ column: typeName }`. */
   readonly schema: Record<string, Record<string, string>>;
-  /** Worker threads (default: `os.availableParallelism()`). */
+  /** Worker threads (default: defaultShardCount(), one per core; measured in bench/shard-bench.ts). */
   readonly shards?: number;
   readonly mode?: RouterMode;
   /** How batches cross to workers (default `'shared'`: SharedArrayBuffer; see bench/shard-bench.ts). */
