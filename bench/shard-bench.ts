@@ -285,6 +285,7 @@ export const DEFAULT_TARGETS: readonly Target[] = [
   { label: 'ShardedRouter×2', shards: 2, placement: 'replicate' },
   { label: 'ShardedRouter×3', shards: 3, placement: 'replicate' },
   { label: 'ShardedRouter×2 spread', shards: 2, placement: 'spread' },
+  { label: 'ShardedRouter×2 rows', shards: 2, placement: 'rows' },
 ];
 
 export async function runShardBench(options: ShardBenchOptions = {}): Promise<ShardBenchReport> {

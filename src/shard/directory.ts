@@ -18,10 +18,18 @@ import type { Change, RowRecord, ShapeDef } from '../router/index.js';
 import { PlacementAnalyser, rowKey, shardOfKey, type KeyValue, type TableInfo } from './placement.js';
 import { VIA_PLACED, VIA_REPLICATED, type ShapeOp } from './protocol.js';
 
-/** Entry.shard of a shape held by every shard (placement 'replicate'). */
+/** Entry.shard of a shape held by every shard (placements 'replicate' and 'rows'). */
 export const REPLICATED = -2;
 
-export type OpenPlacement = 'replicate' | 'spread';
+/**
+ * Where shapes go (architecture.md, "Sharding"):
+ * - 'replicate': keyed shapes by the hash of their key; shapes without a routing key on every shard, and a row visits
+ *   one shard for them (rows split for the open shapes);
+ * - 'spread': keyed shapes by key, the others round robin (a row visits every shard holding open shapes);
+ * - 'rows': every shape on every shard and each batch goes whole to one shard (the replicated index with rows
+ *   split: no per-row dispatch work, N× the memory and N× the shape adds).
+ */
+export type OpenPlacement = 'replicate' | 'spread' | 'rows';
 
 export interface Entry {
   readonly id: string;
@@ -80,6 +88,10 @@ export class Directory {
   private rowRr = 0;
   /** True when shapes without a routing key are replicated (placement 'replicate' on more than one shard). */
   readonly replicate: boolean;
+  /** True when every shape is on every shard and batches are split whole (placement 'rows' on more than one shard). */
+  readonly rowsSplit: boolean;
+  /** Round robin over whole batches (placement 'rows'). */
+  private batchRr = 0;
 
   constructor(
     schema: Record<string, Record<string, string>>,
@@ -89,6 +101,7 @@ export class Directory {
     placement: OpenPlacement = 'replicate',
   ) {
     this.replicate = placement === 'replicate' && shards > 1;
+    this.rowsSplit = placement === 'rows' && shards > 1;
     for (const [tableName, columns] of Object.entries(schema)) {
       const { schema: s, name } = parseTableName(tableName);
       const columnNames = Object.keys(columns);
@@ -126,14 +139,19 @@ export class Directory {
   add(id: string, shape: ShapeDef): Entry {
     if (typeof id !== 'string') throw new RouterError(ErrorCode.UnknownShape, 'shape id must be a string');
     if (this.entries.has(id)) throw new RouterError(ErrorCode.DuplicateShape, `shape "${id}" already exists`);
-    const { schema, name } = parseTableName(shape.table);
-    const t = this.byKey.get(`${schema}\u0000${name}`);
-    if (t === undefined) throw new RouterError(ErrorCode.UnknownTable, `relation "${schema}.${name}" does not exist`);
+    // The spelling cache makes the common case (one table name repeated) a map hit instead of a parse.
+    const t = this.tableIndex(shape.table);
+    if (t < 0) {
+      const { schema, name } = parseTableName(shape.table);
+      throw new RouterError(ErrorCode.UnknownTable, `relation "${schema}.${name}" does not exist`);
+    }
     const td = this.tables[t] as TableDispatch;
     const where = shape.where !== undefined && shape.where.trim() !== '' ? shape.where : undefined;
-    const ref = this.analyser.analyse(td.info, where, shape.params);
+    // The analysis also rejects what cannot be placed; under 'rows' its routing key is not needed.
+    const analysed = this.analyser.analyse(td.info, where, shape.params);
+    const ref = this.rowsSplit ? null : analysed;
     let shard: number;
-    if (ref === null) shard = this.replicate ? REPLICATED : this.rr++ % this.shards;
+    if (ref === null) shard = this.replicate || this.rowsSplit ? REPLICATED : this.rr++ % this.shards;
     else {
       let kc = td.keyed.get(ref.column);
       if (kc === undefined) {
@@ -201,6 +219,18 @@ export class Directory {
     const out: string[] = [];
     for (const e of this.entries.values()) if (e.table === t) out.push(e.id);
     return out;
+  }
+
+  /** True when table `t` (-1: unknown) has shapes. */
+  hasShapes(t: number): boolean {
+    return t >= 0 && (this.tables[t] as TableDispatch).total > 0;
+  }
+
+  /** The shard the next whole batch goes to (placement 'rows'). */
+  nextBatchShard(): number {
+    const s = this.batchRr;
+    this.batchRr = s + 1 === this.shards ? 0 : s + 1;
+    return s;
   }
 
   /**

@@ -98,9 +98,11 @@ export class ShardedRouter {
     this.assertOpen();
     const errors: { id: string; error: Error }[] = [];
     let added = 0;
+    const mine = new Set<number>();
     for (const { id, def } of shapes) {
       try {
         const e = this.dir.add(id, def);
+        mine.add(e.gid);
         const op = this.dir.op(e);
         if (e.shard !== REPLICATED) (this.buffers[e.shard] as OpBuffer).ops.push(op);
         else for (const b of this.buffers) b.ops.push(op);
@@ -109,7 +111,14 @@ export class ShardedRouter {
         errors.push({ id, error: err as Error });
       }
     }
-    await this.flush();
+    // A shape a worker refuses (the main thread accepted it) is reported here too, never silently dropped.
+    await Promise.all(
+      this.flushNow((gid, id, error) => {
+        if (!mine.has(gid)) return;
+        errors.push({ id, error });
+        added--;
+      }),
+    );
     return { added, errors };
   }
 
@@ -128,15 +137,16 @@ export class ShardedRouter {
   async routeBatch(changes: readonly Change[]): Promise<string[][]> {
     this.assertOpen();
     const n = changes.length;
+    const rows = this.dir.rowsSplit;
     const masks: Uint8Array[] = [];
-    for (let s = 0; s < this.shards; s++) masks.push(new Uint8Array(n));
+    if (!rows) for (let s = 0; s < this.shards; s++) masks.push(new Uint8Array(n));
     const tables = new Int32Array(n);
     let anyChange = false;
     for (let i = 0; i < n; i++) {
       const c = changes[i] as Change;
       const t = this.dir.tableIndex(c.table);
       tables[i] = t;
-      if (this.dir.dispatch(c, t, i, masks)) anyChange = true;
+      if (rows ? this.dir.hasShapes(t) : this.dir.dispatch(c, t, i, masks)) anyChange = true;
     }
     const out: string[][] = new Array<string[]>(n);
     if (!anyChange) {
@@ -157,7 +167,14 @@ export class ShardedRouter {
     }
     const jobs: Promise<unknown>[] = [];
     const used: number[] = [];
-    for (let s = 0; s < this.shards; s++) {
+    if (rows) {
+      // Every shard holds every shape: the whole batch goes to one of them, with no per-row mask.
+      const s = this.dir.nextBatchShard();
+      this.sent[s] = (this.sent[s] as number) + n;
+      used.push(s);
+      jobs.push((this.handles[s] as ShardHandle).request({ t: 'route', mask: null, ...body }));
+    }
+    for (let s = 0; s < masks.length; s++) {
       const m = masks[s] as Uint8Array;
       let k = 0;
       let full = 0;
@@ -262,7 +279,7 @@ export class ShardedRouter {
   }
 
   /** Posts every shard's buffered shape ops as one message each; ops always precede later batches on a shard. */
-  private flushNow(): Promise<unknown>[] {
+  private flushNow(onRefused?: (gid: number, id: string, error: Error) => void): Promise<unknown>[] {
     this.flushScheduled = false;
     const jobs: Promise<unknown>[] = [];
     for (let s = 0; s < this.shards; s++) {
@@ -279,6 +296,8 @@ export class ShardedRouter {
             if (op[0] === 1) {
               const id = this.dir.names[op[1]];
               const e = id === undefined ? undefined : this.dir.remove(id);
+              // reported once, by the first shard refusing it (a replicated shape may be refused by several)
+              if (e !== undefined) onRefused?.(op[1], e.id, failed.get(i) as Error);
               // a replicated add refused here may have been accepted by another shard: drop it there too
               if (e !== undefined && e.shard === REPLICATED) for (let t = 0; t < this.shards; t++) if (t !== s) this.enqueue(t, [0, e.gid], null, IGNORE);
             }

@@ -118,6 +118,7 @@ const transport = (process.env.SHARD_TRANSPORT ?? 'shared') as Transport;
 const routers = {
   replicate: new ShardedRouter({ schema: SCHEMA, shards: 2, hotKeyThreshold: 2, transport, placement: 'replicate' }),
   spread: new ShardedRouter({ schema: SCHEMA, shards: 2, hotKeyThreshold: 2, transport, placement: 'spread' }),
+  rows: new ShardedRouter({ schema: SCHEMA, shards: 2, hotKeyThreshold: 2, transport, placement: 'rows' }),
 };
 /** The router under test (the scenario runs against each placement in turn). */
 let sharded: ShardedRouter = routers.replicate;
@@ -234,7 +235,7 @@ async function scenario(ops: Op[]): Promise<void> {
   }
 }
 
-describe.each(['replicate', 'spread'] as const)('ShardedRouter ≡ Router (placement %s)', (placement) => {
+describe.each(['replicate', 'spread', 'rows'] as const)('ShardedRouter ≡ Router (placement %s)', (placement) => {
   it('on random shapes and change streams with interleaved adds and removes', async () => {
     sharded = routers[placement];
     const seed = Number(process.env.SHARD_SEED ?? Date.now() % 2 ** 31);

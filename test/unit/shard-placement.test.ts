@@ -82,6 +82,24 @@ describe('ShardedRouter placement', () => {
     expect(st1.shards.map((s) => s.shapes)).toEqual([0, 0]);
   });
 
+  it("placement 'rows': every shard holds every shape and each batch goes whole to one shard, alternating", async () => {
+    const rr = new ShardedRouter({ schema, shards: 2, placement: 'rows' });
+    try {
+      await rr.addShape('k1', { table: 'items', where: 'user_id = 1' });
+      await rr.addShape('o1', { table: 'items', where: 'score > $1', params: { '1': '5' } });
+      expect([rr.shardOf('k1'), rr.shardOf('o1')]).toEqual([REPLICATED, REPLICATED]);
+      expect((await rr.stats()).shards.map((s) => s.shapes)).toEqual([2, 2]);
+      const batch = [row('1', '7'), row('2', '2'), row('1', '0')];
+      for (let k = 0; k < 4; k++) expect((await rr.routeBatch(batch)).map((ids) => [...ids].sort())).toEqual([['k1', 'o1'], [], ['k1']]);
+      // four batches of three changes: two whole batches per shard, none split
+      expect((await rr.stats()).shards.map((s) => s.changesSent)).toEqual([6, 6]);
+      expect(await rr.removeShape('k1')).toBe(true);
+      expect((await rr.stats()).shards.map((s) => s.shapes)).toEqual([1, 1]);
+    } finally {
+      await rr.close();
+    }
+  });
+
   it('splits a hot key across shards and sends its rows to all of them', async () => {
     for (let i = 0; i < 10; i++) await r.addShape(`h${i}`, { table: 'items', where: 'user_id = $1 AND score >= $2', params: { '1': '7', '2': String(i) } });
     const st = await r.stats();
