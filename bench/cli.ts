@@ -40,11 +40,10 @@ async function main(): Promise<void> {
     return;
   }
   if (suite === 'shard') {
-    // Issue 5: ShardedRouter ×1/×2 vs Router at the first count (default 1M), then one Router at --scale (10M).
-    const scale = arg('scale');
+    // Issue 5: ShardedRouter (1–3 shards, each placement) vs Router at the first count (default 1M); the 10M
+    // single-Router run is the scale suite.
     const report = await runShardBench({
       shapes: arg('shapes') !== undefined ? (counts[0] as number) : 1_000_000,
-      scaleShapes: scale !== undefined ? parseCount(scale) : 10_000_000,
       ...(arg('rounds') !== undefined ? { rounds: Number(arg('rounds')) } : {}),
       onProgress: (m) => process.stderr.write(`${m}\n`),
     });

@@ -1,14 +1,11 @@
-// Sharded routing and scale figures (issue 5): ShardedRouter (1-3 shards, each placement) vs Router batch throughput
-// at 1M shapes, batch transports, key filters, and one Router at 10M seed-mix shapes (load rate, bytes per shape,
-// latency). `runShardBench(options)` returns the figures as data, shardBenchMarkdown/shardBenchSvg render them.
+// Sharded routing figures (issue 5): ShardedRouter (1-3 shards, each placement) vs Router batch throughput
+// at 1M shapes, batch transports, key filters and clause sharing (the 10M single-Router run is scale-bench.ts).
+// `runShardBench(options)` returns the figures as data, shardBenchMarkdown/shardBenchSvg render them.
 import os from 'node:os';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { rmSync } from 'node:fs';
 import { Router } from '../src/router/index.js';
 import type { Change, ShapeDef } from '../src/router/index.js';
-import { ShardedRouter, loadShapes, writeShapesFile, type OpenPlacement, type Transport } from '../src/shard/index.js';
-import { BENCH_SCHEMA, BENCH_TABLE, makeWorkload, rng, type WorkloadName } from './router-workloads.js';
+import { ShardedRouter, type OpenPlacement, type Transport } from '../src/shard/index.js';
+import { BENCH_SCHEMA, BENCH_TABLE, makeWorkload, type WorkloadName } from './router-workloads.js';
 import { barChartSvg, type BarGroup } from './chart.js';
 
 export interface ShardBenchOptions {
@@ -27,8 +24,6 @@ export interface ShardBenchOptions {
   readonly rounds?: number;
   /** Run the key-filter comparison (equality shapes only). */
   readonly keyFilter?: boolean;
-  /** Shapes for the single-Router scale run (issue 5: 10M; 0 skips it). */
-  readonly scaleShapes?: number;
   readonly onProgress?: (message: string) => void;
 }
 
@@ -49,14 +44,6 @@ export interface ThroughputFigure {
   readonly cpuUsPerChange?: number;
 }
 
-export interface ScaleFigure {
-  readonly shapes: number;
-  readonly loadShapesPerSec: number;
-  readonly heapBytesPerShape: number;
-  readonly heapGiB: number;
-  readonly medianNs: number;
-  readonly p99Ns: number;
-}
 
 export interface ShardBenchReport {
   readonly machine: { readonly cpu: string; readonly cores: number; readonly loadavg: readonly number[]; readonly loadavgAtStart: readonly number[]; readonly node: string };
@@ -66,7 +53,6 @@ export interface ShardBenchReport {
   readonly transports: readonly ThroughputFigure[];
   readonly keyFilter: readonly ThroughputFigure[];
   readonly sharing: { readonly distinctBytesPerShape: number; readonly identicalBytesPerShape: number; readonly shapes: number };
-  readonly scale: ScaleFigure | null;
 }
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -173,97 +159,6 @@ async function throughput(
   }
 }
 
-/** Seed-mix shape lines for `n` shapes, streamed (the 10M set does not fit as objects next to the router). */
-function* seedMixShapes(n: number, seed: number): Generator<{ id: string; def: ShapeDef }> {
-  const r = rng(seed);
-  const users = n;
-  const tags = Math.max(8, Math.floor(n / 4));
-  for (let i = 0; i < n; i++) {
-    const p = r();
-    let def: ShapeDef;
-    if (p < 0.8) def = { table: BENCH_TABLE, where: 'user_id = $1', params: { '1': String(Math.floor(r() * users)) } };
-    else if (p < 0.95) def = { table: BENCH_TABLE, where: 'tags @> $1', params: { '1': `{t${Math.floor(r() * tags)}}` } };
-    else {
-      const lo = Math.floor(r() * 1_000_000);
-      const k = i % 3;
-      def =
-        k === 0
-          ? { table: BENCH_TABLE, where: 'score BETWEEN $1 AND $2', params: { '1': String(lo), '2': String(lo + 10) } }
-          : k === 1
-            ? { table: BENCH_TABLE, where: 'name ILIKE $1', params: { '1': `P${Math.floor(r() * n)}x%` } }
-            : { table: BENCH_TABLE, where: 'lower(email) = $1', params: { '1': `u${Math.floor(r() * users)}@example.com` } };
-    }
-    yield { id: `shape-${i}`, def };
-  }
-}
-
-async function scale(n: number, o: ShardBenchOptions): Promise<ScaleFigure> {
-  const file = join(tmpdir(), `switchyard-shapes-${process.pid}.jsonl`);
-  o.onProgress?.(`scale: writing ${n} shapes to ${file}`);
-  await writeShapesFile(file, seedMixShapes(n, 7));
-  try {
-    const h0 = heapUsed();
-    const r = new Router({ schema: BENCH_SCHEMA });
-    let lastPct = -1;
-    const res = await loadShapes(file, r, {
-      onProgress: (p) => {
-        const pct = Math.floor((100 * p.bytes) / p.totalBytes);
-        if (pct >= lastPct + 10) {
-          lastPct = pct;
-          o.onProgress?.(`scale: loaded ${p.loaded} (${pct}%), ${Math.round(p.loaded / (p.elapsedMs / 1000))} shapes/s`);
-        }
-      },
-    });
-    const h1 = heapUsed();
-    // rows with the seed-mix domains of n shapes (as the workload generator draws them at this scale)
-    const rows = makeChanges(n, 50_000);
-    for (let i = 0; i < 5000; i++) r.route(rows[i] as Change);
-    const ns = new Float64Array(rows.length);
-    for (let i = 0; i < rows.length; i++) {
-      const t0 = process.hrtime.bigint();
-      r.route(rows[i] as Change);
-      ns[i] = Number(process.hrtime.bigint() - t0);
-    }
-    ns.sort();
-    return {
-      shapes: res.loaded,
-      loadShapesPerSec: res.shapesPerSec,
-      heapBytesPerShape: (h1 - h0) / res.loaded,
-      heapGiB: h1 / 2 ** 30,
-      medianNs: ns[Math.floor(ns.length / 2)] as number,
-      p99Ns: ns[Math.floor(ns.length * 0.99)] as number,
-    };
-  } finally {
-    rmSync(file, { force: true });
-  }
-}
-
-/** Seed-mix rows (70% insert, 20% update, 10% delete) with the domains of `n` shapes. */
-function makeChanges(n: number, count: number): Change[] {
-  const r = rng(99);
-  const int = (m: number): number => Math.floor(r() * m);
-  const row = (id: number): Record<string, string> => ({
-    id: String(id),
-    user_id: String(int(n)),
-    tenant_id: String(int(Math.max(1000, n / 8))),
-    tags: `{t${int(Math.max(8, n / 4))},t${int(Math.max(8, n / 4))}}`,
-    score: String(int(1_000_000)),
-    price: `${int(2000)}.${String(int(100)).padStart(2, '0')}`,
-    name: `p${int(n)}x${int(100)}`,
-    email: `U${int(n)}@Example.com`,
-    status: `st${int(n)}`,
-    created_at: '2024-01-01 00:00:00+00',
-  });
-  const out: Change[] = [];
-  for (let i = 0; i < count; i++) {
-    const p = r();
-    if (p < 0.7) out.push({ table: BENCH_TABLE, op: 'insert', record: row(i) });
-    else if (p < 0.9) out.push({ table: BENCH_TABLE, op: 'update', oldRecord: row(i), record: row(i) });
-    else out.push({ table: BENCH_TABLE, op: 'delete', oldRecord: row(i) });
-  }
-  return out;
-}
-
 function sharing(n: number): ShardBenchReport['sharing'] {
   const measure = (f: (i: number) => ShapeDef): number => {
     const h0 = heapUsed();
@@ -313,8 +208,6 @@ export async function runShardBench(options: ShardBenchOptions = {}): Promise<Sh
     }
   }
   const shares = sharing(Math.min(n, 200_000));
-  const scaleN = o.scaleShapes ?? 10_000_000;
-  const sc = scaleN > 0 ? await scale(scaleN, o) : null;
   return {
     machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.availableParallelism(), loadavg: os.loadavg(), loadavgAtStart: load0, node: process.version },
     startedAt: new Date().toISOString(),
@@ -323,7 +216,6 @@ export async function runShardBench(options: ShardBenchOptions = {}): Promise<Sh
     transports,
     keyFilter,
     sharing: shares,
-    scale: sc,
   };
 }
 
@@ -355,12 +247,6 @@ export function shardBenchMarkdown(r: ShardBenchReport, notes: readonly string[]
   }
   out.push('', `## Sharing of identical clauses (one Router, ${fmt(r.sharing.shapes)} shapes of \`score > $1 AND name LIKE $2\`)`, '');
   out.push(`distinct parameters: ${fmt(r.sharing.distinctBytesPerShape)} B/shape; identical parameters: ${fmt(r.sharing.identicalBytesPerShape)} B/shape.`);
-  if (r.scale !== null) {
-    const sc = r.scale;
-    out.push('', `## One Router at ${fmt(sc.shapes)} seed-mix shapes`, '', '| figure | measured |', '|---|---:|');
-    out.push(`| heap bytes per shape | ${fmt(sc.heapBytesPerShape)} |`, `| heap after load | ${sc.heapGiB.toFixed(2)} GiB |`, `| load rate | ${fmt(sc.loadShapesPerSec)} shapes/s |`);
-    out.push(`| median per change | ${(sc.medianNs / 1000).toFixed(1)} µs |`, `| p99 per change | ${(sc.p99Ns / 1000).toFixed(1)} µs |`);
-  }
   return `${out.join('\n')}\n`;
 }
 
@@ -374,12 +260,11 @@ export function shardBenchSvg(r: ShardBenchReport): string {
   return barChartSvg(groups, `Batch throughput, ShardedRouter vs Router — ${m.cores} cores, load ${m.loadavgAtStart[0]?.toFixed(1)}→${m.loadavg[0]?.toFixed(1)}, ${r.startedAt.slice(0, 10)}`, 'changes/s');
 }
 
-/** Entry point without a CLI: `node --expose-gc --max-old-space-size=16384 --import tsx bench/shard-bench.ts [shapes] [scaleShapes] [rounds]`. */
+/** Entry point without a CLI: `node --expose-gc --max-old-space-size=16384 --import tsx bench/shard-bench.ts [shapes] [rounds]` (the 10M single-Router run is bench/scale-bench.ts). */
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
   const report = await runShardBench({
     ...(argv[0] ? { shapes: Number(argv[0]) } : {}),
-    ...(argv[1] ? { scaleShapes: Number(argv[1]) } : {}),
-    ...(argv[2] ? { rounds: Number(argv[2]) } : {}),
+    ...(argv[1] ? { rounds: Number(argv[1]) } : {}),
     onProgress: (m) => process.stderr.write(`${m}\n`),
   });
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

@@ -31,19 +31,19 @@ export async function main(argv: readonly string[]): Promise<void> {
   program
     .command('bench')
     .description('run the benchmarks side by side (indexed, filter, naive) and write bench/results/ (from a source checkout)')
-    .option('--suite <name>', 'router (default), shard (issue 5: sharded throughput and the 10M scale run) or where')
-    .option('--scale <n>', 'shard suite: shapes in the single-Router scale run (default 10m)')
-    .option('--shapes <list>', 'shape counts (router default 1k,10k,100k,1m; shard default 1m)')
+    .option('--suite <name>', 'router (default), shard (sharded vs one Router), scale (one Router loaded from a file at millions of shapes) or where')
+    .option('--shapes <list>', 'shape counts (router default 1k,10k,100k,1m; shard default 1m); counts all above 1m (e.g. 10m) run the scale suite')
+    .option('--rounds <n>', 'shard suite: interleaved measurement rounds')
     .option('--workloads <list>', 'seed-mix,all-complex,hot-key')
     .option('--modes <list>', 'indexed,filter,naive')
     .option('--changes <n>', 'changes routed per run')
     .option('--heap-mb <n>', 'heap for the benchmark process', '8192')
     .option('--json', 'print the report as JSON instead of writing bench/results/')
     .option('--no-write', 'do not write bench/results/')
-    .action(async (opts: { scale?: string; suite?: string; shapes?: string; workloads?: string; modes?: string; changes?: string; heapMb: string; json?: boolean; write: boolean }) => {
+    .action(async (opts: { rounds?: string; suite?: string; shapes?: string; workloads?: string; modes?: string; changes?: string; heapMb: string; json?: boolean; write: boolean }) => {
       const args: string[] = opts.shapes ? ['--shapes', opts.shapes] : [];
       if (opts.suite) args.push('--suite', opts.suite);
-      if (opts.scale) args.push('--scale', opts.scale);
+      if (opts.rounds) args.push('--rounds', opts.rounds);
       if (opts.workloads) args.push('--workloads', opts.workloads);
       if (opts.modes) args.push('--modes', opts.modes);
       if (opts.changes) args.push('--changes', opts.changes);
