@@ -193,7 +193,7 @@ export function scaleMarkdown(r: ScaleReport): string {
     `Machine: ${m.cpu} × ${m.cores}, Node ${m.node}; load average ${m.loadavgStart.map((x) => x.toFixed(1)).join(' / ')} at the start, ${m.loadavgEnd.map((x) => x.toFixed(1)).join(' / ')} at the end.`,
     `Memory latency (dependent random loads, pointer chase): ${lat}.`,
     '',
-    'Shapes are loaded from a JSON-lines file (`loadShapes`: JSON.parse per line + `Router.addShape`); heap and typed-array buffers (`process.memoryUsage().arrayBuffers`: KeyTable slots and entry columns live there, outside the V8 heap) are measured after a full GC.',
+    'Shapes are loaded from a JSON-lines file (`loadShapes`: the byte reader for compact lines, JSON.parse for others, then `Router.addShape`); heap and typed-array buffers (`process.memoryUsage().arrayBuffers`: KeyTable slots and entry columns live there, outside the V8 heap) are measured after a full GC.',
     'Per-change latency is one `route()` call on a pre-built change (70% insert, 20% update = two row images, 10% delete), timed with hrtime.',
     '',
     '| shapes | load shapes/s | load s | heap B/shape | + buffers B/shape | heap GiB | + buffers GiB | median ns/change | p99 ns/change | mean ns/change | matches/change | lookups/row |',

@@ -27,6 +27,23 @@ export {
   type ExplainRow,
   type ExplainDisjunct,
 } from './router/index.js';
+export {
+  ShardedRouter,
+  ShardFailureError,
+  defaultShardCount,
+  loadShapes,
+  writeShapesFile,
+  REPLICATED,
+  type ShardedRouterOptions,
+  type ShardedStats,
+  type ShardStats,
+  type OpenPlacement,
+  type HotKey,
+  type Transport,
+  type LoadOptions,
+  type LoadProgress,
+  type LoadResult,
+} from './shard/index.js';
 export { SwitchyardService } from './shapes/service.js';
 export { ShapeRequestError, type ShapeService, type ShapeDefinition, type ShapeInfo, type SchemaColumn } from './shapes/types.js';
 export { ShapeCreationError } from './shapes/shape-creator.js';

@@ -15,8 +15,14 @@ interface OpBuffer {
 
 export const DEFAULT_HOT_KEY_THRESHOLD = 10_000;
 
-/** See Directory: replicating shapes without a routing key is what lets a second shard add throughput (measured). */
-export const DEFAULT_PLACEMENT: OpenPlacement = 'replicate';
+/**
+ * Measured (bench/results/shard-bench.md, 1M shapes, 2 shards on 2 cores): 'rows' 1.22× one Router on the seed mix
+ * and 1.50× on all-complex, against 0.83× / 1.17× for 'replicate' and 0.89× / 1.15× for 'spread' — the per-row
+ * dispatch work of key placement costs about what a second core gains once the Router itself is fast. 'rows' pays
+ * for it in memory (every shard holds every shape) and in shape adds (each goes to every shard); choose 'replicate'
+ * when memory is the limit.
+ */
+export const DEFAULT_PLACEMENT: OpenPlacement = 'rows';
 
 /**
  * One worker per core (`os.availableParallelism()`), not one fewer for the dispatcher: the dispatcher's per-change

@@ -12,8 +12,9 @@ export interface ShardedRouterOptions {
   /** How batches cross to workers (default `'shared'`: SharedArrayBuffer; see bench/shard-bench.ts). */
   readonly transport?: Transport;
   /**
-   * Shapes without a routing key: 'replicate' (default) puts each on every shard and sends each row to one shard
-   * for them; 'spread' puts each on one shard, round robin, and sends every row to every such shard.
+   * Where shapes go: 'rows' (default, measured fastest) puts every shape on every shard and sends each batch whole to
+   * one shard; 'replicate' places keyed shapes by key and the others on every shard; 'spread' places the others
+   * round robin. See OpenPlacement.
    */
   readonly placement?: OpenPlacement;
   /** A routing key with more shapes than this is split across shards (default 10,000). */
@@ -49,7 +50,7 @@ export interface ShardedStats {
   /** Shapes placed by routing key, and the others (spread round robin). */
   readonly keyed: number;
   readonly open: number;
-  /** Open shapes held by every shard (placement 'replicate'). */
+  /** Shapes held by every shard (open shapes under 'replicate', all under 'rows'). */
   readonly replicated: number;
   readonly shards: readonly ShardStats[];
   /** Split hot keys, most shapes first. */
