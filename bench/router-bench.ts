@@ -43,7 +43,7 @@ export interface RouterBenchResult {
   readonly changesPerSec: number;
   readonly addUs: number;
   readonly removeUs: number;
-  /** Heap growth per shape after adding all shapes (needs --expose-gc for a stable figure; NaN otherwise). */
+  /** Heap + ArrayBuffer growth per shape after adding all shapes (needs --expose-gc for a stable figure; NaN otherwise). */
   readonly heapBytesPerShape: number;
   readonly avgMatches: number;
 }
@@ -108,12 +108,14 @@ function target(mode: BenchMode): Target {
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
+/** V8 heap plus typed-array backing stores: the router's KeyTables and entry columns live outside the heap. */
 function heapUsed(): number {
   if (gc !== undefined) {
     gc();
     gc();
   }
-  return process.memoryUsage().heapUsed;
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
 }
 
 function quantile(sorted: Float64Array, q: number): number {
@@ -227,7 +229,7 @@ export function routerBenchMarkdown(report: RouterBenchReport): string {
   const lines = [
     `Router benchmark — ${report.startedAt} — ${m.cpu} × ${m.cores}, ${m.memGb} GB, Node ${m.node}, ${m.platform}${m.gcExposed ? '' : ' (heap figures need --expose-gc)'}`,
     '',
-    '| workload | shapes | mode | median ns/change | p99 ns/change | changes/s | add µs/shape | remove µs/shape | heap B/shape | matches/change |',
+    '| workload | shapes | mode | median ns/change | p99 ns/change | changes/s | add µs/shape | remove µs/shape | heap+buffers B/shape | matches/change |',
     '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|',
   ];
   const f = (x: number, d = 0): string => (Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '–');
