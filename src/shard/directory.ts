@@ -8,8 +8,8 @@
 // Shapes without a routing key are either spread round robin ('spread': every row visits every shard holding some,
 // and each shard pays the whole per-row index cost for a fraction of the shapes, so two shards do about twice the
 // work of one Router) or replicated to every shard ('replicate': each row visits one shard for them, so the
-// per-row work is divided by the shard count and the memory of those shapes multiplied by it). bench/shard-bench.ts
-// measures both.
+// per-row work is divided by the shard count and the memory of those shapes multiplied by it). Under 'rows' every
+// shape is replicated and no per-row dispatch happens at all. bench/shard-bench.ts measures all three.
 import { ErrorCode, RouterError } from '../errors/index.js';
 import { parseTableName } from '../sql/identifiers.js';
 import { codecFor } from '../values/registry.js';
