@@ -64,7 +64,7 @@ interface TableLike {
 interface Internals {
   interner: { table: KT<string> };
   records: { table: unknown[]; where: unknown[]; entries: unknown[]; owners: unknown[]; flags: Uint8Array };
-  ctx: { entries: { shape: Int32Array; residual: Int32Array; pos: Int32Array; homes: unknown[]; keys: unknown[] }; marks: { stamps: Uint32Array } };
+  ctx: { entries: { sr: Int32Array; pos: Int32Array; homes: unknown[]; keys: unknown[] }; marks: { stamps: Uint32Array } };
   shapePos: { pos: Int32Array };
   tables: Map<string, TableLike>;
 }
@@ -131,10 +131,9 @@ export function breakdown(router: Router, total: Mem): BreakdownRow[] {
     r.ctx.entries.homes.length = 0;
     keys.length = 0;
   });
-  step('entry table typed columns (shape, residual, pos)', r.ctx.entries.shape.length, () => {
+  step('entry table typed columns (shape + residual interleaved, pos)', r.ctx.entries.pos.length, () => {
     const e = r.ctx.entries as unknown as Obj;
-    e.shape = new Int32Array(1);
-    e.residual = new Int32Array(1);
+    e.sr = new Int32Array(2);
     e.pos = new Int32Array(1);
   });
   step('range treaps (score BETWEEN)', 0, () => {

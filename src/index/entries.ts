@@ -1,7 +1,9 @@
 // The entry table: one row per index posting a shape created (shape, residual, position in its posting, home).
 //
 // An entry is the unit the indexes store: routing reads `shape` and `residual` of each candidate entry, and removal
-// deletes a shape's entries one by one in O(1) each through `home` (the structure holding it) and `pos`.
+// deletes a shape's entries one by one in O(1) each through `home` (the structure holding it) and `pos`. Shape and
+// residual are interleaved in one array (`sr[2e]`, `sr[2e + 1]`): routing reads both for every candidate, and at
+// millions of entries one cache line instead of two is one DRAM miss fewer per match.
 
 /** Where an entry lives; `removeEntry` deletes exactly that entry in O(1) (postings) or O(log n) (trees). */
 export interface EntryHome {
@@ -9,8 +11,8 @@ export interface EntryHome {
 }
 
 export class EntryTable {
-  shape: Int32Array;
-  residual: Int32Array;
+  /** Shape of entry e at 2e, its residual (-1: none) at 2e + 1. */
+  sr: Int32Array;
   pos: Int32Array;
   readonly homes: (EntryHome | undefined)[] = [];
   readonly keys: unknown[] = [];
@@ -19,9 +21,16 @@ export class EntryTable {
   private live = 0;
 
   constructor(capacity = 64) {
-    this.shape = new Int32Array(capacity);
-    this.residual = new Int32Array(capacity);
+    this.sr = new Int32Array(capacity * 2);
     this.pos = new Int32Array(capacity);
+  }
+
+  shapeOf(e: number): number {
+    return this.sr[2 * e] as number;
+  }
+
+  residualOf(e: number): number {
+    return this.sr[2 * e + 1] as number;
   }
 
   /** Allocates an entry for `shape` whose candidates must also pass `residual` (-1 for none). */
@@ -30,10 +39,10 @@ export class EntryTable {
     if (this.free.length > 0) e = this.free.pop() as number;
     else {
       e = this.top++;
-      if (e >= this.shape.length) this.grow();
+      if (e >= this.pos.length) this.grow();
     }
-    this.shape[e] = shape;
-    this.residual[e] = residual;
+    this.sr[2 * e] = shape;
+    this.sr[2 * e + 1] = residual;
     this.pos[e] = -1;
     this.live++;
     return e;
@@ -51,8 +60,8 @@ export class EntryTable {
     if (home !== undefined) home.removeEntry(entry, this.keys[entry], this);
     this.homes[entry] = undefined;
     this.keys[entry] = undefined;
-    this.shape[entry] = -1;
-    this.residual[entry] = -1;
+    this.sr[2 * entry] = -1;
+    this.sr[2 * entry + 1] = -1;
     this.free.push(entry);
     this.live--;
   }
@@ -63,19 +72,16 @@ export class EntryTable {
 
   /** Bytes held by the typed columns and the two pointer arrays (an estimate for stats). */
   get bytes(): number {
-    return this.shape.length * 12 + this.top * 16;
+    return this.pos.length * 12 + this.top * 16;
   }
 
   private grow(): void {
-    const cap = this.shape.length * 2;
-    const s = new Int32Array(cap);
-    s.set(this.shape);
-    const r = new Int32Array(cap);
-    r.set(this.residual);
+    const cap = this.pos.length * 2;
+    const sr = new Int32Array(cap * 2);
+    sr.set(this.sr);
     const p = new Int32Array(cap);
     p.set(this.pos);
-    this.shape = s;
-    this.residual = r;
+    this.sr = sr;
     this.pos = p;
   }
 }

@@ -57,7 +57,7 @@ function explainRow(router: Router, table: TableState, s: number, entries: reado
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i] as number;
     const owner = rec?.owners[i];
-    const rid = et.residual[e] as number;
+    const rid = et.residualOf(e);
     const residual = rid >= 0 ? table.residuals.sqls[rid] : undefined;
     let residualResult: boolean | null | 'error' | undefined;
     if (rid >= 0) {

@@ -234,7 +234,7 @@ export class TableState {
   /** Removes one entry installed by `install`. */
   uninstall(e: number, owner: Owner): void {
     const entries = this.ctx.entries;
-    const rid = entries.residual[e] as number;
+    const rid = entries.residualOf(e);
     entries.release(e);
     if (rid >= 0) this.residuals.release(rid);
     if (--owner.count > 0 || owner === this.always) return;
@@ -329,9 +329,9 @@ export class TableState {
       const g = groups[i] as Group;
       if (!this.residualTrue(g.residual)) continue;
       const items = g.posting.items;
-      const entryShape = this.ctx.entries.shape;
+      const sr = this.ctx.entries.sr;
       counters.postingsProbed += g.posting.length;
-      for (let j = 0; j < g.posting.length; j++) this.ctx.emitShape(entryShape[items[j] as number] as number);
+      for (let j = 0; j < g.posting.length; j++) this.ctx.emitShape(sr[2 * (items[j] as number)] as number);
     }
   }
 
@@ -416,9 +416,10 @@ export class TableState {
     const ctx = this.ctx;
     ctx.counters.postingsProbed++;
     if (this.trace !== null) this.trace.add(e);
-    const r = ctx.entries.residual[e] as number;
+    const sr = ctx.entries.sr;
+    const r = sr[2 * e + 1] as number;
     if (r >= 0 && !this.residualTrue(r)) return;
-    ctx.emitShape(ctx.entries.shape[e] as number);
+    ctx.emitShape(sr[2 * e] as number);
   }
 
   /** A residual's verdict for this row, evaluated at most once; an evaluation error counts and fails open. */
