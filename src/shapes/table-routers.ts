@@ -3,7 +3,7 @@ import { Router } from '../router/router.js';
 import type { Change as RouterChange, LaneKind, RouterStats, ShapeDef } from '../router/types.js';
 import { ShardedRouter } from '../shard/sharded-router.js';
 import { ShardFailureError } from '../shard/protocol.js';
-import type { ShardedRouterOptions } from '../shard/types.js';
+import type { ShardedRouterOptions, ShardedStats } from '../shard/types.js';
 import { qualifiedTable } from './catalog.js';
 
 type Row = Readonly<Record<string, string | null>>;
@@ -18,6 +18,8 @@ export interface TableRef {
   /** `"schema"."table"`: the name the router knows the table by (quoted, so no case folding applies). */
   readonly name: string;
   readonly shapes: Map<string, ShapeDef>;
+  /** The sharded router's last stats (its stats() is asynchronous): metrics report them one refresh late. */
+  lastStats?: ShardedStats;
 }
 
 /** Row images routed as inserts: `ids[i]` the shapes image i is in; `failOpen[i]` 1 when that answer must be re-checked. */
@@ -255,7 +257,8 @@ export class TableRouters {
 
   /**
    * Shapes by lane and routing counters summed over every table. Sharded routers keep lanes and counters in their
-   * workers (ShardedRouter.stats() is asynchronous): they contribute their shape count only.
+   * workers and ShardedRouter.stats() is asynchronous: each call starts a refresh and reports the previous one (the
+   * shape count is always current).
    */
   stats(): { shapes: number; lanes: Record<LaneKind, number>; failOpen: number; estimatedBytes: number } {
     const lanes: Record<LaneKind, number> = { equality: 0, expression: 0, range: 0, prefix: 0, inclusion: 0, always: 0, unindexed: 0 };
@@ -265,6 +268,19 @@ export class TableRouters {
     for (const t of this.tables.values()) {
       if (t.router instanceof ShardedRouter) {
         shapes += t.router.shapeCount;
+        const router = t.router;
+        router.stats().then(
+          (st) => {
+            if (t.router === router) t.lastStats = st;
+          },
+          () => undefined,
+        );
+        const last = t.lastStats;
+        if (last !== undefined) {
+          failOpen += last.failOpen;
+          for (const sh of last.shards) estimatedBytes += sh.estimatedBytes;
+          for (const [k, v] of Object.entries(last.lanes)) lanes[k as LaneKind] += v;
+        }
         continue;
       }
       const s: RouterStats = t.router.stats();

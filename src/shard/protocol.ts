@@ -1,6 +1,6 @@
 // Messages between the ShardedRouter and its workers, and error transport across the thread boundary.
 import { ErrorCode, RouterError, SwitchyardError, WhereError } from '../errors/index.js';
-import type { Change, RouterMode } from '../router/index.js';
+import type { Change, LaneKind, RouterMode } from '../router/index.js';
 import type { Transport } from './batch-codec.js';
 
 /**
@@ -50,6 +50,12 @@ export type Request =
   | { readonly t: 'crash'; readonly seq: number; readonly afterRoutes: number };
 
 export interface WorkerStats {
+  /** Shapes by lane in the shard's own (placed) router and in its replicated router, kept apart so that the
+   * dispatcher counts a replicated shape once, not once per shard. */
+  readonly placedLanes: Record<LaneKind, number>;
+  readonly replicatedLanes: Record<LaneKind, number>;
+  /** Rows that failed open in this worker (an undecodable value, or a residual that raised). */
+  readonly failOpen: number;
   readonly shapes: number;
   readonly keys: number;
   readonly entries: number;

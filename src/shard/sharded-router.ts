@@ -1,6 +1,6 @@
 // ShardedRouter: the Router's API across worker threads, shapes placed by routing key, rows sent only where needed.
 import os from 'node:os';
-import type { Change, RouterMode, ShapeDef } from '../router/index.js';
+import type { Change, LaneKind, RouterMode, ShapeDef } from '../router/index.js';
 import { packBatch, toShared, type Transport } from './batch-codec.js';
 import { Directory, REPLICATED, type Entry, type OpenPlacement } from './directory.js';
 import { errorFromJson, ShardFailureError, VIA_PLACED, VIA_REPLICATED, type ErrorJson, type RouteBody, type RouteResult, type ShapeOp, type WorkerStats } from './protocol.js';
@@ -239,8 +239,17 @@ export class ShardedRouter {
   async stats(): Promise<ShardedStats> {
     this.flushNow();
     const per = (await Promise.all(this.handles.map((h) => h.request({ t: 'stats' })))) as WorkerStats[];
-    const shards: ShardStats[] = per.map((w, s) => ({ shard: s, ...w, changesSent: this.sent[s] as number, restarts: (this.handles[s] as ShardHandle).restarts }));
-    return { mode: this.mode, transport: this.transport, shapes: this.shapeCount, ...this.dir.keyedCounts(), shards, hotKeys: this.dir.hotKeys() };
+    const shards: ShardStats[] = per.map(({ placedLanes: _p, replicatedLanes: _r, failOpen: _f, ...w }, s) => ({
+      shard: s,
+      ...w,
+      changesSent: this.sent[s] as number,
+      restarts: (this.handles[s] as ShardHandle).restarts,
+    }));
+    // Placed shapes live on one shard each; replicated ones on every shard: count those from shard 0 only.
+    const lanes = { ...(per[0] as WorkerStats).replicatedLanes };
+    for (const w of per) for (const [k, v] of Object.entries(w.placedLanes)) lanes[k as LaneKind] += v;
+    const failOpen = per.reduce((a, w) => a + w.failOpen, 0);
+    return { lanes, failOpen, mode: this.mode, transport: this.transport, shapes: this.shapeCount, ...this.dir.keyedCounts(), shards, hotKeys: this.dir.hotKeys() };
   }
 
   /** Test hook: shard `s`'s worker exits after `afterRoutes` more route batches (0: now). */

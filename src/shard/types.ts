@@ -1,5 +1,5 @@
 // Public option and stats types of the sharded router.
-import type { RouterMode } from '../router/index.js';
+import type { LaneKind, RouterMode } from '../router/index.js';
 import type { Transport } from './batch-codec.js';
 import type { HotKey, OpenPlacement } from './directory.js';
 
@@ -44,6 +44,10 @@ export interface ShardStats {
 }
 
 export interface ShardedStats {
+  /** Shapes by lane, each shape counted once (a replicated shape is counted in one shard). */
+  readonly lanes: Record<LaneKind, number>;
+  /** Rows that failed open, summed over the workers since their last restart. */
+  readonly failOpen: number;
   readonly mode: RouterMode;
   readonly transport: Transport;
   readonly shapes: number;

@@ -100,14 +100,28 @@ function handle(msg: InitMessage | Request): void {
       let keys = 0;
       let entries = 0;
       let estimatedBytes = 0;
-      for (const slot of sl) {
+      let failOpen = 0;
+      const lanes = sl.map((slot) => {
         const s = slot.router.stats();
         shapes += s.shapes;
         entries += s.entries;
         estimatedBytes += s.estimatedBytes;
+        failOpen += s.counters.failOpen;
         for (const ix of s.indexes) keys += ix.keys;
-      }
-      const out: WorkerStats = { shapes, keys, entries, estimatedBytes, changes: changesRouted, rows: rowsRouted, busyMs };
+        return s.lanes;
+      });
+      const out: WorkerStats = {
+        placedLanes: lanes[0] as WorkerStats['placedLanes'],
+        replicatedLanes: lanes[1] as WorkerStats['replicatedLanes'],
+        failOpen,
+        shapes,
+        keys,
+        entries,
+        estimatedBytes,
+        changes: changesRouted,
+        rows: rowsRouted,
+        busyMs,
+      };
       reply({ seq: msg.seq, ok: true, result: out });
       return;
     }

@@ -65,6 +65,7 @@ describe('ShardedRouter placement', () => {
     expect(['o0', 'o1', 'o2', 'o3'].map((id) => r.shardOf(id))).toEqual([REPLICATED, REPLICATED, REPLICATED, REPLICATED]);
     const st0 = await r.stats();
     expect(st0.replicated).toBe(4);
+    expect(Object.values(st0.lanes).reduce((a, b) => a + b, 0)).toBe(r.shapeCount);
     expect(st0.shards.map((s) => s.shapes).sort()).toEqual([4, 5]);
     const sent = (): Promise<number> => r.stats().then((st) => st.shards.reduce((a, s) => a + s.changesSent, 0));
     const before = await sent();
@@ -88,7 +89,11 @@ describe('ShardedRouter placement', () => {
       await rr.addShape('k1', { table: 'items', where: 'user_id = 1' });
       await rr.addShape('o1', { table: 'items', where: 'score > $1', params: { '1': '5' } });
       expect([rr.shardOf('k1'), rr.shardOf('o1')]).toEqual([REPLICATED, REPLICATED]);
-      expect((await rr.stats()).shards.map((s) => s.shapes)).toEqual([2, 2]);
+      const st = await rr.stats();
+      expect(st.shards.map((s) => s.shapes)).toEqual([2, 2]);
+      // each shape counted once in the lanes, though both shards hold it
+      expect(st.lanes).toMatchObject({ equality: 1, range: 1 });
+      expect(Object.values(st.lanes).reduce((a, b) => a + b, 0)).toBe(2);
       const batch = [row('1', '7'), row('2', '2'), row('1', '0')];
       for (let k = 0; k < 4; k++) expect((await rr.routeBatch(batch)).map((ids) => [...ids].sort())).toEqual([['k1', 'o1'], [], ['k1']]);
       // four batches of three changes: two whole batches per shard, none split
