@@ -47,17 +47,25 @@ export async function loadShapes(path: string, target: RouterLike | ShardedRoute
   let lineNo = 0;
   const chunkSize = options.chunk ?? 65_536;
   let pending: Line[] = [];
-  const fail = (message: string): void => {
+  /** Line number of each pending shape (a sharded router reports rejections after the lines are read). */
+  let pendingLines: number[] = [];
+  const fail = (message: string, line = lineNo): void => {
     failed++;
-    if (failures.length < MAX_FAILURES) failures.push({ line: lineNo, message });
+    if (failures.length < MAX_FAILURES) failures.push({ line, message });
   };
   const flushSharded = async (): Promise<void> => {
     if (pending.length === 0 || !isSharded(target)) return;
     const batch = pending;
+    const lines = pendingLines;
     pending = [];
+    pendingLines = [];
     const r = await target.addShapes(batch);
     loaded += r.added;
-    for (const e of r.errors) fail(`${e.id}: ${e.error.message}`);
+    if (r.errors.length === 0) return;
+    // An id on several lines: the later ones are the duplicates that fail, so the last line is reported.
+    const lineOf = new Map<string, number>();
+    for (let i = 0; i < batch.length; i++) lineOf.set((batch[i] as Line).id, lines[i] as number);
+    for (const e of r.errors) fail(`${e.id}: ${e.error.message}`, lineOf.get(e.id) ?? lineNo);
   };
   const take = (buf: Buffer, start: number, end: number): void => {
     lineNo++;
@@ -69,7 +77,10 @@ export async function loadShapes(path: string, target: RouterLike | ShardedRoute
       fail(err instanceof Error ? err.message : String(err));
       return;
     }
-    if (isSharded(target)) pending.push(line);
+    if (isSharded(target)) {
+      pending.push(line);
+      pendingLines.push(lineNo);
+    }
     else {
       try {
         target.addShape(line.id, line.def);

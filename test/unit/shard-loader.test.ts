@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Router } from '../../src/router/index.js';
-import { loadShapes, writeShapesFile } from '../../src/shard/index.js';
+import { loadShapes, ShardedRouter, writeShapesFile } from '../../src/shard/index.js';
 import { parseShapeBytes, parseShapeLine } from '../../src/shard/shape-lines.js';
 
 const SCHEMA = { 'public.items': { id: 'int8', user_id: 'int8', name: 'text' } };
@@ -95,5 +95,15 @@ describe('loadShapes', () => {
     expect(res.failures[1]?.message).toMatch(/nope/);
     expect(res.failures[2]?.message).toMatch(/already exists/);
     expect(r.route({ table: 'public.items', op: 'insert', record: { id: '1', user_id: '7', name: 'ab' } }).sort()).toEqual(['s1', 's2', 's3']);
+    // the same file into a ShardedRouter: the same counts, and rejections still name their lines
+    const sharded = new ShardedRouter({ schema: SCHEMA, shards: 2 });
+    try {
+      const sres = await loadShapes(bad, sharded);
+      expect([sres.loaded, sres.failed]).toEqual([3, 3]);
+      expect(sres.failures.map((f) => f.line).sort()).toEqual([4, 5, 6]);
+      expect((await sharded.route({ table: 'public.items', op: 'insert', record: { id: '1', user_id: '7', name: 'ab' } })).sort()).toEqual(['s1', 's2', 's3']);
+    } finally {
+      await sharded.close();
+    }
   });
 });
