@@ -12,70 +12,26 @@
 import os from 'node:os';
 import { Router } from '../src/router/index.js';
 import type { Change, ShapeDef } from '../src/router/index.js';
-import { BENCH_SCHEMA, BENCH_TABLE, rng } from './router-workloads.js';
+import { BENCH_SCHEMA, BENCH_TABLE } from './router-workloads.js';
+import { seedMixChanges, seedMixShapes } from './scale-bench.js';
 import { breakdown, memNow, memTotal, type BreakdownRow, type Mem } from './hibernation-breakdown.js';
 import { ColdIndex, type ColdShape } from './hibernation-cold.js';
 import { ColdSet } from './hibernation-coldset.js';
 
 type Kind = 'user' | 'tags' | 'other';
 
-/** The seed mix of bench/shard-bench.ts (seedMixShapes, seed 7), streamed, with each shape's family. */
+/** The seed mix of bench/scale-bench.ts (seedMixShapes, seed 7), streamed, with each shape's family. */
 function* seedMix(n: number): Generator<{ i: number; id: string; def: ShapeDef; kind: Kind }> {
-  const r = rng(7);
-  const tags = Math.max(8, Math.floor(n / 4));
-  for (let i = 0; i < n; i++) {
-    const p = r();
-    let def: ShapeDef;
-    let kind: Kind = 'other';
-    if (p < 0.8) {
-      def = { table: BENCH_TABLE, where: 'user_id = $1', params: { '1': String(Math.floor(r() * n)) } };
-      kind = 'user';
-    } else if (p < 0.95) {
-      def = { table: BENCH_TABLE, where: 'tags @> $1', params: { '1': `{t${Math.floor(r() * tags)}}` } };
-      kind = 'tags';
-    } else {
-      const lo = Math.floor(r() * 1_000_000);
-      const k = i % 3;
-      def =
-        k === 0
-          ? { table: BENCH_TABLE, where: 'score BETWEEN $1 AND $2', params: { '1': String(lo), '2': String(lo + 10) } }
-          : k === 1
-            ? { table: BENCH_TABLE, where: 'name ILIKE $1', params: { '1': `P${Math.floor(r() * n)}x%` } }
-            : { table: BENCH_TABLE, where: 'lower(email) = $1', params: { '1': `u${Math.floor(r() * n)}@example.com` } };
-    }
-    yield { i, id: `shape-${i}`, def, kind };
+  let i = 0;
+  for (const { id, def } of seedMixShapes(n, 7)) {
+    const kind: Kind = def.where === 'user_id = $1' ? 'user' : def.where === 'tags @> $1' ? 'tags' : 'other';
+    yield { i: i++, id, def, kind };
   }
 }
 
 /** Which equality/inclusion shapes are cold: a fixed pseudo-random `fraction` of them (by id, not by position). */
 function isCold(i: number, kind: Kind, fraction: number): boolean {
   return kind !== 'other' && (Math.imul(i + 1, 2654435761) >>> 0) / 2 ** 32 < fraction;
-}
-
-/** Seed-mix rows (70% insert, 20% update, 10% delete) over the domains of `n` shapes, as in bench/shard-bench.ts. */
-function makeChanges(n: number, count: number): Change[] {
-  const r = rng(99);
-  const int = (m: number): number => Math.floor(r() * m);
-  const row = (id: number): Record<string, string> => ({
-    id: String(id),
-    user_id: String(int(n)),
-    tenant_id: String(int(Math.max(1000, n / 8))),
-    tags: `{t${int(Math.max(8, n / 4))},t${int(Math.max(8, n / 4))}}`,
-    score: String(int(1_000_000)),
-    price: `${int(2000)}.${String(int(100)).padStart(2, '0')}`,
-    name: `p${int(n)}x${int(100)}`,
-    email: `U${int(n)}@Example.com`,
-    status: `st${int(n)}`,
-    created_at: '2024-01-01 00:00:00+00',
-  });
-  const out: Change[] = [];
-  for (let i = 0; i < count; i++) {
-    const p = r();
-    if (p < 0.7) out.push({ table: BENCH_TABLE, op: 'insert', record: row(i) });
-    else if (p < 0.9) out.push({ table: BENCH_TABLE, op: 'update', oldRecord: row(i), record: row(i) });
-    else out.push({ table: BENCH_TABLE, op: 'delete', oldRecord: row(i) });
-  }
-  return out;
 }
 
 const log = (m: string): void => void process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${m}\n`);
@@ -171,7 +127,7 @@ export function runLookup(n: number): Record<string, unknown> {
   const load0 = os.loadavg();
   log(`lookup: ${n}-shape seed mix user keys`);
   const keys = userKeys(n);
-  const lookup = probeBench(keys, userProbes(makeChanges(n, 30_000)), 7);
+  const lookup = probeBench(keys, userProbes(seedMixChanges(n, 30_000)), 7);
   log(`lookup over ${lookup.keys} keys: Map ${lookup.mapNs.toFixed(0)} ns, cold ${lookup.coldNs.toFixed(0)} ns`);
   return { machine: { node: process.version, loadavgStart: load0, loadavgEnd: os.loadavg() }, shapes: n, lookup };
 }
@@ -221,7 +177,7 @@ export async function runHibernation(n: number, fraction: number, breakdownN: nu
   const memB = diff(mB0, memNow());
   log(`B: ${b.router.shapeCount} hot shapes, ${(memTotal(memB) / b.router.shapeCount).toFixed(1)} B/shape`);
   // 5. exactness: A and B+cold agree on every change
-  const changes = makeChanges(n, 30_000);
+  const changes = seedMixChanges(n, 30_000);
   let matchedA = 0;
   let matchedCold = 0;
   for (const c of changes) {
@@ -235,7 +191,7 @@ export async function runHibernation(n: number, fraction: number, breakdownN: nu
   // 6. per-change routing, alternated: A | B alone | B + cold probe. Two streams: every row (a random workload hits
   // cold shapes as often as hot ones: the worst case) and the rows that match no cold shape (hibernation's premise:
   // cold shapes match nothing), drawn from a longer stream.
-  const quiet = makeChanges(n, 200_000).filter((c) => cold.probe(c).length === 0).slice(0, 20_000);
+  const quiet = seedMixChanges(n, 200_000).filter((c) => cold.probe(c).length === 0).slice(0, 20_000);
   const routing: Record<string, Record<string, Timing>> = {};
   for (const [name, stream] of [
     ['allRows', changes],

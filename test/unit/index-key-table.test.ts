@@ -1,16 +1,7 @@
 // KeyTable against a Map model: inserts, finds, interning and backward-shift removals under heavy collisions.
 import { describe, expect, it } from 'vitest';
+import { rng } from '../../bench/router-workloads.js';
 import { hashKey, KeyTable } from '../../src/index/key-table.js';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 2 ** 32;
-  };
-}
 
 describe('KeyTable', () => {
   it('agrees with SameValueZero on numbers: -0 is 0, NaN is NaN, ints and doubles are distinct keys', () => {

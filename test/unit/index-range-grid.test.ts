@@ -1,16 +1,7 @@
 // RangeGrid against brute force: random ranges of every width class, inclusive and strict bounds, churn, odd values.
 import { describe, expect, it } from 'vitest';
+import { rng } from '../../bench/router-workloads.js';
 import { gridEligible, RangeGrid, type GridRec } from '../../src/index/range-grid.js';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 2 ** 32;
-  };
-}
 
 describe('RangeGrid', () => {
   it('finds exactly the ranges containing a value, through adds and removes', () => {
