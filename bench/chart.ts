@@ -8,7 +8,10 @@ function esc(s: string): string {
 }
 
 /** One panel per workload; x = shapes (log), y = median ns per change (log), a line per mode. */
-export function latencyChartSvg(results: readonly Pick<RouterBenchResult, 'workload' | 'shapes' | 'mode' | 'medianNs'>[], title: string): string {
+export function latencyChartSvg(
+  results: readonly Pick<RouterBenchResult, 'workload' | 'shapes' | 'mode' | 'medianNs'>[],
+  title: string,
+): string {
   const workloads = [...new Set(results.map((r) => r.workload))];
   const W = 420;
   const H = 300;
@@ -25,10 +28,15 @@ export function latencyChartSvg(results: readonly Pick<RouterBenchResult, 'workl
     const y1 = Math.ceil(Math.max(...ys)) + (Math.ceil(Math.max(...ys)) === Math.floor(Math.min(...ys)) ? 1 : 0);
     const px = (x: number): number => pad.l + ((x - x0) / Math.max(1, x1 - x0)) * (W - pad.l - pad.r);
     const py = (y: number): number => H - pad.b - ((y - y0) / Math.max(1, y1 - y0)) * (H - pad.t - pad.b);
-    const g: string[] = [`<g transform="translate(${k * W},0)">`, `<text x="${W / 2}" y="20" text-anchor="middle" font-weight="bold">${esc(wl)}</text>`];
+    const g: string[] = [
+      `<g transform="translate(${k * W},0)">`,
+      `<text x="${W / 2}" y="20" text-anchor="middle" font-weight="bold">${esc(wl)}</text>`,
+    ];
     for (let x = x0; x <= x1; x++) {
       g.push(`<line x1="${px(x)}" y1="${py(y0)}" x2="${px(x)}" y2="${py(y1)}" stroke="#eee"/>`);
-      g.push(`<text x="${px(x)}" y="${H - pad.b + 16}" text-anchor="middle" font-size="11">${x >= 6 ? `${10 ** (x - 6)}M` : x >= 3 ? `${10 ** (x - 3)}k` : 10 ** x}</text>`);
+      g.push(
+        `<text x="${px(x)}" y="${H - pad.b + 16}" text-anchor="middle" font-size="11">${x >= 6 ? `${10 ** (x - 6)}M` : x >= 3 ? `${10 ** (x - 3)}k` : 10 ** x}</text>`,
+      );
     }
     for (let y = y0; y <= y1; y++) {
       g.push(`<line x1="${px(x0)}" y1="${py(y)}" x2="${px(x1)}" y2="${py(y)}" stroke="#eee"/>`);
@@ -40,14 +48,24 @@ export function latencyChartSvg(results: readonly Pick<RouterBenchResult, 'workl
     for (const mode of [...new Set(rs.map((r) => r.mode))]) {
       const pts = rs.filter((r) => r.mode === mode).sort((a, b) => a.shapes - b.shapes);
       const color = COLORS[mode] ?? '#555';
-      g.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.map((r) => `${px(Math.log10(r.shapes)).toFixed(1)},${py(Math.log10(Math.max(1, r.medianNs))).toFixed(1)}`).join(' ')}"/>`);
-      for (const r of pts) g.push(`<circle cx="${px(Math.log10(r.shapes)).toFixed(1)}" cy="${py(Math.log10(Math.max(1, r.medianNs))).toFixed(1)}" r="3" fill="${color}"/>`);
+      g.push(
+        `<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.map((r) => `${px(Math.log10(r.shapes)).toFixed(1)},${py(Math.log10(Math.max(1, r.medianNs))).toFixed(1)}`).join(' ')}"/>`,
+      );
+      for (const r of pts)
+        g.push(
+          `<circle cx="${px(Math.log10(r.shapes)).toFixed(1)}" cy="${py(Math.log10(Math.max(1, r.medianNs))).toFixed(1)}" r="3" fill="${color}"/>`,
+        );
     }
     g.push('</g>');
     panels.push(g.join('\n'));
   });
   const modes = [...new Set(results.map((r) => r.mode))];
-  const legend = modes.map((m, i) => `<g transform="translate(${16 + i * 110},${H + 16})"><rect width="14" height="4" y="-6" fill="${COLORS[m] ?? '#555'}"/><text x="20" font-size="12">${esc(m)}</text></g>`).join('\n');
+  const legend = modes
+    .map(
+      (m, i) =>
+        `<g transform="translate(${16 + i * 110},${H + 16})"><rect width="14" height="4" y="-6" fill="${COLORS[m] ?? '#555'}"/><text x="20" font-size="12">${esc(m)}</text></g>`,
+    )
+    .join('\n');
   const width = Math.max(1, panels.length) * W;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${H + 60}" font-family="sans-serif">
 <rect width="100%" height="100%" fill="white"/>
@@ -80,21 +98,33 @@ export function barChartSvg(groups: readonly BarGroup[], title: string, unit: st
   const out: string[] = [];
   for (let v = 0; v <= top + 1e-9; v += step) {
     out.push(`<line x1="${pad.l}" y1="${py(v).toFixed(1)}" x2="${W - pad.r}" y2="${py(v).toFixed(1)}" stroke="#eee"/>`);
-    out.push(`<text x="${pad.l - 6}" y="${(py(v) + 4).toFixed(1)}" text-anchor="end" font-size="11">${v.toLocaleString('en-US')}</text>`);
+    out.push(
+      `<text x="${pad.l - 6}" y="${(py(v) + 4).toFixed(1)}" text-anchor="end" font-size="11">${v.toLocaleString('en-US')}</text>`,
+    );
   }
   groups.forEach((g, k) => {
     const x0 = pad.l + k * groupW + 20;
-    out.push(`<text x="${x0 + (labels.length * barW) / 2}" y="${H - pad.b + 18}" text-anchor="middle" font-weight="bold" font-size="12">${esc(g.group)}</text>`);
+    out.push(
+      `<text x="${x0 + (labels.length * barW) / 2}" y="${H - pad.b + 18}" text-anchor="middle" font-weight="bold" font-size="12">${esc(g.group)}</text>`,
+    );
     for (const b of g.bars) {
       const i = labels.indexOf(b.label);
       const x = x0 + i * barW;
       const y = py(b.value);
-      out.push(`<rect x="${x + 3}" y="${y.toFixed(1)}" width="${barW - 6}" height="${(H - pad.b - y).toFixed(1)}" fill="${BAR_COLORS[i % BAR_COLORS.length]}"/>`);
-      if (b.note !== undefined) out.push(`<text x="${x + barW / 2}" y="${(y - 4).toFixed(1)}" text-anchor="middle" font-size="10">${esc(b.note)}</text>`);
+      out.push(
+        `<rect x="${x + 3}" y="${y.toFixed(1)}" width="${barW - 6}" height="${(H - pad.b - y).toFixed(1)}" fill="${BAR_COLORS[i % BAR_COLORS.length]}"/>`,
+      );
+      if (b.note !== undefined)
+        out.push(
+          `<text x="${x + barW / 2}" y="${(y - 4).toFixed(1)}" text-anchor="middle" font-size="10">${esc(b.note)}</text>`,
+        );
     }
   });
   const legend = labels
-    .map((l, i) => `<g transform="translate(${16 + (i % 4) * 190},${H + 8 + Math.floor(i / 4) * 18})"><rect width="12" height="12" y="-10" fill="${BAR_COLORS[i % BAR_COLORS.length]}"/><text x="18" font-size="12">${esc(l)}</text></g>`)
+    .map(
+      (l, i) =>
+        `<g transform="translate(${16 + (i % 4) * 190},${H + 8 + Math.floor(i / 4) * 18})"><rect width="12" height="12" y="-10" fill="${BAR_COLORS[i % BAR_COLORS.length]}"/><text x="18" font-size="12">${esc(l)}</text></g>`,
+    )
     .join('\n');
   const rows = Math.ceil(labels.length / 4);
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${Math.max(W, 780)}" height="${H + 30 + rows * 18}" font-family="sans-serif">

@@ -56,7 +56,9 @@ async function main(): Promise<void> {
         writeFileSync(path.join(RESULTS, 'shard-bench.md'), md);
         writeFileSync(path.join(RESULTS, 'shard-bench.json'), JSON.stringify(report, null, 2) + '\n');
         writeFileSync(path.join(RESULTS, 'shard-bench.svg'), shardBenchSvg(report));
-        console.error(`wrote ${path.relative(process.cwd(), RESULTS)}/shard-bench.md, shard-bench.json, shard-bench.svg`);
+        console.error(
+          `wrote ${path.relative(process.cwd(), RESULTS)}/shard-bench.md, shard-bench.json, shard-bench.svg`,
+        );
       }
     }
     return;
@@ -69,13 +71,19 @@ async function main(): Promise<void> {
     }
     const cpus = os.cpus();
     const lines = [
-      `Where-clause benchmark — ${new Date().toISOString()} — ${cpus[0]?.model ?? 'unknown'} × ${cpus.length}, Node ${process.version}, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')}`,
+      `Where-clause benchmark — ${new Date().toISOString()} — ${cpus[0]?.model ?? 'unknown'} × ${cpus.length}, Node ${process.version}, load average ${os
+        .loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' / ')}`,
       '',
       'Compiled `Predicate.matches` per record, decoding of Postgres text included (median of 7 rounds), against the reference interpreter.',
       '',
       '| clause | compiled ns/record | interpreter ns/record | ratio | match rate |',
       '|---|---:|---:|---:|---:|',
-      ...r.map((x) => `| \`${x.where}\` | ${x.compiledNs.toFixed(1)} | ${x.interpretedNs.toFixed(0)} | ${(x.interpretedNs / x.compiledNs).toFixed(1)}× | ${(x.matchRate * 100).toFixed(1)}% |`),
+      ...r.map(
+        (x) =>
+          `| \`${x.where}\` | ${x.compiledNs.toFixed(1)} | ${x.interpretedNs.toFixed(0)} | ${(x.interpretedNs / x.compiledNs).toFixed(1)}× | ${(x.matchRate * 100).toFixed(1)}% |`,
+      ),
     ];
     console.log(lines.join('\n'));
     if (!process.argv.includes('--no-write')) {
@@ -85,7 +93,18 @@ async function main(): Promise<void> {
     return;
   }
 
-  const bars = json || !process.stderr.isTTY ? null : new cliProgress.MultiBar({ format: '{label} |{bar}| {percentage}% {phase}', hideCursor: true, clearOnComplete: false, stream: process.stderr }, cliProgress.Presets.shades_classic);
+  const bars =
+    json || !process.stderr.isTTY
+      ? null
+      : new cliProgress.MultiBar(
+          {
+            format: '{label} |{bar}| {percentage}% {phase}',
+            hideCursor: true,
+            clearOnComplete: false,
+            stream: process.stderr,
+          },
+          cliProgress.Presets.shades_classic,
+        );
   let bar: cliProgress.SingleBar | null = null;
   let current = '';
   const onProgress = (p: BenchProgress): void => {
@@ -101,7 +120,13 @@ async function main(): Promise<void> {
       process.stderr.write(`done ${label}\n`);
     }
   };
-  const report = await runRouterBench({ workloads, counts, modes, ...(changes !== undefined ? { changes } : {}), onProgress });
+  const report = await runRouterBench({
+    workloads,
+    counts,
+    modes,
+    ...(changes !== undefined ? { changes } : {}),
+    onProgress,
+  });
   bars?.stop();
   if (json) {
     console.log(JSON.stringify(report, null, 2));
@@ -114,14 +139,23 @@ async function main(): Promise<void> {
     writeFileSync(path.join(RESULTS, 'router.md'), md);
     writeFileSync(path.join(RESULTS, 'router.json'), JSON.stringify(report, null, 2) + '\n');
     const m = report.machine;
-    writeFileSync(path.join(RESULTS, 'router-latency.svg'), latencyChartSvg(report.results, `${m.cpu} × ${m.cores}, Node ${m.node}, ${report.startedAt}`));
+    writeFileSync(
+      path.join(RESULTS, 'router-latency.svg'),
+      latencyChartSvg(report.results, `${m.cpu} × ${m.cores}, Node ${m.node}, ${report.startedAt}`),
+    );
     console.error(`wrote ${path.relative(process.cwd(), RESULTS)}/router.md, router.json, router-latency.svg`);
   }
 }
 
 /** Loads each count of seed-mix shapes from a file into one Router, with a progress bar per load. */
 async function scaleSuite(counts: readonly number[], json: boolean, changes: number | undefined): Promise<void> {
-  const bar = json || !process.stderr.isTTY ? null : new cliProgress.SingleBar({ format: 'loading {label} |{bar}| {percentage}% {rate} shapes/s', hideCursor: true, stream: process.stderr }, cliProgress.Presets.shades_classic);
+  const bar =
+    json || !process.stderr.isTTY
+      ? null
+      : new cliProgress.SingleBar(
+          { format: 'loading {label} |{bar}| {percentage}% {rate} shapes/s', hideCursor: true, stream: process.stderr },
+          cliProgress.Presets.shades_classic,
+        );
   let current = -1;
   let lastLog = 0;
   const report = await runScaleBench({
@@ -156,8 +190,19 @@ async function scaleSuite(counts: readonly number[], json: boolean, changes: num
     mkdirSync(RESULTS, { recursive: true });
     writeFileSync(path.join(RESULTS, 'scale.md'), md);
     writeFileSync(path.join(RESULTS, 'scale.json'), JSON.stringify(report, null, 2) + '\n');
-    const points = report.figures.map((f) => ({ workload: 'seed-mix' as const, shapes: f.shapes, mode: 'indexed' as const, medianNs: f.medianNs }));
-    writeFileSync(path.join(RESULTS, 'scale-latency.svg'), latencyChartSvg(points, `one Router loaded from a file, ${report.machine.cpu} × ${report.machine.cores}, ${report.startedAt}`));
+    const points = report.figures.map((f) => ({
+      workload: 'seed-mix' as const,
+      shapes: f.shapes,
+      mode: 'indexed' as const,
+      medianNs: f.medianNs,
+    }));
+    writeFileSync(
+      path.join(RESULTS, 'scale-latency.svg'),
+      latencyChartSvg(
+        points,
+        `one Router loaded from a file, ${report.machine.cpu} × ${report.machine.cores}, ${report.startedAt}`,
+      ),
+    );
     console.error(`wrote ${path.relative(process.cwd(), RESULTS)}/scale.md, scale.json, scale-latency.svg`);
   }
 }

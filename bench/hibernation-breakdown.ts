@@ -64,7 +64,10 @@ interface TableLike {
 interface Internals {
   interner: { table: KT<string> };
   records: { table: unknown[]; where: unknown[]; entries: unknown[]; owners: unknown[]; flags: Uint8Array };
-  ctx: { entries: { sr: Int32Array; pos: Int32Array; homes: unknown[]; keys: unknown[] }; marks: { stamps: Uint32Array } };
+  ctx: {
+    entries: { sr: Int32Array; pos: Int32Array; homes: unknown[]; keys: unknown[] };
+    marks: { stamps: Uint32Array };
+  };
   shapePos: { pos: Int32Array };
   tables: Map<string, TableLike>;
 }
@@ -77,14 +80,22 @@ export function breakdown(router: Router, total: Mem): BreakdownRow[] {
   const r = router as unknown as Internals;
   const table0 = [...r.tables.values()][0];
   if (!(r.interner.table?.slots instanceof Int32Array) || !(table0?.rawEqs[0]?.pm.table?.slots instanceof Int32Array)) {
-    throw new Error('breakdown: this Router no longer has the KeyTable-based Interner/PostingMap it was written for (commit 6bb41f5)');
+    throw new Error(
+      'breakdown: this Router no longer has the KeyTable-based Interner/PostingMap it was written for (commit 6bb41f5)',
+    );
   }
   const rows: BreakdownRow[] = [];
   let prev = memNow();
   const step = (part: string, members: number, drop: () => void, keys?: number): void => {
     drop();
     const m = memNow();
-    rows.push({ part, heap: prev.heap - m.heap, buffers: prev.buffers - m.buffers, members, ...(keys !== undefined ? { keys } : {}) });
+    rows.push({
+      part,
+      heap: prev.heap - m.heap,
+      buffers: prev.buffers - m.buffers,
+      members,
+      ...(keys !== undefined ? { keys } : {}),
+    });
     prev = m;
   };
   const table = [...r.tables.values()][0] as TableLike;
@@ -122,7 +133,10 @@ export function breakdown(router: Router, total: Mem): BreakdownRow[] {
       pm?.keyCount ?? 0,
     );
   pmStep('user_id equality PostingMap (KeyTable slots, key array, values + Postings of shared keys)', userEq?.pm);
-  pmStep('tags inclusion PostingMap (KeyTable slots, key array, values + Postings of shared keys)', tags?.incl?.elements);
+  pmStep(
+    'tags inclusion PostingMap (KeyTable slots, key array, values + Postings of shared keys)',
+    tags?.incl?.elements,
+  );
   pmStep('lower(email) equality PostingMap (KeyTable, values + Postings)', email?.eq);
   step('index key strings (user_id text, tag, email)', stringKeys, () => {
     for (let i = 0; i < keys.length; i++) if (typeof keys[i] === 'string') keys[i] = undefined;
@@ -157,6 +171,11 @@ export function breakdown(router: Router, total: Mem): BreakdownRow[] {
   });
   const heap = rows.reduce((a, x) => a + x.heap, 0);
   const buffers = rows.reduce((a, x) => a + x.buffers, 0);
-  rows.push({ part: 'rest (families, probe objects, compiled code, free lists)', heap: total.heap - heap, buffers: total.buffers - buffers, members: 0 });
+  rows.push({
+    part: 'rest (families, probe objects, compiled code, free lists)',
+    heap: total.heap - heap,
+    buffers: total.buffers - buffers,
+    members: 0,
+  });
   return rows;
 }

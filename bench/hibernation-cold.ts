@@ -36,7 +36,14 @@ export class ColdIndex {
   private readonly shift: number;
   private dead = 0;
 
-  private constructor(hashes: Uint32Array, values: Int32Array, starts: Uint32Array, arena: Uint8Array, dir: Uint32Array, shift: number) {
+  private constructor(
+    hashes: Uint32Array,
+    values: Int32Array,
+    starts: Uint32Array,
+    arena: Uint8Array,
+    dir: Uint32Array,
+    shift: number,
+  ) {
     this.size = hashes.length;
     this.hashes = hashes;
     this.values = values;
@@ -127,7 +134,8 @@ export class ColdIndex {
       return true;
     }
     if (to - from !== 2 * key.length) return false;
-    for (let c = 0; c < key.length; c++) if (((a[from + 2 * c] as number) | ((a[from + 2 * c + 1] as number) << 8)) !== key.charCodeAt(c)) return false;
+    for (let c = 0; c < key.length; c++)
+      if (((a[from + 2 * c] as number) | ((a[from + 2 * c + 1] as number) << 8)) !== key.charCodeAt(c)) return false;
     return true;
   }
 
@@ -189,7 +197,7 @@ export class ColdIndex {
   }
 
   setValueAt(j: number, v: number): void {
-    if (this.values[j] as number >= 0 && v < 0) this.dead++;
+    if ((this.values[j] as number) >= 0 && v < 0) this.dead++;
     this.values[j] = v;
   }
 
@@ -198,7 +206,8 @@ export class ColdIndex {
     const h = hashKey(key);
     let j = this.first(key, h);
     if (j < 0) return -1;
-    for (; j < this.size && this.hashes[j] === h; j++) if ((this.values[j] as number) >= 0 && this.keyEquals(j, key)) return j;
+    for (; j < this.size && this.hashes[j] === h; j++)
+      if ((this.values[j] as number) >= 0 && this.keyEquals(j, key)) return j;
     return -1;
   }
 
@@ -220,7 +229,13 @@ export class ColdIndex {
 
   /** Bytes of the typed arrays (all of the structure but a few object headers). */
   get bytes(): number {
-    return this.hashes.byteLength + this.values.byteLength + this.starts.byteLength + this.arena.byteLength + this.dir.byteLength;
+    return (
+      this.hashes.byteLength +
+      this.values.byteLength +
+      this.starts.byteLength +
+      this.arena.byteLength +
+      this.dir.byteLength
+    );
   }
 }
 
@@ -234,7 +249,11 @@ export interface ColdShape {
 }
 
 /** Re-creates the shape definition a cold shape came from (its key is the parameter, quoted as an array literal). */
-export function coldDef(table: string, fam: 0 | 1, key: string): { table: string; where: string; params: Record<string, string> } {
+export function coldDef(
+  table: string,
+  fam: 0 | 1,
+  key: string,
+): { table: string; where: string; params: Record<string, string> } {
   if (fam === 0) return { table, where: 'user_id = $1', params: { '1': key } };
   return { table, where: 'tags @> $1', params: { '1': `{"${key.replace(/["\\]/g, '\\$&')}"}` } };
 }

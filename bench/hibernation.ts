@@ -73,7 +73,11 @@ function timeEach(changes: readonly Change[], f: (c: Change) => unknown, into: n
 
 function summarise(ns: number[]): Timing {
   const s = Float64Array.from(ns).sort();
-  return { medianNs: s[s.length >> 1] as number, p99Ns: s[Math.floor(s.length * 0.99)] as number, meanNs: ns.reduce((a, x) => a + x, 0) / ns.length };
+  return {
+    medianNs: s[s.length >> 1] as number,
+    p99Ns: s[Math.floor(s.length * 0.99)] as number,
+    meanNs: ns.reduce((a, x) => a + x, 0) / ns.length,
+  };
 }
 
 /**
@@ -81,10 +85,17 @@ function summarise(ns: number[]): Timing {
  * probes fresh copies of the strings, as rows from the decoder are: V8 caches a string's hash in the string, so
  * reused probes would spare Map.get the hashing that ColdIndex always does.
  */
-function probeBench(keys: readonly string[], probes: readonly string[], rounds: number): { keys: number; mapNs: number; coldNs: number; hitRate: number } {
+function probeBench(
+  keys: readonly string[],
+  probes: readonly string[],
+  rounds: number,
+): { keys: number; mapNs: number; coldNs: number; hitRate: number } {
   const map = new Map<string, number>();
   keys.forEach((k, i) => map.set(k, i));
-  const cold = ColdIndex.build(keys, Int32Array.from(keys, (_, i) => i));
+  const cold = ColdIndex.build(
+    keys,
+    Int32Array.from(keys, (_, i) => i),
+  );
   let sink = 0;
   let hits = 0;
   for (const p of probes) if (map.has(p)) hits++;
@@ -132,7 +143,11 @@ export function runLookup(n: number): Record<string, unknown> {
   return { machine: { node: process.version, loadavgStart: load0, loadavgEnd: os.loadavg() }, shapes: n, lookup };
 }
 
-export async function runHibernation(n: number, fraction: number, breakdownN: number): Promise<Record<string, unknown>> {
+export async function runHibernation(
+  n: number,
+  fraction: number,
+  breakdownN: number,
+): Promise<Record<string, unknown>> {
   const load0 = os.loadavg();
   // 1. where the bytes go (a router of its own, torn down)
   let rows: BreakdownRow[] = [];
@@ -170,7 +185,9 @@ export async function runHibernation(n: number, fraction: number, breakdownN: nu
   const buildNs = ((performance.now() - t0) * 1e6) / coldCount;
   list = null;
   const memC = diff(mC0, memNow());
-  log(`cold: ${coldCount} shapes, ${(memTotal(memC) / coldCount).toFixed(1)} B/cold shape, build ${buildNs.toFixed(0)} ns/shape`);
+  log(
+    `cold: ${coldCount} shapes, ${(memTotal(memC) / coldCount).toFixed(1)} B/cold shape, build ${buildNs.toFixed(0)} ns/shape`,
+  );
   // 4. Router B, hot shapes only (as if integers and arrays were compacted after hibernation)
   const mB0 = memNow();
   const b = buildRouter(n, (i, kind) => !isCold(i, kind, fraction));
@@ -185,13 +202,16 @@ export async function runHibernation(n: number, fraction: number, breakdownN: nu
     const y = routeHybrid(b.router, cold, c).sort();
     matchedA += x.length;
     matchedCold += cold.out.length;
-    if (x.length !== y.length || x.some((v, i) => v !== y[i])) throw new Error(`routing differs: ${JSON.stringify(c)} ${x} vs ${y}`);
+    if (x.length !== y.length || x.some((v, i) => v !== y[i]))
+      throw new Error(`routing differs: ${JSON.stringify(c)} ${x} vs ${y}`);
   }
   log(`verified ${changes.length} changes: ${matchedA} matches, ${matchedCold} of them cold`);
   // 6. per-change routing, alternated: A | B alone | B + cold probe. Two streams: every row (a random workload hits
   // cold shapes as often as hot ones: the worst case) and the rows that match no cold shape (hibernation's premise:
   // cold shapes match nothing), drawn from a longer stream.
-  const quiet = seedMixChanges(n, 200_000).filter((c) => cold.probe(c).length === 0).slice(0, 20_000);
+  const quiet = seedMixChanges(n, 200_000)
+    .filter((c) => cold.probe(c).length === 0)
+    .slice(0, 20_000);
   const routing: Record<string, Record<string, Timing>> = {};
   for (const [name, stream] of [
     ['allRows', changes],
@@ -207,9 +227,16 @@ export async function runHibernation(n: number, fraction: number, breakdownN: nu
       timeEach(stream, (c) => routeHybrid(b.router, cold, c), tH);
       timeEach(stream, (c) => cold.probe(c), tP);
     }
-    routing[name] = { fullRouter: summarise(tA), hotOnly: summarise(tB), hotPlusCold: summarise(tH), coldProbeOnly: summarise(tP) };
-    const x = routing[name] as Record<string, Timing>;
-    log(`routing ${name} (${stream.length}) median ns: A ${x.fullRouter?.medianNs}, B ${x.hotOnly?.medianNs}, B+cold ${x.hotPlusCold?.medianNs}, cold probe ${x.coldProbeOnly?.medianNs}`);
+    routing[name] = {
+      fullRouter: summarise(tA),
+      hotOnly: summarise(tB),
+      hotPlusCold: summarise(tH),
+      coldProbeOnly: summarise(tP),
+    };
+    const x = routing[name];
+    log(
+      `routing ${name} (${stream.length}) median ns: A ${x.fullRouter?.medianNs}, B ${x.hotOnly?.medianNs}, B+cold ${x.hotPlusCold?.medianNs}, cold probe ${x.coldProbeOnly?.medianNs}`,
+    );
   }
   // 7. one lookup: Map vs ColdIndex over the same keys, probed with row user_id texts (mostly misses)
   const probes = userProbes(changes);
@@ -223,7 +250,9 @@ export async function runHibernation(n: number, fraction: number, breakdownN: nu
   for (const s of seedMix(n)) if (isCold(s.i, s.kind, fraction) && a.router.removeShape(s.id)) removed++;
   const removeNs = ((performance.now() - t0) * 1e6) / removed;
   const freedByRemoval = diff(memNow(), mR0);
-  log(`removed ${removed} from A: ${removeNs.toFixed(0)} ns/shape, freeing ${(memTotal(freedByRemoval) / removed).toFixed(1)} B each`);
+  log(
+    `removed ${removed} from A: ${removeNs.toFixed(0)} ns/shape, freeing ${(memTotal(freedByRemoval) / removed).toFixed(1)} B each`,
+  );
   // 9. waking: a matched cold shape goes back into the hot router
   let woken = 0;
   t0 = performance.now();
@@ -242,27 +271,52 @@ export async function runHibernation(n: number, fraction: number, breakdownN: nu
     if (new Set(y).size !== y.length || cold.out.length !== 0) throw new Error('a woken shape is still cold');
   }
   log(`woke ${woken} shapes: ${wakeNs.toFixed(0)} ns each (probe + tombstone + addShape)`);
-  const perShape = (m: Mem, k: number): { total: number; heap: number; buffers: number } => ({ total: memTotal(m) / k, heap: m.heap / k, buffers: m.buffers / k });
+  const perShape = (m: Mem, k: number): { total: number; heap: number; buffers: number } => ({
+    total: memTotal(m) / k,
+    heap: m.heap / k,
+    buffers: m.buffers / k,
+  });
   return {
-    machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.availableParallelism(), node: process.version, loadavgStart: load0, loadavgEnd: os.loadavg() },
+    machine: {
+      cpu: os.cpus()[0]?.model ?? 'unknown',
+      cores: os.availableParallelism(),
+      node: process.version,
+      loadavgStart: load0,
+      loadavgEnd: os.loadavg(),
+    },
     shapes: n,
     coldFraction: fraction,
     coldShapes: coldCount,
     breakdown: {
       shapes: breakdownN,
       bytesPerShape: perShape(bdTotal, Math.max(1, breakdownN)),
-      rows: rows.map((r) => ({ ...r, perShape: (r.heap + r.buffers) / Math.max(1, breakdownN), perMember: r.members > 0 ? (r.heap + r.buffers) / r.members : null })),
+      rows: rows.map((r) => ({
+        ...r,
+        perShape: (r.heap + r.buffers) / Math.max(1, breakdownN),
+        perMember: r.members > 0 ? (r.heap + r.buffers) / r.members : null,
+      })),
     },
     memory: {
       fullRouter: { bytes: memA, perShape: perShape(memA, n), addNsPerShape: a.ns },
-      hotRouter: { shapes: b.router.shapeCount - woken, bytes: memB, perShape: perShape(memB, b.router.shapeCount - woken) },
+      hotRouter: {
+        shapes: b.router.shapeCount - woken,
+        bytes: memB,
+        perShape: perShape(memB, b.router.shapeCount - woken),
+      },
       coldSet: { bytes: memC, perColdShape: perShape(memC, coldCount), typedArrayBytes: cold.bytes },
       hotPlusColdPerShape: (memTotal(memB) + memTotal(memC)) / n,
       freedPerColdShape: (memTotal(memA) - memTotal(memB)) / coldCount,
       removalFromFullRouter: { freed: freedByRemoval, freedPerRemovedShape: perShape(freedByRemoval, removed) },
     },
     compaction: { readKeyNsPerShape: collectNs, buildNsPerShape: buildNs, removeFromRouterNsPerShape: removeNs },
-    routing: { changes: changes.length, quietChanges: quiet.length, rounds: 3, matches: matchedA, coldMatches: matchedCold, ...routing },
+    routing: {
+      changes: changes.length,
+      quietChanges: quiet.length,
+      rounds: 3,
+      matches: matchedA,
+      coldMatches: matchedCold,
+      ...routing,
+    },
     lookup,
     wake: { woken, nsPerWake: wakeNs },
   };

@@ -13,7 +13,7 @@ const intervalMs = Number(process.argv[4] ?? 10);
 const durability = process.argv[5] === 'per-file' ? 'per-file' : 'journal';
 const dir = process.argv[6] ?? mkdtempSync(join(tmpdir(), 'sy-bench-log-'));
 
-const checkpointMethod = process.env.CHECKPOINT === "per-file" ? "per-file" : "syncfs";
+const checkpointMethod = process.env.CHECKPOINT === 'per-file' ? 'per-file' : 'syncfs';
 const checkpointBytes = Number(process.env.CHECKPOINT_MB ?? 256) * 1024 * 1024;
 const maxPendingBytes = Number(process.env.MAX_PENDING_MB ?? 128) * 1024 * 1024;
 const store = await ShapeLogStore.open(dir, { durability, checkpointMethod, checkpointBytes, maxPendingBytes });
@@ -54,7 +54,14 @@ while (sent < total) {
           message: {
             key: `"public"."items"/"${id}"`,
             value: { id: String(id), title: 'hello', done: 'f' },
-            headers: { operation: 'insert', relation: ['public', 'items'], lsn: lsn.toString(), op_position: 0, txids: [id], last: true },
+            headers: {
+              operation: 'insert',
+              relation: ['public', 'items'],
+              lsn: lsn.toString(),
+              op_position: 0,
+              txids: [id],
+              last: true,
+            },
           },
         },
       ]);

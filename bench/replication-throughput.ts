@@ -40,7 +40,13 @@ async function main(): Promise<void> {
 }
 
 /** Creates the slot, runs the workload while nobody reads, then times a fresh client catching up. */
-async function run(name: string, url: string, sql: pg.Client, rows: number, workload: () => Promise<void>): Promise<void> {
+async function run(
+  name: string,
+  url: string,
+  sql: pg.Client,
+  rows: number,
+  workload: () => Promise<void>,
+): Promise<void> {
   const slot = `bench_${name[0]!.toLowerCase()}`;
   const options = { connection: url, slot, publication: 'bench_pub', onTransaction: async () => undefined };
   const setup = new ReplicationClient(options);
@@ -74,34 +80,71 @@ async function run(name: string, url: string, sql: pg.Client, rows: number, work
 /** CPU-only ceiling: decode + assemble 100k synthetic Insert frames (3 text columns) without a server. */
 function synthetic(): void {
   const rel = Buffer.concat([
-    Buffer.from('R'), u32(1), Buffer.from('public\0bench\0f'), i16(3),
-    Buffer.from([1]), Buffer.from('id\0'), u32(20), i32(-1),
-    Buffer.from([0]), Buffer.from('v\0'), u32(23), i32(-1),
-    Buffer.from([0]), Buffer.from('s\0'), u32(25), i32(-1),
+    Buffer.from('R'),
+    u32(1),
+    Buffer.from('public\0bench\0f'),
+    i16(3),
+    Buffer.from([1]),
+    Buffer.from('id\0'),
+    u32(20),
+    i32(-1),
+    Buffer.from([0]),
+    Buffer.from('v\0'),
+    u32(23),
+    i32(-1),
+    Buffer.from([0]),
+    Buffer.from('s\0'),
+    u32(25),
+    i32(-1),
   ]);
   const frames: Buffer[] = [];
   for (let i = 0; i < 100_000; i++) {
-    const vals = [String(i + 1), String(i), `row ${i}`].map((v) => Buffer.concat([Buffer.from('t'), i32(v.length), Buffer.from(v)]));
+    const vals = [String(i + 1), String(i), `row ${i}`].map((v) =>
+      Buffer.concat([Buffer.from('t'), i32(v.length), Buffer.from(v)]),
+    );
     frames.push(Buffer.concat([Buffer.alloc(25), Buffer.from('I'), u32(1), Buffer.from('N'), i16(3), ...vals]));
   }
   const begin = Buffer.concat([Buffer.alloc(25), Buffer.from('B'), u64(100n), u64(-PG_EPOCH_OFFSET_US), u32(7)]);
   const commit = Buffer.concat([Buffer.alloc(25), Buffer.from('C'), Buffer.from([0]), u64(100n), u64(200n), u64(0n)]);
   for (let round = 0; round < 5; round++) {
     let rows = 0;
-    const asm = new TransactionAssembler({ transaction: (tx) => (rows += tx.changes.length), relation: () => undefined, type: () => undefined });
+    const asm = new TransactionAssembler({
+      transaction: (tx) => (rows += tx.changes.length),
+      relation: () => undefined,
+      type: () => undefined,
+    });
     const t0 = performance.now();
     asm.handle(decodePgoutput(rel));
     asm.handle(decodePgoutput(begin, 25));
     for (const f of frames) asm.handle(decodePgoutput(f, 25));
     asm.handle(decodePgoutput(commit, 25));
     const s = (performance.now() - t0) / 1000;
-    if (round >= 2) console.log(`synthetic decode+assemble: ${rows} rows in ${(s * 1000).toFixed(0)} ms = ${Math.round(rows / s / 1000)}k rows/s`);
+    if (round >= 2)
+      console.log(
+        `synthetic decode+assemble: ${rows} rows in ${(s * 1000).toFixed(0)} ms = ${Math.round(rows / s / 1000)}k rows/s`,
+      );
   }
 }
 
-const u32 = (v: number): Buffer => { const b = Buffer.alloc(4); b.writeUInt32BE(v); return b; };
-const i32 = (v: number): Buffer => { const b = Buffer.alloc(4); b.writeInt32BE(v); return b; };
-const i16 = (v: number): Buffer => { const b = Buffer.alloc(2); b.writeInt16BE(v); return b; };
-const u64 = (v: bigint): Buffer => { const b = Buffer.alloc(8); b.writeBigInt64BE(v); return b; };
+const u32 = (v: number): Buffer => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(v);
+  return b;
+};
+const i32 = (v: number): Buffer => {
+  const b = Buffer.alloc(4);
+  b.writeInt32BE(v);
+  return b;
+};
+const i16 = (v: number): Buffer => {
+  const b = Buffer.alloc(2);
+  b.writeInt16BE(v);
+  return b;
+};
+const u64 = (v: bigint): Buffer => {
+  const b = Buffer.alloc(8);
+  b.writeBigInt64BE(v);
+  return b;
+};
 
 await main();

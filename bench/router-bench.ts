@@ -4,7 +4,14 @@ import { Router } from '../src/router/index.js';
 import type { Change, RowRecord } from '../src/router/index.js';
 import { compileWhere } from '../src/where.js';
 import type { Predicate } from '../src/eval/predicate.js';
-import { BENCH_SCHEMA, BENCH_TABLE, makeWorkload, WORKLOADS, type Workload, type WorkloadName } from './router-workloads.js';
+import {
+  BENCH_SCHEMA,
+  BENCH_TABLE,
+  makeWorkload,
+  WORKLOADS,
+  type Workload,
+  type WorkloadName,
+} from './router-workloads.js';
 
 export type BenchMode = 'indexed' | 'filter' | 'naive';
 
@@ -49,7 +56,14 @@ export interface RouterBenchResult {
 }
 
 export interface RouterBenchReport {
-  readonly machine: { readonly cpu: string; readonly cores: number; readonly memGb: number; readonly node: string; readonly platform: string; readonly gcExposed: boolean };
+  readonly machine: {
+    readonly cpu: string;
+    readonly cores: number;
+    readonly memGb: number;
+    readonly node: string;
+    readonly platform: string;
+    readonly gcExposed: boolean;
+  };
   readonly startedAt: string;
   readonly results: readonly RouterBenchResult[];
 }
@@ -77,13 +91,20 @@ class NaiveLoop implements Target {
     const last = this.preds.length - 1;
     this.preds[i] = this.preds[last] as Predicate;
     this.ids[i] = this.ids[last] as string;
-    this.at.set(this.ids[i] as string, i);
+    this.at.set(this.ids[i], i);
     this.preds.pop();
     this.ids.pop();
     this.at.delete(id);
   }
   route(c: Change): number {
-    const rows: RowRecord[] = c.op === 'insert' ? [c.record] : c.op === 'delete' ? [c.oldRecord] : c.op === 'update' ? [c.oldRecord, c.record] : [];
+    const rows: RowRecord[] =
+      c.op === 'insert'
+        ? [c.record]
+        : c.op === 'delete'
+          ? [c.oldRecord]
+          : c.op === 'update'
+            ? [c.oldRecord, c.record]
+            : [];
     let n = 0;
     for (const p of this.preds) {
       let hit = false;
@@ -103,7 +124,11 @@ class NaiveLoop implements Target {
 function target(mode: BenchMode): Target {
   if (mode === 'naive') return new NaiveLoop();
   const r = new Router({ schema: BENCH_SCHEMA, mode });
-  return { add: (id, def) => r.addShape(id, def), remove: (id) => void r.removeShape(id), route: (c) => r.route(c).length };
+  return {
+    add: (id, def) => r.addShape(id, def),
+    remove: (id) => void r.removeShape(id),
+    route: (c) => r.route(c).length,
+  };
 }
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -154,20 +179,45 @@ export async function runRouterBench(opts: RouterBenchOptions = {}): Promise<Rou
         if (mode === 'naive' && n > naiveLimit) continue;
         // Filter mode evaluates every unindexed shape per row: past 100k shapes of the all-complex mix it is hours.
         if (mode === 'filter' && wl === 'all-complex' && n > naiveLimit) continue;
-        results.push(await runOne(w, n, mode, mode === 'naive' ? Math.min(naiveChanges, changeCount) : changeCount, removeSample, overhead, progress));
+        results.push(
+          await runOne(
+            w,
+            n,
+            mode,
+            mode === 'naive' ? Math.min(naiveChanges, changeCount) : changeCount,
+            removeSample,
+            overhead,
+            progress,
+          ),
+        );
         await new Promise((r) => setImmediate(r));
       }
     }
   }
   const cpus = os.cpus();
   return {
-    machine: { cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, memGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}`, gcExposed: gc !== undefined },
+    machine: {
+      cpu: cpus[0]?.model ?? 'unknown',
+      cores: cpus.length,
+      memGb: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+      platform: `${os.platform()} ${os.release()}`,
+      gcExposed: gc !== undefined,
+    },
     startedAt,
     results,
   };
 }
 
-async function runOne(w: Workload, n: number, mode: BenchMode, changeCount: number, removeSample: number, overhead: number, progress: (p: BenchProgress) => void): Promise<RouterBenchResult> {
+async function runOne(
+  w: Workload,
+  n: number,
+  mode: BenchMode,
+  changeCount: number,
+  removeSample: number,
+  overhead: number,
+  progress: (p: BenchProgress) => void,
+): Promise<RouterBenchResult> {
   const t = target(mode);
   const h0 = heapUsed();
   const step = Math.max(1, Math.floor(n / 100));
@@ -202,7 +252,8 @@ async function runOne(w: Workload, n: number, mode: BenchMode, changeCount: numb
   const stride = Math.max(1, Math.floor(n / k));
   t0 = process.hrtime.bigint();
   let removed = 0;
-  for (let i = 0; i < n && removed < k; i += stride, removed++) t.remove((w.shapes[i] as Workload['shapes'][number]).id);
+  for (let i = 0; i < n && removed < k; i += stride, removed++)
+    t.remove((w.shapes[i] as Workload['shapes'][number]).id);
   const removeNs = Number(process.hrtime.bigint() - t0);
   progress({ workload: w.name, shapes: n, mode, phase: 'done', done: 1, total: 1 });
   let sum = 0;
@@ -232,9 +283,12 @@ export function routerBenchMarkdown(report: RouterBenchReport): string {
     '| workload | shapes | mode | median ns/change | p99 ns/change | changes/s | add µs/shape | remove µs/shape | heap+buffers B/shape | matches/change |',
     '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|',
   ];
-  const f = (x: number, d = 0): string => (Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '–');
+  const f = (x: number, d = 0): string =>
+    Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '–';
   for (const r of report.results) {
-    lines.push(`| ${r.workload} | ${f(r.shapes)} | ${r.mode} | ${f(r.medianNs)} | ${f(r.p99Ns)} | ${f(r.changesPerSec)} | ${f(r.addUs, 2)} | ${f(r.removeUs, 2)} | ${f(r.heapBytesPerShape)} | ${f(r.avgMatches, 2)} |`);
+    lines.push(
+      `| ${r.workload} | ${f(r.shapes)} | ${r.mode} | ${f(r.medianNs)} | ${f(r.p99Ns)} | ${f(r.changesPerSec)} | ${f(r.addUs, 2)} | ${f(r.removeUs, 2)} | ${f(r.heapBytesPerShape)} | ${f(r.avgMatches, 2)} |`,
+    );
   }
   return lines.join('\n') + '\n';
 }

@@ -42,7 +42,12 @@ const SCORE_SPAN = 1_000_000;
 
 /** Domains scale with the shape count so that a row matches 0–3 shapes on average at every size. */
 function domains(n: number): { users: number; tags: number; names: number; tenants: number } {
-  return { users: Math.max(10, n), tags: Math.max(8, Math.floor(n / 4)), names: Math.max(10, n), tenants: Math.max(1000, Math.floor(n / 8)) };
+  return {
+    users: Math.max(10, n),
+    tags: Math.max(8, Math.floor(n / 4)),
+    names: Math.max(10, n),
+    tenants: Math.max(1000, Math.floor(n / 8)),
+  };
 }
 
 function complexShape(k: number, r: () => number, n: number): ShapeDef {
@@ -55,17 +60,29 @@ function complexShape(k: number, r: () => number, n: number): ShapeDef {
       return { table, where: 'score BETWEEN $1 AND $2', params: { '1': String(lo), '2': String(lo + 10) } };
     }
     case 1:
-      return { table, where: 'status IN ($1, $2, $3)', params: { '1': `st${int(d.names)}`, '2': `st${int(d.names)}`, '3': `st${int(d.names)}` } };
+      return {
+        table,
+        where: 'status IN ($1, $2, $3)',
+        params: { '1': `st${int(d.names)}`, '2': `st${int(d.names)}`, '3': `st${int(d.names)}` },
+      };
     case 2:
       return { table, where: 'name ILIKE $1', params: { '1': `P${int(d.names)}x%` } };
     case 3:
       return { table, where: 'lower(email) = $1', params: { '1': `u${int(d.users)}@example.com` } };
     case 4: {
       const lo = int(SCORE_SPAN);
-      return { table, where: 'user_id = $1 OR score BETWEEN $2 AND $3', params: { '1': String(int(d.users)), '2': String(lo), '3': String(lo + 5) } };
+      return {
+        table,
+        where: 'user_id = $1 OR score BETWEEN $2 AND $3',
+        params: { '1': String(int(d.users)), '2': String(lo), '3': String(lo + 5) },
+      };
     }
     default:
-      return { table, where: 'tenant_id = $1 AND price > $2', params: { '1': String(int(d.tenants)), '2': `${int(1000)}.50` } };
+      return {
+        table,
+        where: 'tenant_id = $1 AND price > $2',
+        params: { '1': String(int(d.tenants)), '2': `${int(1000)}.50` },
+      };
   }
 }
 
@@ -76,13 +93,19 @@ function shapes(name: WorkloadName, n: number, r: () => number): { id: string; d
     let def: ShapeDef;
     if (name === 'seed-mix') {
       const p = r();
-      if (p < 0.8) def = { table: BENCH_TABLE, where: 'user_id = $1', params: { '1': String(Math.floor(r() * d.users)) } };
-      else if (p < 0.95) def = { table: BENCH_TABLE, where: 'tags @> $1', params: { '1': `{t${Math.floor(r() * d.tags)}}` } };
+      if (p < 0.8)
+        def = { table: BENCH_TABLE, where: 'user_id = $1', params: { '1': String(Math.floor(r() * d.users)) } };
+      else if (p < 0.95)
+        def = { table: BENCH_TABLE, where: 'tags @> $1', params: { '1': `{t${Math.floor(r() * d.tags)}}` } };
       else def = complexShape(i, r, n);
     } else if (name === 'all-complex') def = complexShape(i, r, n);
     else {
       const tenant = r() < 0.5 ? 1 : 2 + Math.floor(r() * 999);
-      def = { table: BENCH_TABLE, where: 'tenant_id = $1 AND user_id = $2', params: { '1': String(tenant), '2': String(Math.floor(r() * d.users)) } };
+      def = {
+        table: BENCH_TABLE,
+        where: 'tenant_id = $1 AND user_id = $2',
+        params: { '1': String(tenant), '2': String(Math.floor(r() * d.users)) },
+      };
     }
     out.push({ id: `shape-${i}`, def });
   }
@@ -116,7 +139,8 @@ function changes(name: WorkloadName, n: number, count: number, r: () => number):
   for (let i = 0; i < count; i++) {
     const p = r();
     if (p < 0.7) out.push({ table: BENCH_TABLE, op: 'insert', record: row(name, n, r, i) });
-    else if (p < 0.9) out.push({ table: BENCH_TABLE, op: 'update', oldRecord: row(name, n, r, i), record: row(name, n, r, i) });
+    else if (p < 0.9)
+      out.push({ table: BENCH_TABLE, op: 'update', oldRecord: row(name, n, r, i), record: row(name, n, r, i) });
     else out.push({ table: BENCH_TABLE, op: 'delete', oldRecord: row(name, n, r, i) });
   }
   return out;

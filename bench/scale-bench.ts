@@ -28,7 +28,13 @@ export interface ScaleFigure {
 }
 
 export interface ScaleReport {
-  readonly machine: { readonly cpu: string; readonly cores: number; readonly node: string; readonly loadavgStart: readonly number[]; readonly loadavgEnd: readonly number[] };
+  readonly machine: {
+    readonly cpu: string;
+    readonly cores: number;
+    readonly node: string;
+    readonly loadavgStart: readonly number[];
+    readonly loadavgEnd: readonly number[];
+  };
   /** ns per dependent random load over a working set of that many MiB (pointer chase): what one cache miss costs here. */
   readonly memoryLatencyNs: Readonly<Record<string, number>>;
   readonly startedAt: string;
@@ -59,7 +65,8 @@ export function* seedMixShapes(n: number, seed: number): Generator<{ id: string;
     const p = r();
     let def: ShapeDef;
     if (p < 0.8) def = { table: BENCH_TABLE, where: 'user_id = $1', params: { '1': String(Math.floor(r() * users)) } };
-    else if (p < 0.95) def = { table: BENCH_TABLE, where: 'tags @> $1', params: { '1': `{t${Math.floor(r() * tags)}}` } };
+    else if (p < 0.95)
+      def = { table: BENCH_TABLE, where: 'tags @> $1', params: { '1': `{t${Math.floor(r() * tags)}}` } };
     else {
       const lo = Math.floor(r() * 1_000_000);
       const k = i % 3;
@@ -68,7 +75,11 @@ export function* seedMixShapes(n: number, seed: number): Generator<{ id: string;
           ? { table: BENCH_TABLE, where: 'score BETWEEN $1 AND $2', params: { '1': String(lo), '2': String(lo + 10) } }
           : k === 1
             ? { table: BENCH_TABLE, where: 'name ILIKE $1', params: { '1': `P${Math.floor(r() * n)}x%` } }
-            : { table: BENCH_TABLE, where: 'lower(email) = $1', params: { '1': `u${Math.floor(r() * users)}@example.com` } };
+            : {
+                table: BENCH_TABLE,
+                where: 'lower(email) = $1',
+                params: { '1': `u${Math.floor(r() * users)}@example.com` },
+              };
     }
     yield { id: `shape-${i}`, def };
   }
@@ -135,7 +146,9 @@ async function one(n: number, o: ScaleOptions): Promise<ScaleFigure> {
     if (res.failed > 0) throw new Error(`${res.failed} shapes failed to load: ${res.failures[0]?.message ?? ''}`);
     const h1 = memory();
     const changes = seedMixChanges(n, o.changes ?? 50_000);
-    o.onMessage?.(`routing ${changes.length.toLocaleString('en-US')} changes through ${n.toLocaleString('en-US')} shapes`);
+    o.onMessage?.(
+      `routing ${changes.length.toLocaleString('en-US')} changes through ${n.toLocaleString('en-US')} shapes`,
+    );
     for (let i = 0; i < Math.min(5000, changes.length); i++) router.route(changes[i] as Change);
     const before = { ...router.stats().counters };
     const ns = new Float64Array(changes.length);
@@ -177,10 +190,22 @@ export async function runScaleBench(o: ScaleOptions): Promise<ScaleReport> {
   for (const mib of [4, 64, 1024]) memoryLatency[`${mib}`] = memoryLatencyNs(mib);
   const figures: ScaleFigure[] = [];
   for (const n of o.sizes) figures.push(await one(n, o));
-  return { machine: { cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, node: process.version, loadavgStart, loadavgEnd: os.loadavg() }, memoryLatencyNs: memoryLatency, startedAt, figures };
+  return {
+    machine: {
+      cpu: cpus[0]?.model ?? 'unknown',
+      cores: cpus.length,
+      node: process.version,
+      loadavgStart,
+      loadavgEnd: os.loadavg(),
+    },
+    memoryLatencyNs: memoryLatency,
+    startedAt,
+    figures,
+  };
 }
 
-const fmt = (x: number, d = 0): string => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+const fmt = (x: number, d = 0): string =>
+  x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
 export function scaleMarkdown(r: ScaleReport): string {
   const m = r.machine;

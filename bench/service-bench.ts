@@ -43,7 +43,11 @@ function pct(sorted: number[], p: number): number {
 
 async function main(): Promise<void> {
   // On disk (not the harness's default /dev/shm): fsync must mean something.
-  const cluster = await startPostgres({ fsync: true, dir: tmpdir(), settings: { shared_buffers: '256MB', max_wal_size: '4GB' } });
+  const cluster = await startPostgres({
+    fsync: true,
+    dir: tmpdir(),
+    settings: { shared_buffers: '256MB', max_wal_size: '4GB' },
+  });
   const dataDir = mkdtempSync(join(tmpdir(), 'sy-bench-data-'));
   const sql = new pg.Client({ connectionString: cluster.url });
   sql.on('error', (err) => log(`sql client: ${String(err)}`));
@@ -52,7 +56,19 @@ async function main(): Promise<void> {
   let server: RunningServer | undefined;
   const results: Record<string, string> = {};
   try {
-    server = await startServer({ port: 0, host: '127.0.0.1', databaseUrl: cluster.url, dataDir, longPollTimeoutMs: 20_000, chunkBytes: 1 << 20, enableDelete: false, demo: false }, silentLogger);
+    server = await startServer(
+      {
+        port: 0,
+        host: '127.0.0.1',
+        databaseUrl: cluster.url,
+        dataDir,
+        longPollTimeoutMs: 20_000,
+        chunkBytes: 1 << 20,
+        enableDelete: false,
+        demo: false,
+      },
+      silentLogger,
+    );
     let svc = server.service;
     let base = `http://127.0.0.1:${(server.http.server.address() as AddressInfo).port}/v1/shape`;
 
@@ -64,7 +80,14 @@ async function main(): Promise<void> {
       const k = `${sh.def.where}|${JSON.stringify(sh.def.params)}`;
       if (keys.has(k)) continue;
       keys.add(k);
-      defs.push({ schema: 'public', table: 'items', where: sh.def.where!, params: { ...sh.def.params }, replica: 'default', log: 'changes_only' });
+      defs.push({
+        schema: 'public',
+        table: 'items',
+        where: sh.def.where!,
+        params: { ...sh.def.params },
+        replica: 'default',
+        log: 'changes_only',
+      });
       if (defs.length === SHAPES) break;
     }
     const t0 = performance.now();
@@ -79,7 +102,8 @@ async function main(): Promise<void> {
     const createS = (performance.now() - t0) / 1000;
     const m0 = svc.metrics();
     log(`${m0.shapes} shapes in ${createS.toFixed(1)} s; lanes ${JSON.stringify(m0.lanes)}`);
-    results['shapes'] = `${m0.shapes} (seed mix: ${JSON.stringify(m0.lanes)}), created through the service API in ${createS.toFixed(1)} s`;
+    results['shapes'] =
+      `${m0.shapes} (seed mix: ${JSON.stringify(m0.lanes)}), created through the service API in ${createS.toFixed(1)} s`;
     const users = Math.max(10, SHAPES);
 
     // --- (a) sustained throughput into durable shape logs -------------------------------------------------------
@@ -93,7 +117,8 @@ async function main(): Promise<void> {
     for (let from = 1; from <= ROWS; from += BATCH) {
       await w.query('BEGIN');
       await w.query(insertSql(from, Math.min(BATCH, ROWS - from + 1), users));
-      if (from + BATCH > ROWS) lastLsn = lsn((await w.query<{ l: string }>('SELECT pg_current_wal_insert_lsn()::text AS l')).rows[0]!.l);
+      if (from + BATCH > ROWS)
+        lastLsn = lsn((await w.query<{ l: string }>('SELECT pg_current_wal_insert_lsn()::text AS l')).rows[0]!.l);
       await w.query('COMMIT');
     }
     const tWritten = performance.now();
@@ -108,10 +133,12 @@ async function main(): Promise<void> {
     const rate = ROWS / seconds;
     const routeMs = (after.routeNanos - before.routeNanos) / 1e6;
     const loadA = loads.slice(loadsA0);
-    results['(a) throughput'] = `${Math.round(rate).toLocaleString('en')} rows/s: ${ROWS.toLocaleString('en')} rows in ${ROWS / BATCH} transactions, first commit → all durable in shape logs ${seconds.toFixed(2)} s (writer finished at ${((tWritten - tStart) / 1000).toFixed(2)} s)`;
-    results['(a) detail'] = `messages appended ${after.messages - before.messages}, routing ${routeMs.toFixed(0)} ms total (${((routeMs * 1e3) / ROWS).toFixed(2)} µs/row), group commits ${after.groupCommits - before.groupCommits}, fsyncs ${after.fsyncs - before.fsyncs}, log bytes ${(after.logBytes - before.logBytes).toLocaleString('en')}, load avg during ${loadA.length ? Math.max(...loadA).toFixed(2) : 'n/a'} (max)`;
-    log(results['(a) throughput']!);
-    log(results['(a) detail']!);
+    results['(a) throughput'] =
+      `${Math.round(rate).toLocaleString('en')} rows/s: ${ROWS.toLocaleString('en')} rows in ${ROWS / BATCH} transactions, first commit → all durable in shape logs ${seconds.toFixed(2)} s (writer finished at ${((tWritten - tStart) / 1000).toFixed(2)} s)`;
+    results['(a) detail'] =
+      `messages appended ${after.messages - before.messages}, routing ${routeMs.toFixed(0)} ms total (${((routeMs * 1e3) / ROWS).toFixed(2)} µs/row), group commits ${after.groupCommits - before.groupCommits}, fsyncs ${after.fsyncs - before.fsyncs}, log bytes ${(after.logBytes - before.logBytes).toLocaleString('en')}, load avg during ${loadA.length ? Math.max(...loadA).toFixed(2) : 'n/a'} (max)`;
+    log(results['(a) throughput']);
+    log(results['(a) detail']);
 
     // --- (a2) the service's own ingest rate: a backlog written while it is down, then caught up ----------------
     // (a) is bounded by how fast this machine's Postgres commits the rows; here Postgres has finished writing first.
@@ -119,11 +146,24 @@ async function main(): Promise<void> {
     for (let from = ROWS + 1; from <= 2 * ROWS; from += BATCH) {
       await w.query('BEGIN');
       await w.query(insertSql(from, Math.min(BATCH, 2 * ROWS - from + 1), users));
-      if (from + BATCH > 2 * ROWS) lastLsn = lsn((await w.query<{ l: string }>('SELECT pg_current_wal_insert_lsn()::text AS l')).rows[0]!.l);
+      if (from + BATCH > 2 * ROWS)
+        lastLsn = lsn((await w.query<{ l: string }>('SELECT pg_current_wal_insert_lsn()::text AS l')).rows[0]!.l);
       await w.query('COMMIT');
     }
     const tResume = performance.now();
-    server = await startServer({ port: 0, host: '127.0.0.1', databaseUrl: cluster.url, dataDir, longPollTimeoutMs: 20_000, chunkBytes: 1 << 20, enableDelete: false, demo: false }, silentLogger);
+    server = await startServer(
+      {
+        port: 0,
+        host: '127.0.0.1',
+        databaseUrl: cluster.url,
+        dataDir,
+        longPollTimeoutMs: 20_000,
+        chunkBytes: 1 << 20,
+        enableDelete: false,
+        demo: false,
+      },
+      silentLogger,
+    );
     const svc2 = server.service;
     const tUp = performance.now();
     for (;;) {
@@ -133,8 +173,9 @@ async function main(): Promise<void> {
     const tCaught = performance.now();
     const m2 = svc2.metrics();
     const catchS = (tCaught - tUp) / 1000;
-    results['(a2) catch-up'] = `${Math.round(ROWS / catchS).toLocaleString('en')} rows/s: a backlog of ${ROWS.toLocaleString('en')} rows (${ROWS / BATCH} transactions) written while the service was down, durable in shape logs ${catchS.toFixed(2)} s after restart (resume of ${m2.shapes} shapes took ${((tUp - tResume) / 1000).toFixed(2)} s; routing ${(m2.routeNanos / 1e3 / ROWS).toFixed(2)} µs/row, ${m2.messages} messages, ${m2.groupCommits} group commits)`;
-    log(results['(a2) catch-up']!);
+    results['(a2) catch-up'] =
+      `${Math.round(ROWS / catchS).toLocaleString('en')} rows/s: a backlog of ${ROWS.toLocaleString('en')} rows (${ROWS / BATCH} transactions) written while the service was down, durable in shape logs ${catchS.toFixed(2)} s after restart (resume of ${m2.shapes} shapes took ${((tUp - tResume) / 1000).toFixed(2)} s; routing ${(m2.routeNanos / 1e3 / ROWS).toFixed(2)} µs/row, ${m2.messages} messages, ${m2.groupCommits} group commits)`;
+    log(results['(a2) catch-up']);
 
     svc = svc2;
     base = `http://127.0.0.1:${(server.http.server.address() as AddressInfo).port}/v1/shape`;
@@ -142,7 +183,10 @@ async function main(): Promise<void> {
     // --- (b) commit → client latency at a fixed rate ------------------------------------------------------------
     // Where the time goes: wrap the service's group-commit fsync and per-transaction processing (bench-only probe).
     const probe = { sync: [] as number[], process: [] as number[] };
-    const inner = svc as unknown as { store: { syncAll(): Promise<void> }; processor: { process(tx: unknown): unknown } };
+    const inner = svc as unknown as {
+      store: { syncAll(): Promise<void> };
+      processor: { process(tx: unknown): unknown };
+    };
     const syncAll = inner.store.syncAll.bind(inner.store);
     inner.store.syncAll = async () => {
       const t = performance.now();
@@ -164,14 +208,19 @@ async function main(): Promise<void> {
     let stop = false;
     const ac = new AbortController();
     const clients = followed.map(async (uid) => {
-      let r = await fetch(`${base}?table=items&where=${encodeURIComponent('user_id = $1')}&params[1]=${uid}&log=changes_only&offset=now`);
+      let r = await fetch(
+        `${base}?table=items&where=${encodeURIComponent('user_id = $1')}&params[1]=${uid}&log=changes_only&offset=now`,
+      );
       let handle = r.headers.get('electric-handle')!;
       let offset = r.headers.get('electric-offset')!;
       await r.text();
       let cursor = '';
       while (!stop) {
         try {
-          r = await fetch(`${base}?table=items&where=${encodeURIComponent('user_id = $1')}&params[1]=${uid}&log=changes_only&handle=${handle}&offset=${offset}&live=true&cursor=${cursor}`, { signal: ac.signal });
+          r = await fetch(
+            `${base}?table=items&where=${encodeURIComponent('user_id = $1')}&params[1]=${uid}&log=changes_only&handle=${handle}&offset=${offset}&live=true&cursor=${cursor}`,
+            { signal: ac.signal },
+          );
         } catch {
           break;
         }
@@ -215,7 +264,9 @@ async function main(): Promise<void> {
           const rid = id++;
           ids.push(rid);
           // Each row matches one followed shape (and, through tag and tenant, some seed shapes).
-          values.push(`(${rid}, ${followed[rid % followed.length]}, ${rid % 12500}, ARRAY['t${rid % 25000}'], ${rid % 1000000}, 1.5, 'n', 'e', 's', now())`);
+          values.push(
+            `(${rid}, ${followed[rid % followed.length]}, ${rid % 12500}, ARRAY['t${rid % 25000}'], ${rid % 1000000}, 1.5, 'n', 'e', 's', now())`,
+          );
         }
         await c.query('BEGIN');
         await c.query(`INSERT INTO items VALUES ${values.join(', ')}`);
@@ -238,14 +289,17 @@ async function main(): Promise<void> {
     // From the moment the writer saw COMMIT acknowledged (negative when the row arrived first: clamped to 0).
     const latAck = received.map(([rid, t]) => Math.max(0, t - (acked.get(rid) ?? t))).sort((a, b) => a - b);
     const loadB = loads.slice(loadsB0);
-    results['(b) latency'] = `p50 ${pct(lat, 50).toFixed(2)} ms, p90 ${pct(lat, 90).toFixed(2)} ms, p99 ${pct(lat, 99).toFixed(2)} ms, max ${lat[lat.length - 1]!.toFixed(1)} ms over ${lat.length} rows (writer ${achieved} changes/s in ${perTx}-row transactions on ${WRITERS} connections; t0 = COMMIT sent, t1 = long-poll response parsed)`;
-    results['(b) latency from COMMIT ack'] = `p50 ${pct(latAck, 50).toFixed(2)} ms, p99 ${pct(latAck, 99).toFixed(2)} ms (t0 = COMMIT acknowledged to the writer)`;
+    results['(b) latency'] =
+      `p50 ${pct(lat, 50).toFixed(2)} ms, p90 ${pct(lat, 90).toFixed(2)} ms, p99 ${pct(lat, 99).toFixed(2)} ms, max ${lat[lat.length - 1]!.toFixed(1)} ms over ${lat.length} rows (writer ${achieved} changes/s in ${perTx}-row transactions on ${WRITERS} connections; t0 = COMMIT sent, t1 = long-poll response parsed)`;
+    results['(b) latency from COMMIT ack'] =
+      `p50 ${pct(latAck, 50).toFixed(2)} ms, p99 ${pct(latAck, 99).toFixed(2)} ms (t0 = COMMIT acknowledged to the writer)`;
     const ps = probe.sync.sort((a, b) => a - b);
     const pp = probe.process.sort((a, b) => a - b);
     const commitMs = received.map(([rid]) => (acked.get(rid) ?? 0) - (sent.get(rid) ?? 0)).sort((a, b) => a - b);
-    results['(b) where the time goes'] = `Postgres COMMIT (sent → acknowledged) p50 ${pct(commitMs, 50).toFixed(2)} ms p99 ${pct(commitMs, 99).toFixed(2)} ms; shape-log group fsync p50 ${pct(ps, 50).toFixed(2)} ms p99 ${pct(ps, 99).toFixed(2)} ms over ${ps.length}; routing + append per transaction p50 ${pct(pp, 50).toFixed(3)} ms p99 ${pct(pp, 99).toFixed(3)} ms`;
+    results['(b) where the time goes'] =
+      `Postgres COMMIT (sent → acknowledged) p50 ${pct(commitMs, 50).toFixed(2)} ms p99 ${pct(commitMs, 99).toFixed(2)} ms; shape-log group fsync p50 ${pct(ps, 50).toFixed(2)} ms p99 ${pct(ps, 99).toFixed(2)} ms over ${ps.length}; routing + append per transaction p50 ${pct(pp, 50).toFixed(3)} ms p99 ${pct(pp, 99).toFixed(3)} ms`;
     results['(b) load'] = `load avg during ${loadB.length ? Math.max(...loadB).toFixed(2) : 'n/a'} (max)`;
-    log(results['(b) latency']!);
+    log(results['(b) latency']);
   } catch (err) {
     log(`failed: ${String(err)}`);
     results['error'] = String(err);
@@ -265,7 +319,9 @@ function lsn(text: string): bigint {
 }
 
 function report(results: Record<string, string>): void {
-  const machine = `${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 1024 ** 3).toFixed(1)} GiB RAM (${(freemem() / 1024 ** 3).toFixed(1)} GiB free at the end), Node ${process.version}, load average at the end ${loadavg().map((x) => x.toFixed(2)).join(' / ')}`;
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 1024 ** 3).toFixed(1)} GiB RAM (${(freemem() / 1024 ** 3).toFixed(1)} GiB free at the end), Node ${process.version}, load average at the end ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' / ')}`;
   const rows = Object.entries(results);
   const w = Math.max(...rows.map(([k]) => k.length));
   const table = rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n');

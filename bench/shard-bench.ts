@@ -44,15 +44,30 @@ export interface ThroughputFigure {
   readonly cpuUsPerChange?: number;
 }
 
-
 export interface ShardBenchReport {
-  readonly machine: { readonly cpu: string; readonly cores: number; readonly loadavg: readonly number[]; readonly loadavgAtStart: readonly number[]; readonly node: string };
+  readonly machine: {
+    readonly cpu: string;
+    readonly cores: number;
+    readonly loadavg: readonly number[];
+    readonly loadavgAtStart: readonly number[];
+    readonly node: string;
+  };
   readonly startedAt: string;
-  readonly options: { readonly shapes: number; readonly changes: number; readonly batch: number; readonly inFlight: number; readonly rounds: number };
+  readonly options: {
+    readonly shapes: number;
+    readonly changes: number;
+    readonly batch: number;
+    readonly inFlight: number;
+    readonly rounds: number;
+  };
   readonly throughput: readonly ThroughputFigure[];
   readonly transports: readonly ThroughputFigure[];
   readonly keyFilter: readonly ThroughputFigure[];
-  readonly sharing: { readonly distinctBytesPerShape: number; readonly identicalBytesPerShape: number; readonly shapes: number };
+  readonly sharing: {
+    readonly distinctBytesPerShape: number;
+    readonly identicalBytesPerShape: number;
+    readonly shapes: number;
+  };
 }
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -68,7 +83,12 @@ function routerRate(r: Router, changes: readonly Change[]): number {
   return changes.length / ((performance.now() - t0) / 1000);
 }
 
-async function shardedRate(r: ShardedRouter, batches: readonly Change[][], count: number, inFlight: number): Promise<number> {
+async function shardedRate(
+  r: ShardedRouter,
+  batches: readonly Change[][],
+  count: number,
+  inFlight: number,
+): Promise<number> {
   const t0 = performance.now();
   let next = 0;
   const lane = async (): Promise<void> => {
@@ -89,7 +109,11 @@ export interface Target {
 
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s.length % 2 ? (s[s.length >> 1] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
+  return s.length === 0
+    ? NaN
+    : s.length % 2
+      ? (s[s.length >> 1] as number)
+      : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
 };
 
 /**
@@ -106,7 +130,7 @@ async function throughput(
 ): Promise<ThroughputFigure[]> {
   const built: { t: Target; router: Router | null; sharded: ShardedRouter | null; add: number }[] = [];
   const batches: Change[][] = [];
-  for (let i = 0; i < changes.length; i += o.batch) batches.push(changes.slice(i, i + o.batch) as Change[]);
+  for (let i = 0; i < changes.length; i += o.batch) batches.push(changes.slice(i, i + o.batch));
   try {
     for (const t of targets) {
       const t0 = performance.now();
@@ -116,7 +140,13 @@ async function throughput(
         built.push({ t, router: r, sharded: null, add: shapes.length / ((performance.now() - t0) / 1000) });
         for (let i = 0; i < Math.min(2000, changes.length); i++) r.route(changes[i] as Change);
       } else {
-        const r = new ShardedRouter({ schema: BENCH_SCHEMA, shards: t.shards, ...(t.placement ? { placement: t.placement } : {}), ...(t.transport ? { transport: t.transport } : {}), ...(t.keyFilter !== undefined ? { keyFilter: t.keyFilter } : {}) });
+        const r = new ShardedRouter({
+          schema: BENCH_SCHEMA,
+          shards: t.shards,
+          ...(t.placement ? { placement: t.placement } : {}),
+          ...(t.transport ? { transport: t.transport } : {}),
+          ...(t.keyFilter !== undefined ? { keyFilter: t.keyFilter } : {}),
+        });
         built.push({ t, router: null, sharded: r, add: 0 });
         for (let i = 0; i < shapes.length; i += 100_000) await r.addShapes(shapes.slice(i, i + 100_000));
         (built[built.length - 1] as { add: number }).add = shapes.length / ((performance.now() - t0) / 1000);
@@ -133,7 +163,10 @@ async function throughput(
       for (const i of order) {
         const b = built[i] as (typeof built)[number];
         const c0 = process.cpuUsage();
-        got[i] = b.router !== null ? routerRate(b.router, changes) : await shardedRate(b.sharded as ShardedRouter, batches, changes.length, o.inFlight);
+        got[i] =
+          b.router !== null
+            ? routerRate(b.router, changes)
+            : await shardedRate(b.sharded as ShardedRouter, batches, changes.length, o.inFlight);
         const c1 = process.cpuUsage(c0);
         (cpu[i] as number[]).push((c1.user + c1.system) / changes.length);
       }
@@ -142,7 +175,9 @@ async function throughput(
         (rates[i] as number[]).push(g);
         if (base >= 0) (ratios[i] as number[]).push(g / (got[base] as number));
       });
-      o.onProgress?.(`${name}: round ${round + 1}/${o.rounds} load ${os.loadavg()[0]?.toFixed(1)}: ${built.map((b, i) => `${b.t.label} ${Math.round(got[i] as number)}`).join(', ')}`);
+      o.onProgress?.(
+        `${name}: round ${round + 1}/${o.rounds} load ${os.loadavg()[0]?.toFixed(1)}: ${built.map((b, i) => `${b.t.label} ${Math.round(got[i] as number)}`).join(', ')}`,
+      );
     }
     return built.map((b, i) => ({
       workload: name,
@@ -170,8 +205,16 @@ function sharing(n: number): ShardBenchReport['sharing'] {
   };
   return {
     shapes: n,
-    distinctBytesPerShape: measure((i) => ({ table: BENCH_TABLE, where: 'score > $1 AND name LIKE $2', params: { '1': String(i), '2': `p${i}%` } })),
-    identicalBytesPerShape: measure(() => ({ table: BENCH_TABLE, where: 'score > $1 AND name LIKE $2', params: { '1': '5', '2': 'p%' } })),
+    distinctBytesPerShape: measure((i) => ({
+      table: BENCH_TABLE,
+      where: 'score > $1 AND name LIKE $2',
+      params: { '1': String(i), '2': `p${i}%` },
+    })),
+    identicalBytesPerShape: measure(() => ({
+      table: BENCH_TABLE,
+      where: 'score > $1 AND name LIKE $2',
+      params: { '1': '5', '2': 'p%' },
+    })),
   };
 }
 
@@ -197,19 +240,44 @@ export async function runShardBench(options: ShardBenchOptions = {}): Promise<Sh
     const wl = makeWorkload(w, n, changeCount);
     thr.push(...(await throughput(w, wl.shapes, wl.changes, targets, o)));
     if (w === 'seed-mix') {
-      const tc = (o.transports ?? ['packed', 'clone']).map((t): Target => ({ label: `ShardedRouter×2 ${t}`, shards: 2, transport: t }));
-      if (tc.length > 0) transports.push(...(await throughput(w, wl.shapes, wl.changes, [{ label: 'Router' }, { label: 'ShardedRouter×2 shared', shards: 2 }, ...tc], o)));
+      const tc = (o.transports ?? ['packed', 'clone']).map((t): Target => ({
+        label: `ShardedRouter×2 ${t}`,
+        shards: 2,
+        transport: t,
+      }));
+      if (tc.length > 0)
+        transports.push(
+          ...(await throughput(
+            w,
+            wl.shapes,
+            wl.changes,
+            [{ label: 'Router' }, { label: 'ShardedRouter×2 shared', shards: 2 }, ...tc],
+            o,
+          )),
+        );
       if (o.keyFilter ?? true) {
         // key filters only matter where rows need not visit every shard: equality shapes alone
         const keyed = wl.shapes.filter((s) => s.def.where === 'user_id = $1');
-        const kc = [true, false].map((k): Target => ({ label: `ShardedRouter×2 keyFilter=${k}`, shards: 2, keyFilter: k }));
-        keyFilter.push(...(await throughput('seed-mix equality only', keyed, wl.changes, [{ label: 'Router' }, ...kc], o)));
+        const kc = [true, false].map((k): Target => ({
+          label: `ShardedRouter×2 keyFilter=${k}`,
+          shards: 2,
+          keyFilter: k,
+        }));
+        keyFilter.push(
+          ...(await throughput('seed-mix equality only', keyed, wl.changes, [{ label: 'Router' }, ...kc], o)),
+        );
       }
     }
   }
   const shares = sharing(Math.min(n, 200_000));
   return {
-    machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.availableParallelism(), loadavg: os.loadavg(), loadavgAtStart: load0, node: process.version },
+    machine: {
+      cpu: os.cpus()[0]?.model ?? 'unknown',
+      cores: os.availableParallelism(),
+      loadavg: os.loadavg(),
+      loadavgAtStart: load0,
+      node: process.version,
+    },
     startedAt: new Date().toISOString(),
     options: { shapes: n, changes: changeCount, batch: o.batch, inFlight: o.inFlight, rounds: o.rounds },
     throughput: thr,
@@ -235,18 +303,39 @@ export function shardBenchMarkdown(r: ShardBenchReport, notes: readonly string[]
     '',
     '| workload | target | changes/s | × Router | rounds (changes/s) | CPU µs/change (all threads) | shape adds/s |',
     '|---|---|---:|---:|---|---:|---:|',
-    ...r.throughput.map((f) => `| ${f.workload} | ${f.target} | ${fmt(f.changesPerSec)} | ${f.speedup.toFixed(2)} | ${(f.rounds ?? []).map(fmt).join(', ')} | ${f.cpuUsPerChange?.toFixed(1) ?? '—'} | ${fmt(f.addShapesPerSec)} |`),
+    ...r.throughput.map(
+      (f) =>
+        `| ${f.workload} | ${f.target} | ${fmt(f.changesPerSec)} | ${f.speedup.toFixed(2)} | ${(f.rounds ?? []).map(fmt).join(', ')} | ${f.cpuUsPerChange?.toFixed(1) ?? '—'} | ${fmt(f.addShapesPerSec)} |`,
+    ),
   ];
   if (r.transports.length > 0) {
-    out.push('', '## Batch transport (seed mix, 2 shards)', '', '| transport | changes/s | × Router |', '|---|---:|---:|');
+    out.push(
+      '',
+      '## Batch transport (seed mix, 2 shards)',
+      '',
+      '| transport | changes/s | × Router |',
+      '|---|---:|---:|',
+    );
     for (const f of r.transports) out.push(`| ${f.target} | ${fmt(f.changesPerSec)} | ${f.speedup.toFixed(2)} |`);
   }
   if (r.keyFilter.length > 0) {
-    out.push('', '## Per-shard key filter (equality shapes only, from the seed mix)', '', '| target | changes/s | × Router |', '|---|---:|---:|');
+    out.push(
+      '',
+      '## Per-shard key filter (equality shapes only, from the seed mix)',
+      '',
+      '| target | changes/s | × Router |',
+      '|---|---:|---:|',
+    );
     for (const f of r.keyFilter) out.push(`| ${f.target} | ${fmt(f.changesPerSec)} | ${f.speedup.toFixed(2)} |`);
   }
-  out.push('', `## Sharing of identical clauses (one Router, ${fmt(r.sharing.shapes)} shapes of \`score > $1 AND name LIKE $2\`)`, '');
-  out.push(`distinct parameters: ${fmt(r.sharing.distinctBytesPerShape)} B/shape; identical parameters: ${fmt(r.sharing.identicalBytesPerShape)} B/shape.`);
+  out.push(
+    '',
+    `## Sharing of identical clauses (one Router, ${fmt(r.sharing.shapes)} shapes of \`score > $1 AND name LIKE $2\`)`,
+    '',
+  );
+  out.push(
+    `distinct parameters: ${fmt(r.sharing.distinctBytesPerShape)} B/shape; identical parameters: ${fmt(r.sharing.identicalBytesPerShape)} B/shape.`,
+  );
   return `${out.join('\n')}\n`;
 }
 
@@ -254,10 +343,16 @@ export function shardBenchMarkdown(r: ShardBenchReport, notes: readonly string[]
 export function shardBenchSvg(r: ShardBenchReport): string {
   const groups: BarGroup[] = [...new Set(r.throughput.map((f) => f.workload))].map((w) => ({
     group: `${w}, ${fmt(r.throughput.find((f) => f.workload === w)?.shapes ?? 0)} shapes`,
-    bars: r.throughput.filter((f) => f.workload === w).map((f) => ({ label: f.target, value: f.changesPerSec, note: `${f.speedup.toFixed(2)}×` })),
+    bars: r.throughput
+      .filter((f) => f.workload === w)
+      .map((f) => ({ label: f.target, value: f.changesPerSec, note: `${f.speedup.toFixed(2)}×` })),
   }));
   const m = r.machine;
-  return barChartSvg(groups, `Batch throughput, ShardedRouter vs Router — ${m.cores} cores, load ${m.loadavgAtStart[0]?.toFixed(1)}→${m.loadavg[0]?.toFixed(1)}, ${r.startedAt.slice(0, 10)}`, 'changes/s');
+  return barChartSvg(
+    groups,
+    `Batch throughput, ShardedRouter vs Router — ${m.cores} cores, load ${m.loadavgAtStart[0]?.toFixed(1)}→${m.loadavg[0]?.toFixed(1)}, ${r.startedAt.slice(0, 10)}`,
+    'changes/s',
+  );
 }
 
 /** Entry point without a CLI: `node --expose-gc --max-old-space-size=16384 --import tsx bench/shard-bench.ts [shapes] [rounds]` (the 10M single-Router run is bench/scale-bench.ts). */

@@ -29,13 +29,32 @@ const columns = { status: 'text', price: 'numeric', owner_id: 'int8', name: 'tex
 const records = makeRecords(4096);
 
 export const WORKLOADS: Workload[] = [
-  { name: 'text = , numeric > , int8 IN', where: "status = 'active' AND price > 100 AND owner_id IN (1, 2, 3)", columns, records },
-  { name: 'int8 range + ILIKE prefix', where: "owner_id >= 3 AND owner_id < 7 AND name ILIKE 'user1%'", columns, records },
-  { name: 'timestamptz range + text <>', where: "created >= '2024-03-01' AND created < '2024-06-01' AND status <> 'archived'", columns, records },
+  {
+    name: 'text = , numeric > , int8 IN',
+    where: "status = 'active' AND price > 100 AND owner_id IN (1, 2, 3)",
+    columns,
+    records,
+  },
+  {
+    name: 'int8 range + ILIKE prefix',
+    where: "owner_id >= 3 AND owner_id < 7 AND name ILIKE 'user1%'",
+    columns,
+    records,
+  },
+  {
+    name: 'timestamptz range + text <>',
+    where: "created >= '2024-03-01' AND created < '2024-06-01' AND status <> 'archived'",
+    columns,
+    records,
+  },
 ];
 
 /** Runs `fn` over all records repeatedly for about `ms` and returns ns per record (median of 7 rounds). */
-function measure(fn: (r: Record<string, string | null>) => unknown, recs: Record<string, string | null>[], ms = 200): number {
+function measure(
+  fn: (r: Record<string, string | null>) => unknown,
+  recs: Record<string, string | null>[],
+  ms = 200,
+): number {
   const rounds: number[] = [];
   let sink = 0;
   for (let round = 0; round < 7; round++) {

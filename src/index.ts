@@ -45,6 +45,12 @@ export {
   type LoadResult,
 } from './shard/index.js';
 export { SwitchyardService } from './shapes/service.js';
-export { ShapeRequestError, type ShapeService, type ShapeDefinition, type ShapeInfo, type SchemaColumn } from './shapes/types.js';
+export {
+  ShapeRequestError,
+  type ShapeService,
+  type ShapeDefinition,
+  type ShapeInfo,
+  type SchemaColumn,
+} from './shapes/types.js';
 export { ShapeCreationError } from './shapes/shape-creator.js';
 export { createSwitchyardHttp } from './http/server.js';

@@ -27,7 +27,10 @@ function decoderFor(t: PgType): (text: string) => Value {
 const layouts = new WeakMap<Readonly<Record<string, string>>, { layout: ColumnLayout; types: Map<string, PgType> }>();
 
 /** The column layout of a table given as `{ column: typeName }` (cached per columns object). */
-export function layoutFor(columns: Readonly<Record<string, string>>): { layout: ColumnLayout; types: Map<string, PgType> } {
+export function layoutFor(columns: Readonly<Record<string, string>>): {
+  layout: ColumnLayout;
+  types: Map<string, PgType>;
+} {
   let l = layouts.get(columns);
   if (!l) {
     const types = new Map<string, PgType>();
@@ -43,7 +46,8 @@ function paramMap(params: Readonly<Record<string, string>> | undefined): Map<num
   const m = new Map<number, string>();
   for (const [k, v] of Object.entries(params ?? {})) {
     const n = Number(k.replace(/^\$/, ''));
-    if (!Number.isInteger(n) || n < 1) throw new WhereError(ErrorCode.ParamMissing, `parameter key "${k}" is not a positive integer`);
+    if (!Number.isInteger(n) || n < 1)
+      throw new WhereError(ErrorCode.ParamMissing, `parameter key "${k}" is not a positive integer`);
     if (typeof v !== 'string') throw new WhereError(ErrorCode.InvalidLiteral, `parameter $${n} must be a string`);
     m.set(n, v);
   }
@@ -54,7 +58,11 @@ function paramMap(params: Readonly<Record<string, string>> | undefined): Map<num
  * Compiles a where clause for a table whose columns are `{ name: typeName }`. Throws WhereError (with a code, a
  * message naming the offending token, and a 0-based position) for anything Postgres or Switchyard rejects.
  */
-export function compileWhere(where: string, columns: Readonly<Record<string, string>>, options: CompileOptions = {}): Predicate {
+export function compileWhere(
+  where: string,
+  columns: Readonly<Record<string, string>>,
+  options: CompileOptions = {},
+): Predicate {
   if (typeof where !== 'string') throw new WhereError(ErrorCode.Syntax, 'where clause must be a string');
   const { layout, types } = layoutFor(columns);
   const parsed = parseClause(where);

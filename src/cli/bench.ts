@@ -13,10 +13,14 @@ export function runBench(args: readonly string[], heapMb = 8192): Promise<number
     return Promise.resolve(1);
   }
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--expose-gc', `--max-old-space-size=${heapMb}`, '--import', 'tsx', entry, ...args], {
-      cwd: root,
-      stdio: 'inherit',
-    });
+    const child = spawn(
+      process.execPath,
+      ['--expose-gc', `--max-old-space-size=${heapMb}`, '--import', 'tsx', entry, ...args],
+      {
+        cwd: root,
+        stdio: 'inherit',
+      },
+    );
     child.on('exit', (code) => resolve(code ?? 1));
   });
 }

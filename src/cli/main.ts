@@ -9,10 +9,12 @@ const VERSION = '0.1.0';
 
 export async function main(argv: readonly string[]): Promise<void> {
   const program = new Command();
-  program.name('switchyard').description('Postgres shape sync engine: exact where clauses, fast routing, Electric-compatible sync');
+  program
+    .name('switchyard')
+    .description('Postgres shape sync engine: exact where clauses, fast routing, Electric-compatible sync');
   program
     .command('check')
-    .description('compile a where clause against a table\'s columns; print the normalized clause or the error')
+    .description("compile a where clause against a table's columns; print the normalized clause or the error")
     .requiredOption('--columns <json>', 'column types as JSON, e.g. \'{"price":"numeric"}\'')
     .option('--params <json>', 'parameter values as JSON, e.g. \'{"1":"42"}\'')
     .argument('<where>', 'the where clause')
@@ -30,9 +32,17 @@ export async function main(argv: readonly string[]): Promise<void> {
     .action(() => runDemo((line) => console.log(line)));
   program
     .command('bench')
-    .description('run the benchmarks side by side (indexed, filter, naive) and write bench/results/ (from a source checkout)')
-    .option('--suite <name>', 'router (default), shard (sharded vs one Router), scale (one Router loaded from a file at millions of shapes) or where')
-    .option('--shapes <list>', 'shape counts (router default 1k,10k,100k,1m; shard default 1m); counts all above 1m (e.g. 10m) run the scale suite')
+    .description(
+      'run the benchmarks side by side (indexed, filter, naive) and write bench/results/ (from a source checkout)',
+    )
+    .option(
+      '--suite <name>',
+      'router (default), shard (sharded vs one Router), scale (one Router loaded from a file at millions of shapes) or where',
+    )
+    .option(
+      '--shapes <list>',
+      'shape counts (router default 1k,10k,100k,1m; shard default 1m); counts all above 1m (e.g. 10m) run the scale suite',
+    )
     .option('--rounds <n>', 'shard suite: interleaved measurement rounds')
     .option('--workloads <list>', 'seed-mix,all-complex,hot-key')
     .option('--modes <list>', 'indexed,filter,naive')
@@ -40,30 +50,54 @@ export async function main(argv: readonly string[]): Promise<void> {
     .option('--heap-mb <n>', 'heap for the benchmark process', '8192')
     .option('--json', 'print the report as JSON instead of writing bench/results/')
     .option('--no-write', 'do not write bench/results/')
-    .action(async (opts: { rounds?: string; suite?: string; shapes?: string; workloads?: string; modes?: string; changes?: string; heapMb: string; json?: boolean; write: boolean }) => {
-      const args: string[] = opts.shapes ? ['--shapes', opts.shapes] : [];
-      if (opts.suite) args.push('--suite', opts.suite);
-      if (opts.rounds) args.push('--rounds', opts.rounds);
-      if (opts.workloads) args.push('--workloads', opts.workloads);
-      if (opts.modes) args.push('--modes', opts.modes);
-      if (opts.changes) args.push('--changes', opts.changes);
-      if (opts.json) args.push('--json');
-      if (!opts.write) args.push('--no-write');
-      process.exitCode = await runBench(args, Number(opts.heapMb));
-    });
+    .action(
+      async (opts: {
+        rounds?: string;
+        suite?: string;
+        shapes?: string;
+        workloads?: string;
+        modes?: string;
+        changes?: string;
+        heapMb: string;
+        json?: boolean;
+        write: boolean;
+      }) => {
+        const args: string[] = opts.shapes ? ['--shapes', opts.shapes] : [];
+        if (opts.suite) args.push('--suite', opts.suite);
+        if (opts.rounds) args.push('--rounds', opts.rounds);
+        if (opts.workloads) args.push('--workloads', opts.workloads);
+        if (opts.modes) args.push('--modes', opts.modes);
+        if (opts.changes) args.push('--changes', opts.changes);
+        if (opts.json) args.push('--json');
+        if (!opts.write) args.push('--no-write');
+        process.exitCode = await runBench(args, Number(opts.heapMb));
+      },
+    );
   program
     .command('serve')
     .description('run the sync service: Postgres logical replication → shape logs → the Electric shape HTTP API')
     .option('--port <n>', 'HTTP port (env PORT, default 3000)')
     .option('--host <addr>', 'listen address (default 0.0.0.0)')
-    .option('--database-url <url>', 'Postgres URL (env DATABASE_URL); without one an embedded Postgres 15 runs in the data dir')
-    .option('--data-dir <dir>', 'where shape logs (and the embedded Postgres) live (env SWITCHYARD_DATA_DIR, default ./.switchyard)')
-    .option('--secret <s>', 'require this secret on /v1/shape (query secret= or Authorization: Bearer; env SWITCHYARD_SECRET)')
+    .option(
+      '--database-url <url>',
+      'Postgres URL (env DATABASE_URL); without one an embedded Postgres 15 runs in the data dir',
+    )
+    .option(
+      '--data-dir <dir>',
+      'where shape logs (and the embedded Postgres) live (env SWITCHYARD_DATA_DIR, default ./.switchyard)',
+    )
+    .option(
+      '--secret <s>',
+      'require this secret on /v1/shape (query secret= or Authorization: Bearer; env SWITCHYARD_SECRET)',
+    )
     .option('--long-poll-timeout <ms>', 'how long a live request is held without changes (default 20000)')
     .option('--chunk-bytes <n>', 'about how many bytes of log one response carries (default 10 MiB)')
     .option('--enable-delete', 'allow DELETE /v1/shape')
     .option('--demo', 'seed the demo table items and print a URL to curl')
-    .option('--shards <n>', 'route with the sharded router: n worker threads per replicated table (env SWITCHYARD_SHARDS; default 0 = in-process router)')
+    .option(
+      '--shards <n>',
+      'route with the sharded router: n worker threads per replicated table (env SWITCHYARD_SHARDS; default 0 = in-process router)',
+    )
     .action((opts: ServeFlags) => runServe(opts, VERSION));
   await program.parseAsync([...argv]);
 }

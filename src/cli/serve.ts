@@ -3,7 +3,12 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { jsonLogger, type Logger } from '../http/logger.js';
-import { DEFAULT_CHUNK_BYTES, DEFAULT_LONG_POLL_TIMEOUT_MS, createSwitchyardHttp, type SwitchyardHttp } from '../http/server.js';
+import {
+  DEFAULT_CHUNK_BYTES,
+  DEFAULT_LONG_POLL_TIMEOUT_MS,
+  createSwitchyardHttp,
+  type SwitchyardHttp,
+} from '../http/server.js';
 import { SwitchyardService } from '../shapes/service.js';
 import { seedDemo } from './demo-seed.js';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './embedded-pg.js';
@@ -64,7 +69,8 @@ export function resolveServeOptions(flags: ServeFlags, env: NodeJS.ProcessEnv = 
   const secret = flags.secret ?? env['SWITCHYARD_SECRET'];
   const longPollTimeoutMs = positiveInt('--long-poll-timeout', flags.longPollTimeout, DEFAULT_LONG_POLL_TIMEOUT_MS);
   // The client aborts a live request after 45 s; a longer hold would turn every idle poll into an error.
-  if (longPollTimeoutMs >= 45_000) throw new Error('--long-poll-timeout must stay below 45000 ms (the client aborts live requests at 45 s)');
+  if (longPollTimeoutMs >= 45_000)
+    throw new Error('--long-poll-timeout must stay below 45000 ms (the client aborts live requests at 45 s)');
   return {
     port: positiveInt('--port', flags.port ?? env['PORT'], 3000),
     ...(flags.host !== undefined ? { host: flags.host } : {}),
@@ -153,7 +159,14 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
   const addr = http.server.address();
   const port = typeof addr === 'object' && addr !== null ? addr.port : opts.port;
   const url = `http://localhost:${port}`;
-  log.log('info', 'listening', { url, port, longPollTimeoutMs: opts.longPollTimeoutMs, chunkBytes: opts.chunkBytes, deleteEnabled: opts.enableDelete, auth: opts.secret !== undefined });
+  log.log('info', 'listening', {
+    url,
+    port,
+    longPollTimeoutMs: opts.longPollTimeoutMs,
+    chunkBytes: opts.chunkBytes,
+    deleteEnabled: opts.enableDelete,
+    auth: opts.secret !== undefined,
+  });
   let stopping: Promise<void> | undefined;
   return {
     url,

@@ -46,9 +46,17 @@ export function registerServiceMetrics(registry: Registry, read: () => ServiceMe
   counter('switchyard_changes_total', 'Replicated row changes processed (rate() gives changes/s)', (m) => m.changes);
   counter('switchyard_messages_total', 'Shape log messages written', (m) => m.messages);
   counter('switchyard_routing_seconds_total', 'Time spent routing changes to shapes', (m) => m.routeNanos / 1e9);
-  counter('switchyard_evaluation_errors_total', 'Rows whose where-clause evaluation raised an error', (m) => m.evaluationErrors);
+  counter(
+    'switchyard_evaluation_errors_total',
+    'Rows whose where-clause evaluation raised an error',
+    (m) => m.evaluationErrors,
+  );
   counter('switchyard_fsyncs_total', 'fsync calls on shape logs', (m) => m.fsyncs);
-  gauge('switchyard_replication_lag_bytes', 'WAL bytes between the server and what the service acknowledged', (m) => m.replicationLagBytes);
+  gauge(
+    'switchyard_replication_lag_bytes',
+    'WAL bytes between the server and what the service acknowledged',
+    (m) => m.replicationLagBytes,
+  );
   gauge('switchyard_shapes', 'Live shapes', (m) => m.shapes);
   gauge('switchyard_log_bytes', 'Bytes in shape-log storage', (m) => m.logBytes);
   gauge('switchyard_long_poll_waiters', 'Live requests waiting on shape logs', (m) => m.waiters);

@@ -7,7 +7,17 @@ import * as nc from '../values/numeric-convert.js';
 import { codecFor } from '../values/registry.js';
 import { bpcharTrim, nameInput } from '../values/text.js';
 import { applyTypmod } from '../values/typmod.js';
-import { baseType, elementType, typeCategory, typeDisplayName, type ArrayValue, type JsonbValue, type NumericValue, type PgType, type Value } from '../values/types.js';
+import {
+  baseType,
+  elementType,
+  typeCategory,
+  typeDisplayName,
+  type ArrayValue,
+  type JsonbValue,
+  type NumericValue,
+  type PgType,
+  type Value,
+} from '../values/types.js';
 
 export type Cast = (v: Value) => Value | null;
 
@@ -20,7 +30,13 @@ export function castImpl(from: PgType, to: PgType): Cast {
   let c = m.get(to);
   if (!c) {
     const base = baseCast(from, to);
-    c = to.typmod >= 0 ? (v) => { const r = base(v); return r === null ? null : applyTypmod(r, to); } : base;
+    c =
+      to.typmod >= 0
+        ? (v) => {
+            const r = base(v);
+            return r === null ? null : applyTypmod(r, to);
+          }
+        : base;
     m.set(to, c);
   }
   return c;
@@ -42,8 +58,15 @@ function baseCast(fromT: PgType, toT: PgType): Cast {
   const fs = from.scalar;
   const ts = to.scalar;
   // Text family to text family: bpchar loses trailing spaces on the way to text/varchar.
-  if (!from.array && !to.array && typeCategory(from) !== 'unknown' && typeCategory(from) === 'string' && typeCategory(to) === 'string') {
-    if (fs === 'bpchar' && ts !== 'bpchar') return ts === 'name' ? (v) => nameInput(bpcharTrim(v as string)) : (v) => bpcharTrim(v as string);
+  if (
+    !from.array &&
+    !to.array &&
+    typeCategory(from) !== 'unknown' &&
+    typeCategory(from) === 'string' &&
+    typeCategory(to) === 'string'
+  ) {
+    if (fs === 'bpchar' && ts !== 'bpchar')
+      return ts === 'name' ? (v) => nameInput(bpcharTrim(v as string)) : (v) => bpcharTrim(v as string);
     if (ts === 'name') return (v) => nameInput(v as string);
     return identity;
   }

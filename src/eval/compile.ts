@@ -65,7 +65,11 @@ class Compiler {
       case 'compare':
         return this.compare(e.op, e.operandType, e.left, e.right);
       case 'call': {
-        const impl = resolveFn(e.fn, e.args.map((a) => a.type), e.type);
+        const impl = resolveFn(
+          e.fn,
+          e.args.map((a) => a.type),
+          e.type,
+        );
         const args = e.args.map((a) => this.expr(a));
         if (args.length === 1) {
           const [a] = args as [Compiled];
@@ -100,9 +104,15 @@ class Compiler {
         };
       }
       case 'and':
-        return this.junction(e.args.map((a) => this.expr(a)), false);
+        return this.junction(
+          e.args.map((a) => this.expr(a)),
+          false,
+        );
       case 'or':
-        return this.junction(e.args.map((a) => this.expr(a)), true);
+        return this.junction(
+          e.args.map((a) => this.expr(a)),
+          true,
+        );
       case 'not': {
         const a = this.expr(e.arg);
         return (row) => {
@@ -175,7 +185,11 @@ class Compiler {
       case 'array': {
         const elems = e.elems.map((a) => this.expr(a));
         const nested = e.elems.length > 0 && (e.elems[0] as Expr).type.array;
-        return (row) => buildArray(elems.map((a) => a(row)), nested);
+        return (row) =>
+          buildArray(
+            elems.map((a) => a(row)),
+            nested,
+          );
       }
       case 'subscript': {
         const a = this.expr(e.arg);
@@ -187,7 +201,8 @@ class Compiler {
           if (v === null) return null;
           const lowers = lo.map((f) => (f === null ? null : (f(row) as number | null)));
           const uppers = up.map((f) => (f === null ? null : (f(row) as number | null)));
-          for (let k = 0; k < lo.length; k++) if ((lo[k] !== null && lowers[k] === null) || (up[k] !== null && uppers[k] === null)) return null;
+          for (let k = 0; k < lo.length; k++)
+            if ((lo[k] !== null && lowers[k] === null) || (up[k] !== null && uppers[k] === null)) return null;
           return subscript(v, lowers, uppers, slice);
         };
       }
@@ -202,7 +217,8 @@ class Compiler {
     if (e.kind === 'cast' && e.implicit && e.arg.kind === 'column' && !e.arg.type.array && !e.type.array) {
       const from = e.arg.type.scalar;
       const to = e.type.scalar;
-      if ((from === 'int2' || from === 'int4' || from === 'int8') && (to === 'int8' || to === 'numeric')) return this.layout.indexOf(e.arg.name);
+      if ((from === 'int2' || from === 'int4' || from === 'int8') && (to === 'int8' || to === 'numeric'))
+        return this.layout.indexOf(e.arg.name);
     }
     return -1;
   }
@@ -273,7 +289,7 @@ class Compiler {
       const keys = new Set<string | number>();
       let hasNull = false;
       for (const i of e.items) {
-        const v = (i as Extract<Expr, { kind: 'const' }>).value;
+        const v = i.value;
         if (v === null) hasNull = true;
         else keys.add(codec.key(v));
       }
@@ -283,7 +299,7 @@ class Compiler {
       if (rawKey !== undefined) {
         const texts = new Set<string>();
         for (const i of e.items) {
-          const v = (i as Extract<Expr, { kind: 'const' }>).value;
+          const v = i.value;
           if (v !== null) texts.add(codec.format(v));
         }
         return (row) => {
@@ -351,7 +367,7 @@ class Compiler {
     const escConst = e.escape === null || e.escape.kind === 'const';
     if (e.pattern.kind === 'const' && escConst) {
       const p = e.pattern.value as string | null;
-      const esc = e.escape === null ? null : ((e.escape as Extract<Expr, { kind: 'const' }>).value as string | null);
+      const esc = e.escape === null ? null : (e.escape.value as string | null);
       if (p === null || (e.escape !== null && esc === null)) return () => null;
       const m = likeMatcher(p, esc, ci);
       return (row) => {

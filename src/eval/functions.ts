@@ -4,11 +4,27 @@ import * as arr from '../values/array-ops.js';
 import * as dt from '../values/datetime-arith.js';
 import { floatAbs, floatArith, floatNeg, floatPow, floatSqrt } from '../values/float.js';
 import { intAbs, intArith, intBitNot, intBitwise, intNeg } from '../values/integer.js';
-import { numericAbs, numericAdd, numericDiv, numericMod, numericMul, numericNeg, numericPow, numericSub } from '../values/numeric.js';
+import {
+  numericAbs,
+  numericAdd,
+  numericDiv,
+  numericMod,
+  numericMul,
+  numericNeg,
+  numericPow,
+  numericSub,
+} from '../values/numeric.js';
 import { codecFor } from '../values/registry.js';
 import { bpcharLength, lowerAscii, textLength, upperAscii } from '../values/text.js';
 import { timezoneOfTimestamp, timezoneOfTimestamptz } from '../values/timezone.js';
-import { elementType, type ArrayValue, type IntervalValue, type NumericValue, type PgType, type Value } from '../values/types.js';
+import {
+  elementType,
+  type ArrayValue,
+  type IntervalValue,
+  type NumericValue,
+  type PgType,
+  type Value,
+} from '../values/types.js';
 
 /** A function implementation: arguments are non-null for strict functions; null may come back (e.g. subscripts). */
 export type Impl = (...args: (Value | null)[]) => Value | null;
@@ -95,7 +111,9 @@ export function resolveFn(fn: string, argTypes: readonly PgType[], result: PgTyp
     case 'textcat':
       return (a, b) => (a as string) + (b as string);
     case 'concat': {
-      const outs = argTypes.map((t) => (t.scalar === 'text' || t.scalar === 'varchar' || t.scalar === 'unknown' ? null : codecFor(t)));
+      const outs = argTypes.map((t) =>
+        t.scalar === 'text' || t.scalar === 'varchar' || t.scalar === 'unknown' ? null : codecFor(t),
+      );
       return (...args) => {
         let s = '';
         for (let i = 0; i < args.length; i++) {
@@ -132,12 +150,12 @@ export function resolveFn(fn: string, argTypes: readonly PgType[], result: PgTyp
     case 'timezone_tstz':
       return (z, t) => timezoneOfTimestamptz(z as string, t as bigint);
     default:
-      return datetimeFn(fn, argTypes);
+      return datetimeFn(fn);
   }
 }
 
 /** Date/time arithmetic ids map one-to-one onto values/datetime-arith.ts. */
-function datetimeFn(fn: string, argTypes: readonly PgType[]): Impl {
+function datetimeFn(fn: string): Impl {
   const table: Record<string, Impl> = {
     'date+int': (a, b) => dt.dateAddDays(a as number, b as number),
     'int+date': (a, b) => dt.dateAddDays(b as number, a as number),
@@ -171,7 +189,7 @@ function datetimeFn(fn: string, argTypes: readonly PgType[]): Impl {
     justify_interval: (a) => dt.justifyInterval(a as IntervalValue),
   };
   const impl = table[fn];
-  if (impl === undefined) throw new ValueError(ErrorCode.EvaluationError, `internal: no implementation for function ${fn}`);
+  if (impl === undefined)
+    throw new ValueError(ErrorCode.EvaluationError, `internal: no implementation for function ${fn}`);
   return impl;
 }
-

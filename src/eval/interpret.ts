@@ -28,7 +28,11 @@ export function interpretExpr(e: Expr, row: RowView): Value | null {
     case 'call': {
       const args = e.args.map(ev);
       if (e.strict && args.some((a) => a === null)) return null;
-      return resolveFn(e.fn, e.args.map((a) => a.type), e.type)(...args);
+      return resolveFn(
+        e.fn,
+        e.args.map((a) => a.type),
+        e.type,
+      )(...args);
     }
     case 'cast': {
       const v = ev(e.arg);
@@ -138,7 +142,10 @@ export function interpretExpr(e: Expr, row: RowView): Value | null {
       const lowers = e.indices.map((i) => (i.lower === null ? null : (ev(i.lower) as number | null)));
       const uppers = e.indices.map((i) => (i.upper === null ? null : (ev(i.upper) as number | null)));
       // A NULL subscript gives NULL; an omitted slice bound (null expression) means "to the end".
-      if (e.indices.some((i, k) => (i.lower !== null && lowers[k] === null) || (i.upper !== null && uppers[k] === null))) return null;
+      if (
+        e.indices.some((i, k) => (i.lower !== null && lowers[k] === null) || (i.upper !== null && uppers[k] === null))
+      )
+        return null;
       return subscript(a, lowers, uppers, e.slice);
     }
     default:

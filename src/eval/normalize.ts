@@ -59,7 +59,15 @@ function mapChildren(e: Expr, f: (x: Expr) => Expr): Expr {
     case 'array':
       return { ...e, elems: e.elems.map(f) };
     case 'subscript':
-      return { ...e, arg: f(e.arg), indices: e.indices.map((i) => ({ ...i, lower: i.lower ? f(i.lower) : null, upper: i.upper ? f(i.upper) : null })) };
+      return {
+        ...e,
+        arg: f(e.arg),
+        indices: e.indices.map((i) => ({
+          ...i,
+          lower: i.lower ? f(i.lower) : null,
+          upper: i.upper ? f(i.upper) : null,
+        })),
+      };
   }
 }
 
@@ -86,7 +94,8 @@ function isStableNode(e: Expr): boolean {
   if (e.kind === 'cast' && !e.arg.type.array && !e.type.array) {
     const f = e.arg.type.scalar;
     const t = e.type.scalar;
-    const textual = (s: string): boolean => s === 'text' || s === 'varchar' || s === 'bpchar' || s === 'name' || s === 'unknown';
+    const textual = (s: string): boolean =>
+      s === 'text' || s === 'varchar' || s === 'bpchar' || s === 'name' || s === 'unknown';
     if ((DATETIME.has(f) && textual(t)) || (DATETIME.has(t) && textual(f))) return true;
     if ((f === 'timestamptz' && DATETIME.has(t)) || (t === 'timestamptz' && DATETIME.has(f))) return true;
   }
@@ -114,8 +123,11 @@ export function fold(e: Expr, keepStable = false): Expr {
   if (keepStable && isStableNode(e)) {
     const out = mapChildren(e, sub);
     // evaluate_function: a strict function with a NULL constant input is NULL, whatever its volatility.
-    if ((out.kind === 'cast' || (out.kind === 'call' && out.strict)) && children(out).some((c) => c.kind === 'const' && c.value === null)) {
-      return { kind: 'const', type: out.type, value: null, span: out.span } as ConstExpr;
+    if (
+      (out.kind === 'cast' || (out.kind === 'call' && out.strict)) &&
+      children(out).some((c) => c.kind === 'const' && c.value === null)
+    ) {
+      return { kind: 'const', type: out.type, value: null, span: out.span };
     }
     return out;
   }
@@ -147,12 +159,12 @@ export function fold(e: Expr, keepStable = false): Expr {
       args.push(f);
       if (f.kind === 'const') break;
     }
-    if (args.length === 0) return { kind: 'const', type: e.type, value: null, span: e.span } as ConstExpr;
+    if (args.length === 0) return { kind: 'const', type: e.type, value: null, span: e.span };
     return args.length === 1 ? (args[0] as Expr) : { ...e, args };
   }
   if (e.kind === 'in' && e.items.length === 1 && e.items[0]?.kind === 'const' && e.items[0].value === null) {
     // `x IN (NULL)` is parsed as the strict `x = NULL`, which the planner folds to NULL without evaluating x.
-    return { kind: 'const', type: e.type, value: null, span: e.span } as ConstExpr;
+    return { kind: 'const', type: e.type, value: null, span: e.span };
   }
   const out = mapChildren(e, sub);
   // NULLIF(NULL, x) is NULL whatever x is; the planner folds it without evaluating x.
@@ -183,7 +195,8 @@ export function fold(e: Expr, keepStable = false): Expr {
         }
         likeMatcher(p, esc, out.caseInsensitive);
       } catch (err) {
-        if (err instanceof ValueError) throw new WhereError(ErrorCode.InvalidLiteral, err.message, out.pattern.span.start);
+        if (err instanceof ValueError)
+          throw new WhereError(ErrorCode.InvalidLiteral, err.message, out.pattern.span.start);
         throw err;
       }
     }
@@ -214,7 +227,8 @@ export function normalize(e: Expr): Expr {
     }
     case 'compare': {
       const c = mapChildren(e, normalize) as typeof e;
-      if (c.left.kind === 'const' && c.right.kind !== 'const') return { ...c, op: MIRROR[c.op], left: c.right, right: c.left };
+      if (c.left.kind === 'const' && c.right.kind !== 'const')
+        return { ...c, op: MIRROR[c.op], left: c.right, right: c.left };
       return c;
     }
     default:

@@ -64,7 +64,10 @@ function compareMagnitude(a: { int: string; frac: string }, b: { int: string; fr
   return a.frac < b.frac ? -1 : 1; // trailing zeros trimmed: lexical order of fraction digits is numeric order
 }
 
-function compareDecimal(a: { neg: boolean; int: string; frac: string }, b: { neg: boolean; int: string; frac: string }): number {
+function compareDecimal(
+  a: { neg: boolean; int: string; frac: string },
+  b: { neg: boolean; int: string; frac: string },
+): number {
   if (a.neg !== b.neg) return a.neg ? -1 : 1;
   const m = compareMagnitude(a, b);
   return a.neg ? -m : m;
@@ -79,9 +82,16 @@ function isIsoDate(s: string): boolean {
 
 function dateAt(s: string): boolean {
   return (
-    isDigit(s.charCodeAt(0)) && isDigit(s.charCodeAt(1)) && isDigit(s.charCodeAt(2)) && isDigit(s.charCodeAt(3)) &&
-    s.charCodeAt(4) === 45 && isDigit(s.charCodeAt(5)) && isDigit(s.charCodeAt(6)) && s.charCodeAt(7) === 45 &&
-    isDigit(s.charCodeAt(8)) && isDigit(s.charCodeAt(9))
+    isDigit(s.charCodeAt(0)) &&
+    isDigit(s.charCodeAt(1)) &&
+    isDigit(s.charCodeAt(2)) &&
+    isDigit(s.charCodeAt(3)) &&
+    s.charCodeAt(4) === 45 &&
+    isDigit(s.charCodeAt(5)) &&
+    isDigit(s.charCodeAt(6)) &&
+    s.charCodeAt(7) === 45 &&
+    isDigit(s.charCodeAt(8)) &&
+    isDigit(s.charCodeAt(9))
   );
 }
 
@@ -89,7 +99,13 @@ function dateAt(s: string): boolean {
 function timestampBody(s: string, end: number): boolean {
   if (end !== 19 && (end < 21 || end > 26)) return false;
   if (!dateAt(s) || s.charCodeAt(10) !== 32 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return false;
-  if (!isDigit(s.charCodeAt(11)) || !isDigit(s.charCodeAt(12)) || !isDigit(s.charCodeAt(14)) || !isDigit(s.charCodeAt(15))) return false;
+  if (
+    !isDigit(s.charCodeAt(11)) ||
+    !isDigit(s.charCodeAt(12)) ||
+    !isDigit(s.charCodeAt(14)) ||
+    !isDigit(s.charCodeAt(15))
+  )
+    return false;
   if (!isDigit(s.charCodeAt(17)) || !isDigit(s.charCodeAt(18))) return false;
   if (end === 19) return true;
   if (s.charCodeAt(19) !== 46) return false;
@@ -103,7 +119,9 @@ function isIsoTimestamp(s: string): boolean {
 
 function isIsoTimestamptz(s: string): boolean {
   const n = s.length - 3;
-  return n > 0 && s.charCodeAt(n) === 43 && s.charCodeAt(n + 1) === 48 && s.charCodeAt(n + 2) === 48 && timestampBody(s, n);
+  return (
+    n > 0 && s.charCodeAt(n) === 43 && s.charCodeAt(n + 1) === 48 && s.charCodeAt(n + 2) === 48 && timestampBody(s, n)
+  );
 }
 
 /**
@@ -136,7 +154,7 @@ export function rawComparator(op: CompareOp, t: PgType, constant: Value): RawTes
     case 'timestamp':
     case 'date': {
       if (typeof constant !== 'bigint' && t.scalar !== 'date') return undefined;
-      if (t.scalar === 'date' && !Number.isFinite(constant as number)) return undefined;
+      if (t.scalar === 'date' && !Number.isFinite(constant)) return undefined;
       const text = codecFor(t).format(constant);
       const suffixLen = t.scalar === 'timestamptz' ? 3 : 0;
       const isCanonical = t.scalar === 'date' ? isIsoDate : suffixLen > 0 ? isIsoTimestamptz : isIsoTimestamp;

@@ -33,7 +33,12 @@ export function itemsOf(a: Value): readonly (Value | null)[] {
 }
 
 /** `x op ANY|ALL (array)` for a non-null array; three-valued as Postgres's ScalarArrayOpExpr. */
-export function quantify(x: Value | null, items: readonly (Value | null)[], test: (a: Value, b: Value) => boolean, all: boolean): boolean | null {
+export function quantify(
+  x: Value | null,
+  items: readonly (Value | null)[],
+  test: (a: Value, b: Value) => boolean,
+  all: boolean,
+): boolean | null {
   if (items.length === 0) return all;
   if (x === null) return null;
   let sawNull = false;
@@ -53,7 +58,12 @@ export function quantify(x: Value | null, items: readonly (Value | null)[], test
 export const likeMatcher: (pattern: string, escape: string | null, ci: boolean) => LikeMatcher = compileLike;
 
 /** `a[i][j]` or a slice, per Postgres: out-of-range elements are NULL, slices clamp. */
-export function subscript(a: Value, lowers: readonly (number | null)[], uppers: readonly (number | null)[], slice: boolean): Value | null {
+export function subscript(
+  a: Value,
+  lowers: readonly (number | null)[],
+  uppers: readonly (number | null)[],
+  slice: boolean,
+): Value | null {
   if (slice) return arr.arraySlice(a as ArrayValue, lowers, uppers);
   return arr.arraySubscript(a as ArrayValue, uppers as number[]);
 }
@@ -65,9 +75,20 @@ export function buildArray(elems: readonly (Value | null)[], nested: boolean): A
   if (subs.length === 0 || subs.every((s) => s.dims.length === 0)) return { dims: [], lbounds: [], items: [] };
   const first = subs[0] as ArrayValue;
   for (const s of subs) {
-    if (s.dims.length !== first.dims.length || s.dims.some((d, i) => d !== first.dims[i]) || subs.length !== elems.length) {
-      throw new ValueError(ErrorCode.EvaluationError, 'multidimensional arrays must have array expressions with matching dimensions');
+    if (
+      s.dims.length !== first.dims.length ||
+      s.dims.some((d, i) => d !== first.dims[i]) ||
+      subs.length !== elems.length
+    ) {
+      throw new ValueError(
+        ErrorCode.EvaluationError,
+        'multidimensional arrays must have array expressions with matching dimensions',
+      );
     }
   }
-  return { dims: [subs.length, ...first.dims], lbounds: [1, ...first.dims.map(() => 1)], items: subs.flatMap((s) => s.items) };
+  return {
+    dims: [subs.length, ...first.dims],
+    lbounds: [1, ...first.dims.map(() => 1)],
+    items: subs.flatMap((s) => s.items),
+  };
 }

@@ -16,7 +16,10 @@ function replacer(_key: string, value: unknown): unknown {
 }
 
 /** A logger writing JSON lines to `write` (default stdout), dropping events below `minLevel`. */
-export function jsonLogger(minLevel: LogLevel = 'info', write: (line: string) => void = (l) => process.stdout.write(l)): Logger {
+export function jsonLogger(
+  minLevel: LogLevel = 'info',
+  write: (line: string) => void = (l) => process.stdout.write(l),
+): Logger {
   const min = LEVELS[minLevel];
   return {
     log(level, event, fields) {

@@ -25,7 +25,8 @@ export interface ShapeRequest {
 
 export type FieldErrors = Record<string, string[]>;
 
-export type ParseResult = { readonly ok: true; readonly request: ShapeRequest } | { readonly ok: false; readonly errors: FieldErrors };
+export type ParseResult =
+  { readonly ok: true; readonly request: ShapeRequest } | { readonly ok: false; readonly errors: FieldErrors };
 
 function addError(errors: FieldErrors, field: string, message: string): void {
   (errors[field] ??= []).push(message);
@@ -130,7 +131,11 @@ export function parseWhereParams(query: URLSearchParams, errors: FieldErrors): R
 const NUL_MESSAGE = 'invalid byte sequence for encoding "UTF8": 0x00';
 
 /** Parses the parameters that make up a shape definition; adds any errors. Undefined when `table` is absent. */
-function parseDefinition(query: URLSearchParams, errors: FieldErrors, tableRequired: boolean): ShapeDefinition | undefined {
+function parseDefinition(
+  query: URLSearchParams,
+  errors: FieldErrors,
+  tableRequired: boolean,
+): ShapeDefinition | undefined {
   const tableText = query.get('table');
   let schema = '';
   let table = '';
@@ -143,16 +148,25 @@ function parseDefinition(query: URLSearchParams, errors: FieldErrors, tableRequi
       table = t.name;
     } catch (err) {
       if (!(err instanceof RouterError)) throw err;
-      addError(errors, 'table', `${err.message}. Hint: quote names containing capitals or special characters, e.g. "MyTable"`);
+      addError(
+        errors,
+        'table',
+        `${err.message}. Hint: quote names containing capitals or special characters, e.g. "MyTable"`,
+      );
     }
   }
   const where = query.get('where') ?? undefined;
   if (where !== undefined && Buffer.byteLength(where, 'utf8') > MAX_WHERE_BYTES) {
-    addError(errors, 'where', `the where clause is too large (${Buffer.byteLength(where, 'utf8')} bytes, limit ${MAX_WHERE_BYTES})`);
+    addError(
+      errors,
+      'where',
+      `the where clause is too large (${Buffer.byteLength(where, 'utf8')} bytes, limit ${MAX_WHERE_BYTES})`,
+    );
   }
   if (where !== undefined && where.includes('\u0000')) addError(errors, 'where', NUL_MESSAGE);
   const params = parseWhereParams(query, errors);
-  if (params !== undefined && Object.values(params).some((v) => v.includes('\u0000'))) addError(errors, 'params', NUL_MESSAGE);
+  if (params !== undefined && Object.values(params).some((v) => v.includes('\u0000')))
+    addError(errors, 'params', NUL_MESSAGE);
   let columns: string[] | undefined;
   const columnsText = query.get('columns');
   if (columnsText !== null) {
@@ -177,7 +191,12 @@ function parseDefinition(query: URLSearchParams, errors: FieldErrors, tableRequi
     columns?: string[];
     replica: 'default' | 'full';
     log: 'full' | 'changes_only';
-  } = { schema, table, replica: replicaText === 'full' ? 'full' : 'default', log: logText === 'changes_only' ? 'changes_only' : 'full' };
+  } = {
+    schema,
+    table,
+    replica: replicaText === 'full' ? 'full' : 'default',
+    log: logText === 'changes_only' ? 'changes_only' : 'full',
+  };
   // An all-blank clause means no filter, as an absent one.
   if (where !== undefined && where.trim() !== '') def.where = where;
   if (params !== undefined) def.params = params;
@@ -211,20 +230,30 @@ export function parseShapeGet(query: URLSearchParams): ParseResult {
   }
   const live = parseBool(query.get('live'));
   if (live && offset === 'now') addError(errors, 'live', "can't be true when offset is 'now'");
-  else if (live && offset !== undefined && offset !== 'now' && offset.tx < 0n) addError(errors, 'live', "can't be true when offset == -1");
+  else if (live && offset !== undefined && offset !== 'now' && offset.tx < 0n)
+    addError(errors, 'live', "can't be true when offset == -1");
   const sseText = query.has('live_sse') ? query.get('live_sse') : query.get('experimental_live_sse');
   if (parseBool(sseText)) {
     addError(
       errors,
       'live_sse',
-      live ? 'not supported: Switchyard serves live mode by long polling only (do not enable liveSse in the client)' : "can't be true unless live is also true",
+      live
+        ? 'not supported: Switchyard serves live mode by long polling only (do not enable liveSse in the client)'
+        : "can't be true unless live is also true",
     );
   }
   if (hasSubsetParams(query)) addError(errors, 'subset', 'not supported: subset snapshots are not implemented');
   if (Object.keys(errors).length > 0) return { ok: false, errors };
   return {
     ok: true,
-    request: { definition, offset, offsetText: offsetText ?? '', handle, live, cursor: query.get('cursor') ?? undefined },
+    request: {
+      definition,
+      offset,
+      offsetText: offsetText ?? '',
+      handle,
+      live,
+      cursor: query.get('cursor') ?? undefined,
+    },
   };
 }
 
@@ -237,5 +266,8 @@ export function parseShapeDelete(query: URLSearchParams): ParseResult {
   const handle = handleText === null || handleText === '' ? undefined : handleText;
   if (!hasTable && handle === undefined) addError(errors, 'handle', "can't be blank when shape definition is missing");
   if (Object.keys(errors).length > 0) return { ok: false, errors };
-  return { ok: true, request: { definition, offset: undefined, offsetText: '', handle, live: false, cursor: undefined } };
+  return {
+    ok: true,
+    request: { definition, offset: undefined, offsetText: '', handle, live: false, cursor: undefined },
+  };
 }

@@ -51,7 +51,12 @@ const CURSOR_EPOCH_MS = Date.UTC(2024, 9, 9);
  * timeout, bumped past the client's cursor when it would not change, so CDN request collapsing never serves the
  * previous poll's answer to the next one.
  */
-export function computeCursor(longPollTimeoutMs: number, clientCursor: string | undefined, nowMs = Date.now(), random = Math.random): string {
+export function computeCursor(
+  longPollTimeoutMs: number,
+  clientCursor: string | undefined,
+  nowMs = Date.now(),
+  random = Math.random,
+): string {
   const timeoutS = Math.floor(longPollTimeoutMs / 1000);
   let cursor = 0;
   if (timeoutS >= 1) {
@@ -75,7 +80,9 @@ function monotonicToken(): string {
 
 /** `"<handle>:<requested offset>:<response offset>"`, with a unique suffix when the response carries no changes. */
 export function computeEtag(handle: string, requestedOffset: string, responseOffset: string, unique: boolean): string {
-  return unique ? `"${handle}:${requestedOffset}:${responseOffset}:${monotonicToken()}"` : `"${handle}:${requestedOffset}:${responseOffset}"`;
+  return unique
+    ? `"${handle}:${requestedOffset}:${responseOffset}:${monotonicToken()}"`
+    : `"${handle}:${requestedOffset}:${responseOffset}"`;
 }
 
 /** Whether `If-None-Match` (any comma-separated entry, quotes and weak prefix stripped) names this ETag. */
@@ -94,18 +101,44 @@ function stripQuotes(s: string): string {
 }
 
 /** Writes a complete JSON response (small bodies only: errors, health). */
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, head = false): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+  head = false,
+): void {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
-  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(text)) });
+  res.writeHead(status, {
+    ...headers,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(Buffer.byteLength(text)),
+  });
   res.end(head ? undefined : text);
 }
 
 /** An error reply (§2.3): never cached, neither by browsers nor by CDNs. */
-export function sendError(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, head = false): void {
-  sendJson(res, status, body, { ...headers, 'cache-control': CACHE_NO_STORE, 'surrogate-control': CACHE_NO_STORE }, head);
+export function sendError(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+  head = false,
+): void {
+  sendJson(
+    res,
+    status,
+    body,
+    { ...headers, 'cache-control': CACHE_NO_STORE, 'surrogate-control': CACHE_NO_STORE },
+    head,
+  );
 }
 
-export function sendValidationError(res: ServerResponse, errors: Readonly<Record<string, readonly string[]>>, head = false): void {
+export function sendValidationError(
+  res: ServerResponse,
+  errors: Readonly<Record<string, readonly string[]>>,
+  head = false,
+): void {
   sendError(res, 400, { message: 'Invalid request', errors }, {}, head);
 }
 
@@ -116,7 +149,11 @@ const WRITE_BATCH_BYTES = 64 * 1024;
  * Streams `[m1,m2,…,extra]` with chunked transfer encoding, waiting for `drain` under backpressure. Resolves false
  * when the connection went away mid-body.
  */
-export async function streamJsonArray(res: ServerResponse, messages: readonly string[], trailing: string | undefined): Promise<boolean> {
+export async function streamJsonArray(
+  res: ServerResponse,
+  messages: readonly string[],
+  trailing: string | undefined,
+): Promise<boolean> {
   let buf = '[';
   let first = true;
   const flush = async (): Promise<boolean> => {

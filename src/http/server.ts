@@ -51,9 +51,34 @@ function metric<T>(registry: Registry, name: string, make: () => T): T {
 function makeMetrics(registry: Registry): HttpMetrics {
   const registers = [registry];
   return {
-    requests: metric(registry, 'switchyard_http_requests_total', () => new Counter({ name: 'switchyard_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'status'] as const, registers })),
-    duration: metric(registry, 'switchyard_http_request_duration_seconds', () => new Histogram({ name: 'switchyard_http_request_duration_seconds', help: 'HTTP request duration (long polls included)', labelNames: ['route'] as const, buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 2, 10, 30], registers })),
-    longPolls: metric(registry, 'switchyard_http_long_polls_active', () => new Gauge({ name: 'switchyard_http_long_polls_active', help: 'Live requests currently held', registers })),
+    requests: metric(
+      registry,
+      'switchyard_http_requests_total',
+      () =>
+        new Counter({
+          name: 'switchyard_http_requests_total',
+          help: 'HTTP requests by route and status',
+          labelNames: ['route', 'status'] as const,
+          registers,
+        }),
+    ),
+    duration: metric(
+      registry,
+      'switchyard_http_request_duration_seconds',
+      () =>
+        new Histogram({
+          name: 'switchyard_http_request_duration_seconds',
+          help: 'HTTP request duration (long polls included)',
+          labelNames: ['route'] as const,
+          buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 2, 10, 30],
+          registers,
+        }),
+    ),
+    longPolls: metric(
+      registry,
+      'switchyard_http_long_polls_active',
+      () => new Gauge({ name: 'switchyard_http_long_polls_active', help: 'Live requests currently held', registers }),
+    ),
   };
 }
 
@@ -62,7 +87,11 @@ function digest(s: string): Buffer {
 }
 
 /** Constant-time check of the secret from the query (`secret`, legacy `api_secret`) or `Authorization: Bearer`. */
-export function isAuthorized(secret: string | undefined, query: URLSearchParams, authorization: string | undefined): boolean {
+export function isAuthorized(
+  secret: string | undefined,
+  query: URLSearchParams,
+  authorization: string | undefined,
+): boolean {
   if (secret === undefined || secret === '') return true;
   const want = digest(secret);
   const candidates: string[] = [];
@@ -121,7 +150,13 @@ export function createSwitchyardHttp(opts: HttpServerOptions): SwitchyardHttp {
     if (method !== 'GET' && !head) return sendText(res, 404, 'Not found', head);
     if (path === '/v1/health') {
       const status = opts.service.status();
-      return sendJson(res, status === 'active' ? 200 : 202, { status }, { 'cache-control': 'no-cache, no-store, must-revalidate' }, head);
+      return sendJson(
+        res,
+        status === 'active' ? 200 : 202,
+        { status },
+        { 'cache-control': 'no-cache, no-store, must-revalidate' },
+        head,
+      );
     }
     if (path === '/') {
       res.writeHead(200, { 'content-length': '0' });
@@ -156,11 +191,18 @@ export function createSwitchyardHttp(opts: HttpServerOptions): SwitchyardHttp {
     // Every handler runs inside this guard: a client's input must never take the process down.
     route(req, res, url).then(
       () => {
-        if (res.statusCode >= 500) log.log('warn', 'http_request', { method: req.method, path: url.pathname, status: res.statusCode });
+        if (res.statusCode >= 500)
+          log.log('warn', 'http_request', { method: req.method, path: url.pathname, status: res.statusCode });
       },
       (err: unknown) => {
         log.log('error', 'http_handler_failed', { method: req.method, url: req.url, error: err });
-        if (!res.headersSent) sendJson(res, 500, { error: 'Internal server error' }, { 'cache-control': 'no-store', 'surrogate-control': 'no-store' });
+        if (!res.headersSent)
+          sendJson(
+            res,
+            500,
+            { error: 'Internal server error' },
+            { 'cache-control': 'no-store', 'surrogate-control': 'no-store' },
+          );
         else res.destroy();
       },
     );
@@ -173,7 +215,10 @@ export function createSwitchyardHttp(opts: HttpServerOptions): SwitchyardHttp {
   // gets that long is a where clause, so say so, with the CORS headers a browser needs to read it.
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (err.code === 'HPE_HEADER_OVERFLOW' && socket.writable) {
-      const body = JSON.stringify({ message: 'Invalid request', errors: { where: [`the request is too large (over 256 KiB); where clauses are limited to 65536 bytes`] } });
+      const body = JSON.stringify({
+        message: 'Invalid request',
+        errors: { where: [`the request is too large (over 256 KiB); where clauses are limited to 65536 bytes`] },
+      });
       socket.end(
         `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncache-control: no-store\r\naccess-control-allow-origin: *\r\n` +
           `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
@@ -206,6 +251,9 @@ export function createSwitchyardHttp(opts: HttpServerOptions): SwitchyardHttp {
 }
 
 function sendText(res: ServerResponse, status: number, text: string, head: boolean): void {
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': String(Buffer.byteLength(text)) });
+  res.writeHead(status, {
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': String(Buffer.byteLength(text)),
+  });
   res.end(head ? undefined : text);
 }

@@ -1,7 +1,13 @@
 // GET/HEAD and DELETE `/v1/shape`: snapshot, catch-up, live long-poll, must-refetch and invalidation (protocol §4–§6, §10.1).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BEFORE_ALL, compareOffsets, formatOffset, maxOffset, type LogOffset } from '../log/offset.js';
-import { ShapeRequestError, type LogChunk, type ShapeDefinition, type ShapeInfo, type ShapeService } from '../shapes/types.js';
+import {
+  ShapeRequestError,
+  type LogChunk,
+  type ShapeDefinition,
+  type ShapeInfo,
+  type ShapeService,
+} from '../shapes/types.js';
 import type { Logger } from './logger.js';
 import { parseShapeDelete, parseShapeGet, type ShapeRequest } from './params.js';
 import {
@@ -61,9 +67,20 @@ function disconnectSignal(res: ServerResponse): { signal: AbortSignal; dispose: 
 }
 
 /** 409 with the definition's current handle (created if needed), §6.1. */
-async function sendMustRefetch(cfg: ShapeHandlerConfig, res: ServerResponse, def: ShapeDefinition, head: boolean): Promise<void> {
+async function sendMustRefetch(
+  cfg: ShapeHandlerConfig,
+  res: ServerResponse,
+  def: ShapeDefinition,
+  head: boolean,
+): Promise<void> {
   const info = await cfg.service.getOrCreate(def);
-  sendJson(res, 409, MUST_REFETCH_BODY, { 'electric-handle': info.handle, 'cache-control': mustRefetchCache(true) }, head);
+  sendJson(
+    res,
+    409,
+    MUST_REFETCH_BODY,
+    { 'electric-handle': info.handle, 'cache-control': mustRefetchCache(true) },
+    head,
+  );
 }
 
 interface Reply {
@@ -76,7 +93,13 @@ interface Reply {
   readonly cacheControl: string;
 }
 
-async function sendLog(cfg: ShapeHandlerConfig, httpReq: IncomingMessage, res: ServerResponse, r: Reply, head: boolean): Promise<void> {
+async function sendLog(
+  cfg: ShapeHandlerConfig,
+  httpReq: IncomingMessage,
+  res: ServerResponse,
+  r: Reply,
+  head: boolean,
+): Promise<void> {
   const offsetText = formatOffset(r.endOffset);
   const headers: Record<string, string> = {
     'content-type': 'application/json; charset=utf-8',
@@ -108,7 +131,12 @@ async function sendLog(cfg: ShapeHandlerConfig, httpReq: IncomingMessage, res: S
  * Reads the next chunk after `after`. A read that returns nothing although the log is not at its end (a snapshot
  * still being taken) is retried as data arrives, so a non-live reply always advances or is up to date (§4.5.4).
  */
-async function readAdvancing(cfg: ShapeHandlerConfig, handle: string, after: LogOffset, signal: AbortSignal): Promise<LogChunk | 'invalidated' | 'aborted'> {
+async function readAdvancing(
+  cfg: ShapeHandlerConfig,
+  handle: string,
+  after: LogOffset,
+  signal: AbortSignal,
+): Promise<LogChunk | 'invalidated' | 'aborted'> {
   const deadline = Date.now() + cfg.longPollTimeoutMs;
   for (;;) {
     const chunk = await cfg.service.read(handle, after, cfg.chunkBytes);
@@ -122,7 +150,12 @@ async function readAdvancing(cfg: ShapeHandlerConfig, handle: string, after: Log
 }
 
 /** Waits up to half the long-poll timeout for the log to reach `offset` (§4.5.7); false when it does not. */
-async function waitForOffset(cfg: ShapeHandlerConfig, handle: string, offset: LogOffset, signal: AbortSignal): Promise<boolean | 'invalidated' | 'aborted'> {
+async function waitForOffset(
+  cfg: ShapeHandlerConfig,
+  handle: string,
+  offset: LogOffset,
+  signal: AbortSignal,
+): Promise<boolean | 'invalidated' | 'aborted'> {
   const deadline = Date.now() + cfg.longPollTimeoutMs / 2;
   for (;;) {
     const last = cfg.service.lastOffset(handle);
@@ -135,7 +168,13 @@ async function waitForOffset(cfg: ShapeHandlerConfig, handle: string, offset: Lo
 }
 
 /** GET/HEAD `/v1/shape`. Throws only on service failures (answered 500 by the server). */
-export async function handleShapeGet(cfg: ShapeHandlerConfig, httpReq: IncomingMessage, res: ServerResponse, query: URLSearchParams, head: boolean): Promise<void> {
+export async function handleShapeGet(
+  cfg: ShapeHandlerConfig,
+  httpReq: IncomingMessage,
+  res: ServerResponse,
+  query: URLSearchParams,
+  head: boolean,
+): Promise<void> {
   const parsed = parseShapeGet(query);
   if (!parsed.ok) return sendValidationError(res, parsed.errors, head);
   const req = parsed.request;
@@ -147,13 +186,41 @@ export async function handleShapeGet(cfg: ShapeHandlerConfig, httpReq: IncomingM
       const info = await service.getOrCreate(def);
       if (req.offset === 'now') {
         const end = service.lastOffset(info.handle);
-        return await sendLog(cfg, httpReq, res, { info, req, messages: [], endOffset: end, upToDate: true, hasData: false, cacheControl: cfg.nonLiveCacheControl }, head);
+        return await sendLog(
+          cfg,
+          httpReq,
+          res,
+          {
+            info,
+            req,
+            messages: [],
+            endOffset: end,
+            upToDate: true,
+            hasData: false,
+            cacheControl: cfg.nonLiveCacheControl,
+          },
+          head,
+        );
       }
       const chunk = await readAdvancing(cfg, info.handle, BEFORE_ALL, conn.signal);
       if (chunk === 'aborted') return;
       if (chunk === 'invalidated') return await sendMustRefetch(cfg, res, def, head);
       // The first response is cached for a week, so it never claims up-to-date (§4.5.1).
-      return await sendLog(cfg, httpReq, res, { info, req, messages: chunk.messages, endOffset: chunk.endOffset, upToDate: false, hasData: true, cacheControl: CACHE_INITIAL }, head);
+      return await sendLog(
+        cfg,
+        httpReq,
+        res,
+        {
+          info,
+          req,
+          messages: chunk.messages,
+          endOffset: chunk.endOffset,
+          upToDate: false,
+          hasData: true,
+          cacheControl: CACHE_INITIAL,
+        },
+        head,
+      );
     }
     const offset = req.offset!;
     const handle = req.handle!;
@@ -179,7 +246,13 @@ export async function handleShapeGet(cfg: ShapeHandlerConfig, httpReq: IncomingM
       if (w === 'aborted') return;
       if (w === 'invalidated') return await sendMustRefetch(cfg, res, def, head);
       if (w === 'timeout') {
-        return await sendLog(cfg, httpReq, res, { info, req, messages: [], endOffset: offset, upToDate: true, hasData: false, cacheControl: CACHE_LIVE }, head);
+        return await sendLog(
+          cfg,
+          httpReq,
+          res,
+          { info, req, messages: [], endOffset: offset, upToDate: true, hasData: false, cacheControl: CACHE_LIVE },
+          head,
+        );
       }
       chunk = await service.read(handle, offset, cfg.chunkBytes);
     }
@@ -203,7 +276,13 @@ export async function handleShapeGet(cfg: ShapeHandlerConfig, httpReq: IncomingM
     const retryAfter = (err as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
     if (typeof retryAfter === 'number' && !res.headersSent) {
       cfg.log.log('warn', 'shape_unavailable', { error: err });
-      return sendError(res, 503, { message: `Shape unavailable: ${(err as Error).message}` }, { 'retry-after': String(retryAfter) }, head);
+      return sendError(
+        res,
+        503,
+        { message: `Shape unavailable: ${(err as Error).message}` },
+        { 'retry-after': String(retryAfter) },
+        head,
+      );
     }
     throw err;
   } finally {
@@ -212,7 +291,11 @@ export async function handleShapeGet(cfg: ShapeHandlerConfig, httpReq: IncomingM
 }
 
 /** DELETE `/v1/shape` (§10.1): invalidates by definition, by handle, or both when they agree. */
-export async function handleShapeDelete(cfg: ShapeHandlerConfig, res: ServerResponse, query: URLSearchParams): Promise<void> {
+export async function handleShapeDelete(
+  cfg: ShapeHandlerConfig,
+  res: ServerResponse,
+  query: URLSearchParams,
+): Promise<void> {
   if (!cfg.enableDelete) return sendError(res, 405, { message: 'DELETE not allowed' });
   const parsed = parseShapeDelete(query);
   if (!parsed.ok) return sendValidationError(res, parsed.errors);

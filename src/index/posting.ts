@@ -34,7 +34,8 @@ export class Posting implements EntryHome {
       entries.pos[last] = at;
     }
     entries.pos[entry] = -1;
-    if (this.items.length > 16 && this.length * 4 < this.items.length) this.items = this.items.slice(0, this.items.length >> 1);
+    if (this.items.length > 16 && this.length * 4 < this.items.length)
+      this.items = this.items.slice(0, this.items.length >> 1);
   }
 
   get bytes(): number {

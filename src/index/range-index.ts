@@ -24,7 +24,14 @@ export class RangeIndex<V> implements EntryHome {
   }
 
   /** Adds `entry` for lo <(=) x <(=) hi; an undefined bound is open. At least one bound must be given. */
-  add(entry: number, lo: V | undefined, loIncl: boolean, hi: V | undefined, hiIncl: boolean, entries: EntryTable): void {
+  add(
+    entry: number,
+    lo: V | undefined,
+    loIncl: boolean,
+    hi: V | undefined,
+    hiIncl: boolean,
+    entries: EntryTable,
+  ): void {
     let node: RangeNode<V>;
     let tree: 0 | 1 | 2;
     if (hi === undefined) {

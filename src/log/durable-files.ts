@@ -14,7 +14,11 @@ const fsyncAsync = promisify(fsync);
  * occupies a libuv thread; leave some for the journal), then fsyncs the directories that gained files.
  * Returns the number of fsyncs done.
  */
-export async function syncStreams(fds: FdCache, streams: Iterable<SegmentStream>, concurrency: number): Promise<number> {
+export async function syncStreams(
+  fds: FdCache,
+  streams: Iterable<SegmentStream>,
+  concurrency: number,
+): Promise<number> {
   const list = [...streams];
   const dirs = new Set<string>();
   let count = 0;

@@ -94,7 +94,7 @@ export class Journal {
   write(): number {
     if (this.pendingBytes > 0) {
       const n = this.pendingBytes;
-      for (let at = 0; at < n; ) at += writeSync(this.fd, this.pending, at, n - at, this.size + at);
+      for (let at = 0; at < n;) at += writeSync(this.fd, this.pending, at, n - at, this.size + at);
       this.size += n;
       this.bytesWritten += n;
       this.pendingBytes = 0;
@@ -232,7 +232,13 @@ class JournalCursor {
     const frame = decodeFrame(bytes);
     if (frame === null) return null;
     this.pos = at + JHEAD + bodyLen;
-    return { handle: body.toString('utf8', 3, 3 + hlen), streamId: body[0]!, pos: body.readUIntBE(3 + hlen, 6), frame, bytes };
+    return {
+      handle: body.toString('utf8', 3, 3 + hlen),
+      streamId: body[0]!,
+      pos: body.readUIntBE(3 + hlen, 6),
+      frame,
+      bytes,
+    };
   }
 }
 

@@ -1,5 +1,15 @@
 // A small persistent key-value store for service metadata (shape registry, last durable LSN), written atomically.
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { fsync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -51,9 +61,15 @@ export class MetaStore {
       // A temp file is a commit that never reached its rename: the previous bucket file is still valid.
       if (name.endsWith('.tmp')) unlinkSync(path);
       else if (/^bucket-[0-9]+\.json$/.test(name)) {
-        const parsed = JSON.parse(readFileSync(path, 'utf8')) as { format: number; buckets: number; data: Record<string, MetaValue> };
+        const parsed = JSON.parse(readFileSync(path, 'utf8')) as {
+          format: number;
+          buckets: number;
+          data: Record<string, MetaValue>;
+        };
         if (parsed.format !== FORMAT || parsed.buckets !== buckets) {
-          throw new RangeError(`meta store ${dir} was written with ${parsed.buckets} buckets (format ${parsed.format}), opened with ${buckets}`);
+          throw new RangeError(
+            `meta store ${dir} was written with ${parsed.buckets} buckets (format ${parsed.format}), opened with ${buckets}`,
+          );
         }
         for (const [k, v] of Object.entries(parsed.data)) store.set(k, v);
       }
@@ -118,7 +134,7 @@ export class MetaStore {
         const fd = openSync(tmp, 'w');
         try {
           const buf = Buffer.from(text, 'utf8');
-          for (let at = 0; at < buf.length; ) at += writeSync(fd, buf, at, buf.length - at, at);
+          for (let at = 0; at < buf.length;) at += writeSync(fd, buf, at, buf.length - at, at);
           await fsyncAsync(fd);
         } finally {
           closeSync(fd);

@@ -1,5 +1,15 @@
 // One ordered stream of framed records split over segment files, with a sparse offset index and torn-tail recovery.
-import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, unlinkSync, writeSync, writevSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  openSync,
+  readSync,
+  unlinkSync,
+  writeSync,
+  writevSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { FdCache } from './fd-cache.js';
 import { FrameCursor, RecordKind, encodeFrame } from './frame.js';
@@ -84,7 +94,12 @@ export class SegmentStream {
   }
 
   append(kind: RecordKind, offset: LogOffset, payload: string | Buffer): void {
-    this.appendFrame(kind, offset, encodeFrame(kind, offset, payload), kind === RecordKind.Message ? undefined : (payload as Buffer));
+    this.appendFrame(
+      kind,
+      offset,
+      encodeFrame(kind, offset, payload),
+      kind === RecordKind.Message ? undefined : (payload as Buffer),
+    );
   }
 
   /** Appends an encoded frame (from `append`, or replayed from the journal). */
@@ -220,7 +235,9 @@ export class SegmentStream {
   private pushPending(frame: Buffer): void {
     const need = this.pendingBytes + frame.length;
     if (this.pending === undefined || need > this.pending.length) {
-      const grown = Buffer.allocUnsafeSlow(Math.max(need, Math.min(FLUSH_THRESHOLD, (this.pending?.length ?? 512) * 2)));
+      const grown = Buffer.allocUnsafeSlow(
+        Math.max(need, Math.min(FLUSH_THRESHOLD, (this.pending?.length ?? 512) * 2)),
+      );
       if (this.pending !== undefined) this.pending.copy(grown, 0, 0, this.pendingBytes);
       this.pending = grown;
     }
@@ -397,7 +414,9 @@ export class SegmentStream {
       const prev = entries[entries.length - 1];
       // Entries start after the implicit one for position 0 (the segment's first record).
       const ordered =
-        prev === undefined ? pos > 0 && compareOffsets(offset, seg.start) > 0 : pos > prev.pos && compareOffsets(offset, prev.offset) > 0;
+        prev === undefined
+          ? pos > 0 && compareOffsets(offset, seg.start) > 0
+          : pos > prev.pos && compareOffsets(offset, prev.offset) > 0;
       if (!ordered || pos >= fileLen) break;
       entries.push({ offset, pos });
     }

@@ -81,7 +81,9 @@ export class ShapeLogStore implements StreamHost {
   private readonly journal: Journal | undefined;
   private readonly changeOpts: StreamOptions;
   private readonly snapshotOpts: StreamOptions;
-  private readonly cfg: Required<Omit<ShapeLogStoreOptions, 'durability' | 'maxOpenFiles' | 'segmentBytes' | 'indexEveryBytes'>>;
+  private readonly cfg: Required<
+    Omit<ShapeLogStoreOptions, 'durability' | 'maxOpenFiles' | 'segmentBytes' | 'indexEveryBytes'>
+  >;
   private counters = { fsyncs: 0, syncs: 0, checkpoints: 0, truncatedBytes: 0, replayedRecords: 0, replayGaps: 0 };
 
   private constructor(
@@ -201,10 +203,13 @@ export class ShapeLogStore implements StreamHost {
       this.rootDirty = false;
       if (this.journal === undefined) {
         const streams = this.takeEpoch();
-        work = Promise.all([syncStreams(this.fds, streams, this.cfg.syncConcurrency), syncDirs(root)]).then(([a, b]) => a + b);
+        work = Promise.all([syncStreams(this.fds, streams, this.cfg.syncConcurrency), syncDirs(root)]).then(
+          ([a, b]) => a + b,
+        );
       } else {
         const journal = this.journal;
-        const rotate = this.forceRotate || (journal.activeSize >= this.cfg.checkpointBytes && this.checkpointing === undefined);
+        const rotate =
+          this.forceRotate || (journal.activeSize >= this.cfg.checkpointBytes && this.checkpointing === undefined);
         let fd: number;
         if (rotate) {
           this.forceRotate = false;

@@ -108,10 +108,9 @@ export async function ensureSlot(client: pg.Client, slot: string): Promise<void>
 }
 
 export async function dropSlot(client: pg.Client, slot: string): Promise<void> {
-  await client.query(
-    'SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1',
-    [slot],
-  );
+  await client.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1', [
+    slot,
+  ]);
 }
 
 /** The server's current WAL insert position, for lag metrics. */

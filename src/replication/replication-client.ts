@@ -17,13 +17,7 @@ import {
 } from './replication-admin.js';
 import { TransactionAssembler } from './transaction-assembler.js';
 import type { Transaction } from './transaction-types.js';
-import {
-  KEEPALIVE,
-  XLOG_DATA,
-  XLOG_DATA_HEADER,
-  buildStatusUpdate,
-  readKeepalive,
-} from './walsender-protocol.js';
+import { KEEPALIVE, XLOG_DATA, XLOG_DATA_HEADER, buildStatusUpdate, readKeepalive } from './walsender-protocol.js';
 
 /** Switchyard's pinned session settings (where-language.md §1); pgoutput renders values under them. */
 export const PINNED_SERVER_OPTIONS =

@@ -1,11 +1,6 @@
 // Turns decoded pgoutput messages into whole transactions: keeps the relation cache, builds records, frames commits.
 import { ReplicationError } from './errors.js';
-import {
-  UNCHANGED_TOAST,
-  type PgoutputMessage,
-  type RelationMessage,
-  type TupleData,
-} from './pgoutput-decoder.js';
+import { UNCHANGED_TOAST, type PgoutputMessage, type RelationMessage, type TupleData } from './pgoutput-decoder.js';
 import type { Change, RelationInfo, Row, Transaction, TypeInfo } from './transaction-types.js';
 
 /** Receives the assembler's output synchronously, in stream order. */

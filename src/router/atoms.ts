@@ -14,7 +14,12 @@ interface AccessBase {
 }
 
 export type Access =
-  | (AccessBase & { readonly kind: 'eq'; readonly keyType: PgType; readonly keys: readonly Value[]; readonly nullKey: boolean })
+  | (AccessBase & {
+      readonly kind: 'eq';
+      readonly keyType: PgType;
+      readonly keys: readonly Value[];
+      readonly nullKey: boolean;
+    })
   | (AccessBase & {
       readonly kind: 'range';
       readonly keyType: PgType;
@@ -77,7 +82,8 @@ export function classify(atom: Expr, policy: AtomPolicy): AtomClass {
       if (!isConst(right) || !probeOk(left, policy)) return null;
       if (right.value === null) return op === '<>' ? null : { kind: 'never' };
       const keyType = baseType(atom.operandType);
-      if (op === '=') return { kind: 'eq', probe: left, consumed: [atom], exact: true, keyType, keys: [right.value], nullKey: false };
+      if (op === '=')
+        return { kind: 'eq', probe: left, consumed: [atom], exact: true, keyType, keys: [right.value], nullKey: false };
       if (op === '<>' || !policy.ranges || codecFor(keyType).compare === undefined) return null;
       const lower = op === '>' || op === '>=';
       return {
@@ -100,7 +106,15 @@ export function classify(atom: Expr, policy: AtomPolicy): AtomClass {
         if (it.value !== null) keys.push(it.value);
       }
       if (keys.length === 0) return { kind: 'never' };
-      return { kind: 'eq', probe: atom.arg, consumed: [atom], exact: true, keyType: baseType(atom.operandType), keys, nullKey: false };
+      return {
+        kind: 'eq',
+        probe: atom.arg,
+        consumed: [atom],
+        exact: true,
+        keyType: baseType(atom.operandType),
+        keys,
+        nullKey: false,
+      };
     }
     case 'quantified': {
       if (atom.op !== '=' || atom.all) return null;
@@ -109,13 +123,29 @@ export function classify(atom: Expr, policy: AtomPolicy): AtomClass {
         if (right.value === null) return { kind: 'never' };
         const keys = (right.value as ArrayValue).items.filter((v): v is Value => v !== null);
         if (keys.length === 0) return { kind: 'never' };
-        return { kind: 'eq', probe: left, consumed: [atom], exact: true, keyType: baseType(atom.operandType), keys, nullKey: false };
+        return {
+          kind: 'eq',
+          probe: left,
+          consumed: [atom],
+          exact: true,
+          keyType: baseType(atom.operandType),
+          keys,
+          nullKey: false,
+        };
       }
       if (isConst(left) && probeOk(right, policy) && right.type.array) {
         if (left.value === null) return { kind: 'never' };
         const keyType = baseType(elementType(right.type));
         if (keyType !== baseType(atom.operandType)) return null;
-        return { kind: 'inclusion', op: 'contains', probe: right, consumed: [atom], exact: true, keyType, elems: [left.value] };
+        return {
+          kind: 'inclusion',
+          op: 'contains',
+          probe: right,
+          consumed: [atom],
+          exact: true,
+          keyType,
+          elems: [left.value],
+        };
       }
       return null;
     }
@@ -123,16 +153,40 @@ export function classify(atom: Expr, policy: AtomPolicy): AtomClass {
       return classifyArrayOp(atom, policy);
     case 'nulltest':
       if (atom.negated || !probeOk(atom.arg, policy)) return null;
-      return { kind: 'eq', probe: atom.arg, consumed: [atom], exact: true, keyType: baseType(atom.arg.type), keys: [], nullKey: true };
+      return {
+        kind: 'eq',
+        probe: atom.arg,
+        consumed: [atom],
+        exact: true,
+        keyType: baseType(atom.arg.type),
+        keys: [],
+        nullKey: true,
+      };
     case 'booltest':
       if (atom.negated || atom.test === 'unknown' || !probeOk(atom.arg, policy)) return null;
-      return { kind: 'eq', probe: atom.arg, consumed: [atom], exact: true, keyType: BOOL, keys: [atom.test === 'true'], nullKey: false };
+      return {
+        kind: 'eq',
+        probe: atom.arg,
+        consumed: [atom],
+        exact: true,
+        keyType: BOOL,
+        keys: [atom.test === 'true'],
+        nullKey: false,
+      };
     case 'column':
       if (atom.type.scalar !== 'bool' || atom.type.array) return null;
       return { kind: 'eq', probe: atom, consumed: [atom], exact: true, keyType: BOOL, keys: [true], nullKey: false };
     case 'not':
       if (atom.arg.kind !== 'column' || atom.arg.type.scalar !== 'bool' || atom.arg.type.array) return null;
-      return { kind: 'eq', probe: atom.arg, consumed: [atom], exact: true, keyType: BOOL, keys: [false], nullKey: false };
+      return {
+        kind: 'eq',
+        probe: atom.arg,
+        consumed: [atom],
+        exact: true,
+        keyType: BOOL,
+        keys: [false],
+        nullKey: false,
+      };
     case 'like':
       return policy.prefixes ? classifyLike(atom) : null;
     default:
@@ -142,9 +196,11 @@ export function classify(atom: Expr, policy: AtomPolicy): AtomClass {
 
 function classifyArrayOp(atom: Extract<Expr, { kind: 'call' }>, policy: AtomPolicy): AtomClass {
   const { fn, args } = atom;
-  if (args.length !== 2 || (fn !== 'array_contains' && fn !== 'array_contained' && fn !== 'array_overlaps')) return null;
+  if (args.length !== 2 || (fn !== 'array_contains' && fn !== 'array_contained' && fn !== 'array_overlaps'))
+    return null;
   let [a, b] = args as [Expr, Expr];
-  let op: 'contains' | 'overlap' | 'within' = fn === 'array_contains' ? 'contains' : fn === 'array_contained' ? 'within' : 'overlap';
+  let op: 'contains' | 'overlap' | 'within' =
+    fn === 'array_contains' ? 'contains' : fn === 'array_contained' ? 'within' : 'overlap';
   if (isConst(a) && !isConst(b)) {
     [a, b] = [b, a];
     if (op !== 'overlap') op = op === 'contains' ? 'within' : 'contains';
@@ -188,7 +244,14 @@ function classifyLike(atom: Extract<Expr, { kind: 'like' }>): AtomClass {
   // `prefix%` is decided by the index alone: ILIKE folds ASCII letters only (C collation), as the index does.
   // Everything else (more wildcards, a letter as ESCAPE under ILIKE) is confirmed by the residual.
   const exact = split.rest === '%' && (!fold || esc === null || !/[A-Za-z]/.test(esc));
-  return { kind: 'prefix', probe: atom.arg, consumed: [atom], exact, prefix: fold ? foldAscii(split.prefix) : split.prefix, fold };
+  return {
+    kind: 'prefix',
+    probe: atom.arg,
+    consumed: [atom],
+    exact,
+    prefix: fold ? foldAscii(split.prefix) : split.prefix,
+    fold,
+  };
 }
 
 /** Splits a LIKE pattern into its literal prefix (escapes resolved) and the rest from the first wildcard. */

@@ -40,6 +40,8 @@ export class RouteContext {
     const c = this.counters;
     c.routes++;
     const n = this.out.length;
-    (c.matches as number[])[n < HISTOGRAM_BUCKETS - 1 ? n : HISTOGRAM_BUCKETS - 1]++;
+    const m = c.matches;
+    const bucket = n < HISTOGRAM_BUCKETS - 1 ? n : HISTOGRAM_BUCKETS - 1;
+    m[bucket] = (m[bucket] ?? 0) + 1;
   }
 }

@@ -13,12 +13,20 @@ export function explainShape(router: Router, s: number, id: string, change: Chan
   const base = { id, table: table.name, where: rec.where ?? '', indexed: rec.indexed };
   const changeTable = router.lookupTable(change.table);
   if (changeTable !== table) {
-    return { ...base, matched: false, reason: `the change is on ${changeTable?.name ?? change.table}, the shape on ${table.name}`, rows: [] };
+    return {
+      ...base,
+      matched: false,
+      reason: `the change is on ${changeTable?.name ?? change.table}, the shape on ${table.name}`,
+      rows: [],
+    };
   }
-  if (change.op === 'truncate') return { ...base, matched: true, reason: 'a truncate reaches every shape of its table', rows: [] };
+  if (change.op === 'truncate')
+    return { ...base, matched: true, reason: 'a truncate reaches every shape of its table', rows: [] };
   const rows: ExplainRow[] = [];
-  if (change.op === 'delete' || change.op === 'update') rows.push(explainRow(router, table, s, rec.entries, 'old', change.oldRecord));
-  if (change.op === 'insert' || change.op === 'update') rows.push(explainRow(router, table, s, rec.entries, 'new', change.record));
+  if (change.op === 'delete' || change.op === 'update')
+    rows.push(explainRow(router, table, s, rec.entries, 'old', change.oldRecord));
+  if (change.op === 'insert' || change.op === 'update')
+    rows.push(explainRow(router, table, s, rec.entries, 'new', change.record));
   const matched = rows.some((r) => r.matched);
   const reason = matched
     ? rows.some((r) => r.error !== undefined)
@@ -32,7 +40,14 @@ export function explainShape(router: Router, s: number, id: string, change: Chan
   return { ...base, matched, reason, rows };
 }
 
-function explainRow(router: Router, table: TableState, s: number, entries: readonly number[], which: 'new' | 'old', record: RowRecord): ExplainRow {
+function explainRow(
+  router: Router,
+  table: TableState,
+  s: number,
+  entries: readonly number[],
+  which: 'new' | 'old',
+  record: RowRecord,
+): ExplainRow {
   const rec = router.records.get(s);
   const ctx = router.ctx;
   const saved = JSON.stringify(ctx.counters);
@@ -127,7 +142,8 @@ function laneOfEntry(table: TableState, owner: Owner | undefined, home: unknown)
 function describeKey(p: ProbeIx, home: unknown, key: unknown): string {
   if (home !== undefined && home === p.eq) return key === null ? 'IS NULL' : `equality key ${String(key)}`;
   if (home !== undefined && home === p.range) return 'range';
-  if (home !== undefined && (home === p.prefix || home === p.iprefix)) return `${home === p.iprefix ? 'ILIKE' : 'LIKE'} prefix '${String(key)}'`;
+  if (home !== undefined && (home === p.prefix || home === p.iprefix))
+    return `${home === p.iprefix ? 'ILIKE' : 'LIKE'} prefix '${String(key)}'`;
   if (p.incl !== undefined) {
     if (home === p.incl.elements) return `array element ${String(key)}`;
     if (home === p.incl.within) return `<@ candidate element ${String(key)}`;

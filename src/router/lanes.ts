@@ -61,7 +61,9 @@ export class ProbeIx implements Owner {
     this.elemCodec = type.array ? codecFor(baseType(elementType(type))) : undefined;
     const sc = type.scalar;
     this.rawArray =
-      column !== undefined && type.array && (sc === 'text' || sc === 'varchar' || sc === 'name' || sc === 'int2' || sc === 'int4')
+      column !== undefined &&
+      type.array &&
+      (sc === 'text' || sc === 'varchar' || sc === 'name' || sc === 'int2' || sc === 'int4')
         ? { column, ints: sc === 'int2' || sc === 'int4' }
         : undefined;
   }
@@ -82,7 +84,14 @@ export class Group implements Owner {
 // Date/time types are left to the decoded path: their output has forms (BC, infinity, trimmed fractions) where
 // a formatting slip would silently miss rows, while integers, text, uuid and bool have one obvious spelling.
 export const RAW_FAMILY: Partial<Record<string, string>> = {
-  int2: 'int', int4: 'int', int8: 'int', text: 'text', varchar: 'text', name: 'text', uuid: 'uuid', bool: 'bool',
+  int2: 'int',
+  int4: 'int',
+  int8: 'int',
+  text: 'text',
+  varchar: 'text',
+  name: 'text',
+  uuid: 'uuid',
+  bool: 'bool',
 };
 /** Digits with an optional minus: what int2/4/8 output looks like (a char loop: a RegExp call costs ~10× more). */
 function intText(t: string): boolean {
@@ -111,7 +120,6 @@ export function rawColumn(probe: Expr, keyType: PgType): ColumnExpr | undefined 
   const fam = RAW_FAMILY[e.type.scalar];
   return fam !== undefined && fam === RAW_FAMILY[keyType.scalar] ? e : undefined;
 }
-
 
 /**
  * Splits canonical array output (`{a,b,NULL}`, one dimension, no quoted elements) into element keys: text

@@ -29,7 +29,7 @@ export class ResidualPool {
       return id;
     }
     const fn = compileBool(expr, this.layout);
-    id = this.free.length > 0 ? (this.free.pop() as number) : this.fns.length;
+    id = this.free.pop() ?? this.fns.length;
     this.fns[id] = fn;
     this.sqls[id] = sql;
     this.keys[id] = key;

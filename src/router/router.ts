@@ -13,7 +13,16 @@ import { TableState, type Owner } from './table-state.js';
 import { ShapeStore } from './shape-store.js';
 import { deriveFast, fastAccess, instantiate, makeTemplate, type Template } from './templates.js';
 import type { Expr } from '../sql/ast.js';
-import type { Change, Explanation, LaneKind, RouterLike, RouterMode, RouterOptions, RouterStats, ShapeDef } from './types.js';
+import type {
+  Change,
+  Explanation,
+  LaneKind,
+  RouterLike,
+  RouterMode,
+  RouterOptions,
+  RouterStats,
+  ShapeDef,
+} from './types.js';
 
 const TABLE_CACHE_LIMIT = 10_000;
 const TEMPLATE_CACHE_LIMIT = 4_096;
@@ -30,7 +39,15 @@ export class Router implements RouterLike {
   readonly tables = new Map<string, TableState>();
   readonly records = new ShapeStore();
   readonly interner = new Interner();
-  readonly laneCounts: Record<LaneKind, number> = { equality: 0, expression: 0, range: 0, prefix: 0, inclusion: 0, always: 0, unindexed: 0 };
+  readonly laneCounts: Record<LaneKind, number> = {
+    equality: 0,
+    expression: 0,
+    range: 0,
+    prefix: 0,
+    inclusion: 0,
+    always: 0,
+    unindexed: 0,
+  };
   private readonly tableCache = new Map<string, TableState | null>();
   private readonly shapePos: Positions = { pos: new Int32Array(1024) };
   private readonly txShapes: (number[] | undefined)[] = [];
@@ -63,7 +80,8 @@ export class Router implements RouterLike {
     if (this.interner.get(id) >= 0) throw new RouterError(ErrorCode.DuplicateShape, `shape "${id}" already exists`);
     const { schema, name } = this.parseName(shape.table);
     const table = this.tables.get(tableKey(schema, name));
-    if (table === undefined) throw new RouterError(ErrorCode.UnknownTable, `relation "${schema}.${name}" does not exist`);
+    if (table === undefined)
+      throw new RouterError(ErrorCode.UnknownTable, `relation "${schema}.${name}" does not exist`);
     const where = shape.where !== undefined && shape.where.trim() !== '' ? shape.where : undefined;
     let plan: ShapePlan;
     let fam: Family | undefined;
@@ -75,21 +93,29 @@ export class Router implements RouterLike {
       if (fast !== null) plan = { disjuncts: [{ access: fast, residual: null }] };
       else {
         const expr = this.analyse(table, schema, name, where, shape.params, fam);
-        plan = planClause(expr, this.mode === 'filter' ? FILTER_POLICY : INDEXED_POLICY, (a) => table.score(a), this.mode);
+        plan = planClause(
+          expr,
+          this.mode === 'filter' ? FILTER_POLICY : INDEXED_POLICY,
+          (a) => table.score(a),
+          this.mode,
+        );
         fam ??= this.families.get(table)?.get(where);
         const t2 = fam?.template;
-        if (t2 !== undefined && t2 !== null && t2.fast === undefined && expr === t2.expr) t2.fast = deriveFast(t2, plan);
+        if (t2 !== undefined && t2 !== null && t2.fast === undefined && expr === t2.expr)
+          t2.fast = deriveFast(t2, plan);
       }
     }
     const s = this.interner.add(id);
     this.ctx.marks.ensure(this.interner.bound);
     this.ensurePos(this.interner.bound);
     const out = { entries: [] as number[], owners: [] as Owner[] };
-    const shareKey = this.mode === 'filter' ? (sql: string): string => `${s}\u0000${sql}` : (sql: string): string => sql;
+    const shareKey =
+      this.mode === 'filter' ? (sql: string): string => `${s}\u0000${sql}` : (sql: string): string => sql;
     try {
       for (const d of plan.disjuncts) table.install(s, d.access, d.residual, shareKey, out);
     } catch (err) {
-      for (let i = out.entries.length - 1; i >= 0; i--) table.uninstall(out.entries[i] as number, out.owners[i] as Owner);
+      for (let i = out.entries.length - 1; i >= 0; i--)
+        table.uninstall(out.entries[i] as number, out.owners[i] as Owner);
       this.interner.delete(id);
       throw err;
     }
@@ -102,7 +128,14 @@ export class Router implements RouterLike {
   }
 
   /** The normalised tree of a clause: from its family's template when only `$n` values differ, else compiled. */
-  private analyse(table: TableState, schema: string, name: string, where: string, params: Record<string, string> | undefined, fam: Family | undefined): Expr {
+  private analyse(
+    table: TableState,
+    schema: string,
+    name: string,
+    where: string,
+    params: Record<string, string> | undefined,
+    fam: Family | undefined,
+  ): Expr {
     const t = fam?.template;
     if (t !== undefined && t !== null) {
       const expr = instantiate(t, params);

@@ -8,7 +8,12 @@ export interface ShadowMismatch {
 }
 
 export interface ShadowStats extends RouterStats {
-  readonly shadow: { readonly compared: number; readonly mismatches: number; readonly samples: readonly ShadowMismatch[]; readonly shadowStats: RouterStats };
+  readonly shadow: {
+    readonly compared: number;
+    readonly mismatches: number;
+    readonly samples: readonly ShadowMismatch[];
+    readonly shadowStats: RouterStats;
+  };
 }
 
 const SAMPLE_LIMIT = 32;
@@ -79,7 +84,12 @@ export class ShadowRouter implements RouterLike {
   stats(): ShadowStats {
     return {
       ...this.primary.stats(),
-      shadow: { compared: this.compared, mismatches: this.mismatches, samples: [...this.samples], shadowStats: this.shadow.stats() },
+      shadow: {
+        compared: this.compared,
+        mismatches: this.mismatches,
+        samples: [...this.samples],
+        shadowStats: this.shadow.stats(),
+      },
     };
   }
 

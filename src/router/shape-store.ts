@@ -35,8 +35,8 @@ export class ShapeStore {
     this.table[s] = rec.table;
     this.where[s] = rec.where;
     const one = rec.entries.length === 1;
-    this.entries[s] = one ? (rec.entries[0] as number) : [...rec.entries];
-    this.owners[s] = one ? (rec.owners[0] as Owner) : [...rec.owners];
+    this.entries[s] = one ? rec.entries[0] : [...rec.entries];
+    this.owners[s] = one ? rec.owners[0] : [...rec.owners];
     this.flags[s] = LANES.indexOf(rec.lane) | (rec.indexed ? 8 : 0);
   }
 

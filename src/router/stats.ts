@@ -39,8 +39,10 @@ export function collectStats(router: Router): RouterStats {
       entries += g.posting.length;
       bytes += g.posting.bytes + 200;
     }
-    if (t.groups.length > 0) indexes.push({ table: t.name, kind: 'unindexed', probe: '', keys: t.groups.length, entries });
-    if (t.always.posting.length > 0) indexes.push({ table: t.name, kind: 'always', probe: '', keys: 1, entries: t.always.posting.length });
+    if (t.groups.length > 0)
+      indexes.push({ table: t.name, kind: 'unindexed', probe: '', keys: t.groups.length, entries });
+    if (t.always.posting.length > 0)
+      indexes.push({ table: t.name, kind: 'always', probe: '', keys: 1, entries: t.always.posting.length });
   }
   const c = router.ctx.counters;
   return {

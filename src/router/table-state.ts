@@ -14,7 +14,17 @@ import { foldAscii } from './atoms.js';
 import type { RouteContext } from './context.js';
 import { ProbeValue, ResidualPool } from './pools.js';
 import type { RowRecord } from './types.js';
-import { Group, ProbeIx, RAW_FAMILY, RawEq, VALIDATORS, rawColumn, splitRawArray, type EqKey, type Owner } from './lanes.js';
+import {
+  Group,
+  ProbeIx,
+  RAW_FAMILY,
+  RawEq,
+  VALIDATORS,
+  rawColumn,
+  splitRawArray,
+  type EqKey,
+  type Owner,
+} from './lanes.js';
 
 export { Group, ProbeIx, RawEq, rawColumn, splitRawArray, type Owner } from './lanes.js';
 
@@ -32,7 +42,12 @@ export class TableState {
   private readonly probeBySql = new Map<string, ProbeIx>();
   private readonly groupByResidual = new Map<number, Group>();
   private round = 0;
-  private cur: { s: number; rid: number; first: boolean; out: { entries: number[]; owners: Owner[] } } = { s: -1, rid: -1, first: true, out: { entries: [], owners: [] } };
+  private cur: { s: number; rid: number; first: boolean; out: { entries: number[]; owners: Owner[] } } = {
+    s: -1,
+    rid: -1,
+    first: true,
+    out: { entries: [], owners: [] },
+  };
   private readonly allocFn = (): number => {
     const c = this.cur;
     if (!c.first && c.rid >= 0) this.residuals.retain(c.rid);
@@ -119,7 +134,13 @@ export class TableState {
   }
 
   /** Installs one disjunct of shape `s`; returns the entries created and their owners. */
-  install(s: number, access: Access | null, residual: Expr | null, shareKey: (sql: string) => string, out: { entries: number[]; owners: Owner[] }): void {
+  install(
+    s: number,
+    access: Access | null,
+    residual: Expr | null,
+    shareKey: (sql: string) => string,
+    out: { entries: number[]; owners: Owner[] },
+  ): void {
     const entries = this.ctx.entries;
     let rid = -1;
     if (residual !== null) {
@@ -254,7 +275,12 @@ export class TableState {
     let ix = this.rawByColumn.get(col.name);
     if (ix === undefined) {
       const fam = RAW_FAMILY[col.type.scalar] as string;
-      ix = new RawEq(col.name, this.layout.indexOf(col.name), renderSql(col), VALIDATORS[fam] as (t: string) => boolean);
+      ix = new RawEq(
+        col.name,
+        this.layout.indexOf(col.name),
+        renderSql(col),
+        VALIDATORS[fam] as (t: string) => boolean,
+      );
       this.rawByColumn.set(col.name, ix);
       ix.at = this.rawEqs.push(ix) - 1;
     }
@@ -265,7 +291,12 @@ export class TableState {
     const sql = renderSql(expr);
     let p = this.probeBySql.get(sql);
     if (p === undefined) {
-      p = new ProbeIx(sql, ProbeValue.compile(expr, sql, this.layout), expr.type, expr.kind === 'column' ? expr.name : undefined);
+      p = new ProbeIx(
+        sql,
+        ProbeValue.compile(expr, sql, this.layout),
+        expr.type,
+        expr.kind === 'column' ? expr.name : undefined,
+      );
       this.probeBySql.set(sql, p);
       p.at = this.probes.push(p) - 1;
     }

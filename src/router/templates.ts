@@ -24,14 +24,15 @@ export interface Template {
 }
 
 /** Derives the fast path from the plan of the template's own tree (its first shape). */
-export function deriveFast(t: Template, plan: ShapePlan): Template['fast'] {
+export function deriveFast(t: Template, plan: ShapePlan): Exclude<Template['fast'], undefined> {
   const slot = t.slots[0];
   if (t.slots.length !== 1 || slot === undefined || plan.disjuncts.length !== 1) return null;
   const d = plan.disjuncts[0] as DisjunctPlan;
   const a = d.access;
   if (d.residual !== null || a === null || a.consumed.length !== 1 || a.consumed[0] !== t.expr) return null;
   const atom = t.expr;
-  if (a.kind === 'eq' && atom.kind === 'compare' && atom.right === slot.node) return { access: a, param: slot.param, type: slot.node.type };
+  if (a.kind === 'eq' && atom.kind === 'compare' && atom.right === slot.node)
+    return { access: a, param: slot.param, type: slot.node.type };
   if (a.kind === 'inclusion' && a.op === 'contains' && atom.kind === 'call' && atom.args[1] === slot.node) {
     return { access: a, param: slot.param, type: slot.node.type };
   }
@@ -59,7 +60,22 @@ export function fastAccess(t: Template, params: Readonly<Record<string, string>>
   return { ...a, elems: items as Value[] };
 }
 
-const SAFE_SCALARS = new Set(['int2', 'int4', 'int8', 'numeric', 'float4', 'float8', 'text', 'varchar', 'name', 'uuid', 'bool', 'date', 'timestamp', 'timestamptz']);
+const SAFE_SCALARS = new Set([
+  'int2',
+  'int4',
+  'int8',
+  'numeric',
+  'float4',
+  'float8',
+  'text',
+  'varchar',
+  'name',
+  'uuid',
+  'bool',
+  'date',
+  'timestamp',
+  'timestamptz',
+]);
 const PARAM_SPAN = /^\$(\d+)$/;
 
 function safeType(t: PgType): boolean {
@@ -67,7 +83,11 @@ function safeType(t: PgType): boolean {
 }
 
 /** Builds the template of a freshly compiled clause, or null when its parameters cannot be substituted safely. */
-export function makeTemplate(where: string, expr: Expr, params: Readonly<Record<string, string>> | undefined): Template | null {
+export function makeTemplate(
+  where: string,
+  expr: Expr,
+  params: Readonly<Record<string, string>> | undefined,
+): Template | null {
   const slots: { node: ConstExpr; param: number; like?: LikeExpr }[] = [];
   let ok = true;
   const visit = (e: Expr, parent: Expr | null): void => {
@@ -76,10 +96,18 @@ export function makeTemplate(where: string, expr: Expr, params: Readonly<Record<
       const m = PARAM_SPAN.exec(where.slice(e.span.start, e.span.end));
       if (m === null) return;
       // A LIKE pattern only gets validated by normalisation (never rewritten), so it may be a slot too.
-      const likePattern = parent !== null && parent.kind === 'like' && parent.pattern === e && (parent.escape === null || parent.escape.kind === 'const');
+      const likePattern =
+        parent !== null &&
+        parent.kind === 'like' &&
+        parent.pattern === e &&
+        (parent.escape === null || parent.escape.kind === 'const');
       const parentOk =
         parent !== null &&
-        (likePattern || parent.kind === 'compare' || parent.kind === 'in' || parent.kind === 'quantified' || (parent.kind === 'call' && parent.fn.startsWith('array_')));
+        (likePattern ||
+          parent.kind === 'compare' ||
+          parent.kind === 'in' ||
+          parent.kind === 'quantified' ||
+          (parent.kind === 'call' && parent.fn.startsWith('array_')));
       if (!parentOk || e.value === null || !safeType(e.type)) {
         ok = false;
         return;
@@ -114,7 +142,11 @@ export function instantiate(t: Template, params: Readonly<Record<string, string>
     const text = paramText(params, param);
     if (text === undefined) return null;
     // A pattern that ends in its escape is a creation error: let the full compile raise it.
-    if (like !== undefined && likeEndsWithEscape(text, like.escape === null ? null : ((like.escape as ConstExpr).value as string | null))) return null;
+    if (
+      like !== undefined &&
+      likeEndsWithEscape(text, like.escape === null ? null : ((like.escape as ConstExpr).value as string | null))
+    )
+      return null;
     let v: Value;
     try {
       v = codecFor(node.type).parse(text);
@@ -133,7 +165,13 @@ function paramText(params: Readonly<Record<string, string>> | undefined, n: numb
 }
 
 function isExpr(x: unknown): x is Expr {
-  return typeof x === 'object' && x !== null && typeof (x as { kind?: unknown }).kind === 'string' && 'span' in x && 'type' in x;
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    typeof (x as { kind?: unknown }).kind === 'string' &&
+    'span' in x &&
+    'type' in x
+  );
 }
 
 /** Rebuilds only the nodes on paths to replaced constants; everything else is shared with the template. */

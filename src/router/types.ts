@@ -11,8 +11,9 @@ export type Change =
 
 export interface ShapeDef {
   readonly table: string;
-  readonly where?: string;
-  readonly params?: Record<string, string>;
+  /** Absent, undefined or blank: every row of the table. */
+  readonly where?: string | undefined;
+  readonly params?: Record<string, string> | undefined;
 }
 
 export type RouterMode = 'indexed' | 'filter';

@@ -85,7 +85,10 @@ export async function loadTable(client: pg.ClientBase, schema: string, name: str
       generated: bool(r.generated),
     };
   });
-  const pk = columns.filter((c) => c.pkIndex >= 0).sort((a, b) => a.pkIndex - b.pkIndex).map((c) => c.name);
+  const pk = columns
+    .filter((c) => c.pkIndex >= 0)
+    .sort((a, b) => a.pkIndex - b.pkIndex)
+    .map((c) => c.name);
   const first = res.rows[0]!;
   // pgoutput sends a partitioned table's changes under its leaf partitions' names, and publication membership of a
   // partition follows its parent's: neither maps onto a shape of one relation. Unlogged tables are not replicated.

@@ -4,7 +4,15 @@ import type { Change, Transaction } from '../replication/transaction-types.js';
 import { compareOffsets } from '../log/offset.js';
 import type { LiveShape } from './live-shape.js';
 import { visibleToSnapshot } from './live-shape.js';
-import { deleteMessage, insertMessage, rowKey, updateMessage, type ChangeMessage, type Row, type TxHeaders } from './messages.js';
+import {
+  deleteMessage,
+  insertMessage,
+  rowKey,
+  updateMessage,
+  type ChangeMessage,
+  type Row,
+  type TxHeaders,
+} from './messages.js';
 import type { PredicateCache } from './predicate-cache.js';
 import type { RoutedImages, TableRef, TableRouters } from './table-routers.js';
 
@@ -104,7 +112,13 @@ export class ChangeProcessor {
   }
 
   /** Turns routed row images into messages, walking the changes in the order `process` collected their images. */
-  private build(tx: Transaction, routed: RoutedImages, rows: readonly Row[], at: Int32Array, t0: bigint): ProcessResult {
+  private build(
+    tx: Transaction,
+    routed: RoutedImages,
+    rows: readonly Row[],
+    at: Int32Array,
+    t0: bigint,
+  ): ProcessResult {
     const pending = new Map<LiveShape, Pending | null>();
     const truncated: LiveShape[] = [];
     const txh: TxHeaders = { lsn: tx.commitLsn.toString(), txids: [tx.xid] };
@@ -124,9 +138,11 @@ export class ChangeProcessor {
       if (img < 0) continue;
       const op = 2 * i;
       if (change.op === 'insert') {
-        for (const s of this.members(routed, img, change.record)) this.add(pending, s, tx, op, insertMessage(s, change.record, txh, op));
+        for (const s of this.members(routed, img, change.record))
+          this.add(pending, s, tx, op, insertMessage(s, change.record, txh, op));
       } else if (change.op === 'delete') {
-        for (const s of this.members(routed, img, change.oldRecord)) this.add(pending, s, tx, op, deleteMessage(s, change.oldRecord, txh, op));
+        for (const s of this.members(routed, img, change.oldRecord))
+          this.add(pending, s, tx, op, deleteMessage(s, change.oldRecord, txh, op));
       } else {
         const newRow: Row = change.record;
         const oldRow = rows[img] as Row;
@@ -194,7 +210,13 @@ export class ChangeProcessor {
     }
   }
 
-  private add(pending: Map<LiveShape, Pending | null>, s: LiveShape, tx: Transaction, op: number, msg: ChangeMessage): void {
+  private add(
+    pending: Map<LiveShape, Pending | null>,
+    s: LiveShape,
+    tx: Transaction,
+    op: number,
+    msg: ChangeMessage,
+  ): void {
     let p = pending.get(s);
     if (p === undefined) {
       // Decided once per shape and transaction: the shape's snapshot already contains this transaction's effects.

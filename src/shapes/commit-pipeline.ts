@@ -15,7 +15,7 @@ export class CommitPipeline {
   private dirty = false;
   /** Changes processed but not yet durable (backpressure input). */
   private backlog = 0;
-  private failure: unknown;
+  private failure: Error | undefined;
   /** Commit LSN of the last transaction whose effects are durable in every shape log. */
   durableLsn = 0n;
   syncs = 0;
@@ -50,7 +50,7 @@ export class CommitPipeline {
 
   private async loop(): Promise<void> {
     // Yield first: a batch needing no fsync would otherwise finish (and clear `running`) before `running` is set.
-    await null;
+    await Promise.resolve();
     try {
       while (this.pendingEnd > 0n || this.shapes.size > 0) {
         const batch: [LiveShape, LogOffset | undefined][] = [];
@@ -70,12 +70,13 @@ export class CommitPipeline {
         if (end > 0n) this.acknowledge(end);
         if (commit > this.durableLsn) this.durableLsn = commit;
         for (const [s, off] of batch) {
-          if (off !== undefined && (s.durableEnd === undefined || compareOffsets(off, s.durableEnd) > 0)) s.durableEnd = off;
+          if (off !== undefined && (s.durableEnd === undefined || compareOffsets(off, s.durableEnd) > 0))
+            s.durableEnd = off;
           if (s.state === 'ready') s.wake();
         }
       }
     } catch (err) {
-      this.failure ??= err;
+      this.failure ??= err instanceof Error ? err : new Error(String(err));
       this.onFailure(err);
     } finally {
       this.running = null;

@@ -100,16 +100,15 @@ export class LiveShape implements MessageShape {
     if (signal?.aborted === true) return Promise.resolve('aborted');
     if (this.state === 'ready' && this.hasDataAfter(after)) return Promise.resolve('data');
     return new Promise<WaitResult>((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
       const onAbort = (): void => finish('aborted');
       const waiter: Waiter = { after, resolve: (r) => finish(r) };
       const finish = (r: WaitResult): void => {
-        if (timer !== undefined) clearTimeout(timer);
+        clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         this.removeWaiter(waiter);
         resolve(r);
       };
-      timer = setTimeout(() => finish('timeout'), Math.max(0, timeoutMs));
+      const timer = setTimeout(() => finish('timeout'), Math.max(0, timeoutMs));
       signal?.addEventListener('abort', onAbort, { once: true });
       (this.waiters ??= []).push(waiter);
     });

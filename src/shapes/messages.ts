@@ -72,16 +72,30 @@ function headers(
   op: number,
 ): ChangeMessage['headers'] {
   const relation = [shape.schema, shape.table] as const;
-  return tx === undefined ? { operation, relation } : { operation, relation, lsn: tx.lsn, op_position: op, txids: tx.txids };
+  return tx === undefined
+    ? { operation, relation }
+    : { operation, relation, lsn: tx.lsn, op_position: op, txids: tx.txids };
 }
 
 /** An insert of the full (selected) row: snapshot rows (no `tx`), inserts and moves in. */
-export function insertMessage(shape: MessageShape, row: Row, tx?: TxHeaders, op = 0, key = rowKey(shape, row)): ChangeMessage {
+export function insertMessage(
+  shape: MessageShape,
+  row: Row,
+  tx?: TxHeaders,
+  op = 0,
+  key = rowKey(shape, row),
+): ChangeMessage {
   return { key, value: pick(row, shape.selected), headers: headers(shape, 'insert', tx, op) };
 }
 
 /** A delete of the old row: PK columns only (`default`) or the whole old row (`full`). */
-export function deleteMessage(shape: MessageShape, old: Row, tx: TxHeaders, op: number, key = rowKey(shape, old)): ChangeMessage {
+export function deleteMessage(
+  shape: MessageShape,
+  old: Row,
+  tx: TxHeaders,
+  op: number,
+  key = rowKey(shape, old),
+): ChangeMessage {
   const cols = shape.replica === 'full' ? shape.selected : shape.valueKeyColumns;
   return { key, value: pick(old, cols), headers: headers(shape, 'delete', tx, op) };
 }
@@ -91,7 +105,14 @@ export function deleteMessage(shape: MessageShape, old: Row, tx: TxHeaders, op: 
  * `default`: PK + changed columns; `full`: the whole new row plus `old_value` of the changed columns.
  * A column absent from the new row (unchanged TOAST with no old value known) counts as unchanged.
  */
-export function updateMessage(shape: MessageShape, old: Row, row: Row, tx: TxHeaders, op: number, key: string): ChangeMessage | undefined {
+export function updateMessage(
+  shape: MessageShape,
+  old: Row,
+  row: Row,
+  tx: TxHeaders,
+  op: number,
+  key: string,
+): ChangeMessage | undefined {
   let changed: string[] | undefined;
   for (const c of shape.selected) {
     const nv = row[c];
@@ -101,7 +122,7 @@ export function updateMessage(shape: MessageShape, old: Row, row: Row, tx: TxHea
   if (changed === undefined) return undefined;
   if (shape.replica === 'full') {
     const value = pick(row, shape.selected);
-    for (const c of shape.selected) if (row[c] === undefined && old[c] !== undefined) value[c] = old[c] as string | null;
+    for (const c of shape.selected) if (row[c] === undefined && old[c] !== undefined) value[c] = old[c];
     return { key, value, old_value: pick(old, changed), headers: headers(shape, 'update', tx, op) };
   }
   const value = pick(row, shape.valueKeyColumns);

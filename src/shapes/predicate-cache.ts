@@ -28,7 +28,10 @@ export class PredicateCache {
       return hit;
     }
     const columns = this.routers.columnsOf(d.schema, d.table) ?? {};
-    const p = compileWhere(d.where ?? 'true', columns, { ...(d.params ? { params: d.params } : {}), table: { schema: d.schema, name: d.table } });
+    const p = compileWhere(d.where ?? 'true', columns, {
+      ...(d.params ? { params: d.params } : {}),
+      table: { schema: d.schema, name: d.table },
+    });
     if (this.cache.size >= this.limit) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(key, p);
     return p;

@@ -11,7 +11,10 @@ const LAST_TS_KEY = 'handles:last-ts';
 
 /** Canonical identity of a definition: equal definitions share one shape (columns compared as a set). */
 export function definitionKey(def: ShapeDefinition): string {
-  const params = def.params === undefined ? null : Object.fromEntries(Object.entries(def.params).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const params =
+    def.params === undefined
+      ? null
+      : Object.fromEntries(Object.entries(def.params).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   const columns = def.columns === undefined ? null : [...def.columns].sort();
   const where = def.where === undefined || def.where.trim() === '' ? null : def.where;
   return JSON.stringify([def.schema, def.table, where, params, columns, def.replica, def.log]);

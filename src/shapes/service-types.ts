@@ -27,7 +27,13 @@ export interface SwitchyardServiceOptions {
 }
 
 export type ServiceEvent =
-  | { readonly event: 'shape_created'; readonly handle: string; readonly table: string; readonly rows: number; readonly ms: number }
+  | {
+      readonly event: 'shape_created';
+      readonly handle: string;
+      readonly table: string;
+      readonly rows: number;
+      readonly ms: number;
+    }
   | { readonly event: 'shape_resumed'; readonly count: number; readonly dropped: number }
   | { readonly event: 'shape_invalidated'; readonly handle: string; readonly table: string; readonly reason: string }
   | { readonly event: 'replication'; readonly detail: ReplicationEvent }

@@ -57,7 +57,11 @@ export class SwitchyardService implements ShapeService {
       shards: opts.router?.shards ?? 0,
       sharded: {
         ...(opts.router?.maxRetries !== undefined ? { maxRetries: opts.router.maxRetries } : {}),
-        onRestart: (shard, reason) => this.emit({ event: 'error', message: `router shard ${shard} restarted (${reason}); rebuilt from its shapes` }),
+        onRestart: (shard, reason) =>
+          this.emit({
+            event: 'error',
+            message: `router shard ${shard} restarted (${reason}); rebuilt from its shapes`,
+          }),
       },
       onDropped: (ids) => ids.forEach((h) => this.invalidateWith(h, 'router rebuild failed')),
     });
@@ -85,7 +89,11 @@ export class SwitchyardService implements ShapeService {
     const meta = await MetaStore.open(join(dir, 'meta'));
     const store = await ShapeLogStore.open(join(dir, 'logs'), opts.log ?? {});
     const remembered = meta.get('service:slot');
-    const slot = opts.slot ?? (typeof remembered === 'string' ? remembered : `switchyard_${createHash('sha256').update(dir).digest('hex').slice(0, 10)}`);
+    const slot =
+      opts.slot ??
+      (typeof remembered === 'string'
+        ? remembered
+        : `switchyard_${createHash('sha256').update(dir).digest('hex').slice(0, 10)}`);
     const publication = opts.publication ?? slot;
     meta.set('service:slot', slot);
     const service = new SwitchyardService(opts, store, meta, slot, publication);
@@ -128,7 +136,13 @@ export class SwitchyardService implements ShapeService {
       def,
       key,
     ).then(({ shape, rows }) => {
-      this.emit({ event: 'shape_created', handle: shape.handle, table: `${def.schema}.${def.table}`, rows, ms: Math.round(performance.now() - started) });
+      this.emit({
+        event: 'shape_created',
+        handle: shape.handle,
+        table: `${def.schema}.${def.table}`,
+        rows,
+        ms: Math.round(performance.now() - started),
+      });
       return shape.info;
     });
     this.creating.set(key, p);
@@ -166,7 +180,8 @@ export class SwitchyardService implements ShapeService {
     }
     let endOffset: LogOffset;
     if (items.length > 0) endOffset = items[items.length - 1]!.offset;
-    else if (res.items.length > 0 || compareOffsets(after, SNAPSHOT_END) < 0) endOffset = compareOffsets(res.endOffset, visible) > 0 ? visible : res.endOffset;
+    else if (res.items.length > 0 || compareOffsets(after, SNAPSHOT_END) < 0)
+      endOffset = compareOffsets(res.endOffset, visible) > 0 ? visible : res.endOffset;
     else endOffset = after;
     if (items.length === 0 && compareOffsets(endOffset, after) < 0) endOffset = after;
     return {
@@ -252,7 +267,10 @@ export class SwitchyardService implements ShapeService {
       } catch (err) {
         // Nothing of the transaction was appended and its LSN is not acknowledged: the replication client replays it
         // from the slot (with backoff) until it routes. A change is never dropped (docs/architecture.md).
-        this.emit({ event: 'error', message: `routing the transaction committed at ${tx.commitLsn} failed; it is not acknowledged and will be replayed: ${String(err)}` });
+        this.emit({
+          event: 'error',
+          message: `routing the transaction committed at ${tx.commitLsn} failed; it is not acknowledged and will be replayed: ${String(err)}`,
+        });
         throw err;
       }
       const { touched, truncated } = result;
@@ -303,7 +321,8 @@ export class SwitchyardService implements ShapeService {
       const log = this.store.getLog(handle);
       const tk = `${d.schema}\u0000${d.table}`;
       const table = tables.get(tk);
-      const ok = log !== undefined && log.snapshotState() === 'complete' && table !== undefined && table.oid === record.tableOid;
+      const ok =
+        log !== undefined && log.snapshotState() === 'complete' && table !== undefined && table.oid === record.tableOid;
       if (!ok) {
         added.push(Promise.resolve(false));
         continue;
@@ -313,10 +332,18 @@ export class SwitchyardService implements ShapeService {
         await this.routers.ensureTable(d.schema, d.table, columnTypes(table));
       }
       added.push(
-        this.routers.add(handle, d.schema, d.table, d.where?.trim() === '' ? undefined : d.where, d.params ? { ...d.params } : undefined).then(
-          () => true,
-          () => false,
-        ),
+        this.routers
+          .add(
+            handle,
+            d.schema,
+            d.table,
+            d.where?.trim() === '' ? undefined : d.where,
+            d.params ? { ...d.params } : undefined,
+          )
+          .then(
+            () => true,
+            () => false,
+          ),
       );
     }
     const results = await Promise.all(added);
@@ -373,7 +400,9 @@ export class SwitchyardService implements ShapeService {
     // A shape mid-snapshot keeps its log until its creator sees the invalidation and discards it.
     if (!wasCreating) this.store.deleteLog(s.handle);
     s.invalidateWaiters();
-    this.meta.commit().catch((err: unknown) => this.emit({ event: 'error', message: `meta commit failed: ${String(err)}` }));
+    this.meta
+      .commit()
+      .catch((err: unknown) => this.emit({ event: 'error', message: `meta commit failed: ${String(err)}` }));
     this.emit({ event: 'shape_invalidated', handle: s.handle, table: `${s.schema}.${s.table}`, reason });
   }
 

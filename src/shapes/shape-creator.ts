@@ -56,7 +56,11 @@ export interface CreatorDeps {
  * inside the same critical section as transaction processing, so every transaction processed afterwards is filtered
  * by the snapshot's visibility (skipped if the snapshot saw it) and every one processed before was visible to it.
  */
-export async function createShape(deps: CreatorDeps, def: ShapeDefinition, defKey: string): Promise<{ shape: LiveShape; rows: number }> {
+export async function createShape(
+  deps: CreatorDeps,
+  def: ShapeDefinition,
+  defKey: string,
+): Promise<{ shape: LiveShape; rows: number }> {
   let table: TableInfo | undefined;
   try {
     table = await loadTable(await deps.admin(), def.schema, def.table);
@@ -82,8 +86,13 @@ export async function createShape(deps: CreatorDeps, def: ShapeDefinition, defKe
   } catch (err) {
     // Postgres refuses some relations for good (system catalogs: 22023; unsupported kinds: 55000): a client error.
     const code = (err as { code?: unknown }).code;
-    if (code === '22023' || code === '55000') throw new ShapeRequestError({ table: [`cannot replicate table "${def.schema}.${def.table}": ${(err as Error).message}`] });
-    throw new ShapeCreationError(`could not add the table to the publication: ${(err as Error).message}`, 5, { cause: err });
+    if (code === '22023' || code === '55000')
+      throw new ShapeRequestError({
+        table: [`cannot replicate table "${def.schema}.${def.table}": ${(err as Error).message}`],
+      });
+    throw new ShapeCreationError(`could not add the table to the publication: ${(err as Error).message}`, 5, {
+      cause: err,
+    });
   }
 
   const handle = deps.registry.newHandle(defKey);
@@ -100,7 +109,13 @@ export async function createShape(deps: CreatorDeps, def: ShapeDefinition, defKe
   try {
     session = await deps.lock.run(async () => {
       // Applied (a sharded router's workers acknowledged it) before the snapshot starts.
-      await deps.routers.add(handle, def.schema, def.table, def.where?.trim() === '' ? undefined : def.where, def.params ? { ...def.params } : undefined);
+      await deps.routers.add(
+        handle,
+        def.schema,
+        def.table,
+        def.where?.trim() === '' ? undefined : def.where,
+        def.params ? { ...def.params } : undefined,
+      );
       try {
         const s = await SnapshotSession.begin(client);
         shape.visibility = s.visibility;
@@ -151,7 +166,8 @@ export async function createShape(deps: CreatorDeps, def: ShapeDefinition, defKe
     await session.close(err);
     deps.discard(shape);
     if (err instanceof ShapeCreationError || err instanceof ShapeRequestError) throw err;
-    if (isDataError(err)) throw new ShapeRequestError({ where: [`${(err as Error).message} (while reading the initial rows)`] });
+    if (isDataError(err))
+      throw new ShapeRequestError({ where: [`${(err as Error).message} (while reading the initial rows)`] });
     throw new ShapeCreationError(`snapshot failed: ${(err as Error).message}`, 1, { cause: err });
   }
   if ((shape.state as string) === 'invalidated') throw new ShapeCreationError('shape invalidated during its snapshot');

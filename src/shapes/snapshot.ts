@@ -62,10 +62,15 @@ export class SnapshotSession {
   ): Promise<number> {
     const cols = columns.length === 0 ? '1' : columns.map(quoteName).join(', ');
     const where = whereSql === undefined ? '' : ` WHERE ${whereSql}`;
-    await this.client.query(`DECLARE sy_snapshot NO SCROLL CURSOR FOR SELECT ${cols} FROM ${qualifiedTable(schema, table)}${where}`);
+    await this.client.query(
+      `DECLARE sy_snapshot NO SCROLL CURSOR FOR SELECT ${cols} FROM ${qualifiedTable(schema, table)}${where}`,
+    );
     let total = 0;
     for (;;) {
-      const res = await this.client.query<(string | null)[]>({ text: `FETCH ${batchSize} FROM sy_snapshot`, rowMode: 'array' });
+      const res = await this.client.query<(string | null)[]>({
+        text: `FETCH ${batchSize} FROM sy_snapshot`,
+        rowMode: 'array',
+      });
       if (res.rows.length === 0) break;
       total += res.rows.length;
       await onBatch(res.rows);

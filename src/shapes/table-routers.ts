@@ -80,7 +80,14 @@ export class TableRouters {
     if (existing !== undefined && !existing.broken && existing.signature === signatureOf(columns)) return [];
     if (existing === undefined) {
       const name = qualifiedTable(schema, table);
-      const ref: TableRef = { router: this.newRouter(name, columns), columns, signature: signatureOf(columns), broken: false, name, shapes: new Map() };
+      const ref: TableRef = {
+        router: this.newRouter(name, columns),
+        columns,
+        signature: signatureOf(columns),
+        broken: false,
+        name,
+        shapes: new Map(),
+      };
       this.tables.set(k, ref);
       return [];
     }
@@ -129,7 +136,13 @@ export class TableRouters {
    * Adds a shape (ensureTable first); resolves once the router applies it, so a snapshot started afterwards is
    * consistent with routing. Rejects with the router's WhereError/RouterError.
    */
-  add(id: string, schema: string, table: string, where: string | undefined, params: Record<string, string> | undefined): Promise<void> {
+  add(
+    id: string,
+    schema: string,
+    table: string,
+    where: string | undefined,
+    params: Record<string, string> | undefined,
+  ): Promise<void> {
     const t = this.tables.get(this.key(schema, table));
     if (t === undefined) return Promise.reject(new Error(`table ${schema}.${table} has no router`));
     const def: ShapeDef = {
@@ -194,7 +207,12 @@ export class TableRouters {
     return this.routeSharded(refs, rows, ids, failOpen);
   }
 
-  private async routeSharded(refs: readonly TableRef[], rows: readonly Row[], ids: (readonly string[])[], failOpen: Uint8Array): Promise<RoutedImages> {
+  private async routeSharded(
+    refs: readonly TableRef[],
+    rows: readonly Row[],
+    ids: (readonly string[])[],
+    failOpen: Uint8Array,
+  ): Promise<RoutedImages> {
     const groups = new Map<TableRef, number[]>();
     for (let i = 0; i < rows.length; i++) {
       const t = refs[i] as TableRef;
@@ -261,7 +279,15 @@ export class TableRouters {
    * shape count is always current).
    */
   stats(): { shapes: number; lanes: Record<LaneKind, number>; failOpen: number; estimatedBytes: number } {
-    const lanes: Record<LaneKind, number> = { equality: 0, expression: 0, range: 0, prefix: 0, inclusion: 0, always: 0, unindexed: 0 };
+    const lanes: Record<LaneKind, number> = {
+      equality: 0,
+      expression: 0,
+      range: 0,
+      prefix: 0,
+      inclusion: 0,
+      always: 0,
+      unindexed: 0,
+    };
     let shapes = 0;
     let failOpen = 0;
     let estimatedBytes = 0;
@@ -296,6 +322,8 @@ export class TableRouters {
   async close(): Promise<void> {
     const all = [...this.tables.values()];
     this.tables.clear();
-    await Promise.all(all.map((t) => (t.router instanceof ShardedRouter ? t.router.close().catch(() => undefined) : undefined)));
+    await Promise.all(
+      all.map((t) => (t.router instanceof ShardedRouter ? t.router.close().catch(() => undefined) : Promise.resolve())),
+    );
   }
 }

@@ -36,7 +36,11 @@ export interface ShapeInfo {
 /** A validation failure keyed by request parameter, answered as 400 `{"message":"Invalid request","errors":{…}}`. */
 export class ShapeRequestError extends Error {
   constructor(readonly errors: Readonly<Record<string, readonly string[]>>) {
-    super(Object.entries(errors).map(([k, v]) => `${k}: ${v.join('; ')}`).join(', '));
+    super(
+      Object.entries(errors)
+        .map(([k, v]) => `${k}: ${v.join('; ')}`)
+        .join(', '),
+    );
     this.name = 'ShapeRequestError';
   }
 }

@@ -37,13 +37,16 @@ export function validateShape(def: ShapeDefinition, table: TableInfo): Validated
     selected = usable.map((c) => c.name);
   } else {
     const errors: string[] = [];
-    if (def.columns.length === 0 || def.columns.some((c) => c === '')) errors.push('must contain at least one column and no empty entries');
+    if (def.columns.length === 0 || def.columns.some((c) => c === ''))
+      errors.push('must contain at least one column and no empty entries');
     const unknown = def.columns.filter((c) => c !== '' && !byName.has(c));
     if (unknown.length > 0) errors.push(`unknown columns: ${unknown.map((c) => JSON.stringify(c)).join(', ')}`);
     const generated = def.columns.filter((c) => byName.get(c)?.generated === true);
-    if (generated.length > 0) errors.push(`generated columns cannot be selected: ${generated.map((c) => JSON.stringify(c)).join(', ')}`);
+    if (generated.length > 0)
+      errors.push(`generated columns cannot be selected: ${generated.map((c) => JSON.stringify(c)).join(', ')}`);
     const missing = table.pk.filter((c) => !def.columns!.includes(c));
-    if (missing.length > 0) errors.push(`must include all primary key columns, missing: ${missing.map((c) => JSON.stringify(c)).join(', ')}`);
+    if (missing.length > 0)
+      errors.push(`must include all primary key columns, missing: ${missing.map((c) => JSON.stringify(c)).join(', ')}`);
     if (errors.length > 0) throw new ShapeRequestError({ columns: errors });
     const wanted = new Set(def.columns);
     selected = usable.filter((c) => wanted.has(c.name)).map((c) => c.name);

@@ -36,7 +36,11 @@ function ensure(n: number): void {
  * Packs `changes`; `tableOf` gives a change's table index and column names (null: unknown table). The returned
  * header is a view of shared scratch: copy it out before packing the next batch.
  */
-export function packBatch(changes: readonly Change[], tables: readonly (readonly string[])[], tableOf: (c: Change) => number): PackedBatch {
+export function packBatch(
+  changes: readonly Change[],
+  tables: readonly (readonly string[])[],
+  tableOf: (c: Change) => number,
+): PackedBatch {
   const parts: string[] = [];
   let n = 1;
   ensure(1 + changes.length * 2);
@@ -47,7 +51,8 @@ export function packBatch(changes: readonly Change[], tables: readonly (readonly
     const cols = t < 0 ? null : (tables[t] as readonly string[]);
     ensure(n + 2 + (cols === null ? 0 : cols.length * 2));
     scratch[n++] = t;
-    const op = c.op === 'insert' ? OP_INSERT : c.op === 'update' ? OP_UPDATE : c.op === 'delete' ? OP_DELETE : OP_TRUNCATE;
+    const op =
+      c.op === 'insert' ? OP_INSERT : c.op === 'update' ? OP_UPDATE : c.op === 'delete' ? OP_DELETE : OP_TRUNCATE;
     scratch[n++] = op;
     if (cols === null) continue;
     if (c.op === 'update') {
@@ -132,19 +137,27 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** Copies a packed batch into one SharedArrayBuffer: [header words | UTF-8 text]. Null when the text is not well-formed UTF-16. */
-export function toShared(b: PackedBatch, pool: SharedArrayBuffer[]): { sab: SharedArrayBuffer; headerWords: number; textBytes: number } | null {
+export function toShared(
+  b: PackedBatch,
+  pool: SharedArrayBuffer[],
+): { sab: SharedArrayBuffer; headerWords: number; textBytes: number } | null {
   const text = b.text;
   if (!(text as unknown as { isWellFormed(): boolean }).isWellFormed()) return null;
   const need = b.headerLength * 4 + text.length * 3;
   let sab = pool.pop();
-  if (sab === undefined || sab.byteLength < need) sab = new SharedArrayBuffer(Math.max(need, 1 << 16) * (sab === undefined ? 1 : 2));
+  if (sab === undefined || sab.byteLength < need)
+    sab = new SharedArrayBuffer(Math.max(need, 1 << 16) * (sab === undefined ? 1 : 2));
   new Int32Array(sab, 0, b.headerLength).set(b.header.subarray(0, b.headerLength));
   const { written } = encoder.encodeInto(text, new Uint8Array(sab, b.headerLength * 4));
   return { sab, headerWords: b.headerLength, textBytes: written };
 }
 
 /** The worker's side of toShared: the header view and the decoded text. */
-export function fromShared(sab: SharedArrayBuffer, headerWords: number, textBytes: number): { header: Int32Array; text: string } {
+export function fromShared(
+  sab: SharedArrayBuffer,
+  headerWords: number,
+  textBytes: number,
+): { header: Int32Array; text: string } {
   const header = new Int32Array(sab, 0, headerWords);
   const text = decoder.decode(new Uint8Array(sab, headerWords * 4, textBytes));
   return { header, text };

@@ -115,7 +115,15 @@ export class Directory {
         columnIndex: new Map(columnNames.map((c, i) => [c, i])),
       };
       this.byKey.set(`${s}\u0000${name}`, info.index);
-      this.tables.push({ info, open: new Int32Array(shards), all: new Int32Array(shards), replicated: 0, total: 0, keyed: new Map(), keyedList: [] });
+      this.tables.push({
+        info,
+        open: new Int32Array(shards),
+        all: new Int32Array(shards),
+        replicated: 0,
+        total: 0,
+        keyed: new Map(),
+        keyedList: [],
+      });
     }
   }
 
@@ -168,7 +176,16 @@ export class Directory {
       } else shard = shardOfKey(t, ref.column, ref.key, this.shards);
     }
     const gid = this.nextGid++;
-    const e: Entry = { id, gid, table: t, where, params: shape.params, shard, column: ref === null ? -1 : ref.column, key: ref === null ? 0 : ref.key };
+    const e: Entry = {
+      id,
+      gid,
+      table: t,
+      where,
+      params: shape.params,
+      shard,
+      column: ref === null ? -1 : ref.column,
+      key: ref === null ? 0 : ref.key,
+    };
     this.entries.set(id, e);
     this.names[gid] = id;
     if (shard === REPLICATED) td.replicated++;
@@ -211,7 +228,14 @@ export class Directory {
   }
 
   op(e: Entry): ShapeOp {
-    return [1, e.gid, (this.tables[e.table] as TableDispatch).info.display, e.where, e.params, e.shard === REPLICATED ? 1 : 0];
+    return [
+      1,
+      e.gid,
+      (this.tables[e.table] as TableDispatch).info.display,
+      e.where,
+      e.params,
+      e.shard === REPLICATED ? 1 : 0,
+    ];
   }
 
   /** Every shape of a table (a fail-open answer). */
@@ -317,7 +341,13 @@ export class Directory {
     const out: HotKey[] = [];
     for (const td of this.tables) {
       for (const [col, kc] of td.keyed) {
-        for (const key of kc.split) out.push({ table: td.info.display, column: td.info.columnNames[col] as string, key, shapes: kc.counts.get(key) ?? 0 });
+        for (const key of kc.split)
+          out.push({
+            table: td.info.display,
+            column: td.info.columnNames[col] as string,
+            key,
+            shapes: kc.counts.get(key) ?? 0,
+          });
       }
     }
     return out.sort((a, b) => b.shapes - a.shapes);

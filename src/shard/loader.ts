@@ -37,7 +37,11 @@ function isSharded(t: RouterLike | ShardedRouter): t is ShardedRouter {
 }
 
 /** Loads every line of `path` into `target`. */
-export async function loadShapes(path: string, target: RouterLike | ShardedRouter, options: LoadOptions = {}): Promise<LoadResult> {
+export async function loadShapes(
+  path: string,
+  target: RouterLike | ShardedRouter,
+  options: LoadOptions = {},
+): Promise<LoadResult> {
   const totalBytes = statSync(path).size;
   const t0 = performance.now();
   const failures: { line: number; message: string }[] = [];
@@ -80,8 +84,7 @@ export async function loadShapes(path: string, target: RouterLike | ShardedRoute
     if (isSharded(target)) {
       pending.push(line);
       pendingLines.push(lineNo);
-    }
-    else {
+    } else {
       try {
         target.addShape(line.id, line.def);
         loaded++;
@@ -110,9 +113,16 @@ export async function loadShapes(path: string, target: RouterLike | ShardedRoute
       start = nl + 1;
       nl = chunk.indexOf(10, start);
     }
-    if (start < chunk.length) carry = carry === null ? Buffer.from(chunk.subarray(start)) : Buffer.concat([carry, chunk.subarray(start)]);
+    if (start < chunk.length)
+      carry = carry === null ? Buffer.from(chunk.subarray(start)) : Buffer.concat([carry, chunk.subarray(start)]);
     if (pending.length >= chunkSize) await flushSharded();
-    options.onProgress?.({ loaded: loaded + pending.length, failed, bytes, totalBytes, elapsedMs: performance.now() - t0 });
+    options.onProgress?.({
+      loaded: loaded + pending.length,
+      failed,
+      bytes,
+      totalBytes,
+      elapsedMs: performance.now() - t0,
+    });
   }
   if (carry !== null) take(carry, 0, carry.length);
   await flushSharded();
@@ -122,12 +132,22 @@ export async function loadShapes(path: string, target: RouterLike | ShardedRoute
 }
 
 /** Writes shapes as JSON lines (the loader's format). */
-export async function writeShapesFile(path: string, shapes: Iterable<{ readonly id: string; readonly def: ShapeDef }>): Promise<void> {
+export async function writeShapesFile(
+  path: string,
+  shapes: Iterable<{ readonly id: string; readonly def: ShapeDef }>,
+): Promise<void> {
   const out = createWriteStream(path);
   let buf: string[] = [];
   const drain = (): Promise<void> => new Promise((resolve) => out.once('drain', () => resolve()));
   for (const { id, def } of shapes) {
-    buf.push(JSON.stringify({ id, table: def.table, ...(def.where !== undefined ? { where: def.where } : {}), ...(def.params !== undefined ? { params: def.params } : {}) }));
+    buf.push(
+      JSON.stringify({
+        id,
+        table: def.table,
+        ...(def.where !== undefined ? { where: def.where } : {}),
+        ...(def.params !== undefined ? { params: def.params } : {}),
+      }),
+    );
     if (buf.length >= 10_000) {
       if (!out.write(buf.join('\n') + '\n')) await drain();
       buf = [];

@@ -46,7 +46,11 @@ export class PlacementAnalyser {
   private readonly families = new Map<string, Family>();
 
   /** The routing key of a shape, or null when it has none. Throws WhereError for a clause the router would reject. */
-  analyse(table: TableInfo, where: string | undefined, params: Readonly<Record<string, string>> | undefined): RoutingKey | null {
+  analyse(
+    table: TableInfo,
+    where: string | undefined,
+    params: Readonly<Record<string, string>> | undefined,
+  ): RoutingKey | null {
     if (where === undefined) return null;
     const fkey = `${table.index}\u0000${where}`;
     const fam = this.families.get(fkey);
@@ -64,7 +68,10 @@ export class PlacementAnalyser {
     let expr: Expr | null = fam !== undefined && fam.template !== null ? instantiate(fam.template, params) : null;
     const compiled = expr === null;
     if (expr === null) {
-      expr = compileWhere(where, table.columns, { ...(params ? { params } : {}), table: { schema: table.schema, name: table.name } }).expr;
+      expr = compileWhere(where, table.columns, {
+        ...(params ? { params } : {}),
+        table: { schema: table.schema, name: table.name },
+      }).expr;
     }
     const found = keyOf(expr, table);
     if (fam === undefined && compiled) {
@@ -95,7 +102,14 @@ function keyOf(expr: Expr, table: TableInfo): { ref: RoutingKey; atom: Expr; con
     // Only when the comparison happens in the column's own scalar type can the row's text be keyed the same way.
     if (c.keyType.array || c.keyType.scalar !== c.probe.type.scalar || c.probe.type.array) continue;
     const codec = codecFor(c.keyType);
-    const constNode = atom.kind === 'compare' ? (atom.left.kind === 'const' ? atom.left : atom.right.kind === 'const' ? atom.right : null) : null;
+    const constNode =
+      atom.kind === 'compare'
+        ? atom.left.kind === 'const'
+          ? atom.left
+          : atom.right.kind === 'const'
+            ? atom.right
+            : null
+        : null;
     return { ref: { column, type: c.keyType, key: codec.key(c.keys[0] as never) }, atom, constNode };
   }
   return null;

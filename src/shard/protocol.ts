@@ -22,7 +22,8 @@ export class ShardFailureError extends SwitchyardError {
  * without a routing key, under the 'replicate' placement) lives in every shard's second router, which sees only the
  * rows the dispatcher sends it (each row to one shard).
  */
-export type ShapeOp = readonly [1, number, string, string | undefined, Record<string, string> | undefined, 0 | 1] | readonly [0, number];
+export type ShapeOp =
+  readonly [1, number, string, string | undefined, Record<string, string> | undefined, 0 | 1] | readonly [0, number];
 
 /** Mask bits of a route request: route row i through the shard's placed router, its replicated router, or both. */
 export const VIA_PLACED = 1;
@@ -38,7 +39,12 @@ export interface InitMessage {
 }
 
 export type RouteBody =
-  | { readonly transport: 'shared'; readonly sab: SharedArrayBuffer; readonly headerWords: number; readonly textBytes: number }
+  | {
+      readonly transport: 'shared';
+      readonly sab: SharedArrayBuffer;
+      readonly headerWords: number;
+      readonly textBytes: number;
+    }
   | { readonly transport: 'packed'; readonly header: Int32Array; readonly text: string }
   | { readonly transport: 'clone'; readonly changes: readonly Change[]; readonly tables: Int32Array };
 
@@ -88,7 +94,12 @@ export interface ErrorJson {
 export function errorToJson(err: unknown): ErrorJson {
   if (err instanceof SwitchyardError) {
     const e = err as SwitchyardError & { position?: number; length?: number };
-    return { name: e.name, code: e.code, message: e.message, ...(e.position !== undefined ? { position: e.position, length: e.length } : {}) };
+    return {
+      name: e.name,
+      code: e.code,
+      message: e.message,
+      ...(e.position !== undefined ? { position: e.position, length: e.length } : {}),
+    };
   }
   return { name: 'Error', code: '', message: err instanceof Error ? err.message : String(err) };
 }

@@ -15,18 +15,25 @@ export interface Line {
 export function parseShapeLine(text: string): Line {
   const o = JSON.parse(text) as { id?: unknown; table?: unknown; where?: unknown; params?: unknown };
   if (typeof o !== 'object' || o === null) throw new TypeError('a shape line must be a JSON object');
-  if (typeof o.id !== 'string' || typeof o.table !== 'string') throw new TypeError('a shape line needs string "id" and "table"');
+  if (typeof o.id !== 'string' || typeof o.table !== 'string')
+    throw new TypeError('a shape line needs string "id" and "table"');
   if (o.where !== undefined && typeof o.where !== 'string') throw new TypeError('"where" must be a string');
   if (o.params !== undefined && o.params !== null) {
-    if (typeof o.params !== 'object' || Array.isArray(o.params)) throw new TypeError('"params" must be an object of strings');
-    for (const v of Object.values(o.params as object)) if (typeof v !== 'string') throw new TypeError('"params" values must be strings');
+    if (typeof o.params !== 'object' || Array.isArray(o.params))
+      throw new TypeError('"params" must be an object of strings');
+    for (const v of Object.values(o.params))
+      if (typeof v !== 'string') throw new TypeError('"params" values must be strings');
   }
   const def: ShapeDef =
     o.params === undefined || o.params === null
       ? o.where === undefined
         ? { table: o.table }
-        : { table: o.table, where: o.where as string }
-      : { table: o.table, ...(o.where !== undefined ? { where: o.where as string } : {}), params: o.params as Record<string, string> };
+        : { table: o.table, where: o.where }
+      : {
+          table: o.table,
+          ...(o.where !== undefined ? { where: o.where } : {}),
+          params: o.params as Record<string, string>,
+        };
   return { id: o.id, def };
 }
 
@@ -111,6 +118,12 @@ export function parseShapeBytes(b: Buffer, start: number, end: number): Line | n
   if (!ch(b, end, 125) || at !== end) return null;
   const tb = share(table);
   const def: ShapeDef =
-    where === undefined ? (params === undefined ? { table: tb } : { table: tb, params }) : params === undefined ? { table: tb, where } : { table: tb, where, params };
+    where === undefined
+      ? params === undefined
+        ? { table: tb }
+        : { table: tb, params }
+      : params === undefined
+        ? { table: tb, where }
+        : { table: tb, where, params };
   return { id, def };
 }

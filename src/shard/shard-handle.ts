@@ -93,7 +93,8 @@ export class ShardHandle {
   async close(): Promise<void> {
     this.closing = true;
     await this.worker.terminate();
-    for (const p of this.pending.values()) p.reject(new ShardFailureError(`shard ${this.index} closed with requests in flight`));
+    for (const p of this.pending.values())
+      p.reject(new ShardFailureError(`shard ${this.index} closed with requests in flight`));
     this.pending.clear();
   }
 
@@ -124,7 +125,9 @@ export class ShardHandle {
     this.restarts++;
     this.consecutiveRestarts++;
     if (this.consecutiveRestarts > MAX_CONSECUTIVE_RESTARTS) {
-      this.dead = new ShardFailureError(`shard ${this.index} died ${this.consecutiveRestarts} times in a row (${reason}); giving up`);
+      this.dead = new ShardFailureError(
+        `shard ${this.index} died ${this.consecutiveRestarts} times in a row (${reason}); giving up`,
+      );
       for (const p of this.pending.values()) p.reject(this.dead);
       this.pending.clear();
       return;
@@ -136,7 +139,8 @@ export class ShardHandle {
       if (p.body.t !== 'ops') continue;
       for (const op of p.body.ops) if (op[0] === 1) inFlightAdds.add(op[1]);
     }
-    for (const p of this.pending.values()) for (const op of p.removed ?? []) if (!inFlightAdds.has(op[1])) restore.push(op);
+    for (const p of this.pending.values())
+      for (const op of p.removed ?? []) if (!inFlightAdds.has(op[1])) restore.push(op);
     const base = this.hooks.registryShapes(this.index).filter((op) => !inFlightAdds.has(op[1]));
     this.worker = this.start();
     this.worker.postMessage(this.hooks.init());
@@ -152,7 +156,11 @@ export class ShardHandle {
         p.attempts++;
         if (p.attempts > this.maxRetries) {
           this.pending.delete(seq);
-          p.reject(new ShardFailureError(`shard ${this.index} failed during a batch (${reason}) and the retry budget is spent`));
+          p.reject(
+            new ShardFailureError(
+              `shard ${this.index} failed during a batch (${reason}) and the retry budget is spent`,
+            ),
+          );
           continue;
         }
       }

@@ -4,7 +4,17 @@ import { performance } from 'node:perf_hooks';
 import { Router } from '../router/index.js';
 import type { Change } from '../router/index.js';
 import { fromShared, unpackBatch } from './batch-codec.js';
-import { errorToJson, VIA_PLACED, VIA_REPLICATED, type ShapeOp, type InitMessage, type Reply, type Request, type RouteResult, type WorkerStats } from './protocol.js';
+import {
+  errorToJson,
+  VIA_PLACED,
+  VIA_REPLICATED,
+  type ShapeOp,
+  type InitMessage,
+  type Reply,
+  type Request,
+  type RouteResult,
+  type WorkerStats,
+} from './protocol.js';
 
 const port = parentPort;
 if (port === null) throw new Error('shard worker must run in a worker thread');
@@ -35,13 +45,23 @@ function reply(r: Reply, transfer?: ArrayBuffer[]): void {
 }
 
 function newSlot(msg: InitMessage): Slot {
-  return { router: new Router({ schema: msg.schema, mode: msg.mode }), gidOf: new Int32Array(1024), perTable: new Map(), tableOfShape: new Map() };
+  return {
+    router: new Router({ schema: msg.schema, mode: msg.mode }),
+    gidOf: new Int32Array(1024),
+    perTable: new Map(),
+    tableOfShape: new Map(),
+  };
 }
 
 function applyOp(sl: [Slot, Slot], op: ShapeOp): void {
   if (op[0] === 1) {
     const slot = sl[op[5]];
-    const def = op[3] === undefined ? { table: op[2] } : op[4] === undefined ? { table: op[2], where: op[3] } : { table: op[2], where: op[3], params: op[4] };
+    const def =
+      op[3] === undefined
+        ? { table: op[2] }
+        : op[4] === undefined
+          ? { table: op[2], where: op[3] }
+          : { table: op[2], where: op[3], params: op[4] };
     const name = String(op[1]);
     slot.router.addShape(name, def);
     const k = slot.router.interner.get(name);
@@ -92,7 +112,11 @@ function handle(msg: InitMessage | Request): void {
       const t0 = performance.now();
       const result = routeBatch(sl, msg);
       busyMs += performance.now() - t0;
-      reply({ seq: msg.seq, ok: true, result }, [result.offs.buffer as ArrayBuffer, result.ids.buffer as ArrayBuffer, result.fail.buffer as ArrayBuffer]);
+      reply({ seq: msg.seq, ok: true, result }, [
+        result.offs.buffer as ArrayBuffer,
+        result.ids.buffer as ArrayBuffer,
+        result.fail.buffer as ArrayBuffer,
+      ]);
       return;
     }
     case 'stats': {

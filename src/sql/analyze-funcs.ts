@@ -14,8 +14,24 @@ import { parseTypeName } from './type-names.js';
 
 const INT4 = pgType('int4');
 const AGGREGATES = new Set([
-  'count', 'sum', 'avg', 'min', 'max', 'array_agg', 'string_agg', 'bool_and', 'bool_or', 'every', 'json_agg',
-  'jsonb_agg', 'json_object_agg', 'jsonb_object_agg', 'stddev', 'variance', 'bit_and', 'bit_or',
+  'count',
+  'sum',
+  'avg',
+  'min',
+  'max',
+  'array_agg',
+  'string_agg',
+  'bool_and',
+  'bool_or',
+  'every',
+  'json_agg',
+  'jsonb_agg',
+  'json_object_agg',
+  'jsonb_object_agg',
+  'stddev',
+  'variance',
+  'bit_and',
+  'bit_or',
 ]);
 
 function names(list: RawNode[]): string[] {
@@ -27,11 +43,12 @@ export function analyzeTypeCast(ctx: AnalyzeContext, n: RawNode): Expr {
   const tn = n['typeName'] as RawNode;
   const target = typeFromNode(ctx, tn);
   const argRaw = n['arg'] as RawNode;
-  const loc = typeof n['location'] === 'number' && (n['location'] as number) >= 0 ? n['location'] : tn['location'];
+  const loc = typeof n['location'] === 'number' && n['location'] >= 0 ? n['location'] : tn['location'];
   const span = ctx.span(loc, 2);
   const arrayNode = argRaw['A_ArrayExpr'] as RawNode | undefined;
   if (arrayNode && ((arrayNode['elements'] as RawNode[] | undefined) ?? []).length === 0) {
-    if (!target.array) ctx.fail(ErrorCode.TypeMismatch, `cannot cast an empty ARRAY[] to ${typeDisplayName(target)}`, span);
+    if (!target.array)
+      ctx.fail(ErrorCode.TypeMismatch, `cannot cast an empty ARRAY[] to ${typeDisplayName(target)}`, span);
     return { kind: 'const', type: target, value: { dims: [], lbounds: [], items: [] }, span };
   }
   const arg = analyzeNode(ctx, argRaw);
@@ -50,10 +67,18 @@ export function castTo(ctx: AnalyzeContext, arg: Expr, target: PgType, span: Spa
     return { kind: 'cast', arg: base, type: target, implicit: false, span };
   }
   if (arg.type.scalar === 'opaque') {
-    ctx.fail(ErrorCode.NotSupported, `type ${typeDisplayName(arg.type)} is not supported in where clauses (only IS [NOT] NULL)`, arg.span);
+    ctx.fail(
+      ErrorCode.NotSupported,
+      `type ${typeDisplayName(arg.type)} is not supported in where clauses (only IS [NOT] NULL)`,
+      arg.span,
+    );
   }
   if (!castExists(arg.type, target)) {
-    ctx.fail(ErrorCode.TypeMismatch, `cannot cast type ${typeDisplayName(arg.type)} to ${typeDisplayName(target)}`, span);
+    ctx.fail(
+      ErrorCode.TypeMismatch,
+      `cannot cast type ${typeDisplayName(arg.type)} to ${typeDisplayName(target)}`,
+      span,
+    );
   }
   if (arg.type === target) return arg;
   return { kind: 'cast', arg, type: target, implicit: false, span };
@@ -63,7 +88,8 @@ function typeFromNode(ctx: AnalyzeContext, tn: RawNode): PgType {
   const parts = names(tn['names'] as RawNode[]).filter((p, i, all) => !(p === 'pg_catalog' && i < all.length - 1));
   const mods = ((tn['typmods'] as RawNode[] | undefined) ?? []).map((m) => {
     const c = m['A_Const'] as { ival?: { ival?: number } } | undefined;
-    if (!c || !c.ival) ctx.fail(ErrorCode.TypeMismatch, 'type modifiers must be simple constants', ctx.span(tn['location']));
+    if (!c || !c.ival)
+      ctx.fail(ErrorCode.TypeMismatch, 'type modifiers must be simple constants', ctx.span(tn['location']));
     return c.ival.ival ?? 0;
   });
   const bounds = (tn['arrayBounds'] as RawNode[] | undefined) ?? [];
@@ -75,9 +101,14 @@ function typeFromNode(ctx: AnalyzeContext, tn: RawNode): PgType {
     return ctx.fail(ErrorCode.TypeMismatch, (e as Error).message, ctx.span(tn['location']));
   }
   if (t.scalar === 'opaque') {
-    ctx.fail(ErrorCode.NotSupported, `type ${t.opaqueName ?? text} is not supported in where clauses`, ctx.span(tn['location'], text.length));
+    ctx.fail(
+      ErrorCode.NotSupported,
+      `type ${t.opaqueName ?? text} is not supported in where clauses`,
+      ctx.span(tn['location'], text.length),
+    );
   }
-  if (t.scalar === 'bpchar' && mods.length === 0 && parts[parts.length - 1] === 'bpchar') return pgType('bpchar', t.array);
+  if (t.scalar === 'bpchar' && mods.length === 0 && parts[parts.length - 1] === 'bpchar')
+    return pgType('bpchar', t.array);
   return t;
 }
 
@@ -87,18 +118,25 @@ export function analyzeFuncCall(ctx: AnalyzeContext, n: RawNode): Expr {
   const rawArgs = (n['args'] as RawNode[] | undefined) ?? [];
   const span = ctx.span(n['location'], name.length);
   const schemaOk = parts.length === 1 || (parts.length === 2 && parts[0] === 'pg_catalog');
-  if (n['over'] !== undefined) ctx.fail(ErrorCode.NotSupported, `window functions are not supported in where clauses (${name} OVER …)`, span);
+  if (n['over'] !== undefined)
+    ctx.fail(ErrorCode.NotSupported, `window functions are not supported in where clauses (${name} OVER …)`, span);
   if (n['agg_filter'] !== undefined) ctx.fail(ErrorCode.NotSupported, 'FILTER is not supported in where clauses', span);
-  if (n['agg_star'] === true || AGGREGATES.has(name)) ctx.fail(ErrorCode.NotSupported, `aggregate functions are not supported in where clauses (${name})`, span);
-  if (n['agg_distinct'] === true) ctx.fail(ErrorCode.NotSupported, 'DISTINCT in function calls is not supported in where clauses', span);
-  if (n['agg_order'] !== undefined) ctx.fail(ErrorCode.NotSupported, 'ORDER BY in function calls is not supported in where clauses', span);
+  if (n['agg_star'] === true || AGGREGATES.has(name))
+    ctx.fail(ErrorCode.NotSupported, `aggregate functions are not supported in where clauses (${name})`, span);
+  if (n['agg_distinct'] === true)
+    ctx.fail(ErrorCode.NotSupported, 'DISTINCT in function calls is not supported in where clauses', span);
+  if (n['agg_order'] !== undefined)
+    ctx.fail(ErrorCode.NotSupported, 'ORDER BY in function calls is not supported in where clauses', span);
   if (n['func_variadic'] === true) ctx.fail(ErrorCode.NotSupported, 'VARIADIC is not supported in where clauses', span);
-  if (rawArgs.some((a) => 'NamedArgExpr' in a)) ctx.fail(ErrorCode.NotSupported, 'named arguments are not supported in where clauses', span);
+  if (rawArgs.some((a) => 'NamedArgExpr' in a))
+    ctx.fail(ErrorCode.NotSupported, 'named arguments are not supported in where clauses', span);
   const unknownFn = (): never =>
     ctx.fail(
       ErrorCode.UnknownFunction,
       `unknown or unsupported function ${parts.join('.')}/${rawArgs.length}` +
-        (VOLATILE_FUNCTIONS.has(name) ? ' (it is not immutable: its result depends on the clock, randomness or the session)' : ''),
+        (VOLATILE_FUNCTIONS.has(name)
+          ? ' (it is not immutable: its result depends on the clock, randomness or the session)'
+          : ''),
       span,
     );
   if (!schemaOk || VOLATILE_FUNCTIONS.has(name)) return unknownFn();
@@ -111,7 +149,10 @@ export function analyzeFuncCall(ctx: AnalyzeContext, n: RawNode): Expr {
 
   const cands = FUNCTIONS.get(name);
   if (!cands) return unknownFn();
-  const o = selectCandidate(cands.filter((c) => c.args.length === args.length), args.map((a) => a.type));
+  const o = selectCandidate(
+    cands.filter((c) => c.args.length === args.length),
+    args.map((a) => a.type),
+  );
   if (o === 'none' || o === 'ambiguous') {
     if (!cands.some((c) => c.args.length === args.length)) return unknownFn();
     return ctx.fail(
@@ -122,13 +163,26 @@ export function analyzeFuncCall(ctx: AnalyzeContext, n: RawNode): Expr {
   }
   const typed = applyOverload(ctx, o, args);
   if (o.fn === 'timezone_ts' || o.fn === 'timezone_tstz') checkZone(ctx, typed[0] as Expr);
-  return { kind: 'call', fn: o.fn as string, sqlName: name, form: 'function', args: typed, strict: true, type: o.result, span };
+  return {
+    kind: 'call',
+    fn: o.fn as string,
+    sqlName: name,
+    form: 'function',
+    args: typed,
+    strict: true,
+    type: o.result,
+    span,
+  };
 }
 
 /** The zone of AT TIME ZONE / timezone() must be a constant known to the zone database at shape creation. */
 function checkZone(ctx: AnalyzeContext, zone: Expr): void {
   if (zone.kind !== 'const') {
-    ctx.fail(ErrorCode.NotSupported, 'the time zone of AT TIME ZONE / timezone() must be a constant in where clauses', zone.span);
+    ctx.fail(
+      ErrorCode.NotSupported,
+      'the time zone of AT TIME ZONE / timezone() must be a constant in where clauses',
+      zone.span,
+    );
   }
   if (zone.value === null) return;
   try {
@@ -140,19 +194,41 @@ function checkZone(ctx: AnalyzeContext, zone: Expr): void {
 }
 
 function requireArray(ctx: AnalyzeContext, name: string, e: Expr): Expr {
-  if (isUnknown(e)) ctx.fail(ErrorCode.UnknownFunction, `could not determine polymorphic type of ${name}() because the input has type unknown`, e.span);
-  if (!e.type.array) ctx.fail(ErrorCode.UnknownFunction, `function ${name}(${typeDisplayName(e.type)}) does not exist`, e.span);
+  if (isUnknown(e))
+    ctx.fail(
+      ErrorCode.UnknownFunction,
+      `could not determine polymorphic type of ${name}() because the input has type unknown`,
+      e.span,
+    );
+  if (!e.type.array)
+    ctx.fail(ErrorCode.UnknownFunction, `function ${name}(${typeDisplayName(e.type)}) does not exist`, e.span);
   return e;
 }
 
 /** Polymorphic and variadic functions the catalog cannot express as fixed overloads. */
 function specialFunction(ctx: AnalyzeContext, name: string, args: Expr[], span: Span): Expr | undefined {
-  const call = (fn: string, a: Expr[], type: PgType, strict: boolean): Expr => ({ kind: 'call', fn, sqlName: name, form: 'function', args: a, strict, type, span });
+  const call = (fn: string, a: Expr[], type: PgType, strict: boolean): Expr => ({
+    kind: 'call',
+    fn,
+    sqlName: name,
+    form: 'function',
+    args: a,
+    strict,
+    type,
+    span,
+  });
   switch (name) {
     case 'concat':
       if (args.length === 0) return undefined;
-      for (const a of args) if (a.type.scalar === 'opaque') ctx.fail(ErrorCode.NotSupported, `type ${typeDisplayName(a.type)} is not supported in where clauses`, a.span);
-      return call('concat', args.map((a) => ctx.settle(a)), TEXT, false);
+      for (const a of args)
+        if (a.type.scalar === 'opaque')
+          ctx.fail(ErrorCode.NotSupported, `type ${typeDisplayName(a.type)} is not supported in where clauses`, a.span);
+      return call(
+        'concat',
+        args.map((a) => ctx.settle(a)),
+        TEXT,
+        false,
+      );
     case 'like':
     case 'notlike': {
       if (args.length !== 2) return undefined;
@@ -173,10 +249,24 @@ function specialFunction(ctx: AnalyzeContext, name: string, args: Expr[], span: 
       if (args.length !== 2) return undefined;
       const [a, b] = args as [Expr, Expr];
       // anycompatiblearray with only unknown inputs resolves to text[].
-      const t = a.type.array ? baseType(a.type) : b.type.array ? baseType(b.type) : isUnknown(a) && isUnknown(b) ? arrayOf(TEXT) : undefined;
+      const t = a.type.array
+        ? baseType(a.type)
+        : b.type.array
+          ? baseType(b.type)
+          : isUnknown(a) && isUnknown(b)
+            ? arrayOf(TEXT)
+            : undefined;
       if (!t) return requireArray(ctx, name, a);
-      const common = selectCommonType([a.type.array || !isUnknown(a) ? a.type : t, b.type.array || !isUnknown(b) ? b.type : t]);
-      if ('clash' in common || !common.array) return ctx.fail(ErrorCode.UnknownFunction, `function array_cat(${typeDisplayName(a.type)}, ${typeDisplayName(b.type)}) does not exist`, span);
+      const common = selectCommonType([
+        a.type.array || !isUnknown(a) ? a.type : t,
+        b.type.array || !isUnknown(b) ? b.type : t,
+      ]);
+      if ('clash' in common || !common.array)
+        return ctx.fail(
+          ErrorCode.UnknownFunction,
+          `function array_cat(${typeDisplayName(a.type)}, ${typeDisplayName(b.type)}) does not exist`,
+          span,
+        );
       return call('array_cat', [ctx.coerce(a, common), ctx.coerce(b, common)], common, false);
     }
     case 'array_append':
@@ -188,10 +278,16 @@ function specialFunction(ctx: AnalyzeContext, name: string, args: Expr[], span: 
       const el = bothUnknown ? ctx.coerce(el1, TEXT) : el1;
       const arr0 = arr1;
       // anycompatible: an unknown array literal takes the array type of a known element (array_prepend(x, '{…}')).
-      const arr = isUnknown(arr0) && !isUnknown(el) && !el.type.array ? ctx.coerce(arr0, arrayOf(baseType(el.type))) : arr0;
+      const arr =
+        isUnknown(arr0) && !isUnknown(el) && !el.type.array ? ctx.coerce(arr0, arrayOf(baseType(el.type))) : arr0;
       requireArray(ctx, name, arr);
       const common = selectCommonType([elementType(baseType(arr.type)), el.type]);
-      if ('clash' in common) return ctx.fail(ErrorCode.UnknownFunction, `function ${name} does not accept ${typeDisplayName(el.type)} with ${typeDisplayName(arr.type)}`, span);
+      if ('clash' in common)
+        return ctx.fail(
+          ErrorCode.UnknownFunction,
+          `function ${name} does not accept ${typeDisplayName(el.type)} with ${typeDisplayName(arr.type)}`,
+          span,
+        );
       const a2 = ctx.coerce(arr, arrayOf(common));
       const e2 = ctx.coerce(el, common);
       return call(name, name === 'array_append' ? [a2, e2] : [e2, a2], arrayOf(common), false);
@@ -204,24 +300,44 @@ function specialFunction(ctx: AnalyzeContext, name: string, args: Expr[], span: 
 function commonOf(ctx: AnalyzeContext, what: string, args: Expr[], span: Span): { args: Expr[]; type: PgType } {
   const t = selectCommonType(args.map((a) => a.type));
   if ('clash' in t) {
-    return ctx.fail(ErrorCode.TypeMismatch, `${what} types ${typeDisplayName(t.clash[0])} and ${typeDisplayName(t.clash[1])} cannot be matched`, span);
+    return ctx.fail(
+      ErrorCode.TypeMismatch,
+      `${what} types ${typeDisplayName(t.clash[0])} and ${typeDisplayName(t.clash[1])} cannot be matched`,
+      span,
+    );
   }
-  for (const a of args) if (a.type.scalar === 'opaque') ctx.fail(ErrorCode.NotSupported, `type ${typeDisplayName(a.type)} is not supported in where clauses`, a.span);
+  for (const a of args)
+    if (a.type.scalar === 'opaque')
+      ctx.fail(ErrorCode.NotSupported, `type ${typeDisplayName(a.type)} is not supported in where clauses`, a.span);
   return { args: args.map((a) => ctx.coerce(a, t)), type: t };
 }
 
 export function analyzeCoalesce(ctx: AnalyzeContext, n: RawNode): Expr {
   const span = ctx.span(n['location'], 8);
-  const c = commonOf(ctx, 'COALESCE', (n['args'] as RawNode[]).map((a) => analyzeNode(ctx, a)), span);
+  const c = commonOf(
+    ctx,
+    'COALESCE',
+    (n['args'] as RawNode[]).map((a) => analyzeNode(ctx, a)),
+    span,
+  );
   return { kind: 'coalesce', args: c.args, type: c.type, span };
 }
 
 export function analyzeMinMax(ctx: AnalyzeContext, n: RawNode): Expr {
   const op = n['op'] === 'IS_GREATEST' ? 'greatest' : 'least';
   const span = ctx.span(n['location'], op.length);
-  const c = commonOf(ctx, op.toUpperCase(), (n['args'] as RawNode[]).map((a) => analyzeNode(ctx, a)), span);
+  const c = commonOf(
+    ctx,
+    op.toUpperCase(),
+    (n['args'] as RawNode[]).map((a) => analyzeNode(ctx, a)),
+    span,
+  );
   if (c.type.array || c.type.scalar === 'jsonb' || c.type.scalar === 'json') {
-    ctx.fail(ErrorCode.NotSupported, `${op.toUpperCase()} on ${typeDisplayName(c.type)} is not supported in where clauses`, span);
+    ctx.fail(
+      ErrorCode.NotSupported,
+      `${op.toUpperCase()} on ${typeDisplayName(c.type)} is not supported in where clauses`,
+      span,
+    );
   }
   return { kind: 'minmax', op, args: c.args, type: c.type, span };
 }
@@ -229,12 +345,14 @@ export function analyzeMinMax(ctx: AnalyzeContext, n: RawNode): Expr {
 export function analyzeArray(ctx: AnalyzeContext, n: RawNode): Expr {
   const span = ctx.span(n['location'], 5);
   const raw = (n['elements'] as RawNode[] | undefined) ?? [];
-  if (raw.length === 0) return ctx.fail(ErrorCode.TypeMismatch, 'cannot determine type of empty array (write ARRAY[]::integer[])', span);
+  if (raw.length === 0)
+    return ctx.fail(ErrorCode.TypeMismatch, 'cannot determine type of empty array (write ARRAY[]::integer[])', span);
   const elems = raw.map((e) => analyzeNode(ctx, e));
   const nested = raw.every((e) => 'A_ArrayExpr' in e);
   const c = commonOf(ctx, 'ARRAY', elems, span);
   if (nested) return { kind: 'array', elems: c.args, type: c.type, span };
-  if (c.type.array) ctx.fail(ErrorCode.NotSupported, 'ARRAY[] of array-valued expressions is not supported in where clauses', span);
+  if (c.type.array)
+    ctx.fail(ErrorCode.NotSupported, 'ARRAY[] of array-valued expressions is not supported in where clauses', span);
   return { kind: 'array', elems: c.args, type: arrayOf(c.type), span };
 }
 
@@ -251,15 +369,27 @@ export function analyzeIndirection(ctx: AnalyzeContext, n: RawNode): Expr {
   const ind = n['indirection'] as RawNode[];
   const span = arg.span;
   if (!arg.type.array) {
-    ctx.fail(ErrorCode.TypeMismatch, `cannot subscript type ${typeDisplayName(arg.type)} because it does not support subscripting`, span);
+    ctx.fail(
+      ErrorCode.TypeMismatch,
+      `cannot subscript type ${typeDisplayName(arg.type)} because it does not support subscripting`,
+      span,
+    );
   }
   const indices = ind.map((i) => {
     const ai = i['A_Indices'] as RawNode | undefined;
     if (!ai) return ctx.fail(ErrorCode.NotSupported, 'field selection is not supported in where clauses', span);
-    const idx = (k: string): Expr | null => (ai[k] === undefined ? null : subscriptIndex(ctx, analyzeNode(ctx, ai[k] as RawNode)));
+    const idx = (k: string): Expr | null =>
+      ai[k] === undefined ? null : subscriptIndex(ctx, analyzeNode(ctx, ai[k] as RawNode));
     return { lower: idx('lidx'), upper: idx('uidx'), isSlice: ai['is_slice'] === true };
   });
   const slice = indices.some((i) => i.isSlice);
   // Without a slice, a lone index is the upper one (Postgres stores `a[i]` as uidx).
-  return { kind: 'subscript', arg, indices, slice, type: slice ? baseType(arg.type) : elementType(baseType(arg.type)), span };
+  return {
+    kind: 'subscript',
+    arg,
+    indices,
+    slice,
+    type: slice ? baseType(arg.type) : elementType(baseType(arg.type)),
+    span,
+  };
 }

@@ -37,12 +37,33 @@ export function analyzeAExpr(ctx: AnalyzeContext, n: RawNode): Expr {
     }
     case 'AEXPR_OP_ANY':
     case 'AEXPR_OP_ALL':
-      return quantified(ctx, name, analyzeNode(ctx, sub('lexpr') as RawNode), analyzeNode(ctx, sub('rexpr') as RawNode), kind === 'AEXPR_OP_ALL', span);
+      return quantified(
+        ctx,
+        name,
+        analyzeNode(ctx, sub('lexpr') as RawNode),
+        analyzeNode(ctx, sub('rexpr') as RawNode),
+        kind === 'AEXPR_OP_ALL',
+        span,
+      );
     case 'AEXPR_DISTINCT':
     case 'AEXPR_NOT_DISTINCT': {
-      const c = compare(ctx, '=', analyzeNode(ctx, sub('lexpr') as RawNode), analyzeNode(ctx, sub('rexpr') as RawNode), span);
+      const c = compare(
+        ctx,
+        '=',
+        analyzeNode(ctx, sub('lexpr') as RawNode),
+        analyzeNode(ctx, sub('rexpr') as RawNode),
+        span,
+      );
       if (c.kind !== 'compare') return c;
-      return { kind: 'distinct', left: c.left, right: c.right, operandType: c.operandType, negated: kind === 'AEXPR_NOT_DISTINCT', type: BOOL, span };
+      return {
+        kind: 'distinct',
+        left: c.left,
+        right: c.right,
+        operandType: c.operandType,
+        negated: kind === 'AEXPR_NOT_DISTINCT',
+        type: BOOL,
+        span,
+      };
     }
     case 'AEXPR_NULLIF': {
       const left = analyzeNode(ctx, sub('lexpr') as RawNode);
@@ -72,13 +93,21 @@ export function analyzeAExpr(ctx: AnalyzeContext, n: RawNode): Expr {
 }
 
 function noOperator(ctx: AnalyzeContext, name: string, types: readonly PgType[], span: Span, ambiguous = false): never {
-  const sig = types.length === 1 ? `${name} ${typeDisplayName(types[0] as PgType)}` : `${typeDisplayName(types[0] as PgType)} ${name} ${typeDisplayName(types[1] as PgType)}`;
+  const sig =
+    types.length === 1
+      ? `${name} ${typeDisplayName(types[0] as PgType)}`
+      : `${typeDisplayName(types[0] as PgType)} ${name} ${typeDisplayName(types[1] as PgType)}`;
   return ctx.fail(ErrorCode.NoOperator, `operator ${ambiguous ? 'is not unique' : 'does not exist'}: ${sig}`, span);
 }
 
 function rejectOpaque(ctx: AnalyzeContext, args: readonly Expr[]): void {
   for (const a of args) {
-    if (a.type.scalar === 'opaque') ctx.fail(ErrorCode.NotSupported, `type ${typeDisplayName(a.type)} is not supported in where clauses (only IS [NOT] NULL)`, a.span);
+    if (a.type.scalar === 'opaque')
+      ctx.fail(
+        ErrorCode.NotSupported,
+        `type ${typeDisplayName(a.type)} is not supported in where clauses (only IS [NOT] NULL)`,
+        a.span,
+      );
   }
 }
 
@@ -97,12 +126,23 @@ function prefixOp(ctx: AnalyzeContext, name: string, arg: Expr, span: Span): Exp
   const o = selectCandidate(cands, [arg.type]);
   if (o === 'none' || o === 'ambiguous') return noOperator(ctx, name, [arg.type], span, o === 'ambiguous');
   const [a] = applyOverload(ctx, o, [arg]);
-  return { kind: 'call', fn: o.fn as string, sqlName: name, form: 'prefix', args: [a as Expr], strict: true, type: o.result, span };
+  return {
+    kind: 'call',
+    fn: o.fn as string,
+    sqlName: name,
+    form: 'prefix',
+    args: [a as Expr],
+    strict: true,
+    type: o.result,
+    span,
+  };
 }
 
 function unsupportedOp(ctx: AnalyzeContext, name: string, types: readonly PgType[], span: Span): never {
-  if (REGEX_OPS.has(name)) ctx.fail(ErrorCode.NotSupported, `regular expression operator ${name} is not supported in where clauses`, span);
-  if (JSON_OPS.has(name)) ctx.fail(ErrorCode.NotSupported, `JSON operator ${name} is not supported in where clauses`, span);
+  if (REGEX_OPS.has(name))
+    ctx.fail(ErrorCode.NotSupported, `regular expression operator ${name} is not supported in where clauses`, span);
+  if (JSON_OPS.has(name))
+    ctx.fail(ErrorCode.NotSupported, `JSON operator ${name} is not supported in where clauses`, span);
   return noOperator(ctx, name, types, span);
 }
 
@@ -119,11 +159,27 @@ export function binaryOp(ctx: AnalyzeContext, name: string, l: Expr, r: Expr, sp
   const o = selectCandidate(cands, [l.type, r.type]);
   if (o === 'none' || o === 'ambiguous') return noOperator(ctx, name, [l.type, r.type], span, o === 'ambiguous');
   const args = applyOverload(ctx, o, [l, r]);
-  return { kind: 'call', fn: o.fn as string, sqlName: name, form: 'operator', args, strict: true, type: o.result, span };
+  return {
+    kind: 'call',
+    fn: o.fn as string,
+    sqlName: name,
+    form: 'operator',
+    args,
+    strict: true,
+    type: o.result,
+    span,
+  };
 }
 
 /** Resolves a comparison to its compare type: arrays and jsonb only support equality, as the language says. */
-export function compare(ctx: AnalyzeContext, op: CompareOp, l: Expr, r: Expr, span: Span, declared?: { left?: PgType }): Expr {
+export function compare(
+  ctx: AnalyzeContext,
+  op: CompareOp,
+  l: Expr,
+  r: Expr,
+  span: Span,
+  declared?: { left?: PgType },
+): Expr {
   rejectOpaque(ctx, [l, r]);
   if (l.type.array || r.type.array) {
     const t = l.type.array ? l.type : r.type;
@@ -131,9 +187,18 @@ export function compare(ctx: AnalyzeContext, op: CompareOp, l: Expr, r: Expr, sp
     if (!isUnknown(other) && (!other.type.array || baseType(elementType(other.type)) !== baseType(elementType(t)))) {
       return noOperator(ctx, op, [l.type, r.type], span);
     }
-    if (op !== '=' && op !== '<>') ctx.fail(ErrorCode.NotSupported, `ordering comparisons on arrays are not supported in where clauses`, span);
+    if (op !== '=' && op !== '<>')
+      ctx.fail(ErrorCode.NotSupported, `ordering comparisons on arrays are not supported in where clauses`, span);
     const at = baseType(t);
-    return { kind: 'compare', op, left: ctx.coerce(l, at), right: ctx.coerce(r, at), operandType: at, type: BOOL, span };
+    return {
+      kind: 'compare',
+      op,
+      left: ctx.coerce(l, at),
+      right: ctx.coerce(r, at),
+      operandType: at,
+      type: BOOL,
+      span,
+    };
   }
   const o = selectCandidate(BINARY.get(op) as Overload[], [l.type, r.type]);
   if (o === 'none' || o === 'ambiguous') return noOperator(ctx, op, [l.type, r.type], span, o === 'ambiguous');
@@ -149,7 +214,11 @@ export function compare(ctx: AnalyzeContext, op: CompareOp, l: Expr, r: Expr, sp
 /** `x op ANY|ALL (array)`: the element operator is resolved against the array's element type. */
 function quantified(ctx: AnalyzeContext, name: string, l: Expr, r: Expr, all: boolean, span: Span): Expr {
   if (!isUnknown(r) && !r.type.array) {
-    ctx.fail(ErrorCode.TypeMismatch, `op ANY/ALL (array) requires array on right side, got ${typeDisplayName(r.type)}`, r.span);
+    ctx.fail(
+      ErrorCode.TypeMismatch,
+      `op ANY/ALL (array) requires array on right side, got ${typeDisplayName(r.type)}`,
+      r.span,
+    );
   }
   const elem = isUnknown(r) ? r : ({ ...r, type: elementType(r.type) } as Expr);
   const likeOp = LIKE_OPS[name];
@@ -216,17 +285,35 @@ function like(ctx: AnalyzeContext, name: string, arg: Expr, rexpr: RawNode, span
   return buildLike(ctx, arg, analyzeNode(ctx, rexpr), null, op.ci, op.neg, span);
 }
 
-export function buildLike(ctx: AnalyzeContext, arg: Expr, pattern: Expr, escape: Expr | null, ci: boolean, neg: boolean, span: Span): Expr {
+export function buildLike(
+  ctx: AnalyzeContext,
+  arg: Expr,
+  pattern: Expr,
+  escape: Expr | null,
+  ci: boolean,
+  neg: boolean,
+  span: Span,
+): Expr {
   rejectOpaque(ctx, [arg, pattern]);
   const a = ctx.settle(arg);
   if (typeCategory(a.type) !== 'string') noOperator(ctx, ci ? '~~*' : '~~', [arg.type, pattern.type], span);
   // The pattern must already be text-like (or an unknown literal): there is no `text ~~ integer[]` to coerce to.
-  if (!isUnknown(pattern) && (pattern.type.array || typeCategory(pattern.type) !== 'string')) noOperator(ctx, ci ? '~~*' : '~~', [arg.type, pattern.type], span);
+  if (!isUnknown(pattern) && (pattern.type.array || typeCategory(pattern.type) !== 'string'))
+    noOperator(ctx, ci ? '~~*' : '~~', [arg.type, pattern.type], span);
   const p = ctx.coerce(pattern, TEXT);
   if (typeCategory(p.type) !== 'string') noOperator(ctx, ci ? '~~*' : '~~', [arg.type, pattern.type], span);
   // varchar and name are matched as text; bpchar keeps its padding (bpcharlike).
   const target = a.type.scalar === 'bpchar' ? a : ctx.coerce(a, TEXT);
-  return { kind: 'like', arg: target, pattern: ctx.coerce(p, TEXT), escape, caseInsensitive: ci, negated: neg, type: BOOL, span };
+  return {
+    kind: 'like',
+    arg: target,
+    pattern: ctx.coerce(p, TEXT),
+    escape,
+    caseInsensitive: ci,
+    negated: neg,
+    type: BOOL,
+    span,
+  };
 }
 
 function between(ctx: AnalyzeContext, kind: string, n: RawNode, span: Span): Expr {
@@ -264,12 +351,30 @@ function arrayPredicate(ctx: AnalyzeContext, name: string, l: Expr, r: Expr, spa
     return noOperator(ctx, name, [l.type, r.type], span);
   }
   const fn = name === '@>' ? 'array_contains' : name === '<@' ? 'array_contained' : 'array_overlaps';
-  return { kind: 'call', fn, sqlName: name, form: 'operator', args: [ctx.coerce(l, common), ctx.coerce(r, common)], strict: true, type: BOOL, span };
+  return {
+    kind: 'call',
+    fn,
+    sqlName: name,
+    form: 'operator',
+    args: [ctx.coerce(l, common), ctx.coerce(r, common)],
+    strict: true,
+    type: BOOL,
+    span,
+  };
 }
 
 /** `||`: array concatenation / append / prepend, else text concatenation (a non-text side via its text output). */
 function concatOp(ctx: AnalyzeContext, l: Expr, r: Expr, span: Span): Expr {
-  const call = (fn: string, args: Expr[], type: PgType, strict: boolean): Expr => ({ kind: 'call', fn, sqlName: '||', form: 'operator', args, strict, type, span });
+  const call = (fn: string, args: Expr[], type: PgType, strict: boolean): Expr => ({
+    kind: 'call',
+    fn,
+    sqlName: '||',
+    form: 'operator',
+    args,
+    strict,
+    type,
+    span,
+  });
   if (l.type.array || r.type.array) {
     if (l.type.array && (r.type.array || isUnknown(r))) {
       const rt = r.type.array ? baseType(r.type) : baseType(l.type);
@@ -277,7 +382,8 @@ function concatOp(ctx: AnalyzeContext, l: Expr, r: Expr, span: Span): Expr {
       if ('clash' in c) return noOperator(ctx, '||', [l.type, r.type], span);
       return call('array_cat', [ctx.coerce(l, c), ctx.coerce(r, c)], c, false);
     }
-    if (isUnknown(l) && r.type.array) return call('array_cat', [ctx.coerce(l, baseType(r.type)), r], baseType(r.type), false);
+    if (isUnknown(l) && r.type.array)
+      return call('array_cat', [ctx.coerce(l, baseType(r.type)), r], baseType(r.type), false);
     if (l.type.array) {
       const c = selectCommonType([elementType(baseType(l.type)), r.type]);
       if ('clash' in c) return noOperator(ctx, '||', [l.type, r.type], span);
@@ -291,7 +397,7 @@ function concatOp(ctx: AnalyzeContext, l: Expr, r: Expr, span: Span): Expr {
   const rc = typeCategory(r.type);
   const textish = (c: string) => c === 'string' || c === 'unknown';
   if (!textish(lc) && !textish(rc)) return noOperator(ctx, '||', [l.type, r.type], span);
-  const toText = (e: Expr): Expr => (isUnknown(e) || typeCategory(e.type) === 'string' ? ctx.coerce(e, TEXT) : ctx.coerce(e, TEXT, false));
+  const toText = (e: Expr): Expr =>
+    isUnknown(e) || typeCategory(e.type) === 'string' ? ctx.coerce(e, TEXT) : ctx.coerce(e, TEXT, false);
   return call('textcat', [toText(l), toText(r)], TEXT, true);
 }
-

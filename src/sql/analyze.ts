@@ -3,7 +3,14 @@ import { ErrorCode } from '../errors/index.js';
 import { pgType, typeDisplayName, type PgType } from '../values/types.js';
 import type { ConstExpr, Expr } from './ast.js';
 import { analyzeAExpr } from './analyze-ops.js';
-import { analyzeArray, analyzeCoalesce, analyzeFuncCall, analyzeIndirection, analyzeMinMax, analyzeTypeCast } from './analyze-funcs.js';
+import {
+  analyzeArray,
+  analyzeCoalesce,
+  analyzeFuncCall,
+  analyzeIndirection,
+  analyzeMinMax,
+  analyzeTypeCast,
+} from './analyze-funcs.js';
 import { AnalyzeContext, type AnalyzeOptions } from './context.js';
 import { BOOL } from './coerce.js';
 import { columnRef } from './identifiers.js';
@@ -18,7 +25,12 @@ export interface Analysis {
 }
 
 /** Analyzes a parsed WHERE node against the table's columns; the result is boolean-typed. */
-export function analyzeWhere(clause: string, where: RawNode, pos: (loc: number) => number, opts: AnalyzeOptions): Analysis {
+export function analyzeWhere(
+  clause: string,
+  where: RawNode,
+  pos: (loc: number) => number,
+  opts: AnalyzeOptions,
+): Analysis {
   const ctx = new AnalyzeContext(clause, opts, pos);
   const raw = analyzeNode(ctx, where);
   const expr = requireBool(ctx, raw, 'where clause');
@@ -75,14 +87,36 @@ function analyzeTagged(ctx: AnalyzeContext, node: RawNode): Expr {
       return boolExpr(ctx, n);
     case 'NullTest': {
       const arg = ctx.settle(analyzeNode(ctx, n['arg'] as RawNode));
-      if (n['argisrow'] === true) ctx.fail(ErrorCode.NotSupported, 'row constructors are not supported in where clauses', ctx.span(n['location']));
-      return { kind: 'nulltest', arg, negated: n['nulltesttype'] === 'IS_NOT_NULL', type: BOOL, span: ctx.span(n['location'], 2) };
+      if (n['argisrow'] === true)
+        ctx.fail(
+          ErrorCode.NotSupported,
+          'row constructors are not supported in where clauses',
+          ctx.span(n['location']),
+        );
+      return {
+        kind: 'nulltest',
+        arg,
+        negated: n['nulltesttype'] === 'IS_NOT_NULL',
+        type: BOOL,
+        span: ctx.span(n['location'], 2),
+      };
     }
     case 'BooleanTest': {
-      const arg = requireBool(ctx, analyzeNode(ctx, n['arg'] as RawNode), 'IS ' + String(n['booltesttype']).replace(/^IS_/, '').replace(/_/g, ' '));
+      const arg = requireBool(
+        ctx,
+        analyzeNode(ctx, n['arg'] as RawNode),
+        'IS ' + String(n['booltesttype']).replace(/^IS_/, '').replace(/_/g, ' '),
+      );
       const t = String(n['booltesttype']);
       const test = t.endsWith('TRUE') ? 'true' : t.endsWith('FALSE') ? 'false' : 'unknown';
-      return { kind: 'booltest', arg, test, negated: t.startsWith('IS_NOT'), type: BOOL, span: ctx.span(n['location'], 2) };
+      return {
+        kind: 'booltest',
+        arg,
+        test,
+        negated: t.startsWith('IS_NOT'),
+        type: BOOL,
+        span: ctx.span(n['location'], 2),
+      };
     }
     case 'FuncCall':
       return analyzeFuncCall(ctx, n);
@@ -98,22 +132,42 @@ function analyzeTagged(ctx: AnalyzeContext, node: RawNode): Expr {
       const names = (n['collname'] as RawNode[]).map((x) => (x['String'] as { sval: string }).sval);
       const coll = names[names.length - 1];
       if (coll !== 'C' && coll !== 'POSIX') {
-        ctx.fail(ErrorCode.NotSupported, `COLLATE "${names.join('.')}" is not supported in where clauses (only "C")`, ctx.span(n['location']));
+        ctx.fail(
+          ErrorCode.NotSupported,
+          `COLLATE "${names.join('.')}" is not supported in where clauses (only "C")`,
+          ctx.span(n['location']),
+        );
       }
       return analyzeNode(ctx, n['arg'] as RawNode);
     }
     case 'SubLink':
-      return ctx.fail(ErrorCode.NotSupported, `${subLinkName(String(n['subLinkType']))} is not supported in where clauses`, ctx.span(n['location']));
+      return ctx.fail(
+        ErrorCode.NotSupported,
+        `${subLinkName(String(n['subLinkType']))} is not supported in where clauses`,
+        ctx.span(n['location']),
+      );
     case 'CaseExpr':
       return ctx.fail(ErrorCode.NotSupported, 'CASE is not supported in where clauses', ctx.span(n['location'], 4));
     case 'RowExpr':
-      return ctx.fail(ErrorCode.NotSupported, 'row constructors are not supported in where clauses', ctx.span(n['location']));
+      return ctx.fail(
+        ErrorCode.NotSupported,
+        'row constructors are not supported in where clauses',
+        ctx.span(n['location']),
+      );
     case 'SQLValueFunction':
-      return ctx.fail(ErrorCode.UnknownFunction, `unknown or unsupported function ${sqlValueName(String(n['op']))}/0 (it depends on the clock or the session)`, ctx.span(n['location']));
+      return ctx.fail(
+        ErrorCode.UnknownFunction,
+        `unknown or unsupported function ${sqlValueName(String(n['op']))}/0 (it depends on the clock or the session)`,
+        ctx.span(n['location']),
+      );
     case 'GroupingFunc':
       return ctx.fail(ErrorCode.NotSupported, 'GROUPING is not supported in where clauses', ctx.span(n['location']));
     default:
-      return ctx.fail(ErrorCode.NotSupported, `${tag.replace(/Expr$/, '')} expressions are not supported in where clauses`, ctx.span(n['location']));
+      return ctx.fail(
+        ErrorCode.NotSupported,
+        `${tag.replace(/Expr$/, '')} expressions are not supported in where clauses`,
+        ctx.span(n['location']),
+      );
   }
 }
 
@@ -133,7 +187,10 @@ function subLinkName(t: string): string {
 }
 
 function sqlValueName(op: string): string {
-  return op.replace(/^SVFOP_/, '').toLowerCase().replace(/_n$/, '');
+  return op
+    .replace(/^SVFOP_/, '')
+    .toLowerCase()
+    .replace(/_n$/, '');
 }
 
 function constant(ctx: AnalyzeContext, n: RawNode): Expr {
@@ -150,7 +207,8 @@ function constant(ctx: AnalyzeContext, n: RawNode): Expr {
     // negates a literal before typing it, so `-2147483648` arrives here and is int4.
     if (/^-?\d+$/.test(text)) {
       const big = BigInt(text);
-      if (big >= -(2n ** 31n) && big < 2n ** 31n) return { kind: 'const', type: pgType('int4'), value: Number(big), span };
+      if (big >= -(2n ** 31n) && big < 2n ** 31n)
+        return { kind: 'const', type: pgType('int4'), value: Number(big), span };
       if (big >= -(2n ** 63n) && big < 2n ** 63n) return { kind: 'const', type: pgType('int8'), value: big, span };
     }
     return ctx.literal({ kind: 'const', type: pgType('unknown'), value: text, span }, pgType('numeric'));
@@ -170,7 +228,8 @@ function constant(ctx: AnalyzeContext, n: RawNode): Expr {
 function literalLength(ctx: AnalyzeContext, loc: unknown): number {
   const start = ctx.span(loc).start;
   const src = ctx.clause;
-  const m = /^(?:[eEuU]&?)?'(?:[^']|'')*'/.exec(src.slice(start)) ?? /^\$([^$]*)\$[\s\S]*?\$\1\$/.exec(src.slice(start));
+  const m =
+    /^(?:[eEuU]&?)?'(?:[^']|'')*'/.exec(src.slice(start)) ?? /^\$([^$]*)\$[\s\S]*?\$\1\$/.exec(src.slice(start));
   return m ? m[0].length : 1;
 }
 

@@ -18,7 +18,13 @@ const IMPLICIT: Partial<Record<ScalarName, readonly ScalarName[]>> = {
 };
 
 /** Preferred type of each category (pg_type.typispreferred). */
-const PREFERRED: Partial<Record<ScalarName, true>> = { float8: true, text: true, timestamptz: true, interval: true, bool: true };
+const PREFERRED: Partial<Record<ScalarName, true>> = {
+  float8: true,
+  text: true,
+  timestamptz: true,
+  interval: true,
+  bool: true,
+};
 
 export function isPreferred(t: PgType): boolean {
   return !t.array && PREFERRED[t.scalar] === true;
@@ -50,7 +56,10 @@ export interface Candidate {
  * step that assumes an unknown operand of a binary operator has the other operand's type.
  * Returns the chosen candidate, 'ambiguous', or 'none'.
  */
-export function selectCandidate<C extends Candidate>(cands: readonly C[], argTypes: readonly PgType[]): C | 'ambiguous' | 'none' {
+export function selectCandidate<C extends Candidate>(
+  cands: readonly C[],
+  argTypes: readonly PgType[],
+): C | 'ambiguous' | 'none' {
   const types = argTypes.map(baseType);
   const isUnknown = (t: PgType): boolean => t.scalar === 'unknown' && !t.array;
   // Exact match, with a lone unknown operand of a binary operator taken as the other operand's type.
@@ -63,17 +72,23 @@ export function selectCandidate<C extends Candidate>(cands: readonly C[], argTyp
   const exact = cands.find((c) => c.args.length === probe.length && c.args.every((t, i) => baseType(t) === probe[i]));
   if (exact) return exact;
 
-  let live = cands.filter((c) => c.args.length === types.length && c.args.every((t, i) => canCoerce(types[i] as PgType, t)));
+  let live = cands.filter(
+    (c) => c.args.length === types.length && c.args.every((t, i) => canCoerce(types[i] as PgType, t)),
+  );
   if (live.length === 0) return 'none';
   if (live.length === 1) return live[0] as C;
 
   // Most exact matches on known input types.
-  live = keepMax(live, (c) => c.args.filter((t, i) => !isUnknown(types[i] as PgType) && baseType(t) === types[i]).length);
+  live = keepMax(
+    live,
+    (c) => c.args.filter((t, i) => !isUnknown(types[i] as PgType) && baseType(t) === types[i]).length,
+  );
   if (live.length === 1) return live[0] as C;
 
   // Most preferred types at positions that need coercion.
-  live = keepMax(live, (c) =>
-    c.args.filter((t, i) => !isUnknown(types[i] as PgType) && baseType(t) !== types[i] && isPreferred(t)).length,
+  live = keepMax(
+    live,
+    (c) => c.args.filter((t, i) => !isUnknown(types[i] as PgType) && baseType(t) !== types[i] && isPreferred(t)).length,
   );
   if (live.length === 1) return live[0] as C;
 

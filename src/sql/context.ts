@@ -54,7 +54,11 @@ export class AnalyzeContext {
     if (param !== undefined) {
       const prev = this.paramTypes.get(param);
       if (prev !== undefined && baseType(prev) !== baseType(target)) {
-        this.fail(ErrorCode.ParamConflict, `inconsistent types deduced for parameter $${param}: ${typeDisplayName(prev)} versus ${typeDisplayName(target)}`, e.span);
+        this.fail(
+          ErrorCode.ParamConflict,
+          `inconsistent types deduced for parameter $${param}: ${typeDisplayName(prev)} versus ${typeDisplayName(target)}`,
+          e.span,
+        );
       }
       this.paramTypes.set(param, target);
     }

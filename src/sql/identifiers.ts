@@ -26,7 +26,9 @@ function readIdentifier(src: string, at: number): { name: string; end: number; q
     return undefined;
   }
   const m = /^[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*/.exec(src.slice(at));
-  return m ? { name: m[0].replace(/[A-Z]+/g, (s) => s.toLowerCase()), end: at + m[0].length, quoted: false } : undefined;
+  return m
+    ? { name: m[0].replace(/[A-Z]+/g, (s) => s.toLowerCase()), end: at + m[0].length, quoted: false }
+    : undefined;
 }
 
 /** The identifiers of a dotted reference as written in the source, starting at `at` (the parser truncates them). */
@@ -57,7 +59,11 @@ export function columnRef(ctx: AnalyzeContext, n: RawNode): ColumnExpr {
   const span = { start, end: src.parts.length === parsed.length ? src.end : start + 1 };
   for (const p of parts) {
     if (Buffer.byteLength(p, 'utf8') > MAX_IDENTIFIER_BYTES) {
-      ctx.fail(ErrorCode.IdentifierTooLong, `identifier "${p.slice(0, 20)}…" exceeds ${MAX_IDENTIFIER_BYTES} bytes`, span);
+      ctx.fail(
+        ErrorCode.IdentifierTooLong,
+        `identifier "${p.slice(0, 20)}…" exceeds ${MAX_IDENTIFIER_BYTES} bytes`,
+        span,
+      );
     }
   }
   const name = parts[parts.length - 1] as string;
@@ -66,9 +72,14 @@ export function columnRef(ctx: AnalyzeContext, n: RawNode): ColumnExpr {
     const qual = parts.slice(0, -1);
     const ok =
       table !== undefined &&
-      ((qual.length === 1 && qual[0] === table.name) || (qual.length === 2 && qual[0] === table.schema && qual[1] === table.name));
+      ((qual.length === 1 && qual[0] === table.name) ||
+        (qual.length === 2 && qual[0] === table.schema && qual[1] === table.name));
     if (!ok) {
-      ctx.fail(ErrorCode.UnknownColumn, `unknown reference "${parts.join('.')}": only columns of the shape's table can be used`, span);
+      ctx.fail(
+        ErrorCode.UnknownColumn,
+        `unknown reference "${parts.join('.')}": only columns of the shape's table can be used`,
+        span,
+      );
     }
   }
   const type = ctx.opts.columns.get(name);
@@ -126,5 +137,7 @@ export function parseTableName(text: string): { schema: string; name: string } {
     if (p === '') bad('zero-length delimited identifier');
     if (Buffer.byteLength(p, 'utf8') > MAX_IDENTIFIER_BYTES) bad(`identifier exceeds ${MAX_IDENTIFIER_BYTES} bytes`);
   }
-  return parts.length === 1 ? { schema: 'public', name: parts[0] as string } : { schema: parts[0] as string, name: parts[1] as string };
+  return parts.length === 1
+    ? { schema: 'public', name: parts[0] as string }
+    : { schema: parts[0] as string, name: parts[1] as string };
 }

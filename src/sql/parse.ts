@@ -39,7 +39,11 @@ export function parseClause(clause: string): ParsedClause {
     if (/at end of input/.test(message)) message = message.replace('at end of input', 'at end of where clause');
     if (/memory exhausted|stack depth limit exceeded/.test(message)) {
       // The grammar's own stack ran out: that is nesting, not a typo.
-      throw new WhereError(ErrorCode.TooLarge, `where clause nests too deeply for the Postgres parser (${message})`, pos);
+      throw new WhereError(
+        ErrorCode.TooLarge,
+        `where clause nests too deeply for the Postgres parser (${message})`,
+        pos,
+      );
     }
     throw new WhereError(ErrorCode.Syntax, message, pos);
   }
@@ -50,7 +54,11 @@ export function parseClause(clause: string): ParsedClause {
     throw new WhereError(
       ErrorCode.ExtraClause,
       'malformed where clause: only a boolean expression is allowed' +
-        (extraKeys.length > 0 ? ` (found ${extraKeys.map(describeKey).join(', ')})` : stmts.length > 1 ? ' (found ";")' : ''),
+        (extraKeys.length > 0
+          ? ` (found ${extraKeys.map(describeKey).join(', ')})`
+          : stmts.length > 1
+            ? ' (found ";")'
+            : ''),
       stmts.length > 1 ? Math.max(0, clause.indexOf(';')) : undefined,
     );
   }
@@ -76,6 +84,7 @@ function describeKey(key: string): string {
 
 /** Postgres reports byte offsets into the wrapped UTF-8 query; callers want UTF-16 offsets into the clause. */
 function makePositionMapper(clause: string): (location: number) => number {
+  // eslint-disable-next-line no-control-regex -- the ASCII range starts at NUL by definition
   const ascii = !/[^\x00-\x7f]/.test(clause);
   if (ascii) return (loc) => (loc < 0 ? 0 : Math.max(0, loc - PREFIX.length));
   const byteToChar = new Map<number, number>();

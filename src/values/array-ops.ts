@@ -68,7 +68,8 @@ export function arrayOverlaps(a: ArrayValue, b: ArrayValue, elemEquals: ElemEqua
   return false;
 }
 
-const incompatible = (): ValueError => new ValueError(ErrorCode.EvaluationError, 'cannot concatenate incompatible arrays');
+const incompatible = (): ValueError =>
+  new ValueError(ErrorCode.EvaluationError, 'cannot concatenate incompatible arrays');
 
 /**
  * array_cat / `array || array` (not strict: a NULL or empty side yields the other). Equal dimension counts join

@@ -213,7 +213,12 @@ function arrayCount(text: string, start: number): number[] {
       if (ptr >= n) throw fail();
       const c = text.charCodeAt(ptr);
       if (c === BACKSLASH) {
-        if (state !== LEVEL_STARTED && state !== ELEM_STARTED && state !== QUOTED_ELEM_STARTED && state !== ELEM_DELIMITED) {
+        if (
+          state !== LEVEL_STARTED &&
+          state !== ELEM_STARTED &&
+          state !== QUOTED_ELEM_STARTED &&
+          state !== ELEM_DELIMITED
+        ) {
           throw fail();
         }
         if (state !== QUOTED_ELEM_STARTED) state = ELEM_STARTED;

@@ -126,10 +126,7 @@ export function timestampPlusInterval(ts: TimestampValue, iv: IntervalValue): Ti
 }
 
 function validJulian(y: number, m: number, d: number): boolean {
-  return (
-    (y > -4713 || (y === -4713 && (m > 11 || (m === 11 && d >= 24)))) &&
-    (y < 5874898 || (y === 5874898 && m < 6))
-  );
+  return (y > -4713 || (y === -4713 && (m > 11 || (m === 11 && d >= 24)))) && (y < 5874898 || (y === 5874898 && m < 6));
 }
 
 export function timestampMinusInterval(ts: TimestampValue, iv: IntervalValue): TimestampValue {

@@ -30,7 +30,8 @@ let tzZone: Zone | null = null;
 
 const CLOCK_WORDS = new Set(['now', 'today', 'tomorrow', 'yesterday', 'current']);
 const UTC_WORDS = new Set(['z', 'utc', 'gmt', 'zulu', 'ut', 'uct']);
-const NON_ISO = /[/]|\d\.\d|^\s*\d{1,2}-|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun)|^\s*j\d/i;
+const NON_ISO =
+  /[/]|\d\.\d|^\s*\d{1,2}-|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun)|^\s*j\d/i;
 
 /** Postgres's rint: round half to even, as C's rint() under the default rounding mode. */
 export function rint(x: number): number {
@@ -49,7 +50,10 @@ const fieldRange = (text: string): ValueError =>
 function failure(text: string, typeName: string): ValueError {
   const word = /^\s*([a-z]+)/i.exec(text)?.[1]?.toLowerCase();
   if (word !== undefined && CLOCK_WORDS.has(word)) {
-    return new ValueError(ErrorCode.NotSupported, `"${word}" is not supported in where clauses (it depends on the clock)`);
+    return new ValueError(
+      ErrorCode.NotSupported,
+      `"${word}" is not supported in where clauses (it depends on the clock)`,
+    );
   }
   if (NON_ISO.test(text)) {
     return new ValueError(
@@ -80,7 +84,7 @@ function fractionMicros(s: string, i: number, j: number): number {
  * Tokenises `[date][(T| )time][ offset|zone][ BC|AD]` into the scratch fields. Returns false on a syntax error
  * (the caller decides between not-supported and invalid input); throws for out-of-range fields.
  */
-function scan(text: string, typeName: string): boolean {
+function scan(text: string): boolean {
   special = 0;
   hasDate = hasTime = hasTz = bc = false;
   year = month = mday = hour = minute = second = usec = tzSeconds = 0;
@@ -222,7 +226,8 @@ function eraAt(s: string, i: number, end: number): number {
   if (i + 2 > end || (i + 2 < end && !isSpace(s.charCodeAt(i + 2)))) return 0;
   const a = s.charCodeAt(i) | 32;
   const b = s.charCodeAt(i + 1) | 32;
-  if (a === 98 && b === 99) bc = true; // bc
+  if (a === 98 && b === 99)
+    bc = true; // bc
   else if (a !== 97 || b !== 100) return 0; // ad
   return i + 2;
 }
@@ -269,17 +274,14 @@ function checkedYear(text: string): number {
 
 /** Postgres's IS_VALID_JULIAN: on or after 4714-11-24 BC and before 5874898-06-03. */
 function validJulian(y: number, m: number, d: number): boolean {
-  return (
-    (y > -4713 || (y === -4713 && (m > 11 || (m === 11 && d >= 24)))) &&
-    (y < 5874898 || (y === 5874898 && m < 6))
-  );
+  return (y > -4713 || (y === -4713 && (m > 11 || (m === 11 && d >= 24)))) && (y < 5874898 || (y === 5874898 && m < 6));
 }
 
 const rangeError = (what: string, text: string): ValueError =>
   new ValueError(ErrorCode.InvalidValue, `${what} out of range: "${text}"`);
 
 function scanOrFail(text: string, typeName: string): void {
-  if (!scan(text, typeName)) throw failure(text, typeName);
+  if (!scan(text)) throw failure(text, typeName);
 }
 
 export function parseDate(text: string): number {
@@ -365,8 +367,16 @@ function canonicalTimestamp(s: string, end: number): bigint | undefined {
   const h = d2(s, 11);
   const mi = d2(s, 14);
   const se = d2(s, 17);
-  if (y1 < 10 || y2 < 0 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 59) return undefined;
-  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 32 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return undefined;
+  if (y1 < 10 || y2 < 0 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 59)
+    return undefined;
+  if (
+    s.charCodeAt(4) !== 45 ||
+    s.charCodeAt(7) !== 45 ||
+    s.charCodeAt(10) !== 32 ||
+    s.charCodeAt(13) !== 58 ||
+    s.charCodeAt(16) !== 58
+  )
+    return undefined;
   const y = y1 * 100 + y2;
   if (d > daysInMonth(y, mo)) return undefined;
   let us = 0;

@@ -145,7 +145,20 @@ for (const [unit, names] of [
   for (const n of names.split(' ')) UNITS[n] = unit;
 }
 /** Units sharing one "field" bit: a unit may appear once (DTK_M masks); `time` covers h, min, s. */
-const UNIT_MASK: Record<string, number> = { us: 1, ms: 2, s: 4, min: 8, h: 16, d: 32, w: 64, mon: 128, y: 256, dec: 512, c: 1024, mil: 2048 };
+const UNIT_MASK: Record<string, number> = {
+  us: 1,
+  ms: 2,
+  s: 4,
+  min: 8,
+  h: 16,
+  d: 32,
+  w: 64,
+  mon: 128,
+  y: 256,
+  dec: 512,
+  c: 1024,
+  mil: 2048,
+};
 const SECS_ALL = 1 | 2 | 4;
 const TIME_MASK = 4 | 8 | 16;
 
@@ -239,7 +252,10 @@ function decodeVerbose(text: string): Acc {
   for (let i = fields.length - 1; i >= 0; i--) {
     const f = fields[i]!;
     let tmask = 0;
-    if (f.kind === 'time' || (f.kind === 'signed' && f.text.includes(':') && /^.\d+:\d+(:\d+)?(\.\d*)?$/.test(f.text))) {
+    if (
+      f.kind === 'time' ||
+      (f.kind === 'signed' && f.text.includes(':') && /^.\d+:\d+(:\d+)?(\.\d*)?$/.test(f.text))
+    ) {
       const body = f.kind === 'time' ? f.text : f.text.slice(1);
       let us = timeMicros(body);
       if (f.text[0] === '-') us = -us;

@@ -5,7 +5,7 @@ import { compareNumeric, formatNumeric, numericKey, parseNumeric } from './numer
 import type { JsonbValue } from './types.js';
 
 const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
-const TOKEN_TAIL = /[A-Za-z0-9_$.+\-]*/y;
+const TOKEN_TAIL = /[A-Za-z0-9_$.+-]*/y;
 
 function syntaxError(): ValueError {
   return new ValueError(ErrorCode.InvalidValue, 'invalid input syntax for type json');

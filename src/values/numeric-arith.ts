@@ -97,7 +97,7 @@ export function divRound(num: bigint, den: bigint): bigint {
   if (r === 0n) return q;
   const ar = r < 0n ? -r : r;
   const ad = den < 0n ? -den : den;
-  if (ar * 2n >= ad) return (num < 0n) !== (den < 0n) ? q - 1n : q + 1n;
+  if (ar * 2n >= ad) return num < 0n !== den < 0n ? q - 1n : q + 1n;
   return q;
 }
 

@@ -67,7 +67,11 @@ export function deliberateRejection(e: WhereError, tree: BoolTree): boolean {
   if (e.code === ErrorCode.ParamConflict) return true; // §2.3: Postgres silently keeps the first-inferred type
   if (/LIKE pattern must not end with escape character/.test(e.message)) return true; // §7: constant pattern
   if (e.code === ErrorCode.NotSupported && /date\/time input .* is not supported/.test(e.message)) return true; // §4.1: ISO only
-  if (e.code === ErrorCode.NotSupported && /(array|jsonb|enum).*(order|compar)|(order|compar).*(array|jsonb|enum)/i.test(e.message)) return true;
+  if (
+    e.code === ErrorCode.NotSupported &&
+    /(array|jsonb|enum).*(order|compar)|(order|compar).*(array|jsonb|enum)/i.test(e.message)
+  )
+    return true;
   if (e.code === ErrorCode.NotSupported && /^JSON operator \S+ is not supported/.test(e.message)) return true; // §8.1: JSON operators
   return false;
 }
@@ -80,7 +84,12 @@ export function deliberateRejection(e: WhereError, tree: BoolTree): boolean {
 export function stableConstantCast(e: WhereError, pg: OracleResult): boolean {
   if (e.code !== ErrorCode.ConstantError || pg.rejected) return false;
   // Input functions of date, time, timestamp(tz) and interval are STABLE: Postgres never folds them.
-  if (/^invalid input syntax for type (date|time|timestamp|timestamp with time zone|time without time zone|timestamp without time zone|interval):/.test(e.message)) return true;
+  if (
+    /^invalid input syntax for type (date|time|timestamp|timestamp with time zone|time without time zone|timestamp without time zone|interval):/.test(
+      e.message,
+    )
+  )
+    return true;
   if (/^date\/time input .* is not supported in where clauses/.test(e.message)) return true;
   // Otherwise (a STABLE function such as concat() or an array/text output under the cast) Postgres must have raised
   // the same error at run time on some row.
@@ -141,7 +150,9 @@ export async function checkGroup(c: Checker, group: Group, stats: GroupStats): P
   const pgResults: OracleResult[] = [];
   let p = 0;
   for (let i = 0; i < sqls.length; i++) {
-    pgResults.push(usesParams[i] ? await c.oracle.evaluate(COLUMNS, sqls[i]!, records, group.params) : plainResults[p++]!);
+    pgResults.push(
+      usesParams[i] ? await c.oracle.evaluate(COLUMNS, sqls[i]!, records, group.params) : plainResults[p++]!,
+    );
   }
   const failures: Failure[] = [];
   const renderedSql: { i: number; sql: string }[] = [];
@@ -162,13 +173,18 @@ export async function checkGroup(c: Checker, group: Group, stats: GroupStats): P
     } catch (e) {
       if (e instanceof WhereError) rejection = e;
       else {
-        fail('compile crash', pgr.rejected ? `rejected: ${pgr.error}` : 'accepted', e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+        fail(
+          'compile crash',
+          pgr.rejected ? `rejected: ${pgr.error}` : 'accepted',
+          e instanceof Error ? `${e.name}: ${e.message}` : String(e),
+        );
         continue;
       }
     }
     if (pgr.rejected) stats.pgRejected++;
     if (rejection !== undefined) {
-      if (!pgr.rejected && !deliberateRejection(rejection, tree) && !stableConstantCast(rejection, pgr)) fail('over-rejected', 'accepted by Postgres', `${rejection.code}: ${rejection.message}`);
+      if (!pgr.rejected && !deliberateRejection(rejection, tree) && !stableConstantCast(rejection, pgr))
+        fail('over-rejected', 'accepted by Postgres', `${rejection.code}: ${rejection.message}`);
       continue;
     }
     if (pgr.rejected) {
@@ -177,8 +193,14 @@ export async function checkGroup(c: Checker, group: Group, stats: GroupStats): P
     }
     // Oracle limitation (reported): a `$n` used only where no type can be inferred (`concat($2)`) comes back as a
     // per-row error instead of being typed text (where-language.md §2.3); such clauses are skipped.
-    if (pgr.results.some((v) => typeof v === 'object' && v !== null && /could not determine data type of parameter/.test(v.error))) continue;
-    if (hasUnsupported(tree)) fail('accepted unsupported', 'WhereError (not supported by spec)', `accepted as ${pred!.sql}`);
+    if (
+      pgr.results.some(
+        (v) => typeof v === 'object' && v !== null && /could not determine data type of parameter/.test(v.error),
+      )
+    )
+      continue;
+    if (hasUnsupported(tree))
+      fail('accepted unsupported', 'WhereError (not supported by spec)', `accepted as ${pred!.sql}`);
     stats.accepted++;
     compiled.set(i, pred!);
     renderedSql.push({ i, sql: pred!.sql });
@@ -189,13 +211,30 @@ export async function checkGroup(c: Checker, group: Group, stats: GroupStats): P
       const comp = run(() => pred!.evaluate(records[r]!));
       const interp = run(() => pred!.interpret(records[r]!));
       if (comp.detail.startsWith('CRASH') || interp.detail.startsWith('CRASH')) {
-        fail('eval crash', expected, `compiled ${comp.o} ${comp.detail} / interpreted ${interp.o} ${interp.detail}`, records[r]);
+        fail(
+          'eval crash',
+          expected,
+          `compiled ${comp.o} ${comp.detail} / interpreted ${interp.o} ${interp.detail}`,
+          records[r],
+        );
         continue;
       }
-      if (comp.o !== interp.o) fail('compiled != interpreted', `interpreted ${interp.o} ${interp.detail}`, `compiled ${comp.o} ${comp.detail}`, records[r]);
+      if (comp.o !== interp.o)
+        fail(
+          'compiled != interpreted',
+          `interpreted ${interp.o} ${interp.detail}`,
+          `compiled ${comp.o} ${comp.detail}`,
+          records[r],
+        );
       if (comp.o !== expected) {
         if (await orderMayExplain(c, tree, records[r]!, params, comp.o, expected)) stats.orderTolerated++;
-        else fail('wrong verdict', `${expected}${expected === 'E' ? ` ${errorText(pgr.results[r]!)}` : ''}`, `${comp.o} ${comp.detail}`, records[r]);
+        else
+          fail(
+            'wrong verdict',
+            `${expected}${expected === 'E' ? ` ${errorText(pgr.results[r]!)}` : ''}`,
+            `${comp.o} ${comp.detail}`,
+            records[r],
+          );
       }
     }
   }
@@ -208,7 +247,14 @@ function errorText(v: OracleVerdict): string {
 }
 
 /** A T/F/N-vs-E disagreement is tolerated only when both outcomes are reachable under some AND/OR evaluation order. */
-async function orderMayExplain(c: Checker, tree: BoolTree, record: Rec, params: Record<string, string>, got: Outcome, expected: Outcome): Promise<boolean> {
+async function orderMayExplain(
+  c: Checker,
+  tree: BoolTree,
+  record: Rec,
+  params: Record<string, string>,
+  got: Outcome,
+  expected: Outcome,
+): Promise<boolean> {
   if (got !== 'E' && expected !== 'E') return false;
   if (tree.k === 'atom') return false;
   const list = atoms(tree);
@@ -235,15 +281,25 @@ async function checkRenderedSql(
 ): Promise<void> {
   const withParams = list.filter((x) => /\$\d/.test(x.sql));
   const plain = list.filter((x) => !/\$\d/.test(x.sql));
-  const results = await c.oracle.evaluateMany(COLUMNS, plain.map((x) => x.sql), records);
-  const all: [typeof list[number], OracleResult][] = plain.map((x, k) => [x, results[k]!]);
+  const results = await c.oracle.evaluateMany(
+    COLUMNS,
+    plain.map((x) => x.sql),
+    records,
+  );
+  const all: [(typeof list)[number], OracleResult][] = plain.map((x, k) => [x, results[k]!]);
   for (const x of withParams) all.push([x, await c.oracle.evaluate(COLUMNS, x.sql, records, group.params)]);
   for (const [{ i, sql }, res] of all) {
     const clause = renderTree(group.clauses[i]!);
     const orig = original[i]!;
     if (orig.rejected) continue;
     if (res.rejected) {
-      failures.push({ kind: 'rendered SQL rejected', clause, params: group.params, expected: 'accepted', got: `${sql} → ${res.sqlstate} ${res.error}` });
+      failures.push({
+        kind: 'rendered SQL rejected',
+        clause,
+        params: group.params,
+        expected: 'accepted',
+        got: `${sql} → ${res.sqlstate} ${res.error}`,
+      });
       continue;
     }
     for (let r = 0; r < records.length; r++) {
@@ -254,7 +310,14 @@ async function checkRenderedSql(
         stats.orderTolerated++;
         continue;
       }
-      failures.push({ kind: 'rendered SQL differs', clause, params: group.params, record: records[r]!, expected: want, got: `${got} ${errorText(res.results[r]!)} from ${sql}` });
+      failures.push({
+        kind: 'rendered SQL differs',
+        clause,
+        params: group.params,
+        record: records[r]!,
+        expected: want,
+        got: `${got} ${errorText(res.results[r]!)} from ${sql}`,
+      });
     }
   }
 }

@@ -16,7 +16,8 @@ const MAX_PRINTED = 40;
 
 function describeFailure(f: Failure): string {
   const lines = [`  [${f.kind}] ${f.clause}`];
-  if (Object.keys(f.params).length > 0 && /\$\d/.test(f.clause)) lines.push(`    params:   ${JSON.stringify(f.params)}`);
+  if (Object.keys(f.params).length > 0 && /\$\d/.test(f.clause))
+    lines.push(`    params:   ${JSON.stringify(f.params)}`);
   if (f.record) lines.push(`    record:   ${JSON.stringify(f.record)}`);
   lines.push(`    postgres: ${f.expected}`, `    got:      ${f.got}`);
   return lines.join('\n');
@@ -31,7 +32,8 @@ describe('where clauses: Switchyard == Postgres on generated cases', () => {
     const failures: Failure[] = [];
     // Deterministic from the seed: DIFF_SEED=<seed> reproduces the run exactly.
     const samples = fc.sample(groupArb(CLAUSES_PER_GROUP, RECORDS), { seed: SEED, numRuns: groups });
-    for (const group of samples) failures.push(...(await checkGroup({ oracle: fx.oracle, client: fx.db.client }, group, stats)));
+    for (const group of samples)
+      failures.push(...(await checkGroup({ oracle: fx.oracle, client: fx.db.client }, group, stats)));
     console.log(
       `[differential] seed ${SEED}: ${stats.clauses} clauses (${stats.accepted} accepted, ${stats.pgRejected} rejected by Postgres), ` +
         `${stats.pairs} (clause, record) pairs, ${stats.runtimeErrors} runtime errors, ${stats.orderTolerated} evaluation-order tolerances`,

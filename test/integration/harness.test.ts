@@ -34,7 +34,14 @@ describe('the run Postgres', () => {
               current_setting('IntervalStyle') AS ist, current_setting('TimeZone') AS tz
          FROM pg_database WHERE datname = current_database()`,
     );
-    expect(rows[0]).toEqual({ datcollate: 'C', datctype: 'C', enc: 'UTF8', ds: 'ISO, DMY', ist: 'iso_8601', tz: 'UTC' });
+    expect(rows[0]).toEqual({
+      datcollate: 'C',
+      datctype: 'C',
+      enc: 'UTF8',
+      ds: 'ISO, DMY',
+      ist: 'iso_8601',
+      tz: 'UTC',
+    });
     await db.client.query(`SELECT pg_create_logical_replication_slot('${db.name}_slot', 'pgoutput')`);
     // A replication connection (trust in pg_hba.conf) keeps a walsender on the database until drop().
     const repl = new pg.Client({ connectionString: db.url, replication: 'database' } as pg.ClientConfig);
@@ -47,7 +54,10 @@ describe('the run Postgres', () => {
     const admin = new pg.Client({ connectionString: inject('pgUrl') });
     await admin.connect();
     try {
-      const left = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1 UNION ALL SELECT 1 FROM pg_replication_slots WHERE slot_name = $2', [db.name, `${db.name}_slot`]);
+      const left = await admin.query(
+        'SELECT 1 FROM pg_database WHERE datname = $1 UNION ALL SELECT 1 FROM pg_replication_slots WHERE slot_name = $2',
+        [db.name, `${db.name}_slot`],
+      );
       expect(left.rowCount).toBe(0);
     } finally {
       await admin.end();
@@ -119,7 +129,11 @@ describe('WhereOracle', () => {
   ];
 
   it.each(exactness)('§10.3 #%i: %s %s', async (_n, type, clause, values, expected) => {
-    const r = await fx.oracle.evaluate({ c: type }, clause, values.map((v) => ({ c: v })));
+    const r = await fx.oracle.evaluate(
+      { c: type },
+      clause,
+      values.map((v) => ({ c: v })),
+    );
     expect(results(r)).toEqual(expected);
   });
 
@@ -133,7 +147,9 @@ describe('WhereOracle', () => {
     expect(results(r)).toEqual([true, { error: 'integer out of range', sqlstate: '22003' }, null]);
     expect(fx.oracle.stats.perRecordFallbacks).toBeGreaterThan(0);
     // With parameters the fallback runs one query per record instead of the server-side loop.
-    const p = await fx.oracle.evaluate({ c: 'int4' }, 'c + $1 > 0', [{ c: '1' }, { c: '2147483647' }, { c: null }], { '1': '1' });
+    const p = await fx.oracle.evaluate({ c: 'int4' }, 'c + $1 > 0', [{ c: '1' }, { c: '2147483647' }, { c: null }], {
+      '1': '1',
+    });
     expect(results(p)).toEqual([true, { error: 'integer out of range', sqlstate: '22003' }, null]);
   });
 
@@ -141,7 +157,12 @@ describe('WhereOracle', () => {
     ['syntax', 'c = = 1', '42601', 'syntax error at or near "="'],
     ['unbalanced', 'c) OR (true', '42601', 'syntax error at or near ")"'],
     ['extra clause', 'true ORDER BY 1', '42601', 'malformed where clause: only a boolean expression is allowed'],
-    ['statement smuggling', 'true; DROP TABLE x', '42601', 'malformed where clause: only a boolean expression is allowed'],
+    [
+      'statement smuggling',
+      'true; DROP TABLE x',
+      '42601',
+      'malformed where clause: only a boolean expression is allowed',
+    ],
     ['unknown column', "nmae = 'x'", '42703', 'column "nmae" does not exist'],
     ['no operator', "c > '{}'::int4[]", '42883', 'operator does not exist: integer > integer[]'],
     ['invalid literal', "c = 'test'", '22P02', 'invalid input syntax for type integer: "test"'],
@@ -156,7 +177,9 @@ describe('WhereOracle', () => {
   });
 
   it('reports positions as offsets into the clause', async () => {
-    expect(await fx.oracle.evaluate({ c: 'int4' }, "c = 1 AND nmae = 'x'", one('c', '1'))).toMatchObject({ position: 10 });
+    expect(await fx.oracle.evaluate({ c: 'int4' }, "c = 1 AND nmae = 'x'", one('c', '1'))).toMatchObject({
+      position: 10,
+    });
   });
 
   it('accepts a trailing line comment', async () => {
@@ -165,12 +188,18 @@ describe('WhereOracle', () => {
 
   it('binds $n as untyped literals, inferring their type from context', async () => {
     const cols = { id: 'int8', tags: 'text[]', d: 'date' };
-    const recs: Rec[] = [{ id: '7', tags: '{a,b}', d: '31/01/2024' }, { id: '8', tags: '{c}', d: '2024-02-01' }];
+    const recs: Rec[] = [
+      { id: '7', tags: '{a,b}', d: '31/01/2024' },
+      { id: '8', tags: '{c}', d: '2024-02-01' },
+    ];
     expect(results(await fx.oracle.evaluate(cols, 'id = $1', recs, { '1': '7' }))).toEqual([true, false]);
     expect(results(await fx.oracle.evaluate(cols, '$1 = ANY(tags)', recs, { '1': 'c' }))).toEqual([false, true]);
     // DateStyle is pinned to ISO, DMY: 01/02/2024 is 1 February.
     expect(results(await fx.oracle.evaluate(cols, 'd = $1', recs, { '1': '01/02/2024' }))).toEqual([false, true]);
-    expect(results(await fx.oracle.evaluate(cols, 'id = $2', recs, { '2': '8', '5': 'ignored' }))).toEqual([false, true]);
+    expect(results(await fx.oracle.evaluate(cols, 'id = $2', recs, { '2': '8', '5': 'ignored' }))).toEqual([
+      false,
+      true,
+    ]);
     // §2.3: a $n with no type from context is text.
     expect(results(await fx.oracle.evaluate(cols, '$1 IS NULL', recs, { '1': 'x' }))).toEqual([false, false]);
   });
@@ -189,7 +218,9 @@ describe('WhereOracle', () => {
   });
 
   it('throws on record values Postgres cannot read (a test bug, not a verdict)', async () => {
-    await expect(fx.oracle.evaluate({ c: 'int4' }, 'c = 1', one('c', 'x'))).rejects.toThrow(/record 0 .*invalid input syntax/);
+    await expect(fx.oracle.evaluate({ c: 'int4' }, 'c = 1', one('c', 'x'))).rejects.toThrow(
+      /record 0 .*invalid input syntax/,
+    );
     await expect(fx.oracle.evaluate({ c: 'int4' }, 'c = 1', one('nope', '1'))).rejects.toThrow(/unknown column "nope"/);
   });
 
@@ -206,7 +237,10 @@ describe('WhereOracle', () => {
   it('handles quoted column names and types created with exec()', async () => {
     await fx.oracle.exec(`CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')`);
     const cols = { 'Mixed Case': 'text', m: 'mood', 'm[]': 'mood[]' };
-    const recs: Rec[] = [{ 'Mixed Case': 'x', m: 'happy', 'm[]': '{ok,sad}' }, { 'Mixed Case': 'X', m: 'sad', 'm[]': '{}' }];
+    const recs: Rec[] = [
+      { 'Mixed Case': 'x', m: 'happy', 'm[]': '{ok,sad}' },
+      { 'Mixed Case': 'X', m: 'sad', 'm[]': '{}' },
+    ];
     expect(results(await fx.oracle.evaluate(cols, `"Mixed Case" = 'x' AND m = 'happy'`, recs))).toEqual([true, false]);
     expect(results(await fx.oracle.evaluate(cols, `'ok' = ANY("m[]")`, recs))).toEqual([true, false]);
     expect(await fx.oracle.evaluate(cols, `m = 'meh'`, recs)).toMatchObject({
@@ -219,6 +253,8 @@ describe('WhereOracle', () => {
   it('runs concurrent calls one at a time, each on its own records', async () => {
     const cols = { c: 'int4' };
     const calls = Array.from({ length: 20 }, (_, i) => fx.oracle.evaluate(cols, 'c % 2 = 0', [{ c: String(i) }]));
-    expect((await Promise.all(calls)).map((r) => results(r)[0])).toEqual(Array.from({ length: 20 }, (_, i) => i % 2 === 0));
+    expect((await Promise.all(calls)).map((r) => results(r)[0])).toEqual(
+      Array.from({ length: 20 }, (_, i) => i % 2 === 0),
+    );
   });
 });

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { FetchError, Shape, ShapeStream, type Row } from '@electric-sql/client';
+import { FetchError, Shape, ShapeStream, type Row, type ShapeStreamInterface } from '@electric-sql/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../src/cli/serve.js';
 import type { Logger } from '../../src/http/logger.js';
@@ -29,7 +29,9 @@ const sql = (text: string, values?: unknown[]) => db.client.query(text, values);
 
 /** The §11 setup table under another name, so scenarios do not see each other's writes. */
 async function itemsTable(name: string): Promise<void> {
-  await sql(`CREATE TABLE ${name} (id int4 PRIMARY KEY, title text, done bool NOT NULL); ALTER TABLE ${name} REPLICA IDENTITY FULL`);
+  await sql(
+    `CREATE TABLE ${name} (id int4 PRIMARY KEY, title text, done bool NOT NULL); ALTER TABLE ${name} REPLICA IDENTITY FULL`,
+  );
   await sql(`INSERT INTO ${name} VALUES (1, 'one', false), (2, 'two', true)`);
 }
 
@@ -78,10 +80,18 @@ async function waitFor(pred: () => boolean, ms = 10_000): Promise<void> {
   }
 }
 
-function clientShape(params: Record<string, string | string[] | Record<string, string>>, extra: Record<string, unknown> = {}): { stream: ShapeStream<Row>; shape: Shape<Row> } {
+function clientShape(
+  params: Record<string, string | string[] | Record<string, string>>,
+  extra: Record<string, unknown> = {},
+): { stream: ShapeStream<Row>; shape: Shape<Row> } {
   const ac = new AbortController();
-  const stream = new ShapeStream<Row>({ url: `${base}/v1/shape`, params: params as never, signal: ac.signal, ...extra });
-  const shape = new Shape(stream);
+  const stream = new ShapeStream<Row>({
+    url: `${base}/v1/shape`,
+    params: params as never,
+    signal: ac.signal,
+    ...extra,
+  });
+  const shape = new Shape(stream as ShapeStreamInterface<Row>);
   cleanups.push(() => {
     stream.unsubscribeAll();
     ac.abort();
@@ -95,7 +105,16 @@ beforeAll(async () => {
   db = await freshDatabase();
   dataDir = mkdtempSync(join(tmpdir(), 'switchyard-e2e-'));
   server = await startServer(
-    { port: 0, host: '127.0.0.1', databaseUrl: db.url, dataDir, longPollTimeoutMs: LONG_POLL_MS, chunkBytes: 10 * 1024 * 1024, enableDelete: true, demo: false },
+    {
+      port: 0,
+      host: '127.0.0.1',
+      databaseUrl: db.url,
+      dataDir,
+      longPollTimeoutMs: LONG_POLL_MS,
+      chunkBytes: 10 * 1024 * 1024,
+      enableDelete: true,
+      demo: false,
+    },
     log,
   );
   base = `http://127.0.0.1:${(server.http.server.address() as AddressInfo).port}`;
@@ -192,7 +211,9 @@ describe('shape protocol end to end', () => {
     // 22: a multi-row transaction comes in one response, same lsn/txids, last on the final op
     const off6 = r6.res.headers.get('electric-offset')!;
     const r22p = live('table=s3', d.handle, off6);
-    await sql(`BEGIN; INSERT INTO s3 VALUES (10, 'a', false); INSERT INTO s3 VALUES (11, 'b', false); UPDATE s3 SET done = true WHERE id = 3; COMMIT`);
+    await sql(
+      `BEGIN; INSERT INTO s3 VALUES (10, 'a', false); INSERT INTO s3 VALUES (11, 'b', false); UPDATE s3 SET done = true WHERE id = 3; COMMIT`,
+    );
     const r22 = await r22p;
     const tx = r22.body.filter((m) => m.key !== undefined);
     expect(tx).toHaveLength(3);
@@ -229,7 +250,9 @@ describe('shape protocol end to end', () => {
     const r9 = await r9p;
     expect(Date.now() - started).toBeGreaterThanOrEqual(LONG_POLL_MS - 100);
     expect(r9.res.status).toBe(200);
-    expect(r9.body).toEqual([{ headers: { control: 'up-to-date', global_last_seen_lsn: expect.stringMatching(/^\d+$/) } }]);
+    expect(r9.body).toEqual([
+      { headers: { control: 'up-to-date', global_last_seen_lsn: expect.stringMatching(/^\d+$/) } },
+    ]);
     expect(r9.res.headers.get('electric-offset')).toBe(off8);
     expect(r9.res.headers.get('electric-up-to-date')).toBe('');
     expect(r9.res.headers.get('electric-has-data')).toBe('false');
@@ -248,7 +271,10 @@ describe('shape protocol end to end', () => {
     const old = stream.shapeHandle!;
     await new Promise((r) => setTimeout(r, 300));
     await sql(`TRUNCATE s12; INSERT INTO s12 VALUES (7, 'seven', false)`);
-    await waitFor(() => stream.shapeHandle !== old && shape.currentRows.length === 1 && shape.currentRows[0]?.['id'] === 7, 15_000);
+    await waitFor(
+      () => stream.shapeHandle !== old && shape.currentRows.length === 1 && shape.currentRows[0]?.['id'] === 7,
+      15_000,
+    );
     const stale = await get(`table=s12&handle=${old}&offset=0_0`);
     expect(stale.res.status).toBe(409);
     expect(stale.res.headers.get('electric-handle')).toBe(stream.shapeHandle);
@@ -266,7 +292,7 @@ describe('shape protocol end to end', () => {
     expect((await fetch(`${url}/v1/shape?table=s12`, { method: 'DELETE' })).status).toBe(405);
   });
 
-  it('13: stale handle and another definition\'s handle → 409 with the current handle', async () => {
+  it("13: stale handle and another definition's handle → 409 with the current handle", async () => {
     await itemsTable('s13');
     const a = await syncRaw('table=s13');
     const b = await syncRaw('table=s13&columns=id');
@@ -300,7 +326,13 @@ describe('shape protocol end to end', () => {
     }
     let calls = 0;
     const seen = new Promise<unknown>((resolve) => {
-      clientShape({ table: 'nope_missing' }, { onError: (e: unknown) => resolve(e), fetchClient: (i: Parameters<typeof fetch>[0], init?: RequestInit) => (calls++, fetch(i, init)) });
+      clientShape(
+        { table: 'nope_missing' },
+        {
+          onError: (e: unknown) => resolve(e),
+          fetchClient: (i: Parameters<typeof fetch>[0], init?: RequestInit) => (calls++, fetch(i, init)),
+        },
+      );
     });
     const err = await seen;
     expect(err).toBeInstanceOf(FetchError);
@@ -313,21 +345,34 @@ describe('shape protocol end to end', () => {
 
   it('15: where with params, quoted columns, unknown params ignored', async () => {
     await itemsTable('s15');
-    const { shape, stream } = clientShape({ table: 's15', where: 'title = $1', params: { '1': 'two' }, columns: ['id', 'title'], foo: 'bar' });
+    const { shape, stream } = clientShape({
+      table: 's15',
+      where: 'title = $1',
+      params: { '1': 'two' },
+      columns: ['id', 'title'],
+      foo: 'bar',
+    });
     expect(await shape.rows).toEqual([{ id: 2, title: 'two' }]);
-    const r = await get(`table=s15&offset=-1&columns=${encodeURIComponent('"id","title"')}&where=${encodeURIComponent('title = $1')}&params[1]=two&unknown=1`);
+    const r = await get(
+      `table=s15&offset=-1&columns=${encodeURIComponent('"id","title"')}&where=${encodeURIComponent('title = $1')}&params[1]=two&unknown=1`,
+    );
     expect(Object.keys(JSON.parse(r.res.headers.get('electric-schema')!) as object).sort()).toEqual(['id', 'title']);
     expect(r.res.headers.get('electric-handle')).toBe(stream.shapeHandle);
     await sql(`INSERT INTO s15 VALUES (5, 'two', true), (6, 'six', true)`);
     await waitFor(() => shape.currentRows.length === 2);
-    expect(byId(shape.currentRows)).toEqual([{ id: 2, title: 'two' }, { id: 5, title: 'two' }]);
+    expect(byId(shape.currentRows)).toEqual([
+      { id: 2, title: 'two' },
+      { id: 5, title: 'two' },
+    ]);
   });
 
   it('16: offset=now answers at once at the log end; later live requests see only new changes', async () => {
     await itemsTable('s16');
     const r = await get('table=s16&offset=now');
     expect(r.res.status).toBe(200);
-    expect(r.body).toEqual([{ headers: { control: 'up-to-date', global_last_seen_lsn: expect.stringMatching(/^\d+$/) } }]);
+    expect(r.body).toEqual([
+      { headers: { control: 'up-to-date', global_last_seen_lsn: expect.stringMatching(/^\d+$/) } },
+    ]);
     expect(r.res.headers.get('electric-up-to-date')).toBe('');
     expect(r.res.headers.get('electric-has-data')).toBe('false');
     expect(r.res.headers.get('electric-schema')).toBeTruthy();
@@ -365,7 +410,10 @@ describe('shape protocol end to end', () => {
     );
     const bad = await get('offset=x', { headers: { origin: 'https://app.example' } });
     expect(bad.res.headers.get('access-control-expose-headers')).toContain('electric-handle');
-    const o = await fetch(shapeUrl('table=s20'), { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-headers': 'if-none-match,traceparent' } });
+    const o = await fetch(shapeUrl('table=s20'), {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example', 'access-control-request-headers': 'if-none-match,traceparent' },
+    });
     expect(o.status).toBe(204);
     expect(o.headers.get('access-control-allow-headers')).toBe('if-none-match,traceparent');
     const h = await fetch(`${base}/v1/health`);
@@ -375,13 +423,15 @@ describe('shape protocol end to end', () => {
 
   it('19: a proxy stripping a required header makes the client fail with MissingHeadersError', async () => {
     await itemsTable('s19');
-    const strip = (name: string, when: (url: string) => boolean) => async (input: Parameters<typeof fetch>[0], init?: RequestInit): Promise<Response> => {
-      const res = await fetch(input, init);
-      if (!when(String(input))) return res;
-      const headers = new Headers(res.headers);
-      headers.delete(name);
-      return new Response(await res.arrayBuffer(), { status: res.status, statusText: res.statusText, headers });
-    };
+    const strip =
+      (name: string, when: (url: string) => boolean) =>
+      async (input: Parameters<typeof fetch>[0], init?: RequestInit): Promise<Response> => {
+        const res = await fetch(input, init);
+        if (!when(String(input))) return res;
+        const headers = new Headers(res.headers);
+        headers.delete(name);
+        return new Response(await res.arrayBuffer(), { status: res.status, statusText: res.statusText, headers });
+      };
     const cases: [string, (u: string) => boolean][] = [
       ['electric-offset', () => true],
       ['electric-handle', () => true],
@@ -390,8 +440,14 @@ describe('shape protocol end to end', () => {
     ];
     for (const [name, when] of cases) {
       const failed = new Promise<Error>((resolve) => {
-        const { stream } = clientShape({ table: 's19' }, { fetchClient: strip(name, when), onError: (e: Error) => resolve(e) });
-        stream.subscribe(() => undefined, (e) => resolve(e));
+        const { stream } = clientShape(
+          { table: 's19' },
+          { fetchClient: strip(name, when), onError: (e: Error) => resolve(e) },
+        );
+        stream.subscribe(
+          () => undefined,
+          (e) => resolve(e),
+        );
       });
       const err = await failed;
       expect(`${err.constructor.name} ${err.message}`, name).toMatch(/MissingHeaders/);
@@ -405,11 +461,17 @@ describe('shape protocol end to end', () => {
     const flaky = async (input: Parameters<typeof fetch>[0], init?: RequestInit): Promise<Response> => {
       if (failures > 0) {
         failures--;
-        return new Response('{"message":"Stack not ready"}', { status: 503, headers: { 'retry-after': '1', 'content-type': 'application/json' } });
+        return new Response('{"message":"Stack not ready"}', {
+          status: 503,
+          headers: { 'retry-after': '1', 'content-type': 'application/json' },
+        });
       }
       return fetch(input, init);
     };
-    const { shape } = clientShape({ table: 's21' }, { fetchClient: flaky, backoffOptions: { initialDelay: 50, maxDelay: 200, multiplier: 2 } });
+    const { shape } = clientShape(
+      { table: 's21' },
+      { fetchClient: flaky, backoffOptions: { initialDelay: 50, maxDelay: 200, multiplier: 2 } },
+    );
     expect(await shape.rows).toHaveLength(2);
     expect(failures).toBe(0);
   });
@@ -433,14 +495,21 @@ describe('shape protocol end to end', () => {
   });
 
   it('24: value encoding through the client', async () => {
-    await sql(`CREATE TABLE s24 (id int8 PRIMARY KEY, n numeric, tags text[], grid int4[][], doc jsonb, at timestamptz NOT NULL, note text, f float8, b bytea)`);
-    await sql(`INSERT INTO s24 VALUES (9007199254740993, 0.10, '{a,"b c",NULL}', '{{1,2},{3,4}}', '{"k":[1,null]}', '2024-01-02 03:04:05.5+02', NULL, 0.1, '\\x00ff')`);
+    await sql(
+      `CREATE TABLE s24 (id int8 PRIMARY KEY, n numeric, tags text[], grid int4[][], doc jsonb, at timestamptz NOT NULL, note text, f float8, b bytea)`,
+    );
+    await sql(
+      `INSERT INTO s24 VALUES (9007199254740993, 0.10, '{a,"b c",NULL}', '{{1,2},{3,4}}', '{"k":[1,null]}', '2024-01-02 03:04:05.5+02', NULL, 0.1, '\\x00ff')`,
+    );
     const { shape } = clientShape({ table: 's24' });
     const [row] = await shape.rows;
     expect(row!['id']).toBe(9007199254740993n);
     expect(row!['n']).toBe('0.10');
     expect(row!['tags']).toEqual(['a', 'b c', null]);
-    expect(row!['grid']).toEqual([[1, 2], [3, 4]]);
+    expect(row!['grid']).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
     expect(row!['doc']).toEqual({ k: [1, null] });
     expect(row!['at']).toBe('2024-01-02 01:04:05.5+00');
     expect(row!['note']).toBeNull();
@@ -453,14 +522,27 @@ describe('shape protocol end to end', () => {
     const d = await syncRaw('table=s25');
     const r = await get(`table=s25&handle=${d.handle}&offset=${d.offset}&live=true&live_sse=true&cursor=`);
     expect(r.res.status).toBe(400);
-    expect((r.body as unknown as { errors: Record<string, string[]> }).errors['live_sse']?.[0]).toMatch(/not supported/);
+    expect((r.body as unknown as { errors: Record<string, string[]> }).errors['live_sse']?.[0]).toMatch(
+      /not supported/,
+    );
   });
 
   it('18: a chunked snapshot advances the offset on every response; only the last is up to date', async () => {
-    await sql(`CREATE TABLE s18 (id int4 PRIMARY KEY, title text); INSERT INTO s18 SELECT g, repeat('x', 100) FROM generate_series(1, 60) g`);
+    await sql(
+      `CREATE TABLE s18 (id int4 PRIMARY KEY, title text); INSERT INTO s18 SELECT g, repeat('x', 100) FROM generate_series(1, 60) g`,
+    );
     const dir = mkdtempSync(join(tmpdir(), 'switchyard-e2e-chunks-'));
     const small = await startServer(
-      { port: 0, host: '127.0.0.1', databaseUrl: db.url, dataDir: dir, longPollTimeoutMs: LONG_POLL_MS, chunkBytes: 1024, enableDelete: false, demo: false },
+      {
+        port: 0,
+        host: '127.0.0.1',
+        databaseUrl: db.url,
+        dataDir: dir,
+        longPollTimeoutMs: LONG_POLL_MS,
+        chunkBytes: 1024,
+        enableDelete: false,
+        demo: false,
+      },
       log,
     );
     cleanups.push(async () => {
@@ -488,7 +570,7 @@ describe('shape protocol end to end', () => {
     expect(responses).toBeGreaterThan(3);
     expect(ids.size).toBe(60);
     const stream = new ShapeStream<Row>({ url, params: { table: 's18' }, subscribe: false });
-    const shape = new Shape(stream);
+    const shape = new Shape(stream as ShapeStreamInterface<Row>);
     expect(await shape.rows).toHaveLength(60);
   });
 
@@ -498,7 +580,16 @@ describe('shape protocol end to end', () => {
     await server.stop();
     await sql(`INSERT INTO s30 VALUES (3, 'while down', false)`);
     server = await startServer(
-      { port: 0, host: '127.0.0.1', databaseUrl: db.url, dataDir, longPollTimeoutMs: LONG_POLL_MS, chunkBytes: 10 * 1024 * 1024, enableDelete: true, demo: false },
+      {
+        port: 0,
+        host: '127.0.0.1',
+        databaseUrl: db.url,
+        dataDir,
+        longPollTimeoutMs: LONG_POLL_MS,
+        chunkBytes: 10 * 1024 * 1024,
+        enableDelete: true,
+        demo: false,
+      },
       log,
     );
     base = `http://127.0.0.1:${(server.http.server.address() as AddressInfo).port}`;

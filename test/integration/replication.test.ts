@@ -2,7 +2,11 @@
 // acknowledgement and resume, walsender termination, consumer failure, backpressure, and the wal_level check.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import pg from 'pg';
-import { ReplicationClient, type ReplicationClientOptions, type ReplicationEvent } from '../../src/replication/replication-client.js';
+import {
+  ReplicationClient,
+  type ReplicationClientOptions,
+  type ReplicationEvent,
+} from '../../src/replication/replication-client.js';
 import { dropSlot } from '../../src/replication/replication-admin.js';
 import { parseLsn } from '../../src/replication/lsn.js';
 import type { Change, RelationInfo, Transaction } from '../../src/replication/transaction-types.js';
@@ -137,7 +141,7 @@ describe('replication client', () => {
     // The oracle is each type's output function under the pinned settings: the text protocol with no parsers.
     const expected = await sql.query<Record<string, string | null>>({
       text: `SELECT ${(await columnList('typed')).join(', ')} FROM typed ORDER BY id DESC`,
-      types: { getTypeParser: () => (v: string) => v } as unknown as pg.CustomTypesConfig,
+      types: { getTypeParser: () => (v: string) => v },
     });
     await waitFor(() => h.txs.length >= 1);
     const inserts = changesOf(h.txs).filter((c) => c.op === 'insert');
@@ -180,7 +184,14 @@ describe('replication client', () => {
     await sql.query('ALTER TABLE moods ADD COLUMN note text');
     await sql.query("INSERT INTO moods VALUES (2, 'sad', 'x')");
     await waitFor(() => order.filter((o) => o.startsWith('tx')).length === 2);
-    expect(order).toEqual(['type public.mood', 'relation moods 2 new', 'tx 1', 'type public.mood', 'relation moods 3 changed', 'tx 1']);
+    expect(order).toEqual([
+      'type public.mood',
+      'relation moods 2 new',
+      'tx 1',
+      'type public.mood',
+      'relation moods 3 changed',
+      'tx 1',
+    ]);
   });
 
   it('frames multi-statement transactions and truncates with their options', async () => {
@@ -200,9 +211,17 @@ describe('replication client', () => {
     const [t1, t2, t3] = h.txs;
     expect(t1!.xid).toBe(Number(BigInt(xid) & 0xffffffffn));
     expect(t1!.changes.map((c) => `${c.op}:${'relation' in c ? c.relation.table : ''}`)).toEqual([
-      'insert:a', 'insert:a', 'update:a', 'insert:b', 'delete:a',
+      'insert:a',
+      'insert:a',
+      'update:a',
+      'insert:b',
+      'delete:a',
     ]);
-    expect(t1!.changes[2]).toMatchObject({ record: { id: '1', v: 'uno' }, oldRecord: { id: '1', v: 'one' }, oldIdentity: 'full' });
+    expect(t1!.changes[2]).toMatchObject({
+      record: { id: '1', v: 'uno' },
+      oldRecord: { id: '1', v: 'one' },
+      oldIdentity: 'full',
+    });
     expect(t1!.changes[4]).toMatchObject({ oldRecord: { id: '2', v: 'two' } });
     expect(t2!.changes).toHaveLength(1);
     expect(t3!.changes).toHaveLength(1);
@@ -226,7 +245,9 @@ describe('replication client', () => {
     await startWith(h, ['docs', 'docs_default']);
     await sql.query('ALTER TABLE docs_default REPLICA IDENTITY DEFAULT');
     // Random hex does not compress below the TOAST threshold, so the value is stored out of line.
-    const big = (await sql.query<{ s: string }>("SELECT string_agg(md5(g::text), '') AS s FROM generate_series(1, 4000) g")).rows[0]!.s;
+    const big = (
+      await sql.query<{ s: string }>("SELECT string_agg(md5(g::text), '') AS s FROM generate_series(1, 4000) g")
+    ).rows[0]!.s;
     await sql.query('INSERT INTO docs VALUES (1, $1, 0)', [big]);
     await sql.query('INSERT INTO docs_default VALUES (1, $1, 0)', [big]);
     await sql.query('UPDATE docs SET n = 1 WHERE id = 1');
@@ -236,7 +257,12 @@ describe('replication client', () => {
     expect(upd).toMatchObject({ op: 'update', record: { id: '1', n: '1' }, oldIdentity: 'full' });
     expect(upd!.op === 'update' && upd!.record.body === big).toBe(true);
     expect(upd!.op === 'update' && upd!.unchangedToast).toBeUndefined();
-    expect(updDefault).toMatchObject({ op: 'update', record: { id: '1', n: '1' }, oldRecord: null, unchangedToast: ['body'] });
+    expect(updDefault).toMatchObject({
+      op: 'update',
+      record: { id: '1', n: '1' },
+      oldRecord: null,
+      unchangedToast: ['body'],
+    });
     expect(updDefault!.op === 'update' && 'body' in updDefault!.record).toBe(false);
   });
 
@@ -245,7 +271,11 @@ describe('replication client', () => {
     const h = harness(['ka'], { extraServerOptions: '-c wal_sender_timeout=1000', statusIntervalMs: 60_000 });
     await startWith(h, ['ka']);
     const pid = async (): Promise<number | null> =>
-      (await sql.query<{ p: number | null }>('SELECT active_pid AS p FROM pg_replication_slots WHERE slot_name = $1', [h.slot])).rows[0]!.p;
+      (
+        await sql.query<{ p: number | null }>('SELECT active_pid AS p FROM pg_replication_slots WHERE slot_name = $1', [
+          h.slot,
+        ])
+      ).rows[0]!.p;
     const before = await pid();
     expect(before).not.toBeNull();
     await sleep(4000);
@@ -275,15 +305,19 @@ describe('replication client', () => {
     await waitFor(() => h1.txs.length === 3);
     h1.client.acknowledge(h1.txs[1]!.endLsn);
     await h1.client.close();
-    const confirmed = (await sql.query<{ l: string }>('SELECT confirmed_flush_lsn::text AS l FROM pg_replication_slots WHERE slot_name = $1', [slot])).rows[0]!.l;
+    const confirmed = (
+      await sql.query<{ l: string }>(
+        'SELECT confirmed_flush_lsn::text AS l FROM pg_replication_slots WHERE slot_name = $1',
+        [slot],
+      )
+    ).rows[0]!.l;
     expect(parseLsn(confirmed)).toBe(h1.txs[1]!.endLsn);
     await sql.query('INSERT INTO r VALUES (4)');
     const h2 = harness(['r'], {}, slot);
     await h2.client.start();
     await waitFor(() => h2.txs.length >= 2);
     await sleep(300);
-    const ids = (txs: Transaction[]): string[] =>
-      changesOf(txs).map((c) => (c.op === 'insert' ? c.record.id! : '?'));
+    const ids = (txs: Transaction[]): string[] => changesOf(txs).map((c) => (c.op === 'insert' ? c.record.id! : '?'));
     expect(ids(h2.txs)).toEqual(['3', '4']);
     expect(h2.txs[0]!.commitLsn).toBe(h1.txs[2]!.commitLsn);
     expect(h2.client.acknowledgedLsn).toBe(h1.txs[1]!.endLsn);
@@ -354,7 +388,14 @@ describe('replication client', () => {
     const h = harness(['idle_pub'], { statusIntervalMs: 100 });
     await startWith(h, ['idle_pub']);
     const confirmed = async (): Promise<bigint> =>
-      parseLsn((await sql.query<{ l: string }>('SELECT confirmed_flush_lsn::text AS l FROM pg_replication_slots WHERE slot_name = $1', [h.slot])).rows[0]!.l);
+      parseLsn(
+        (
+          await sql.query<{ l: string }>(
+            'SELECT confirmed_flush_lsn::text AS l FROM pg_replication_slots WHERE slot_name = $1',
+            [h.slot],
+          )
+        ).rows[0]!.l,
+      );
     await sql.query('INSERT INTO idle_pub VALUES (1)');
     await waitFor(() => h.txs.length === 1);
     const pending = h.txs[0]!;
@@ -376,17 +417,29 @@ describe('replication client', () => {
   });
 
   it('keeps the publication in step with setTables and reports the current WAL LSN', async () => {
-    await sql.query('CREATE TABLE p1 (id int PRIMARY KEY); CREATE TABLE p2 (id int PRIMARY KEY); CREATE TABLE "Odd ""Name""" (id int PRIMARY KEY)');
+    await sql.query(
+      'CREATE TABLE p1 (id int PRIMARY KEY); CREATE TABLE p2 (id int PRIMARY KEY); CREATE TABLE "Odd ""Name""" (id int PRIMARY KEY)',
+    );
     const h = harness([]);
     await h.client.start();
     const members = async (): Promise<string[]> =>
-      (await sql.query<{ t: string }>('SELECT tablename AS t FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1', [`sy_pub_${h.slot}`])).rows.map((r) => r.t);
+      (
+        await sql.query<{ t: string }>(
+          'SELECT tablename AS t FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1',
+          [`sy_pub_${h.slot}`],
+        )
+      ).rows.map((r) => r.t);
     expect(await members()).toEqual([]);
-    await h.client.setTables([{ schema: 'public', table: 'p1' }, { schema: 'public', table: 'Odd "Name"' }]);
+    await h.client.setTables([
+      { schema: 'public', table: 'p1' },
+      { schema: 'public', table: 'Odd "Name"' },
+    ]);
     expect(await members()).toEqual(['Odd "Name"', 'p1']);
     await h.client.setTables([{ schema: 'public', table: 'p2' }]);
     expect(await members()).toEqual(['p2']);
-    const ident = await sql.query<{ r: string }>("SELECT relreplident AS r FROM pg_class WHERE relname IN ('p1', 'p2', 'Odd \"Name\"')");
+    const ident = await sql.query<{ r: string }>(
+      "SELECT relreplident AS r FROM pg_class WHERE relname IN ('p1', 'p2', 'Odd \"Name\"')",
+    );
     expect(ident.rows.map((r) => r.r)).toEqual(['f', 'f', 'f']);
     const lsn = await h.client.currentWalLsn();
     const direct = parseLsn((await sql.query<{ l: string }>('SELECT pg_current_wal_lsn()::text AS l')).rows[0]!.l);

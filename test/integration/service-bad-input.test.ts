@@ -5,7 +5,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import type { Row } from '@electric-sql/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../src/cli/serve.js';
 import type { Logger } from '../../src/http/logger.js';
@@ -68,13 +67,27 @@ function expect400(a: Answer, field: string, message?: RegExp, what = ''): void 
 beforeAll(async () => {
   db = await freshDatabase();
   await db.client.query(`CREATE TABLE items (id int4 PRIMARY KEY, v int4 NOT NULL, name text, tags text[] NOT NULL)`);
-  await db.client.query(`INSERT INTO items SELECT g, g % 50, CASE WHEN g % 7 = 0 THEN NULL ELSE 'n' || chr(97 + g % 5) || g END, ARRAY['t' || (g % 3)] FROM generate_series(1, 120) g`);
+  await db.client.query(
+    `INSERT INTO items SELECT g, g % 50, CASE WHEN g % 7 = 0 THEN NULL ELSE 'n' || chr(97 + g % 5) || g END, ARRAY['t' || (g % 3)] FROM generate_series(1, 120) g`,
+  );
   await db.client.query(`CREATE VIEW vw AS SELECT * FROM items; CREATE MATERIALIZED VIEW mv AS SELECT 1 AS id;
     CREATE TABLE parted (id int PRIMARY KEY) PARTITION BY RANGE (id); CREATE TABLE parted1 PARTITION OF parted FOR VALUES FROM (0) TO (100);
     CREATE UNLOGGED TABLE unl (id int PRIMARY KEY); CREATE TABLE "MixedCase" (id int PRIMARY KEY);
     CREATE TABLE fz AS SELECT * FROM items; ALTER TABLE fz ADD PRIMARY KEY (id)`);
   dataDir = mkdtempSync(join(tmpdir(), 'sy-service-bad-'));
-  server = await startServer({ port: 0, host: '127.0.0.1', databaseUrl: db.url, dataDir, longPollTimeoutMs: 500, chunkBytes: 1 << 20, enableDelete: false, demo: false }, log);
+  server = await startServer(
+    {
+      port: 0,
+      host: '127.0.0.1',
+      databaseUrl: db.url,
+      dataDir,
+      longPollTimeoutMs: 500,
+      chunkBytes: 1 << 20,
+      enableDelete: false,
+      demo: false,
+    },
+    log,
+  );
   base = `http://127.0.0.1:${(server.http.server.address() as AddressInfo).port}`;
   tracker = trackShape({ url: `${base}/v1/shape`, params: { table: 'items', where: 'v < 20' } });
   const deadline = Date.now() + 15_000;
@@ -85,7 +98,12 @@ beforeAll(async () => {
     let i = 0;
     while (!stopWriter) {
       i++;
-      await w.query('INSERT INTO items VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET v = EXCLUDED.v', [1000 + (i % 200), i % 40, `w${i}`, ['t1']]);
+      await w.query('INSERT INTO items VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET v = EXCLUDED.v', [
+        1000 + (i % 200),
+        i % 40,
+        `w${i}`,
+        ['t1'],
+      ]);
       await w.query('UPDATE items SET v = (v + 1) % 50 WHERE id = $1', [1 + (i % 120)]);
       writes++;
       await sleep(20);
@@ -156,7 +174,7 @@ describe('bad input to /v1/shape', () => {
       [W('id IN (SELECT 1)'), 'where', /not supported/],
       [W('pg_sleep(1) IS NULL'), 'where', /pg_sleep/],
       [W('random() > 0.5'), 'where', /not immutable/],
-      [W("name + 1 = 2"), 'where', /operator does not exist: text \+ integer/],
+      [W('name + 1 = 2'), 'where', /operator does not exist: text \+ integer/],
       [W('v'), 'where', /must return boolean/],
       [W("v = 'abc'"), 'where', /invalid input syntax for type integer/],
       [W('v = 99999999999::int4'), 'where', /integer out of range/],
@@ -203,7 +221,24 @@ describe('bad input to /v1/shape', () => {
   });
 
   it('garbage offsets are 400 on offset; unknown or garbage handles get the protocol 409 with a usable handle', async () => {
-    for (const off of ['abc', '1_', '_1', '-2', '01_0', '1_01', '1_-1', '1.5_0', '0x10_0', '1_2_3', ' 1_0', '99999999999999999999999999_0', '1_99999999999', '1_inf_1', 'Infinity', '%00']) {
+    for (const off of [
+      'abc',
+      '1_',
+      '_1',
+      '-2',
+      '01_0',
+      '1_01',
+      '1_-1',
+      '1.5_0',
+      '0x10_0',
+      '1_2_3',
+      ' 1_0',
+      '99999999999999999999999999_0',
+      '1_99999999999',
+      '1_inf_1',
+      'Infinity',
+      '%00',
+    ]) {
       expect400(await get(`table=items&offset=${e(off)}&handle=abc`), 'offset', /invalid format/, off);
     }
     expect400(await get('table=items&offset=0_0'), 'handle', /blank/);
@@ -223,14 +258,53 @@ describe('bad input to /v1/shape', () => {
     const junk = (): string => {
       const n = Math.floor(r() * 12);
       let s = '';
-      for (let i = 0; i < n; i++) s += r() < 0.3 ? `%${Math.floor(r() * 256).toString(16).padStart(2, '0')}` : e(String.fromCharCode(32 + Math.floor(r() * 95)));
+      for (let i = 0; i < n; i++)
+        s +=
+          r() < 0.3
+            ? `%${Math.floor(r() * 256)
+                .toString(16)
+                .padStart(2, '0')}`
+            : e(String.fromCharCode(32 + Math.floor(r() * 95)));
       return s;
     };
-    const keys = ['table', 'offset', 'handle', 'where', 'columns', 'replica', 'log', 'live', 'cursor', 'params[1]', 'params[2]', 'params', 'live_sse', 'subset__limit', 'secret', 'table', 'offset', junk()];
+    const keys = [
+      'table',
+      'offset',
+      'handle',
+      'where',
+      'columns',
+      'replica',
+      'log',
+      'live',
+      'cursor',
+      'params[1]',
+      'params[2]',
+      'params',
+      'live_sse',
+      'subset__limit',
+      'secret',
+      'table',
+      'offset',
+      junk(),
+    ];
     const values: Record<string, (() => string)[]> = {
       table: [() => 'items', () => 'public.items', () => e('"items"'), () => junk(), () => 'nosuch', () => 'unl'],
-      offset: [() => '-1', () => 'now', () => '0_0', () => '0_inf', () => `${Math.floor(r() * 1e9)}_${Math.floor(r() * 10)}`, () => junk()],
-      where: [() => e('v < $1'), () => e("name ILIKE $2"), () => e('v IN (1, 2, $1)'), () => junk(), () => e('v <'), () => e("tags @> ARRAY['t1']")],
+      offset: [
+        () => '-1',
+        () => 'now',
+        () => '0_0',
+        () => '0_inf',
+        () => `${Math.floor(r() * 1e9)}_${Math.floor(r() * 10)}`,
+        () => junk(),
+      ],
+      where: [
+        () => e('v < $1'),
+        () => e('name ILIKE $2'),
+        () => e('v IN (1, 2, $1)'),
+        () => junk(),
+        () => e('v <'),
+        () => e("tags @> ARRAY['t1']"),
+      ],
       columns: [() => 'id,v', () => 'id', () => junk(), () => e('"id", name')],
       'params[1]': [() => String(Math.floor(r() * 60)), () => junk()],
       'params[2]': [() => 'n%25', () => junk()],
@@ -239,7 +313,8 @@ describe('bad input to /v1/shape', () => {
     const queue: string[] = [];
     for (let i = 0; i < N; i++) {
       // Mostly around a valid core, so the fuzz reaches the clause, column and offset checks behind the basic ones.
-      const parts: string[] = r() < 0.7 ? ['table=items', pick(['offset=-1', 'offset=-1', 'offset=now', 'offset=0_inf&handle=x'])] : [];
+      const parts: string[] =
+        r() < 0.7 ? ['table=items', pick(['offset=-1', 'offset=-1', 'offset=now', 'offset=0_inf&handle=x'])] : [];
       const n = 1 + Math.floor(r() * 4);
       for (let k = 0; k < n; k++) {
         const key = pick(keys);
@@ -265,8 +340,45 @@ describe('bad input to /v1/shape', () => {
   it('fuzzed where clauses (token soup): 200 with exactly the rows Postgres selects, or 400 naming where', async () => {
     const r = rng(SEED + 1);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
-    const operand = (): string => pick(['v', 'id', 'name', "'n%'", '1', '20', 'NULL', '-3', "'t1'", 'tags', "ARRAY['t1']", 'length(name)', 'v % 7', "'abc'", '2.5', 'true']);
-    const op = (): string => pick(['=', '<>', '<', '>=', 'LIKE', 'ILIKE', '+', '*', '/', '@>', '&&', 'IS', 'IN', 'AND', 'OR', '||', 'BETWEEN']);
+    const operand = (): string =>
+      pick([
+        'v',
+        'id',
+        'name',
+        "'n%'",
+        '1',
+        '20',
+        'NULL',
+        '-3',
+        "'t1'",
+        'tags',
+        "ARRAY['t1']",
+        'length(name)',
+        'v % 7',
+        "'abc'",
+        '2.5',
+        'true',
+      ]);
+    const op = (): string =>
+      pick([
+        '=',
+        '<>',
+        '<',
+        '>=',
+        'LIKE',
+        'ILIKE',
+        '+',
+        '*',
+        '/',
+        '@>',
+        '&&',
+        'IS',
+        'IN',
+        'AND',
+        'OR',
+        '||',
+        'BETWEEN',
+      ]);
     const clause = (depth: number): string => {
       const k = r();
       if (depth > 3 || k < 0.35) return `${operand()} ${op()} ${operand()}`;
@@ -289,9 +401,14 @@ describe('bad input to /v1/shape', () => {
       }
       counts.ok++;
       // Accepted: the snapshot (one chunk here) of the static table holds exactly the rows Postgres selects.
-      const ids = (a.json as { value?: { id: string } }[]).filter((m) => m.value !== undefined).map((m) => Number(m.value!.id));
+      const ids = (a.json as { value?: { id: string } }[])
+        .filter((m) => m.value !== undefined)
+        .map((m) => Number(m.value!.id));
       const pgIds = (await db.client.query<{ id: number }>(`SELECT id FROM fz WHERE ${where}`)).rows.map((x) => x.id);
-      expect(ids.sort((x, y) => x - y), where).toEqual(pgIds.sort((x, y) => x - y));
+      expect(
+        ids.sort((x, y) => x - y),
+        where,
+      ).toEqual(pgIds.sort((x, y) => x - y));
     }
     console.log(`[service-bad-input] where fuzz: ${JSON.stringify(counts)}`);
     expect(counts.ok).toBeGreaterThan(10);
@@ -305,7 +422,12 @@ describe('bad input to /v1/shape', () => {
     stopWriter = true;
     await writing;
     const want = keyed((await db.client.query('SELECT id, v, name, tags FROM items WHERE v < 20')).rows, 'items');
-    await waitFor(() => sortedEntries(tracker.rows).length === want.size && JSON.stringify(sortedEntries(tracker.rows)) === JSON.stringify(sortedEntries(want as Map<string, Row>)), 15_000);
+    await waitFor(
+      () =>
+        sortedEntries(tracker.rows).length === want.size &&
+        JSON.stringify(sortedEntries(tracker.rows)) === JSON.stringify(sortedEntries(want)),
+      15_000,
+    );
     expect(tracker.violations).toEqual([]);
     expect(tracker.handles).toHaveLength(1);
     expect(tracker.stats.changes).toBeGreaterThan(50);

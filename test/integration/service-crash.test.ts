@@ -43,8 +43,11 @@ const trackers: TrackedShape[] = [];
 beforeAll(async () => {
   db = await freshDatabase();
   dataDir = mkdtempSync(join(tmpdir(), 'sy-service-crash-'));
-  await db.client.query(`CREATE TABLE items (id int4 PRIMARY KEY, v int4 NOT NULL, grp int4 NOT NULL, name text, tags text[] NOT NULL, flag bool NOT NULL)`);
-  await db.client.query(`INSERT INTO items SELECT g, g % 50, g % 5, CASE WHEN g % 9 = 0 THEN NULL ELSE chr(97 + g % 4) || g END,
+  await db.client.query(
+    `CREATE TABLE items (id int4 PRIMARY KEY, v int4 NOT NULL, grp int4 NOT NULL, name text, tags text[] NOT NULL, flag bool NOT NULL)`,
+  );
+  await db.client
+    .query(`INSERT INTO items SELECT g, g % 50, g % 5, CASE WHEN g % 9 = 0 THEN NULL ELSE chr(97 + g % 4) || g END,
     CASE WHEN g % 3 = 0 THEN ARRAY['x', 'y'] ELSE ARRAY['y'] END, g % 2 = 0 FROM generate_series(1, 300) g`);
 });
 
@@ -77,13 +80,29 @@ async function writer(url: string, r: () => number, stop: () => boolean): Promis
       const id = pick();
       if (kind < 0.3 || id === undefined) {
         const nid = next++;
-        await c.query('INSERT INTO items VALUES ($1, $2, $3, $4, $5, $6)', [nid, int(50), int(5), r() < 0.1 ? null : `${'aAbc'[int(4)]}${nid}`, r() < 0.4 ? ['x'] : ['y', 'z'], r() < 0.5]);
+        await c.query('INSERT INTO items VALUES ($1, $2, $3, $4, $5, $6)', [
+          nid,
+          int(50),
+          int(5),
+          r() < 0.1 ? null : `${'aAbc'[int(4)]}${nid}`,
+          r() < 0.4 ? ['x'] : ['y', 'z'],
+          r() < 0.5,
+        ]);
         ids.add(nid);
         added.push(nid);
       } else if (kind < 0.75) {
-        await c.query('UPDATE items SET v = $2, grp = CASE WHEN $3 THEN (grp + 1) % 5 ELSE grp END, name = CASE WHEN $4 THEN $5 ELSE name END, tags = CASE WHEN $6 THEN tags || ARRAY[$7] ELSE tags END, flag = NOT flag WHERE id = $1', [
-          id, int(50), r() < 0.6, r() < 0.3, r() < 0.1 ? null : `${'aBcd'[int(4)]}u${id}`, r() < 0.2, r() < 0.5 ? 'x' : 'w',
-        ]);
+        await c.query(
+          'UPDATE items SET v = $2, grp = CASE WHEN $3 THEN (grp + 1) % 5 ELSE grp END, name = CASE WHEN $4 THEN $5 ELSE name END, tags = CASE WHEN $6 THEN tags || ARRAY[$7] ELSE tags END, flag = NOT flag WHERE id = $1',
+          [
+            id,
+            int(50),
+            r() < 0.6,
+            r() < 0.3,
+            r() < 0.1 ? null : `${'aBcd'[int(4)]}u${id}`,
+            r() < 0.2,
+            r() < 0.5 ? 'x' : 'w',
+          ],
+        );
       } else if (kind < 0.9) {
         await c.query('DELETE FROM items WHERE id = $1', [id]);
         ids.delete(id);
@@ -105,49 +124,57 @@ async function writer(url: string, r: () => number, stop: () => boolean): Promis
   return commits;
 }
 
-it(`kill -9 of the service ${KILLS} times under a writer: every client's rows equal Postgres's, nothing lost, duplicated or reordered`, { timeout: 120_000 }, async () => {
-  console.log(`[service-crash] seed ${SEED}`);
-  const r = rng(SEED);
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}/v1/shape`;
-  svc = await startServiceProcess(db.url, dataDir, port);
-  for (const params of SHAPES) trackers.push(trackShape({ url, params }));
-  // Every shape synced before the writer starts, so each has a complete snapshot to resume from.
-  await waitUntil(() => trackers.every((t) => t.stats.upToDates > 0), 20_000, 'initial sync');
-  let stopping = false;
-  const writing = writer(db.url, r, () => stopping);
-  const startedAt = [performance.now()];
-  for (let k = 0; k < KILLS; k++) {
-    await sleep(300 + Math.floor(r() * 1200));
-    await svc.kill9();
-    // Sometimes the writer runs on while the service is down, so catch-up after restart has work to do.
-    if (r() < 0.5) await sleep(Math.floor(r() * 500));
+it(
+  `kill -9 of the service ${KILLS} times under a writer: every client's rows equal Postgres's, nothing lost, duplicated or reordered`,
+  { timeout: 120_000 },
+  async () => {
+    console.log(`[service-crash] seed ${SEED}`);
+    const r = rng(SEED);
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}/v1/shape`;
     svc = await startServiceProcess(db.url, dataDir, port);
-    startedAt.push(performance.now());
-  }
-  await sleep(500);
-  stopping = true;
-  const commits = await writing;
-  const truths: Map<string, Row>[] = [];
-  for (const s of SHAPES) truths.push(keyed((await db.client.query(truthSql(s))).rows, 'items'));
-  try {
-    await waitUntil(() => trackers.every((t, i) => sameRows(t.rows, truths[i]!)), 30_000, 'clients converging to the truth');
-  } finally {
-    const summary = trackers.map((t) => ({ shape: t.name, rows: t.rows.size, ...t.stats }));
-    console.log(`[service-crash] ${commits} commits, ${KILLS} kills`, JSON.stringify(summary));
-  }
-  for (let i = 0; i < trackers.length; i++) {
-    const t = trackers[i]!;
-    expect(t.violations, t.name).toEqual([]);
-    expect(sortedEntries(t.rows), t.name).toEqual(sortedEntries(truths[i]!));
-    // A crash keeps the shape: the same handle throughout, never a 409.
-    expect(t.handles, t.name).toHaveLength(1);
-    expect(t.stats.refetches, t.name).toBe(0);
-  }
-  expect(commits).toBeGreaterThan(50);
-  const errors = svc.lines.filter((l) => l.level === 'error');
-  expect(errors).toEqual([]);
-});
+    for (const params of SHAPES) trackers.push(trackShape({ url, params }));
+    // Every shape synced before the writer starts, so each has a complete snapshot to resume from.
+    await waitUntil(() => trackers.every((t) => t.stats.upToDates > 0), 20_000, 'initial sync');
+    let stopping = false;
+    const writing = writer(db.url, r, () => stopping);
+    const startedAt = [performance.now()];
+    for (let k = 0; k < KILLS; k++) {
+      await sleep(300 + Math.floor(r() * 1200));
+      await svc.kill9();
+      // Sometimes the writer runs on while the service is down, so catch-up after restart has work to do.
+      if (r() < 0.5) await sleep(Math.floor(r() * 500));
+      svc = await startServiceProcess(db.url, dataDir, port);
+      startedAt.push(performance.now());
+    }
+    await sleep(500);
+    stopping = true;
+    const commits = await writing;
+    const truths: Map<string, Row>[] = [];
+    for (const s of SHAPES) truths.push(keyed((await db.client.query(truthSql(s))).rows, 'items'));
+    try {
+      await waitUntil(
+        () => trackers.every((t, i) => sameRows(t.rows, truths[i]!)),
+        30_000,
+        'clients converging to the truth',
+      );
+    } finally {
+      const summary = trackers.map((t) => ({ shape: t.name, rows: t.rows.size, ...t.stats }));
+      console.log(`[service-crash] ${commits} commits, ${KILLS} kills`, JSON.stringify(summary));
+    }
+    for (let i = 0; i < trackers.length; i++) {
+      const t = trackers[i]!;
+      expect(t.violations, t.name).toEqual([]);
+      expect(sortedEntries(t.rows), t.name).toEqual(sortedEntries(truths[i]!));
+      // A crash keeps the shape: the same handle throughout, never a 409.
+      expect(t.handles, t.name).toHaveLength(1);
+      expect(t.stats.refetches, t.name).toBe(0);
+    }
+    expect(commits).toBeGreaterThan(50);
+    const errors = svc.lines.filter((l) => l.level === 'error');
+    expect(errors).toEqual([]);
+  },
+);
 
 function sameRows(a: ReadonlyMap<string, unknown>, b: ReadonlyMap<string, unknown>): boolean {
   if (a.size !== b.size) return false;

@@ -19,12 +19,32 @@ const FIRST: readonly Spec[] = [
   { name: 'open', def: def('items', { where: 'done = false' }), query: 'SELECT * FROM items WHERE done = false' },
   { name: 'like', def: def('items', { where: "title LIKE 't%'" }), query: "SELECT * FROM items WHERE title LIKE 't%'" },
   // Explicit columns: these survive the ADD COLUMN below and are re-added to the rebuilt router.
-  { name: 'params', def: def('items', { columns: ['id', 'title'], where: 'n >= $1', params: { '1': '20' } }), query: 'SELECT id, title FROM items WHERE n >= 20' },
-  { name: 'id3', def: def('items', { columns: ['id', 'n'], where: 'id = 3' }), query: 'SELECT id, n FROM items WHERE id = 3' },
-  { name: 'id22', def: def('items', { columns: ['id', 'n'], where: 'id = 22' }), query: 'SELECT id, n FROM items WHERE id = 22' },
-  { name: 'in', def: def('items', { columns: ['id', 'title'], where: 'id IN (1, 4, 22)' }), query: 'SELECT id, title FROM items WHERE id IN (1, 4, 22)' },
+  {
+    name: 'params',
+    def: def('items', { columns: ['id', 'title'], where: 'n >= $1', params: { '1': '20' } }),
+    query: 'SELECT id, title FROM items WHERE n >= 20',
+  },
+  {
+    name: 'id3',
+    def: def('items', { columns: ['id', 'n'], where: 'id = 3' }),
+    query: 'SELECT id, n FROM items WHERE id = 3',
+  },
+  {
+    name: 'id22',
+    def: def('items', { columns: ['id', 'n'], where: 'id = 22' }),
+    query: 'SELECT id, n FROM items WHERE id = 22',
+  },
+  {
+    name: 'in',
+    def: def('items', { columns: ['id', 'title'], where: 'id IN (1, 4, 22)' }),
+    query: 'SELECT id, title FROM items WHERE id IN (1, 4, 22)',
+  },
   // A row raising in the clause's residual (division by zero) is not in the shape (where-language.md §8.2).
-  { name: 'div residual', def: def('items', { where: 'done AND 10 / (n - 50) > 0' }), query: 'SELECT * FROM items WHERE done AND CASE WHEN n = 50 THEN false ELSE 10 / (n - 50) > 0 END' },
+  {
+    name: 'div residual',
+    def: def('items', { where: 'done AND 10 / (n - 50) > 0' }),
+    query: 'SELECT * FROM items WHERE done AND CASE WHEN n = 50 THEN false ELSE 10 / (n - 50) > 0 END',
+  },
 ];
 const SURVIVORS = ['params', 'id3', 'id22', 'in'];
 const SECOND: readonly Spec[] = [
@@ -75,16 +95,30 @@ describe.each(BACKENDS)('service changes with $backend', ({ backend, shards }) =
 
   it('routes inserts, moves, a key change, updates and deletes exactly', async () => {
     db = await createTestDb(`sharded${shards}`);
-    await db.sql.query(`CREATE TABLE items (id int4 PRIMARY KEY, title text, done bool NOT NULL DEFAULT false, n int8)`);
+    await db.sql.query(
+      `CREATE TABLE items (id int4 PRIMARY KEY, title text, done bool NOT NULL DEFAULT false, n int8)`,
+    );
     await db.sql.query(`INSERT INTO items VALUES (1, 'one', false, 10), (2, 'two', true, 20)`);
     ({ service } = await db.start(undefined, { router: { shards } }));
     for (const s of FIRST) handles.set(s.name, (await service.getOrCreate(s.def)).handle);
     if (shards > 0) expect(service.shardedRouterOf('public', 'items')?.shards).toBe(2);
     else expect(service.shardedRouterOf('public', 'items')).toBeUndefined();
 
-    await step('all', 'BEGIN', `INSERT INTO items VALUES (3, 'three', false, 30)`, `INSERT INTO items VALUES (4, 'four', false, 40)`, 'COMMIT');
+    await step(
+      'all',
+      'BEGIN',
+      `INSERT INTO items VALUES (3, 'three', false, 30)`,
+      `INSERT INTO items VALUES (4, 'four', false, 40)`,
+      'COMMIT',
+    );
     await step('all', `UPDATE items SET done = true WHERE id = 1`);
-    await step('all', 'BEGIN', `UPDATE items SET title = 'zwei' WHERE id = 2`, `UPDATE items SET done = false WHERE id = 2`, 'COMMIT');
+    await step(
+      'all',
+      'BEGIN',
+      `UPDATE items SET title = 'zwei' WHERE id = 2`,
+      `UPDATE items SET done = false WHERE id = 2`,
+      'COMMIT',
+    );
     await step('all', `UPDATE items SET id = 22 WHERE id = 2`);
     await step('all', `UPDATE items SET n = 31 WHERE id = 3`);
     await step('all', `DELETE FROM items WHERE id = 4`);
@@ -126,7 +160,8 @@ describe.each(BACKENDS)('service changes with $backend', ({ backend, shards }) =
     await step('all2', `UPDATE items SET extra = 'x' WHERE id = 5`);
     const live = [...FIRST.filter((s) => SURVIVORS.includes(s.name)), ...SECOND];
     await expectTruth(live);
-    for (const s of live) out[`${s.name} after rebuild`] = normalize((await readAll(service, handles.get(s.name)!)).messages);
+    for (const s of live)
+      out[`${s.name} after rebuild`] = normalize((await readAll(service, handles.get(s.name)!)).messages);
     expect(service.metrics().shapes).toBe(live.length);
     // lanes count every live shape once on both backends (a sharded table's are refreshed asynchronously)
     const laneTotal = (): number => Object.values(service.metrics().lanes).reduce((a, b) => a + b, 0);
@@ -138,7 +173,9 @@ describe.each(BACKENDS)('service changes with $backend', ({ backend, shards }) =
     const waiting = service.waitForData(h, service.lastOffset(h), 10_000);
     await db.sql.query('TRUNCATE items');
     expect(await waiting).toBe('invalidated');
-    await eventually(() => SURVIVORS.concat(SECOND.map((s) => s.name)).every((n) => service.get(handles.get(n)!) === undefined));
+    await eventually(() =>
+      SURVIVORS.concat(SECOND.map((s) => s.name)).every((n) => service.get(handles.get(n)!) === undefined),
+    );
   });
 });
 
@@ -158,7 +195,10 @@ describe('ShardedRouter workers dying mid-stream', () => {
   });
 
   /** A client: snapshot first, then incremental reads from where it stopped (as a live client would). */
-  function client(service: SwitchyardService, handle: string): { sync(): Promise<Map<string, Record<string, string | null>>> } {
+  function client(
+    service: SwitchyardService,
+    handle: string,
+  ): { sync(): Promise<Map<string, Record<string, string | null>>> } {
     const rows = new Map<string, Record<string, string | null>>();
     let at: LogOffset = BEFORE_ALL;
     return {
@@ -192,9 +232,13 @@ describe('ShardedRouter workers dying mid-stream', () => {
       { name: 'n=5', def: def('t', { where: 'n = 5' }), query: 'SELECT * FROM t WHERE n = 5' },
       { name: 'a%', def: def('t', { where: "title LIKE 'a%'" }), query: "SELECT * FROM t WHERE title LIKE 'a%'" },
     ];
-    const check = async (service: SwitchyardService, clients: Map<string, ReturnType<typeof client>>, marker: number): Promise<void> => {
+    const check = async (clients: Map<string, ReturnType<typeof client>>, marker: number): Promise<void> => {
       await db.sql.query(`INSERT INTO t VALUES (${marker}, 'marker', 6)`);
-      await eventually(async () => (await clients.get('all')!.sync()).has(`"public"."t"/"${marker}"`), 15_000, `marker ${marker}`);
+      await eventually(
+        async () => (await clients.get('all')!.sync()).has(`"public"."t"/"${marker}"`),
+        15_000,
+        `marker ${marker}`,
+      );
       for (const s of specs) {
         const want = new Map([...(await truth(db.sql, s.query, 't'))]);
         expect(await clients.get(s.name)!.sync(), s.name).toEqual(want);
@@ -213,7 +257,7 @@ describe('ShardedRouter workers dying mid-stream', () => {
     void router.crashShard(0, 2);
     void router.crashShard(1, 3);
     await stream(1, 8);
-    await check(service, clients, 100_001);
+    await check(clients, 100_001);
     const restarts = (await router.stats()).shards.reduce((a, s) => a + s.restarts, 0);
     expect(restarts).toBe(2);
     await service.close();
@@ -231,8 +275,9 @@ describe('ShardedRouter workers dying mid-stream', () => {
     void r2.crashShard(0, 1);
     void r2.crashShard(1, 2);
     await stream(20, 8);
-    await check(service, clients, 100_002);
-    const failures = db.events.filter((e) => e.event === 'error' && /will be replayed/.test(e.message)).length - failuresBefore;
+    await check(clients, 100_002);
+    const failures =
+      db.events.filter((e) => e.event === 'error' && /will be replayed/.test(e.message)).length - failuresBefore;
     expect(failures).toBeGreaterThanOrEqual(1);
     expect(failures).toBeLessThanOrEqual(2);
     // the failed router was replaced by a fresh one (its predecessor's workers closed)

@@ -22,7 +22,11 @@ afterAll(async () => {
 /** Waits for the shape's log to grow past `after`, then returns the new messages. */
 async function next(handle: string, after = service.lastOffset(handle)): Promise<Msg[]> {
   const r = await service.waitForData(handle, after, 5000);
-  if (r !== 'data') console.log(JSON.stringify(db.events.slice(-10), (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)), service.metrics());
+  if (r !== 'data')
+    console.log(
+      JSON.stringify(db.events.slice(-10), (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)),
+      service.metrics(),
+    );
   expect(r).toBe('data');
   return (await readAll(service, handle, after)).messages;
 }
@@ -41,8 +45,16 @@ describe('shape service: snapshot and changes', () => {
     expect(formatOffset(first.endOffset)).toBe('0_0');
     const msgs = first.messages.map((m) => JSON.parse(m) as Msg);
     expect(msgs).toEqual([
-      { key: '"public"."items"/"1"', value: { id: '1', title: 'one', done: 'f', n: '10' }, headers: { operation: 'insert', relation: ['public', 'items'] } },
-      { key: '"public"."items"/"2"', value: { id: '2', title: 'two', done: 't', n: '20' }, headers: { operation: 'insert', relation: ['public', 'items'] } },
+      {
+        key: '"public"."items"/"1"',
+        value: { id: '1', title: 'one', done: 'f', n: '10' },
+        headers: { operation: 'insert', relation: ['public', 'items'] },
+      },
+      {
+        key: '"public"."items"/"2"',
+        value: { id: '2', title: 'two', done: 't', n: '20' },
+        headers: { operation: 'insert', relation: ['public', 'items'] },
+      },
     ]);
     const rest = await service.read(info.handle, first.endOffset, 1 << 20);
     expect(rest.messages).toEqual([]);
@@ -88,7 +100,9 @@ describe('shape service: snapshot and changes', () => {
     await db.sql.query(`UPDATE items SET title = 'THREE' WHERE id = 3`); // no change
     await db.sql.query(`DELETE FROM items WHERE id = 4`);
     msgs = await next(handle, at);
-    expect(msgs.map((m) => [m.headers['operation'], m.key, m.value])).toEqual([['delete', '"public"."items"/"4"', { id: '4' }]]);
+    expect(msgs.map((m) => [m.headers['operation'], m.key, m.value])).toEqual([
+      ['delete', '"public"."items"/"4"', { id: '4' }],
+    ]);
   });
 
   it('full replica: whole rows and old_value of changed columns; delete sends the old row', async () => {
@@ -98,11 +112,18 @@ describe('shape service: snapshot and changes', () => {
     let at = service.lastOffset(handle);
     await db.sql.query(`UPDATE items SET n = 31 WHERE id = 3`);
     let msgs = await next(handle, at);
-    expect(msgs[0]).toMatchObject({ value: { id: '3', title: 'THREE', done: 'f', n: '31' }, old_value: { n: '30' }, headers: { operation: 'update' } });
+    expect(msgs[0]).toMatchObject({
+      value: { id: '3', title: 'THREE', done: 'f', n: '31' },
+      old_value: { n: '30' },
+      headers: { operation: 'update' },
+    });
     at = service.lastOffset(handle);
     await db.sql.query(`DELETE FROM items WHERE id = 3`);
     msgs = await next(handle, at);
-    expect(msgs[0]).toMatchObject({ value: { id: '3', title: 'THREE', done: 'f', n: '31' }, headers: { operation: 'delete' } });
+    expect(msgs[0]).toMatchObject({
+      value: { id: '3', title: 'THREE', done: 'f', n: '31' },
+      headers: { operation: 'delete' },
+    });
   });
 
   it('moves rows in and out of a filtered shape; ignores updates outside it', async () => {
@@ -117,7 +138,9 @@ describe('shape service: snapshot and changes', () => {
     await db.sql.query(`UPDATE items SET title = 'zwei' WHERE id = 2`); // stays out
     await db.sql.query(`UPDATE items SET done = false WHERE id = 2`); // moves in
     msgs = await next(handle, at);
-    expect(msgs.map((m) => [m.headers['operation'], m.value])).toEqual([['insert', { id: '2', title: 'zwei', done: 'f', n: '20' }]]);
+    expect(msgs.map((m) => [m.headers['operation'], m.value])).toEqual([
+      ['insert', { id: '2', title: 'zwei', done: 'f', n: '20' }],
+    ]);
     expect(await service.waitForData(handle, service.lastOffset(handle), 200)).toBe('timeout');
   });
 
@@ -127,13 +150,22 @@ describe('shape service: snapshot and changes', () => {
     await db.sql.query(`UPDATE items SET id = 22 WHERE id = 2`);
     const msgs = await next(handle, at);
     expect(msgs).toHaveLength(2);
-    expect(msgs[0]).toMatchObject({ key: '"public"."items"/"2"', value: { id: '2' }, headers: { operation: 'delete', key_change_to: '"public"."items"/"22"' } });
-    expect(msgs[1]).toMatchObject({ key: '"public"."items"/"22"', headers: { operation: 'insert', key_change_from: '"public"."items"/"2"', last: true } });
+    expect(msgs[0]).toMatchObject({
+      key: '"public"."items"/"2"',
+      value: { id: '2' },
+      headers: { operation: 'delete', key_change_to: '"public"."items"/"22"' },
+    });
+    expect(msgs[1]).toMatchObject({
+      key: '"public"."items"/"22"',
+      headers: { operation: 'insert', key_change_from: '"public"."items"/"2"', last: true },
+    });
     expect((msgs[1]!.headers['op_position'] as number) - (msgs[0]!.headers['op_position'] as number)).toBe(1);
   });
 
   it('selected columns, params, and changes_only', async () => {
-    const cols = await service.getOrCreate(def('items', { columns: ['id', 'title'], where: 'n >= $1', params: { '1': '20' } }));
+    const cols = await service.getOrCreate(
+      def('items', { columns: ['id', 'title'], where: 'n >= $1', params: { '1': '20' } }),
+    );
     expect(Object.keys(cols.schema)).toEqual(['id', 'title']);
     const rows = materialize((await readAll(service, cols.handle)).messages);
     expect([...rows.values()]).toEqual([{ id: '22', title: 'zwei' }]);

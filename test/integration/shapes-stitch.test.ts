@@ -38,7 +38,12 @@ function startWriter(url: string, seed: number): { stop: () => Promise<number> }
         const id = 1 + rnd(600);
         switch (rnd(5)) {
           case 0:
-            await c.query('INSERT INTO items VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING', [id, rnd(100), rnd(7), `n${id}`]);
+            await c.query('INSERT INTO items VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING', [
+              id,
+              rnd(100),
+              rnd(7),
+              `n${id}`,
+            ]);
             break;
           case 1:
             await c.query('DELETE FROM items WHERE id = $1', [id]);
@@ -50,7 +55,10 @@ function startWriter(url: string, seed: number): { stop: () => Promise<number> }
             await c.query('UPDATE items SET v = $2, title = $3 WHERE id = $1', [id, rnd(100), `u${rnd(1000)}`]);
             break;
           default:
-            await c.query('UPDATE items SET id = $2 WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM items WHERE id = $2)', [id, 1 + rnd(600)]);
+            await c.query('UPDATE items SET id = $2 WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM items WHERE id = $2)', [
+              id,
+              1 + rnd(600),
+            ]);
         }
       }
       await c.query('COMMIT');
@@ -75,7 +83,14 @@ async function catchUp(service: SwitchyardService): Promise<void> {
   expect(await service.waitForData(m.handle, at, 10_000)).toBe('data');
 }
 
-const CLAUSES: (string | undefined)[] = [undefined, 'grp = 3', 'v > 50', 'grp IN (1, 2) AND v < 30', "title LIKE 'u1%'", 'v % 2 = 0 OR grp = 0'];
+const CLAUSES: (string | undefined)[] = [
+  undefined,
+  'grp = 3',
+  'v > 50',
+  'grp IN (1, 2) AND v < 30',
+  "title LIKE 'u1%'",
+  'v % 2 = 0 OR grp = 0',
+];
 
 async function assertMatchesTruth(service: SwitchyardService, d: ShapeDefinition, handle: string): Promise<void> {
   const rows = materialize((await readAll(service, handle)).messages);
@@ -90,7 +105,11 @@ describe('shape service: stitching, restart, relation changes', () => {
     const created: { d: ShapeDefinition; handle: string }[] = [];
     for (let round = 0; round < 3; round++) {
       for (const where of CLAUSES) {
-        const d = def('items', { ...(where !== undefined ? { where } : {}), ...(round === 1 ? { replica: 'full' as const } : {}), ...(round === 2 ? { columns: ['id', 'v', 'grp', 'title'] } : {}) });
+        const d = def('items', {
+          ...(where !== undefined ? { where } : {}),
+          ...(round === 1 ? { replica: 'full' as const } : {}),
+          ...(round === 2 ? { columns: ['id', 'v', 'grp', 'title'] } : {}),
+        });
         created.push({ d, handle: (await service.getOrCreate(d)).handle });
         await new Promise((r) => setTimeout(r, 20));
       }
@@ -123,7 +142,9 @@ describe('shape service: stitching, restart, relation changes', () => {
     for (const { d, handle } of handles.values()) {
       const { messages } = await readAll(second.service, handle);
       // Offsets strictly increase: nothing replayed twice.
-      const offs = messages.filter((m) => m.headers['lsn'] !== undefined).map((m) => [BigInt(String(m.headers['lsn'])), Number(m.headers['op_position'])] as const);
+      const offs = messages
+        .filter((m) => m.headers['lsn'] !== undefined)
+        .map((m) => [BigInt(String(m.headers['lsn'])), Number(m.headers['op_position'])] as const);
       for (let i = 1; i < offs.length; i++) {
         const [a, b] = [offs[i - 1]!, offs[i]!];
         expect(a[0] < b[0] || (a[0] === b[0] && a[1] < b[1])).toBe(true);

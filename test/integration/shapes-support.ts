@@ -21,7 +21,10 @@ export interface TestDb {
   dirs: string[];
   services: SwitchyardService[];
   events: ServiceEvent[];
-  start(dataDir?: string, extra?: Partial<SwitchyardServiceOptions>): Promise<{ service: SwitchyardService; dataDir: string }>;
+  start(
+    dataDir?: string,
+    extra?: Partial<SwitchyardServiceOptions>,
+  ): Promise<{ service: SwitchyardService; dataDir: string }>;
   cleanup(): Promise<void>;
 }
 
@@ -41,7 +44,9 @@ export async function createTestDb(prefix: string): Promise<TestDb> {
   const url = u.toString();
   const sql = new pg.Client({ connectionString: url });
   await sql.connect();
-  await sql.query("SET extra_float_digits=1; SET DateStyle='ISO, DMY'; SET TimeZone='UTC'; SET IntervalStyle='iso_8601'");
+  await sql.query(
+    "SET extra_float_digits=1; SET DateStyle='ISO, DMY'; SET TimeZone='UTC'; SET IntervalStyle='iso_8601'",
+  );
   const db: TestDb = {
     url,
     sql,
@@ -63,8 +68,11 @@ export async function createTestDb(prefix: string): Promise<TestDb> {
     },
     async cleanup() {
       for (const s of db.services) await s.close().catch(() => undefined);
-      const slots = await sql.query<{ slot_name: string }>('SELECT slot_name FROM pg_replication_slots WHERE database = current_database()');
-      for (const s of slots.rows) await sql.query('SELECT pg_drop_replication_slot($1)', [s.slot_name]).catch(() => undefined);
+      const slots = await sql.query<{ slot_name: string }>(
+        'SELECT slot_name FROM pg_replication_slots WHERE database = current_database()',
+      );
+      for (const s of slots.rows)
+        await sql.query('SELECT pg_drop_replication_slot($1)', [s.slot_name]).catch(() => undefined);
       await sql.end();
       const a = new pg.Client({ connectionString: base });
       await a.connect();
@@ -81,7 +89,12 @@ export function def(table: string, extra: Partial<ShapeDefinition> = {}): ShapeD
 }
 
 /** Reads a shape's whole log from `after` to its current end, as the client would (chunk by chunk). */
-export async function readAll(service: SwitchyardService, handle: string, after: LogOffset = BEFORE_ALL, maxBytes = 1 << 20): Promise<{ messages: Msg[]; end: LogOffset; offsets: string[] }> {
+export async function readAll(
+  service: SwitchyardService,
+  handle: string,
+  after: LogOffset = BEFORE_ALL,
+  maxBytes = 1 << 20,
+): Promise<{ messages: Msg[]; end: LogOffset; offsets: string[] }> {
   const messages: Msg[] = [];
   const offsets: string[] = [];
   let at = after;
@@ -89,7 +102,8 @@ export async function readAll(service: SwitchyardService, handle: string, after:
     const chunk = await service.read(handle, at, maxBytes);
     for (const m of chunk.messages) messages.push(JSON.parse(m) as Msg);
     offsets.push(formatOffset(chunk.endOffset));
-    if (!chunk.reachedEnd && compareOffsets(chunk.endOffset, at) <= 0) throw new Error(`read did not advance at ${formatOffset(at)}`);
+    if (!chunk.reachedEnd && compareOffsets(chunk.endOffset, at) <= 0)
+      throw new Error(`read did not advance at ${formatOffset(at)}`);
     at = chunk.endOffset;
     if (chunk.reachedEnd) break;
   }
@@ -97,7 +111,10 @@ export async function readAll(service: SwitchyardService, handle: string, after:
 }
 
 /** Applies messages like the client's `Shape`: insert sets, update merges, delete removes. */
-export function materialize(messages: readonly Msg[], rows = new Map<string, Record<string, string | null>>()): Map<string, Record<string, string | null>> {
+export function materialize(
+  messages: readonly Msg[],
+  rows = new Map<string, Record<string, string | null>>(),
+): Map<string, Record<string, string | null>> {
   for (const m of messages) {
     if (m.key === undefined) continue;
     const op = m.headers['operation'];
@@ -119,8 +136,16 @@ export async function eventually(fn: () => boolean | Promise<boolean>, ms = 10_0
 }
 
 /** Rows of a query as key → record (text values), keyed like the shape protocol for a single int PK `id`. */
-export async function truth(sql: pg.Client, query: string, table = 'items'): Promise<Map<string, Record<string, string | null>>> {
-  const res = await sql.query({ text: query, rowMode: 'array', types: { getTypeParser: () => (v: string) => v } as unknown as pg.CustomTypesConfig });
+export async function truth(
+  sql: pg.Client,
+  query: string,
+  table = 'items',
+): Promise<Map<string, Record<string, string | null>>> {
+  const res = await sql.query({
+    text: query,
+    rowMode: 'array',
+    types: { getTypeParser: () => (v: string) => v },
+  });
   const names = res.fields.map((f) => f.name);
   const out = new Map<string, Record<string, string | null>>();
   for (const r of res.rows as (string | null)[][]) {

@@ -8,8 +8,35 @@ import { compileWhere } from '../../src/where.js';
 import type { Predicate } from '../../src/eval/predicate.js';
 import { ValueError, WhereError } from '../../src/errors/index.js';
 
-type ColType = 'int4' | 'int8' | 'text' | 'numeric' | 'float8' | 'bool' | 'date' | 'int4[]' | 'text[]' | 'char(3)' | 'timestamptz' | 'uuid' | 'varchar(4)';
-const TYPES: ColType[] = ['int4', 'int8', 'text', 'numeric', 'float8', 'bool', 'date', 'int4[]', 'text[]', 'char(3)', 'timestamptz', 'uuid', 'varchar(4)'];
+type ColType =
+  | 'int4'
+  | 'int8'
+  | 'text'
+  | 'numeric'
+  | 'float8'
+  | 'bool'
+  | 'date'
+  | 'int4[]'
+  | 'text[]'
+  | 'char(3)'
+  | 'timestamptz'
+  | 'uuid'
+  | 'varchar(4)';
+const TYPES: ColType[] = [
+  'int4',
+  'int8',
+  'text',
+  'numeric',
+  'float8',
+  'bool',
+  'date',
+  'int4[]',
+  'text[]',
+  'char(3)',
+  'timestamptz',
+  'uuid',
+  'varchar(4)',
+];
 
 /** Record text values per type (Postgres output), small domains so that shapes actually match. */
 const VALUES: Record<ColType, string[]> = {
@@ -23,7 +50,13 @@ const VALUES: Record<ColType, string[]> = {
   'int4[]': ['{}', '{1}', '{1,2}', '{2,3}', '{1,NULL}', '{NULL}', '{3,2,1}'],
   'text[]': ['{}', '{a}', '{a,b}', '{b}', '{"a b"}', '{NULL,a}'],
   'char(3)': ['a  ', 'ab ', 'abc', 'b  '],
-  timestamptz: ['2024-01-01 00:00:00+00', '2024-01-01 00:00:00.5+00', '2023-12-31 23:00:00+00', 'infinity', '-infinity'],
+  timestamptz: [
+    '2024-01-01 00:00:00+00',
+    '2024-01-01 00:00:00.5+00',
+    '2023-12-31 23:00:00+00',
+    'infinity',
+    '-infinity',
+  ],
   uuid: ['550e8400-e29b-41d4-a716-446655440000', '550e8400-e29b-41d4-a716-446655440001'],
   'varchar(4)': ['', 'a', 'ab', 'abcd', 'B'],
 };
@@ -57,7 +90,14 @@ function atomGen(cols: [string, ColType][]): fc.Arbitrary<string> {
       fc.constant(`${c} IS NULL`),
       fc.constant(`${c} IS NOT NULL`),
     ];
-    if (t === 'bool') return fc.oneof(fc.constant(c), fc.constant(`NOT ${c}`), fc.constant(`${c} IS TRUE`), fc.constant(`${c} IS FALSE`), ...scalarOps.slice(0, 2));
+    if (t === 'bool')
+      return fc.oneof(
+        fc.constant(c),
+        fc.constant(`NOT ${c}`),
+        fc.constant(`${c} IS TRUE`),
+        fc.constant(`${c} IS FALSE`),
+        ...scalarOps.slice(0, 2),
+      );
     if (t === 'int4[]' || t === 'text[]') {
       const elem = t === 'int4[]' ? fc.constantFrom('1', '2', '3') : fc.constantFrom("'a'", "'b'");
       return fc.oneof(
@@ -80,7 +120,12 @@ function atomGen(cols: [string, ColType][]): fc.Arbitrary<string> {
         lit.map((v) => `upper(${c}) = upper(${v})`),
       );
     }
-    if (t === 'int4' || t === 'int8') return fc.oneof(...scalarOps, lit.map((v) => `${c} + 1 = ${v}`), lit.map((v) => `${c} * 2 > ${v}`));
+    if (t === 'int4' || t === 'int8')
+      return fc.oneof(
+        ...scalarOps,
+        lit.map((v) => `${c} + 1 = ${v}`),
+        lit.map((v) => `${c} * 2 > ${v}`),
+      );
     return fc.oneof(...scalarOps);
   });
 }
@@ -107,7 +152,10 @@ function recordGen(cols: [string, ColType][]): fc.Arbitrary<RowRecord> {
   });
 }
 
-type Op = { kind: 'add'; id: number; where: string | undefined; params?: Record<string, string> } | { kind: 'remove'; id: number } | { kind: 'route'; change: Change };
+type Op =
+  | { kind: 'add'; id: number; where: string | undefined; params?: Record<string, string> }
+  | { kind: 'remove'; id: number }
+  | { kind: 'route'; change: Change };
 
 function scenarioGen(): fc.Arbitrary<{ cols: [string, ColType][]; ops: Op[] }> {
   return fc
@@ -117,7 +165,12 @@ function scenarioGen(): fc.Arbitrary<{ cols: [string, ColType][]; ops: Op[] }> {
       const rec = recordGen(cols);
       const change: fc.Arbitrary<Change> = fc.oneof(
         { weight: 4, arbitrary: rec.map((record) => ({ table: 't', op: 'insert' as const, record })) },
-        { weight: 3, arbitrary: fc.tuple(rec, rec).map(([oldRecord, record]) => ({ table: 't', op: 'update' as const, oldRecord, record })) },
+        {
+          weight: 3,
+          arbitrary: fc
+            .tuple(rec, rec)
+            .map(([oldRecord, record]) => ({ table: 't', op: 'update' as const, oldRecord, record })),
+        },
         { weight: 2, arbitrary: rec.map((oldRecord) => ({ table: 't', op: 'delete' as const, oldRecord })) },
         { weight: 1, arbitrary: fc.constant({ table: 't', op: 'truncate' as const }) },
         { weight: 1, arbitrary: rec.map((record) => ({ table: 'other', op: 'insert' as const, record })) },
@@ -125,14 +178,17 @@ function scenarioGen(): fc.Arbitrary<{ cols: [string, ColType][]; ops: Op[] }> {
       const scalarCols = cols.filter(([, t]) => !t.endsWith('[]') && t !== 'bool');
       const famCols = scalarCols.length > 0 ? scalarCols : [['c0', 'int4'] as [string, ColType]];
       const op: fc.Arbitrary<Op> = fc.oneof(
-        { weight: 4, arbitrary: fc.tuple(fc.nat(11), clauseGen(cols)).map(([id, where]) => ({ kind: 'add' as const, id, where })) },
+        {
+          weight: 4,
+          arbitrary: fc.tuple(fc.nat(11), clauseGen(cols)).map(([id, where]) => ({ kind: 'add' as const, id, where })),
+        },
         // Shape families: the same clause text with `$n` values (exercises template instantiation).
         {
           weight: scalarCols.length > 0 ? 2 : 0,
           arbitrary: fc
             .tuple(fc.nat(11), fc.constantFrom(...famCols), fc.constantFrom('=', '<', '>='), fc.nat(20))
             .map(([id, [c, t], op, k]) => {
-              const lits = LITS[t as ColType];
+              const lits = LITS[t];
               const lit = lits[k % lits.length] as string;
               const text = lit.startsWith("'") ? lit.slice(1, -1).replace(/''/g, "'") : lit;
               return { kind: 'add' as const, id, where: `${c} ${op} $1`, params: { '1': text } };
@@ -175,11 +231,19 @@ function run(seed: number, numRuns: number): void {
             } catch (e) {
               if (!(e instanceof WhereError)) throw e;
               STATS.rejected++;
-              for (const r of routers) expect(() => r.addShape(id, { table: 't', where: op.where, ...(op.params ? { params: op.params } : {}) })).toThrow(WhereError);
+              for (const r of routers)
+                expect(() =>
+                  r.addShape(id, { table: 't', where: op.where, ...(op.params ? { params: op.params } : {}) }),
+                ).toThrow(WhereError);
               continue;
             }
           }
-          for (const r of routers) r.addShape(id, { table: 't', ...(op.where !== undefined ? { where: op.where } : {}), ...(op.params ? { params: op.params } : {}) });
+          for (const r of routers)
+            r.addShape(id, {
+              table: 't',
+              ...(op.where !== undefined ? { where: op.where } : {}),
+              ...(op.params ? { params: op.params } : {}),
+            });
           model.set(id, pred);
           STATS.added++;
         } else if (op.kind === 'remove') {
@@ -192,7 +256,14 @@ function run(seed: number, numRuns: number): void {
           let anyError = false;
           if (c.table === 't') {
             for (const [id, pred] of model) {
-              const rows = c.op === 'insert' ? [c.record] : c.op === 'delete' ? [c.oldRecord] : c.op === 'update' ? [c.oldRecord, c.record] : [];
+              const rows =
+                c.op === 'insert'
+                  ? [c.record]
+                  : c.op === 'delete'
+                    ? [c.oldRecord]
+                    : c.op === 'update'
+                      ? [c.oldRecord, c.record]
+                      : [];
               if (c.op === 'truncate') must.add(id);
               for (const row of rows) {
                 const v = naive(pred, row);
@@ -222,7 +293,10 @@ function run(seed: number, numRuns: number): void {
               for (const id of must) expect(got, `${r.mode} missing ${id} for ${JSON.stringify(c)}`).toContain(id);
               for (const id of got) expect(model.has(id)).toBe(true);
             } else {
-              expect([...got].sort(), `${r.mode} ${JSON.stringify(c)} shapes ${JSON.stringify([...model.keys()])}`).toEqual([...must].sort());
+              expect(
+                [...got].sort(),
+                `${r.mode} ${JSON.stringify(c)} shapes ${JSON.stringify([...model.keys()])}`,
+              ).toEqual([...must].sort());
             }
           }
         }
@@ -248,7 +322,7 @@ describe('router ≡ naive evaluation (property)', () => {
     const numRuns = Number(process.env['ROUTER_PROPERTY_RUNS'] ?? 150);
     try {
       run(seed, numRuns);
-      if (process.env["ROUTER_PROPERTY_VERBOSE"]) console.log(JSON.stringify(STATS));
+      if (process.env['ROUTER_PROPERTY_VERBOSE']) console.log(JSON.stringify(STATS));
     } catch (e) {
       console.error(`router property failed; reproduce with ROUTER_PROPERTY_SEED=${seed}`);
       throw e;

@@ -62,7 +62,12 @@ function atomGen(): fc.Arbitrary<string> {
   return fc.constantFrom(...COLS).chain(([c, t]) => {
     const lit = fc.constantFrom(...LITS[t]);
     if (t === 'bool') return fc.constantFrom(c, `NOT ${c}`, `${c} = true`);
-    if (t.endsWith('[]')) return fc.oneof(lit.map((v) => `${c} @> ${v}`), lit.map((v) => `${c} && ${v}`), lit.map((v) => `${c} = ${v}`));
+    if (t.endsWith('[]'))
+      return fc.oneof(
+        lit.map((v) => `${c} @> ${v}`),
+        lit.map((v) => `${c} && ${v}`),
+        lit.map((v) => `${c} = ${v}`),
+      );
     return fc.oneof(
       lit.map((v) => `${c} = ${v}`),
       lit.map((v) => `${c} <> ${v}`),
@@ -75,24 +80,44 @@ function atomGen(): fc.Arbitrary<string> {
   });
 }
 
-const clauseGen: fc.Arbitrary<string | undefined> = fc.option(
-  fc.oneof(
-    atomGen(),
-    fc.tuple(atomGen(), atomGen()).map(([x, y]) => `(${x}) AND (${y})`),
-    fc.tuple(atomGen(), atomGen()).map(([x, y]) => `(${x}) OR (${y})`),
-  ),
-  { freq: 15 },
-).map((x) => x ?? undefined);
+const clauseGen: fc.Arbitrary<string | undefined> = fc
+  .option(
+    fc.oneof(
+      atomGen(),
+      fc.tuple(atomGen(), atomGen()).map(([x, y]) => `(${x}) AND (${y})`),
+      fc.tuple(atomGen(), atomGen()).map(([x, y]) => `(${x}) OR (${y})`),
+    ),
+    { freq: 15 },
+  )
+  .map((x) => x ?? undefined);
 
 const recordGen: fc.Arbitrary<RowRecord> = fc
-  .tuple(...COLS.map(([, t]) => fc.option(fc.oneof({ weight: 20, arbitrary: fc.constantFrom(...VALUES[t]) }, { weight: 1, arbitrary: fc.constant(INVALID[t] ?? VALUES[t][0] as string) }), { freq: 6 })))
+  .tuple(
+    ...COLS.map(([, t]) =>
+      fc.option(
+        fc.oneof(
+          { weight: 20, arbitrary: fc.constantFrom(...VALUES[t]) },
+          { weight: 1, arbitrary: fc.constant(INVALID[t] ?? (VALUES[t][0] as string)) },
+        ),
+        { freq: 6 },
+      ),
+    ),
+  )
   .map((vals) => Object.fromEntries(COLS.map(([c], i) => [c, vals[i] ?? null])));
 
-type Op = { kind: 'add'; id: number; where: string | undefined; params?: Record<string, string> } | { kind: 'remove'; id: number } | { kind: 'route'; change: Change };
+type Op =
+  | { kind: 'add'; id: number; where: string | undefined; params?: Record<string, string> }
+  | { kind: 'remove'; id: number }
+  | { kind: 'route'; change: Change };
 
 const changeGen: fc.Arbitrary<Change> = fc.oneof(
   { weight: 4, arbitrary: recordGen.map((record) => ({ table: 't', op: 'insert' as const, record })) },
-  { weight: 3, arbitrary: fc.tuple(recordGen, recordGen).map(([oldRecord, record]) => ({ table: 'public.t', op: 'update' as const, oldRecord, record })) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .tuple(recordGen, recordGen)
+      .map(([oldRecord, record]) => ({ table: 'public.t', op: 'update' as const, oldRecord, record })),
+  },
   { weight: 2, arbitrary: recordGen.map((oldRecord) => ({ table: 't', op: 'delete' as const, oldRecord })) },
   { weight: 1, arbitrary: fc.constant({ table: 't', op: 'truncate' as const }) },
   { weight: 1, arbitrary: recordGen.map((record) => ({ table: 'other', op: 'insert' as const, record })) },
@@ -127,14 +152,28 @@ afterAll(async () => {
 });
 
 function hasInvalid(c: Change): boolean {
-  const rows = c.op === 'insert' ? [c.record] : c.op === 'delete' ? [c.oldRecord] : c.op === 'update' ? [c.oldRecord, c.record] : [];
+  const rows =
+    c.op === 'insert'
+      ? [c.record]
+      : c.op === 'delete'
+        ? [c.oldRecord]
+        : c.op === 'update'
+          ? [c.oldRecord, c.record]
+          : [];
   return rows.some((r) => COLS.some(([col, t]) => INVALID[t] !== undefined && r[col] === INVALID[t]));
 }
 
 /** Shapes whose clause is true for the old or the new row (naive evaluation; an error is not a match). */
 function trueMatches(c: Change, model: ReadonlyMap<string, Predicate | null>): string[] {
   if (c.table === 'other' || c.table === 'nope') return [];
-  const rows = c.op === 'insert' ? [c.record] : c.op === 'delete' ? [c.oldRecord] : c.op === 'update' ? [c.oldRecord, c.record] : [];
+  const rows =
+    c.op === 'insert'
+      ? [c.record]
+      : c.op === 'delete'
+        ? [c.oldRecord]
+        : c.op === 'update'
+          ? [c.oldRecord, c.record]
+          : [];
   const out: string[] = [];
   for (const [id, pred] of model) {
     if (c.op === 'truncate' || pred === null) {
@@ -198,40 +237,47 @@ async function scenario(ops: Op[]): Promise<void> {
     for (let i = 0; i < 16; i++) await sharded.removeShape(`${prefix}${i}`);
   }
   async function steps(): Promise<void> {
-  for (const op of ops) {
-    // a batch holds consecutive changes only: expected answers are computed as of their position in the stream
-    if (op.kind !== 'route') await flush();
-    if (op.kind === 'add') {
-      const id = `${prefix}${op.id}`;
-      const def = { table: 't', ...(op.where !== undefined ? { where: op.where } : {}), ...(op.params ? { params: op.params } : {}) };
-      let err: unknown = null;
-      try {
-        single.addShape(id, def);
-      } catch (e) {
-        err = e;
+    for (const op of ops) {
+      // a batch holds consecutive changes only: expected answers are computed as of their position in the stream
+      if (op.kind !== 'route') await flush();
+      if (op.kind === 'add') {
+        const id = `${prefix}${op.id}`;
+        const def = {
+          table: 't',
+          ...(op.where !== undefined ? { where: op.where } : {}),
+          ...(op.params ? { params: op.params } : {}),
+        };
+        let err: unknown = null;
+        try {
+          single.addShape(id, def);
+        } catch (e) {
+          err = e;
+        }
+        const p = sharded.addShape(id, def);
+        if (err === null) {
+          pending.push(p);
+          model.set(
+            id,
+            op.where === undefined ? null : compileWhere(op.where, COLUMNS, op.params ? { params: op.params } : {}),
+          );
+        } else
+          await expect(p).rejects.toMatchObject({ name: (err as Error).name, code: (err as { code: string }).code });
+      } else if (op.kind === 'remove') {
+        const id = `${prefix}${op.id}`;
+        const had = single.removeShape(id);
+        model.delete(id);
+        pending.push(sharded.removeShape(id).then((r) => expect(r).toBe(had)));
+      } else {
+        // adds and removes are not awaited: a batch posted after them must see them
+        batch.push(op.change);
+        expected.push(single.route(op.change));
+        truth.push(trueMatches(op.change, model));
+        if (batch.length >= 4) await flush();
       }
-      const p = sharded.addShape(id, def);
-      if (err === null) {
-        pending.push(p);
-        model.set(id, op.where === undefined ? null : compileWhere(op.where, COLUMNS, op.params ? { params: op.params } : {}));
-      }
-      else await expect(p).rejects.toMatchObject({ name: (err as Error).name, code: (err as { code: string }).code });
-    } else if (op.kind === 'remove') {
-      const id = `${prefix}${op.id}`;
-      const had = single.removeShape(id);
-      model.delete(id);
-      pending.push(sharded.removeShape(id).then((r) => expect(r).toBe(had)));
-    } else {
-      // adds and removes are not awaited: a batch posted after them must see them
-      batch.push(op.change);
-      expected.push(single.route(op.change));
-      truth.push(trueMatches(op.change, model));
-      if (batch.length >= 4) await flush();
     }
-  }
-  await flush();
-  await Promise.all(pending);
-  expect(sharded.shapeCount).toBe(single.shapeCount);
+    await flush();
+    await Promise.all(pending);
+    expect(sharded.shapeCount).toBe(single.shapeCount);
   }
 }
 
@@ -240,7 +286,10 @@ describe.each(['replicate', 'spread', 'rows'] as const)('ShardedRouter ≡ Route
     sharded = routers[placement];
     const seed = Number(process.env.SHARD_SEED ?? Date.now() % 2 ** 31);
     console.log(`sharded-equivalence seed=${seed} (rerun with SHARD_SEED=${seed})`);
-    await fc.assert(fc.asyncProperty(fc.array(opGen, { minLength: 5, maxLength: 50 }), scenario), { seed, numRuns: Number(process.env.SHARD_RUNS ?? 150) });
+    await fc.assert(fc.asyncProperty(fc.array(opGen, { minLength: 5, maxLength: 50 }), scenario), {
+      seed,
+      numRuns: Number(process.env.SHARD_RUNS ?? 150),
+    });
     const st = await sharded.stats();
     expect(st.shards.every((s) => s.changes > 0)).toBe(true);
   }, 240_000);

@@ -66,7 +66,9 @@ export function literalOf(ty: Ty, v: string): fc.Arbitrary<string> {
     fc.oneof(
       stringLiteral(v).map((s) => `${s}::${name}`),
       stringLiteral(v).map((s) => `CAST(${s} AS ${name})`),
-      ...(/^[a-z]+$/.test(name) && !name.endsWith('[]') && !['int2', 'int4', 'int8', 'name', 'bool', 'jsonb', 'uuid'].includes(name)
+      ...(/^[a-z]+$/.test(name) &&
+      !name.endsWith('[]') &&
+      !['int2', 'int4', 'int8', 'name', 'bool', 'jsonb', 'uuid'].includes(name)
         ? [fc.constant(`${name} ${quote(v)}`)]
         : []),
     ),

@@ -52,7 +52,8 @@ export class FakeShapeService implements ShapeService {
     const existing = this.byDef.get(defKey(def));
     if (existing !== undefined && !existing.invalidated) return existing.info;
     const table = this.tables.get(`${def.schema}.${def.table}`);
-    if (table === undefined) throw new ShapeRequestError({ table: [`table "${def.schema}"."${def.table}" does not exist`] });
+    if (table === undefined)
+      throw new ShapeRequestError({ table: [`table "${def.schema}"."${def.table}" does not exist`] });
     if (def.where === 'bad') throw new ShapeRequestError({ where: ['syntax error at or near "bad"'] });
     this.created++;
     const handle = `h${++this.seq}-${Date.now()}`;
@@ -60,7 +61,13 @@ export class FakeShapeService implements ShapeService {
     const chunks: string[][] = [];
     for (let i = 0; i < rows.length; i += this.rowsPerChunk) chunks.push(rows.slice(i, i + this.rowsPerChunk));
     if (chunks.length === 0) chunks.push([]);
-    const shape: FakeShape = { info: { handle, definition: def, schema: table.schema }, snapshotChunks: chunks, txs: [], invalidated: false, waiters: new Set() };
+    const shape: FakeShape = {
+      info: { handle, definition: def, schema: table.schema },
+      snapshotChunks: chunks,
+      txs: [],
+      invalidated: false,
+      waiters: new Set(),
+    };
     this.byHandle.set(handle, shape);
     this.byDef.set(defKey(def), shape);
     return shape.info;
@@ -156,11 +163,24 @@ export class FakeShapeService implements ShapeService {
   }
 
   /** Appends one transaction of change messages (built by `change`) to a shape's log and wakes its waiters. */
-  commit(handle: string, changes: readonly { key: string; operation: 'insert' | 'update' | 'delete'; value: Record<string, string | null> }[]): bigint {
+  commit(
+    handle: string,
+    changes: readonly {
+      key: string;
+      operation: 'insert' | 'update' | 'delete';
+      value: Record<string, string | null>;
+    }[],
+  ): bigint {
     const s = this.shape(handle);
     const lsn = ++this.lsn;
     const entries = changes.map((c, i) => {
-      const headers: Record<string, unknown> = { operation: c.operation, relation: [s.info.definition.schema, s.info.definition.table], lsn: lsn.toString(), op_position: i * 2, txids: [Number(lsn)] };
+      const headers: Record<string, unknown> = {
+        operation: c.operation,
+        relation: [s.info.definition.schema, s.info.definition.table],
+        lsn: lsn.toString(),
+        op_position: i * 2,
+        txids: [Number(lsn)],
+      };
       if (i === changes.length - 1) headers['last'] = true;
       return { offset: { tx: lsn, op: i * 2 }, json: JSON.stringify({ key: c.key, value: c.value, headers }) };
     });
@@ -171,7 +191,11 @@ export class FakeShapeService implements ShapeService {
 }
 
 export function insertMessage(schema: string, table: string, pk: string, value: Record<string, string | null>): string {
-  return JSON.stringify({ key: `"${schema}"."${table}"/"${pk}"`, value, headers: { operation: 'insert', relation: [schema, table] } });
+  return JSON.stringify({
+    key: `"${schema}"."${table}"/"${pk}"`,
+    value,
+    headers: { operation: 'insert', relation: [schema, table] },
+  });
 }
 
 export { BEFORE_ALL };

@@ -54,7 +54,8 @@ export class OracleTables {
 
   private async create(columns: Readonly<Record<string, string>>): Promise<OracleTable> {
     const names = Object.keys(columns);
-    if (names.some((n) => quoteIdent(n) === ROW_COLUMN)) throw new Error(`oracle: column name ${ROW_COLUMN} is reserved`);
+    if (names.some((n) => quoteIdent(n) === ROW_COLUMN))
+      throw new Error(`oracle: column name ${ROW_COLUMN} is reserved`);
     const name = `sy_oracle_${++this.seq}`;
     const defs = [`${ROW_COLUMN} int4`, ...names.map((n) => `${quoteIdent(n)} ${columns[n]}`)];
     try {
@@ -75,7 +76,8 @@ export class OracleTables {
     table.loaded = undefined;
     const known = new Set(table.columns);
     records.forEach((r, i) => {
-      for (const c of Object.keys(r)) if (!known.has(c)) throw new Error(`oracle: record ${i} has unknown column "${c}"`);
+      for (const c of Object.keys(r))
+        if (!known.has(c)) throw new Error(`oracle: record ${i} has unknown column "${c}"`);
     });
     const head = `INSERT INTO ${table.from} (${[ROW_COLUMN, ...table.columns.map(quoteIdent)].join(', ')}) VALUES `;
     const tuple = (r: Readonly<Record<string, string | null>>, i: number): string =>
@@ -102,7 +104,9 @@ export class OracleTables {
         await this.exec(`${head}${tuple(records[i]!, -1)}`);
       } catch (e) {
         const r = JSON.stringify(records[i]);
-        return new Error(`oracle: record ${i} ${r} is not valid input for ${JSON.stringify(table.types)}: ${String(e)}`);
+        return new Error(
+          `oracle: record ${i} ${r} is not valid input for ${JSON.stringify(table.types)}: ${String(e)}`,
+        );
       }
     }
     return new Error(`oracle: loading records failed: ${String(cause)}`);

@@ -57,7 +57,9 @@ BEGIN
   END LOOP;
 END $f$`;
 /** Result values stay text: the oracle reads only 't'/'f'/NULL. */
-const RAW_TYPES: pg.CustomTypesConfig = { getTypeParser: (() => (v: string) => v) as pg.CustomTypesConfig['getTypeParser'] };
+const RAW_TYPES: pg.CustomTypesConfig = {
+  getTypeParser: (() => (v: string) => v) as pg.CustomTypesConfig['getTypeParser'],
+};
 const MAX_BATCH = 32;
 
 interface Bound {
@@ -139,7 +141,7 @@ export class WhereOracle {
       // A batch fails as a whole when any clause in it is rejected or errors on a row; its clauses are then run one
       // by one. The batch size follows the observed failure rate p (about 1/√p minimises the expected cost).
       let failureRate = 0.001;
-      for (let i = 0; i < batchable.length; ) {
+      for (let i = 0; i < batchable.length;) {
         const size = Math.max(1, Math.min(MAX_BATCH, Math.floor(1 / Math.sqrt(failureRate))));
         const group = batchable.slice(i, i + size);
         i += group.length;
@@ -214,10 +216,7 @@ export class WhereOracle {
     return res.rows;
   }
 
-  private async prepare(
-    columns: Readonly<Record<string, string>>,
-    records: OracleRecords,
-  ): Promise<Table> {
+  private async prepare(columns: Readonly<Record<string, string>>, records: OracleRecords): Promise<Table> {
     await this.connect();
     const table = await this.tables.get(columns, records);
     this.stats.loads = this.tables.loads;
@@ -237,7 +236,11 @@ export class WhereOracle {
     const shape = clauseShape(clause);
     if (shape.kind === 'syntax') return this.syntaxRejection(table, clause);
     if (shape.kind === 'extra') {
-      return { rejected: true, error: 'malformed where clause: only a boolean expression is allowed', sqlstate: '42601' };
+      return {
+        rejected: true,
+        error: 'malformed where clause: only a boolean expression is allowed',
+        sqlstate: '42601',
+      };
     }
     const maxRef = Math.max(0, ...shape.params);
     const bound: Bound = { values: [], oids: [] };
@@ -353,7 +356,12 @@ export class WhereOracle {
   }
 
   /** One query for a group of parameterless clauses; false (nothing written) when it fails. */
-  private async batch(table: Table, clauses: readonly string[], group: readonly number[], out: OracleResult[]): Promise<boolean> {
+  private async batch(
+    table: Table,
+    clauses: readonly string[],
+    group: readonly number[],
+    out: OracleResult[],
+  ): Promise<boolean> {
     const exprs = group.map((i) => `NOT (\n${clauses[i]!}\n)`).join(',\n');
     let rows: unknown[][];
     try {

@@ -46,7 +46,9 @@ export async function testServerUrl(): Promise<string> {
   const { inject } = await import('vitest');
   const url = inject('pgUrl');
   if (typeof url !== 'string' || url === '') {
-    throw new Error('no test Postgres: run integration tests through vitest (global setup) or set SWITCHYARD_TEST_PG_URL');
+    throw new Error(
+      'no test Postgres: run integration tests through vitest (global setup) or set SWITCHYARD_TEST_PG_URL',
+    );
   }
   return url;
 }
@@ -83,7 +85,9 @@ export async function freshDatabase(serverUrl?: string): Promise<FreshDatabase> 
   const server = serverUrl ?? (await testServerUrl());
   const name = `t_${randomBytes(6).toString('hex')}`;
   await withAdmin(server, (admin) =>
-    admin.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' STRATEGY FILE_COPY`),
+    admin.query(
+      `CREATE DATABASE ${quoteIdent(name)} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' STRATEGY FILE_COPY`,
+    ),
   );
   const url = databaseUrl(server, name);
   const client = await connectPinned(url);
@@ -115,7 +119,10 @@ async function withAdmin<T>(serverUrl: string, fn: (admin: pg.Client) => Promise
 export async function dropDatabase(serverUrl: string, name: string): Promise<void> {
   await withAdmin(serverUrl, async (admin) => {
     for (let attempt = 0; ; attempt++) {
-      await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
+      await admin.query(
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+        [name],
+      );
       try {
         await admin.query(
           'SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1 AND NOT active',

@@ -1,6 +1,17 @@
 // Starts, restarts, crashes and stops a throwaway Postgres 15 cluster for tests and benchmarks, never leaving orphans.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, statfsSync } from 'node:fs';
+import {
+  chownSync,
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  statfsSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -237,7 +248,10 @@ class Cluster implements PostgresInstance {
   private async shutdown(): Promise<void> {
     if (this.child === undefined) return;
     const pid = postmasterPid(this.dataDir);
-    for (const [signal, waitMs] of [['SIGINT', 15_000], ['SIGQUIT', 5_000]] as const) {
+    for (const [signal, waitMs] of [
+      ['SIGINT', 15_000],
+      ['SIGQUIT', 5_000],
+    ] as const) {
       if (pid !== undefined) {
         try {
           process.kill(pid, signal);

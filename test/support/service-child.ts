@@ -25,7 +25,10 @@ try {
     log,
   );
   process.once('SIGTERM', () => {
-    server.stop().then(() => process.exit(0), () => process.exit(1));
+    server.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   });
 } catch (err) {
   log.log('error', 'startup_failed', { error: err });

@@ -35,10 +35,19 @@ export function freePort(): Promise<number> {
 }
 
 /** Starts the service and resolves once it logs `listening`; rejects with its output if it exits first. */
-export async function startServiceProcess(databaseUrl: string, dataDir: string, port: number, longPollMs = 1000): Promise<ServiceProcess> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', CHILD, databaseUrl, dataDir, String(port), String(longPollMs)], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+export async function startServiceProcess(
+  databaseUrl: string,
+  dataDir: string,
+  port: number,
+  longPollMs = 1000,
+): Promise<ServiceProcess> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', CHILD, databaseUrl, dataDir, String(port), String(longPollMs)],
+    {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
   const lines: LogLine[] = [];
   let stderr = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -64,7 +73,9 @@ export async function startServiceProcess(databaseUrl: string, dataDir: string, 
   });
   await new Promise<void>((resolve, reject) => {
     onListening = resolve;
-    void exited.then((code) => reject(new Error(`service exited with ${code} before listening:\n${stderr}\n${JSON.stringify(lines.slice(-5))}`)));
+    void exited.then((code) =>
+      reject(new Error(`service exited with ${code} before listening:\n${stderr}\n${JSON.stringify(lines.slice(-5))}`)),
+    );
   });
   const kill = async (signal: NodeJS.Signals): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);

@@ -62,10 +62,12 @@ export function trackShape(opts: TrackOptions): TrackedShape {
     const got = offsetKey(offset);
     if (reqUrl.searchParams.get('handle') === handle && reqOffset !== 'now') {
       const from = offsetKey(reqOffset);
-      if (cmp(got, from) < 0 || (carried && reqOffset !== '-1' && cmp(got, from) === 0)) violate(`response offset ${offset} for request offset ${reqOffset}`);
+      if (cmp(got, from) < 0 || (carried && reqOffset !== '-1' && cmp(got, from) === 0))
+        violate(`response offset ${offset} for request offset ${reqOffset}`);
     }
     const prev = lastResponseOffset.get(handle);
-    if (prev !== undefined && cmp(got, prev) < 0 && reqOffset !== '-1') violate(`response offset went back to ${offset}`);
+    if (prev !== undefined && cmp(got, prev) < 0 && reqOffset !== '-1')
+      violate(`response offset went back to ${offset}`);
     lastResponseOffset.set(handle, got);
     return res;
   };
@@ -97,7 +99,8 @@ export function trackShape(opts: TrackOptions): TrackedShape {
       const h = m.headers as Record<string, unknown>;
       if (typeof h['lsn'] === 'string') {
         const at: [bigint, bigint] = [BigInt(h['lsn']), BigInt(Number(h['op_position']))];
-        if (lastChange !== undefined && cmp(at, lastChange) <= 0) violate(`change ${String(h['lsn'])}/${String(h['op_position'])} after ${lastChange.join('/')}`);
+        if (lastChange !== undefined && cmp(at, lastChange) <= 0)
+          violate(`change ${String(h['lsn'])}/${String(h['op_position'])} after ${lastChange.join('/')}`);
         lastChange = at;
       }
       const op = m.headers.operation;
@@ -127,7 +130,12 @@ export function trackShape(opts: TrackOptions): TrackedShape {
 }
 
 /** Rows of the form the client parses them to, keyed like the protocol (single-column primary key). */
-export function keyed(rows: readonly Record<string, unknown>[], table: string, pk = 'id', schema = 'public'): Map<string, Row> {
+export function keyed(
+  rows: readonly Record<string, unknown>[],
+  table: string,
+  pk = 'id',
+  schema = 'public',
+): Map<string, Row> {
   const out = new Map<string, Row>();
   for (const r of rows) out.set(`"${schema}"."${table}"/"${String(r[pk])}"`, r as Row);
   return out;

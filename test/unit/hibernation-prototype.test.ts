@@ -44,7 +44,9 @@ describe('ColdIndex', () => {
       expect(lookup(ix, probe)).toEqual([...(m.get(probe) ?? [])].sort((a, b) => a - b));
     }
     // Latin-1 vs UTF-16 storage never confuses 'é' (one byte) with a wide unit, nor a key with its prefix.
-    expect(ix.has('\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9')).toBe(m.has('\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9'));
+    expect(ix.has('\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9')).toBe(
+      m.has('\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9'),
+    );
   });
 
   it('tombstones one pair, finds ids by position and materialises keys exactly', () => {

@@ -46,7 +46,10 @@ describe('parseShapeGet', () => {
   it('folds and splits table names', () => {
     expect(requestOf('table=Foo.Bar&offset=-1').definition).toMatchObject({ schema: 'foo', table: 'bar' });
     expect(requestOf('table="Foo"."Bar"&offset=-1').definition).toMatchObject({ schema: 'Foo', table: 'Bar' });
-    expect(requestOf('table=%22foo.woah%22.bar&offset=-1').definition).toMatchObject({ schema: 'foo.woah', table: 'bar' });
+    expect(requestOf('table=%22foo.woah%22.bar&offset=-1').definition).toMatchObject({
+      schema: 'foo.woah',
+      table: 'bar',
+    });
   });
 
   it('parses live requests with an empty cursor', () => {
@@ -68,7 +71,10 @@ describe('parseShapeGet', () => {
   });
 
   it('collects params[n] and JSON params', () => {
-    expect(requestOf('table=t&offset=-1&where=a=$1 and b=$2&params[1]=x&params[2]=y').definition).toMatchObject({ where: 'a=$1 and b=$2', params: { '1': 'x', '2': 'y' } });
+    expect(requestOf('table=t&offset=-1&where=a=$1 and b=$2&params[1]=x&params[2]=y').definition).toMatchObject({
+      where: 'a=$1 and b=$2',
+      params: { '1': 'x', '2': 'y' },
+    });
     expect(requestOf('table=t&offset=-1&params={"1":"z"}').definition?.params).toEqual({ '1': 'z' });
     expect(errorsOf('table=t&offset=-1&params[x]=1')).toHaveProperty('params');
     expect(errorsOf('table=t&offset=-1&params=[1]')).toHaveProperty('params');
@@ -106,7 +112,9 @@ describe('parseShapeGet', () => {
   });
 
   it('live_sse=false does not trip validation; live_sse wins over the experimental alias', () => {
-    expect(requestOf('table=t&offset=0_0&handle=h&live=true&live_sse=false&experimental_live_sse=true').live).toBe(true);
+    expect(requestOf('table=t&offset=0_0&handle=h&live=true&live_sse=false&experimental_live_sse=true').live).toBe(
+      true,
+    );
   });
 
   it('reports several fields at once', () => {
@@ -117,7 +125,9 @@ describe('parseShapeGet', () => {
     const big = 'a = 1 or '.repeat(Math.ceil(MAX_WHERE_BYTES / 9)) + 'true';
     const errors = errorsOf(`table=t&offset=-1&where=${encodeURIComponent(big)}`);
     expect(errors['where']?.[0]).toMatch(/too large/);
-    expect(requestOf(`table=t&offset=-1&where=${encodeURIComponent('x'.repeat(MAX_WHERE_BYTES))}`).definition?.where).toHaveLength(MAX_WHERE_BYTES);
+    expect(
+      requestOf(`table=t&offset=-1&where=${encodeURIComponent('x'.repeat(MAX_WHERE_BYTES))}`).definition?.where,
+    ).toHaveLength(MAX_WHERE_BYTES);
   });
 
   it('a blank where is no filter', () => {

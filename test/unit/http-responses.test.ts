@@ -72,7 +72,15 @@ describe('CORS and cache headers', () => {
     });
     expect(corsHeaders(req({}), false)['access-control-allow-origin']).toBe('*');
     expect(corsHeaders(req({}), false)['access-control-allow-methods']).toBe('GET, HEAD');
-    for (const h of ['electric-cursor', 'electric-handle', 'electric-has-data', 'electric-offset', 'electric-schema', 'electric-up-to-date', 'retry-after']) {
+    for (const h of [
+      'electric-cursor',
+      'electric-handle',
+      'electric-has-data',
+      'electric-offset',
+      'electric-schema',
+      'electric-up-to-date',
+      'retry-after',
+    ]) {
       expect(EXPOSED_HEADERS.split(',')).toContain(h);
     }
   });
@@ -92,7 +100,9 @@ describe('CORS and cache headers', () => {
   });
 
   it('up-to-date carries a decimal global_last_seen_lsn', () => {
-    expect(JSON.parse(upToDateMessage(0x16b3f70n))).toEqual({ headers: { control: 'up-to-date', global_last_seen_lsn: '23805808' } });
+    expect(JSON.parse(upToDateMessage(0x16b3f70n))).toEqual({
+      headers: { control: 'up-to-date', global_last_seen_lsn: '23805808' },
+    });
   });
 });
 

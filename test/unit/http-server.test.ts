@@ -1,12 +1,16 @@
 // The HTTP layer against an in-memory shape service: the real @electric-sql/client and raw fetch, no Postgres.
 import type { AddressInfo } from 'node:net';
-import { Shape, ShapeStream, type Row } from '@electric-sql/client';
+import { Shape, ShapeStream, type Row, type ShapeStreamInterface } from '@electric-sql/client';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSwitchyardHttp, type SwitchyardHttp } from '../../src/http/server.js';
 import { FakeShapeService, insertMessage } from '../support/fake-shape-service.js';
 
-const SCHEMA = { id: { type: 'int4', pk_index: 0, not_null: true as const }, title: { type: 'text' }, done: { type: 'bool', not_null: true as const } };
+const SCHEMA = {
+  id: { type: 'int4', pk_index: 0, not_null: true as const },
+  title: { type: 'text' },
+  done: { type: 'bool', not_null: true as const },
+};
 
 function row(id: number, title: string, done = false): string {
   return insertMessage('public', 'items', String(id), { id: String(id), title, done: done ? 't' : 'f' });
@@ -49,20 +53,24 @@ describe('HTTP layer (fake service)', () => {
     const body2 = (await r2.json()) as { headers: { control?: string } }[];
     expect(body2.at(-1)?.headers.control).toBe('up-to-date');
     // Conditional request on the same URL.
-    const r3 = await fetch(shapeUrl(`handle=${handle}&log=full&offset=0_0&table=items`), { headers: { 'if-none-match': r2.headers.get('etag')! } });
+    const r3 = await fetch(shapeUrl(`handle=${handle}&log=full&offset=0_0&table=items`), {
+      headers: { 'if-none-match': r2.headers.get('etag')! },
+    });
     expect(r3.status).toBe(304);
   });
 
   it('syncs with the real client, then receives live changes', async () => {
     const stream = new ShapeStream<Row>({ url: `${base}/v1/shape`, params: { table: 'items' } });
-    const shape = new Shape(stream);
+    const shape = new Shape(stream as ShapeStreamInterface<Row>);
     const rows = await shape.rows;
     expect(rows.map((r) => r['id']).sort()).toEqual([1, 2]);
     expect(rows[0]?.['done']).toBe(false);
     const handle = stream.shapeHandle!;
     const changed = new Promise<Row[]>((resolve) => shape.subscribe(({ rows: rs }) => rs.length === 3 && resolve(rs)));
     await new Promise((r) => setTimeout(r, 200));
-    service.commit(handle, [{ key: '"public"."items"/"3"', operation: 'insert', value: { id: '3', title: 'three', done: 't' } }]);
+    service.commit(handle, [
+      { key: '"public"."items"/"3"', operation: 'insert', value: { id: '3', title: 'three', done: 't' } },
+    ]);
     const after = await changed;
     expect(after.find((r) => r['id'] === 3)?.['done']).toBe(true);
     stream.unsubscribeAll();
@@ -80,7 +88,9 @@ describe('HTTP layer (fake service)', () => {
     expect(r2.headers.get('electric-cursor')).toMatch(/^\d+$/);
     expect(r2.headers.get('electric-schema')).toBeNull();
     expect(r2.headers.get('cache-control')).toBe('public, max-age=5, stale-while-revalidate=5');
-    expect(await r2.json()).toEqual([{ headers: { control: 'up-to-date', global_last_seen_lsn: String(service.lsn) } }]);
+    expect(await r2.json()).toEqual([
+      { headers: { control: 'up-to-date', global_last_seen_lsn: String(service.lsn) } },
+    ]);
   });
 
   it('frees the long-poll waiter when the client disconnects', async () => {
@@ -88,7 +98,9 @@ describe('HTTP layer (fake service)', () => {
     const handle = r1.headers.get('electric-handle')!;
     const ac = new AbortController();
     const before = service.waiterCount();
-    const pending = fetch(shapeUrl(`cursor=&handle=${handle}&live=true&offset=0_inf&table=items&where=id%20%3E%201`), { signal: ac.signal }).catch(() => 'aborted');
+    const pending = fetch(shapeUrl(`cursor=&handle=${handle}&live=true&offset=0_inf&table=items&where=id%20%3E%201`), {
+      signal: ac.signal,
+    }).catch(() => 'aborted');
     await new Promise((r) => setTimeout(r, 200));
     expect(service.waiterCount()).toBe(before + 1);
     ac.abort();
@@ -131,11 +143,17 @@ describe('HTTP layer (fake service)', () => {
     const h = oob.headers.get('electric-handle')!;
     const r2 = await fetch(shapeUrl(`offset=999999_0&handle=${h}&table=items`));
     expect(r2.status).toBe(400);
-    expect(await r2.json()).toEqual({ message: 'Invalid request', errors: { offset: ['out of bounds for this shape'] } });
+    expect(await r2.json()).toEqual({
+      message: 'Invalid request',
+      errors: { offset: ['out of bounds for this shape'] },
+    });
   });
 
   it('other endpoints: OPTIONS, health, liveness, metrics, 404', async () => {
-    const o = await fetch(shapeUrl('table=items'), { method: 'OPTIONS', headers: { origin: 'https://x.example', 'access-control-request-headers': 'authorization' } });
+    const o = await fetch(shapeUrl('table=items'), {
+      method: 'OPTIONS',
+      headers: { origin: 'https://x.example', 'access-control-request-headers': 'authorization' },
+    });
     expect(o.status).toBe(204);
     expect(o.headers.get('access-control-allow-origin')).toBe('https://x.example');
     expect(o.headers.get('access-control-allow-headers')).toBe('authorization');
@@ -176,7 +194,9 @@ describe('HTTP layer (fake service)', () => {
       expect(r.status).toBe(401);
       expect(await r.json()).toEqual({ message: 'Unauthorized - Invalid API secret' });
       expect((await fetch(`${url}/v1/shape?offset=-1&table=items&secret=s3cret`)).status).toBe(200);
-      expect((await fetch(`${url}/v1/shape?offset=-1&table=items`, { headers: { authorization: 'Bearer s3cret' } })).status).toBe(200);
+      expect(
+        (await fetch(`${url}/v1/shape?offset=-1&table=items`, { headers: { authorization: 'Bearer s3cret' } })).status,
+      ).toBe(200);
       expect((await fetch(`${url}/v1/shape?table=items`, { method: 'OPTIONS' })).status).toBe(204);
       expect((await fetch(`${url}/v1/health`)).status).toBe(200);
     } finally {

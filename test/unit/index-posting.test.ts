@@ -109,7 +109,10 @@ describe('PostingMap', () => {
       }
     }
     for (let k = 0; k < 20; k++) {
-      const want = [...model].filter(([, v]) => v === `k${k}`).map(([e]) => e).sort((a, b) => a - b);
+      const want = [...model]
+        .filter(([, v]) => v === `k${k}`)
+        .map(([e]) => e)
+        .sort((a, b) => a - b);
       expect(collect(pm, `k${k}`)).toEqual(want);
     }
   });

@@ -14,7 +14,11 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const entry = (lsn: number): LogEntry => ({
   offset: makeOffset(BigInt(lsn), 0),
-  json: JSON.stringify({ key: `"public"."t"/"${lsn}"`, value: { id: String(lsn) }, headers: { operation: 'insert', lsn: String(lsn), op_position: 0, txids: [lsn] } }),
+  json: JSON.stringify({
+    key: `"public"."t"/"${lsn}"`,
+    value: { id: String(lsn) },
+    headers: { operation: 'insert', lsn: String(lsn), op_position: 0, txids: [lsn] },
+  }),
 });
 const lsns = (log: ShapeLog): number[] => {
   const out: number[] = [];
@@ -28,7 +32,10 @@ const lsns = (log: ShapeLog): number[] => {
 };
 const range = (a: number, b: number): number[] => Array.from({ length: b - a + 1 }, (_, i) => a + i);
 const crash = (store: ShapeLogStore): void => store.fds.closeAll();
-const journalFiles = (): string[] => readdirSync(join(dir, '.journal')).sort().map((n) => join(dir, '.journal', n));
+const journalFiles = (): string[] =>
+  readdirSync(join(dir, '.journal'))
+    .sort()
+    .map((n) => join(dir, '.journal', n));
 
 describe('journal', () => {
   it('a group commit is one journal fsync however many logs it touches', async () => {
@@ -71,24 +78,27 @@ describe('journal', () => {
     await again.close();
   });
 
-  it.each([3, 9, 30])('a journal torn %i bytes into the next record keeps exactly the committed prefix', async (torn) => {
-    const store = await ShapeLogStore.open(dir);
-    const log = store.createLog('h');
-    log.finishSnapshot();
-    for (let i = 1; i <= 20; i++) log.append([entry(i)]);
-    await store.syncAll();
-    const file = journalFiles().at(-1)!;
-    const committed = statSync(file).size;
-    for (let i = 21; i <= 25; i++) log.append([entry(i)]);
-    await store.syncAll(); // written, but the cut below stands for a crash before its fsync
-    crash(store);
-    truncateSync(file, committed + torn);
-    const re = await ShapeLogStore.open(dir);
-    expect(lsns(re.getLog('h')!)).toEqual(range(1, 20));
-    expect(re.stats().truncatedBytes).toBe(torn);
-    expect(formatOffset(re.getLog('h')!.lastOffset())).toBe('20_0');
-    await re.close();
-  });
+  it.each([3, 9, 30])(
+    'a journal torn %i bytes into the next record keeps exactly the committed prefix',
+    async (torn) => {
+      const store = await ShapeLogStore.open(dir);
+      const log = store.createLog('h');
+      log.finishSnapshot();
+      for (let i = 1; i <= 20; i++) log.append([entry(i)]);
+      await store.syncAll();
+      const file = journalFiles().at(-1)!;
+      const committed = statSync(file).size;
+      for (let i = 21; i <= 25; i++) log.append([entry(i)]);
+      await store.syncAll(); // written, but the cut below stands for a crash before its fsync
+      crash(store);
+      truncateSync(file, committed + torn);
+      const re = await ShapeLogStore.open(dir);
+      expect(lsns(re.getLog('h')!)).toEqual(range(1, 20));
+      expect(re.stats().truncatedBytes).toBe(torn);
+      expect(formatOffset(re.getLog('h')!.lastOffset())).toBe('20_0');
+      await re.close();
+    },
+  );
 
   it('garbage after the last journal record is cut', async () => {
     const store = await ShapeLogStore.open(dir);
@@ -97,7 +107,10 @@ describe('journal', () => {
     for (let i = 1; i <= 10; i++) log.append([entry(i)]);
     await store.syncAll();
     crash(store);
-    appendFileSync(journalFiles().at(-1)!, Buffer.from('\x00\x00\x00\x40 not a record at all, not at all....................'));
+    appendFileSync(
+      journalFiles().at(-1)!,
+      Buffer.from('\x00\x00\x00\x40 not a record at all, not at all....................'),
+    );
     const re = await ShapeLogStore.open(dir);
     expect(lsns(re.getLog('h')!)).toEqual(range(1, 10));
     await re.close();
@@ -111,7 +124,9 @@ describe('journal', () => {
     await store.syncAll();
     store.flush();
     crash(store);
-    const segs = readdirSync(join(dir, 'h')).filter((n) => n.endsWith('.seg') && n.startsWith('c-')).sort();
+    const segs = readdirSync(join(dir, 'h'))
+      .filter((n) => n.endsWith('.seg') && n.startsWith('c-'))
+      .sort();
     expect(segs.length).toBeGreaterThan(3);
     const second = join(dir, 'h', segs[1]!);
     truncateSync(second, statSync(second).size - 5);

@@ -23,7 +23,12 @@ describe('MetaStore', () => {
     m.set('uncommitted', 1);
     const re = await MetaStore.open(dir, { buckets: 4 });
     expect(re.get('durable_lsn')).toBe('23805808');
-    expect(re.get('shape:h1')).toEqual({ table: 'public.items', where: 'id > $1', params: { '1': '5' }, replica: 'default' });
+    expect(re.get('shape:h1')).toEqual({
+      table: 'public.items',
+      where: 'id > $1',
+      params: { '1': '5' },
+      replica: 'default',
+    });
     expect(re.has('gone')).toBe(false);
     expect(re.has('uncommitted')).toBe(false);
     expect(re.size).toBe(2);

@@ -23,10 +23,23 @@ describe('parseOffset', () => {
     expect(formatOffset(o!)).toBe(printed);
   });
 
-  it.each(['1_2_3', '10', '1_2 ', ' 1_2', '10_32.1', '-2', '01_2', '1_02', '1_', '_1', 'now', '', '1_INF', '18446744073709551616_0', '1_4294967295'])(
-    'rejects %j',
-    (text) => expect(parseOffset(text)).toBeUndefined(),
-  );
+  it.each([
+    '1_2_3',
+    '10',
+    '1_2 ',
+    ' 1_2',
+    '10_32.1',
+    '-2',
+    '01_2',
+    '1_02',
+    '1_',
+    '_1',
+    'now',
+    '',
+    '1_INF',
+    '18446744073709551616_0',
+    '1_4294967295',
+  ])('rejects %j', (text) => expect(parseOffset(text)).toBeUndefined());
 });
 
 describe('compareOffsets', () => {

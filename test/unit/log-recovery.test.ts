@@ -1,5 +1,15 @@
 // Crash safety: torn or corrupt tails are cut on reopen and exactly the synced records survive.
-import { appendFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -14,7 +24,11 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const entry = (lsn: number, op = 0): LogEntry => ({
   offset: makeOffset(BigInt(lsn), op),
-  message: { key: `"public"."t"/"${lsn}"`, value: { id: String(lsn), pad: 'x'.repeat(lsn % 50) }, headers: { operation: 'insert', lsn: String(lsn), op_position: op, txids: [lsn] } },
+  message: {
+    key: `"public"."t"/"${lsn}"`,
+    value: { id: String(lsn), pad: 'x'.repeat(lsn % 50) },
+    headers: { operation: 'insert', lsn: String(lsn), op_position: op, txids: [lsn] },
+  },
 });
 const lsns = (log: ShapeLog): number[] => {
   const out: number[] = [];
@@ -27,7 +41,10 @@ const lsns = (log: ShapeLog): number[] => {
   }
 };
 const segFiles = (handle: string, prefix = 'c-'): string[] =>
-  readdirSync(join(dir, handle)).filter((n) => n.startsWith(prefix) && n.endsWith('.seg')).sort().map((n) => join(dir, handle, n));
+  readdirSync(join(dir, handle))
+    .filter((n) => n.startsWith(prefix) && n.endsWith('.seg'))
+    .sort()
+    .map((n) => join(dir, handle, n));
 /** Abandons a store without syncing: what a crash leaves, minus the page cache loss the damage below stands for. */
 const crash = (store: ShapeLogStore): void => store.fds.closeAll();
 

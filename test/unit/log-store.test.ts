@@ -17,10 +17,18 @@ const change = (lsn: number, op: number, id: number, last = false): LogEntry => 
   message: {
     key: `"public"."items"/"${id}"`,
     value: { id: String(id), title: `t${id}` },
-    headers: { operation: 'insert', relation: ['public', 'items'], lsn: String(lsn), op_position: op, txids: [lsn], ...(last ? { last: true } : {}) },
+    headers: {
+      operation: 'insert',
+      relation: ['public', 'items'],
+      lsn: String(lsn),
+      op_position: op,
+      txids: [lsn],
+      ...(last ? { last: true } : {}),
+    },
   },
 });
-const ids = (r: ReadResult): number[] => r.items.map((i) => Number((JSON.parse(i.json.toString()) as { value: { id: string } }).value.id));
+const ids = (r: ReadResult): number[] =>
+  r.items.map((i) => Number((JSON.parse(i.json.toString()) as { value: { id: string } }).value.id));
 const off = (t: string) => parseOffset(t)!;
 
 /** Reads the whole log the way the HTTP layer does, request after request; returns the end offsets and ids. */

@@ -51,7 +51,13 @@ describe('TransactionAssembler', () => {
     asm.handle(begin(0x100n, 42));
     asm.handle(items);
     asm.handle({ tag: 'insert', relationOid: 100, newTuple: ['1', 'a', null] });
-    asm.handle({ tag: 'update', relationOid: 100, oldKind: 'O', oldTuple: ['1', 'a', null], newTuple: ['1', 'b', '7'] });
+    asm.handle({
+      tag: 'update',
+      relationOid: 100,
+      oldKind: 'O',
+      oldTuple: ['1', 'a', null],
+      newTuple: ['1', 'b', '7'],
+    });
     asm.handle({ tag: 'delete', relationOid: 100, oldKind: 'O', oldTuple: ['1', 'b', '7'] });
     asm.handle({ tag: 'truncate', relationOids: [100], cascade: false, restartIdentity: true });
     expect(asm.inTransaction).toBe(true);
@@ -114,10 +120,28 @@ describe('TransactionAssembler', () => {
     const { asm, txs } = collect();
     asm.handle({ ...items, replicaIdentity: 'd' });
     asm.handle(begin(0x300n));
-    asm.handle({ tag: 'update', relationOid: 100, oldKind: null, oldTuple: null, newTuple: ['1', UNCHANGED_TOAST, '2'] });
-    asm.handle({ tag: 'update', relationOid: 100, oldKind: 'K', oldTuple: ['1', null, null], newTuple: ['2', UNCHANGED_TOAST, '2'] });
+    asm.handle({
+      tag: 'update',
+      relationOid: 100,
+      oldKind: null,
+      oldTuple: null,
+      newTuple: ['1', UNCHANGED_TOAST, '2'],
+    });
+    asm.handle({
+      tag: 'update',
+      relationOid: 100,
+      oldKind: 'K',
+      oldTuple: ['1', null, null],
+      newTuple: ['2', UNCHANGED_TOAST, '2'],
+    });
     // A full old row whose own value is unchanged TOAST cannot fill either.
-    asm.handle({ tag: 'update', relationOid: 100, oldKind: 'O', oldTuple: ['1', UNCHANGED_TOAST, '1'], newTuple: ['1', UNCHANGED_TOAST, '2'] });
+    asm.handle({
+      tag: 'update',
+      relationOid: 100,
+      oldKind: 'O',
+      oldTuple: ['1', UNCHANGED_TOAST, '1'],
+      newTuple: ['1', UNCHANGED_TOAST, '2'],
+    });
     asm.handle(commit(0x300n));
     const [a, b, c] = txs[0]!.changes;
     expect(a).toEqual({
@@ -128,7 +152,12 @@ describe('TransactionAssembler', () => {
       oldIdentity: 'none',
       unchangedToast: ['body'],
     });
-    expect(b).toMatchObject({ record: { id: '2', n: '2' }, oldRecord: { id: '1' }, oldIdentity: 'key', unchangedToast: ['body'] });
+    expect(b).toMatchObject({
+      record: { id: '2', n: '2' },
+      oldRecord: { id: '1' },
+      oldIdentity: 'key',
+      unchangedToast: ['body'],
+    });
     expect(Object.keys((b as { oldRecord: object }).oldRecord)).toEqual(['id']);
     expect(c).toMatchObject({ record: { id: '1', n: '2' }, oldRecord: { id: '1', n: '1' }, unchangedToast: ['body'] });
   });
@@ -147,7 +176,10 @@ describe('TransactionAssembler', () => {
     const { asm, txs } = collect();
     asm.handle({
       ...items,
-      columns: [{ flags: 1, name: '__proto__', typeOid: 25, typmod: -1 }, { flags: 0, name: 'x', typeOid: 25, typmod: -1 }],
+      columns: [
+        { flags: 1, name: '__proto__', typeOid: 25, typmod: -1 },
+        { flags: 0, name: 'x', typeOid: 25, typmod: -1 },
+      ],
     });
     asm.handle(begin(0x500n));
     asm.handle({ tag: 'insert', relationOid: 100, newTuple: ['p', 'q'] });
@@ -161,7 +193,10 @@ describe('TransactionAssembler', () => {
   it('builds rows through the generated fast path with any column name, same as the general path', () => {
     const { asm, txs } = collect();
     const names = ['a"b', "c'd", 'e\\f', '${x}', '}; throw 1; ({', 'ünï', 'constructor', 'toString', ''];
-    asm.handle({ ...items, columns: names.map((name, i) => ({ flags: i === 0 ? 1 : 0, name, typeOid: 25, typmod: -1 })) });
+    asm.handle({
+      ...items,
+      columns: names.map((name, i) => ({ flags: i === 0 ? 1 : 0, name, typeOid: 25, typmod: -1 })),
+    });
     asm.handle(begin(0x600n));
     const values = names.map((_, i) => (i === 3 ? null : `v${i}`));
     asm.handle({ tag: 'insert', relationOid: 100, newTuple: values });
@@ -192,7 +227,9 @@ describe('TransactionAssembler', () => {
     const { asm } = collect();
     expect(() => asm.handle({ tag: 'insert', relationOid: 100, newTuple: [] })).toThrow(ReplicationError);
     asm.handle(items);
-    expect(() => asm.handle({ tag: 'insert', relationOid: 100, newTuple: ['1', 'a', null] })).toThrow(/outside a transaction/);
+    expect(() => asm.handle({ tag: 'insert', relationOid: 100, newTuple: ['1', 'a', null] })).toThrow(
+      /outside a transaction/,
+    );
     asm.handle(begin(0x10n));
     expect(() => asm.handle({ tag: 'insert', relationOid: 100, newTuple: ['1'] })).toThrow(/has 3/);
     expect(() => asm.handle({ tag: 'insert', relationOid: 999, newTuple: [] })).toThrow(/before its Relation/);

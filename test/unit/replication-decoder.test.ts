@@ -93,7 +93,12 @@ describe('lsn', () => {
 describe('decodePgoutput', () => {
   it('Begin', () => {
     const buf = new Msg().ch('B').u64(0x16b3748n).i64(TS_PG_US).u32(4_000_000_000).build();
-    expect(decodePgoutput(buf)).toEqual({ tag: 'begin', finalLsn: 0x16b3748n, commitTime: TS_UNIX_US, xid: 4_000_000_000 });
+    expect(decodePgoutput(buf)).toEqual({
+      tag: 'begin',
+      finalLsn: 0x16b3748n,
+      commitTime: TS_UNIX_US,
+      xid: 4_000_000_000,
+    });
   });
   it('Commit', () => {
     const buf = new Msg().ch('C').u8(0).u64(0x100n).u64(0x130n).i64(TS_PG_US).build();
@@ -117,9 +122,18 @@ describe('decodePgoutput', () => {
       .cstr('bücher')
       .ch('f')
       .i16(3)
-      .u8(1).cstr('id').u32(20).i32(-1)
-      .u8(0).cstr('title').u32(1043).i32(104)
-      .u8(0).cstr('price').u32(1700).i32((10 << 16) + 2 + 4)
+      .u8(1)
+      .cstr('id')
+      .u32(20)
+      .i32(-1)
+      .u8(0)
+      .cstr('title')
+      .u32(1043)
+      .i32(104)
+      .u8(0)
+      .cstr('price')
+      .u32(1700)
+      .i32((10 << 16) + 2 + 4)
       .build();
     expect(decodePgoutput(buf)).toEqual({
       tag: 'relation',
@@ -158,7 +172,11 @@ describe('decodePgoutput', () => {
     const key = new Msg().ch('U').u32(7).ch('K').tuple(['1', null]).ch('N').tuple(['2', 'b']).build();
     expect(decodePgoutput(key)).toMatchObject({ oldKind: 'K', oldTuple: ['1', null], newTuple: ['2', 'b'] });
     const full = new Msg().ch('U').u32(7).ch('O').tuple(['1', 'a']).ch('N').tuple(['1', UNCHANGED_TOAST]).build();
-    expect(decodePgoutput(full)).toMatchObject({ oldKind: 'O', oldTuple: ['1', 'a'], newTuple: ['1', UNCHANGED_TOAST] });
+    expect(decodePgoutput(full)).toMatchObject({
+      oldKind: 'O',
+      oldTuple: ['1', 'a'],
+      newTuple: ['1', UNCHANGED_TOAST],
+    });
   });
   it('Delete with key or full old tuple', () => {
     const key = new Msg().ch('D').u32(7).ch('K').tuple(['1', null]).build();
@@ -168,7 +186,12 @@ describe('decodePgoutput', () => {
   });
   it('Truncate with options', () => {
     const buf = new Msg().ch('T').i32(2).u8(3).u32(10).u32(11).build();
-    expect(decodePgoutput(buf)).toEqual({ tag: 'truncate', relationOids: [10, 11], cascade: true, restartIdentity: true });
+    expect(decodePgoutput(buf)).toEqual({
+      tag: 'truncate',
+      relationOids: [10, 11],
+      cascade: true,
+      restartIdentity: true,
+    });
     const plain = new Msg().ch('T').i32(1).u8(0).u32(10).build();
     expect(decodePgoutput(plain)).toMatchObject({ cascade: false, restartIdentity: false });
   });

@@ -3,7 +3,10 @@ import { describe, it, expect } from 'vitest';
 import { Router, ShadowRouter } from '../../src/router/index.js';
 import { ErrorCode, RouterError, WhereError } from '../../src/errors/index.js';
 
-const SCHEMA = { 'public.items': { id: 'int4', owner: 'text', price: 'numeric', tags: 'text[]' }, 'app.users': { id: 'int8', email: 'text' } };
+const SCHEMA = {
+  'public.items': { id: 'int4', owner: 'text', price: 'numeric', tags: 'text[]' },
+  'app.users': { id: 'int8', email: 'text' },
+};
 
 describe('Router API', () => {
   it('rejects unknown tables, duplicate ids and bad clauses with typed errors', () => {
@@ -58,7 +61,11 @@ describe('Router API', () => {
     r.addShape('eq', { table: 'items', where: 'id = 1' });
     r.addShape('other', { table: 'items', where: "owner = 'x'" });
     r.addShape('overflow', { table: 'items', where: "owner = 'y' AND id + 1 > 0" });
-    expect(r.route({ table: 'items', op: 'insert', record: { id: 'oops', owner: 'z' } }).sort()).toEqual(['eq', 'other', 'overflow']);
+    expect(r.route({ table: 'items', op: 'insert', record: { id: 'oops', owner: 'z' } }).sort()).toEqual([
+      'eq',
+      'other',
+      'overflow',
+    ]);
     const before = r.stats().counters.failOpen;
     // id + 1 overflows int4 for this row: Postgres would raise; the router delivers to that shape instead.
     expect(r.route({ table: 'items', op: 'insert', record: { id: '2147483647', owner: 'y' } })).toEqual(['overflow']);
@@ -110,12 +117,28 @@ describe('Router API', () => {
     r.addShape('g', { table: 'items' });
     r.route({ table: 'items', op: 'insert', record: { id: '1', price: '4', owner: 'abc', tags: '{x,y}' } });
     const s = r.stats();
-    expect(s.lanes).toMatchObject({ equality: 1, range: 1, prefix: 1, inclusion: 1, unindexed: 1, expression: 1, always: 1 });
+    expect(s.lanes).toMatchObject({
+      equality: 1,
+      range: 1,
+      prefix: 1,
+      inclusion: 1,
+      unindexed: 1,
+      expression: 1,
+      always: 1,
+    });
     expect(s.shapes).toBe(7);
     expect(s.counters.routes).toBe(1);
     expect(s.counters.matches[6]).toBe(1);
     expect(s.estimatedBytes).toBeGreaterThan(0);
-    expect(s.indexes.map((i) => i.kind).sort()).toEqual(['always', 'equality', 'expression', 'inclusion', 'prefix', 'range', 'unindexed']);
+    expect(s.indexes.map((i) => i.kind).sort()).toEqual([
+      'always',
+      'equality',
+      'expression',
+      'inclusion',
+      'prefix',
+      'range',
+      'unindexed',
+    ]);
   });
 });
 

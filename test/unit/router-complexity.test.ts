@@ -4,7 +4,18 @@ import { describe, it, expect } from 'vitest';
 import { Router } from '../../src/router/index.js';
 import type { Change, RouterCounters } from '../../src/router/index.js';
 
-const SCHEMA = { items: { user_id: 'int8', tags: 'text[]', score: 'int4', name: 'text', email: 'text', status: 'text', tenant_id: 'int4', price: 'numeric' } };
+const SCHEMA = {
+  items: {
+    user_id: 'int8',
+    tags: 'text[]',
+    score: 'int4',
+    name: 'text',
+    email: 'text',
+    status: 'text',
+    tenant_id: 'int4',
+    price: 'numeric',
+  },
+};
 
 /** A mix where shape i of each kind matches exactly the rows built from i (so a row matches one shape per kind). */
 function build(n: number, mode: 'indexed' | 'filter' = 'indexed'): Router {
@@ -23,17 +34,26 @@ function build(n: number, mode: 'indexed' | 'filter' = 'indexed'): Router {
         r.addShape(`t${i}`, { table: 'items', where: 'tags @> $1', params: { '1': `{t${i}}` } });
         break;
       case 7:
-        r.addShape(`r${i}`, { table: 'items', where: 'score BETWEEN $1 AND $2', params: { '1': String(i * 10), '2': String(i * 10 + 3) } });
+        r.addShape(`r${i}`, {
+          table: 'items',
+          where: 'score BETWEEN $1 AND $2',
+          params: { '1': String(i * 10), '2': String(i * 10 + 3) },
+        });
         break;
       case 8:
-        r.addShape(`e${i}`, { table: 'items', where: 'lower(email) = $1 AND status <> $2', params: { '1': `e${i}@x`, '2': 'gone' } });
+        r.addShape(`e${i}`, {
+          table: 'items',
+          where: 'lower(email) = $1 AND status <> $2',
+          params: { '1': `e${i}@x`, '2': 'gone' },
+        });
         break;
       default:
         r.addShape(`h${i}`, { table: 'items', where: 'tenant_id = 1 AND user_id = $1', params: { '1': String(i) } });
     }
   }
   // One-sided thresholds that a low score never reaches, and a handful of prefixes.
-  for (let i = 0; i < n / 100; i++) r.addShape(`g${i}`, { table: 'items', where: 'score > $1', params: { '1': String(10_000_000 + i) } });
+  for (let i = 0; i < n / 100; i++)
+    r.addShape(`g${i}`, { table: 'items', where: 'score > $1', params: { '1': String(10_000_000 + i) } });
   for (let i = 0; i < 20; i++) r.addShape(`p${i}`, { table: 'items', where: `name LIKE 'n${i}-%'` });
   return r;
 }
@@ -42,7 +62,16 @@ function row(i: number): Change {
   return {
     table: 'items',
     op: 'insert',
-    record: { user_id: String(i), tags: `{t${i + 6},zz}`, score: String((i + 7) * 10 + 1), name: `n3-${i}`, email: `E${i + 8}@X`, status: 'ok', tenant_id: '1', price: '1.00' },
+    record: {
+      user_id: String(i),
+      tags: `{t${i + 6},zz}`,
+      score: String((i + 7) * 10 + 1),
+      name: `n3-${i}`,
+      email: `E${i + 8}@X`,
+      status: 'ok',
+      tenant_id: '1',
+      price: '1.00',
+    },
   };
 }
 

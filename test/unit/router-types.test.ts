@@ -5,8 +5,21 @@ import type { RouterMode } from '../../src/router/index.js';
 
 const SCHEMA = {
   t: {
-    i4: 'int4', i8: 'int8', n: 'numeric', f8: 'float8', f4: 'float4', s: 'text', vc: 'varchar(20)', c5: 'char(5)',
-    u: 'uuid', b: 'bool', d: 'date', ts: 'timestamptz', iv: 'interval', arr: 'text[]', email: 'text',
+    i4: 'int4',
+    i8: 'int8',
+    n: 'numeric',
+    f8: 'float8',
+    f4: 'float4',
+    s: 'text',
+    vc: 'varchar(20)',
+    c5: 'char(5)',
+    u: 'uuid',
+    b: 'bool',
+    d: 'date',
+    ts: 'timestamptz',
+    iv: 'interval',
+    arr: 'text[]',
+    email: 'text',
   },
 };
 
@@ -14,8 +27,10 @@ const SCHEMA = {
 function check(mode: RouterMode, where: string, col: string, yes: (string | null)[], no: (string | null)[]): void {
   const r = new Router({ schema: SCHEMA, mode });
   r.addShape('s', { table: 't', where });
-  for (const v of yes) expect(r.route({ table: 't', op: 'insert', record: { [col]: v } }), `${where} | ${v}`).toEqual(['s']);
-  for (const v of no) expect(r.route({ table: 't', op: 'insert', record: { [col]: v } }), `${where} | ${v}`).toEqual([]);
+  for (const v of yes)
+    expect(r.route({ table: 't', op: 'insert', record: { [col]: v } }), `${where} | ${v}`).toEqual(['s']);
+  for (const v of no)
+    expect(r.route({ table: 't', op: 'insert', record: { [col]: v } }), `${where} | ${v}`).toEqual([]);
 }
 
 for (const mode of ['indexed', 'filter'] as const) {
@@ -32,10 +47,16 @@ for (const mode of ['indexed', 'filter'] as const) {
     it('numeric: exact decimal equality and order (1.0 = 1.00, NaN highest)', () => {
       check(mode, 'n = 1', 'n', ['1.00', '1', '1.0'], ['1.01', 'NaN']);
       check(mode, 'n = 0.1 + 0.2', 'n', ['0.3'], ['0.30000000000000004']);
-      check(mode, 'n > 12345678901234567890.1', 'n', ['12345678901234567890.2', 'NaN', 'Infinity'], ['12345678901234567890.1', '-Infinity']);
+      check(
+        mode,
+        'n > 12345678901234567890.1',
+        'n',
+        ['12345678901234567890.2', 'NaN', 'Infinity'],
+        ['12345678901234567890.1', '-Infinity'],
+      );
     });
 
-    it("floats: NaN = NaN, NaN above Infinity, -0 = 0, float4 0.1 <> 0.1", () => {
+    it('floats: NaN = NaN, NaN above Infinity, -0 = 0, float4 0.1 <> 0.1', () => {
       check(mode, "f8 = 'NaN'", 'f8', ['NaN'], ['Infinity', '0']);
       check(mode, "f8 > 'Infinity'", 'f8', ['NaN'], ['Infinity', '1e+308']);
       check(mode, 'f8 = 0', 'f8', ['0', '-0'], ['1e-05']);
@@ -62,7 +83,13 @@ for (const mode of ['indexed', 'filter'] as const) {
     });
 
     it('uuid in any input case; bool columns; IS TRUE / NOT', () => {
-      check(mode, "u = '550E8400-E29B-41D4-A716-446655440000'", 'u', ['550e8400-e29b-41d4-a716-446655440000'], ['550e8400-e29b-41d4-a716-446655440001']);
+      check(
+        mode,
+        "u = '550E8400-E29B-41D4-A716-446655440000'",
+        'u',
+        ['550e8400-e29b-41d4-a716-446655440000'],
+        ['550e8400-e29b-41d4-a716-446655440001'],
+      );
       check(mode, 'b', 'b', ['t'], ['f', null]);
       check(mode, 'NOT b', 'b', ['f'], ['t', null]);
       check(mode, 'b IS FALSE', 'b', ['f'], ['t', null]);
@@ -70,10 +97,22 @@ for (const mode of ['indexed', 'filter'] as const) {
     });
 
     it('date/time: microseconds kept, intervals by normalised span', () => {
-      check(mode, "ts > '2024-01-02 03:04:05.120001+02'", 'ts', ['2024-01-02 01:04:05.120002+00'], ['2024-01-02 01:04:05.120001+00']);
+      check(
+        mode,
+        "ts > '2024-01-02 03:04:05.120001+02'",
+        'ts',
+        ['2024-01-02 01:04:05.120002+00'],
+        ['2024-01-02 01:04:05.120001+00'],
+      );
       check(mode, "ts = '2024-01-02 03:04:05+02'", 'ts', ['2024-01-02 01:04:05+00'], ['2024-01-02 03:04:05+00']);
       check(mode, "iv = '1 day'", 'iv', ['PT24H', 'P1D'], ['PT23H']);
-      check(mode, "d BETWEEN '2024-01-01' AND '2024-01-31'", 'd', ['2024-01-01', '2024-01-31'], ['2023-12-31', '2024-02-01', 'infinity']);
+      check(
+        mode,
+        "d BETWEEN '2024-01-01' AND '2024-01-31'",
+        'd',
+        ['2024-01-01', '2024-01-31'],
+        ['2023-12-31', '2024-02-01', 'infinity'],
+      );
     });
 
     it('expression keys: lower(email), col + 1, casts', () => {

@@ -1,7 +1,14 @@
 // Pure parts of the shape service: row keys and escaping, message values per replica mode, snapshot visibility.
 import { describe, expect, it } from 'vitest';
 import { fullXid, parseSnapshot, visibleToSnapshot } from '../../src/shapes/live-shape.js';
-import { deleteMessage, insertMessage, keyPrefix, rowKey, updateMessage, type MessageShape } from '../../src/shapes/messages.js';
+import {
+  deleteMessage,
+  insertMessage,
+  keyPrefix,
+  rowKey,
+  updateMessage,
+  type MessageShape,
+} from '../../src/shapes/messages.js';
 import { definitionKey } from '../../src/shapes/registry.js';
 
 const shape = (replica: 'default' | 'full', extra: Partial<MessageShape> = {}): MessageShape => ({
@@ -83,7 +90,9 @@ describe('definition identity', () => {
   it('ignores column order and param key order, distinguishes replica and log', () => {
     const base = { schema: 'public', table: 't', replica: 'default' as const, log: 'full' as const };
     expect(definitionKey({ ...base, columns: ['b', 'a'] })).toBe(definitionKey({ ...base, columns: ['a', 'b'] }));
-    expect(definitionKey({ ...base, params: { '2': 'x', '1': 'y' } })).toBe(definitionKey({ ...base, params: { '1': 'y', '2': 'x' } }));
+    expect(definitionKey({ ...base, params: { '2': 'x', '1': 'y' } })).toBe(
+      definitionKey({ ...base, params: { '1': 'y', '2': 'x' } }),
+    );
     expect(definitionKey({ ...base, where: '' })).toBe(definitionKey(base));
     expect(definitionKey({ ...base, replica: 'full' })).not.toBe(definitionKey(base));
   });

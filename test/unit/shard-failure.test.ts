@@ -8,13 +8,23 @@ import type { Change, ShapeDef } from '../../src/router/index.js';
 const schema = { items: { id: 'int8', user_id: 'int8', score: 'int4' } };
 const shapes: { id: string; def: ShapeDef }[] = [];
 for (let i = 0; i < 300; i++) {
-  shapes.push({ id: `s${i}`, def: i % 3 === 0 ? { table: 'items', where: 'score BETWEEN $1 AND $2', params: { '1': String(i), '2': String(i + 20) } } : { table: 'items', where: 'user_id = $1', params: { '1': String(i % 50) } } });
+  shapes.push({
+    id: `s${i}`,
+    def:
+      i % 3 === 0
+        ? { table: 'items', where: 'score BETWEEN $1 AND $2', params: { '1': String(i), '2': String(i + 20) } }
+        : { table: 'items', where: 'user_id = $1', params: { '1': String(i % 50) } },
+  });
 }
 function changes(n: number, seed: number): Change[] {
   const out: Change[] = [];
   for (let i = 0; i < n; i++) {
     const k = (i * 7919 + seed * 104729) % 1000;
-    out.push({ table: 'items', op: 'insert', record: { id: String(i), user_id: String(k % 60), score: String(k % 320) } });
+    out.push({
+      table: 'items',
+      op: 'insert',
+      record: { id: String(i), user_id: String(k % 60), score: String(k % 320) },
+    });
   }
   return out;
 }
@@ -64,7 +74,8 @@ describe.each(['replicate', 'spread', 'rows'] as const)('ShardedRouter shard fai
       // shard 0 exits on receiving its 4th batch from now: batches 4.. are in flight and must be retried
       await r.crashShard(0, 4);
       const got = await Promise.all(batches.map((b) => r.routeBatch(b)));
-      for (let i = 0; i < batches.length; i++) expect(sorted(got[i]!)).toEqual(sorted(batches[i]!.map((c) => one.route(c))));
+      for (let i = 0; i < batches.length; i++)
+        expect(sorted(got[i]!)).toEqual(sorted(batches[i]!.map((c) => one.route(c))));
       expect((await r.stats()).shards[0]!.restarts).toBe(1);
     } finally {
       await r.close();
@@ -106,7 +117,12 @@ describe.each(['replicate', 'spread', 'rows'] as const)('ShardedRouter shard fai
       expect(sorted(await got)).toEqual(sorted(batch.map((c) => one.route(c))));
       expect(sorted(await r.routeBatch(batch))).toEqual(sorted(batch.map((c) => one.route(c))));
       const st = await r.stats();
-      expect(st.shards[0]!.shapes + st.shards[1]!.shapes).toBe(held(placement, range(0, 300).filter((i) => i >= 150 || i % 2 === 1)));
+      expect(st.shards[0]!.shapes + st.shards[1]!.shapes).toBe(
+        held(
+          placement,
+          range(0, 300).filter((i) => i >= 150 || i % 2 === 1),
+        ),
+      );
     } finally {
       await r.close();
     }

@@ -27,7 +27,10 @@ describe('parseShapeLine', () => {
   it('reads the compact layout from bytes, and leaves every other line to JSON.parse', () => {
     const bytes = (s: string): Buffer => Buffer.from(s, 'utf8');
     const at = (s: string): ReturnType<typeof parseShapeBytes> => parseShapeBytes(bytes(s), 0, bytes(s).length);
-    expect(at('{"id":"a","table":"public.items","where":"user_id = $1","params":{"1":"42"}}')).toEqual({ id: 'a', def: { table: 'public.items', where: 'user_id = $1', params: { '1': '42' } } });
+    expect(at('{"id":"a","table":"public.items","where":"user_id = $1","params":{"1":"42"}}')).toEqual({
+      id: 'a',
+      def: { table: 'public.items', where: 'user_id = $1', params: { '1': '42' } },
+    });
     expect(at('{"id":"a","table":"t","params":{}}')).toEqual({ id: 'a', def: { table: 't', params: {} } });
     for (const other of [
       '{"id":"é","table":"t"}',
@@ -86,7 +89,10 @@ describe('loadShapes', () => {
     ]);
     const bad = join(dir, 'bad.jsonl');
     const good = (await import('node:fs')).readFileSync(file, 'utf8');
-    writeFileSync(bad, `${good}not json\n{"id":"s4","table":"public.items","where":"nope = 1"}\n{"id":"s1","table":"public.items"}\n\n`);
+    writeFileSync(
+      bad,
+      `${good}not json\n{"id":"s4","table":"public.items","where":"nope = 1"}\n{"id":"s1","table":"public.items"}\n\n`,
+    );
     const r = new Router({ schema: SCHEMA });
     const res = await loadShapes(bad, r);
     expect(res.loaded).toBe(3);
@@ -94,14 +100,20 @@ describe('loadShapes', () => {
     expect(res.failures.map((f) => f.line)).toEqual([4, 5, 6]);
     expect(res.failures[1]?.message).toMatch(/nope/);
     expect(res.failures[2]?.message).toMatch(/already exists/);
-    expect(r.route({ table: 'public.items', op: 'insert', record: { id: '1', user_id: '7', name: 'ab' } }).sort()).toEqual(['s1', 's2', 's3']);
+    expect(
+      r.route({ table: 'public.items', op: 'insert', record: { id: '1', user_id: '7', name: 'ab' } }).sort(),
+    ).toEqual(['s1', 's2', 's3']);
     // the same file into a ShardedRouter: the same counts, and rejections still name their lines
     const sharded = new ShardedRouter({ schema: SCHEMA, shards: 2 });
     try {
       const sres = await loadShapes(bad, sharded);
       expect([sres.loaded, sres.failed]).toEqual([3, 3]);
       expect(sres.failures.map((f) => f.line).sort()).toEqual([4, 5, 6]);
-      expect((await sharded.route({ table: 'public.items', op: 'insert', record: { id: '1', user_id: '7', name: 'ab' } })).sort()).toEqual(['s1', 's2', 's3']);
+      expect(
+        (
+          await sharded.route({ table: 'public.items', op: 'insert', record: { id: '1', user_id: '7', name: 'ab' } })
+        ).sort(),
+      ).toEqual(['s1', 's2', 's3']);
     } finally {
       await sharded.close();
     }

@@ -28,108 +28,191 @@ import type { ArrayValue, Value } from '../../src/values/types.js';
 import { ErrorCode, ValueError } from '../../src/errors/index.js';
 import type { Codec } from '../../src/values/codec.js';
 
-type Expected = { dims: string | null; out: string; elems: (string | null)[] | null } | { error: string; detail?: string };
+type Expected =
+  { dims: string | null; out: string; elems: (string | null)[] | null } | { error: string; detail?: string };
 
 /** [input, what Postgres 15 gives for input::text[]] — array_dims, ::text output, unnest() elements, or the error. */
 const PG_TEXT_ARRAYS: [string, Expected][] = [
-  ["{}", {"dims": null, "out": "{}", "elems": null}],
-  ["{ }", {"dims": null, "out": "{}", "elems": null}],
-  ["  {}  ", {"dims": null, "out": "{}", "elems": null}],
-  ["{a,b,c}", {"dims": "[1:3]", "out": "{a,b,c}", "elems": ["a", "b", "c"]}],
-  ["{ a , b , c }", {"dims": "[1:3]", "out": "{a,b,c}", "elems": ["a", "b", "c"]}],
-  ["{\"a b\", c d ,\"e\"}", {"dims": "[1:3]", "out": "{\"a b\",\"c d\",e}", "elems": ["a b", "c d", "e"]}],
-  ["{a\\,b,c\\\"d,\"e\\\\f\",\"g\\\"h\"}", {"dims": "[1:4]", "out": "{\"a,b\",\"c\\\"d\",\"e\\\\f\",\"g\\\"h\"}", "elems": ["a,b", "c\"d", "e\\f", "g\"h"]}],
-  ["{NULL,null,\"NULL\",NuLl, NULL ,N\\ULL,\"\",x}", {"dims": "[1:8]", "out": "{NULL,NULL,\"NULL\",NULL,NULL,\"NULL\",\"\",x}", "elems": [null, null, "NULL", null, null, "NULL", "", "x"]}],
-  ["{{1,2},{3,4}}", {"dims": "[1:2][1:2]", "out": "{{1,2},{3,4}}", "elems": ["1", "2", "3", "4"]}],
-  ["{{\"a\",\"b\"},{c,d}}", {"dims": "[1:2][1:2]", "out": "{{a,b},{c,d}}", "elems": ["a", "b", "c", "d"]}],
-  ["{ { 1 , 2 } , { 3 , 4 } }", {"dims": "[1:2][1:2]", "out": "{{1,2},{3,4}}", "elems": ["1", "2", "3", "4"]}],
-  ["[0:1]={x,y}", {"dims": "[0:1]", "out": "[0:1]={x,y}", "elems": ["x", "y"]}],
-  ["[0:1][2:3]={{a,b},{c,d}}", {"dims": "[0:1][2:3]", "out": "[0:1][2:3]={{a,b},{c,d}}", "elems": ["a", "b", "c", "d"]}],
-  ["{\"{}\",\",\",\"\\\\\",\"\\\"\",a b, \" sp \"}", {"dims": "[1:6]", "out": "{\"{}\",\",\",\"\\\\\",\"\\\"\",\"a b\",\" sp \"}", "elems": ["{}", ",", "\\", "\"", "a b", " sp "]}],
-  ["{ab\\ ,\\ cd}", {"dims": "[1:2]", "out": "{\"ab \",\" cd\"}", "elems": ["ab ", " cd"]}],
-  ["{a\\\tb}", {"dims": "[1:1]", "out": "{\"a\tb\"}", "elems": ["a\tb"]}],
-  ["{😀,é,\"😀 x\"}", {"dims": "[1:3]", "out": "{😀,é,\"😀 x\"}", "elems": ["😀", "é", "😀 x"]}],
-  ["{a,\"b\"c}", {"error": "malformed array literal: \"{a,\"b\"c}\"", "detail": "Unexpected array element."}],
-  ["{a\"b\"}", {"error": "malformed array literal: \"{a\"b\"}\"", "detail": "Unexpected array element."}],
-  ["{a,,b}", {"error": "malformed array literal: \"{a,,b}\"", "detail": "Unexpected \",\" character."}],
-  ["{,a}", {"error": "malformed array literal: \"{,a}\"", "detail": "Unexpected \",\" character."}],
-  ["{a,}", {"error": "malformed array literal: \"{a,}\"", "detail": "Unexpected \"}\" character."}],
-  ["{\"a}", {"error": "malformed array literal: \"{\"a}\"", "detail": "Unexpected end of input."}],
-  ["{a", {"error": "malformed array literal: \"{a\"", "detail": "Unexpected end of input."}],
-  ["a{b}", {"error": "malformed array literal: \"a{b}\"", "detail": "Array value must start with \"{\" or dimension information."}],
-  ["{a}x", {"error": "malformed array literal: \"{a}x\"", "detail": "Junk after closing right brace."}],
-  ["{a} x", {"error": "malformed array literal: \"{a} x\"", "detail": "Junk after closing right brace."}],
-  ["{{1,2},{3}}", {"error": "malformed array literal: \"{{1,2},{3}}\"", "detail": "Multidimensional arrays must have sub-arrays with matching dimensions."}],
-  ["{{1},{2,3}}", {"error": "malformed array literal: \"{{1},{2,3}}\"", "detail": "Multidimensional arrays must have sub-arrays with matching dimensions."}],
-  ["{{1,2},3}", {"error": "malformed array literal: \"{{1,2},3}\"", "detail": "Unexpected array element."}],
-  ["{1,{2}}", {"error": "malformed array literal: \"{1,{2}}\"", "detail": "Unexpected \"{\" character."}],
-  ["{{{1}},{2}}", {"dims": null, "out": "{}", "elems": null}],
-  ["{{{1}},{{2}}}", {"dims": "[1:2][1:1][1:1]", "out": "{{{1}},{{2}}}", "elems": ["1", "2"]}],
-  ["{{}}", {"error": "malformed array literal: \"{{}}\"", "detail": "Unexpected \"}\" character."}],
-  ["{{},{}}", {"error": "malformed array literal: \"{{},{}}\"", "detail": "Unexpected \"}\" character."}],
-  ["[1:2]={a}", {"error": "malformed array literal: \"[1:2]={a}\"", "detail": "Specified array dimensions do not match array contents."}],
-  ["[1:1]={}", {"error": "malformed array literal: \"[1:1]={}\"", "detail": "Specified array dimensions do not match array contents."}],
-  ["[2:1]={a}", {"error": "upper bound cannot be less than lower bound"}],
-  ["[1:2]{a,b}", {"error": "malformed array literal: \"[1:2]{a,b}\"", "detail": "Missing \"=\" after array dimensions."}],
-  ["[1:2]=", {"error": "malformed array literal: \"[1:2]=\"", "detail": "Array contents must start with \"{\"."}],
-  ["[a]={x}", {"error": "malformed array literal: \"[a]={x}\"", "detail": "\"[\" must introduce explicitly-specified array dimensions."}],
-  ["[1:]={x}", {"error": "malformed array literal: \"[1:]={x}\"", "detail": "Missing array dimension value."}],
-  ["[1:2", {"error": "malformed array literal: \"[1:2\"", "detail": "Missing \"]\" after array dimensions."}],
-  ["={a}", {"error": "malformed array literal: \"={a}\"", "detail": "Array value must start with \"{\" or dimension information."}],
-  ["{{{{{{{1}}}}}}}", {"error": "number of array dimensions (7) exceeds the maximum allowed (6)"}],
-  ["{{{{{{1}}}}}}", {"dims": "[1:1][1:1][1:1][1:1][1:1][1:1]", "out": "{{{{{{1}}}}}}", "elems": ["1"]}],
-  ["{\"a\"  ,  \"b\"  }", {"dims": "[1:2]", "out": "{a,b}", "elems": ["a", "b"]}],
-  ["{  \"a\"  b}", {"error": "malformed array literal: \"{  \"a\"  b}\"", "detail": "Unexpected array element."}],
-  ["{\"a\\}", {"error": "malformed array literal: \"{\"a\\}\"", "detail": "Unexpected end of input."}],
-  ["{\\}", {"error": "malformed array literal: \"{\\}\"", "detail": "Unexpected end of input."}],
-  ["{a\\\\}", {"dims": "[1:1]", "out": "{\"a\\\\\"}", "elems": ["a\\"]}],
-  ["{\"\\a\\b\"}", {"dims": "[1:1]", "out": "{ab}", "elems": ["ab"]}],
-  ["{{a}}x", {"error": "malformed array literal: \"{{a}}x\"", "detail": "Junk after closing right brace."}],
-  ["{{a},{b}}", {"dims": "[1:2][1:1]", "out": "{{a},{b}}", "elems": ["a", "b"]}],
-  ["{ {a} , {b} }", {"dims": "[1:2][1:1]", "out": "{{a},{b}}", "elems": ["a", "b"]}],
-  ["{a b\tc}", {"dims": "[1:1]", "out": "{\"a b\tc\"}", "elems": ["a b\tc"]}],
-  ["{\"\",\"\"}", {"dims": "[1:2]", "out": "{\"\",\"\"}", "elems": ["", ""]}],
-  ["{\\,}", {"dims": "[1:1]", "out": "{\",\"}", "elems": [","]}],
-  ["[-2:-1]={a,b}", {"dims": "[-2:-1]", "out": "[-2:-1]={a,b}", "elems": ["a", "b"]}],
-  ["[1:1][1:1]={{a}}", {"dims": "[1:1][1:1]", "out": "{{a}}", "elems": ["a"]}],
-  ["[1:1]={{a}}", {"error": "malformed array literal: \"[1:1]={{a}}\"", "detail": "Specified array dimensions do not match array contents."}],
-  ["{NULL}", {"dims": "[1:1]", "out": "{NULL}", "elems": [null]}],
-  ["{\"NULL\"}", {"dims": "[1:1]", "out": "{\"NULL\"}", "elems": ["NULL"]}],
-  ["[1:1]={NULL}", {"dims": "[1:1]", "out": "{NULL}", "elems": [null]}],
-  ["{ a\\ b }", {"dims": "[1:1]", "out": "{\"a b\"}", "elems": ["a b"]}],
-  ["{{a,b},{c,d}} ", {"dims": "[1:2][1:2]", "out": "{{a,b},{c,d}}", "elems": ["a", "b", "c", "d"]}],
-  [" {{a,b},{c,d}}", {"dims": "[1:2][1:2]", "out": "{{a,b},{c,d}}", "elems": ["a", "b", "c", "d"]}],
-  ["x", {"error": "malformed array literal: \"x\"", "detail": "Array value must start with \"{\" or dimension information."}],
-  [" {a", {"error": "malformed array literal: \"{a\"", "detail": "Unexpected end of input."}],
-  ["[1:2]={a", {"error": "malformed array literal: \"{a\"", "detail": "Unexpected end of input."}],
-  ["[1:2]={a,b", {"error": "malformed array literal: \"{a,b\"", "detail": "Unexpected end of input."}],
-  ["  [0:0]={a}x", {"error": "malformed array literal: \"{a}x\"", "detail": "Junk after closing right brace."}],
-  [" {{1},{2,3}}", {"error": "malformed array literal: \"{{1},{2,3}}\"", "detail": "Multidimensional arrays must have sub-arrays with matching dimensions."}],
-  [" {a,,b}", {"error": "malformed array literal: \"{a,,b}\"", "detail": "Unexpected \",\" character."}],
-  ["{\"a\"x}", {"error": "malformed array literal: \"{\"a\"x}\"", "detail": "Unexpected array element."}],
-  ["{{a},b}", {"error": "malformed array literal: \"{{a},b}\"", "detail": "Unexpected array element."}],
-  ["{{a}{b}}", {"error": "malformed array literal: \"{{a}{b}}\"", "detail": "Unexpected \"{\" character."}],
-  ["{a}{b}", {"error": "malformed array literal: \"{a}{b}\"", "detail": "Junk after closing right brace."}],
-  ["{{a},{b}}}", {"error": "malformed array literal: \"{{a},{b}}}\"", "detail": "Junk after closing right brace."}],
-  ["{a}}", {"error": "malformed array literal: \"{a}}\"", "detail": "Junk after closing right brace."}],
-  ["[1:2]={{1},{2}}", {"error": "malformed array literal: \"[1:2]={{1},{2}}\"", "detail": "Specified array dimensions do not match array contents."}],
-  ["[1:1][1:2]={{a,b}}", {"dims": "[1:1][1:2]", "out": "{{a,b}}", "elems": ["a", "b"]}],
-  ["[1:1] [1:2] = {{a,b}}", {"dims": "[1:1][1:2]", "out": "{{a,b}}", "elems": ["a", "b"]}],
-  ["[4294967297:4294967297]={a}", {"dims": "[1:1]", "out": "{a}", "elems": ["a"]}],
-  ["[99999999999999999999:1]={a}", {"error": "malformed array literal: \"[99999999999999999999:1]={a}\"", "detail": "Specified array dimensions do not match array contents."}],
-  ["[1-2:3]={a,b}", {"error": "malformed array literal: \"[1-2:3]={a,b}\"", "detail": "Specified array dimensions do not match array contents."}],
-  ["[+:1]={a}", {"error": "malformed array literal: \"[+:1]={a}\"", "detail": "Specified array dimensions do not match array contents."}],
-  ["[0:-1]={}", {"error": "upper bound cannot be less than lower bound"}],
-  ["{\"a\",{b}}", {"error": "malformed array literal: \"{\"a\",{b}}\"", "detail": "Unexpected \"{\" character."}],
-  ["{{a}, b}", {"error": "malformed array literal: \"{{a}, b}\"", "detail": "Unexpected array element."}],
-  ["{\"a\\\"b\",\"c\\\\d\"}", {"dims": "[1:2]", "out": "{\"a\\\"b\",\"c\\\\d\"}", "elems": ["a\"b", "c\\d"]}],
-  ["{\"  lead\",trail  ,  both  }", {"dims": "[1:3]", "out": "{\"  lead\",trail,both}", "elems": ["  lead", "trail", "both"]}],
-  ["{\"x\"  }", {"dims": "[1:1]", "out": "{x}", "elems": ["x"]}],
-  ["{a,\"\",NULL,\"null\",b c}", {"dims": "[1:5]", "out": "{a,\"\",NULL,\"null\",\"b c\"}", "elems": ["a", "", null, "null", "b c"]}],
-  ["{{NULL,2},{3,NULL}}", {"dims": "[1:2][1:2]", "out": "{{NULL,2},{3,NULL}}", "elems": [null, "2", "3", null]}],
-  ["[3:4][-1:0]={{a,b},{c,d}}", {"dims": "[3:4][-1:0]", "out": "[3:4][-1:0]={{a,b},{c,d}}", "elems": ["a", "b", "c", "d"]}],
-  ["{\"\\u00e9\"}", {"dims": "[1:1]", "out": "{u00e9}", "elems": ["u00e9"]}],
-  ["{é x,😀}", {"dims": "[1:2]", "out": "{\"é x\",😀}", "elems": ["é x", "😀"]}],
+  ['{}', { dims: null, out: '{}', elems: null }],
+  ['{ }', { dims: null, out: '{}', elems: null }],
+  ['  {}  ', { dims: null, out: '{}', elems: null }],
+  ['{a,b,c}', { dims: '[1:3]', out: '{a,b,c}', elems: ['a', 'b', 'c'] }],
+  ['{ a , b , c }', { dims: '[1:3]', out: '{a,b,c}', elems: ['a', 'b', 'c'] }],
+  ['{"a b", c d ,"e"}', { dims: '[1:3]', out: '{"a b","c d",e}', elems: ['a b', 'c d', 'e'] }],
+  [
+    '{a\\,b,c\\"d,"e\\\\f","g\\"h"}',
+    { dims: '[1:4]', out: '{"a,b","c\\"d","e\\\\f","g\\"h"}', elems: ['a,b', 'c"d', 'e\\f', 'g"h'] },
+  ],
+  [
+    '{NULL,null,"NULL",NuLl, NULL ,N\\ULL,"",x}',
+    {
+      dims: '[1:8]',
+      out: '{NULL,NULL,"NULL",NULL,NULL,"NULL","",x}',
+      elems: [null, null, 'NULL', null, null, 'NULL', '', 'x'],
+    },
+  ],
+  ['{{1,2},{3,4}}', { dims: '[1:2][1:2]', out: '{{1,2},{3,4}}', elems: ['1', '2', '3', '4'] }],
+  ['{{"a","b"},{c,d}}', { dims: '[1:2][1:2]', out: '{{a,b},{c,d}}', elems: ['a', 'b', 'c', 'd'] }],
+  ['{ { 1 , 2 } , { 3 , 4 } }', { dims: '[1:2][1:2]', out: '{{1,2},{3,4}}', elems: ['1', '2', '3', '4'] }],
+  ['[0:1]={x,y}', { dims: '[0:1]', out: '[0:1]={x,y}', elems: ['x', 'y'] }],
+  ['[0:1][2:3]={{a,b},{c,d}}', { dims: '[0:1][2:3]', out: '[0:1][2:3]={{a,b},{c,d}}', elems: ['a', 'b', 'c', 'd'] }],
+  [
+    '{"{}",",","\\\\","\\"",a b, " sp "}',
+    { dims: '[1:6]', out: '{"{}",",","\\\\","\\"","a b"," sp "}', elems: ['{}', ',', '\\', '"', 'a b', ' sp '] },
+  ],
+  ['{ab\\ ,\\ cd}', { dims: '[1:2]', out: '{"ab "," cd"}', elems: ['ab ', ' cd'] }],
+  ['{a\\\tb}', { dims: '[1:1]', out: '{"a\tb"}', elems: ['a\tb'] }],
+  ['{😀,é,"😀 x"}', { dims: '[1:3]', out: '{😀,é,"😀 x"}', elems: ['😀', 'é', '😀 x'] }],
+  ['{a,"b"c}', { error: 'malformed array literal: "{a,"b"c}"', detail: 'Unexpected array element.' }],
+  ['{a"b"}', { error: 'malformed array literal: "{a"b"}"', detail: 'Unexpected array element.' }],
+  ['{a,,b}', { error: 'malformed array literal: "{a,,b}"', detail: 'Unexpected "," character.' }],
+  ['{,a}', { error: 'malformed array literal: "{,a}"', detail: 'Unexpected "," character.' }],
+  ['{a,}', { error: 'malformed array literal: "{a,}"', detail: 'Unexpected "}" character.' }],
+  ['{"a}', { error: 'malformed array literal: "{"a}"', detail: 'Unexpected end of input.' }],
+  ['{a', { error: 'malformed array literal: "{a"', detail: 'Unexpected end of input.' }],
+  [
+    'a{b}',
+    { error: 'malformed array literal: "a{b}"', detail: 'Array value must start with "{" or dimension information.' },
+  ],
+  ['{a}x', { error: 'malformed array literal: "{a}x"', detail: 'Junk after closing right brace.' }],
+  ['{a} x', { error: 'malformed array literal: "{a} x"', detail: 'Junk after closing right brace.' }],
+  [
+    '{{1,2},{3}}',
+    {
+      error: 'malformed array literal: "{{1,2},{3}}"',
+      detail: 'Multidimensional arrays must have sub-arrays with matching dimensions.',
+    },
+  ],
+  [
+    '{{1},{2,3}}',
+    {
+      error: 'malformed array literal: "{{1},{2,3}}"',
+      detail: 'Multidimensional arrays must have sub-arrays with matching dimensions.',
+    },
+  ],
+  ['{{1,2},3}', { error: 'malformed array literal: "{{1,2},3}"', detail: 'Unexpected array element.' }],
+  ['{1,{2}}', { error: 'malformed array literal: "{1,{2}}"', detail: 'Unexpected "{" character.' }],
+  ['{{{1}},{2}}', { dims: null, out: '{}', elems: null }],
+  ['{{{1}},{{2}}}', { dims: '[1:2][1:1][1:1]', out: '{{{1}},{{2}}}', elems: ['1', '2'] }],
+  ['{{}}', { error: 'malformed array literal: "{{}}"', detail: 'Unexpected "}" character.' }],
+  ['{{},{}}', { error: 'malformed array literal: "{{},{}}"', detail: 'Unexpected "}" character.' }],
+  [
+    '[1:2]={a}',
+    {
+      error: 'malformed array literal: "[1:2]={a}"',
+      detail: 'Specified array dimensions do not match array contents.',
+    },
+  ],
+  [
+    '[1:1]={}',
+    { error: 'malformed array literal: "[1:1]={}"', detail: 'Specified array dimensions do not match array contents.' },
+  ],
+  ['[2:1]={a}', { error: 'upper bound cannot be less than lower bound' }],
+  ['[1:2]{a,b}', { error: 'malformed array literal: "[1:2]{a,b}"', detail: 'Missing "=" after array dimensions.' }],
+  ['[1:2]=', { error: 'malformed array literal: "[1:2]="', detail: 'Array contents must start with "{".' }],
+  [
+    '[a]={x}',
+    {
+      error: 'malformed array literal: "[a]={x}"',
+      detail: '"[" must introduce explicitly-specified array dimensions.',
+    },
+  ],
+  ['[1:]={x}', { error: 'malformed array literal: "[1:]={x}"', detail: 'Missing array dimension value.' }],
+  ['[1:2', { error: 'malformed array literal: "[1:2"', detail: 'Missing "]" after array dimensions.' }],
+  [
+    '={a}',
+    { error: 'malformed array literal: "={a}"', detail: 'Array value must start with "{" or dimension information.' },
+  ],
+  ['{{{{{{{1}}}}}}}', { error: 'number of array dimensions (7) exceeds the maximum allowed (6)' }],
+  ['{{{{{{1}}}}}}', { dims: '[1:1][1:1][1:1][1:1][1:1][1:1]', out: '{{{{{{1}}}}}}', elems: ['1'] }],
+  ['{"a"  ,  "b"  }', { dims: '[1:2]', out: '{a,b}', elems: ['a', 'b'] }],
+  ['{  "a"  b}', { error: 'malformed array literal: "{  "a"  b}"', detail: 'Unexpected array element.' }],
+  ['{"a\\}', { error: 'malformed array literal: "{"a\\}"', detail: 'Unexpected end of input.' }],
+  ['{\\}', { error: 'malformed array literal: "{\\}"', detail: 'Unexpected end of input.' }],
+  ['{a\\\\}', { dims: '[1:1]', out: '{"a\\\\"}', elems: ['a\\'] }],
+  ['{"\\a\\b"}', { dims: '[1:1]', out: '{ab}', elems: ['ab'] }],
+  ['{{a}}x', { error: 'malformed array literal: "{{a}}x"', detail: 'Junk after closing right brace.' }],
+  ['{{a},{b}}', { dims: '[1:2][1:1]', out: '{{a},{b}}', elems: ['a', 'b'] }],
+  ['{ {a} , {b} }', { dims: '[1:2][1:1]', out: '{{a},{b}}', elems: ['a', 'b'] }],
+  ['{a b\tc}', { dims: '[1:1]', out: '{"a b\tc"}', elems: ['a b\tc'] }],
+  ['{"",""}', { dims: '[1:2]', out: '{"",""}', elems: ['', ''] }],
+  ['{\\,}', { dims: '[1:1]', out: '{","}', elems: [','] }],
+  ['[-2:-1]={a,b}', { dims: '[-2:-1]', out: '[-2:-1]={a,b}', elems: ['a', 'b'] }],
+  ['[1:1][1:1]={{a}}', { dims: '[1:1][1:1]', out: '{{a}}', elems: ['a'] }],
+  [
+    '[1:1]={{a}}',
+    {
+      error: 'malformed array literal: "[1:1]={{a}}"',
+      detail: 'Specified array dimensions do not match array contents.',
+    },
+  ],
+  ['{NULL}', { dims: '[1:1]', out: '{NULL}', elems: [null] }],
+  ['{"NULL"}', { dims: '[1:1]', out: '{"NULL"}', elems: ['NULL'] }],
+  ['[1:1]={NULL}', { dims: '[1:1]', out: '{NULL}', elems: [null] }],
+  ['{ a\\ b }', { dims: '[1:1]', out: '{"a b"}', elems: ['a b'] }],
+  ['{{a,b},{c,d}} ', { dims: '[1:2][1:2]', out: '{{a,b},{c,d}}', elems: ['a', 'b', 'c', 'd'] }],
+  [' {{a,b},{c,d}}', { dims: '[1:2][1:2]', out: '{{a,b},{c,d}}', elems: ['a', 'b', 'c', 'd'] }],
+  ['x', { error: 'malformed array literal: "x"', detail: 'Array value must start with "{" or dimension information.' }],
+  [' {a', { error: 'malformed array literal: "{a"', detail: 'Unexpected end of input.' }],
+  ['[1:2]={a', { error: 'malformed array literal: "{a"', detail: 'Unexpected end of input.' }],
+  ['[1:2]={a,b', { error: 'malformed array literal: "{a,b"', detail: 'Unexpected end of input.' }],
+  ['  [0:0]={a}x', { error: 'malformed array literal: "{a}x"', detail: 'Junk after closing right brace.' }],
+  [
+    ' {{1},{2,3}}',
+    {
+      error: 'malformed array literal: "{{1},{2,3}}"',
+      detail: 'Multidimensional arrays must have sub-arrays with matching dimensions.',
+    },
+  ],
+  [' {a,,b}', { error: 'malformed array literal: "{a,,b}"', detail: 'Unexpected "," character.' }],
+  ['{"a"x}', { error: 'malformed array literal: "{"a"x}"', detail: 'Unexpected array element.' }],
+  ['{{a},b}', { error: 'malformed array literal: "{{a},b}"', detail: 'Unexpected array element.' }],
+  ['{{a}{b}}', { error: 'malformed array literal: "{{a}{b}}"', detail: 'Unexpected "{" character.' }],
+  ['{a}{b}', { error: 'malformed array literal: "{a}{b}"', detail: 'Junk after closing right brace.' }],
+  ['{{a},{b}}}', { error: 'malformed array literal: "{{a},{b}}}"', detail: 'Junk after closing right brace.' }],
+  ['{a}}', { error: 'malformed array literal: "{a}}"', detail: 'Junk after closing right brace.' }],
+  [
+    '[1:2]={{1},{2}}',
+    {
+      error: 'malformed array literal: "[1:2]={{1},{2}}"',
+      detail: 'Specified array dimensions do not match array contents.',
+    },
+  ],
+  ['[1:1][1:2]={{a,b}}', { dims: '[1:1][1:2]', out: '{{a,b}}', elems: ['a', 'b'] }],
+  ['[1:1] [1:2] = {{a,b}}', { dims: '[1:1][1:2]', out: '{{a,b}}', elems: ['a', 'b'] }],
+  ['[4294967297:4294967297]={a}', { dims: '[1:1]', out: '{a}', elems: ['a'] }],
+  [
+    '[99999999999999999999:1]={a}',
+    {
+      error: 'malformed array literal: "[99999999999999999999:1]={a}"',
+      detail: 'Specified array dimensions do not match array contents.',
+    },
+  ],
+  [
+    '[1-2:3]={a,b}',
+    {
+      error: 'malformed array literal: "[1-2:3]={a,b}"',
+      detail: 'Specified array dimensions do not match array contents.',
+    },
+  ],
+  [
+    '[+:1]={a}',
+    {
+      error: 'malformed array literal: "[+:1]={a}"',
+      detail: 'Specified array dimensions do not match array contents.',
+    },
+  ],
+  ['[0:-1]={}', { error: 'upper bound cannot be less than lower bound' }],
+  ['{"a",{b}}', { error: 'malformed array literal: "{"a",{b}}"', detail: 'Unexpected "{" character.' }],
+  ['{{a}, b}', { error: 'malformed array literal: "{{a}, b}"', detail: 'Unexpected array element.' }],
+  ['{"a\\"b","c\\\\d"}', { dims: '[1:2]', out: '{"a\\"b","c\\\\d"}', elems: ['a"b', 'c\\d'] }],
+  ['{"  lead",trail  ,  both  }', { dims: '[1:3]', out: '{"  lead",trail,both}', elems: ['  lead', 'trail', 'both'] }],
+  ['{"x"  }', { dims: '[1:1]', out: '{x}', elems: ['x'] }],
+  ['{a,"",NULL,"null",b c}', { dims: '[1:5]', out: '{a,"",NULL,"null","b c"}', elems: ['a', '', null, 'null', 'b c'] }],
+  ['{{NULL,2},{3,NULL}}', { dims: '[1:2][1:2]', out: '{{NULL,2},{3,NULL}}', elems: [null, '2', '3', null] }],
+  ['[3:4][-1:0]={{a,b},{c,d}}', { dims: '[3:4][-1:0]', out: '[3:4][-1:0]={{a,b},{c,d}}', elems: ['a', 'b', 'c', 'd'] }],
+  ['{"\\u00e9"}', { dims: '[1:1]', out: '{u00e9}', elems: ['u00e9'] }],
+  ['{é x,😀}', { dims: '[1:2]', out: '{"é x",😀}', elems: ['é x', '😀'] }],
 ];
 
 const ident = (s: string): Value => s;
@@ -141,7 +224,8 @@ function dimsText(a: ArrayValue): string | null {
 }
 
 function int(s: string): Value {
-  if (!/^[+-]?\d+$/.test(s.trim())) throw new ValueError(ErrorCode.InvalidValue, `invalid input syntax for type integer: "${s}"`);
+  if (!/^[+-]?\d+$/.test(s.trim()))
+    throw new ValueError(ErrorCode.InvalidValue, `invalid input syntax for type integer: "${s}"`);
   return Number(s);
 }
 
@@ -203,7 +287,8 @@ describe('codec', () => {
     expect(c.key(c.parse('[0:1]={1,2}'))).not.toBe(c.key(c.parse('{1,2}')));
   });
   it('orders as array_cmp: elements, NULL last, then length', () => {
-    const cmp = (a: string, b: string): number => compareArrays(arr(a), arr(b), (x, y) => (x as number) - (y as number));
+    const cmp = (a: string, b: string): number =>
+      compareArrays(arr(a), arr(b), (x, y) => (x as number) - (y as number));
     expect(cmp('{1,2}', '{1,3}')).toBe(-1);
     expect(cmp('{1,NULL}', '{1,3}')).toBe(1);
     expect(cmp('{1}', '{1,0}')).toBe(-1);
@@ -298,7 +383,8 @@ describe('subscripts, slices and sizes (pinned against Postgres)', () => {
     expect(arraySubscript(arr('{1,NULL}'), [2])).toBe(null);
   });
   it('slices', () => {
-    const s = (a: string, lo: (number | null)[], hi: (number | null)[]): string | null => out(arraySlice(arr(a), lo, hi));
+    const s = (a: string, lo: (number | null)[], hi: (number | null)[]): string | null =>
+      out(arraySlice(arr(a), lo, hi));
     expect(s('{1,2,3,4}', [2], [3])).toBe('{2,3}');
     expect(s('{1,2,3,4}', [null], [2])).toBe('{1,2}');
     expect(s('{1,2,3,4}', [3], [null])).toBe('{3,4}');

@@ -4,10 +4,28 @@ import { boolCodec, boolToText, formatBool, parseBool } from '../../src/values/b
 
 describe('parseBool (Postgres answers)', () => {
   const ok: [string, boolean][] = [
-    ['t', true], ['tr', true], ['true', true], ['TRUE', true], [' true ', true], ['\ttrue\n', true],
-    ['y', true], ['ye', true], ['yes', true], ['yES', true], ['on', true], ['ON', true], ['1', true],
-    ['f', false], ['fa', false], ['false', false], ['n', false], ['no', false], ['of', false], ['off', false],
-    ['of ', false], ['0', false],
+    ['t', true],
+    ['tr', true],
+    ['true', true],
+    ['TRUE', true],
+    [' true ', true],
+    ['\ttrue\n', true],
+    ['y', true],
+    ['ye', true],
+    ['yes', true],
+    ['yES', true],
+    ['on', true],
+    ['ON', true],
+    ['1', true],
+    ['f', false],
+    ['fa', false],
+    ['false', false],
+    ['n', false],
+    ['no', false],
+    ['of', false],
+    ['off', false],
+    ['of ', false],
+    ['0', false],
   ];
   for (const [text, v] of ok) it(JSON.stringify(text), () => expect(parseBool(text)).toBe(v));
   const bad = ['o', '', '  ', 'truee', '01', ' o n', 'x', '\u0011', '\u0010', 'tru e'];

@@ -31,7 +31,8 @@ describe('parseBytea (Postgres answers)', () => {
     ['a\\b', 'invalid input syntax for type bytea'],
     [' \\x01', 'invalid input syntax for type bytea'],
   ];
-  for (const [text, msg] of bad) it(`rejects ${JSON.stringify(text)}`, () => expect(() => parseBytea(text)).toThrow(msg));
+  for (const [text, msg] of bad)
+    it(`rejects ${JSON.stringify(text)}`, () => expect(() => parseBytea(text)).toThrow(msg));
 });
 
 describe('bytea order', () => {

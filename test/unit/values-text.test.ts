@@ -32,7 +32,8 @@ describe('compareText: code-point order (COLLATE "C")', () => {
   });
   it('agrees with UTF-8 byte order on random strings', () => {
     const pool = ['a', 'B', 'é', '\uD7FF', '\uE000', '\uFFFD', '😀', '\u{10FFFF}', ' ', ''];
-    const rnd = (n: number): string => Array.from({ length: n }, () => pool[Math.floor(Math.random() * pool.length)]).join('');
+    const rnd = (n: number): string =>
+      Array.from({ length: n }, () => pool[Math.floor(Math.random() * pool.length)]).join('');
     for (let i = 0; i < 2000; i++) {
       const a = rnd(3);
       const b = rnd(3);

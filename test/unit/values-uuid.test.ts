@@ -35,8 +35,18 @@ describe('parseUuid (Postgres answers)', () => {
 
 describe('uuid order', () => {
   it('compares as unsigned bytes', () => {
-    expect(uuidCodec.compare!(parseUuid('00000000-0000-0000-0000-00000000000a'), parseUuid('00000000-0000-0000-0000-000000000009'))).toBe(1);
-    expect(uuidCodec.compare!(parseUuid('F0000000-0000-0000-0000-000000000000'), parseUuid('10000000-0000-0000-0000-000000000000'))).toBe(1);
+    expect(
+      uuidCodec.compare!(
+        parseUuid('00000000-0000-0000-0000-00000000000a'),
+        parseUuid('00000000-0000-0000-0000-000000000009'),
+      ),
+    ).toBe(1);
+    expect(
+      uuidCodec.compare!(
+        parseUuid('F0000000-0000-0000-0000-000000000000'),
+        parseUuid('10000000-0000-0000-0000-000000000000'),
+      ),
+    ).toBe(1);
     expect(uuidCodec.equals(parseUuid('{A0EEBC999C0B4EF8BB6D6BB9BD380A11}'), CANON)).toBe(true);
   });
 });

@@ -10,26 +10,60 @@ interface Case {
   readonly params?: Record<string, string>;
 }
 
-const C = (where: string, columns: Record<string, string>, rows: [Row, boolean | null][], params?: Record<string, string>): Case =>
-  params ? { where, columns, rows, params } : { where, columns, rows };
+const C = (
+  where: string,
+  columns: Record<string, string>,
+  rows: [Row, boolean | null][],
+  params?: Record<string, string>,
+): Case => (params ? { where, columns, rows, params } : { where, columns, rows });
 
 const cases: Case[] = [
-  C('foo = 1 OR bar = 1', { foo: 'int4', bar: 'int4' }, [[{ foo: '1', bar: null }, true], [{ foo: null, bar: '1' }, true], [{ foo: '2', bar: null }, null]]),
-  C('x IN (NULL, 1)', { x: 'int4' }, [[{ x: '1' }, true], [{ x: '2' }, null], [{ x: null }, null]]),
-  C('col + 1 > 0', { col: 'int4' }, [[{ col: null }, null], [{ col: '0' }, true]]),
-  C('x @> ARRAY[y]', { x: 'int4[]', y: 'int4' }, [[{ x: null, y: '1' }, null], [{ x: '{1,2}', y: '1' }, true]]),
-  C('y = ANY(x)', { x: 'int4[]', y: 'int8' }, [[{ x: '{1,2}', y: '1' }, true], [{ x: '{1,NULL}', y: '3' }, null], [{ x: '{}', y: null }, false]]),
-  C("coalesce(value, 'fallback', 'unused') = 'fallback'", { value: 'text' }, [[{ value: null }, true], [{ value: 'x' }, false]]),
+  C('foo = 1 OR bar = 1', { foo: 'int4', bar: 'int4' }, [
+    [{ foo: '1', bar: null }, true],
+    [{ foo: null, bar: '1' }, true],
+    [{ foo: '2', bar: null }, null],
+  ]),
+  C('x IN (NULL, 1)', { x: 'int4' }, [
+    [{ x: '1' }, true],
+    [{ x: '2' }, null],
+    [{ x: null }, null],
+  ]),
+  C('col + 1 > 0', { col: 'int4' }, [
+    [{ col: null }, null],
+    [{ col: '0' }, true],
+  ]),
+  C('x @> ARRAY[y]', { x: 'int4[]', y: 'int4' }, [
+    [{ x: null, y: '1' }, null],
+    [{ x: '{1,2}', y: '1' }, true],
+  ]),
+  C('y = ANY(x)', { x: 'int4[]', y: 'int8' }, [
+    [{ x: '{1,2}', y: '1' }, true],
+    [{ x: '{1,NULL}', y: '3' }, null],
+    [{ x: '{}', y: null }, false],
+  ]),
+  C("coalesce(value, 'fallback', 'unused') = 'fallback'", { value: 'text' }, [
+    [{ value: null }, true],
+    [{ value: 'x' }, false],
+  ]),
   C('greatest(a, b, c) = 3', { a: 'int4', b: 'int4', c: 'int4' }, [[{ a: '1', b: null, c: '3' }, true]]),
-  C('price = 0.1 + 0.2', { price: 'numeric' }, [[{ price: '0.3' }, true], [{ price: '0.30000000000000004' }, false]]),
+  C('price = 0.1 + 0.2', { price: 'numeric' }, [
+    [{ price: '0.3' }, true],
+    [{ price: '0.30000000000000004' }, false],
+  ]),
   C('price = 1', { price: 'numeric' }, [[{ price: '1.00' }, true]]),
   C('price > 12345678901234567890.1', { price: 'numeric' }, [[{ price: '12345678901234567890.2' }, true]]),
-  C('id = 9007199254740993', { id: 'int8' }, [[{ id: '9007199254740993' }, true], [{ id: '9007199254740992' }, false]]),
+  C('id = 9007199254740993', { id: 'int8' }, [
+    [{ id: '9007199254740993' }, true],
+    [{ id: '9007199254740992' }, false],
+  ]),
   C("x = 'NaN'", { x: 'float8' }, [[{ x: 'NaN' }, true]]),
   C("x > 'Infinity'", { x: 'float8' }, [[{ x: 'NaN' }, true]]),
   C('x = 0', { x: 'float8' }, [[{ x: '-0' }, true]]),
   C('x = 0.1', { x: 'float4' }, [[{ x: '0.1' }, false]]),
-  C("name < 'a'", { name: 'text' }, [[{ name: 'B' }, true], [{ name: 'b' }, false]]),
+  C("name < 'a'", { name: 'text' }, [
+    [{ name: 'B' }, true],
+    [{ name: 'b' }, false],
+  ]),
   C("name > U&'\\FFFD'", { name: 'text' }, [[{ name: '😀' }, true]]),
   C("upper(name) = 'É'", { name: 'text' }, [[{ name: 'é' }, false]]),
   C("code = 'abc'", { code: 'char(5)' }, [[{ code: 'abc  ' }, true]]),
@@ -40,21 +74,52 @@ const cases: Case[] = [
   C("arr = '{1,2}'", { arr: 'int4[]' }, [[{ arr: '[0:1]={1,2}' }, false]]),
   C("d = '1 day'", { d: 'interval' }, [[{ d: 'PT24H' }, true]]),
   C("ts > '2024-01-02 03:04:05.120001+02'", { ts: 'timestamptz' }, [[{ ts: '2024-01-02 01:04:05.120002+00' }, true]]),
-  C("u = '550E8400-E29B-41D4-A716-446655440000'", { u: 'uuid' }, [[{ u: '550e8400-e29b-41d4-a716-446655440000' }, true]]),
-  C("s LIKE 'a\\_c'", { s: 'text' }, [[{ s: 'abc' }, false], [{ s: 'a_c' }, true]]),
+  C("u = '550E8400-E29B-41D4-A716-446655440000'", { u: 'uuid' }, [
+    [{ u: '550e8400-e29b-41d4-a716-446655440000' }, true],
+  ]),
+  C("s LIKE 'a\\_c'", { s: 'text' }, [
+    [{ s: 'abc' }, false],
+    [{ s: 'a_c' }, true],
+  ]),
   C("s LIKE 'a#%c' ESCAPE '#'", { s: 'text' }, [[{ s: 'a%c' }, true]]),
   C('id = 5000000000', { id: 'int4' }, [[{ id: '5' }, false]]),
   C('id = 2.5', { id: 'int4' }, [[{ id: '2' }, false]]),
-  C('done = false', { done: 'bool' }, [[{ done: 'f' }, true], [{ done: 't' }, false]]),
+  C('done = false', { done: 'bool' }, [
+    [{ done: 'f' }, true],
+    [{ done: 't' }, false],
+  ]),
   C('x BETWEEN SYMMETRIC 5 AND 1', { x: 'int4' }, [[{ x: '3' }, true]]),
   C('x BETWEEN 5 AND 1', { x: 'int4' }, [[{ x: '3' }, false]]),
-  C('x IS DISTINCT FROM NULL', { x: 'int4' }, [[{ x: null }, false], [{ x: '1' }, true]]),
-  C('b IS NOT TRUE', { b: 'bool' }, [[{ b: null }, true], [{ b: 't' }, false]]),
-  C('tenant = $1', { tenant: 'int8' }, [[{ tenant: '42' }, true], [{ tenant: '43' }, false]], { '1': '42' }),
-  C('NOT (a = 1 AND b = 2)', { a: 'int4', b: 'int4' }, [[{ a: '1', b: null }, null], [{ a: '2', b: null }, true]]),
-  C("tags && '{a,b}'", { tags: 'text[]' }, [[{ tags: '{b,c}' }, true], [{ tags: '{}' }, false]]),
+  C('x IS DISTINCT FROM NULL', { x: 'int4' }, [
+    [{ x: null }, false],
+    [{ x: '1' }, true],
+  ]),
+  C('b IS NOT TRUE', { b: 'bool' }, [
+    [{ b: null }, true],
+    [{ b: 't' }, false],
+  ]),
+  C(
+    'tenant = $1',
+    { tenant: 'int8' },
+    [
+      [{ tenant: '42' }, true],
+      [{ tenant: '43' }, false],
+    ],
+    { '1': '42' },
+  ),
+  C('NOT (a = 1 AND b = 2)', { a: 'int4', b: 'int4' }, [
+    [{ a: '1', b: null }, null],
+    [{ a: '2', b: null }, true],
+  ]),
+  C("tags && '{a,b}'", { tags: 'text[]' }, [
+    [{ tags: '{b,c}' }, true],
+    [{ tags: '{}' }, false],
+  ]),
   C("lower(email) = 'x@y.com'", { email: 'text' }, [[{ email: 'X@Y.com' }, true]]),
-  C("email ILIKE 'ab%'", { email: 'varchar' }, [[{ email: 'ABC' }, true], [{ email: 'xab' }, false]]),
+  C("email ILIKE 'ab%'", { email: 'varchar' }, [
+    [{ email: 'ABC' }, true],
+    [{ email: 'xab' }, false],
+  ]),
 ];
 
 describe('where-language conformance', () => {
@@ -70,7 +135,13 @@ describe('where-language conformance', () => {
   }
 });
 
-function rejects(where: string, columns: Record<string, string>, code: ErrorCode, offending?: string, params?: Record<string, string>): void {
+function rejects(
+  where: string,
+  columns: Record<string, string>,
+  code: ErrorCode,
+  offending?: string,
+  params?: Record<string, string>,
+): void {
   let err: unknown;
   try {
     compileWhere(where, columns, params ? { params } : {});
@@ -82,7 +153,9 @@ function rejects(where: string, columns: Record<string, string>, code: ErrorCode
   expect(w.code, w.message).toBe(code);
   if (offending !== undefined) {
     expect(w.position, w.message).toBeDefined();
-    expect(where.slice(w.position as number)).toMatch(new RegExp('^' + offending.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+    expect(where.slice(w.position as number)).toMatch(
+      new RegExp('^' + offending.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')),
+    );
   }
 }
 
@@ -158,9 +231,15 @@ describe('normalization and rendering', () => {
     expect(compileWhere('a = 1 AND (b > 2 OR a < 0)', { a: 'int4', b: 'int4', c: 'int4' }).columns).toEqual(['a', 'b']);
   });
   it('qualified columns', () => {
-    const p = compileWhere('items.id = 1 AND public.items.id > 0', { id: 'int4' }, { table: { schema: 'public', name: 'items' } });
+    const p = compileWhere(
+      'items.id = 1 AND public.items.id > 0',
+      { id: 'int4' },
+      { table: { schema: 'public', name: 'items' } },
+    );
     expect(p.matches({ id: '1' })).toBe(true);
-    expect(() => compileWhere('other.id = 1', { id: 'int4' }, { table: { schema: 'public', name: 'items' } })).toThrow(WhereError);
+    expect(() => compileWhere('other.id = 1', { id: 'int4' }, { table: { schema: 'public', name: 'items' } })).toThrow(
+      WhereError,
+    );
   });
   it('positions of non-ASCII clauses are character offsets', () => {
     try {
