@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BEFORE_ALL, compareOffsets, formatOffset, maxOffset, type LogOffset } from '../log/offset.js';
 import {
+  ShapeCreationError,
   ShapeRequestError,
   type LogChunk,
   type ShapeDefinition,
@@ -168,18 +169,17 @@ async function waitForOffset(
 }
 
 /**
- * A shape that could not be created or read for a passing reason (database unreachable, snapshot failed): answers 503
- * with `retry-after`, which the client retries as it does Electric's "Stack not ready". False for any other error.
+ * A shape that cannot be created or read now (database unreachable, snapshot failed, an admission limit): answers
+ * 503/429 with `retry-after`, which the client retries as it does Electric's "Stack not ready". False for other errors.
  */
 export function sendUnavailable(cfg: ShapeHandlerConfig, res: ServerResponse, err: unknown, head = false): boolean {
-  const retryAfter = (err as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
-  if (typeof retryAfter !== 'number') return false;
+  if (!(err instanceof ShapeCreationError)) return false;
   cfg.log.log('warn', 'shape_unavailable', { error: err });
   sendError(
     res,
-    503,
-    { message: `Shape unavailable: ${(err as Error).message}` },
-    { 'retry-after': String(retryAfter) },
+    err.httpStatus,
+    { message: `Shape unavailable: ${err.message}`, code: err.code },
+    { 'retry-after': String(err.retryAfterSeconds) },
     head,
   );
   return true;

@@ -7,9 +7,14 @@ import { compileWhere } from '../where.js';
 import { columnTypes, loadTable, quoteName, type TableInfo } from './catalog.js';
 import type { LiveShape } from './live-shape.js';
 import { insertMessage } from './messages.js';
-import { ShapeCreationError } from './shape-creator.js';
 import { SnapshotSession, isDataError } from './snapshot.js';
-import { ShapeRequestError, type SubsetMetadata, type SubsetRequest, type SubsetSink } from './types.js';
+import {
+  ShapeCreationError,
+  ShapeRequestError,
+  type SubsetMetadata,
+  type SubsetRequest,
+  type SubsetSink,
+} from './types.js';
 import { validateShape, whereMessage } from './validate.js';
 
 /** A subset query may run this long per statement: its clause is client input and must not pin a connection. */
