@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** The headers a browser must be allowed to read, else the client throws MissingHeadersError (§1.2). */
 export const EXPOSED_HEADERS =
-  'electric-cursor,electric-handle,electric-has-data,electric-offset,electric-schema,electric-snapshot,electric-up-to-date,electric-internal-known-error,retry-after';
+  'electric-cursor,electric-handle,electric-has-data,electric-offset,electric-schema,electric-up-to-date,electric-internal-known-error,retry-after';
 
 export const CACHE_INITIAL = 'public, max-age=604800, s-maxage=3600, stale-while-revalidate=2629746';
 export const CACHE_LIVE = 'public, max-age=5, stale-while-revalidate=5';
