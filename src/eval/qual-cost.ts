@@ -1,5 +1,6 @@
 // Postgres's per-row cost estimate of a condition (costsize.c cost_qual_eval), which orders a WHERE's conditions.
 import { assertNever, type Expr } from '../sql/ast.js';
+import { isCrossTypeOperand } from '../sql/cross-type.js';
 import { baseType, typeCategory, type PgType } from '../values/types.js';
 
 /**
@@ -39,13 +40,12 @@ export function qualCost(e: Expr): number {
   };
   const walk = (x: Expr): void => {
     charge(x, add);
-    const crossType = hasCrossTypeMembers(x);
     const kids = childrenForCost(x);
     for (let i = 0; i < kids.length; i++) {
       const c = kids[i] as Expr;
       // `x LIKE p ESCAPE e` is `x ~~ like_escape(p, e)`: the second call is charged where the walker reaches it.
       if (x.kind === 'like' && i === 1 && likeEscapeCall(x)) add(CPU_OPERATOR_COST);
-      walk(crossType && c.kind === 'cast' && isCrossTypeOperand(c) ? c.arg : c);
+      walk(isCrossTypeOperand(x, c) ? c.arg : c);
     }
   };
   walk(e);
@@ -174,41 +174,4 @@ function childrenForCost(e: Expr): readonly Expr[] {
 /** True when `t` has a btree equality Postgres can put in an equivalence class (every comparable type here). */
 export function mergeableEquality(t: PgType): boolean {
   return t.scalar !== 'json' && t.scalar !== 'opaque' && t.scalar !== 'unknown' && typeCategory(t) !== 'user';
-}
-
-/** Widenings Postgres's cross-type operators make unnecessary (int48eq, float48pl, date_lt_timestamp, nameeqtext…). */
-const CROSS_TYPE_WIDENINGS = new Set([
-  'int2>int4',
-  'int2>int8',
-  'int4>int8',
-  'float4>float8',
-  'date>timestamp',
-  'date>timestamptz',
-  'timestamp>timestamptz',
-  'name>text',
-]);
-const CROSS_TYPE_ARITHMETIC = new Set(['int+', 'int-', 'int*', 'int/', 'float+', 'float-', 'float*', 'float/']);
-
-/** Nodes whose Postgres operator takes mixed operand types directly, where our tree widens one operand first. */
-function hasCrossTypeMembers(e: Expr): boolean {
-  switch (e.kind) {
-    case 'compare':
-    case 'quantified':
-    case 'distinct':
-    case 'nullif':
-      return true;
-    case 'call':
-      return CROSS_TYPE_ARITHMETIC.has(e.fn);
-    default:
-      return false;
-  }
-}
-
-/** An implicit widening that Postgres does not perform: its cross-type operator reads the narrower value itself. */
-function isCrossTypeOperand(c: Extract<Expr, { kind: 'cast' }>): boolean {
-  const from = c.arg.type;
-  const to = c.type;
-  return (
-    c.implicit && !from.array && !to.array && to.typmod < 0 && CROSS_TYPE_WIDENINGS.has(`${from.scalar}>${to.scalar}`)
-  );
 }

@@ -25,7 +25,8 @@ import { ColumnLayout, RowView } from './row-view.js';
  */
 export function planQuals(e: Expr): readonly Expr[] {
   const canonical = canonicalize(simplifyBoolEquality(e));
-  if (canonical.kind === 'const') return canonical.value === true ? [] : [boolConst(false, canonical)];
+  // A constant clause stays itself (a NULL WHERE is NULL); only inside AND/OR does a WHERE read NULL as FALSE.
+  if (canonical.kind === 'const') return canonical.value === true ? [] : [canonical];
   const list = canonical.kind === 'and' ? canonical.args : [canonical];
   const conditions = withEquivalences(list);
   return sortByCost(conditions);
