@@ -6,12 +6,12 @@ import { useOracle } from '../support/oracle-fixture.js';
 import { raisingClauseArb } from '../property/raising-arbitraries.js';
 import { recordArb } from '../property/arbitraries.js';
 import { checkGroup, emptyScanStats, type Failure, type GroupStats, type ScanStats } from './differential-check.js';
+import { seedFrom } from '../support/seed.js';
 
 /** Total clauses to generate (each runs on RECORDS records). DIFF_RUNS=20000 for a long soak. */
 const RUNS = Number(process.env['DIFF_RUNS'] ?? 3000);
 /** Fixed by default so CI is reproducible; DIFF_SEED=random explores new cases (the seed is printed either way). */
-const SEED_ENV = process.env['DIFF_SEED'] ?? '5';
-const SEED = SEED_ENV === 'random' ? Math.floor(Math.random() * 2 ** 31) : Number(SEED_ENV);
+const SEED = seedFrom('DIFF_SEED', 5);
 /** Clauses built to raise on some rows (divisions, casts, overflows under guards). DIFF_RAISING_RUNS=3000 for more. */
 const RAISING_RUNS = Number(process.env['DIFF_RAISING_RUNS'] ?? 150);
 const CLAUSES_PER_GROUP = 30;
