@@ -5,6 +5,9 @@ import type { AnalyzeContext } from './context.js';
 import type { RawNode } from './parse.js';
 import { didYouMean } from './suggest.js';
 
+// Column hints are part of identifier handling; the distance itself lives in suggest.ts (shared with type names).
+export { didYouMean };
+
 export const MAX_IDENTIFIER_BYTES = 63;
 
 /** One identifier token read from source text: quoted (exact, `""` → `"`) or unquoted (ASCII folded to lower). */
