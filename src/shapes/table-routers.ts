@@ -32,6 +32,8 @@ export interface TableRoutersOptions {
   readonly sharded?: Pick<ShardedRouterOptions, 'maxRetries' | 'transport' | 'onRestart' | 'hotKeyThreshold'>;
   /** Shapes a failed sharded router's rebuild could not re-add (they must be invalidated, not silently unrouted). */
   readonly onDropped?: (ids: readonly string[]) => void;
+  /** A background step failed (a shard's remove or close); reported so it is not lost, nothing waits on it. */
+  readonly onError?: (message: string) => void;
 }
 
 const signatureOf = (columns: Record<string, string>): string => JSON.stringify(Object.entries(columns));
@@ -104,14 +106,15 @@ export class TableRouters {
       if (r.status === 'rejected') failed.push(ids[i] as string);
     });
     // A shape invalidated while the new router was filling (removes do not take the lock) must not linger in it.
-    for (const id of ids) if (!t.shapes.has(id)) void attempt(() => router.removeShape(id)).catch(() => undefined);
+    for (const id of ids)
+      if (!t.shapes.has(id)) void attempt(() => router.removeShape(id)).catch(this.reportFailure(`removing ${id}`));
     for (const id of failed) t.shapes.delete(id);
     const old = t.router;
     t.router = router;
     t.columns = columns;
     t.signature = signatureOf(columns);
     t.broken = false;
-    await old.close().catch(() => undefined);
+    await old.close().catch(this.reportFailure(`closing ${t.name}'s old router`));
     return failed;
   }
 
@@ -159,7 +162,7 @@ export class TableRouters {
     const t = this.tables.get(this.key(schema, table));
     if (t === undefined) return false;
     const had = t.shapes.delete(id);
-    void attempt(() => t.router.removeShape(id)).catch(() => undefined);
+    void attempt(() => t.router.removeShape(id)).catch(this.reportFailure(`removing ${id}`));
     return had;
   }
 
@@ -267,7 +270,12 @@ export class TableRouters {
   async close(): Promise<void> {
     const all = [...this.tables.values()];
     this.tables.clear();
-    await Promise.all(all.map((t) => t.router.close().catch(() => undefined)));
+    await Promise.all(all.map((t) => t.router.close().catch(this.reportFailure(`closing ${t.name}'s router`))));
+  }
+
+  /** A rejection handler for a step nobody awaits: the failure is reported, not swallowed. */
+  private reportFailure(what: string): (err: unknown) => void {
+    return (err) => this.opts.onError?.(`router: ${what} failed: ${String(err)}`);
   }
 }
 

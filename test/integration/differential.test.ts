@@ -4,12 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { groupArb } from '../property/arbitraries.js';
 import { useOracle } from '../support/oracle-fixture.js';
 import { checkGroup, type Failure, type GroupStats } from './differential-check.js';
+import { seedFrom } from '../support/seed.js';
 
 /** Total clauses to generate (each runs on RECORDS records). DIFF_RUNS=20000 for a long soak. */
 const RUNS = Number(process.env['DIFF_RUNS'] ?? 3000);
 /** Fixed by default so CI is reproducible; DIFF_SEED=random explores new cases (the seed is printed either way). */
-const SEED_ENV = process.env['DIFF_SEED'] ?? '5';
-const SEED = SEED_ENV === 'random' ? Math.floor(Math.random() * 2 ** 31) : Number(SEED_ENV);
+const SEED = seedFrom('DIFF_SEED', 5);
 const CLAUSES_PER_GROUP = 30;
 const RECORDS = 10;
 const MAX_PRINTED = 40;
