@@ -6,6 +6,8 @@ import type { ShapeService } from '../shapes/types.js';
 import { silentLogger, type Logger } from './logger.js';
 import { corsHeaders, preflightHeaders, sendError, sendJson } from './responses.js';
 import { defaultNonLiveCache, handleShapeDelete, handleShapeGet, type ShapeHandlerConfig } from './shape-handler.js';
+import { handleShapePost, handleSubsetGet } from './subset-handler.js';
+import { hasSubsetParams } from './subset-params.js';
 
 export const DEFAULT_LONG_POLL_TIMEOUT_MS = 20_000;
 export const DEFAULT_CHUNK_BYTES = 10 * 1024 * 1024;
@@ -138,14 +140,16 @@ export function createSwitchyardHttp(opts: HttpServerOptions): SwitchyardHttp {
       if (!isAuthorized(opts.secret, url.searchParams, typeof auth === 'string' ? auth : undefined)) {
         return sendError(res, 401, { message: 'Unauthorized - Invalid API secret' }, {}, head);
       }
-      if (method === 'GET' || head) {
+      if (method === 'GET' || head || method === 'POST') {
         if (opts.service.status() === 'starting') {
           return sendError(res, 503, { message: 'Stack not ready' }, { 'retry-after': '5' }, head);
         }
+        if (method === 'POST') return handleShapePost(cfg, req, res, url.searchParams);
+        if (hasSubsetParams(url.searchParams)) return handleSubsetGet(cfg, res, url.searchParams);
         return handleShapeGet(cfg, req, res, url.searchParams, head);
       }
       if (method === 'DELETE') return handleShapeDelete(cfg, res, url.searchParams);
-      return sendError(res, 405, { message: `${method} not allowed (subset snapshots are not implemented)` });
+      return sendError(res, 405, { message: `${method} not allowed` });
     }
     if (method !== 'GET' && !head) return sendText(res, 404, 'Not found', head);
     if (path === '/v1/health') {

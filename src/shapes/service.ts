@@ -18,8 +18,17 @@ import { ShapeRegistry, definitionKey } from './registry.js';
 import { affectedByRelation } from './relation-check.js';
 import { AsyncLock, createShape } from './shape-creator.js';
 import { snapshotPool } from './snapshot.js';
+import { runSubset } from './subset.js';
 import { TableRouters } from './table-routers.js';
-import type { LogChunk, ShapeDefinition, ShapeInfo, ShapeService, WaitResult } from './types.js';
+import type {
+  LogChunk,
+  ShapeDefinition,
+  ShapeInfo,
+  ShapeService,
+  SubsetRequest,
+  SubsetSink,
+  WaitResult,
+} from './types.js';
 
 import type { ServiceEvent, ServiceMetrics, SwitchyardServiceOptions } from './service-types.js';
 
@@ -200,6 +209,13 @@ export class SwitchyardService implements ShapeService {
     const s = this.registry.get(handle);
     if (s === undefined || s.state === 'invalidated') return Promise.resolve('invalidated');
     return s.wait(after, timeoutMs, signal);
+  }
+
+  querySubset(handle: string, subset: SubsetRequest, sink: SubsetSink): Promise<'done' | 'gone'> {
+    const s = this.readyShape(handle);
+    if (s === undefined) return Promise.resolve('gone');
+    const deps = { admin: () => this.adminClient(), pool: this.pool, batchSize: this.opts.snapshotBatch ?? 2000 };
+    return runSubset(deps, s, subset, sink);
   }
 
   invalidate(handle: string): boolean {
