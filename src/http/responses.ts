@@ -143,7 +143,27 @@ export function sendValidationError(
 }
 
 /** About 64 KiB per socket write: few syscalls without one giant string per response. */
-const WRITE_BATCH_BYTES = 64 * 1024;
+export const WRITE_BATCH_BYTES = 64 * 1024;
+
+/**
+ * Writes part of a streamed body, waiting for `drain` when the socket's buffer is full so a slow client holds one
+ * batch in memory, not the whole response. Resolves false when the connection is gone.
+ */
+export async function writeBody(res: ServerResponse, text: string): Promise<boolean> {
+  if (res.destroyed) return false;
+  if (!res.write(text)) {
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        res.off('drain', done);
+        res.off('close', done);
+        resolve();
+      };
+      res.on('drain', done);
+      res.on('close', done);
+    });
+  }
+  return !res.destroyed;
+}
 
 /**
  * Streams `[m1,m2,…,extra]` with chunked transfer encoding, waiting for `drain` under backpressure. Resolves false
@@ -156,28 +176,15 @@ export async function streamJsonArray(
 ): Promise<boolean> {
   let buf = '[';
   let first = true;
-  const flush = async (): Promise<boolean> => {
-    if (res.destroyed) return false;
-    const ok = res.write(buf);
-    buf = '';
-    if (!ok) {
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          res.off('drain', done);
-          res.off('close', done);
-          resolve();
-        };
-        res.on('drain', done);
-        res.on('close', done);
-      });
-    }
-    return !res.destroyed;
-  };
   for (const m of messages) {
     if (!first) buf += ',';
     first = false;
     buf += m;
-    if (buf.length >= WRITE_BATCH_BYTES && !(await flush())) return false;
+    if (buf.length >= WRITE_BATCH_BYTES) {
+      const ok = await writeBody(res, buf);
+      buf = '';
+      if (!ok) return false;
+    }
   }
   if (trailing !== undefined) {
     if (!first) buf += ',';
