@@ -16,6 +16,7 @@ import { BENCH_SCHEMA, BENCH_TABLE } from './router-workloads.js';
 import { seedMixChanges, seedMixShapes } from './scale-bench.js';
 import { breakdown, memNow, memTotal, type BreakdownRow, type Mem } from './hibernation-breakdown.js';
 import { ColdIndex, type ColdShape } from './hibernation-cold.js';
+import { checkColdIndex } from './hibernation-cold-check.js';
 import { ColdSet } from './hibernation-coldset.js';
 
 type Kind = 'user' | 'tags' | 'other';
@@ -322,6 +323,7 @@ export async function runHibernation(
   };
 }
 
+if (import.meta.url === `file://${process.argv[1]}`) checkColdIndex(); // figures of a wrong index are worthless
 if (import.meta.url === `file://${process.argv[1]}` && process.argv[2] === 'lookup') {
   process.stdout.write(`${JSON.stringify(runLookup(Number(process.argv[3] ?? 10_000_000)), null, 2)}\n`);
 } else if (import.meta.url === `file://${process.argv[1]}`) {

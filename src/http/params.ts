@@ -206,13 +206,10 @@ function parseDefinition(
   return def;
 }
 
-/** Any `subset__*` parameter makes the request a subset snapshot (§9), which Switchyard does not serve. */
-function hasSubsetParams(query: URLSearchParams): boolean {
-  for (const key of query.keys()) if (key.startsWith('subset__')) return true;
-  return false;
-}
-
-/** Validates a GET/HEAD `/v1/shape` query. Unknown parameters are ignored, as the client sends its own. */
+/**
+ * Validates a GET/HEAD `/v1/shape` query. Unknown parameters are ignored, as the client sends its own; `subset__*`
+ * parameters are read by subset-params.ts.
+ */
 export function parseShapeGet(query: URLSearchParams): ParseResult {
   const errors: FieldErrors = {};
   const definition = parseDefinition(query, errors, true);
@@ -237,7 +234,6 @@ export function parseShapeGet(query: URLSearchParams): ParseResult {
   const sseText = query.has('live_sse') ? query.get('live_sse') : query.get('experimental_live_sse');
   const sse = parseBool(sseText);
   if (sse && !live) addError(errors, 'live_sse', "can't be true unless live is also true");
-  if (hasSubsetParams(query)) addError(errors, 'subset', 'not supported: subset snapshots are not implemented');
   if (Object.keys(errors).length > 0) return { ok: false, errors };
   return {
     ok: true,

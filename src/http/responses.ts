@@ -142,14 +142,8 @@ export function sendValidationError(
   sendError(res, 400, { message: 'Invalid request', errors }, {}, head);
 }
 
-/** About 64 KiB per socket write: few syscalls without one giant string per response. */
-export const WRITE_BATCH_BYTES = 64 * 1024;
-
-/**
- * Writes part of a streamed body, waiting for `drain` when the socket's buffer is full so a slow client holds one
- * batch in memory, not the whole response. Resolves false when the connection is gone.
- */
-export async function writeBody(res: ServerResponse, text: string): Promise<boolean> {
+/** Writes `text`, waiting for `drain` under backpressure; false when the connection has gone away. */
+export async function writeDrained(res: ServerResponse, text: string): Promise<boolean> {
   if (res.destroyed) return false;
   if (!res.write(text)) {
     await new Promise<void>((resolve) => {
@@ -165,6 +159,9 @@ export async function writeBody(res: ServerResponse, text: string): Promise<bool
   return !res.destroyed;
 }
 
+/** About 64 KiB per socket write: few syscalls without one giant string per response. */
+export const WRITE_BATCH_BYTES = 64 * 1024;
+
 /**
  * Streams `[m1,m2,…,extra]` with chunked transfer encoding, waiting for `drain` under backpressure. Resolves false
  * when the connection went away mid-body.
@@ -176,15 +173,16 @@ export async function streamJsonArray(
 ): Promise<boolean> {
   let buf = '[';
   let first = true;
+  const flush = async (): Promise<boolean> => {
+    const text = buf;
+    buf = '';
+    return writeDrained(res, text);
+  };
   for (const m of messages) {
     if (!first) buf += ',';
     first = false;
     buf += m;
-    if (buf.length >= WRITE_BATCH_BYTES) {
-      const ok = await writeBody(res, buf);
-      buf = '';
-      if (!ok) return false;
-    }
+    if (buf.length >= WRITE_BATCH_BYTES && !(await flush())) return false;
   }
   if (trailing !== undefined) {
     if (!first) buf += ',';

@@ -9,6 +9,8 @@ import { silentLogger, type Logger } from './logger.js';
 import { corsHeaders, preflightHeaders, sendError, sendJson } from './responses.js';
 import { defaultNonLiveCache, handleShapeDelete, handleShapeGet, type ShapeHandlerConfig } from './shape-handler.js';
 import { DEFAULT_SSE_KEEP_ALIVE_MS, DEFAULT_SSE_TIMEOUT_MS } from './sse.js';
+import { handleShapePost, handleSubsetGet } from './subset-handler.js';
+import { hasSubsetParams } from './subset-params.js';
 
 export const DEFAULT_LONG_POLL_TIMEOUT_MS = 20_000;
 export const DEFAULT_CHUNK_BYTES = 10 * 1024 * 1024;
@@ -78,7 +80,7 @@ function handlerConfig(opts: HttpServerOptions, log: Logger, metrics: HttpMetric
   };
 }
 
-/** `/v1/shape`: the secret, then GET/HEAD (503 while the service starts) and DELETE. */
+/** `/v1/shape`: the secret, then GET/HEAD/POST (503 while the service starts; subset snapshots) and DELETE. */
 function routeShape(
   opts: HttpServerOptions,
   cfg: ShapeHandlerConfig,
@@ -92,14 +94,16 @@ function routeShape(
   if (!isAuthorized(opts.secret, url.searchParams, typeof auth === 'string' ? auth : undefined)) {
     return sendError(res, 401, { message: 'Unauthorized - Invalid API secret' }, {}, head);
   }
-  if (method === 'GET' || head) {
+  if (method === 'GET' || head || method === 'POST') {
     if (opts.service.status() === 'starting') {
       return sendError(res, 503, { message: 'Stack not ready' }, { 'retry-after': '5' }, head);
     }
+    if (method === 'POST') return handleShapePost(cfg, req, res, url.searchParams);
+    if (hasSubsetParams(url.searchParams)) return handleSubsetGet(cfg, res, url.searchParams);
     return handleShapeGet(cfg, req, res, url.searchParams, head);
   }
   if (method === 'DELETE') return handleShapeDelete(cfg, res, url.searchParams);
-  return sendError(res, 405, { message: `${method} not allowed (subset snapshots are not implemented)` });
+  return sendError(res, 405, { message: `${method} not allowed` });
 }
 
 /** Health, liveness, metrics and 404 for everything else. */

@@ -53,7 +53,7 @@ export function defaultNonLiveCache(): string {
 const schemaText = new WeakMap<ShapeInfo, string>();
 
 /** The `electric-schema` header, serialised once per shape. */
-function schemaHeader(info: ShapeInfo): string {
+export function schemaHeader(info: ShapeInfo): string {
   let s = schemaText.get(info);
   if (s === undefined) {
     s = JSON.stringify(info.schema);
@@ -73,7 +73,7 @@ function disconnectSignal(res: ServerResponse): { signal: AbortSignal; dispose: 
 }
 
 /** 409 with the definition's current handle (created if needed), §6.1. */
-async function sendMustRefetch(
+export async function sendMustRefetch(
   cfg: ShapeHandlerConfig,
   res: ServerResponse,
   def: ShapeDefinition,
@@ -171,6 +171,23 @@ async function waitForOffset(
     const w = await cfg.service.waitForData(handle, last, left, signal);
     if (w === 'invalidated' || w === 'aborted') return w;
   }
+}
+
+/**
+ * A shape that cannot be created or read now (database unreachable, snapshot failed, an admission limit): answers
+ * 503/429 with `retry-after`, which the client retries as it does Electric's "Stack not ready". False for other errors.
+ */
+export function sendUnavailable(cfg: ShapeHandlerConfig, res: ServerResponse, err: unknown, head = false): boolean {
+  if (!(err instanceof ShapeCreationError)) return false;
+  cfg.log.log('warn', 'shape_unavailable', { error: err });
+  sendError(
+    res,
+    err.httpStatus,
+    { message: `Shape unavailable: ${err.message}`, code: err.code },
+    { 'retry-after': String(err.retryAfterSeconds) },
+    head,
+  );
+  return true;
 }
 
 /**
@@ -330,18 +347,7 @@ export async function handleShapeGet(
     await sendLog(cfg, httpReq, res, reply, head);
   } catch (err) {
     if (err instanceof ShapeRequestError) return sendValidationError(res, err.errors, head);
-    // A shape that cannot be created now (database unreachable, snapshot failed, an admission limit): the client
-    // retries after retry-after, as it does for Electric's "Stack not ready".
-    if (err instanceof ShapeCreationError && !res.headersSent) {
-      cfg.log.log('warn', 'shape_unavailable', { error: err });
-      return sendError(
-        res,
-        err.httpStatus,
-        { message: `Shape unavailable: ${err.message}`, code: err.code },
-        { 'retry-after': String(err.retryAfterSeconds) },
-        head,
-      );
-    }
+    if (!res.headersSent && sendUnavailable(cfg, res, err, head)) return;
     throw err;
   } finally {
     conn.dispose();

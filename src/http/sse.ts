@@ -2,7 +2,7 @@
 import type { ServerResponse } from 'node:http';
 import { compareOffsets, type LogOffset } from '../log/offset.js';
 import type { ShapeService } from '../shapes/types.js';
-import { computeCursor, computeEtag, upToDateMessage, WRITE_BATCH_BYTES, writeBody } from './responses.js';
+import { computeCursor, computeEtag, upToDateMessage, WRITE_BATCH_BYTES, writeDrained } from './responses.js';
 
 /** Electric closes a stream after a minute so that caches and request collapsing cycle. */
 export const DEFAULT_SSE_TIMEOUT_MS = 60_000;
@@ -54,12 +54,12 @@ async function writeEvents(res: ServerResponse, messages: readonly string[]): Pr
   for (const m of messages) {
     buf += `data: ${m}\n\n`;
     if (buf.length >= WRITE_BATCH_BYTES) {
-      const ok = await writeBody(res, buf);
+      const ok = await writeDrained(res, buf);
       buf = '';
       if (!ok) return false;
     }
   }
-  return buf === '' || writeBody(res, buf);
+  return buf === '' || writeDrained(res, buf);
 }
 
 /**
@@ -68,7 +68,7 @@ async function writeEvents(res: ServerResponse, messages: readonly string[]): Pr
  * twice or skipped.
  */
 function writeUpToDate(res: ServerResponse, last: LogOffset): Promise<boolean> {
-  return writeBody(res, `data: ${upToDateMessage(last.tx)}\n\n`);
+  return writeDrained(res, `data: ${upToDateMessage(last.tx)}\n\n`);
 }
 
 /** Whether `pos` ends a transaction (the next message in the log, if any, belongs to a later one). */
@@ -121,7 +121,7 @@ export async function pumpSse(res: ServerResponse, s: SseStream): Promise<void> 
     if (w === 'aborted') return;
     if (w === 'invalidated') break;
     if (w === 'timeout' && Date.now() - lastWrite >= s.keepAliveMs && Date.now() < deadline) {
-      if (!(await writeBody(res, KEEP_ALIVE_COMMENT))) return;
+      if (!(await writeDrained(res, KEEP_ALIVE_COMMENT))) return;
       lastWrite = Date.now();
     }
   }

@@ -18,8 +18,17 @@ import { ShapeRegistry, definitionKey } from './registry.js';
 import { affectedByRelation } from './relation-check.js';
 import { AsyncLock, createShape } from './shape-creator.js';
 import { snapshotPool } from './snapshot.js';
+import { runSubset } from './subset.js';
 import { TableRouters } from './table-routers.js';
-import type { LogChunk, ShapeDefinition, ShapeInfo, ShapeService, WaitResult } from './types.js';
+import type {
+  LogChunk,
+  ShapeDefinition,
+  ShapeInfo,
+  ShapeService,
+  SubsetRequest,
+  SubsetSink,
+  WaitResult,
+} from './types.js';
 
 import type { ServiceEvent, ServiceMetrics, SwitchyardServiceOptions } from './service-types.js';
 
@@ -64,6 +73,7 @@ export class SwitchyardService implements ShapeService {
           }),
       },
       onDropped: (ids) => ids.forEach((h) => this.invalidateWith(h, 'router rebuild failed')),
+      onError: (message) => this.emit({ event: 'error', message }),
     });
     this.processor = new ChangeProcessor(this.routers, (h) => this.registry.get(h), new PredicateCache(this.routers));
     this.pool = snapshotPool(opts.databaseUrl, opts.snapshotConnections ?? 4);
@@ -202,6 +212,13 @@ export class SwitchyardService implements ShapeService {
     return s.wait(after, timeoutMs, signal);
   }
 
+  querySubset(handle: string, subset: SubsetRequest, sink: SubsetSink): Promise<'done' | 'gone'> {
+    const s = this.readyShape(handle);
+    if (s === undefined) return Promise.resolve('gone');
+    const deps = { admin: () => this.adminClient(), pool: this.pool, batchSize: this.opts.snapshotBatch ?? 2000 };
+    return runSubset(deps, s, subset, sink);
+  }
+
   invalidate(handle: string): boolean {
     const s = this.registry.get(handle);
     if (s === undefined || s.state === 'invalidated') return false;
@@ -247,14 +264,16 @@ export class SwitchyardService implements ShapeService {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.replication.close().catch(() => undefined);
+    await this.replication.close().catch(this.reportFailure('closing replication'));
     await this.pipeline.drain();
     await this.routers.close();
     for (const s of this.registry.all()) s.invalidateWaiters();
-    await this.meta.commit().catch(() => undefined);
-    await this.store.close().catch(() => undefined);
-    await this.pool.end().catch(() => undefined);
-    await this.admin?.end().catch(() => undefined);
+    // Each step still runs when an earlier one failed; a failed commit or store close is reported (the registry and
+    // logs are then recovered from disk on the next start), never silently dropped.
+    await this.meta.commit().catch(this.reportFailure('meta commit'));
+    await this.store.close().catch(this.reportFailure('closing the log store'));
+    await this.pool.end().catch(this.reportFailure('closing the snapshot pool'));
+    await this.admin?.end().catch(this.reportFailure('closing the admin connection'));
   }
 
   // --- replication ---------------------------------------------------------------------------------------------
@@ -401,9 +420,7 @@ export class SwitchyardService implements ShapeService {
     // A shape mid-snapshot keeps its log until its creator sees the invalidation and discards it.
     if (!wasCreating) this.store.deleteLog(s.handle);
     s.invalidateWaiters();
-    this.meta
-      .commit()
-      .catch((err: unknown) => this.emit({ event: 'error', message: `meta commit failed: ${String(err)}` }));
+    this.meta.commit().catch(this.reportFailure('meta commit'));
     this.emit({ event: 'shape_invalidated', handle: s.handle, table: `${s.schema}.${s.table}`, reason });
   }
 
@@ -414,7 +431,12 @@ export class SwitchyardService implements ShapeService {
     this.registry.remove(s);
     this.store.deleteLog(s.handle);
     s.invalidateWaiters();
-    this.meta.commit().catch(() => undefined);
+    this.meta.commit().catch(this.reportFailure('meta commit'));
+  }
+
+  /** A rejection handler for a step nobody can retry here: the failure becomes an `error` event. */
+  private reportFailure(what: string): (err: unknown) => void {
+    return (err) => this.emit({ event: 'error', message: `${what} failed: ${String(err)}` });
   }
 
   private emit(e: ServiceEvent): void {

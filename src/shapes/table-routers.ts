@@ -36,6 +36,8 @@ export interface TableRoutersOptions {
   readonly sharded?: Pick<ShardedRouterOptions, 'maxRetries' | 'transport' | 'onRestart' | 'hotKeyThreshold'>;
   /** Shapes a failed sharded router's rebuild could not re-add (they must be invalidated, not silently unrouted). */
   readonly onDropped?: (ids: readonly string[]) => void;
+  /** A background step failed (a shard's remove or close); reported so it is not lost, nothing waits on it. */
+  readonly onError?: (message: string) => void;
 }
 
 const signatureOf = (columns: Record<string, string>): string => JSON.stringify(Object.entries(columns));
@@ -114,7 +116,7 @@ export class TableRouters {
         if (r.status === 'rejected') failed.push(ids[i] as string);
       });
       // A shape invalidated while the new router was filling (removes do not take the lock) must not linger in it.
-      for (const id of ids) if (!t.shapes.has(id)) router.removeShape(id).catch(() => undefined);
+      for (const id of ids) if (!t.shapes.has(id)) router.removeShape(id).catch(this.reportFailure(`removing ${id}`));
     }
     for (const id of failed) t.shapes.delete(id);
     const old = t.router;
@@ -122,7 +124,7 @@ export class TableRouters {
     t.columns = columns;
     t.signature = signatureOf(columns);
     t.broken = false;
-    if (old instanceof ShardedRouter) await old.close().catch(() => undefined);
+    if (old instanceof ShardedRouter) await old.close().catch(this.reportFailure(`closing ${t.name}'s old router`));
     return failed;
   }
 
@@ -175,7 +177,7 @@ export class TableRouters {
     const had = t.shapes.delete(id);
     const r = t.router;
     if (r instanceof Router) return r.removeShape(id);
-    r.removeShape(id).catch(() => undefined);
+    r.removeShape(id).catch(this.reportFailure(`removing ${id}`));
     return had;
   }
 
@@ -323,7 +325,16 @@ export class TableRouters {
     const all = [...this.tables.values()];
     this.tables.clear();
     await Promise.all(
-      all.map((t) => (t.router instanceof ShardedRouter ? t.router.close().catch(() => undefined) : Promise.resolve())),
+      all.map((t) =>
+        t.router instanceof ShardedRouter
+          ? t.router.close().catch(this.reportFailure(`closing ${t.name}'s router`))
+          : Promise.resolve(),
+      ),
     );
+  }
+
+  /** A rejection handler for a step nobody awaits: the failure is reported, not swallowed. */
+  private reportFailure(what: string): (err: unknown) => void {
+    return (err) => this.opts.onError?.(`router: ${what} failed: ${String(err)}`);
   }
 }

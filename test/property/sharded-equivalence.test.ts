@@ -1,5 +1,5 @@
 // Property: ShardedRouter (2 shards, a tiny hot-key threshold, each placement of open shapes) answers exactly as one
-// Router on random shapes and change streams with interleaved (not awaited) adds and removes. Prints the seed on failure.
+// Router on random shapes and change streams with interleaved (not awaited) adds and removes. Fixed default seed, printed on failure.
 import { describe, it, expect, afterAll } from 'vitest';
 import fc from 'fast-check';
 import { Router } from '../../src/router/index.js';
@@ -7,6 +7,7 @@ import type { Change, RowRecord } from '../../src/router/index.js';
 import { ShardedRouter, type Transport } from '../../src/shard/index.js';
 import { compileWhere } from '../../src/where.js';
 import type { Predicate } from '../../src/eval/predicate.js';
+import { reportSeedOnFailure, seedFrom } from '../support/seed.js';
 
 type ColType = 'int4' | 'int8' | 'text' | 'numeric' | 'float8' | 'bool' | 'date' | 'int4[]' | 'text[]' | 'uuid';
 const COLS: [string, ColType][] = [
@@ -284,12 +285,14 @@ async function scenario(ops: Op[]): Promise<void> {
 describe.each(['replicate', 'spread', 'rows'] as const)('ShardedRouter ≡ Router (placement %s)', (placement) => {
   it('on random shapes and change streams with interleaved adds and removes', async () => {
     sharded = routers[placement];
-    const seed = Number(process.env.SHARD_SEED ?? Date.now() % 2 ** 31);
-    console.log(`sharded-equivalence seed=${seed} (rerun with SHARD_SEED=${seed})`);
-    await fc.assert(fc.asyncProperty(fc.array(opGen, { minLength: 5, maxLength: 50 }), scenario), {
-      seed,
-      numRuns: Number(process.env.SHARD_RUNS ?? 150),
-    });
+    // Fixed by default; SHARD_SEED=random (or a number) explores other cases.
+    const seed = seedFrom('SHARD_SEED', 20_251_205);
+    await reportSeedOnFailure('SHARD_SEED', seed, () =>
+      fc.assert(fc.asyncProperty(fc.array(opGen, { minLength: 5, maxLength: 50 }), scenario), {
+        seed,
+        numRuns: Number(process.env.SHARD_RUNS ?? 150),
+      }),
+    );
     const st = await sharded.stats();
     expect(st.shards.every((s) => s.changes > 0)).toBe(true);
   }, 240_000);

@@ -1,8 +1,15 @@
 // Reads a `text/event-stream` response incrementally: data events (parsed JSON) and comments, with arrival times.
 
+/** A protocol message as sent in one event. */
+export interface SseMessage {
+  readonly key?: string;
+  readonly value?: Record<string, string | null>;
+  readonly headers: Record<string, unknown>;
+}
+
 export interface SseEvent {
   /** The parsed `data:` payload, or undefined for a comment-only block. */
-  readonly data?: { key?: string; value?: Record<string, string | null>; headers: Record<string, unknown> };
+  readonly data?: SseMessage;
   /** The comment text of a `: …` line. */
   readonly comment?: string;
   /** Milliseconds since the reader started. */
@@ -33,7 +40,7 @@ export async function openSse(url: string, init?: RequestInit): Promise<SseReade
   const ended = (async () => {
     let buf = '';
     for (;;) {
-      let chunk: ReadableStreamReadResult<Uint8Array>;
+      let chunk: Awaited<ReturnType<typeof reader.read>>;
       try {
         chunk = await reader.read();
       } catch {
@@ -87,7 +94,7 @@ function parseBlock(block: string, at: number): SseEvent {
     else if (line.startsWith(':')) comment = line.slice(1).trim();
     else throw new Error(`unexpected SSE line ${JSON.stringify(line)}`);
   }
-  return data === undefined ? { comment: comment ?? '', at } : { data: JSON.parse(data) as SseEvent['data'], at };
+  return data === undefined ? { comment: comment ?? '', at } : { data: JSON.parse(data) as SseMessage, at };
 }
 
 /** The change events' keys and the up-to-date markers, as a compact trace for assertions. */

@@ -104,10 +104,13 @@ describe('parseShapeGet', () => {
     ['table=t&offset=-1&replica=partial', 'replica', 'invalid value'],
     ['table=t&offset=-1&log=some', 'log', 'invalid value'],
     ['table=t&offset=-1&columns=id,', 'columns', 'empty column name'],
-    ['table=t&offset=-1&subset__limit=1', 'subset', 'not supported'],
   ])('%s → 400 on %s', (query, field, message) => {
     const errors = errorsOf(query);
     expect(errors[field]?.join(' ')).toContain(message);
+  });
+
+  it('subset__* parameters are left to the subset parser', () => {
+    expect(requestOf('table=t&offset=-1&subset__limit=1&subset__where=x').offset).toEqual({ tx: -1n, op: 0 });
   });
 
   it('live_sse=false does not trip validation; live_sse wins over the experimental alias', () => {
