@@ -10,6 +10,7 @@ const metrics: ServiceMetrics = {
   messages: 5,
   evaluationErrors: 0,
   failOpenRoutes: 0,
+  failOpenRechecks: 0,
   snapshotSkips: 0,
   replaySkips: 0,
   routeNanos: 2e9,
