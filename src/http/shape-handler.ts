@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BEFORE_ALL, compareOffsets, formatOffset, maxOffset, type LogOffset } from '../log/offset.js';
 import {
+  ShapeCreationError,
   ShapeRequestError,
   type LogChunk,
   type ShapeDefinition,
@@ -271,16 +272,15 @@ export async function handleShapeGet(
     await sendLog(cfg, httpReq, res, reply, head);
   } catch (err) {
     if (err instanceof ShapeRequestError) return sendValidationError(res, err.errors, head);
-    // A shape that could not be created for a passing reason (database unreachable, snapshot failed): the client
-    // retries 503 after retry-after, as it does for Electric's "Stack not ready".
-    const retryAfter = (err as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
-    if (typeof retryAfter === 'number' && !res.headersSent) {
+    // A shape that cannot be created now (database unreachable, snapshot failed, an admission limit): the client
+    // retries after retry-after, as it does for Electric's "Stack not ready".
+    if (err instanceof ShapeCreationError && !res.headersSent) {
       cfg.log.log('warn', 'shape_unavailable', { error: err });
       return sendError(
         res,
-        503,
-        { message: `Shape unavailable: ${(err as Error).message}` },
-        { 'retry-after': String(retryAfter) },
+        err.httpStatus,
+        { message: `Shape unavailable: ${err.message}`, code: err.code },
+        { 'retry-after': String(err.retryAfterSeconds) },
         head,
       );
     }

@@ -1,5 +1,6 @@
 // Keeps the publication equal to the tables live shapes need, by OID, never re-adding a table that is gone.
 import type { PublicationSync, TableRef } from '../replication/replication-admin.js';
+import { ShapeCreationError } from './types.js';
 
 /** A table a shape was created on: the OID pins which table, the name is how ALTER PUBLICATION names it. */
 export interface PublishedTable {
@@ -15,14 +16,6 @@ export interface PublicationOptions {
   readonly wanted: () => Iterable<PublishedTable>;
   /** Tables that were wanted but no longer exist under their name and OID: their shapes must be invalidated. */
   readonly onMissing: (oids: ReadonlySet<number>) => void;
-}
-
-/** The table of a shape being created was dropped or renamed before it could be published. */
-export class TableGoneError extends Error {
-  constructor(readonly table: PublishedTable) {
-    super(`table "${table.schema}.${table.table}" was dropped or renamed while the shape was being created`);
-    this.name = 'TableGoneError';
-  }
 }
 
 /**
@@ -41,12 +34,16 @@ export class Publication {
 
   /**
    * Resolves once `table` is in the publication (the caller's shape on it is already registered, so it is wanted).
-   * Rejects with TableGoneError when it no longer exists, or with the database's error.
+   * Rejects with a ShapeCreationError when it no longer exists (retrying reads the catalog again, and answers 400
+   * once the table is gone), or with the database's error.
    */
   async ensure(table: PublishedTable): Promise<void> {
     if (this.running === null && this.synced.has(table.oid)) return;
     await this.sync();
-    if (!this.synced.has(table.oid)) throw new TableGoneError(table);
+    if (!this.synced.has(table.oid))
+      throw new ShapeCreationError(
+        `table "${table.schema}.${table.table}" was dropped or renamed while the shape was being created`,
+      );
   }
 
   /** True when the publication holds a table no shape wants any more (a sync would drop it). */

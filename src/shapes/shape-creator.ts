@@ -8,21 +8,9 @@ import { insertMessage } from './messages.js';
 import type { ShapeRegistry } from './registry.js';
 import { SnapshotSession, isDataError } from './snapshot.js';
 import type { TableRouters } from './table-routers.js';
-import { ShapeRequestError, type ShapeDefinition } from './types.js';
-import { TableGoneError, type PublishedTable } from './publication.js';
+import type { PublishedTable } from './publication.js';
+import { ShapeCreationError, ShapeRequestError, type ShapeDefinition } from './types.js';
 import { unknownTableError, validateShape, whereMessage, type ValidatedShape } from './validate.js';
-
-/** Creation failed for a reason retrying may fix (database unreachable, schema changed mid-snapshot): answer 503. */
-export class ShapeCreationError extends Error {
-  constructor(
-    message: string,
-    readonly retryAfterSeconds = 1,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'ShapeCreationError';
-  }
-}
 
 /** Serialises critical sections (transaction processing vs. router registration + snapshot start). */
 export class AsyncLock {
@@ -44,7 +32,7 @@ export interface CreatorDeps {
   readonly registry: ShapeRegistry;
   readonly routers: TableRouters;
   readonly lock: AsyncLock;
-  /** Adds the table to the publication (REPLICA IDENTITY FULL) unless it is there already; TableGoneError if gone. */
+  /** Adds the table to the publication (REPLICA IDENTITY FULL) unless it is there already. */
   readonly publish: (table: PublishedTable) => Promise<void>;
   /** Invalidates shapes whose clauses no longer compile after the table's router was rebuilt. */
   readonly invalidateIds: (ids: readonly string[], reason: string) => void;
@@ -114,8 +102,7 @@ async function publishTable(deps: CreatorDeps, table: TableInfo): Promise<void> 
   try {
     await deps.publish({ oid: table.oid, schema: table.schema, table: table.name });
   } catch (err) {
-    // Dropped or renamed since it was read: retrying reads the catalog again (and then answers 400 if it is gone).
-    if (err instanceof TableGoneError) throw new ShapeCreationError(err.message, 1, { cause: err });
+    if (err instanceof ShapeCreationError) throw err;
     // Postgres refuses some relations for good (system catalogs: 22023; unsupported kinds: 55000): a client error.
     const code = (err as { code?: unknown }).code;
     if (code === '22023' || code === '55000')

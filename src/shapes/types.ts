@@ -1,4 +1,5 @@
 // The contract between the shape service (replication → router → logs → snapshots) and the HTTP protocol layer.
+import { ErrorCode, SwitchyardError } from '../errors/index.js';
 import type { LogOffset } from '../log/offset.js';
 
 /** What identifies a shape: requests with equal definitions share one shape and one handle. */
@@ -34,14 +35,42 @@ export interface ShapeInfo {
 }
 
 /** A validation failure keyed by request parameter, answered as 400 `{"message":"Invalid request","errors":{…}}`. */
-export class ShapeRequestError extends Error {
-  constructor(readonly errors: Readonly<Record<string, readonly string[]>>) {
+export class ShapeRequestError extends SwitchyardError {
+  constructor(
+    readonly errors: Readonly<Record<string, readonly string[]>>,
+    code: ErrorCode.InvalidRequest | ErrorCode.WhereTooComplex = ErrorCode.InvalidRequest,
+  ) {
     super(
+      code,
       Object.entries(errors)
         .map(([k, v]) => `${k}: ${v.join('; ')}`)
         .join(', '),
     );
     this.name = 'ShapeRequestError';
+  }
+}
+
+/** The codes of a shape that cannot be created now but may be later. */
+export type ShapeCreationCode = ErrorCode.ShapeUnavailable | ErrorCode.TooManyCreations | ErrorCode.ShapeLimit;
+
+/**
+ * Creation failed or was refused for a reason that passes (database unreachable, schema changed mid-snapshot, an
+ * admission limit): answered 429 for too many concurrent creations, else 503, with `retry-after`.
+ */
+export class ShapeCreationError extends SwitchyardError {
+  declare readonly code: ShapeCreationCode;
+  constructor(
+    message: string,
+    readonly retryAfterSeconds = 1,
+    options?: { cause?: unknown; code?: ShapeCreationCode },
+  ) {
+    super(options?.code ?? ErrorCode.ShapeUnavailable, message, options);
+    this.name = 'ShapeCreationError';
+  }
+
+  /** The HTTP status: 429 when the client is asking too fast, 503 when the service is short of something. */
+  get httpStatus(): 429 | 503 {
+    return this.code === ErrorCode.TooManyCreations ? 429 : 503;
   }
 }
 

@@ -3,10 +3,7 @@ import { ErrorCode, RouterError, SwitchyardError, WhereError } from '../errors/i
 import type { Change, LaneKind, RouterMode } from '../router/index.js';
 import type { Transport } from './batch-codec.js';
 
-/**
- * The code a failed shard's batch is rejected with. Not (yet) in the ErrorCode enum of src/errors, whose owner adds
- * codes; the string is stable.
- */
+/** The code a failed shard's batch is rejected with. */
 export const SHARD_FAILED = ErrorCode.ShardFailed;
 
 /** A shard died and its work could not be completed: the batch is rejected whole, never answered partially. */
