@@ -1,4 +1,5 @@
 // ShardedRouter: the Router's API across worker threads, shapes placed by routing key, rows sent only where needed.
+import { defaultCompileBudgetMs, rowOperationLimitMs } from '../values/work-budget.js';
 import os from 'node:os';
 import type { Change, LaneKind, RouterMode, ShapeDef } from '../router/index.js';
 import { packBatch, toShared, type Transport } from './batch-codec.js';
@@ -86,6 +87,8 @@ export class ShardedRouter {
       mode: this.mode,
       tableNames,
       tableColumns: this.tableColumns,
+      compileBudgetMs: defaultCompileBudgetMs(),
+      rowOperationLimitMs: rowOperationLimitMs(),
     };
     for (let s = 0; s < this.shards; s++) {
       this.buffers.push({ ops: [], removed: [], waiters: [] });

@@ -17,6 +17,8 @@ export interface NumVar {
 }
 
 export const NBASE = 10000;
+/** Work charged per decimal digit converted between bigint and digits (V8's conversions cost ~50 ns a digit). */
+const CONVERSION_UNITS_PER_DIGIT = 50;
 export const DEC_DIGITS = 4;
 const HALF_NBASE = 5000;
 const MUL_GUARD_DIGITS = 2;
@@ -53,6 +55,7 @@ export function varFromFinite(v: FiniteNumeric): NumVar {
   if (v.coef === 0n) return zeroVar(v.scale);
   const neg = v.coef < 0n;
   let s = (neg ? -v.coef : v.coef).toString();
+  chargeWork(s.length * CONVERSION_UNITS_PER_DIGIT);
   const fracPad = (DEC_DIGITS - (v.scale % DEC_DIGITS)) % DEC_DIGITS;
   if (fracPad > 0) s += '0'.repeat(fracPad);
   const frac = (v.scale + fracPad) / DEC_DIGITS;
@@ -78,13 +81,17 @@ function digitsOfString(s: string): number[] {
 
 /** The decimal digits of `digits` (4 per NBASE digit, zero-padded). */
 function digitString(digits: readonly number[]): string {
-  const parts = new Array<string>(digits.length);
-  for (let i = 0; i < digits.length; i++) parts[i] = PADDED[digits[i] as number] as string;
-  return parts.join('');
+  // Written as bytes: this conversion runs on every long multiplication, and joining strings was its main cost.
+  const buf = Buffer.allocUnsafe(digits.length * DEC_DIGITS);
+  let p = 0;
+  for (const d of digits) {
+    buf[p++] = 48 + Math.floor(d / 1000);
+    buf[p++] = 48 + (Math.floor(d / 100) % 10);
+    buf[p++] = 48 + (Math.floor(d / 10) % 10);
+    buf[p++] = 48 + (d % 10);
+  }
+  return buf.toString('latin1');
 }
-
-/** "0000" … "9999": digit strings are built by lookup (this conversion runs on every big multiplication). */
-const PADDED: string[] = Array.from({ length: NBASE }, (_, i) => String(i).padStart(DEC_DIGITS, '0'));
 
 /** The value at its display scale (digits beyond dscale are dropped, as get_str_from_var does). */
 export function finiteFromVar(v: NumVar): FiniteNumeric {
@@ -92,6 +99,7 @@ export function finiteFromVar(v: NumVar): FiniteNumeric {
   if (n === 0) return finite(0n, v.dscale);
   // value = D · 10^(4·(weight − n + 1)); coefficient = value · 10^dscale.
   const e = DEC_DIGITS * (v.weight - n + 1) + v.dscale;
+  chargeWork((n * DEC_DIGITS + Math.max(e, 0)) * CONVERSION_UNITS_PER_DIGIT);
   let s = digitString(v.digits);
   if (e >= 0) s += '0'.repeat(e);
   else s = s.slice(0, s.length + e);
@@ -117,7 +125,9 @@ export function varToDouble(v: NumVar): number {
 /** A non-negative bigint as the digits of a var whose last digit has weight `lowWeight`. */
 function varFromBigInt(x: bigint, lowWeight: number, sign: 1 | -1, dscale: number): NumVar {
   if (x === 0n) return zeroVar(dscale);
-  const digits = digitsOfString(x.toString());
+  const text = x.toString();
+  chargeWork(text.length * CONVERSION_UNITS_PER_DIGIT);
+  const digits = digitsOfString(text);
   return makeVar(sign, lowWeight + digits.length - 1, dscale, digits);
 }
 
@@ -349,7 +359,8 @@ export function mulVar(x: NumVar, y: NumVar, rscale: number): NumVar {
   const resN = Math.min(n1 + n2 + 1, maxdigits);
   if (resN < 3) return zeroVar(rscale);
   if (n1 >= BIG_MUL_DIGITS) {
-    chargeWork(n2 * 64);
+    // bigint multiplication is subquadratic; n1·n2 / 4 tracks its measured cost on these sizes.
+    chargeWork((n1 * n2) / 4);
     const r = mulVarBig(a, b, resN, resWeight, rscale, sign);
     if (r !== undefined) return r;
   }
@@ -460,7 +471,7 @@ export function divVar(a: NumVar, b: NumVar, rscale: number, round: boolean): Nu
   const sign: 1 | -1 = a.sign === b.sign ? 1 : -1;
   const A = leadingInt(a, a.digits.length);
   const B = leadingInt(b, b.digits.length);
-  chargeWork(a.digits.length + b.digits.length);
+  chargeWork((a.digits.length + 4) * (b.digits.length + 4));
   // |a|/|b| = A/B · 10^(4·((wa − na) − (wb − nb))); we want it times 10^rscale, plus one digit when rounding.
   const e = DEC_DIGITS * (a.weight - a.digits.length - (b.weight - b.digits.length)) + rscale + (round ? 1 : 0);
   const q = e >= 0 ? (A * pow10(e)) / B : A / (B * pow10(-e));
@@ -544,7 +555,9 @@ export function divVarFast(a: NumVar, b: NumVar, rscale: number, round: boolean)
   const resWeight = a.weight - b.weight + 1;
   let divN = resWeight + 1 + Math.floor((rscale + DEC_DIGITS - 1) / DEC_DIGITS) + DIV_GUARD_DIGITS;
   if (divN < DIV_GUARD_DIGITS) divN = DIV_GUARD_DIGITS;
-  chargeWork(divN * n2);
+  const quick = divFastByBigInt(a, b, resWeight, divN, rscale, round, sign);
+  if (quick !== undefined) return quick;
+  chargeWork(divN * n2 * 5);
   const div = new Float64Array(divN + 1);
   const load = Math.min(divN, n1);
   for (let i = 0; i < load; i++) div[i + 1] = a.digits[i] as number;
@@ -621,6 +634,40 @@ export function divVarFast(a: NumVar, b: NumVar, rscale: number, round: boolean)
   return r;
 }
 
+/**
+ * div_var_fast's answer without its digit loop: the quotient digits it estimates are within a couple of units of
+ * the exact quotient of the dividend it loads (the first divN digits), at its last digit. When every value in
+ * that window rounds (or truncates) to the same result at rscale — all but about one case in 10^15 — that result is
+ * div_var_fast's; otherwise undefined, and the caller runs the loop itself.
+ */
+function divFastByBigInt(
+  a: NumVar,
+  b: NumVar,
+  resWeight: number,
+  divN: number,
+  rscale: number,
+  round: boolean,
+  sign: 1 | -1,
+): NumVar | undefined {
+  const load = Math.min(divN, a.digits.length);
+  chargeWork((load + 4) * (b.digits.length + 4));
+  const A = leadingInt(a, load);
+  const C = leadingInt(b, b.digits.length);
+  // Quotient in units of the digit at index divN (weight resWeight − divN).
+  const e = a.weight - load + 1 - (b.weight - b.digits.length + 1) - (resWeight - divN);
+  const q = e >= 0 ? (A * pow10000(e)) / C : A / (C * pow10000(-e));
+  const s = DEC_DIGITS * (resWeight - divN) + rscale;
+  if (s >= 0 || q < DIV_FAST_SLACK) return undefined;
+  const d = pow10(-s);
+  const at = (x: bigint): bigint => (round ? roundHalfUpDiv(x, d) : x / d);
+  const coef = at(q);
+  if (at(q - DIV_FAST_SLACK) !== coef || at(q + DIV_FAST_SLACK) !== coef) return undefined;
+  return varAtScale(coef, rscale, sign);
+}
+
+/** How far (in units of its last digit) div_var_fast's estimate may stray from the exact quotient, with margin. */
+const DIV_FAST_SLACK = 4n;
+
 /** floor(√n) for n ≥ 0 (Newton's method from a floating-point estimate). */
 function isqrt(n: bigint): bigint {
   if (n < 2n) return n;
@@ -656,7 +703,7 @@ export function sqrtVar(arg: NumVar, rscale: number): NumVar {
   else resN = resWeight + 1 - Math.trunc((-rscale - 1) / DEC_DIGITS);
   resN = Math.max(resN, 1);
   const srcN = Math.max(arg.weight + 1 + (resN - resWeight - 1) * 2, 1);
-  chargeWork(srcN * 4);
+  chargeWork(srcN * srcN);
   const s = isqrt(leadingInt(arg, srcN));
   const r = varFromBigInt(s, resWeight - resN + 1, 1, rscale);
   roundVar(r, rscale);
