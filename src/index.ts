@@ -47,10 +47,11 @@ export {
 export { SwitchyardService } from './shapes/service.js';
 export {
   ShapeRequestError,
+  ShapeCreationError,
+  type ShapeCreationCode,
   type ShapeService,
   type ShapeDefinition,
   type ShapeInfo,
   type SchemaColumn,
 } from './shapes/types.js';
-export { ShapeCreationError } from './shapes/shape-creator.js';
 export { createSwitchyardHttp } from './http/server.js';

@@ -76,6 +76,18 @@ export enum ErrorCode {
   /** The consumer of transactions failed; the transaction is delivered again after reconnecting. */
   ReplicationConsumer = 'replication_consumer',
 
+  // --- the shape service ---
+  /** A shape request is invalid (unknown table or column, a where clause that does not compile): HTTP 400. */
+  InvalidRequest = 'invalid_request',
+  /** A shape could not be created for a passing reason (database unreachable, snapshot failed): HTTP 503, retry. */
+  ShapeUnavailable = 'shape_unavailable',
+  /** Too many shape creations are running at once: HTTP 429, retry after a moment. */
+  TooManyCreations = 'too_many_creations',
+  /** The service holds as many shapes (in total or for the table) as it is configured to: HTTP 503, retry later. */
+  ShapeLimit = 'shape_limit',
+  /** The where clause is longer or has more nodes than the service is configured to accept: HTTP 400. */
+  WhereTooComplex = 'where_too_complex',
+
   // --- sharded routing ---
   /** A router shard (worker thread) died and could not answer within its retry budget; the batch failed whole. */
   ShardFailed = 'shard_failed',

@@ -3,13 +3,12 @@ import { ErrorCode } from './codes.js';
 
 /** Base class of every error Switchyard throws on purpose. */
 export class SwitchyardError extends Error {
-  /** Brand so that errors crossing realms (workers, duplicated packages) are still recognised. */
-  readonly isSwitchyardError = true as const;
   constructor(
     readonly code: ErrorCode,
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
     this.name = 'SwitchyardError';
   }
 

@@ -20,6 +20,30 @@ export function compileBool(e: Expr, layout: ColumnLayout): CompiledBool {
   return compileExpr(e, layout) as CompiledBool;
 }
 
+/**
+ * A WHERE's condition list (planQuals) as Postgres's ExecQual runs it: in order, stopping at the first condition
+ * that is not TRUE and answering its value, so later conditions are not evaluated (and cannot raise).
+ */
+export function compileQuals(quals: readonly Expr[], layout: ColumnLayout): CompiledBool {
+  const fns = quals.map((q) => compileBool(q, layout));
+  if (fns.length === 0) return () => true;
+  if (fns.length === 1) return fns[0] as CompiledBool;
+  if (fns.length === 2) {
+    const [a, b] = fns as [CompiledBool, CompiledBool];
+    return (row) => {
+      const x = a(row);
+      return x === true ? b(row) : x;
+    };
+  }
+  return (row) => {
+    for (let i = 0; i < fns.length; i++) {
+      const v = (fns[i] as CompiledBool)(row);
+      if (v !== true) return v;
+    }
+    return true;
+  };
+}
+
 /** Types whose JS representation orders and compares correctly with the built-in operators (no NaN, no objects). */
 const PRIMITIVE_ORDER = new Set(['int2', 'int4', 'int8', 'date', 'time', 'timestamp', 'timestamptz', 'bool']);
 /** Types whose values are equal exactly when `===` says so. */

@@ -7,6 +7,15 @@ import { resolveFn } from './functions.js';
 import type { RowView } from './row-view.js';
 import { buildArray, comparator, itemsOf, likeMatcher, quantify, subscript } from './semantics.js';
 
+/** A WHERE's condition list (planQuals), in order, stopping at the first condition that is not TRUE (ExecQual). */
+export function interpretQuals(quals: readonly Expr[], row: RowView): boolean | null {
+  for (const q of quals) {
+    const v = interpretExpr(q, row) as boolean | null;
+    if (v !== true) return v;
+  }
+  return true;
+}
+
 /**
  * Evaluates `e` on the row. AND/OR evaluate left to right and stop at a deciding operand (as Postgres usually
  * does), so an error in an operand after a deciding one is not raised; the compiler follows the same order.

@@ -17,7 +17,7 @@ const MIRROR: Record<CompareOp, CompareOp> = { '=': '=', '<>': '<>', '<': '>', '
 const hasColumnMemo = new WeakMap<Expr, boolean>();
 
 /** Memoised per node: folding asks it at every level, which would be quadratic on deep trees. */
-function hasColumn(e: Expr): boolean {
+export function hasColumn(e: Expr): boolean {
   if (e.kind === 'column') return true;
   if (e.kind === 'const') return false;
   let r = hasColumnMemo.get(e);
@@ -31,7 +31,7 @@ function hasColumn(e: Expr): boolean {
 const children = childrenOf;
 
 /** Rebuilds `e` with its children mapped by `f` (same shape, same spans). */
-function mapChildren(e: Expr, f: (x: Expr) => Expr): Expr {
+export function mapChildren(e: Expr, f: (x: Expr) => Expr): Expr {
   switch (e.kind) {
     case 'const':
     case 'column':

@@ -1,13 +1,19 @@
 // A compiled where clause: the normalized tree, its SQL, its columns, and compiled and interpreted evaluation.
 import type { Expr } from '../sql/ast.js';
-import { compileBool, type CompiledBool } from './compile.js';
-import { interpretExpr } from './interpret.js';
+import { compileQuals, type CompiledBool } from './compile.js';
+import { interpretQuals } from './interpret.js';
+import { planQuals } from './qual-plan.js';
 import { ColumnLayout, RowView } from './row-view.js';
 
 export type PgRecord = Readonly<Record<string, string | null>>;
 
 export class Predicate {
-  /** Compiled three-valued evaluation over a row view of this predicate's layout. */
+  /**
+   * The conditions as Postgres's planner orders them for a table scan (planQuals): evaluation stops at the first
+   * that is not TRUE, so a row raises an error exactly where `SELECT … WHERE <clause>` would.
+   */
+  readonly quals: readonly Expr[];
+  /** Compiled evaluation of `quals` over a row view of this predicate's layout. */
   readonly compiled: CompiledBool;
   private readonly row: RowView;
 
@@ -21,7 +27,8 @@ export class Predicate {
     /** The layout rows are decoded with (the table's columns). */
     readonly layout: ColumnLayout,
   ) {
-    this.compiled = compileBool(expr, layout);
+    this.quals = planQuals(expr);
+    this.compiled = compileQuals(this.quals, layout);
     this.row = new RowView(layout);
   }
 
@@ -30,13 +37,16 @@ export class Predicate {
     return this.compiled(this.row.reset(record)) === true;
   }
 
-  /** The compiled three-valued result: true, false or null (SQL NULL). */
+  /**
+   * The compiled result: true, or the value (false or null) of the first condition that is not TRUE — the verdict
+   * of a WHERE, which does not tell FALSE from NULL and stops there as Postgres does.
+   */
   evaluate(record: PgRecord): boolean | null {
     return this.compiled(this.row.reset(record));
   }
 
-  /** The reference interpreter's three-valued result (slow; for tests and explanations). */
+  /** The reference interpreter's result, as `evaluate` (slow; for tests and explanations). */
   interpret(record: PgRecord): boolean | null {
-    return interpretExpr(this.expr, new RowView(this.layout).reset(record)) as boolean | null;
+    return interpretQuals(this.quals, new RowView(this.layout).reset(record));
   }
 }

@@ -7,6 +7,11 @@ import type { FdCache } from './fd-cache.js';
 import type { SegmentStream } from './segment-stream.js';
 
 const fdatasyncAsync = promisify(fdatasync);
+
+/** Whether a file-system error means "no such file": the one failure the log treats as an expected state. */
+export function isNotFound(e: unknown): boolean {
+  return (e as NodeJS.ErrnoException | null)?.code === 'ENOENT';
+}
 const fsyncAsync = promisify(fsync);
 
 /**
@@ -36,7 +41,7 @@ export async function syncStreams(
           fd = fds.pin(path);
         } catch (e) {
           // The log was deleted since it was written: nothing left to make durable.
-          if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+          if (isNotFound(e)) continue;
           throw e;
         }
         try {
@@ -62,7 +67,7 @@ export async function syncDirs(dirs: readonly string[]): Promise<number> {
       try {
         fd = openSync(d, 'r');
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+        if (isNotFound(e)) return 0;
         throw e;
       }
       try {

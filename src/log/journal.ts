@@ -17,6 +17,7 @@ import { promisify } from 'node:util';
 import { crc32 } from 'node:zlib';
 import { FRAME_HEADER, MAX_BODY, decodeFrame } from './frame.js';
 import type { Frame } from './frame.js';
+import { isNotFound } from './durable-files.js';
 
 const fdatasyncAsync = promisify(fdatasync);
 const fsyncAsync = promisify(fsync);
@@ -155,12 +156,17 @@ function journalPath(dir: string, seq: number): string {
   return join(dir, `j-${seq.toString().padStart(12, '0')}.wal`);
 }
 
+/**
+ * The journal files in sequence order; none when the directory does not exist yet. Any other failure to list it
+ * propagates: treating an unreadable journal as empty would skip acknowledged records on replay.
+ */
 export function listJournal(dir: string): { seq: number; path: string }[] {
   let names: string[];
   try {
     names = readdirSync(dir);
-  } catch {
-    return [];
+  } catch (e) {
+    if (isNotFound(e)) return [];
+    throw e;
   }
   const out: { seq: number; path: string }[] = [];
   for (const n of names) {

@@ -16,6 +16,7 @@ import { FrameCursor, RecordKind, encodeFrame } from './frame.js';
 import type { Frame } from './frame.js';
 import { compareOffsets, offsetFileKey, offsetFromFileKey, readOffset, writeOffset } from './offset.js';
 import type { LogOffset } from './offset.js';
+import { isNotFound } from './durable-files.js';
 
 /** What a stream needs from its store: descriptors and group-commit bookkeeping. */
 export interface StreamHost {
@@ -404,7 +405,10 @@ export class SegmentStream {
       } finally {
         closeSync(ifd);
       }
-    } catch {
+    } catch (e) {
+      // A missing index is rebuilt from the data below. Any other failure is an I/O problem with the log's own
+      // files, which must stop the open rather than pass for an empty index.
+      if (!isNotFound(e)) throw new Error(`shape log index ${seg.idxPath} is unreadable: ${String(e)}`, { cause: e });
       raw = Buffer.alloc(0);
     }
     const entries: { offset: LogOffset; pos: number }[] = [];
@@ -463,6 +467,7 @@ function writeAll(fd: number, bufs: Buffer[], position: number): void {
   }
 }
 
+/** The size of a file, 0 when it does not exist; other failures propagate. */
 function fileSize(path: string): number {
   try {
     const fd = openSync(path, 'r');
@@ -471,8 +476,9 @@ function fileSize(path: string): number {
     } finally {
       closeSync(fd);
     }
-  } catch {
-    return 0;
+  } catch (e) {
+    if (isNotFound(e)) return 0;
+    throw e;
   }
 }
 
@@ -480,6 +486,6 @@ function unlinkQuiet(path: string): void {
   try {
     unlinkSync(path);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    if (!isNotFound(e)) throw e;
   }
 }

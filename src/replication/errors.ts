@@ -1,34 +1,24 @@
 // The error class of the replication layer: connection, configuration and protocol failures of the change stream.
+import { ErrorCode, SwitchyardError } from '../errors/index.js';
 
-/**
- * Kinds of replication failure. They are not (yet) part of ErrorCode in src/errors, which covers the where-clause
- * and router layers; a `replication_*` range there would let the service report them uniformly.
- */
-export type ReplicationErrorKind =
+/** The codes a replication failure carries; the code says whether retrying can help. */
+export type ReplicationErrorCode =
   /** The server is not configured for logical decoding (wal_level, slots, senders). Not retried. */
-  | 'configuration'
+  | ErrorCode.ReplicationConfiguration
   /** The slot exists with another plugin or database, or is in use by another consumer. */
-  | 'slot'
+  | ErrorCode.ReplicationSlot
   /** A message that pgoutput v1 does not produce, or a truncated message. */
-  | 'protocol'
+  | ErrorCode.ReplicationProtocol
   /** The consumer callback failed; the stream restarts from the last acknowledged LSN. */
-  | 'consumer'
+  | ErrorCode.ReplicationConsumer
   /** The connection failed or was terminated. Retried with backoff. */
-  | 'connection';
+  | ErrorCode.ReplicationConnection;
 
-/** A failure of the replication client; `kind` says whether retrying can help. */
-export class ReplicationError extends Error {
-  readonly isSwitchyardError = true as const;
-  constructor(
-    readonly kind: ReplicationErrorKind,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+/** A failure of the replication client. */
+export class ReplicationError extends SwitchyardError {
+  declare readonly code: ReplicationErrorCode;
+  constructor(code: ReplicationErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
     this.name = 'ReplicationError';
-  }
-
-  toJSON(): Record<string, unknown> {
-    return { code: `replication_${this.kind}`, message: this.message };
   }
 }

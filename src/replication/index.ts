@@ -20,7 +20,7 @@ export type {
 } from './transaction-types.js';
 export { parseLsn, lsnToString, maxLsn } from './lsn.js';
 export { ReplicationError } from './errors.js';
-export type { ReplicationErrorKind } from './errors.js';
+export type { ReplicationErrorCode } from './errors.js';
 export { Backoff, DEFAULT_BACKOFF } from './backoff.js';
 export type { BackoffOptions } from './backoff.js';
 export { quoteIdent, dropSlot } from './replication-admin.js';

@@ -1,4 +1,5 @@
 // Log sequence numbers: parsing and printing Postgres's `X/Y` text form; LSNs are kept as bigint everywhere.
+import { ErrorCode } from '../errors/index.js';
 import { ReplicationError } from './errors.js';
 
 const LSN_PATTERN = /^([0-9A-Fa-f]{1,8})\/([0-9A-Fa-f]{1,8})$/;
@@ -6,7 +7,8 @@ const LSN_PATTERN = /^([0-9A-Fa-f]{1,8})\/([0-9A-Fa-f]{1,8})$/;
 /** Parses `16/B374D848` (Postgres's `%X/%X`) into a bigint. */
 export function parseLsn(text: string): bigint {
   const m = LSN_PATTERN.exec(text);
-  if (m === null) throw new ReplicationError('protocol', `invalid input syntax for type pg_lsn: "${text}"`);
+  if (m === null)
+    throw new ReplicationError(ErrorCode.ReplicationProtocol, `invalid input syntax for type pg_lsn: "${text}"`);
   return (BigInt('0x' + m[1]) << 32n) | BigInt('0x' + m[2]);
 }
 

@@ -1,4 +1,5 @@
 // A pure decoder of pgoutput protocol v1 messages (the payload of XLogData) into plain objects; values stay raw text.
+import { ErrorCode } from '../errors/index.js';
 import { ReplicationError } from './errors.js';
 
 /** Microseconds between the Unix epoch and Postgres's epoch (2000-01-01 UTC). */
@@ -112,7 +113,7 @@ const VALUE_TEXT = 0x74; // t
 const VALUE_BINARY = 0x62; // b
 
 function truncated(): ReplicationError {
-  return new ReplicationError('protocol', 'pgoutput message is truncated');
+  return new ReplicationError(ErrorCode.ReplicationProtocol, 'pgoutput message is truncated');
 }
 
 /**
@@ -180,7 +181,8 @@ export function decodePgoutput(buf: Buffer, start = 0, end = buf.length): Pgoutp
   switch (tag) {
     case TAG_INSERT: {
       const relationOid = r.u32();
-      if (r.u8() !== TUPLE_NEW) throw new ReplicationError('protocol', 'pgoutput Insert without a new tuple');
+      if (r.u8() !== TUPLE_NEW)
+        throw new ReplicationError(ErrorCode.ReplicationProtocol, 'pgoutput Insert without a new tuple');
       return { tag: 'insert', relationOid, newTuple: readTuple(r) };
     }
     case TAG_UPDATE: {
@@ -193,14 +195,15 @@ export function decodePgoutput(buf: Buffer, start = 0, end = buf.length): Pgoutp
         oldTuple = readTuple(r);
         kind = r.u8();
       }
-      if (kind !== TUPLE_NEW) throw new ReplicationError('protocol', 'pgoutput Update without a new tuple');
+      if (kind !== TUPLE_NEW)
+        throw new ReplicationError(ErrorCode.ReplicationProtocol, 'pgoutput Update without a new tuple');
       return { tag: 'update', relationOid, oldKind, oldTuple, newTuple: readTuple(r) };
     }
     case TAG_DELETE: {
       const relationOid = r.u32();
       const kind = r.u8();
       if (kind !== TUPLE_KEY && kind !== TUPLE_OLD) {
-        throw new ReplicationError('protocol', 'pgoutput Delete without an old tuple');
+        throw new ReplicationError(ErrorCode.ReplicationProtocol, 'pgoutput Delete without an old tuple');
       }
       return { tag: 'delete', relationOid, oldKind: kind === TUPLE_KEY ? 'K' : 'O', oldTuple: readTuple(r) };
     }
@@ -223,7 +226,7 @@ export function decodePgoutput(buf: Buffer, start = 0, end = buf.length): Pgoutp
       return { tag: 'origin', originLsn: r.u64(), name: r.cstring() };
     default:
       throw new ReplicationError(
-        'protocol',
+        ErrorCode.ReplicationProtocol,
         `unexpected pgoutput message type "${String.fromCharCode(tag)}" (0x${tag.toString(16)})`,
       );
   }
@@ -235,7 +238,10 @@ function readRelation(r: Reader): RelationMessage {
   const name = r.cstring();
   const identity = String.fromCharCode(r.u8());
   if (identity !== 'd' && identity !== 'n' && identity !== 'f' && identity !== 'i') {
-    throw new ReplicationError('protocol', `unexpected replica identity "${identity}" for relation ${oid}`);
+    throw new ReplicationError(
+      ErrorCode.ReplicationProtocol,
+      `unexpected replica identity "${identity}" for relation ${oid}`,
+    );
   }
   const count = r.i16();
   const columns: RelationColumnMessage[] = new Array<RelationColumnMessage>(count);
@@ -269,9 +275,15 @@ function readTuple(r: Reader): TupleData {
     } else if (kind === VALUE_UNCHANGED) {
       values[i] = UNCHANGED_TOAST;
     } else if (kind === VALUE_BINARY) {
-      throw new ReplicationError('protocol', 'binary tuple values are not supported (start pgoutput without binary)');
+      throw new ReplicationError(
+        ErrorCode.ReplicationProtocol,
+        'binary tuple values are not supported (start pgoutput without binary)',
+      );
     } else {
-      throw new ReplicationError('protocol', `unexpected tuple value kind 0x${(kind ?? 0).toString(16)}`);
+      throw new ReplicationError(
+        ErrorCode.ReplicationProtocol,
+        `unexpected tuple value kind 0x${(kind ?? 0).toString(16)}`,
+      );
     }
   }
   r.pos = pos;

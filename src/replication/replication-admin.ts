@@ -1,5 +1,6 @@
 // Server-side setup over a normal SQL connection: wal_level check, publication membership, the durable slot, WAL LSN.
 import type pg from 'pg';
+import { ErrorCode } from '../errors/index.js';
 import { ReplicationError } from './errors.js';
 import { parseLsn } from './lsn.js';
 
@@ -23,7 +24,10 @@ export async function checkWalLevel(client: pg.Client): Promise<void> {
   const res = await client.query<{ wal_level: string }>('SHOW wal_level');
   const level = res.rows[0]?.wal_level;
   if (level !== 'logical') {
-    throw new ReplicationError('configuration', `wal_level must be "logical" for Switchyard; it is "${level}"`);
+    throw new ReplicationError(
+      ErrorCode.ReplicationConfiguration,
+      `wal_level must be "logical" for Switchyard; it is "${level}"`,
+    );
   }
 }
 
@@ -94,7 +98,7 @@ export async function ensureSlot(client: pg.Client, slot: string): Promise<void>
   if (existing !== undefined) {
     if (existing.slot_type !== 'logical' || existing.plugin !== 'pgoutput' || existing.datname !== existing.db) {
       throw new ReplicationError(
-        'slot',
+        ErrorCode.ReplicationSlot,
         `replication slot "${slot}" exists but is not a pgoutput slot of database "${existing.db}"`,
       );
     }

@@ -2,6 +2,7 @@
 import pg from 'pg';
 import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { DeliveryQueue, type ConsumerHandlers } from './delivery-queue.js';
+import { ErrorCode } from '../errors/index.js';
 import { ReplicationError } from './errors.js';
 import { lsnToString, maxLsn } from './lsn.js';
 import { decodePgoutput } from './pgoutput-decoder.js';
@@ -97,7 +98,7 @@ export class ReplicationClient {
   constructor(private readonly options: ReplicationClientOptions) {
     if (!SLOT_NAME.test(options.slot)) {
       throw new ReplicationError(
-        'slot',
+        ErrorCode.ReplicationSlot,
         `replication slot name "${options.slot}" contains invalid character or is too long`,
       );
     }
@@ -141,7 +142,8 @@ export class ReplicationClient {
    * position. Resolves once the first stream is running; configuration errors reject and are not retried.
    */
   async start(): Promise<void> {
-    if (this.loop !== null) throw new ReplicationError('connection', 'replication client already started');
+    if (this.loop !== null)
+      throw new ReplicationError(ErrorCode.ReplicationConnection, 'replication client already started');
     const admin = await this.adminClient();
     await checkWalLevel(admin);
     await ensurePublication(admin, this.options.publication);
@@ -210,7 +212,8 @@ export class ReplicationClient {
     const admin = this.admin;
     this.admin = null;
     await admin?.end().catch(() => undefined);
-    for (const w of this.connectedWaiters.splice(0)) w.reject(new ReplicationError('connection', 'client closed'));
+    for (const w of this.connectedWaiters.splice(0))
+      w.reject(new ReplicationError(ErrorCode.ReplicationConnection, 'client closed'));
   }
 
   private async runLoop(): Promise<void> {
@@ -225,10 +228,13 @@ export class ReplicationClient {
       this.stopStatusTimer();
       this.assembler.reset();
       if (this.closed) break;
-      if (error instanceof ReplicationError && (error.kind === 'configuration' || error.kind === 'slot')) {
+      if (
+        error instanceof ReplicationError &&
+        (error.code === ErrorCode.ReplicationConfiguration || error.code === ErrorCode.ReplicationSlot)
+      ) {
         this.emit({ type: 'error', error });
         for (const w of this.connectedWaiters.splice(0)) w.reject(error);
-        if (error.kind === 'configuration') break;
+        if (error.code === ErrorCode.ReplicationConfiguration) break;
       }
       const delay = this.backoff.next();
       this.emit({ type: 'disconnected', error, reconnectInMs: delay });
@@ -315,7 +321,9 @@ export class ReplicationClient {
   }
 
   private onConsumerFailed(error: unknown): void {
-    const err = new ReplicationError('consumer', `transaction consumer failed: ${String(error)}`, { cause: error });
+    const err = new ReplicationError(ErrorCode.ReplicationConsumer, `transaction consumer failed: ${String(error)}`, {
+      cause: error,
+    });
     this.emit({ type: 'error', error: err });
     // Replay from the slot: the failed transaction comes again; those already delivered are skipped.
     this.queuedCommitLsn = this.deliveredCommitLsn;
@@ -403,7 +411,7 @@ function classify(err: unknown): Error {
   const code = (err as { code?: string }).code;
   // 42704: slot does not exist; 55000: wal_level / object not in prerequisite state; 42501: no REPLICATION privilege.
   if (code === '42704' || code === '42501' || code === '55000') {
-    return new ReplicationError('configuration', e.message, { cause: e });
+    return new ReplicationError(ErrorCode.ReplicationConfiguration, e.message, { cause: e });
   }
-  return new ReplicationError('connection', e.message, { cause: e });
+  return new ReplicationError(ErrorCode.ReplicationConnection, e.message, { cause: e });
 }

@@ -1,4 +1,5 @@
 // Turns decoded pgoutput messages into whole transactions: keeps the relation cache, builds records, frames commits.
+import { ErrorCode } from '../errors/index.js';
 import { ReplicationError } from './errors.js';
 import { UNCHANGED_TOAST, type PgoutputMessage, type RelationMessage, type TupleData } from './pgoutput-decoder.js';
 import type { Change, RelationInfo, Row, Transaction, TypeInfo } from './transaction-types.js';
@@ -109,14 +110,16 @@ export class TransactionAssembler {
         });
         return;
       case 'begin':
-        if (this.current !== null) throw new ReplicationError('protocol', 'pgoutput Begin inside a transaction');
+        if (this.current !== null)
+          throw new ReplicationError(ErrorCode.ReplicationProtocol, 'pgoutput Begin inside a transaction');
         this.current = { xid: msg.xid, finalLsn: msg.finalLsn, commitTime: msg.commitTime, changes: [] };
         return;
       case 'commit': {
         const cur = this.current;
-        if (cur === null) throw new ReplicationError('protocol', 'pgoutput Commit outside a transaction');
+        if (cur === null)
+          throw new ReplicationError(ErrorCode.ReplicationProtocol, 'pgoutput Commit outside a transaction');
         if (cur.finalLsn !== msg.commitLsn) {
-          throw new ReplicationError('protocol', 'pgoutput Commit LSN differs from its Begin');
+          throw new ReplicationError(ErrorCode.ReplicationProtocol, 'pgoutput Commit LSN differs from its Begin');
         }
         this.current = null;
         this.sink.transaction({
@@ -139,20 +142,27 @@ export class TransactionAssembler {
         return;
       default: {
         const never: never = msg;
-        throw new ReplicationError('protocol', `unhandled pgoutput message ${(never as { tag: string }).tag}`);
+        throw new ReplicationError(
+          ErrorCode.ReplicationProtocol,
+          `unhandled pgoutput message ${(never as { tag: string }).tag}`,
+        );
       }
     }
   }
 
   private push(change: Change): void {
-    if (this.current === null) throw new ReplicationError('protocol', 'pgoutput change outside a transaction');
+    if (this.current === null)
+      throw new ReplicationError(ErrorCode.ReplicationProtocol, 'pgoutput change outside a transaction');
     this.current.changes.push(change);
   }
 
   private entry(oid: number): RelationEntry {
     const rel = this.relations.get(oid);
     if (rel === undefined) {
-      throw new ReplicationError('protocol', `pgoutput change for relation ${oid} before its Relation message`);
+      throw new ReplicationError(
+        ErrorCode.ReplicationProtocol,
+        `pgoutput change for relation ${oid} before its Relation message`,
+      );
     }
     return rel;
   }
@@ -194,7 +204,7 @@ function buildRow(rel: RelationEntry, tuple: TupleData, fill: Row | null, toast:
   const names = rel.names;
   if (tuple.length !== names.length) {
     throw new ReplicationError(
-      'protocol',
+      ErrorCode.ReplicationProtocol,
       `tuple has ${tuple.length} columns but relation ${rel.info.schema}.${rel.info.table} has ${names.length}`,
     );
   }

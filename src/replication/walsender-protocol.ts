@@ -1,5 +1,6 @@
 // The CopyBoth framing of streaming replication: XLogData and keepalive frames in, standby status updates out.
 import { PG_EPOCH_OFFSET_US } from './pgoutput-decoder.js';
+import { ErrorCode } from '../errors/index.js';
 import { ReplicationError } from './errors.js';
 
 export const XLOG_DATA = 0x77; // w
@@ -22,12 +23,13 @@ export interface Keepalive {
 }
 
 export function readXLogDataHeader(frame: Buffer): XLogDataHeader {
-  if (frame.length < XLOG_DATA_HEADER) throw new ReplicationError('protocol', 'XLogData frame is truncated');
+  if (frame.length < XLOG_DATA_HEADER)
+    throw new ReplicationError(ErrorCode.ReplicationProtocol, 'XLogData frame is truncated');
   return { walStart: frame.readBigUInt64BE(1), walEnd: frame.readBigUInt64BE(9) };
 }
 
 export function readKeepalive(frame: Buffer): Keepalive {
-  if (frame.length < 18) throw new ReplicationError('protocol', 'keepalive frame is truncated');
+  if (frame.length < 18) throw new ReplicationError(ErrorCode.ReplicationProtocol, 'keepalive frame is truncated');
   return {
     walEnd: frame.readBigUInt64BE(1),
     sendTime: frame.readBigInt64BE(9) + PG_EPOCH_OFFSET_US,

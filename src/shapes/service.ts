@@ -19,8 +19,17 @@ import { ShapeRegistry, definitionKey } from './registry.js';
 import { affectedByRelation } from './relation-check.js';
 import { AsyncLock, createShape } from './shape-creator.js';
 import { snapshotPool } from './snapshot.js';
+import { runSubset } from './subset.js';
 import { TableRouters } from './table-routers.js';
-import type { LogChunk, ShapeDefinition, ShapeInfo, ShapeService, WaitResult } from './types.js';
+import type {
+  LogChunk,
+  ShapeDefinition,
+  ShapeInfo,
+  ShapeService,
+  SubsetRequest,
+  SubsetSink,
+  WaitResult,
+} from './types.js';
 
 import type { ServiceEvent, ServiceMetrics, SwitchyardServiceOptions } from './service-types.js';
 
@@ -65,6 +74,7 @@ export class SwitchyardService implements ShapeService {
           }),
       },
       onDropped: (ids) => ids.forEach((h) => this.invalidateWith(h, 'router rebuild failed')),
+      onError: (message) => this.emit({ event: 'error', message }),
     });
     this.processor = new ChangeProcessor(this.routers, (h) => this.registry.get(h), new PredicateCache(this.routers));
     this.pool = snapshotPool(opts.databaseUrl, opts.snapshotConnections ?? 4);
@@ -172,14 +182,15 @@ export class SwitchyardService implements ShapeService {
     const visible = s.visibleEnd();
     const res = s.log.read(after, { maxBytes });
     const items = res.items.filter((i) => i.offset.tx < 1n || compareOffsets(i.offset, visible) <= 0);
-    // Changes are served whole transactions at a time: pull the rest of the last transaction in.
+    // A read may end inside a transaction (the client continues from its last offset, so memory stays bounded by
+    // maxBytes however large the transaction), but never right after op 0 of one that goes on: `<lsn>_0` is also
+    // where an SSE client resumes once it has the whole transaction (shape-protocol.md §7), so that offset must
+    // always mean "all of it".
     const last = items[items.length - 1];
-    if (last !== undefined && last.offset.tx >= 1n && items.length === res.items.length) {
-      for (;;) {
-        const next = s.log.read(items[items.length - 1]!.offset, { maxBytes: 1 }).items[0];
-        if (next === undefined || next.offset.tx !== last.offset.tx || compareOffsets(next.offset, visible) > 0) break;
+    if (last !== undefined && last.offset.tx >= 1n && last.offset.op === 0 && items.length === res.items.length) {
+      const next = s.log.read(last.offset, { maxBytes: 1 }).items[0];
+      if (next !== undefined && next.offset.tx === last.offset.tx && compareOffsets(next.offset, visible) <= 0)
         items.push(next);
-      }
     }
     let endOffset: LogOffset;
     if (items.length > 0) endOffset = items[items.length - 1]!.offset;
@@ -202,6 +213,13 @@ export class SwitchyardService implements ShapeService {
     const s = this.registry.get(handle);
     if (s === undefined || s.state === 'invalidated') return Promise.resolve('invalidated');
     return s.wait(after, timeoutMs, signal);
+  }
+
+  querySubset(handle: string, subset: SubsetRequest, sink: SubsetSink): Promise<'done' | 'gone'> {
+    const s = this.readyShape(handle);
+    if (s === undefined) return Promise.resolve('gone');
+    const deps = { admin: () => this.adminClient(), pool: this.pool, batchSize: this.opts.snapshotBatch ?? 2000 };
+    return runSubset(deps, s, subset, sink);
   }
 
   invalidate(handle: string): boolean {
@@ -249,14 +267,16 @@ export class SwitchyardService implements ShapeService {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.replication.close().catch(() => undefined);
+    await this.replication.close().catch(this.reportFailure('closing replication'));
     await this.pipeline.drain();
     await this.routers.close();
     for (const s of this.registry.all()) s.invalidateWaiters();
-    await this.meta.commit().catch(() => undefined);
-    await this.store.close().catch(() => undefined);
-    await this.pool.end().catch(() => undefined);
-    await this.admin?.end().catch(() => undefined);
+    // Each step still runs when an earlier one failed; a failed commit or store close is reported (the registry and
+    // logs are then recovered from disk on the next start), never silently dropped.
+    await this.meta.commit().catch(this.reportFailure('meta commit'));
+    await this.store.close().catch(this.reportFailure('closing the log store'));
+    await this.pool.end().catch(this.reportFailure('closing the snapshot pool'));
+    await this.admin?.end().catch(this.reportFailure('closing the admin connection'));
   }
 
   // --- replication ---------------------------------------------------------------------------------------------
@@ -403,9 +423,7 @@ export class SwitchyardService implements ShapeService {
     // A shape mid-snapshot keeps its log until its creator sees the invalidation and discards it.
     if (!wasCreating) this.store.deleteLog(s.handle);
     s.invalidateWaiters();
-    this.meta
-      .commit()
-      .catch((err: unknown) => this.emit({ event: 'error', message: `meta commit failed: ${String(err)}` }));
+    this.meta.commit().catch(this.reportFailure('meta commit'));
     this.emit({ event: 'shape_invalidated', handle: s.handle, table: `${s.schema}.${s.table}`, reason });
   }
 
@@ -416,7 +434,12 @@ export class SwitchyardService implements ShapeService {
     this.registry.remove(s);
     this.store.deleteLog(s.handle);
     s.invalidateWaiters();
-    this.meta.commit().catch(() => undefined);
+    this.meta.commit().catch(this.reportFailure('meta commit'));
+  }
+
+  /** A rejection handler for a step nobody can retry here: the failure becomes an `error` event. */
+  private reportFailure(what: string): (err: unknown) => void {
+    return (err) => this.emit({ event: 'error', message: `${what} failed: ${String(err)}` });
   }
 
   private emit(e: ServiceEvent): void {

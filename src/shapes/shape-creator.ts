@@ -8,20 +8,8 @@ import { insertMessage } from './messages.js';
 import type { ShapeRegistry } from './registry.js';
 import { SnapshotSession, isDataError } from './snapshot.js';
 import type { TableRouters } from './table-routers.js';
-import { ShapeRequestError, type ShapeDefinition } from './types.js';
+import { ShapeCreationError, ShapeRequestError, type ShapeDefinition } from './types.js';
 import { unknownTableError, validateShape, whereMessage } from './validate.js';
-
-/** Creation failed for a reason retrying may fix (database unreachable, schema changed mid-snapshot): answer 503. */
-export class ShapeCreationError extends Error {
-  constructor(
-    message: string,
-    readonly retryAfterSeconds = 1,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'ShapeCreationError';
-  }
-}
 
 /** Serialises critical sections (transaction processing vs. router registration + snapshot start). */
 export class AsyncLock {

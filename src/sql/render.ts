@@ -1,6 +1,7 @@
 // Renders a typed tree back to Postgres SQL with explicit types and COLLATE "C", for snapshot queries and keys.
 import { codecFor } from '../values/registry.js';
 import { typeCategory, typeDisplayName, type PgType } from '../values/types.js';
+import { isCrossTypeOperand } from './cross-type.js';
 import { assertNever, type Expr } from './ast.js';
 
 /** SQL type name that Postgres reads back as exactly this type (`bpchar` without a length is not `character`). */
@@ -191,7 +192,8 @@ function constSql(e: Extract<Expr, { kind: 'const' }>): string {
 
 /** Canonical SQL of a subtree: fully parenthesised, explicit casts, constants typed. Equal trees render equally. */
 export function renderSql(e: Expr): string {
-  const r = renderSql;
+  // Operands Postgres reads through a cross-type operator are rendered without the analyzer's widening cast.
+  const r = (c: Expr): string => renderSql(isCrossTypeOperand(e, c) ? c.arg : c);
   switch (e.kind) {
     case 'const':
       return constSql(e);

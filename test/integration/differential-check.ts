@@ -1,7 +1,10 @@
 // The differential comparison: Switchyard's interpreter, compiler and rendered SQL against Postgres, per (clause, record).
 import type pg from 'pg';
 import { compileWhere, ErrorCode, ValueError, WhereError } from '../../src/index.js';
-import type { WhereOracle, OracleResult, OracleVerdict } from '../support/oracle.js';
+import { compileBool } from '../../src/eval/compile.js';
+import { interpretExpr } from '../../src/eval/interpret.js';
+import { RowView } from '../../src/eval/row-view.js';
+import type { WhereOracle, OracleResult, OracleScanVerdict, OracleVerdict } from '../support/oracle.js';
 import { hasUnsupported, renderTree, type BoolTree, type Group } from '../property/arbitraries.js';
 import { COLUMNS } from '../property/value-pools.js';
 
@@ -132,6 +135,7 @@ export async function renderRecords(client: pg.Client, records: readonly Rec[]):
 }
 
 export interface GroupStats {
+  scan: ScanStats;
   clauses: number;
   accepted: number;
   pairs: number;
@@ -204,12 +208,18 @@ export async function checkGroup(c: Checker, group: Group, stats: GroupStats): P
     stats.accepted++;
     compiled.set(i, pred!);
     renderedSql.push({ i, sql: pred!.sql });
+    // The clause's value as an expression (a select list: left to right), compared with Postgres's select list.
+    const exprRow = new RowView(pred!.layout);
+    const exprCompiled = compileBool(pred!.expr, pred!.layout);
+    const exprEval = (rec: Rec): boolean | null => exprCompiled(exprRow.reset(rec));
     for (let r = 0; r < records.length; r++) {
       stats.pairs++;
       const expected = outcomeOfVerdict(pgr.results[r]!);
       if (expected === 'E') stats.runtimeErrors++;
-      const comp = run(() => pred!.evaluate(records[r]!));
-      const interp = run(() => pred!.interpret(records[r]!));
+      const comp = run(() => exprEval(records[r]!));
+      const interp = run(
+        () => interpretExpr(pred!.expr, new RowView(pred!.layout).reset(records[r]!)) as boolean | null,
+      );
       if (comp.detail.startsWith('CRASH') || interp.detail.startsWith('CRASH')) {
         fail(
           'eval crash',
@@ -238,7 +248,125 @@ export async function checkGroup(c: Checker, group: Group, stats: GroupStats): P
       }
     }
   }
+  for (const [i, pred] of compiled) {
+    const pgr = pgResults[i]!;
+    const raisesSomewhere =
+      (!pgr.rejected && pgr.results.some((v) => v !== null && typeof v === 'object')) ||
+      records.some((r) => run(() => pred.evaluate(r)).o === 'E');
+    if (!raisesSomewhere) continue;
+    const params = usesParams[i] ? group.params : {};
+    failures.push(...(await checkScan(c, sqls[i]!, pred, records, params, stats.scan)));
+  }
   await checkRenderedSql(c, group, renderedSql, pgResults, records, failures, stats);
+  return failures;
+}
+
+/** A row's fate in a WHERE: returned (T), not returned (X: FALSE or NULL), or an error with its SQLSTATE class. */
+type ScanOutcome = 'T' | 'X' | `E${string}`;
+
+export interface ScanStats {
+  /** Clauses checked as a table scan, and (clause, record) pairs. */
+  clauses: number;
+  rows: number;
+  /** Rows where the planned evaluation (Predicate.evaluate) disagrees with Postgres's scan. */
+  disagree: number;
+  /** Rows where evaluating the clause as an expression, left to right (the order before planQuals), would disagree. */
+  disagreeExpressionOrder: number;
+  /** Clauses with at least one row disagreeing in expression order. */
+  clausesDisagreeingBefore: number;
+  /** Rows where Postgres scans Predicate.sql (the snapshot query) differently from the clause. */
+  renderedDisagree: number;
+}
+
+export const emptyScanStats = (): ScanStats => ({
+  clauses: 0,
+  rows: 0,
+  disagree: 0,
+  disagreeExpressionOrder: 0,
+  clausesDisagreeingBefore: 0,
+  renderedDisagree: 0,
+});
+
+/**
+ * Switchyard's ValueErrors carry no SQLSTATE: they are data exceptions (class 22) except where Postgres words the
+ * same failure as feature_not_supported (0A000): NaN or infinity into an integer, a construct not supported.
+ */
+function ourErrorClass(e: ValueError): string {
+  if (e.code === ErrorCode.NotSupported || /^cannot convert (NaN|-?infinity) to /.test(e.message)) return '0A';
+  return '22';
+}
+
+function scanOutcome(fn: () => boolean | null): { o: ScanOutcome; detail: string } {
+  try {
+    return { o: fn() === true ? 'T' : 'X', detail: '' };
+  } catch (e) {
+    if (e instanceof ValueError) return { o: `E${ourErrorClass(e)}`, detail: e.message };
+    return { o: 'E', detail: `CRASH ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}` };
+  }
+}
+
+function pgScanOutcome(v: OracleScanVerdict): ScanOutcome {
+  return v === true ? 'T' : v === false ? 'X' : `E${v.sqlstate.slice(0, 2)}`;
+}
+
+/**
+ * The clause as a shape's WHERE: per record, Postgres's sequential scan (conditions in its planner's order) against
+ * Predicate.evaluate and .interpret (planQuals). Also counts how the old left-to-right evaluation would have fared.
+ */
+export async function checkScan(
+  c: Checker,
+  clause: string,
+  pred: ReturnType<typeof compileWhere>,
+  records: readonly Rec[],
+  params: Record<string, string>,
+  stats: ScanStats,
+): Promise<Failure[]> {
+  const scan = await c.oracle.evaluateScan(COLUMNS, clause, records, params);
+  if (scan === undefined) return [];
+  stats.clauses++;
+  const failures: Failure[] = [];
+  const exprCompiled = compileBool(pred.expr, pred.layout);
+  const exprRow = new RowView(pred.layout);
+  let before = false;
+  for (let r = 0; r < records.length; r++) {
+    stats.rows++;
+    const want = pgScanOutcome(scan[r]!);
+    const got = scanOutcome(() => pred.evaluate(records[r]!));
+    const interp = scanOutcome(() => pred.interpret(records[r]!));
+    const old = scanOutcome(() => exprCompiled(exprRow.reset(records[r]!)));
+    if (old.o !== want) {
+      stats.disagreeExpressionOrder++;
+      before = true;
+    }
+    if (got.o === want && interp.o === want) continue;
+    stats.disagree++;
+    const pgText = typeof scan[r] === 'object' ? ` ${(scan[r] as { error: string }).error}` : '';
+    failures.push({
+      kind: 'scan verdict differs',
+      clause,
+      params,
+      record: records[r]!,
+      expected: `${want}${pgText}`,
+      got: `compiled ${got.o} ${got.detail} / interpreted ${interp.o} ${interp.detail}`,
+    });
+  }
+  if (before) stats.clausesDisagreeingBefore++;
+  // The snapshot query runs Predicate.sql: Postgres must scan it as it scans the clause (same order, same errors).
+  const rendered = await c.oracle.evaluateScan(COLUMNS, pred.sql, records, params);
+  for (let r = 0; r < records.length; r++) {
+    const want = pgScanOutcome(scan[r]!);
+    const got = rendered === undefined ? 'rejected' : pgScanOutcome(rendered[r]!);
+    if (got === want) continue;
+    stats.renderedDisagree++;
+    failures.push({
+      kind: 'rendered SQL scans differently',
+      clause,
+      params,
+      record: records[r]!,
+      expected: want,
+      got: `${got} from ${pred.sql}`,
+    });
+  }
   return failures;
 }
 

@@ -278,7 +278,9 @@ describe('replication client', () => {
       ).rows[0]!.p;
     const before = await pid();
     expect(before).not.toBeNull();
-    await sleep(4000);
+    // The server sends a keepalive every half wal_sender_timeout; lag events (at most one a second) come from them.
+    // Four of them span more than three timeouts: time enough for the server to end a stream nobody answers.
+    await waitFor(() => h.events.filter((e) => e.type === 'lag').length >= 4, 15_000);
     expect(await pid()).toBe(before);
     expect(h.events.filter((e) => e.type === 'disconnected')).toEqual([]);
     await sql.query('INSERT INTO ka VALUES (1)');
@@ -315,10 +317,11 @@ describe('replication client', () => {
     await sql.query('INSERT INTO r VALUES (4)');
     const h2 = harness(['r'], {}, slot);
     await h2.client.start();
-    await waitFor(() => h2.txs.length >= 2);
-    await sleep(300);
+    // A fence: once the later row 5 arrives, every repeat of 3 or 4 would have arrived before it.
+    await sql.query('INSERT INTO r VALUES (5)');
     const ids = (txs: Transaction[]): string[] => changesOf(txs).map((c) => (c.op === 'insert' ? c.record.id! : '?'));
-    expect(ids(h2.txs)).toEqual(['3', '4']);
+    await waitFor(() => ids(h2.txs).includes('5'));
+    expect(ids(h2.txs)).toEqual(['3', '4', '5']);
     expect(h2.txs[0]!.commitLsn).toBe(h1.txs[2]!.commitLsn);
     expect(h2.client.acknowledgedLsn).toBe(h1.txs[1]!.endLsn);
   });
@@ -334,10 +337,12 @@ describe('replication client', () => {
       [h.slot],
     );
     expect(killed.rows[0]!.ok).toBe(true);
-    for (let i = 2; i <= 5; i++) await sql.query('INSERT INTO term VALUES ($1)', [i]);
-    await waitFor(() => h.txs.length >= 5);
-    await sleep(300);
-    expect(changesOf(h.txs).map((c) => (c.op === 'insert' ? c.record.id : '?'))).toEqual(['1', '2', '3', '4', '5']);
+    for (let i = 2; i <= 6; i++) await sql.query('INSERT INTO term VALUES ($1)', [i]);
+    // Row 6 is the fence: a repeat of an earlier row would arrive before it.
+    const ids = (): (string | null | undefined)[] =>
+      changesOf(h.txs).map((c) => (c.op === 'insert' ? c.record.id : '?'));
+    await waitFor(() => ids().includes('6'));
+    expect(ids()).toEqual(['1', '2', '3', '4', '5', '6']);
     expect(h.events.filter((e) => e.type === 'connected').length).toBeGreaterThanOrEqual(2);
     expect(h.events.some((e) => e.type === 'disconnected')).toBe(true);
   });
@@ -357,10 +362,10 @@ describe('replication client', () => {
       },
     });
     await startWith(h, ['cf']);
-    for (let i = 1; i <= 3; i++) await sql.query('INSERT INTO cf VALUES ($1)', [i]);
-    await waitFor(() => seen.length >= 3);
-    await sleep(300);
-    expect(seen).toEqual(['1', '2', '3']);
+    for (let i = 1; i <= 4; i++) await sql.query('INSERT INTO cf VALUES ($1)', [i]);
+    // Row 4 is the fence: a second delivery of 1–3 would come before it.
+    await waitFor(() => seen.includes('4'));
+    expect(seen).toEqual(['1', '2', '3', '4']);
     expect(h.events.some((e) => e.type === 'error' && /log append failed/.test(e.error.message))).toBe(true);
   });
 
@@ -401,13 +406,20 @@ describe('replication client', () => {
     const pending = h.txs[0]!;
     // Unrelated WAL while a delivered transaction is not yet acknowledged: the slot must stay before it.
     for (let i = 0; i < 5; i++) await sql.query('INSERT INTO idle_other SELECT generate_series(1, 100)');
-    await sleep(1500);
+    const walNow = async (): Promise<bigint> =>
+      parseLsn((await sql.query<{ l: string }>('SELECT pg_current_wal_lsn()::text AS l')).rows[0]!.l);
+    // Once a keepalive reports WAL past that unrelated work (a lag event carries it), the client has decided not to
+    // confirm it; one more lag event (a second later: ten status updates at 100 ms) and the slot has heard that.
+    const past = await walNow();
+    await waitFor(() => h.events.some((e) => e.type === 'lag' && e.serverWalEnd >= past), 10_000);
+    const lagsSeen = h.events.filter((e) => e.type === 'lag').length;
+    await waitFor(() => h.events.filter((e) => e.type === 'lag').length >= lagsSeen + 1, 10_000);
     expect(await confirmed()).toBeLessThan(pending.endLsn);
     h.client.acknowledge(pending.endLsn);
     await waitFor(() => h.client.acknowledgedLsn === pending.endLsn);
     // Now idle: later unpublished WAL is confirmed from keepalives, beyond the last acknowledged commit.
     for (let i = 0; i < 5; i++) await sql.query('INSERT INTO idle_other SELECT generate_series(1, 100)');
-    const target = parseLsn((await sql.query<{ l: string }>('SELECT pg_current_wal_lsn()::text AS l')).rows[0]!.l);
+    const target = await walNow();
     await waitFor(() => h.events.some((e) => e.type === 'lag'), 5000);
     const deadline = Date.now() + 10_000;
     while ((await confirmed()) < target && Date.now() < deadline) await sleep(100);

@@ -7,6 +7,12 @@ import { PINNED_SETTINGS_SQL, quoteIdent } from './pg-env.js';
 /** One record's verdict: the clause's value (true, false or NULL), or the runtime error Postgres raised on it. */
 export type OracleVerdict = boolean | null | { readonly error: string; readonly sqlstate: string };
 
+/**
+ * One record's fate under `SELECT … FROM t WHERE <clause>` on a table holding just that record (a sequential scan):
+ * returned (true), not returned (false: the clause was FALSE or NULL), or the error the scan raised.
+ */
+export type OracleScanVerdict = boolean | { readonly error: string; readonly sqlstate: string };
+
 export type OracleResult =
   | { readonly rejected: false; readonly results: OracleVerdict[] }
   /** Failed before reading any row (parse, analysis, literal input, constant folding, parameter binding). */
@@ -158,6 +164,61 @@ export class WhereOracle {
       }
       return out;
     });
+  }
+
+  /**
+   * Runs the clause as a WHERE over a one-row table per record, so Postgres's planner orders and short-circuits its
+   * conditions exactly as for a shape's `SELECT … FROM table WHERE …` (order_qual_clauses, ExecQual); a select list
+   * evaluates the expression left to right instead and may raise where the scan does not. Undefined when Postgres
+   * rejects the clause. One round trip per record: meant for the clauses that raise somewhere.
+   */
+  evaluateScan(
+    columns: Readonly<Record<string, string>>,
+    clause: string,
+    records: OracleRecords,
+    params: Readonly<Record<string, string>> = {},
+  ): Promise<OracleScanVerdict[] | undefined> {
+    return this.exclusive(async () => {
+      const table = await this.prepare(columns, records);
+      const ones = await this.oneRowTables(table, records.length);
+      const shape = clauseShape(clause);
+      if (shape.kind !== 'expression') return undefined;
+      const bound: Bound = { values: [], oids: [] };
+      for (let k = 1; k <= Math.max(0, ...shape.params); k++) {
+        const value = params[String(k)];
+        bound.values.push(shape.params.has(k) ? (value ?? null) : null);
+        bound.oids.push(shape.params.has(k) ? 0 : TEXT_OID);
+      }
+      const out: OracleScanVerdict[] = [];
+      for (const one of ones) {
+        try {
+          const rows = await this.query(`SELECT 1 FROM ${one} AS ${this.alias} WHERE\n${clause}\n`, bound);
+          out.push(rows.length > 0);
+        } catch (e) {
+          if (!isDbError(e)) throw e;
+          if (e.code === INDETERMINATE_PARAM || e.code?.startsWith('42')) return undefined;
+          out.push({ error: e.message, sqlstate: e.code ?? '' });
+        }
+      }
+      return out;
+    });
+  }
+
+  private readonly oneRowLoaded = new Map<string, string>();
+
+  /** `<table>_one_<i>` holding record i alone, (re)loaded when the table's records changed. */
+  private async oneRowTables(table: Table, count: number): Promise<string[]> {
+    const names = Array.from({ length: count }, (_, i) => `${table.from}_one_${i}`);
+    if (this.oneRowLoaded.get(table.from) === table.loaded) return names;
+    const sql = names.map(
+      (n, i) =>
+        `CREATE TEMPORARY TABLE IF NOT EXISTS ${n.slice('pg_temp.'.length)} (LIKE ${table.from}); TRUNCATE ${n}; ` +
+        `INSERT INTO ${n} SELECT * FROM ${table.from} WHERE ${ROW_COLUMN} = ${i}`,
+    );
+    this.stats.queries++;
+    await this.client.query(sql.join('; '));
+    if (table.loaded !== undefined) this.oneRowLoaded.set(table.from, table.loaded);
+    return names;
   }
 
   /** Runs setup SQL on the oracle's session (e.g. `CREATE TYPE mood AS ENUM (…)` for enum columns). */

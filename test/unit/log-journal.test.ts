@@ -1,10 +1,20 @@
 // Journal durability: one fsync per group commit, replay after a crash, torn journal tails, checkpoints.
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BEFORE_ALL, SNAPSHOT_END, ShapeLogStore, formatOffset, makeOffset } from '../../src/log/index.js';
 import type { LogEntry, ShapeLog } from '../../src/log/index.js';
+import { listJournal } from '../../src/log/journal.js';
 
 let dir: string;
 beforeEach(() => {
@@ -38,6 +48,16 @@ const journalFiles = (): string[] =>
     .map((n) => join(dir, '.journal', n));
 
 describe('journal', () => {
+  it('a missing journal directory lists no files; one that cannot be listed is an error, not "no files"', async () => {
+    expect(listJournal(join(dir, 'absent'))).toEqual([]);
+    const notDir = join(dir, 'file');
+    writeFileSync(notDir, 'x');
+    expect(() => listJournal(notDir)).toThrow(/ENOTDIR/);
+    // The store refuses to open over it rather than skip the records it would replay.
+    writeFileSync(join(dir, '.journal'), 'not a directory');
+    await expect(ShapeLogStore.open(dir)).rejects.toThrow();
+  });
+
   it('a group commit is one journal fsync however many logs it touches', async () => {
     const store = await ShapeLogStore.open(dir);
     const logs = Array.from({ length: 300 }, (_, i) => store.createLog(`s${i}`));

@@ -1,6 +1,7 @@
 // Crash safety: torn or corrupt tails are cut on reopen and exactly the synced records survive.
 import {
   appendFileSync,
+  mkdirSync,
   mkdtempSync,
   readFileSync,
   readdirSync,
@@ -179,6 +180,14 @@ describe.each(['per-file', 'journal'] as const)('%s: index damage', (m) => {
       expect(statSync(idx).size % 20).toBe(0);
       await store.close();
     }
+  });
+
+  it('an index that exists but cannot be read fails the open instead of passing for an empty index', async () => {
+    const { file } = await prepare(50, 50, { indexEveryBytes: 128 });
+    const idx = file.replace(/\.seg$/, '.idx');
+    unlinkSync(idx);
+    mkdirSync(idx); // opens, then every read fails with EISDIR
+    await expect(reopen()).rejects.toThrow(/shape log index .*\.idx is unreadable: .*EISDIR/);
   });
 });
 
