@@ -221,7 +221,9 @@ describe('bad input to /v1/shape', () => {
     // 10^100000 is one base-10000 digit for Postgres and for us: it compiles (the clause that hung).
     const cheap = await get(W('v > 10::numeric ^ 100000'));
     expect(cheap.status, cheap.text.slice(0, 200)).toBe(200);
-    const ops = (cheap.json as { headers?: { operation?: string } }[]).filter((m) => m.headers?.operation !== undefined);
+    const ops = (cheap.json as { headers?: { operation?: string } }[]).filter(
+      (m) => m.headers?.operation !== undefined,
+    );
     expect(ops).toEqual([]); // no v exceeds 10^100000
   });
 

@@ -53,9 +53,9 @@ describe('compile budget', () => {
   });
 
   it('budgets nest without extending the outer one', () => {
-    expect(() =>
-      withWorkBudget(1, 'outer', () => withWorkBudget(1000, 'inner', () => chargeWork(2_000_000))),
-    ).toThrow(TooExpensiveError);
+    expect(() => withWorkBudget(1, 'outer', () => withWorkBudget(1000, 'inner', () => chargeWork(2_000_000)))).toThrow(
+      TooExpensiveError,
+    );
     expect(() => withWorkBudget(5, 'outer', () => chargeWork(2_000_000))).not.toThrow();
   });
 });
