@@ -9,7 +9,7 @@ import type { ShapeRegistry } from './registry.js';
 import { SnapshotSession, isDataError } from './snapshot.js';
 import type { TableRouters } from './table-routers.js';
 import { ShapeCreationError, ShapeRequestError, type ShapeDefinition } from './types.js';
-import { unknownTableError, validateShape, whereMessage } from './validate.js';
+import { unknownTableError, validateShape, whereRejection } from './validate.js';
 
 /** Serialises critical sections (transaction processing vs. router registration + snapshot start). */
 export class AsyncLock {
@@ -115,7 +115,7 @@ export async function createShape(
     });
   } catch (err) {
     deps.discard(shape);
-    if (err instanceof SwitchyardError) throw new ShapeRequestError({ where: [whereMessage(err)] });
+    if (err instanceof SwitchyardError) throw whereRejection(err, def.where ?? '', 'where');
     throw new ShapeCreationError(`could not start the snapshot: ${(err as Error).message}`, 1, { cause: err });
   }
 
