@@ -206,9 +206,9 @@ describe('bad input to /v1/shape', () => {
       ],
       // Electric counts bytes for errors found after parsing: é takes two.
       [
-        "name = 'é' AND nmae = 1",
-        'At location 16: unknown column "nmae"',
-        { code: 'unknown_column', position: 15, caret: "name = 'é' AND nmae = 1\n               ^^^^" },
+        "name = 'é' AND zzz = 1",
+        'At location 16: unknown column "zzz"',
+        { code: 'unknown_column', position: 15, caret: "name = 'é' AND zzz = 1\n               ^^^" },
       ],
     ];
     for (const [clause, text, detail] of cases) {
