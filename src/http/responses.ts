@@ -160,7 +160,7 @@ export async function writeDrained(res: ServerResponse, text: string): Promise<b
 }
 
 /** About 64 KiB per socket write: few syscalls without one giant string per response. */
-const WRITE_BATCH_BYTES = 64 * 1024;
+export const WRITE_BATCH_BYTES = 64 * 1024;
 
 /**
  * Streams `[m1,m2,…,extra]` with chunked transfer encoding, waiting for `drain` under backpressure. Resolves false

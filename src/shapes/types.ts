@@ -131,7 +131,8 @@ export interface ShapeService {
   find(def: ShapeDefinition): ShapeInfo | undefined;
   /**
    * Reads after `after` (exclusive; BEFORE_ALL = from the first snapshot chunk) up to about `maxBytes`.
-   * Snapshot chunks are returned one chunk per call; changes are returned whole transactions at a time.
+   * Snapshot chunks are returned one chunk per call; changes up to about `maxBytes`, possibly ending inside a
+   * transaction, but never right after op 0 of a transaction that goes on (so `<lsn>_0` always means "all of lsn").
    */
   read(handle: string, after: LogOffset, maxBytes: number): Promise<LogChunk>;
   /** The last offset of the shape's log (`0_inf` once the snapshot is complete and nothing else was written). */
