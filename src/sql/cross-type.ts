@@ -25,6 +25,8 @@ function takesMixedOperands(parent: Expr): boolean {
     case 'compare':
     case 'quantified':
     case 'distinct':
+    // `i2 IN (1, 2, 3)` is `i2 = ANY ('{1,2,3}'::int4[])` with int24eq: transformAExprIn coerces only the list.
+    case 'in':
       return true;
     case 'call':
       return ARITHMETIC.has(parent.fn);
