@@ -5,6 +5,7 @@
 // after two full GCs, so a structure is charged only for what it alone keeps alive (strings shared by two
 // structures are charged to the step that drops the last reference, which is why key strings are a step of their own).
 import type { Router } from '../src/router/index.js';
+import { routerCore } from '../src/router/router.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
@@ -77,7 +78,7 @@ interface Internals {
  * empty heap); the last row is what is left (families, probe objects, compiled code, free lists).
  */
 export function breakdown(router: Router, total: Mem): BreakdownRow[] {
-  const r = router as unknown as Internals;
+  const r = routerCore(router) as unknown as Internals;
   const table0 = [...r.tables.values()][0];
   if (!(r.interner.table?.slots instanceof Int32Array) || !(table0?.rawEqs[0]?.pm.table?.slots instanceof Int32Array)) {
     throw new Error(

@@ -11,6 +11,7 @@
 // of A and B+cold are checked equal on every row before anything is timed.
 import os from 'node:os';
 import { Router } from '../src/router/index.js';
+import { routerCore } from '../src/router/router.js';
 import type { Change, ShapeDef } from '../src/router/index.js';
 import { BENCH_SCHEMA, BENCH_TABLE } from './router-workloads.js';
 import { seedMixChanges, seedMixShapes } from './scale-bench.js';
@@ -174,9 +175,10 @@ export async function runHibernation(
   let list: ColdShape[] | null = [];
   for (const s of seedMix(n)) {
     if (!isCold(s.i, s.kind, fraction)) continue;
-    const si = a.router.interner.get(s.id);
+    const core = routerCore(a.router);
+    const si = core.interner.get(s.id);
     let key = '';
-    a.router.records.forEachEntry(si, (e) => (key = a.router.ctx.entries.keys[e] as string));
+    core.records.forEachEntry(si, (e) => (key = core.ctx.entries.keys[e] as string));
     list.push({ id: s.id, fam: s.kind === 'user' ? 0 : 1, key });
   }
   const collectNs = ((performance.now() - t0) * 1e6) / list.length;

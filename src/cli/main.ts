@@ -91,6 +91,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       'require this secret on /v1/shape (query secret= or Authorization: Bearer; env SWITCHYARD_SECRET)',
     )
     .option('--long-poll-timeout <ms>', 'how long a live request is held without changes (default 20000)')
+    .option('--sse-timeout <ms>', 'how long an SSE live stream stays open before the server ends it (default 60000)')
     .option('--chunk-bytes <n>', 'about how many bytes of log one response carries (default 10 MiB)')
     .option('--enable-delete', 'allow DELETE /v1/shape')
     .option('--demo', 'seed the demo table items and print a URL to curl')

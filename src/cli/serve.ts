@@ -9,6 +9,7 @@ import {
   createSwitchyardHttp,
   type SwitchyardHttp,
 } from '../http/server.js';
+import { DEFAULT_SSE_TIMEOUT_MS } from '../http/sse.js';
 import { SwitchyardService } from '../shapes/service.js';
 import { seedDemo } from './demo-seed.js';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './embedded-pg.js';
@@ -21,6 +22,8 @@ export interface ServeOptions {
   readonly dataDir: string;
   readonly secret?: string;
   readonly longPollTimeoutMs: number;
+  /** How long an SSE stream stays open (default 60 s). */
+  readonly sseTimeoutMs?: number;
   readonly chunkBytes: number;
   readonly enableDelete: boolean;
   /** Seed the demo table `items` and print a URL to curl. */
@@ -45,6 +48,7 @@ export interface ServeFlags {
   dataDir?: string;
   secret?: string;
   longPollTimeout?: string;
+  sseTimeout?: string;
   chunkBytes?: string;
   enableDelete?: boolean;
   demo?: boolean;
@@ -78,6 +82,7 @@ export function resolveServeOptions(flags: ServeFlags, env: NodeJS.ProcessEnv = 
     dataDir: flags.dataDir ?? env['SWITCHYARD_DATA_DIR'] ?? './.switchyard',
     ...(secret !== undefined && secret !== '' ? { secret } : {}),
     longPollTimeoutMs,
+    sseTimeoutMs: positiveInt('--sse-timeout', flags.sseTimeout, DEFAULT_SSE_TIMEOUT_MS),
     chunkBytes: positiveInt('--chunk-bytes', flags.chunkBytes, DEFAULT_CHUNK_BYTES),
     enableDelete: flags.enableDelete === true,
     demo: flags.demo === true,
@@ -136,6 +141,7 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
   const http = createSwitchyardHttp({
     service,
     longPollTimeoutMs: opts.longPollTimeoutMs,
+    ...(opts.sseTimeoutMs !== undefined ? { sseTimeoutMs: opts.sseTimeoutMs } : {}),
     chunkBytes: opts.chunkBytes,
     enableDelete: opts.enableDelete,
     registry,

@@ -20,6 +20,8 @@ export interface ShapeRequest {
   /** Absent when the offset is `-1` or `now` (the protocol says to ignore it then). */
   readonly handle: string | undefined;
   readonly live: boolean;
+  /** `live_sse=true` (or the older `experimental_live_sse=true`) with `live=true`: answer as an event stream (§7). */
+  readonly sse: boolean;
   readonly cursor: string | undefined;
 }
 
@@ -204,13 +206,10 @@ function parseDefinition(
   return def;
 }
 
-/** Any `subset__*` parameter makes the request a subset snapshot (§9), which Switchyard does not serve. */
-function hasSubsetParams(query: URLSearchParams): boolean {
-  for (const key of query.keys()) if (key.startsWith('subset__')) return true;
-  return false;
-}
-
-/** Validates a GET/HEAD `/v1/shape` query. Unknown parameters are ignored, as the client sends its own. */
+/**
+ * Validates a GET/HEAD `/v1/shape` query. Unknown parameters are ignored, as the client sends its own; `subset__*`
+ * parameters are read by subset-params.ts.
+ */
 export function parseShapeGet(query: URLSearchParams): ParseResult {
   const errors: FieldErrors = {};
   const definition = parseDefinition(query, errors, true);
@@ -233,16 +232,8 @@ export function parseShapeGet(query: URLSearchParams): ParseResult {
   else if (live && offset !== undefined && offset !== 'now' && offset.tx < 0n)
     addError(errors, 'live', "can't be true when offset == -1");
   const sseText = query.has('live_sse') ? query.get('live_sse') : query.get('experimental_live_sse');
-  if (parseBool(sseText)) {
-    addError(
-      errors,
-      'live_sse',
-      live
-        ? 'not supported: Switchyard serves live mode by long polling only (do not enable liveSse in the client)'
-        : "can't be true unless live is also true",
-    );
-  }
-  if (hasSubsetParams(query)) addError(errors, 'subset', 'not supported: subset snapshots are not implemented');
+  const sse = parseBool(sseText);
+  if (sse && !live) addError(errors, 'live_sse', "can't be true unless live is also true");
   if (Object.keys(errors).length > 0) return { ok: false, errors };
   return {
     ok: true,
@@ -252,6 +243,7 @@ export function parseShapeGet(query: URLSearchParams): ParseResult {
       offsetText: offsetText ?? '',
       handle,
       live,
+      sse,
       cursor: query.get('cursor') ?? undefined,
     },
   };
@@ -268,6 +260,6 @@ export function parseShapeDelete(query: URLSearchParams): ParseResult {
   if (Object.keys(errors).length > 0) return { ok: false, errors };
   return {
     ok: true,
-    request: { definition, offset: undefined, offsetText: '', handle, live: false, cursor: undefined },
+    request: { definition, offset: undefined, offsetText: '', handle, live: false, sse: false, cursor: undefined },
   };
 }

@@ -142,8 +142,25 @@ export function sendValidationError(
   sendError(res, 400, { message: 'Invalid request', errors }, {}, head);
 }
 
+/** Writes `text`, waiting for `drain` under backpressure; false when the connection has gone away. */
+export async function writeDrained(res: ServerResponse, text: string): Promise<boolean> {
+  if (res.destroyed) return false;
+  if (!res.write(text)) {
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        res.off('drain', done);
+        res.off('close', done);
+        resolve();
+      };
+      res.on('drain', done);
+      res.on('close', done);
+    });
+  }
+  return !res.destroyed;
+}
+
 /** About 64 KiB per socket write: few syscalls without one giant string per response. */
-const WRITE_BATCH_BYTES = 64 * 1024;
+export const WRITE_BATCH_BYTES = 64 * 1024;
 
 /**
  * Streams `[m1,m2,…,extra]` with chunked transfer encoding, waiting for `drain` under backpressure. Resolves false
@@ -157,21 +174,9 @@ export async function streamJsonArray(
   let buf = '[';
   let first = true;
   const flush = async (): Promise<boolean> => {
-    if (res.destroyed) return false;
-    const ok = res.write(buf);
+    const text = buf;
     buf = '';
-    if (!ok) {
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          res.off('drain', done);
-          res.off('close', done);
-          resolve();
-        };
-        res.on('drain', done);
-        res.on('close', done);
-      });
-    }
-    return !res.destroyed;
+    return writeDrained(res, text);
   };
   for (const m of messages) {
     if (!first) buf += ',';

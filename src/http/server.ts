@@ -1,11 +1,16 @@
 // The HTTP server: routing, CORS on every response, the optional secret, metrics, health, and a crash-proof wrapper.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Duplex } from 'node:stream';
+import type { Registry } from 'prom-client';
 import type { ShapeService } from '../shapes/types.js';
+import { makeHttpMetrics, routeOf, type HttpMetrics } from './http-metrics.js';
 import { silentLogger, type Logger } from './logger.js';
 import { corsHeaders, preflightHeaders, sendError, sendJson } from './responses.js';
 import { defaultNonLiveCache, handleShapeDelete, handleShapeGet, type ShapeHandlerConfig } from './shape-handler.js';
+import { DEFAULT_SSE_KEEP_ALIVE_MS, DEFAULT_SSE_TIMEOUT_MS } from './sse.js';
+import { handleShapePost, handleSubsetGet } from './subset-handler.js';
+import { hasSubsetParams } from './subset-params.js';
 
 export const DEFAULT_LONG_POLL_TIMEOUT_MS = 20_000;
 export const DEFAULT_CHUNK_BYTES = 10 * 1024 * 1024;
@@ -16,6 +21,10 @@ export interface HttpServerOptions {
   readonly longPollTimeoutMs?: number;
   /** About how many bytes of log one response carries (default 10 MiB). */
   readonly chunkBytes?: number;
+  /** How long an SSE stream stays open before the server ends it (default 60 s), so caches and proxies cycle. */
+  readonly sseTimeoutMs?: number;
+  /** A `: keep-alive` comment after this long without output on an SSE stream (default 21 s). */
+  readonly sseKeepAliveMs?: number;
   /** When set, `/v1/shape` requires it as `secret`/`api_secret` or `Authorization: Bearer` (§1.1). */
   readonly secret?: string;
   /** Enables `DELETE /v1/shape` (default off: 405). */
@@ -35,51 +44,6 @@ export interface SwitchyardHttp {
   readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
   /** Stops accepting connections, waits up to `graceMs` for in-flight responses, then cuts the rest (long polls). */
   close(graceMs?: number): Promise<void>;
-}
-
-interface HttpMetrics {
-  readonly requests: Counter<'route' | 'status'>;
-  readonly duration: Histogram<'route'>;
-  readonly longPolls: Gauge;
-}
-
-function metric<T>(registry: Registry, name: string, make: () => T): T {
-  // A registry shared by two servers (tests) must not register the same name twice.
-  return (registry.getSingleMetric(name) as T | undefined) ?? make();
-}
-
-function makeMetrics(registry: Registry): HttpMetrics {
-  const registers = [registry];
-  return {
-    requests: metric(
-      registry,
-      'switchyard_http_requests_total',
-      () =>
-        new Counter({
-          name: 'switchyard_http_requests_total',
-          help: 'HTTP requests by route and status',
-          labelNames: ['route', 'status'] as const,
-          registers,
-        }),
-    ),
-    duration: metric(
-      registry,
-      'switchyard_http_request_duration_seconds',
-      () =>
-        new Histogram({
-          name: 'switchyard_http_request_duration_seconds',
-          help: 'HTTP request duration (long polls included)',
-          labelNames: ['route'] as const,
-          buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 2, 10, 30],
-          registers,
-        }),
-    ),
-    longPolls: metric(
-      registry,
-      'switchyard_http_long_polls_active',
-      () => new Gauge({ name: 'switchyard_http_long_polls_active', help: 'Live requests currently held', registers }),
-    ),
-  };
 }
 
 function digest(s: string): Buffer {
@@ -102,29 +66,75 @@ export function isAuthorized(
   return candidates.some((c) => timingSafeEqual(digest(c), want));
 }
 
-function routeOf(path: string): string {
-  return path === '/v1/shape' || path === '/v1/health' || path === '/' || path === '/metrics' ? path : 'other';
-}
-
-/** Builds the request handler and a `node:http` server around it (not yet listening). */
-export function createSwitchyardHttp(opts: HttpServerOptions): SwitchyardHttp {
-  const log = opts.log ?? silentLogger;
-  const metrics = opts.registry === undefined ? undefined : makeMetrics(opts.registry);
-  const serverHeader = `Switchyard/${opts.version ?? '0.1.0'}`;
-  const cfg: ShapeHandlerConfig = {
+function handlerConfig(opts: HttpServerOptions, log: Logger, metrics: HttpMetrics | undefined): ShapeHandlerConfig {
+  return {
     service: opts.service,
     longPollTimeoutMs: opts.longPollTimeoutMs ?? DEFAULT_LONG_POLL_TIMEOUT_MS,
+    sseTimeoutMs: opts.sseTimeoutMs ?? DEFAULT_SSE_TIMEOUT_MS,
+    sseKeepAliveMs: opts.sseKeepAliveMs ?? DEFAULT_SSE_KEEP_ALIVE_MS,
     chunkBytes: opts.chunkBytes ?? DEFAULT_CHUNK_BYTES,
     enableDelete: opts.enableDelete ?? false,
     nonLiveCacheControl: opts.nonLiveCacheControl ?? defaultNonLiveCache(),
     log,
     ...(metrics === undefined ? {} : { onLongPoll: (d: 1 | -1) => metrics.longPolls.inc(d) }),
   };
+}
 
-  async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+/** `/v1/shape`: the secret, then GET/HEAD/POST (503 while the service starts; subset snapshots) and DELETE. */
+function routeShape(
+  opts: HttpServerOptions,
+  cfg: ShapeHandlerConfig,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+): Promise<void> | void {
+  const method = req.method ?? 'GET';
+  const head = method === 'HEAD';
+  const auth = req.headers.authorization;
+  if (!isAuthorized(opts.secret, url.searchParams, typeof auth === 'string' ? auth : undefined)) {
+    return sendError(res, 401, { message: 'Unauthorized - Invalid API secret' }, {}, head);
+  }
+  if (method === 'GET' || head || method === 'POST') {
+    if (opts.service.status() === 'starting') {
+      return sendError(res, 503, { message: 'Stack not ready' }, { 'retry-after': '5' }, head);
+    }
+    if (method === 'POST') return handleShapePost(cfg, req, res, url.searchParams);
+    if (hasSubsetParams(url.searchParams)) return handleSubsetGet(cfg, res, url.searchParams);
+    return handleShapeGet(cfg, req, res, url.searchParams, head);
+  }
+  if (method === 'DELETE') return handleShapeDelete(cfg, res, url.searchParams);
+  return sendError(res, 405, { message: `${method} not allowed` });
+}
+
+/** Health, liveness, metrics and 404 for everything else. */
+async function routeOther(opts: HttpServerOptions, res: ServerResponse, path: string, method: string): Promise<void> {
+  const head = method === 'HEAD';
+  if (method !== 'GET' && !head) return sendText(res, 404, 'Not found', head);
+  if (path === '/v1/health') {
+    const status = opts.service.status();
+    const headers = { 'cache-control': 'no-cache, no-store, must-revalidate' };
+    return sendJson(res, status === 'active' ? 200 : 202, { status }, headers, head);
+  }
+  if (path === '/') {
+    res.writeHead(200, { 'content-length': '0' });
+    res.end();
+    return;
+  }
+  if (path === '/metrics' && opts.registry !== undefined) {
+    const text = await opts.registry.metrics();
+    res.writeHead(200, { 'content-type': opts.registry.contentType, 'cache-control': 'no-store' });
+    res.end(head ? undefined : text);
+    return;
+  }
+  return sendText(res, 404, 'Not found', head);
+}
+
+/** CORS and `electric-server` on every response, OPTIONS preflights, then the route. */
+function makeRouter(opts: HttpServerOptions, cfg: ShapeHandlerConfig) {
+  const serverHeader = `Switchyard/${opts.version ?? '0.1.0'}`;
+  return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     const method = req.method ?? 'GET';
-    const path = url.pathname;
-    const isShape = path === '/v1/shape';
+    const isShape = url.pathname === '/v1/shape';
     for (const [k, v] of Object.entries(corsHeaders(req, isShape))) res.setHeader(k, v);
     res.setHeader('electric-server', serverHeader);
     if (method === 'OPTIONS') {
@@ -132,47 +142,21 @@ export function createSwitchyardHttp(opts: HttpServerOptions): SwitchyardHttp {
       res.end();
       return;
     }
-    const head = method === 'HEAD';
-    if (isShape) {
-      const auth = req.headers.authorization;
-      if (!isAuthorized(opts.secret, url.searchParams, typeof auth === 'string' ? auth : undefined)) {
-        return sendError(res, 401, { message: 'Unauthorized - Invalid API secret' }, {}, head);
-      }
-      if (method === 'GET' || head) {
-        if (opts.service.status() === 'starting') {
-          return sendError(res, 503, { message: 'Stack not ready' }, { 'retry-after': '5' }, head);
-        }
-        return handleShapeGet(cfg, req, res, url.searchParams, head);
-      }
-      if (method === 'DELETE') return handleShapeDelete(cfg, res, url.searchParams);
-      return sendError(res, 405, { message: `${method} not allowed (subset snapshots are not implemented)` });
-    }
-    if (method !== 'GET' && !head) return sendText(res, 404, 'Not found', head);
-    if (path === '/v1/health') {
-      const status = opts.service.status();
-      return sendJson(
-        res,
-        status === 'active' ? 200 : 202,
-        { status },
-        { 'cache-control': 'no-cache, no-store, must-revalidate' },
-        head,
-      );
-    }
-    if (path === '/') {
-      res.writeHead(200, { 'content-length': '0' });
-      res.end();
-      return;
-    }
-    if (path === '/metrics' && opts.registry !== undefined) {
-      const text = await opts.registry.metrics();
-      res.writeHead(200, { 'content-type': opts.registry.contentType, 'cache-control': 'no-store' });
-      res.end(head ? undefined : text);
-      return;
-    }
-    return sendText(res, 404, 'Not found', head);
-  }
+    if (isShape) return routeShape(opts, cfg, req, res, url);
+    return routeOther(opts, res, url.pathname, method);
+  };
+}
 
-  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+/**
+ * The request listener: parses the URL, counts the request, and runs the route inside a guard so that a client's
+ * input never takes the process down (a failure is a 500 JSON reply, or a cut connection once the body started).
+ */
+function guardedHandler(
+  route: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>,
+  log: Logger,
+  metrics: HttpMetrics | undefined,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
     const started = performance.now();
     let routeName = 'other';
     res.on('finish', () => {
@@ -188,7 +172,6 @@ export function createSwitchyardHttp(opts: HttpServerOptions): SwitchyardHttp {
       return;
     }
     routeName = routeOf(url.pathname);
-    // Every handler runs inside this guard: a client's input must never take the process down.
     route(req, res, url).then(
       () => {
         if (res.statusCode >= 500)
@@ -196,58 +179,67 @@ export function createSwitchyardHttp(opts: HttpServerOptions): SwitchyardHttp {
       },
       (err: unknown) => {
         log.log('error', 'http_handler_failed', { method: req.method, url: req.url, error: err });
-        if (!res.headersSent)
-          sendJson(
-            res,
-            500,
-            { error: 'Internal server error' },
-            { 'cache-control': 'no-store', 'surrogate-control': 'no-store' },
-          );
-        else res.destroy();
+        if (res.headersSent) return void res.destroy();
+        const headers = { 'cache-control': 'no-store', 'surrogate-control': 'no-store' };
+        sendJson(res, 500, { error: 'Internal server error' }, headers);
       },
     );
   };
+}
 
+/**
+ * A request head beyond the limit never reaches the handler; Node would answer a bare 431. The only parameter that
+ * gets that long is a where clause, so say so, with the CORS headers a browser needs to read it.
+ */
+function onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code !== 'HPE_HEADER_OVERFLOW' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = JSON.stringify({
+    message: 'Invalid request',
+    errors: { where: [`the request is too large (over 256 KiB); where clauses are limited to 65536 bytes`] },
+  });
+  socket.end(
+    `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncache-control: no-store\r\naccess-control-allow-origin: *\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
+function nodeServer(handler: (req: IncomingMessage, res: ServerResponse) => void): Server {
   // Where clauses travel in the URL: allow well past the 64 KiB clause limit so oversized ones get a 400 naming
   // `where` rather than Node's bare 431.
   const server = createServer({ maxHeaderSize: 256 * 1024 }, handler);
-  // A request head beyond the limit never reaches the handler; Node would answer a bare 431. The only parameter that
-  // gets that long is a where clause, so say so, with the CORS headers a browser needs to read it.
-  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    if (err.code === 'HPE_HEADER_OVERFLOW' && socket.writable) {
-      const body = JSON.stringify({
-        message: 'Invalid request',
-        errors: { where: [`the request is too large (over 256 KiB); where clauses are limited to 65536 bytes`] },
-      });
-      socket.end(
-        `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncache-control: no-store\r\naccess-control-allow-origin: *\r\n` +
-          `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-      );
-    } else {
-      socket.destroy();
-    }
-  });
+  server.on('clientError', onClientError);
   // Long polls are held up to the timeout; keep-alive sockets beyond that serve the next poll.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   server.requestTimeout = 0;
+  return server;
+}
 
-  return {
-    server,
-    handler,
-    close(graceMs = 1000): Promise<void> {
-      return new Promise((resolve) => {
-        if (!server.listening) return resolve();
-        const timer = setTimeout(() => server.closeAllConnections(), graceMs);
-        timer.unref();
-        server.close(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-        server.closeIdleConnections();
-      });
-    },
-  };
+/** Stops accepting connections, waits up to `graceMs` for in-flight responses, then cuts the rest. */
+function closeServer(server: Server, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) return resolve();
+    const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+    timer.unref();
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
+
+/** Builds the request handler and a `node:http` server around it (not yet listening). */
+export function createSwitchyardHttp(opts: HttpServerOptions): SwitchyardHttp {
+  const log = opts.log ?? silentLogger;
+  const metrics = opts.registry === undefined ? undefined : makeHttpMetrics(opts.registry);
+  const cfg = handlerConfig(opts, log, metrics);
+  const handler = guardedHandler(makeRouter(opts, cfg), log, metrics);
+  const server = nodeServer(handler);
+  return { server, handler, close: (graceMs = 1000) => closeServer(server, graceMs) };
 }
 
 function sendText(res: ServerResponse, status: number, text: string, head: boolean): void {

@@ -1,6 +1,6 @@
 // GET/HEAD and DELETE `/v1/shape`: snapshot, catch-up, live long-poll, must-refetch and invalidation (protocol §4–§6, §10.1).
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BEFORE_ALL, compareOffsets, formatOffset, maxOffset, type LogOffset } from '../log/offset.js';
+import { BEFORE_ALL, SNAPSHOT_END, compareOffsets, formatOffset, type LogOffset } from '../log/offset.js';
 import {
   ShapeCreationError,
   ShapeRequestError,
@@ -11,6 +11,7 @@ import {
 } from '../shapes/types.js';
 import type { Logger } from './logger.js';
 import { parseShapeDelete, parseShapeGet, type ShapeRequest } from './params.js';
+import { pumpSse, sseHeaders } from './sse.js';
 import {
   CACHE_INITIAL,
   CACHE_LIVE,
@@ -31,13 +32,17 @@ export interface ShapeHandlerConfig {
   readonly service: ShapeService;
   /** How long a live request is held without data (ms); must stay below the client's 45 s abort. */
   readonly longPollTimeoutMs: number;
+  /** How long an SSE stream stays open before the server ends it (ms). */
+  readonly sseTimeoutMs: number;
+  /** A keep-alive comment after this long without output on an SSE stream (ms). */
+  readonly sseKeepAliveMs: number;
   /** About how many bytes of log one response carries. */
   readonly chunkBytes: number;
   readonly enableDelete: boolean;
   /** `cache-control` of non-live responses at offsets other than -1. */
   readonly nonLiveCacheControl: string;
   readonly log: Logger;
-  /** Counts held long polls (metrics). */
+  /** Counts held long polls and open SSE streams (metrics). */
   readonly onLongPoll?: (delta: 1 | -1) => void;
 }
 
@@ -48,7 +53,7 @@ export function defaultNonLiveCache(): string {
 const schemaText = new WeakMap<ShapeInfo, string>();
 
 /** The `electric-schema` header, serialised once per shape. */
-function schemaHeader(info: ShapeInfo): string {
+export function schemaHeader(info: ShapeInfo): string {
   let s = schemaText.get(info);
   if (s === undefined) {
     s = JSON.stringify(info.schema);
@@ -68,7 +73,7 @@ function disconnectSignal(res: ServerResponse): { signal: AbortSignal; dispose: 
 }
 
 /** 409 with the definition's current handle (created if needed), §6.1. */
-async function sendMustRefetch(
+export async function sendMustRefetch(
   cfg: ShapeHandlerConfig,
   res: ServerResponse,
   def: ShapeDefinition,
@@ -168,6 +173,67 @@ async function waitForOffset(
   }
 }
 
+/**
+ * A shape that cannot be created or read now (database unreachable, snapshot failed, an admission limit): answers
+ * 503/429 with `retry-after`, which the client retries as it does Electric's "Stack not ready". False for other errors.
+ */
+export function sendUnavailable(cfg: ShapeHandlerConfig, res: ServerResponse, err: unknown, head = false): boolean {
+  if (!(err instanceof ShapeCreationError)) return false;
+  cfg.log.log('warn', 'shape_unavailable', { error: err });
+  sendError(
+    res,
+    err.httpStatus,
+    { message: `Shape unavailable: ${err.message}`, code: err.code },
+    { 'retry-after': String(err.retryAfterSeconds) },
+    head,
+  );
+  return true;
+}
+
+/**
+ * Where reading resumes for a requested offset. `<lsn>_0` means "after all of transaction lsn": an SSE client resumes
+ * there after receiving the whole transaction (it builds the offset from the up-to-date's `global_last_seen_lsn`, §7),
+ * and no response ever ends right after op 0 of a transaction that continues (ShapeService.read), so a client that
+ * got `<lsn>_0` as `electric-offset` has all of lsn too. Reading from `<lsn>_inf` sends nothing twice.
+ */
+export function resumeAfter(offset: LogOffset): LogOffset {
+  return offset.tx >= 1n && offset.op === 0 ? { tx: offset.tx, op: Infinity } : offset;
+}
+
+/** An SSE stream (§7): headers now, then the log as events until the stream's time is up. */
+async function serveSse(
+  cfg: ShapeHandlerConfig,
+  res: ServerResponse,
+  req: ShapeRequest,
+  handle: string,
+  from: LogOffset,
+  signal: AbortSignal,
+  head: boolean,
+): Promise<void> {
+  const cursor = { longPollTimeoutMs: cfg.longPollTimeoutMs, clientCursor: req.cursor };
+  res.writeHead(200, sseHeaders(handle, req.offsetText, cursor, cfg.sseTimeoutMs));
+  if (head) {
+    res.end();
+    return;
+  }
+  // The client treats the stream as open (and times its connection) from the headers on.
+  res.flushHeaders();
+  cfg.onLongPoll?.(1);
+  try {
+    await pumpSse(res, {
+      service: cfg.service,
+      handle,
+      from,
+      chunkBytes: cfg.chunkBytes,
+      timeoutMs: cfg.sseTimeoutMs,
+      keepAliveMs: cfg.sseKeepAliveMs,
+      signal,
+    });
+  } finally {
+    cfg.onLongPoll?.(-1);
+  }
+}
+
 /** GET/HEAD `/v1/shape`. Throws only on service failures (answered 500 by the server). */
 export async function handleShapeGet(
   cfg: ShapeHandlerConfig,
@@ -232,15 +298,23 @@ export async function handleShapeGet(
     if (reach === 'aborted') return;
     if (reach === 'invalidated') return await sendMustRefetch(cfg, res, def, head);
     if (!reach) return sendValidationError(res, { offset: ['out of bounds for this shape'] }, head);
+    const from = resumeAfter(offset);
+    if (req.sse) {
+      if (compareOffsets(offset, SNAPSHOT_END) < 0) {
+        const msg = 'live_sse streams changes: the offset must be at or after the end of the initial snapshot (0_inf)';
+        return sendValidationError(res, { offset: [msg] }, head);
+      }
+      return await serveSse(cfg, res, req, handle, from, conn.signal, head);
+    }
 
-    let chunk = await readAdvancing(cfg, handle, offset, conn.signal);
+    let chunk = await readAdvancing(cfg, handle, from, conn.signal);
     if (chunk === 'aborted') return;
     if (chunk === 'invalidated') return await sendMustRefetch(cfg, res, def, head);
     if (req.live && chunk.messages.length === 0) {
       cfg.onLongPoll?.(1);
       let w;
       try {
-        w = await service.waitForData(handle, offset, cfg.longPollTimeoutMs, conn.signal);
+        w = await service.waitForData(handle, from, cfg.longPollTimeoutMs, conn.signal);
       } finally {
         cfg.onLongPoll?.(-1);
       }
@@ -255,10 +329,11 @@ export async function handleShapeGet(
           head,
         );
       }
-      chunk = await service.read(handle, offset, cfg.chunkBytes);
+      chunk = await service.read(handle, from, cfg.chunkBytes);
     }
     if (service.get(handle) === undefined) return await sendMustRefetch(cfg, res, def, head);
-    const endOffset = maxOffset(chunk.endOffset, offset);
+    // Without new messages the reply stays at the requested offset (never at the `<lsn>_inf` read position).
+    const endOffset = compareOffsets(chunk.endOffset, from) > 0 ? chunk.endOffset : offset;
     const upToDate = chunk.reachedEnd || compareOffsets(endOffset, service.lastOffset(handle)) >= 0;
     const reply: Reply = {
       info,
@@ -272,18 +347,7 @@ export async function handleShapeGet(
     await sendLog(cfg, httpReq, res, reply, head);
   } catch (err) {
     if (err instanceof ShapeRequestError) return sendValidationError(res, err.errors, head);
-    // A shape that cannot be created now (database unreachable, snapshot failed, an admission limit): the client
-    // retries after retry-after, as it does for Electric's "Stack not ready".
-    if (err instanceof ShapeCreationError && !res.headersSent) {
-      cfg.log.log('warn', 'shape_unavailable', { error: err });
-      return sendError(
-        res,
-        err.httpStatus,
-        { message: `Shape unavailable: ${err.message}`, code: err.code },
-        { 'retry-after': String(err.retryAfterSeconds) },
-        head,
-      );
-    }
+    if (!res.headersSent && sendUnavailable(cfg, res, err, head)) return;
     throw err;
   } finally {
     conn.dispose();

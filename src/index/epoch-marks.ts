@@ -49,7 +49,10 @@ export class EpochMarks {
   }
 }
 
-/** Per-round memo of a boolean per id (residual results): a stamp says whether the cached bit is from this round. */
+/**
+ * Per-round memo of a small code per id (residual verdicts: 0 false, 1 true, 2 raised): a stamp says whether the
+ * cached code is from this round.
+ */
 export class EpochMemo {
   private stamps: Uint32Array;
   private bits: Uint8Array;
@@ -80,14 +83,14 @@ export class EpochMemo {
     }
   }
 
-  /** 0 or 1 when known in this round, -1 otherwise. */
+  /** The code set in this round (a boolean is stored as 0 or 1), -1 when none was. */
   get(i: number): number {
     return this.stamps[i] === this.epoch ? (this.bits[i] as number) : -1;
   }
 
-  set(i: number, value: boolean): void {
+  set(i: number, value: boolean | number): void {
     this.stamps[i] = this.epoch;
-    this.bits[i] = value ? 1 : 0;
+    this.bits[i] = value === true ? 1 : value === false ? 0 : value;
   }
 
   clear(i: number): void {

@@ -43,6 +43,14 @@ export class InclusionIndex implements EntryHome {
     else if (key === WITHIN_ALL) this.withinAll.removeEntry(entry, key, entries);
   }
 
+  /** Calls `fn` for every entry, under every key (a fail-open of the whole index). */
+  forEachEntry(fn: (entry: number) => void): void {
+    this.elements.forEachEntry(fn);
+    for (let i = 0; i < this.nonNull.length; i++) fn(this.nonNull.items[i] as number);
+    this.within.forEachEntry(fn);
+    for (let i = 0; i < this.withinAll.length; i++) fn(this.withinAll.items[i] as number);
+  }
+
   get size(): number {
     return this.elements.size + this.nonNull.length + this.withinAll.length;
   }

@@ -125,6 +125,17 @@ export class PostingMap<K extends string | number | null> implements EntryHome {
     return n;
   }
 
+  /** Calls `fn` for every entry under every key (a fail-open of everything this map indexes). */
+  forEachEntry(fn: (entry: number) => void): void {
+    const each = (v: number | Posting | undefined): void => {
+      if (v === undefined) return;
+      if (typeof v === 'number') fn(v);
+      else for (let i = 0; i < v.length; i++) fn(v.items[i] as number);
+    };
+    for (let i = 0; i < this.vals.length; i++) each(this.vals[i]);
+    each(this.nullVal);
+  }
+
   get keyCount(): number {
     return this.table.size + (this.nullVal === undefined ? 0 : 1);
   }

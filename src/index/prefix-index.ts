@@ -102,6 +102,18 @@ export class PrefixIndex implements EntryHome {
     return steps;
   }
 
+  /** Calls `fn` for every entry of the trie. */
+  forEachEntry(fn: (entry: number) => void): void {
+    const stack: TrieNode[] = [this.root];
+    for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
+      const here = node.here;
+      if (typeof here === 'number') {
+        if (here >= 0) fn(here);
+      } else for (let j = 0; j < here.length; j++) fn(here.items[j] as number);
+      if (node.children !== null) for (const c of node.children.values()) stack.push(c);
+    }
+  }
+
   get size(): number {
     return this.root.size;
   }

@@ -85,6 +85,12 @@ export class RangeGrid {
     }
   }
 
+  /** Calls `fn` for every range's entry. */
+  forEachEntry(fn: (entry: number) => void): void {
+    for (const cls of this.classes)
+      for (const list of cls.recs) if (list !== undefined) for (const r of list) fn(r.entry);
+  }
+
   /** Emits every range containing `v`; returns the number of bucket probes. NaN and ±Infinity are in no finite range. */
   stab(v: number, emit: (entry: number) => void): number {
     if (!Number.isFinite(v)) return 0;

@@ -66,6 +66,14 @@ export class RangeIndex<V> implements EntryHome {
     return this.lower.visited + this.upper.visited + this.both.visited - before + probes;
   }
 
+  /** Calls `fn` for every range's entry (a fail-open of the whole index). */
+  forEachEntry(fn: (entry: number) => void): void {
+    this.lower.forEachEntry(fn);
+    this.upper.forEachEntry(fn);
+    this.both.forEachEntry(fn);
+    this.grid.forEachEntry(fn);
+  }
+
   get size(): number {
     return this.lower.size + this.upper.size + this.both.size + this.grid.size;
   }

@@ -53,6 +53,17 @@ export class RangeTreap<V> {
     this.walk(this.root, v, emit);
   }
 
+  /** Calls `fn` for every range's entry. */
+  forEachEntry(fn: (entry: number) => void): void {
+    const stack: RangeNode<V>[] = [];
+    if (this.root !== null) stack.push(this.root);
+    for (let t = stack.pop(); t !== undefined; t = stack.pop()) {
+      fn(t.entry);
+      if (t.left !== null) stack.push(t.left);
+      if (t.right !== null) stack.push(t.right);
+    }
+  }
+
   // Order: unbounded-below first, then by lo, inclusive before strict at equal lo, then by entry id (unique).
   private order(a: RangeNode<V>, b: RangeNode<V>): number {
     if (a.lo === undefined || b.lo === undefined) {

@@ -2,11 +2,11 @@
 import { codecFor } from '../values/registry.js';
 import type { RowView } from '../eval/row-view.js';
 import type { Value } from '../values/types.js';
-import type { Router } from './router.js';
+import type { RouterCore } from './core.js';
 import { Group, ProbeIx, RawEq, type Owner, type TableState } from './table-state.js';
 import type { Change, ExplainDisjunct, ExplainRow, Explanation, LaneKind, RowRecord } from './types.js';
 
-export function explainShape(router: Router, s: number, id: string, change: Change): Explanation {
+export function explainShape(router: RouterCore, s: number, id: string, change: Change): Explanation {
   const rec = router.records.get(s);
   if (rec === undefined) throw new Error('shape record missing');
   const table = rec.table;
@@ -41,7 +41,7 @@ export function explainShape(router: Router, s: number, id: string, change: Chan
 }
 
 function explainRow(
-  router: Router,
+  router: RouterCore,
   table: TableState,
   s: number,
   entries: readonly number[],
@@ -62,7 +62,8 @@ function explainRow(
     table.trace = null;
   }
   const matched = ctx.marks.has(s);
-  const failure = ctx.lastFailure;
+  // Another shape's expression may have raised too: only a failure that failed this shape open is its error.
+  const failure = ctx.failedMarks.has(s) ? ctx.lastFailure : undefined;
   ctx.begin();
   Object.assign(ctx.counters, JSON.parse(saved) as object);
   ctx.lastFailure = savedFailure;

@@ -1,5 +1,6 @@
 // Public surface of the routing layer (curated: the package root re-exports these names).
 export { Router } from './router.js';
+export { emptyLanes } from './stats.js';
 export { ShadowRouter, type ShadowMismatch, type ShadowStats } from './shadow-router.js';
 export type {
   Change,
@@ -8,6 +9,9 @@ export type {
   RouterMode,
   RouterOptions,
   RouterLike,
+  RoutedChange,
+  RoutingSummary,
+  ShapeRouting,
   RouterStats,
   RouterCounters,
   IndexStats,

@@ -67,6 +67,15 @@ export class ProbeIx implements Owner {
         ? { column, ints: sc === 'int2' || sc === 'int4' }
         : undefined;
   }
+
+  /** Every entry of every index over this probe (what fails open when the probe raises for a row). */
+  forEachEntry(fn: (entry: number) => void): void {
+    this.eq?.forEachEntry(fn);
+    this.range?.forEachEntry(fn);
+    this.prefix?.forEachEntry(fn);
+    this.iprefix?.forEachEntry(fn);
+    this.incl?.forEachEntry(fn);
+  }
 }
 
 /** Disjuncts with no indexable conjunct that share one residual: evaluated once per row for all of them. */

@@ -1,11 +1,16 @@
 // stats(): shapes per lane, distinct keys and entries per index, an estimate of heap bytes, and the counters.
-import type { Router } from './router.js';
-import type { IndexStats, RouterStats } from './types.js';
+import type { RouterCore } from './core.js';
+import type { IndexStats, LaneKind, RouterStats, RoutingSummary } from './types.js';
+
+/** A count per lane, all zero. */
+export function emptyLanes(): Record<LaneKind, number> {
+  return { equality: 0, expression: 0, range: 0, prefix: 0, inclusion: 0, always: 0, unindexed: 0 };
+}
 
 /** Rough per-shape overhead outside the indexes: interned id, record object, entry and owner arrays. */
 const SHAPE_OVERHEAD = 150;
 
-export function collectStats(router: Router): RouterStats {
+export function collectStats(router: RouterCore): RouterStats {
   const indexes: IndexStats[] = [];
   let bytes = router.ctx.entries.bytes + router.shapeCount * SHAPE_OVERHEAD;
   let residuals = 0;
@@ -45,6 +50,7 @@ export function collectStats(router: Router): RouterStats {
       indexes.push({ table: t.name, kind: 'always', probe: '', keys: 1, entries: t.always.posting.length });
   }
   const c = router.ctx.counters;
+  const failure = router.ctx.lastFailure;
   return {
     mode: router.mode,
     shapes: router.shapeCount,
@@ -54,5 +60,23 @@ export function collectStats(router: Router): RouterStats {
     indexes,
     estimatedBytes: bytes + residuals * 400,
     counters: { ...c, matches: [...c.matches] },
+    ...(failure !== undefined
+      ? {
+          lastFailure: failure instanceof Error ? failure.message : String(failure),
+          lastFailureKind: failure instanceof Error ? failure.name : typeof failure,
+        }
+      : {}),
+  };
+}
+
+/** The metrics view: shapes, lanes, fail-open counts and memory, without walking the indexes twice. */
+export function summarize(router: RouterCore): RoutingSummary {
+  const s = collectStats(router);
+  return {
+    shapes: s.shapes,
+    lanes: s.lanes,
+    failOpen: s.counters.failOpen,
+    failedOpenIds: s.counters.failedOpenIds,
+    estimatedBytes: s.estimatedBytes,
   };
 }

@@ -28,11 +28,16 @@ import {
 
 export { Group, ProbeIx, RawEq, rawColumn, splitRawArray, type Owner } from './lanes.js';
 
+/** Residual verdicts as memoised per row. */
+const FALSE = 0;
+const TRUE = 1;
+const RAISED = 2;
+
 export class TableState {
   readonly layout: ColumnLayout;
   readonly row: RowView;
   readonly residuals: ResidualPool;
-  /** Shape integers on this table (truncate and fail-open reach all of them). */
+  /** Shape integers on this table (a truncate reaches all of them). */
   readonly shapes = new Posting(8);
   readonly rawEqs: RawEq[] = [];
   readonly probes: ProbeIx[] = [];
@@ -62,6 +67,7 @@ export class TableState {
   /** When set (explain only), every entry an index yields is recorded here before its residual is checked. */
   trace: Set<number> | null = null;
   private readonly emitEntryFn: (e: number) => void;
+  private readonly failEntryFn: (e: number) => void;
   /** Reused per row: element keys of the row's array. */
   private readonly keyBuf: (ElementKey | null)[] = [];
 
@@ -76,6 +82,7 @@ export class TableState {
     this.residuals = new ResidualPool(layout);
     this.always = new Group(-1, 'true');
     this.emitEntryFn = (e) => this.emitEntry(e);
+    this.failEntryFn = (e) => this.failEntry(e);
   }
 
   get shapeCount(): number {
@@ -133,7 +140,7 @@ export class TableState {
     }
   }
 
-  /** Installs one disjunct of shape `s`; returns the entries created and their owners. */
+  /** Installs one disjunct of shape `s`; appends the entries created and their owners to `out`. */
   install(
     s: number,
     access: Access | null,
@@ -141,7 +148,6 @@ export class TableState {
     shareKey: (sql: string) => string,
     out: { entries: number[]; owners: Owner[] },
   ): void {
-    const entries = this.ctx.entries;
     let rid = -1;
     if (residual !== null) {
       const sql = renderSql(residual);
@@ -149,106 +155,113 @@ export class TableState {
     }
     // Per-install state in fields rather than closures: adds run a million times.
     this.cur = { s, rid, first: true, out };
-    const alloc = this.allocFn;
-    const own = this.ownFn;
     if (access === null) {
-      const g = rid < 0 ? this.always : this.group(rid, residual as Expr);
-      const e = alloc();
-      g.posting.add(e, entries);
-      entries.place(e, g.posting, null);
-      own(e, g);
+      this.installUnindexed(rid, residual);
       return;
     }
     if (access.kind === 'eq') {
       const raw = rawColumn(access.probe, access.keyType);
       if (raw !== undefined) {
-        const ix = this.rawEq(raw);
         const codec = codecFor(access.keyType);
-        for (const k of access.keys) {
-          const e = alloc();
-          ix.pm.add(codec.format(k), e, entries);
-          own(e, ix);
-        }
-        if (access.nullKey) {
-          const e = alloc();
-          ix.pm.add(null, e, entries);
-          own(e, ix);
-        }
+        const ix = this.rawEq(raw);
+        this.postKeys(ix.pm, access.keys, access.nullKey, (k) => codec.format(k), ix);
         return;
       }
     }
     const p = this.probeIx(access.probe);
     switch (access.kind) {
       case 'eq': {
-        const eq = (p.eq ??= new PostingMap<EqKey>());
         const codec = codecFor(access.keyType);
-        for (const k of access.keys) {
-          const e = alloc();
-          eq.add(codec.key(k), e, entries);
-          own(e, p);
-        }
-        if (access.nullKey) {
-          const e = alloc();
-          eq.add(null, e, entries);
-          own(e, p);
-        }
+        this.postKeys((p.eq ??= new PostingMap<EqKey>()), access.keys, access.nullKey, (k) => codec.key(k), p);
         return;
       }
       case 'range': {
         const cmp = codecFor(access.keyType).compare as (a: Value, b: Value) => number;
-        const r = (p.range ??= new RangeIndex<Value>(cmp));
-        const e = alloc();
-        r.add(e, access.lo, access.loIncl, access.hi, access.hiIncl, entries);
-        own(e, p);
+        const e = this.allocFn();
+        (p.range ??= new RangeIndex<Value>(cmp)).add(
+          e,
+          access.lo,
+          access.loIncl,
+          access.hi,
+          access.hiIncl,
+          this.ctx.entries,
+        );
+        this.ownFn(e, p);
         return;
       }
       case 'prefix': {
-        const ix = access.fold ? (p.iprefix ??= new PrefixIndex()) : (p.prefix ??= new PrefixIndex());
-        const e = alloc();
-        ix.add(e, access.prefix, entries);
-        own(e, p);
+        const e = this.allocFn();
+        (access.fold ? (p.iprefix ??= new PrefixIndex()) : (p.prefix ??= new PrefixIndex())).add(
+          e,
+          access.prefix,
+          this.ctx.entries,
+        );
+        this.ownFn(e, p);
         return;
       }
-      case 'inclusion': {
-        const incl = (p.incl ??= new InclusionIndex());
-        const codec = codecFor(access.keyType);
-        if (access.op === 'within') {
-          for (const v of access.elems) {
-            const e = alloc();
-            incl.addWithin(e, codec.key(v), entries);
-            own(e, p);
-          }
-          const e = alloc();
-          incl.addWithinAll(e, entries);
-          own(e, p);
-        } else if (access.elems.length === 0) {
-          const e = alloc();
-          incl.addNonNull(e, entries);
-          own(e, p);
-        } else if (access.op === 'overlap') {
-          for (const v of access.elems) {
-            const e = alloc();
-            incl.addElement(e, codec.key(v), entries);
-            own(e, p);
-          }
-        } else {
-          // `@>`: post under the element with the fewest entries now; the residual checks the others.
-          let bestKey: ElementKey = codec.key(access.elems[0] as Value);
-          let bestCount = Infinity;
-          for (const v of access.elems) {
-            const k = codec.key(v);
-            const c = incl.elements.count(k);
-            if (c < bestCount) {
-              bestCount = c;
-              bestKey = k;
-            }
-          }
-          const e = alloc();
-          incl.addElement(e, bestKey, entries);
-          own(e, p);
+      case 'inclusion':
+        this.installInclusion(p, access);
+        return;
+    }
+  }
+
+  /** A disjunct without an access: the always lane (no residual) or the group of its residual. */
+  private installUnindexed(rid: number, residual: Expr | null): void {
+    const g = rid < 0 ? this.always : this.group(rid, residual as Expr);
+    const e = this.allocFn();
+    g.posting.add(e, this.ctx.entries);
+    this.ctx.entries.place(e, g.posting, null);
+    this.ownFn(e, g);
+  }
+
+  /** One entry per equality key (and one under NULL for `IS NULL`), keyed as the index looks rows up. */
+  private postKeys<K extends string | number | null>(
+    pm: PostingMap<K>,
+    keys: readonly Value[],
+    nullKey: boolean,
+    keyOf: (v: Value) => K,
+    owner: Owner,
+  ): void {
+    for (const k of keys) {
+      const e = this.allocFn();
+      pm.add(keyOf(k), e, this.ctx.entries);
+      this.ownFn(e, owner);
+    }
+    if (nullKey) {
+      const e = this.allocFn();
+      pm.add(null as K, e, this.ctx.entries);
+      this.ownFn(e, owner);
+    }
+  }
+
+  private installInclusion(p: ProbeIx, access: Extract<Access, { kind: 'inclusion' }>): void {
+    const incl = (p.incl ??= new InclusionIndex());
+    const entries = this.ctx.entries;
+    const codec = codecFor(access.keyType);
+    const post = (add: (e: number) => void): void => {
+      const e = this.allocFn();
+      add(e);
+      this.ownFn(e, p);
+    };
+    if (access.op === 'within') {
+      for (const v of access.elems) post((e) => incl.addWithin(e, codec.key(v), entries));
+      post((e) => incl.addWithinAll(e, entries));
+    } else if (access.elems.length === 0) post((e) => incl.addNonNull(e, entries));
+    else if (access.op === 'overlap') {
+      for (const v of access.elems) post((e) => incl.addElement(e, codec.key(v), entries));
+    } else {
+      // `@>`: post under the element with the fewest entries now; the residual checks the others.
+      let bestKey: ElementKey = codec.key(access.elems[0] as Value);
+      let bestCount = Infinity;
+      for (const v of access.elems) {
+        const k = codec.key(v);
+        const c = incl.elements.count(k);
+        if (c < bestCount) {
+          bestCount = c;
+          bestKey = k;
         }
-        return;
       }
+      post((e) => incl.addElement(e, bestKey, entries));
     }
   }
 
@@ -314,8 +327,13 @@ export class TableState {
   }
 
   // ---- routing -------------------------------------------------------------------------------------------------
+  //
+  // Fail-open is confined to what raised: an index whose probe cannot be computed for the row (or whose raw column
+  // cannot be decoded) fails open its own entries, and a residual that raises fails open the entries it guards.
+  // Entries failed open still pass their residual when it is false: a false conjunct decides the disjunct whatever
+  // the raising one would give. Shapes reached that way are reported in the context's `failed` list.
 
-  /** Routes one row into the context's result; a failure (undecodable value, bug) fails open to every shape. */
+  /** Routes one row into the context's result. */
   routeRow(record: RowRecord): void {
     const ctx = this.ctx;
     ctx.counters.rows++;
@@ -325,16 +343,20 @@ export class TableState {
     try {
       this.routeIndexes(record);
     } catch (err) {
-      ctx.counters.failOpen++;
-      ctx.lastFailure = err;
-      this.emitAll();
+      // Not a value error of one expression (those are confined below): a bug. Stay safe: every shape, re-checked.
+      ctx.noteFailure(err);
+      this.emitAll(true);
     }
   }
 
-  /** Every shape of the table (truncate, fail-open). */
-  emitAll(): void {
+  /** Every shape of the table (truncate; `failed`: the last-resort fail-open, each shape to be re-checked). */
+  emitAll(failed = false): void {
     const items = this.shapes.items;
-    for (let i = 0; i < this.shapes.length; i++) this.ctx.emitShape(items[i] as number);
+    const ctx = this.ctx;
+    for (let i = 0; i < this.shapes.length; i++) {
+      if (failed) ctx.emitFailed(items[i] as number);
+      else ctx.emitShape(items[i] as number);
+    }
   }
 
   private routeIndexes(record: RowRecord): void {
@@ -347,22 +369,49 @@ export class TableState {
       counters.lookups++;
       const hit = ix.pm.get(key);
       if (hit === undefined) {
-        if (key !== null && !ix.valid(key)) this.row.get(ix.col);
+        // Text no key has and that does not look canonical: decode it, so an invalid value is not a silent miss.
+        if (key !== null && !ix.valid(key)) this.decodeRaw(ix);
       } else if (typeof hit === 'number') this.emitEntry(hit);
       else for (let j = 0; j < hit.length; j++) this.emitEntry(hit.items[j] as number);
     }
     const probes = this.probes;
-    for (let i = 0; i < probes.length; i++) this.routeProbe(probes[i] as ProbeIx);
+    for (let i = 0; i < probes.length; i++) {
+      const p = probes[i] as ProbeIx;
+      try {
+        this.routeProbe(p);
+      } catch (err) {
+        // The probe expression raised for this row: only the entries indexed by it are undecided.
+        this.ctx.noteFailure(err);
+        p.forEachEntry(this.failEntryFn);
+      }
+    }
     const always = this.always.posting;
     for (let j = 0; j < always.length; j++) this.emitEntry(always.items[j] as number);
     const groups = this.groups;
-    for (let i = 0; i < groups.length; i++) {
-      const g = groups[i] as Group;
-      if (!this.residualTrue(g.residual)) continue;
-      const items = g.posting.items;
-      const sr = this.ctx.entries.sr;
-      counters.postingsProbed += g.posting.length;
-      for (let j = 0; j < g.posting.length; j++) this.ctx.emitShape(sr[2 * (items[j] as number)] as number);
+    for (let i = 0; i < groups.length; i++) this.routeGroup(groups[i] as Group);
+  }
+
+  /** A raw-equality column whose text is not canonical: a value that cannot be decoded fails open that index. */
+  private decodeRaw(ix: RawEq): void {
+    try {
+      this.row.get(ix.col);
+    } catch (err) {
+      this.ctx.noteFailure(err);
+      ix.pm.forEachEntry(this.failEntryFn);
+    }
+  }
+
+  private routeGroup(g: Group): void {
+    const v = this.residualVerdict(g.residual);
+    if (v === FALSE) return;
+    const ctx = this.ctx;
+    const items = g.posting.items;
+    const sr = ctx.entries.sr;
+    ctx.counters.postingsProbed += g.posting.length;
+    for (let j = 0; j < g.posting.length; j++) {
+      const s = sr[2 * (items[j] as number)] as number;
+      if (v === RAISED) ctx.emitFailed(s);
+      else ctx.emitShape(s);
     }
   }
 
@@ -443,29 +492,41 @@ export class TableState {
     else if (rarestCount > 0) incl.within.forEach(rarest, emit);
   }
 
+  /** An entry the index selected: its shape matches when its residual (if any) is true; a raising one fails open. */
   private emitEntry(e: number): void {
     const ctx = this.ctx;
     ctx.counters.postingsProbed++;
     if (this.trace !== null) this.trace.add(e);
     const sr = ctx.entries.sr;
     const r = sr[2 * e + 1] as number;
-    if (r >= 0 && !this.residualTrue(r)) return;
-    ctx.emitShape(sr[2 * e] as number);
+    const v = r < 0 ? TRUE : this.residualVerdict(r);
+    if (v === TRUE) ctx.emitShape(sr[2 * e] as number);
+    else if (v === RAISED) ctx.emitFailed(sr[2 * e] as number);
   }
 
-  /** A residual's verdict for this row, evaluated at most once; an evaluation error counts and fails open. */
-  residualTrue(r: number): boolean {
+  /** An entry of an index that could not be probed for this row: undecided unless its residual is false. */
+  private failEntry(e: number): void {
+    const ctx = this.ctx;
+    ctx.counters.postingsProbed++;
+    if (this.trace !== null) this.trace.add(e);
+    const sr = ctx.entries.sr;
+    const r = sr[2 * e + 1] as number;
+    if (r >= 0 && this.residualVerdict(r) === FALSE) return;
+    ctx.emitFailed(sr[2 * e] as number);
+  }
+
+  /** A residual's verdict for this row (FALSE, TRUE or RAISED), evaluated at most once per row. */
+  residualVerdict(r: number): number {
     const memo = this.residuals.memo;
     const m = memo.get(r);
-    if (m >= 0) return m === 1;
+    if (m >= 0) return m;
     this.ctx.counters.residualsEvaluated++;
-    let v: boolean;
+    let v: number;
     try {
-      v = (this.residuals.fns[r] as (row: RowView) => boolean | null)(this.row) === true;
+      v = (this.residuals.fns[r] as (row: RowView) => boolean | null)(this.row) === true ? TRUE : FALSE;
     } catch (err) {
-      this.ctx.counters.failOpen++;
-      this.ctx.lastFailure = err;
-      v = true;
+      this.ctx.noteFailure(err);
+      v = RAISED;
     }
     memo.set(r, v);
     return v;

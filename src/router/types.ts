@@ -35,7 +35,10 @@ export interface RouterCounters {
   /** Candidate entries read from postings and trees. */
   postingsProbed: number;
   residualsEvaluated: number;
+  /** Expressions (index probes, residuals, column decodes) that raised for a row and failed their dependents open. */
   failOpen: number;
+  /** Shape ids answered failed open (to be re-checked exactly by the caller), summed over routes. */
+  failedOpenIds: number;
   /** Histogram of matches per route: index i counts routes with i matches, the last bucket holds ≥ its index. */
   matches: number[];
 }
@@ -58,6 +61,10 @@ export interface RouterStats {
   readonly indexes: readonly IndexStats[];
   readonly estimatedBytes: number;
   readonly counters: Readonly<RouterCounters>;
+  /** The message of the last error that made entries fail open, if any did. */
+  readonly lastFailure?: string;
+  /** The class name of that error (`ValueError` for what Postgres would raise; anything else is a router bug). */
+  readonly lastFailureKind?: string;
 }
 
 export interface ExplainDisjunct {
@@ -88,6 +95,44 @@ export interface Explanation {
   readonly matched: boolean;
   readonly reason: string;
   readonly rows: readonly ExplainRow[];
+}
+
+/**
+ * One change's routing answer. `ids`: the shapes the change affects, each once. `failedOpen` ⊆ `ids`: the shapes the
+ * router could not decide because an expression they depend on raised for the row (a division by zero, an overflow,
+ * a value that does not decode); the caller re-checks exactly those. Every id outside `failedOpen` is exact.
+ */
+export interface RoutedChange {
+  readonly ids: readonly string[];
+  readonly failedOpen: readonly string[];
+}
+
+/** What every routing backend reports synchronously (metrics): shapes, shapes per lane, fail-open counts, memory. */
+export interface RoutingSummary {
+  readonly shapes: number;
+  readonly lanes: Readonly<Record<LaneKind, number>>;
+  /** Expressions that raised and failed their dependents open. */
+  readonly failOpen: number;
+  /** Shape ids answered failed open. */
+  readonly failedOpenIds: number;
+  readonly estimatedBytes: number;
+}
+
+/**
+ * The routing interface the sync service uses, satisfied by the in-process Router (synchronous answers) and the
+ * ShardedRouter (promises): callers treat every answer as possibly asynchronous and so need not know which it is.
+ */
+export interface ShapeRouting {
+  readonly shapeCount: number;
+  hasShape(id: string): boolean;
+  /** Throws or rejects with WhereError/RouterError for a clause or table the router does not accept. */
+  addShape(id: string, shape: ShapeDef): void | Promise<void>;
+  removeShape(id: string): boolean | Promise<boolean>;
+  /** result[i] answers changes[i]. */
+  routeChanges(changes: readonly Change[]): RoutedChange[] | Promise<RoutedChange[]>;
+  /** Current for a Router; a ShardedRouter's comes from its workers and is one call late (each call refreshes it). */
+  summary(): RoutingSummary;
+  close(): Promise<void>;
 }
 
 /** What Router and ShadowRouter both offer. */

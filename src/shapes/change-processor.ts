@@ -22,8 +22,10 @@ export interface ProcessCounters {
   messages: number;
   /** Rows whose exact evaluation raised an error (counted as "not in"). */
   evaluationErrors: number;
-  /** Routes where the router failed open and membership was re-checked with the shape's predicate. */
+  /** Row images for which the router failed some shapes open (their membership was re-checked exactly). */
   failOpenRoutes: number;
+  /** Shapes re-checked exactly because the router failed them open. */
+  failOpenRechecks: number;
   /** Shape-transactions skipped because the shape's snapshot already saw them. */
   snapshotSkips: number;
   /** Entries at or below a log's last offset (a replay after restart). */
@@ -44,7 +46,7 @@ interface Pending {
 }
 
 const EMPTY: readonly string[] = [];
-const NOTHING: RoutedImages = { ids: [], failOpen: new Uint8Array(0) };
+const NOTHING: RoutedImages = [];
 
 /** The update's old row; without REPLICA IDENTITY FULL it is partial or absent: completed from the new row. */
 function oldImage(change: Extract<Change, { op: 'update' }>): Row {
@@ -60,21 +62,17 @@ export class ChangeProcessor {
     messages: 0,
     evaluationErrors: 0,
     failOpenRoutes: 0,
+    failOpenRechecks: 0,
     snapshotSkips: 0,
     replaySkips: 0,
     routeNanos: 0,
   };
 
-  /** The routers may include a shape whose clause raised without flagging it (ShardedRouter): see members(). */
-  private readonly unflaggedFailOpen: boolean;
-
   constructor(
     private readonly routers: TableRouters,
     private readonly shapes: (handle: string) => LiveShape | undefined,
     private readonly predicates: PredicateCache,
-  ) {
-    this.unflaggedFailOpen = routers.sharded;
-  }
+  ) {}
 
   /**
    * Routes a transaction and appends every affected shape's messages to its log (not yet fsynced). Every row image
@@ -181,18 +179,24 @@ export class ChangeProcessor {
     return { touched, truncated };
   }
 
-  /** Live shapes whose clause is true for row image `i` (router result, re-checked exactly on fail-open). */
+  /**
+   * Live shapes whose clause is true for row image `i`: the router's answer, where only the ids it failed open (an
+   * expression they depend on raised) are re-checked exactly; every other id is exact already.
+   */
   private members(routed: RoutedImages, i: number, row: Row): LiveShape[] {
-    const ids = routed.ids[i] as readonly string[];
+    const r = routed[i] as RoutedImages[number];
+    const ids = r.ids;
     if (ids.length === 0) return EMPTY as unknown as LiveShape[];
-    const failedOpen = routed.failOpen[i] === 1;
-    if (failedOpen) this.counters.failOpenRoutes++;
+    const failed = r.failedOpen.length === 0 ? null : new Set(r.failedOpen);
+    if (failed !== null) this.counters.failOpenRoutes++;
     const out: LiveShape[] = [];
     for (const id of ids) {
       const s = this.shapes(id);
       if (s === undefined || s.state === 'invalidated') continue;
-      // A shard's residual fail-open is not reported back: re-check the shapes whose clause could have raised.
-      if ((failedOpen || (this.unflaggedFailOpen && this.predicates.mayRaise(s))) && !this.exact(s, row)) continue;
+      if (failed !== null && failed.has(id)) {
+        this.counters.failOpenRechecks++;
+        if (!this.exact(s, row)) continue;
+      }
       out.push(s);
     }
     return out;

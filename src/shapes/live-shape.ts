@@ -56,8 +56,6 @@ export class LiveShape implements MessageShape {
   appendedEnd: LogOffset | undefined;
   /** Offset of the last change known durable: readers and waiters see nothing beyond it. */
   durableEnd: LogOffset | undefined;
-  /** Whether the clause can raise on a row (decided once, when a sharded router's answer needs it). */
-  mayRaise: boolean | undefined;
   /** Parked long-polls; allocated only while someone waits. */
   private waiters: Waiter[] | undefined;
   readonly info: ShapeInfo;

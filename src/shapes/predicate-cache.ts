@@ -1,6 +1,5 @@
 // Compiled where predicates for exact re-checks, compiled on demand and kept in a small LRU (not one per shape).
 import type { Predicate } from '../eval/predicate.js';
-import { childrenOf, type Expr } from '../sql/ast.js';
 import { compileWhere } from '../where.js';
 import type { LiveShape } from './live-shape.js';
 import type { TableRouters } from './table-routers.js';
@@ -37,45 +36,7 @@ export class PredicateCache {
     return p;
   }
 
-  /**
-   * Whether the shape's clause can raise an error on a row of its table (so a router may have failed open on it).
-   * Conservative: any function or operator call, explicit cast, subscript, or non-constant LIKE pattern counts.
-   * Cached on the shape; a clause that no longer compiles counts as raising.
-   */
-  mayRaise(shape: LiveShape): boolean {
-    if (shape.mayRaise !== undefined) return shape.mayRaise;
-    const where = shape.definition.where;
-    let v = false;
-    if (where !== undefined && where.trim() !== '') {
-      try {
-        v = raises(this.get(shape).expr);
-      } catch {
-        v = true;
-      }
-    }
-    shape.mayRaise = v;
-    return v;
-  }
-
   clear(): void {
     this.cache.clear();
   }
-}
-
-function raises(e: Expr): boolean {
-  switch (e.kind) {
-    case 'call':
-    case 'subscript':
-      return true;
-    case 'cast':
-      if (!e.implicit) return true;
-      break;
-    case 'like':
-      if (e.pattern.kind !== 'const' || (e.escape !== null && e.escape.kind !== 'const')) return true;
-      break;
-    default:
-      break;
-  }
-  for (const c of childrenOf(e)) if (raises(c)) return true;
-  return false;
 }

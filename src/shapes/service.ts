@@ -18,8 +18,17 @@ import { ShapeRegistry, definitionKey } from './registry.js';
 import { affectedByRelation } from './relation-check.js';
 import { AsyncLock, createShape } from './shape-creator.js';
 import { snapshotPool } from './snapshot.js';
+import { runSubset } from './subset.js';
 import { TableRouters } from './table-routers.js';
-import type { LogChunk, ShapeDefinition, ShapeInfo, ShapeService, WaitResult } from './types.js';
+import type {
+  LogChunk,
+  ShapeDefinition,
+  ShapeInfo,
+  ShapeService,
+  SubsetRequest,
+  SubsetSink,
+  WaitResult,
+} from './types.js';
 
 import type { ServiceEvent, ServiceMetrics, SwitchyardServiceOptions } from './service-types.js';
 
@@ -172,14 +181,15 @@ export class SwitchyardService implements ShapeService {
     const visible = s.visibleEnd();
     const res = s.log.read(after, { maxBytes });
     const items = res.items.filter((i) => i.offset.tx < 1n || compareOffsets(i.offset, visible) <= 0);
-    // Changes are served whole transactions at a time: pull the rest of the last transaction in.
+    // A read may end inside a transaction (the client continues from its last offset, so memory stays bounded by
+    // maxBytes however large the transaction), but never right after op 0 of one that goes on: `<lsn>_0` is also
+    // where an SSE client resumes once it has the whole transaction (shape-protocol.md §7), so that offset must
+    // always mean "all of it".
     const last = items[items.length - 1];
-    if (last !== undefined && last.offset.tx >= 1n && items.length === res.items.length) {
-      for (;;) {
-        const next = s.log.read(items[items.length - 1]!.offset, { maxBytes: 1 }).items[0];
-        if (next === undefined || next.offset.tx !== last.offset.tx || compareOffsets(next.offset, visible) > 0) break;
+    if (last !== undefined && last.offset.tx >= 1n && last.offset.op === 0 && items.length === res.items.length) {
+      const next = s.log.read(last.offset, { maxBytes: 1 }).items[0];
+      if (next !== undefined && next.offset.tx === last.offset.tx && compareOffsets(next.offset, visible) <= 0)
         items.push(next);
-      }
     }
     let endOffset: LogOffset;
     if (items.length > 0) endOffset = items[items.length - 1]!.offset;
@@ -202,6 +212,13 @@ export class SwitchyardService implements ShapeService {
     const s = this.registry.get(handle);
     if (s === undefined || s.state === 'invalidated') return Promise.resolve('invalidated');
     return s.wait(after, timeoutMs, signal);
+  }
+
+  querySubset(handle: string, subset: SubsetRequest, sink: SubsetSink): Promise<'done' | 'gone'> {
+    const s = this.readyShape(handle);
+    if (s === undefined) return Promise.resolve('gone');
+    const deps = { admin: () => this.adminClient(), pool: this.pool, batchSize: this.opts.snapshotBatch ?? 2000 };
+    return runSubset(deps, s, subset, sink);
   }
 
   invalidate(handle: string): boolean {

@@ -48,9 +48,15 @@ export class SnapshotSession {
     }
   }
 
+  /** Bounds every later statement of the transaction, so an expensive client clause cannot hold a connection. */
+  async setStatementTimeout(ms: number): Promise<void> {
+    await this.client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(ms))}`);
+  }
+
   /**
-   * Runs `SELECT <columns> FROM <table> WHERE <whereSql>` through a cursor, handing rows (values in `columns`
-   * order) to `onBatch` in batches. `whereSql` must be SQL rendered from our own tree, never client text.
+   * Runs `SELECT <columns> FROM <table> WHERE <whereSql> <tailSql>` through a cursor, handing rows (values in
+   * `columns` order) to `onBatch` in batches. `whereSql` and `tailSql` (ORDER BY / LIMIT / OFFSET) must be SQL
+   * rendered by Switchyard from validated input, never client text.
    */
   async query(
     schema: string,
@@ -59,11 +65,13 @@ export class SnapshotSession {
     whereSql: string | undefined,
     onBatch: (rows: (string | null)[][]) => void | Promise<void>,
     batchSize = 2000,
+    tailSql = '',
   ): Promise<number> {
     const cols = columns.length === 0 ? '1' : columns.map(quoteName).join(', ');
     const where = whereSql === undefined ? '' : ` WHERE ${whereSql}`;
+    const tail = tailSql === '' ? '' : ` ${tailSql}`;
     await this.client.query(
-      `DECLARE sy_snapshot NO SCROLL CURSOR FOR SELECT ${cols} FROM ${qualifiedTable(schema, table)}${where}`,
+      `DECLARE sy_snapshot NO SCROLL CURSOR FOR SELECT ${cols} FROM ${qualifiedTable(schema, table)}${where}${tail}`,
     );
     let total = 0;
     for (;;) {

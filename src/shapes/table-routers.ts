@@ -1,16 +1,17 @@
 // One router per replicated table (in-process Router or ShardedRouter), so one table's schema can change alone.
 import { Router } from '../router/router.js';
-import type { Change as RouterChange, LaneKind, RouterStats, ShapeDef } from '../router/types.js';
+import { emptyLanes } from '../router/stats.js';
+import type { Change as RouterChange, LaneKind, RoutedChange, ShapeDef, ShapeRouting } from '../router/types.js';
 import { ShardedRouter } from '../shard/sharded-router.js';
 import { ShardFailureError } from '../shard/protocol.js';
-import type { ShardedRouterOptions, ShardedStats } from '../shard/types.js';
+import type { ShardedRouterOptions } from '../shard/types.js';
 import { qualifiedTable } from './catalog.js';
 
 type Row = Readonly<Record<string, string | null>>;
 
 /** A table's routing state; handed to the change processor as an opaque reference (stable across rebuilds). */
 export interface TableRef {
-  router: Router | ShardedRouter;
+  router: ShapeRouting;
   columns: Record<string, string>;
   signature: string;
   /** The sharded router failed a batch: rebuild it before it routes again. */
@@ -18,15 +19,10 @@ export interface TableRef {
   /** `"schema"."table"`: the name the router knows the table by (quoted, so no case folding applies). */
   readonly name: string;
   readonly shapes: Map<string, ShapeDef>;
-  /** The sharded router's last stats (its stats() is asynchronous): metrics report them one refresh late. */
-  lastStats?: ShardedStats;
 }
 
-/** Row images routed as inserts: `ids[i]` the shapes image i is in; `failOpen[i]` 1 when that answer must be re-checked. */
-export interface RoutedImages {
-  readonly ids: readonly (readonly string[])[];
-  readonly failOpen: Uint8Array;
-}
+/** Row images routed as inserts: `routed[i]` the shapes image i is in, and those of them to re-check exactly. */
+export type RoutedImages = readonly RoutedChange[];
 
 export interface TableRoutersOptions {
   readonly mode?: 'indexed' | 'filter';
@@ -47,8 +43,9 @@ const signatureOf = (columns: Record<string, string>): string => JSON.stringify(
  * replaced when a new shape sees different catalog types. Rebuilding re-adds the table's shapes (rare: schema
  * changes only); a shape that no longer compiles is reported back so it can be invalidated.
  *
- * Both backends share one routing path, `routeImages`: the in-process one answers synchronously (no promise), the
- * sharded one with one promise per transaction. Rebuilds must not overlap routing (the service runs both under its
+ * Both backends are used through ShapeRouting, whose answers may or may not be promises: the in-process router
+ * answers synchronously (so a transaction is processed without a promise), the sharded one with one promise per table
+ * and transaction. Rebuilds must not overlap routing (the service runs both under its
  * lock), so the old router can be closed as soon as the new one holds every shape.
  */
 export class TableRouters {
@@ -101,34 +98,27 @@ export class TableRouters {
     const router = this.newRouter(t.name, columns);
     const ids = [...t.shapes.keys()];
     const failed: string[] = [];
-    if (router instanceof Router) {
-      for (const id of ids) {
-        try {
-          router.addShape(id, t.shapes.get(id) as ShapeDef);
-        } catch {
-          failed.push(id);
-        }
-      }
-    } else {
-      // addShape per shape (its ops are still posted in one message per shard) so a worker's refusal is reported.
-      const settled = await Promise.allSettled(ids.map((id) => router.addShape(id, t.shapes.get(id) as ShapeDef)));
-      settled.forEach((r, i) => {
-        if (r.status === 'rejected') failed.push(ids[i] as string);
-      });
-      // A shape invalidated while the new router was filling (removes do not take the lock) must not linger in it.
-      for (const id of ids) if (!t.shapes.has(id)) router.removeShape(id).catch(this.reportFailure(`removing ${id}`));
-    }
+    // addShape per shape (a sharded router still posts its ops in one message per shard) so each refusal is reported.
+    const settled = await Promise.allSettled(
+      ids.map((id) => attempt(() => router.addShape(id, t.shapes.get(id) as ShapeDef))),
+    );
+    settled.forEach((r, i) => {
+      if (r.status === 'rejected') failed.push(ids[i] as string);
+    });
+    // A shape invalidated while the new router was filling (removes do not take the lock) must not linger in it.
+    for (const id of ids)
+      if (!t.shapes.has(id)) void attempt(() => router.removeShape(id)).catch(this.reportFailure(`removing ${id}`));
     for (const id of failed) t.shapes.delete(id);
     const old = t.router;
     t.router = router;
     t.columns = columns;
     t.signature = signatureOf(columns);
     t.broken = false;
-    if (old instanceof ShardedRouter) await old.close().catch(this.reportFailure(`closing ${t.name}'s old router`));
+    await old.close().catch(this.reportFailure(`closing ${t.name}'s old router`));
     return failed;
   }
 
-  private newRouter(name: string, columns: Record<string, string>): Router | ShardedRouter {
+  private newRouter(name: string, columns: Record<string, string>): ShapeRouting {
     const schema = { [name]: columns };
     if (this.shards === 0) return new Router({ schema, mode: this.mode });
     return new ShardedRouter({ ...this.opts.sharded, schema, mode: this.mode, shards: this.shards });
@@ -152,19 +142,16 @@ export class TableRouters {
       ...(where !== undefined ? { where } : {}),
       ...(params !== undefined ? { params } : {}),
     };
-    const r = t.router;
-    if (r instanceof Router) {
-      try {
-        r.addShape(id, def);
-      } catch (err) {
-        return Promise.reject(err);
-      }
-      t.shapes.set(id, def);
-      return Promise.resolve();
-    }
-    // Recorded at once so a concurrent rebuild re-adds it; dropped again if the shard refuses it.
+    // Recorded at once so a concurrent rebuild re-adds it; dropped again if the router refuses it.
     t.shapes.set(id, def);
-    return r.addShape(id, def).catch((err: unknown) => {
+    let applied: void | Promise<void>;
+    try {
+      applied = t.router.addShape(id, def);
+    } catch (err) {
+      t.shapes.delete(id);
+      return Promise.reject(err);
+    }
+    return Promise.resolve(applied).catch((err: unknown) => {
       if (t.shapes.get(id) === def) t.shapes.delete(id);
       throw err;
     });
@@ -175,9 +162,7 @@ export class TableRouters {
     const t = this.tables.get(this.key(schema, table));
     if (t === undefined) return false;
     const had = t.shapes.delete(id);
-    const r = t.router;
-    if (r instanceof Router) return r.removeShape(id);
-    r.removeShape(id).catch(this.reportFailure(`removing ${id}`));
+    void attempt(() => t.router.removeShape(id)).catch(this.reportFailure(`removing ${id}`));
     return had;
   }
 
@@ -188,71 +173,50 @@ export class TableRouters {
   }
 
   /**
-   * Routes row images, each as an insert of its table (exact membership of that row). Synchronous for in-process
-   * routers; for sharded ones one routeBatch per table involved, all or nothing (a shard failure rejects).
+   * Routes row images, each as an insert of its table (exact membership of that row): one routeChanges per table
+   * involved. Synchronous when every router answers synchronously; otherwise one promise, all or nothing (a shard
+   * failure rejects, and marks the table's router for a rebuild before its next use).
    */
   routeImages(refs: readonly TableRef[], rows: readonly Row[]): RoutedImages | Promise<RoutedImages> {
-    const n = rows.length;
-    const ids = new Array<readonly string[]>(n);
-    const failOpen = new Uint8Array(n);
-    if (this.shards === 0) {
-      for (let i = 0; i < n; i++) {
-        const t = refs[i] as TableRef;
-        const router = t.router as Router;
-        const counters = router.ctx.counters;
-        const before = counters.failOpen;
-        ids[i] = router.route({ table: t.name, op: 'insert', record: rows[i] as Row });
-        if (counters.failOpen !== before) failOpen[i] = 1;
-      }
-      return { ids, failOpen };
-    }
-    return this.routeSharded(refs, rows, ids, failOpen);
+    const groups = groupByTable(refs);
+    if ([...groups.keys()].some((t) => t.broken))
+      return this.rebuildBroken(groups).then(() => this.routeGroups(groups, rows));
+    return this.routeGroups(groups, rows);
   }
 
-  private async routeSharded(
-    refs: readonly TableRef[],
-    rows: readonly Row[],
-    ids: (readonly string[])[],
-    failOpen: Uint8Array,
-  ): Promise<RoutedImages> {
-    const groups = new Map<TableRef, number[]>();
-    for (let i = 0; i < rows.length; i++) {
-      const t = refs[i] as TableRef;
-      let g = groups.get(t);
-      if (g === undefined) groups.set(t, (g = []));
-      g.push(i);
-    }
+  private async rebuildBroken(groups: Map<TableRef, number[]>): Promise<void> {
     for (const t of groups.keys()) {
       if (!t.broken) continue;
       const dropped = await this.rebuild(t, t.columns);
       if (dropped.length > 0) this.opts.onDropped?.(dropped);
     }
+  }
+
+  private routeGroups(groups: Map<TableRef, number[]>, rows: readonly Row[]): RoutedImages | Promise<RoutedImages> {
+    const out = new Array<RoutedChange>(rows.length);
     const jobs: Promise<void>[] = [];
     for (const [t, idx] of groups) {
-      const router = t.router as ShardedRouter;
       const changes: RouterChange[] = idx.map((i) => ({ table: t.name, op: 'insert', record: rows[i] as Row }));
-      jobs.push(
-        router.routeBatch(changes).then(
-          (res) => {
-            // A table-wide fail-open comes back as every shape of the table, unflagged: re-check such answers exactly.
-            const all = router.shapeCount;
-            for (let k = 0; k < idx.length; k++) {
-              const got = res[k] as string[];
-              const i = idx[k] as number;
-              ids[i] = got;
-              if (got.length > 0 && got.length === all) failOpen[i] = 1;
-            }
-          },
-          (err: unknown) => {
-            // The shard restarts itself; a rebuild on next use also covers a shard that gave up restarting.
-            if (err instanceof ShardFailureError) t.broken = true;
-            throw err;
-          },
-        ),
-      );
+      const place = (res: readonly RoutedChange[]): void => {
+        for (let k = 0; k < idx.length; k++) out[idx[k] as number] = res[k] as RoutedChange;
+      };
+      let res: RoutedChange[] | Promise<RoutedChange[]>;
+      try {
+        res = t.router.routeChanges(changes);
+      } catch (err) {
+        return this.failed(t, err);
+      }
+      if (!(res instanceof Promise)) place(res);
+      else jobs.push(res.then(place, (err: unknown) => this.failed(t, err)));
     }
-    await Promise.all(jobs);
-    return { ids, failOpen };
+    if (jobs.length === 0) return out;
+    return Promise.all(jobs).then(() => out);
+  }
+
+  /** A routing failure: a shard failure marks the table for a rebuild (the shard restarts itself meanwhile). */
+  private failed(t: TableRef, err: unknown): never {
+    if (err instanceof ShardFailureError) t.broken = true;
+    throw err;
   }
 
   /** The column map the table's router was built with. */
@@ -269,72 +233,69 @@ export class TableRouters {
     return (this.tables.get(this.key(schema, table))?.shapes.size ?? 0) > 0;
   }
 
-  /** The table's ShardedRouter (tests inject worker crashes through it; diagnostics). */
+  /** The table's ShardedRouter when tables are sharded (tests inject worker crashes through it; diagnostics). */
   shardedRouterOf(schema: string, table: string): ShardedRouter | undefined {
-    const r = this.tables.get(this.key(schema, table))?.router;
-    return r instanceof ShardedRouter ? r : undefined;
+    if (!this.sharded) return undefined;
+    return this.tables.get(this.key(schema, table))?.router as ShardedRouter | undefined;
   }
 
   /**
-   * Shapes by lane and routing counters summed over every table. Sharded routers keep lanes and counters in their
-   * workers and ShardedRouter.stats() is asynchronous: each call starts a refresh and reports the previous one (the
-   * shape count is always current).
+   * Shapes by lane and routing counters summed over every table. A sharded router's lanes and counters come from
+   * its workers one refresh late (each call starts a refresh); shape counts are always current.
    */
-  stats(): { shapes: number; lanes: Record<LaneKind, number>; failOpen: number; estimatedBytes: number } {
-    const lanes: Record<LaneKind, number> = {
-      equality: 0,
-      expression: 0,
-      range: 0,
-      prefix: 0,
-      inclusion: 0,
-      always: 0,
-      unindexed: 0,
-    };
+  stats(): {
+    shapes: number;
+    lanes: Record<LaneKind, number>;
+    failOpen: number;
+    failedOpenIds: number;
+    estimatedBytes: number;
+  } {
+    const lanes = emptyLanes();
     let shapes = 0;
     let failOpen = 0;
+    let failedOpenIds = 0;
     let estimatedBytes = 0;
     for (const t of this.tables.values()) {
-      if (t.router instanceof ShardedRouter) {
-        shapes += t.router.shapeCount;
-        const router = t.router;
-        router.stats().then(
-          (st) => {
-            if (t.router === router) t.lastStats = st;
-          },
-          () => undefined,
-        );
-        const last = t.lastStats;
-        if (last !== undefined) {
-          failOpen += last.failOpen;
-          for (const sh of last.shards) estimatedBytes += sh.estimatedBytes;
-          for (const [k, v] of Object.entries(last.lanes)) lanes[k as LaneKind] += v;
-        }
-        continue;
-      }
-      const s: RouterStats = t.router.stats();
+      const s = t.router.summary();
       shapes += s.shapes;
-      failOpen += s.counters.failOpen;
+      failOpen += s.failOpen;
+      failedOpenIds += s.failedOpenIds;
       estimatedBytes += s.estimatedBytes;
       for (const [k, v] of Object.entries(s.lanes)) lanes[k as LaneKind] += v;
     }
-    return { shapes, lanes, failOpen, estimatedBytes };
+    return { shapes, lanes, failOpen, failedOpenIds, estimatedBytes };
   }
 
-  /** Terminates every sharded router's workers. */
+  /** Closes every table's router (terminates sharded routers' workers). */
   async close(): Promise<void> {
     const all = [...this.tables.values()];
     this.tables.clear();
-    await Promise.all(
-      all.map((t) =>
-        t.router instanceof ShardedRouter
-          ? t.router.close().catch(this.reportFailure(`closing ${t.name}'s router`))
-          : Promise.resolve(),
-      ),
-    );
+    await Promise.all(all.map((t) => t.router.close().catch(this.reportFailure(`closing ${t.name}'s router`))));
   }
 
   /** A rejection handler for a step nobody awaits: the failure is reported, not swallowed. */
   private reportFailure(what: string): (err: unknown) => void {
     return (err) => this.opts.onError?.(`router: ${what} failed: ${String(err)}`);
   }
+}
+
+/** Runs a call whose answer may be synchronous, a thrown error, or a promise, as one promise. */
+function attempt<T>(fn: () => T | Promise<T>): Promise<T> {
+  try {
+    return Promise.resolve(fn());
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+/** Row image indices per table reference, in first-seen order. */
+function groupByTable(refs: readonly TableRef[]): Map<TableRef, number[]> {
+  const groups = new Map<TableRef, number[]>();
+  for (let i = 0; i < refs.length; i++) {
+    const t = refs[i] as TableRef;
+    let g = groups.get(t);
+    if (g === undefined) groups.set(t, (g = []));
+    g.push(i);
+  }
+  return groups;
 }

@@ -1,6 +1,7 @@
 // The contract between the shape service (replication → router → logs → snapshots) and the HTTP protocol layer.
 import { ErrorCode, SwitchyardError } from '../errors/index.js';
 import type { LogOffset } from '../log/offset.js';
+import type { OrderItem } from '../sql/order-by.js';
 
 /** What identifies a shape: requests with equal definitions share one shape and one handle. */
 export interface ShapeDefinition {
@@ -85,6 +86,38 @@ export interface LogChunk {
 
 export type WaitResult = 'data' | 'timeout' | 'invalidated' | 'aborted';
 
+/** A validated subset snapshot request (shape-protocol.md §9): filters and pages within one shape's rows. */
+export interface SubsetRequest {
+  /** Where clause in Switchyard's language over the shape's columns, ANDed with the shape's own clause. */
+  readonly where?: string;
+  /** `$n` values of the subset's where clause (independent of the shape's own params). */
+  readonly params?: Readonly<Record<string, string>>;
+  readonly orderBy?: readonly OrderItem[];
+  readonly limit?: number;
+  readonly offset?: number;
+}
+
+/**
+ * The snapshot a subset was read under, as the client's SnapshotTracker wants it: a later change of a key in the
+ * subset whose transaction is visible to this snapshot (and committed before `database_lsn`) is already included.
+ */
+export interface SubsetMetadata {
+  readonly xmin: string;
+  readonly xmax: string;
+  readonly xip_list: readonly string[];
+  /** WAL insert position read right after the snapshot: transactions committing at or after it are not included. */
+  readonly database_lsn: string;
+  /** Random tag repeated in every row's `headers.snapshot_mark`. */
+  readonly snapshot_mark: number;
+}
+
+/** Where a subset's rows go: `start` once (before any rows, after the query proved it runs), then row batches. */
+export interface SubsetSink {
+  start(meta: SubsetMetadata): void | Promise<void>;
+  /** JSON-encoded insert messages. */
+  rows(messages: readonly string[]): void | Promise<void>;
+}
+
 /**
  * The shape service as the HTTP layer sees it. Offsets follow shape-protocol.md §3: snapshot chunk i ends at `0_i`,
  * `0_inf` ends the snapshot, changes are `<commit lsn>_<2·op index>`.
@@ -98,13 +131,20 @@ export interface ShapeService {
   find(def: ShapeDefinition): ShapeInfo | undefined;
   /**
    * Reads after `after` (exclusive; BEFORE_ALL = from the first snapshot chunk) up to about `maxBytes`.
-   * Snapshot chunks are returned one chunk per call; changes are returned whole transactions at a time.
+   * Snapshot chunks are returned one chunk per call; changes up to about `maxBytes`, possibly ending inside a
+   * transaction, but never right after op 0 of a transaction that goes on (so `<lsn>_0` always means "all of lsn").
    */
   read(handle: string, after: LogOffset, maxBytes: number): Promise<LogChunk>;
   /** The last offset of the shape's log (`0_inf` once the snapshot is complete and nothing else was written). */
   lastOffset(handle: string): LogOffset;
   /** Resolves when the log has data after `after`, the shape is invalidated, the timeout passes or `signal` aborts. */
   waitForData(handle: string, after: LogOffset, timeoutMs: number, signal?: AbortSignal): Promise<WaitResult>;
+  /**
+   * Runs a subset snapshot over a ready shape in one REPEATABLE READ snapshot (§9). Throws ShapeRequestError for a bad
+   * subset (before `sink.start`); 'gone' when the shape or its table no longer exists (the client refetches).
+   * Optional: a service that cannot query the database (test fakes) leaves it out and subsets are refused.
+   */
+  querySubset?(handle: string, subset: SubsetRequest, sink: SubsetSink): Promise<'done' | 'gone'>;
   /** Invalidates a shape (DELETE /v1/shape); false when there is no such live shape. */
   invalidate(handle: string): boolean;
   /** The last LSN whose changes are durable in every shape log (for `global_last_seen_lsn`). */

@@ -238,13 +238,6 @@ export class Directory {
     ];
   }
 
-  /** Every shape of a table (a fail-open answer). */
-  shapesOfTable(t: number): string[] {
-    const out: string[] = [];
-    for (const e of this.entries.values()) if (e.table === t) out.push(e.id);
-    return out;
-  }
-
   /** True when table `t` (-1: unknown) has shapes. */
   hasShapes(t: number): boolean {
     return t >= 0 && (this.tables[t] as TableDispatch).total > 0;

@@ -57,8 +57,9 @@ export interface WorkerStats {
    * dispatcher counts a replicated shape once, not once per shard. */
   readonly placedLanes: Record<LaneKind, number>;
   readonly replicatedLanes: Record<LaneKind, number>;
-  /** Rows that failed open in this worker (an undecodable value, or a residual that raised). */
+  /** Expressions that raised in this worker and failed their dependents open, and the ids answered failed open. */
   readonly failOpen: number;
+  readonly failedOpenIds: number;
   readonly shapes: number;
   readonly keys: number;
   readonly entries: number;
@@ -72,8 +73,9 @@ export interface WorkerStats {
 export interface RouteResult {
   readonly offs: Int32Array;
   readonly ids: Int32Array;
-  /** fail[i] = 1 when the shard's router failed open on change i (the answer becomes every shape of the table). */
-  readonly fail: Uint8Array;
+  /** failOffs[i]..failOffs[i+1] are the global ids among change i's that the shard's router failed open. */
+  readonly failOffs: Int32Array;
+  readonly failIds: Int32Array;
 }
 
 export type Reply =

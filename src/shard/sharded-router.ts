@@ -1,6 +1,16 @@
 // ShardedRouter: the Router's API across worker threads, shapes placed by routing key, rows sent only where needed.
 import os from 'node:os';
-import type { Change, LaneKind, RouterMode, ShapeDef } from '../router/index.js';
+import { ErrorCode, RouterError } from '../errors/index.js';
+import { emptyLanes } from '../router/index.js';
+import type {
+  Change,
+  LaneKind,
+  RoutedChange,
+  RouterMode,
+  RoutingSummary,
+  ShapeDef,
+  ShapeRouting,
+} from '../router/index.js';
 import { packBatch, toShared, type Transport } from './batch-codec.js';
 import { Directory, REPLICATED, type Entry, type OpenPlacement } from './directory.js';
 import {
@@ -15,7 +25,7 @@ import {
   type WorkerStats,
 } from './protocol.js';
 import { ShardHandle } from './shard-handle.js';
-import type { ShardedRouterOptions, ShardedStats, ShardStats } from './types.js';
+import type { ShapeEntry, ShardedRouterOptions, ShardedStats, ShardStats } from './types.js';
 
 interface OpBuffer {
   ops: ShapeOp[];
@@ -52,8 +62,22 @@ export function defaultShardCount(): number {
 }
 
 const IGNORE = { resolve: (): void => undefined, reject: (): void => undefined, entry: null, result: true };
+const NONE: readonly string[] = Object.freeze([]);
 
-export class ShardedRouter {
+/** The definition of an addShapes item, in either accepted form (see ShapeEntry). */
+function defOf(item: ShapeEntry): ShapeDef {
+  if ('def' in item && typeof item.def === 'object' && item.def !== null) return item.def;
+  const flat = item as Partial<ShapeDef>;
+  if (typeof flat.table !== 'string')
+    throw new RouterError(ErrorCode.UnknownTable, 'a shape needs a "table" (or a "def" holding one)');
+  return {
+    table: flat.table,
+    ...(flat.where !== undefined ? { where: flat.where } : {}),
+    ...(flat.params !== undefined ? { params: flat.params } : {}),
+  };
+}
+
+export class ShardedRouter implements ShapeRouting {
   readonly mode: RouterMode;
   readonly shards: number;
   readonly transport: Transport;
@@ -65,6 +89,8 @@ export class ShardedRouter {
   private readonly tableColumns: (readonly string[])[];
   private readonly sent: number[];
   private closed = false;
+  /** The workers' last stats (summary() is synchronous: each call reports these and starts a refresh). */
+  private lastStats: ShardedStats | undefined;
 
   constructor(options: ShardedRouterOptions) {
     this.mode = options.mode ?? 'indexed';
@@ -136,19 +162,19 @@ export class ShardedRouter {
   }
 
   /**
-   * Adds many shapes with one promise (the loader's path: no promise per shape). Shapes that fail validation are
-   * reported, not added; the rest are applied.
+   * Adds many shapes with one promise (the loader's path: no promise per shape). Each item is `{ id, def }` or a shape
+   * file's line form `{ id, table, where?, params? }` (ShapeEntry). Shapes that fail validation are reported, not
+   * added; the rest are applied.
    */
-  async addShapes(
-    shapes: Iterable<{ readonly id: string; readonly def: ShapeDef }>,
-  ): Promise<{ added: number; errors: { id: string; error: Error }[] }> {
+  async addShapes(shapes: Iterable<ShapeEntry>): Promise<{ added: number; errors: { id: string; error: Error }[] }> {
     this.assertOpen();
     const errors: { id: string; error: Error }[] = [];
     let added = 0;
     const mine = new Set<number>();
-    for (const { id, def } of shapes) {
+    for (const item of shapes) {
+      const id = item.id;
       try {
-        const e = this.dir.add(id, def);
+        const e = this.dir.add(id, defOf(item));
         mine.add(e.gid);
         const op = this.dir.op(e);
         if (e.shard !== REPLICATED) (this.buffers[e.shard] as OpBuffer).ops.push(op);
@@ -182,6 +208,14 @@ export class ShardedRouter {
 
   /** Routes a batch: result[i] holds the ids of the shapes change i affects. All or nothing: a failed shard rejects. */
   async routeBatch(changes: readonly Change[]): Promise<string[][]> {
+    return (await this.routeChanges(changes)).map((r) => r.ids as string[]);
+  }
+
+  /**
+   * Routes a batch: result[i] holds change i's ids and which of them a shard failed open (see RoutedChange). All or
+   * nothing: a failed shard rejects.
+   */
+  async routeChanges(changes: readonly Change[]): Promise<RoutedChange[]> {
     this.assertOpen();
     const n = changes.length;
     const rows = this.dir.rowsSplit;
@@ -195,9 +229,9 @@ export class ShardedRouter {
       tables[i] = t;
       if (rows ? this.dir.hasShapes(t) : this.dir.dispatch(c, t, i, masks)) anyChange = true;
     }
-    const out: string[][] = new Array<string[]>(n);
+    const out = new Array<RoutedChange>(n);
     if (!anyChange) {
-      for (let i = 0; i < n; i++) out[i] = [];
+      for (let i = 0; i < n; i++) out[i] = { ids: [], failedOpen: NONE };
       return out;
     }
     // Each job settles its own waiters and never rejects, so nothing is left to await here.
@@ -246,24 +280,26 @@ export class ShardedRouter {
         : new ShardFailureError(`a shard failed routing the batch: ${reason.message}`);
     }
     const results = settled.map((r) => (r as PromiseFulfilledResult<RouteResult>).value);
-    const names = this.dir.names;
     for (let i = 0; i < n; i++) {
-      let ids: string[] | null = null;
-      let failOpen = false;
+      const ids: string[] = [];
+      let failed: string[] | null = null;
       for (const r of results) {
-        if (r.fail[i] === 1) failOpen = true;
-        const a = r.offs[i] as number;
-        const b = r.offs[i + 1] as number;
-        if (a === b) continue;
-        ids ??= [];
-        for (let j = a; j < b; j++) {
-          const id = names[r.ids[j] as number];
-          if (id !== undefined) ids.push(id);
-        }
+        this.collect(r.ids, r.offs, i, ids);
+        if (r.failOffs[i] !== r.failOffs[i + 1]) this.collect(r.failIds, r.failOffs, i, (failed ??= []));
       }
-      out[i] = failOpen ? this.dir.shapesOfTable(tables[i] as number) : (ids ?? []);
+      out[i] = { ids, failedOpen: failed ?? NONE };
     }
     return out;
+  }
+
+  /** Appends the ids of change i's slice of a worker's gid list (a shape removed meanwhile has no name: skipped). */
+  private collect(gids: Int32Array, offs: Int32Array, i: number, into: string[]): void {
+    const names = this.dir.names;
+    const b = offs[i + 1] as number;
+    for (let j = offs[i] as number; j < b; j++) {
+      const id = names[gids[j] as number];
+      if (id !== undefined) into.push(id);
+    }
   }
 
   /** shape id → indices of its changes, as Router.routeTransaction. */
@@ -284,25 +320,50 @@ export class ShardedRouter {
     // Each job settles its own waiters and never rejects, so nothing is left to await here.
     void this.flushNow();
     const per = (await Promise.all(this.handles.map((h) => h.request({ t: 'stats' })))) as WorkerStats[];
-    const shards: ShardStats[] = per.map(({ placedLanes: _p, replicatedLanes: _r, failOpen: _f, ...w }, s) => ({
-      shard: s,
-      ...w,
-      changesSent: this.sent[s] as number,
-      restarts: (this.handles[s] as ShardHandle).restarts,
-    }));
+    const shards: ShardStats[] = per.map(
+      ({ placedLanes: _p, replicatedLanes: _r, failOpen: _f, failedOpenIds: _i, ...w }, s) => ({
+        shard: s,
+        ...w,
+        changesSent: this.sent[s] as number,
+        restarts: (this.handles[s] as ShardHandle).restarts,
+      }),
+    );
     // Placed shapes live on one shard each; replicated ones on every shard: count those from shard 0 only.
     const lanes = { ...(per[0] as WorkerStats).replicatedLanes };
     for (const w of per) for (const [k, v] of Object.entries(w.placedLanes)) lanes[k as LaneKind] += v;
     const failOpen = per.reduce((a, w) => a + w.failOpen, 0);
-    return {
+    const failedOpenIds = per.reduce((a, w) => a + w.failedOpenIds, 0);
+    return (this.lastStats = {
       lanes,
       failOpen,
+      failedOpenIds,
       mode: this.mode,
       transport: this.transport,
       shapes: this.shapeCount,
       ...this.dir.keyedCounts(),
       shards,
       hotKeys: this.dir.hotKeys(),
+    });
+  }
+
+  /**
+   * The metrics view, synchronously: the shape count is current, lanes, fail-open counts and memory come from the
+   * workers' last stats (each call starts a refresh, so they are one call late; zeros before the first answer).
+   */
+  summary(): RoutingSummary {
+    if (!this.closed) {
+      // stats() records its answer in lastStats; a dead shard restarts and is asked again next time.
+      this.stats().catch(() => undefined);
+    }
+    const last = this.lastStats;
+    let estimatedBytes = 0;
+    for (const sh of last?.shards ?? []) estimatedBytes += sh.estimatedBytes;
+    return {
+      shapes: this.shapeCount,
+      lanes: last?.lanes ?? emptyLanes(),
+      failOpen: last?.failOpen ?? 0,
+      failedOpenIds: last?.failedOpenIds ?? 0,
+      estimatedBytes,
     };
   }
 

@@ -1,5 +1,5 @@
 // Public option and stats types of the sharded router.
-import type { LaneKind, RouterMode } from '../router/index.js';
+import type { LaneKind, RouterMode, ShapeDef } from '../router/index.js';
 import type { Transport } from './batch-codec.js';
 import type { HotKey, OpenPlacement } from './directory.js';
 
@@ -27,6 +27,12 @@ export interface ShardedRouterOptions {
   readonly onRestart?: (shard: number, reason: string) => void;
 }
 
+/**
+ * One shape for ShardedRouter.addShapes: `{ id, def }`, or the shape file's line form `{ id, table, where?, params? }`
+ * (what loadShapes reads), so the lines of a file can be passed as they are.
+ */
+export type ShapeEntry = { readonly id: string; readonly def: ShapeDef } | ({ readonly id: string } & ShapeDef);
+
 export interface ShardStats {
   readonly shard: number;
   readonly shapes: number;
@@ -46,8 +52,10 @@ export interface ShardStats {
 export interface ShardedStats {
   /** Shapes by lane, each shape counted once (a replicated shape is counted in one shard). */
   readonly lanes: Record<LaneKind, number>;
-  /** Rows that failed open, summed over the workers since their last restart. */
+  /** Expressions that raised and failed their dependents open, summed over the workers since their last restart. */
   readonly failOpen: number;
+  /** Shape ids answered failed open (re-checked by the caller), summed likewise. */
+  readonly failedOpenIds: number;
   readonly mode: RouterMode;
   readonly transport: Transport;
   readonly shapes: number;

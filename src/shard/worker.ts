@@ -3,6 +3,8 @@ import { parentPort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { Router } from '../router/index.js';
 import type { Change } from '../router/index.js';
+import { routerCore } from '../router/router.js';
+import type { RouterCore } from '../router/core.js';
 import { fromShared, unpackBatch } from './batch-codec.js';
 import {
   errorToJson,
@@ -19,13 +21,11 @@ import {
 const port = parentPort;
 if (port === null) throw new Error('shard worker must run in a worker thread');
 
-/** A router and what the worker keeps beside it: each internal shape number's global id, and shapes per table. */
+/** A router (and its core, routed into directly) and each internal shape number's global id. */
 interface Slot {
   readonly router: Router;
+  readonly core: RouterCore;
   gidOf: Int32Array;
-  /** Shapes per table (by display name): a fail-open that emitted them all is table-wide. */
-  readonly perTable: Map<string, number>;
-  readonly tableOfShape: Map<number, string>;
 }
 
 /** [placed, replicated]: the shapes of this shard, and the replicated ones (fed only the rows sent to them). */
@@ -45,12 +45,8 @@ function reply(r: Reply, transfer?: ArrayBuffer[]): void {
 }
 
 function newSlot(msg: InitMessage): Slot {
-  return {
-    router: new Router({ schema: msg.schema, mode: msg.mode }),
-    gidOf: new Int32Array(1024),
-    perTable: new Map(),
-    tableOfShape: new Map(),
-  };
+  const router = new Router({ schema: msg.schema, mode: msg.mode });
+  return { router, core: routerCore(router), gidOf: new Int32Array(1024) };
 }
 
 function applyOp(sl: [Slot, Slot], op: ShapeOp): void {
@@ -64,25 +60,16 @@ function applyOp(sl: [Slot, Slot], op: ShapeOp): void {
           : { table: op[2], where: op[3], params: op[4] };
     const name = String(op[1]);
     slot.router.addShape(name, def);
-    const k = slot.router.interner.get(name);
+    const k = slot.core.interner.get(name);
     if (k >= slot.gidOf.length) {
       const next = new Int32Array(Math.max(slot.gidOf.length * 2, k + 1));
       next.set(slot.gidOf);
       slot.gidOf = next;
     }
     slot.gidOf[k] = op[1];
-    slot.tableOfShape.set(op[1], op[2]);
-    slot.perTable.set(op[2], (slot.perTable.get(op[2]) ?? 0) + 1);
     return;
   }
-  for (const slot of sl) {
-    if (slot.router.removeShape(String(op[1]))) {
-      const t = slot.tableOfShape.get(op[1]) as string;
-      slot.tableOfShape.delete(op[1]);
-      slot.perTable.set(t, (slot.perTable.get(t) as number) - 1);
-      return;
-    }
-  }
+  for (const slot of sl) if (slot.router.removeShape(String(op[1]))) return;
 }
 
 function handle(msg: InitMessage | Request): void {
@@ -115,7 +102,8 @@ function handle(msg: InitMessage | Request): void {
       reply({ seq: msg.seq, ok: true, result }, [
         result.offs.buffer as ArrayBuffer,
         result.ids.buffer as ArrayBuffer,
-        result.fail.buffer as ArrayBuffer,
+        result.failOffs.buffer as ArrayBuffer,
+        result.failIds.buffer as ArrayBuffer,
       ]);
       return;
     }
@@ -125,12 +113,14 @@ function handle(msg: InitMessage | Request): void {
       let entries = 0;
       let estimatedBytes = 0;
       let failOpen = 0;
+      let failedOpenIds = 0;
       const lanes = sl.map((slot) => {
         const s = slot.router.stats();
         shapes += s.shapes;
         entries += s.entries;
         estimatedBytes += s.estimatedBytes;
         failOpen += s.counters.failOpen;
+        failedOpenIds += s.counters.failedOpenIds;
         for (const ix of s.indexes) keys += ix.keys;
         return s.lanes;
       });
@@ -138,6 +128,7 @@ function handle(msg: InitMessage | Request): void {
         placedLanes: lanes[0] as WorkerStats['placedLanes'],
         replicatedLanes: lanes[1] as WorkerStats['replicatedLanes'],
         failOpen,
+        failedOpenIds,
         shapes,
         keys,
         entries,
@@ -158,65 +149,84 @@ function handle(msg: InitMessage | Request): void {
 }
 
 let n = 0;
-let fail = new Uint8Array(0);
+/** Failed-open global ids of the batch so far (`fn` of them), and their per-change offsets. */
+let failIds = new Int32Array(64);
+let fn = 0;
 
-/** Routes change i through one router, appending the global ids it matched; flags a table-wide fail-open. */
-function routeVia(slot: Slot, c: Change, tname: string, i: number): void {
-  const r = slot.router;
-  const counters = r.ctx.counters;
-  const f0 = counters.failOpen;
+/** Routes change i through one router, appending the global ids it matched and those it failed open. */
+function routeVia(slot: Slot, c: Change): void {
+  const r = slot.core;
   if (!r.routeInto(c)) return;
-  const out = r.ctx.out;
-  const m = out.length;
-  // A row that failed open as a whole (an undecodable index key) reached every shape of its table here, so it
-  // must reach every shape of the table in every shard, as in one Router. A residual's own fail-open stays local.
-  if (counters.failOpen !== f0 && c.op !== 'truncate' && m === (slot.perTable.get(tname) ?? -1)) fail[i] = 1;
-  if (n + m > ids.length) {
-    const next = new Int32Array(Math.max(ids.length * 2, n + m));
-    next.set(ids.subarray(0, n));
-    ids = next;
-  }
   const gidOf = slot.gidOf;
-  for (let j = 0; j < m; j++) ids[n++] = gidOf[out[j] as number] as number;
+  const out = r.ctx.out;
+  ids = appendGids(ids, n, out, gidOf);
+  n += out.length;
+  const failed = r.ctx.failed;
+  if (failed.length === 0) return;
+  failIds = appendGids(failIds, fn, failed, gidOf);
+  fn += failed.length;
+}
+
+/** Writes the global ids of `shapes` at `buf[at…]`, growing `buf` as needed; returns the buffer. */
+function appendGids(
+  buf: Int32Array<ArrayBuffer>,
+  at: number,
+  shapes: readonly number[],
+  gidOf: Int32Array,
+): Int32Array<ArrayBuffer> {
+  const m = shapes.length;
+  if (at + m > buf.length) {
+    const next = new Int32Array(Math.max(buf.length * 2, at + m));
+    next.set(buf.subarray(0, at));
+    buf = next;
+  }
+  for (let j = 0; j < m; j++) buf[at + j] = gidOf[shapes[j] as number] as number;
+  return buf;
 }
 
 function routeBatch(sl: [Slot, Slot], msg: Extract<Request, { t: 'route' }>): RouteResult {
   n = 0;
+  fn = 0;
   let count: number;
   let offs: Int32Array;
+  let failOffs: Int32Array;
   const mask = msg.mask;
-  const visit = (i: number, c: Change | null, tname: string): void => {
+  const mark = (i: number): void => {
     offs[i] = n;
+    failOffs[i] = fn;
+  };
+  const visit = (i: number, c: Change | null): void => {
+    mark(i);
     if (c === null) return;
     changesRouted++;
     rowsRouted += c.op === 'update' ? 2 : 1;
     const via = mask === null ? VIA_PLACED | VIA_REPLICATED : (mask[i] as number);
-    if ((via & VIA_PLACED) !== 0) routeVia(sl[0], c, tname, i);
-    if ((via & VIA_REPLICATED) !== 0) routeVia(sl[1], c, tname, i);
+    if ((via & VIA_PLACED) !== 0) routeVia(sl[0], c);
+    if ((via & VIA_REPLICATED) !== 0) routeVia(sl[1], c);
   };
   if (msg.transport === 'clone') {
     count = msg.changes.length;
     offs = new Int32Array(count + 1);
-    fail = new Uint8Array(count);
+    failOffs = new Int32Array(count + 1);
     for (let i = 0; i < count; i++) {
-      if (mask !== null && mask[i] === 0) offs[i] = n;
-      else visit(i, msg.changes[i] as Change, tableNames[msg.tables[i] as number] ?? '');
+      if (mask !== null && mask[i] === 0) mark(i);
+      else visit(i, msg.changes[i] as Change);
     }
   } else {
     const { header, text } = msg.transport === 'shared' ? fromShared(msg.sab, msg.headerWords, msg.textBytes) : msg;
     count = header[0] as number;
     offs = new Int32Array(count + 1);
-    fail = new Uint8Array(count);
+    failOffs = new Int32Array(count + 1);
     let last = 0;
     unpackBatch(header, text, tableColumns, tableNames, mask, (i, c) => {
-      for (let k = last; k < i; k++) offs[k] = n;
+      for (let k = last; k < i; k++) mark(k);
       last = i + 1;
-      visit(i, c, c === null ? '' : c.table);
+      visit(i, c);
     });
-    for (let k = last; k < count; k++) offs[k] = n;
+    for (let k = last; k < count; k++) mark(k);
   }
-  offs[count] = n;
-  return { offs, ids: ids.slice(0, n), fail };
+  mark(count);
+  return { offs, ids: ids.slice(0, n), failOffs, failIds: failIds.slice(0, fn) };
 }
 
 port.on('message', (msg: InitMessage | Request) => {

@@ -7,7 +7,7 @@ import type { RawNode } from './parse.js';
 export const MAX_IDENTIFIER_BYTES = 63;
 
 /** One identifier token read from source text: quoted (exact, `""` → `"`) or unquoted (ASCII folded to lower). */
-function readIdentifier(src: string, at: number): { name: string; end: number; quoted: boolean } | undefined {
+export function readIdentifier(src: string, at: number): { name: string; end: number; quoted: boolean } | undefined {
   if (src[at] === '"') {
     let i = at + 1;
     let name = '';

@@ -10,6 +10,7 @@ import { startServer, type RunningServer } from '../../src/cli/serve.js';
 import type { Logger } from '../../src/http/logger.js';
 import { createSwitchyardHttp, type SwitchyardHttp } from '../../src/http/server.js';
 import { freshDatabase, type FreshDatabase } from '../support/pg-env.js';
+import { openSse, trace } from '../support/sse-reader.js';
 
 const LONG_POLL_MS = 2000;
 
@@ -517,14 +518,29 @@ describe('shape protocol end to end', () => {
     expect(row!['b']).toBe('\\x00ff');
   });
 
-  it('25: live_sse is refused with 400 (SSE is not implemented)', async () => {
+  it('25: SSE: an event stream of data events, up-to-date with the decimal lsn, resumable at <lsn>_0 with no loss', async () => {
     await itemsTable('s25');
     const d = await syncRaw('table=s25');
-    const r = await get(`table=s25&handle=${d.handle}&offset=${d.offset}&live=true&live_sse=true&cursor=`);
-    expect(r.res.status).toBe(400);
-    expect((r.body as unknown as { errors: Record<string, string[]> }).errors['live_sse']?.[0]).toMatch(
-      /not supported/,
-    );
+    const url = (offset: string) =>
+      shapeUrl(`table=s25&handle=${d.handle}&offset=${offset}&live=true&live_sse=true&cursor=`);
+    const s = await openSse(url(d.offset));
+    expect(s.res.headers.get('content-type')).toBe('text/event-stream');
+    expect(s.res.headers.get('electric-offset')).toBe(d.offset);
+    expect(s.res.headers.get('electric-cursor')).toMatch(/^[0-9]+$/);
+    await sql(`BEGIN; INSERT INTO s25 VALUES (3, 'three', false); INSERT INTO s25 VALUES (4, 'four', false); COMMIT`);
+    await s.until((ev) => ev.some((e) => e.data?.headers['control'] === 'up-to-date'));
+    await s.cancel();
+    const changes = s.events.filter((e) => e.data?.key !== undefined).map((e) => e.data!);
+    expect(changes.map((m) => m.value!['id'])).toEqual(['3', '4']);
+    const lsn = changes[0]!.headers['lsn'] as string;
+    expect(lsn).toMatch(/^[1-9][0-9]*$/);
+    expect(trace(s.events).at(-1)).toBe(`up-to-date@${lsn}`);
+    // Resuming where the client does (`<global_last_seen_lsn>_0`): the next change only, nothing re-sent or lost.
+    await sql(`INSERT INTO s25 VALUES (5, 'five', true)`);
+    const again = await openSse(url(`${lsn}_0`));
+    await again.until((ev) => ev.some((e) => e.data?.headers['control'] === 'up-to-date'));
+    await again.cancel();
+    expect(again.events.filter((e) => e.data?.key !== undefined).map((e) => e.data!.value!['id'])).toEqual(['5']);
   });
 
   it('18: a chunked snapshot advances the offset on every response; only the last is up to date', async () => {

@@ -3,7 +3,7 @@
 import { describe, it, expect, afterAll } from 'vitest';
 import fc from 'fast-check';
 import { Router } from '../../src/router/index.js';
-import type { Change, RowRecord } from '../../src/router/index.js';
+import type { Change, RoutedChange, RowRecord } from '../../src/router/index.js';
 import { ShardedRouter, type Transport } from '../../src/shard/index.js';
 import { compileWhere } from '../../src/where.js';
 import type { Predicate } from '../../src/eval/predicate.js';
@@ -206,22 +206,31 @@ async function scenario(ops: Op[]): Promise<void> {
   const single = new Router({ schema: SCHEMA });
   const pending: Promise<unknown>[] = [];
   let batch: Change[] = [];
-  const expected: string[][] = [];
+  const expected: RoutedChange[] = [];
   const truth: string[][] = [];
   const model = new Map<string, Predicate | null>();
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
-    const got = await sharded.routeBatch(batch);
+    const routed = await sharded.routeChanges(batch);
+    const got = routed.map((r) => r.ids);
+    expect(await sharded.routeBatch(batch), 'routeBatch is routeChanges without the flags').toEqual(got);
     for (let i = 0; i < batch.length; i++) {
       const c = batch[i] as Change;
+      const want = expected[i] as RoutedChange;
+      for (const id of routed[i]!.failedOpen) expect(got[i]).toContain(id);
       if (!hasInvalid(c)) {
-        expect(sorted(got[i] as string[])).toEqual(sorted(expected[i] as string[]));
+        expect(sorted(got[i]!)).toEqual(sorted(want.ids));
+        expect(sorted(routed[i]!.failedOpen), 'the same ids failed open').toEqual(sorted(want.failedOpen));
         continue;
       }
-      // An undecodable value: both fail open, but each as its own plan decides (which index decoded the value
-      // first); what must hold is "never a dropped change": every shape whose clause is true is reached.
+      // An undecodable value: both fail open what reads it, but each as its own plan decides (which index decoded
+      // the value); what must hold is "never a dropped change": every shape whose clause is true is reached, and
+      // whatever else is answered was failed open.
       for (const id of truth[i] as string[]) expect(got[i]).toContain(id);
-      for (const id of got[i] as string[]) expect(model.has(id)).toBe(true);
+      for (const id of got[i]!) {
+        expect(model.has(id)).toBe(true);
+        if (!(truth[i] as string[]).includes(id)) expect(routed[i]!.failedOpen).toContain(id);
+      }
     }
     if (!batch.some(hasInvalid)) {
       const tx = await sharded.routeTransaction(batch);
@@ -271,7 +280,7 @@ async function scenario(ops: Op[]): Promise<void> {
       } else {
         // adds and removes are not awaited: a batch posted after them must see them
         batch.push(op.change);
-        expected.push(single.route(op.change));
+        expected.push(single.routeChanges([op.change])[0]!);
         truth.push(trueMatches(op.change, model));
         if (batch.length >= 4) await flush();
       }

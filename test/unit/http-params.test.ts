@@ -100,21 +100,29 @@ describe('parseShapeGet', () => {
     ['table=t&offset=-1&live=true', 'live', "can't be true when offset == -1"],
     ['table=t&offset=now&live=true', 'live', "can't be true when offset is 'now'"],
     ['table=t&offset=0_0&handle=h&live_sse=true', 'live_sse', "can't be true unless live is also true"],
-    ['table=t&offset=0_0&handle=h&live=true&live_sse=true', 'live_sse', 'not supported'],
-    ['table=t&offset=0_0&handle=h&live=true&experimental_live_sse=true', 'live_sse', 'not supported'],
+    ['table=t&offset=0_0&handle=h&experimental_live_sse=true', 'live_sse', "can't be true unless live is also true"],
     ['table=t&offset=-1&replica=partial', 'replica', 'invalid value'],
     ['table=t&offset=-1&log=some', 'log', 'invalid value'],
     ['table=t&offset=-1&columns=id,', 'columns', 'empty column name'],
-    ['table=t&offset=-1&subset__limit=1', 'subset', 'not supported'],
   ])('%s → 400 on %s', (query, field, message) => {
     const errors = errorsOf(query);
     expect(errors[field]?.join(' ')).toContain(message);
   });
 
+  it('subset__* parameters are left to the subset parser', () => {
+    expect(requestOf('table=t&offset=-1&subset__limit=1&subset__where=x').offset).toEqual({ tx: -1n, op: 0 });
+  });
+
   it('live_sse=false does not trip validation; live_sse wins over the experimental alias', () => {
-    expect(requestOf('table=t&offset=0_0&handle=h&live=true&live_sse=false&experimental_live_sse=true').live).toBe(
-      true,
-    );
+    const r = requestOf('table=t&offset=0_0&handle=h&live=true&live_sse=false&experimental_live_sse=true');
+    expect(r.live).toBe(true);
+    expect(r.sse).toBe(false);
+  });
+
+  it('live=true with live_sse=true (or only the experimental alias) asks for an event stream', () => {
+    expect(requestOf('table=t&offset=0_0&handle=h&live=true&live_sse=true').sse).toBe(true);
+    expect(requestOf('table=t&offset=0_0&handle=h&live=true&experimental_live_sse=true').sse).toBe(true);
+    expect(requestOf('table=t&offset=0_0&handle=h&live=true').sse).toBe(false);
   });
 
   it('reports several fields at once', () => {

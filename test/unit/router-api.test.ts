@@ -56,20 +56,30 @@ describe('Router API', () => {
     expect(r.route({ table: 'items', op: 'insert', record: { id: '1' } })).toEqual(['b']);
   });
 
-  it('fails open on an undecodable value and on an evaluation error, and counts it', () => {
+  it('fails open only what raised: an undecodable column or an evaluation error, and counts it', () => {
     const r = new Router({ schema: SCHEMA });
     r.addShape('eq', { table: 'items', where: 'id = 1' });
     r.addShape('other', { table: 'items', where: "owner = 'x'" });
     r.addShape('overflow', { table: 'items', where: "owner = 'y' AND id + 1 > 0" });
-    expect(r.route({ table: 'items', op: 'insert', record: { id: 'oops', owner: 'z' } }).sort()).toEqual([
-      'eq',
-      'other',
-      'overflow',
+    // `id` cannot be decoded: the shapes indexed on it are undecided; `other` does not read it, and `overflow` is
+    // decided by its false `owner = 'y'` whatever `id` is.
+    expect(r.routeChanges([{ table: 'items', op: 'insert', record: { id: 'oops', owner: 'z' } }])).toEqual([
+      { ids: ['eq'], failedOpen: ['eq'] },
     ]);
+    expect(r.stats().lastFailureKind).toBe('ValueError');
     const before = r.stats().counters.failOpen;
-    // id + 1 overflows int4 for this row: Postgres would raise; the router delivers to that shape instead.
-    expect(r.route({ table: 'items', op: 'insert', record: { id: '2147483647', owner: 'y' } })).toEqual(['overflow']);
+    // id + 1 overflows int4 for this row: Postgres would raise; the router delivers to that shape, flagged.
+    expect(r.routeChanges([{ table: 'items', op: 'insert', record: { id: '2147483647', owner: 'y' } }])).toEqual([
+      { ids: ['overflow'], failedOpen: ['overflow'] },
+    ]);
     expect(r.stats().counters.failOpen).toBe(before + 1);
+    expect(r.stats().counters.failedOpenIds).toBe(2);
+    expect(r.stats().lastFailure).toMatch(/out of range/);
+    // An exact answer has no failed-open ids.
+    expect(r.routeChanges([{ table: 'items', op: 'insert', record: { id: '1', owner: 'x' } }])[0]).toEqual({
+      ids: ['eq', 'other'],
+      failedOpen: [],
+    });
   });
 
   it('routeTransaction maps shape ids to change indices in one pass', () => {
