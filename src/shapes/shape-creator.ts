@@ -6,7 +6,7 @@ import { columnTypes, loadTable, type TableInfo } from './catalog.js';
 import type { LiveShape } from './live-shape.js';
 import { insertMessage } from './messages.js';
 import type { ShapeRegistry } from './registry.js';
-import { SnapshotSession, isDataError } from './snapshot.js';
+import { SnapshotSession, isDataError, isRowEvaluationError } from './snapshot.js';
 import type { TableRouters } from './table-routers.js';
 import { ShapeCreationError, ShapeRequestError, type ShapeDefinition } from './types.js';
 import { unknownTableError, validateShape, whereMessage, type ValidatedShape } from './validate.js';
@@ -167,7 +167,7 @@ async function createShapeWith(
     await session.close(err);
     deps.discard(shape);
     if (err instanceof ShapeCreationError || err instanceof ShapeRequestError) throw err;
-    if (mode === 'pushdown' && v.predicate !== undefined && isEvaluationError(err)) throw new WhereRaised();
+    if (mode === 'pushdown' && v.predicate !== undefined && isRowEvaluationError(err)) throw new WhereRaised();
     if (isDataError(err))
       throw new ShapeRequestError({ where: [`${(err as Error).message} (while reading the initial rows)`] });
     throw new ShapeCreationError(`snapshot failed: ${(err as Error).message}`, 1, { cause: err });
@@ -176,12 +176,6 @@ async function createShapeWith(
   shape.state = 'ready';
   shape.wake();
   return { shape, ...written };
-}
-
-/** Errors Postgres raises while evaluating an expression on a row: data exceptions and feature_not_supported. */
-function isEvaluationError(err: unknown): boolean {
-  const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' && (code.startsWith('22') || code === '0A000');
 }
 
 /** Streams the snapshot rows into the shape's log; in `filter` mode the predicate picks them (an error: not in). */
