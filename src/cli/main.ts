@@ -100,6 +100,10 @@ export async function main(argv: readonly string[]): Promise<void> {
       '--shards <n>',
       'route with the sharded router: n worker threads per replicated table (env SWITCHYARD_SHARDS; default 0 = in-process router)',
     )
+    .option(
+      '--compile-budget <ms>',
+      'work budget for compiling a where clause, constant folding included; beyond it 400 too_expensive (env SWITCHYARD_COMPILE_BUDGET_MS; default 50)',
+    )
     .action((opts: ServeFlags) => runServe(opts, version));
   await program.parseAsync([...argv]);
 }

@@ -1,4 +1,5 @@
 // ShardedRouter: the Router's API across worker threads, shapes placed by routing key, rows sent only where needed.
+import { defaultCompileBudgetMs, rowOperationLimitMs } from '../values/work-budget.js';
 import os from 'node:os';
 import { ErrorCode, RouterError } from '../errors/index.js';
 import { emptyLanes } from '../router/index.js';
@@ -112,6 +113,8 @@ export class ShardedRouter implements ShapeRouting {
       mode: this.mode,
       tableNames,
       tableColumns: this.tableColumns,
+      compileBudgetMs: defaultCompileBudgetMs(),
+      rowOperationLimitMs: rowOperationLimitMs(),
     };
     for (let s = 0; s < this.shards; s++) {
       this.buffers.push({ ops: [], removed: [], waiters: [] });

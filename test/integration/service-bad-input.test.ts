@@ -218,6 +218,21 @@ describe('bad input to /v1/shape', () => {
     }
   });
 
+  it('constant folding past the compile budget is a prompt 400 too_expensive; Postgres-cheap huge constants pass', async () => {
+    const t = performance.now();
+    const [costly, health] = await Promise.all([get(W('v > 9.99 ^ 100000')), fetch(`${base}/v1/health`)]);
+    expect(performance.now() - t).toBeLessThan(5_000);
+    expect400(costly, 'where', /too_expensive.*position/, '9.99 ^ 100000');
+    expect(health.status).toBe(200);
+    // 10^100000 is one base-10000 digit for Postgres and for us: it compiles (the issue's clause that hung).
+    const cheap = await get(W('v > 10::numeric ^ 100000'));
+    expect(cheap.status, cheap.text.slice(0, 200)).toBe(200);
+    const ops = (cheap.json as { headers?: { operation?: string } }[]).filter(
+      (m) => m.headers?.operation !== undefined,
+    );
+    expect(ops).toEqual([]); // no v exceeds 10^100000
+  });
+
   it('oversized clauses: over 64 KiB is a 400 naming where, also beyond the 256 KiB request-head limit', async () => {
     expect400(await get(W(`name = '${'x'.repeat(65_536)}'`)), 'where', /too large .*limit 65536/);
     expect400(await get(W('v = 1 OR '.repeat(20_000) + 'true')), 'where', /too large/);
