@@ -196,6 +196,46 @@ describe('bad input to /v1/shape', () => {
     expect(values.every((v) => v > 3)).toBe(true);
   });
 
+  it("where errors: Electric's exact body with `At location N:`, our code, position and caret in a header", async () => {
+    const cases: [string, string, { code: string; position: number; caret: string }][] = [
+      // The official client's own test pins this body exactly (integration.test.ts, "invalid requests").
+      ['1 x 1', 'At location 17: syntax error at or near "x"', { code: 'syntax', position: 2, caret: '1 x 1\n  ^' }],
+      [
+        "name = 'é' x",
+        'At location 26: syntax error at or near "x"',
+        { code: 'syntax', position: 11, caret: "name = 'é' x\n           ^" },
+      ],
+      [
+        'nosuch = 1',
+        'At location 0: unknown column "nosuch"',
+        { code: 'unknown_column', position: 0, caret: 'nosuch = 1\n^^^^^^' },
+      ],
+      // Electric counts bytes for errors found after parsing: é takes two.
+      [
+        "name = 'é' AND zzz = 1",
+        'At location 16: unknown column "zzz"',
+        { code: 'unknown_column', position: 15, caret: "name = 'é' AND zzz = 1\n               ^^^" },
+      ],
+    ];
+    for (const [clause, text, detail] of cases) {
+      const a = await get(W(clause));
+      expect(a.status, clause).toBe(400);
+      expect(a.json, clause).toStrictEqual({ message: 'Invalid request', errors: { where: [text] } });
+      const header = a.headers.get('switchyard-error-details');
+      expect(header, clause).toMatch(/^[\x20-\x7e]+$/);
+      expect(JSON.parse(header!), clause).toEqual({ where: detail });
+    }
+    // A long clause gets an excerpt around the position, not the whole line.
+    const long = `${'v = 1 OR '.repeat(100)}v = 1 x`;
+    const a = await get(W(long));
+    const caret = (JSON.parse(a.headers.get('switchyard-error-details')!) as { where: { caret: string } }).where.caret;
+    expect(caret.length).toBeLessThan(300);
+    expect(caret).toMatch(/^….*v = 1 x\n +\^$/);
+    expect((a.json as { errors: { where: string[] } }).errors.where[0]).toBe(
+      `At location ${15 + long.indexOf('x')}: syntax error at or near "x"`,
+    );
+  });
+
   it('deep nesting (5,000 parentheses, NOTs, calls, unary minus, additions) answers promptly and never with a 500', async () => {
     const nested: [string, 'ok' | RegExp][] = [
       ['NOT '.repeat(5000) + 'v = 1', /nests/],
