@@ -21,10 +21,7 @@ function isHidden(node: ts.Node): boolean {
   if (!member) return false;
   const name = (node as ts.NamedDeclaration).name;
   if (name !== undefined && ts.isPrivateIdentifier(name)) return true;
-  return (
-    (ts.getCombinedModifierFlags(node as ts.Declaration) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) !==
-    0
-  );
+  return (ts.getCombinedModifierFlags(node) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) !== 0;
 }
 
 /** Types declared under src/ that the root's public declarations refer to but the root does not export. */
