@@ -6,8 +6,13 @@ export interface CatalogColumn {
   readonly name: string;
   readonly typeOid: number;
   readonly typmod: number;
-  /** `format_type(atttypid, atttypmod)`: what the router and compileWhere parse (`character varying(20)`, `int4[]`). */
+  /** `format_type(atttypid, atttypmod)` (`character varying(20)`, `int4[]`, `mood`). */
   readonly formatType: string;
+  /**
+   * What the router and compileWhere parse: formatType, except that an enum (or enum array) is declared with its
+   * labels in pg_enum.enumsortorder order (`enum mood ('sad', 'ok')`), and a domain is its base type.
+   */
+  readonly whereType: string;
   /** The `electric-schema` type: the type's name, or the element type's name for arrays. */
   readonly schemaType: string;
   /** Array dimensions (0 for scalars; at least 1 for array types even when attndims is unset). */
@@ -35,6 +40,17 @@ const TABLE_QUERY = `
 SELECT c.oid::int8::text AS oid, c.relkind::text AS relkind, c.relispartition, c.relpersistence::text AS relpersistence, a.attname, a.atttypid::int8::text AS typid, a.atttypmod, a.attnotnull, a.attndims,
        a.attgenerated <> '' AS generated,
        format_type(a.atttypid, a.atttypmod) AS fmt,
+       -- The scalar type (the element for arrays), seen through one domain: an enum gets its labels in sort order.
+       CASE
+         WHEN b.typtype = 'e' THEN
+           'enum ' || format_type(b.oid, NULL) || ' (' ||
+           COALESCE((SELECT string_agg('''' || replace(e.enumlabel, '''', '''''') || '''', ', ' ORDER BY e.enumsortorder)
+                       FROM pg_enum e WHERE e.enumtypid = b.oid), '') || ')' ||
+           CASE WHEN et.oid IS NOT NULL THEN '[]' ELSE '' END
+         WHEN s.typtype = 'd' THEN
+           format_type(s.typbasetype, s.typtypmod) || CASE WHEN et.oid IS NOT NULL THEN '[]' ELSE '' END
+         ELSE format_type(a.atttypid, a.atttypmod)
+       END AS wtype,
        t.typname, t.typcategory, et.typname AS elemname,
        -- indkey is an int2vector, whose subscripts start at 0.
        COALESCE(array_position(i.indkey::int2[], a.attnum) - array_lower(i.indkey::int2[], 1), -1) AS pkidx
@@ -43,6 +59,8 @@ SELECT c.oid::int8::text AS oid, c.relkind::text AS relkind, c.relispartition, c
   JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
   JOIN pg_type t ON t.oid = a.atttypid
   LEFT JOIN pg_type et ON et.oid = t.typelem AND t.typcategory = 'A'
+  JOIN pg_type s ON s.oid = COALESCE(et.oid, t.oid)
+  JOIN pg_type b ON b.oid = CASE WHEN s.typtype = 'd' THEN s.typbasetype ELSE s.oid END
   LEFT JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary
  WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
  ORDER BY a.attnum`;
@@ -59,6 +77,7 @@ interface Row {
   attndims: number | string;
   generated: boolean | string;
   fmt: string;
+  wtype: string;
   typname: string;
   typcategory: string;
   elemname: string | null;
@@ -78,6 +97,7 @@ export async function loadTable(client: pg.ClientBase, schema: string, name: str
       typeOid: Number(r.typid),
       typmod: Number(r.atttypmod),
       formatType: r.fmt,
+      whereType: r.wtype,
       schemaType: isArray ? (r.elemname as string) : r.typname,
       dims: isArray ? Math.max(1, Number(r.attndims)) : 0,
       notNull: bool(r.attnotnull),
@@ -106,7 +126,7 @@ export async function loadTable(client: pg.ClientBase, schema: string, name: str
 /** The column map the router and compileWhere take (`{ column: typeName }`), generated columns left out. */
 export function columnTypes(table: TableInfo): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const c of table.columns) if (!c.generated) out[c.name] = c.formatType;
+  for (const c of table.columns) if (!c.generated) out[c.name] = c.whereType;
   return out;
 }
 
