@@ -87,6 +87,22 @@ export class SnapshotSession {
     return total;
   }
 
+  /**
+   * Runs `fn` (queries of this session) under a savepoint: when it fails, the transaction is rolled back to the
+   * savepoint (its cursor closed) and stays usable under the same snapshot; the error is rethrown.
+   */
+  async attempt<T>(fn: () => Promise<T>): Promise<T> {
+    await this.client.query('SAVEPOINT sy_attempt');
+    try {
+      const r = await fn();
+      await this.client.query('RELEASE SAVEPOINT sy_attempt');
+      return r;
+    } catch (err) {
+      await this.client.query('ROLLBACK TO SAVEPOINT sy_attempt');
+      throw err;
+    }
+  }
+
   /** Ends the transaction and returns the connection (destroyed when the transaction failed). */
   async close(error?: unknown): Promise<void> {
     if (this.done) return;
@@ -103,6 +119,15 @@ export class SnapshotSession {
       this.client.release();
     }
   }
+}
+
+/**
+ * Errors Postgres raises evaluating an expression on a row (data exceptions, and feature_not_supported for NaN or
+ * infinity into an integer): by the rule for raising rows, such a row is not in the shape — never a failed request.
+ */
+export function isRowEvaluationError(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && (code.startsWith('22') || code === '0A000');
 }
 
 /** Postgres errors a snapshot query can raise because of the data and the clause (→ 400), not the server (→ 503). */

@@ -26,7 +26,7 @@ import {
   type WorkerStats,
 } from './protocol.js';
 import { ShardHandle } from './shard-handle.js';
-import type { ShapeEntry, ShardedRouterOptions, ShardedStats, ShardStats } from './types.js';
+import type { AddShapesResult, ShapeEntry, ShardedRouterOptions, ShardedStats, ShardStats } from './types.js';
 
 interface OpBuffer {
   ops: ShapeOp[];
@@ -169,7 +169,7 @@ export class ShardedRouter implements ShapeRouting {
    * file's line form `{ id, table, where?, params? }` (ShapeEntry). Shapes that fail validation are reported, not
    * added; the rest are applied.
    */
-  async addShapes(shapes: Iterable<ShapeEntry>): Promise<{ added: number; errors: { id: string; error: Error }[] }> {
+  async addShapes(shapes: Iterable<ShapeEntry>): Promise<AddShapesResult> {
     this.assertOpen();
     const errors: { id: string; error: Error }[] = [];
     let added = 0;
