@@ -1,5 +1,5 @@
 // The package root: the public API of Switchyard, as curated named exports.
-export { compileWhere, layoutFor, type CompileOptions } from './where.js';
+export { compileWhere, analyzeClause, layoutFor, type AnalyzedClause, type CompileOptions } from './where.js';
 export { Predicate, type PgRecord } from './eval/predicate.js';
 export { ColumnLayout, RowView } from './eval/row-view.js';
 export { ErrorCode, SwitchyardError, WhereError, ValueError, RouterError, renderCaret } from './errors/index.js';

@@ -13,6 +13,10 @@ export function snapshotPool(connection: string | pg.ClientConfig, max = 4): pg.
   const base: pg.ClientConfig = typeof connection === 'string' ? { connectionString: connection } : connection;
   const pool = new pg.Pool({ ...base, options: PINNED_SERVER_OPTIONS, types: RAW_TYPES, max });
   pool.on('error', () => undefined); // an idle client's failure: the next checkout gets a fresh connection
+  // A checked-out client's connection can fail between queries (Postgres restarted or killed): pg then emits 'error'
+  // on the client, which the pool only handles while the client is idle. Unhandled, it would crash the process; the
+  // failure still reaches the holder through its next query's rejection.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 
