@@ -67,7 +67,11 @@ export function validateShape(def: ShapeDefinition, table: TableInfo): Validated
   const keys = keyColumns(table);
   const selectedSet = new Set(selected);
   const used: Record<string, number> = {};
-  for (const c of [...selected, ...(predicate?.columns ?? [])]) used[c] = byName.get(c)!.typeOid;
+  const usedTypmods: Record<string, number> = {};
+  for (const c of [...selected, ...(predicate?.columns ?? [])]) {
+    used[c] = byName.get(c)!.typeOid;
+    usedTypmods[c] = byName.get(c)!.typmod;
+  }
   const queryColumns = [...selected, ...keys.filter((k) => !selectedSet.has(k))];
   return {
     record: {
@@ -77,6 +81,7 @@ export function validateShape(def: ShapeDefinition, table: TableInfo): Validated
       keyColumns: keys,
       valueKeyColumns: keys.filter((k) => selectedSet.has(k)),
       usedColumns: used,
+      usedTypmods,
       selectsAll: def.columns === undefined,
       columnCount: usable.length,
       schema: schemaHeader(table, selected),
