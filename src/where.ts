@@ -1,4 +1,4 @@
-// compileWhere: the public entry of the language core (parse → analyze → fold → normalize → compile).
+// compileWhere and analyzeClause: the public entries of the language core (parse → analyze → fold → normalize → compile).
 import { ErrorCode, WhereError } from './errors/index.js';
 import { fold, normalize } from './eval/normalize.js';
 import { Predicate } from './eval/predicate.js';
@@ -8,13 +8,21 @@ import { parseClause } from './sql/parse.js';
 import { renderSql } from './sql/render.js';
 import { parseTypeName } from './sql/type-names.js';
 import { codecFor } from './values/registry.js';
+import { TooExpensiveError, defaultCompileBudgetMs, withWorkBudget } from './values/work-budget.js';
 import type { PgType, Value } from './values/types.js';
+import type { Expr } from './sql/ast.js';
 
 export interface CompileOptions {
   /** `$n` values keyed by number as a string (`{ "1": "42" }`), as the shape request's `params` carries them. */
   readonly params?: Readonly<Record<string, string>>;
   /** The shape's table, so that `table.col` and `schema.table.col` references resolve. */
   readonly table?: { readonly schema: string; readonly name: string };
+  /**
+   * Work budget for compiling, constant folding included, in nominal milliseconds (counted work, not wall time,
+   * so the verdict is the same on every run): beyond it the clause is rejected with code `too_expensive`.
+   * Default 50 (or what setDefaultCompileBudgetMs set); `Infinity` turns it off.
+   */
+  readonly budgetMs?: number;
 }
 
 /** Decoder for a column type: opaque types are never decoded (only IS NULL may use them), so keep them as text. */
@@ -63,7 +71,52 @@ export function compileWhere(
   columns: Readonly<Record<string, string>>,
   options: CompileOptions = {},
 ): Predicate {
+  return budgeted(where, options, () => {
+    const a = analyzeUnbudgeted(where, columns, options);
+    return new Predicate(a.expr, renderSql(a.expr), a.columns, a.layout);
+  });
+}
+
+/** A where clause analysed but not compiled: what the router and shard placement need (they compile lazily). */
+export interface AnalyzedClause {
+  /** The typed, folded, normalized tree (the same as compileWhere's `Predicate.expr`). */
+  readonly expr: Expr;
+  /** Columns the clause references, in first-use order. */
+  readonly columns: readonly string[];
+  readonly layout: ColumnLayout;
+}
+
+/**
+ * Parses, analyses, folds and normalizes a where clause without compiling it (no closures, row view or rendered SQL):
+ * the same checks and errors as compileWhere.
+ */
+export function analyzeClause(
+  where: string,
+  columns: Readonly<Record<string, string>>,
+  options: CompileOptions = {},
+): AnalyzedClause {
+  return budgeted(where, options, () => analyzeUnbudgeted(where, columns, options));
+}
+
+/** Runs `work` under the compile budget, turning its exhaustion into a WhereError. */
+function budgeted<T>(where: string, options: CompileOptions, work: () => T): T {
   if (typeof where !== 'string') throw new WhereError(ErrorCode.Syntax, 'where clause must be a string');
+  const budget = options.budgetMs ?? defaultCompileBudgetMs();
+  if (budget === Infinity) return work();
+  try {
+    return withWorkBudget(budget, 'compiling the where clause', work);
+  } catch (err) {
+    // Raised outside constant folding (e.g. while reading a literal): no position to point at.
+    if (err instanceof TooExpensiveError) throw new WhereError(ErrorCode.TooExpensive, err.message);
+    throw err;
+  }
+}
+
+function analyzeUnbudgeted(
+  where: string,
+  columns: Readonly<Record<string, string>>,
+  options: CompileOptions,
+): AnalyzedClause {
   const { layout, types } = layoutFor(columns);
   const parsed = parseClause(where);
   const analysis = analyzeWhere(where, parsed.where, parsed.position, {
@@ -71,6 +124,5 @@ export function compileWhere(
     params: paramMap(options.params),
     ...(options.table ? { table: options.table } : {}),
   });
-  const expr = normalize(fold(analysis.expr));
-  return new Predicate(expr, renderSql(expr), analysis.columns, layout);
+  return { expr: normalize(fold(analysis.expr)), columns: analysis.columns, layout };
 }

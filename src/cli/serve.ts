@@ -1,4 +1,5 @@
 // `switchyard serve`: the sync service (replication → router → shape logs → HTTP), with an embedded Postgres when no URL is given.
+import { DEFAULT_COMPILE_BUDGET_MS } from '../values/work-budget.js';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { jsonLogger, type Logger } from '../http/logger.js';
@@ -29,6 +30,8 @@ export interface ServeOptions {
   readonly demo: boolean;
   /** Router worker threads per table: 0 routes in-process, n ≥ 1 uses the sharded router (issue 5). */
   readonly shards?: number;
+  /** Compile budget of a shape's where clause in nominal ms (default 50); see SwitchyardServiceOptions. */
+  readonly compileBudgetMs?: number;
   readonly version?: string;
 }
 
@@ -54,6 +57,7 @@ export interface ServeFlags {
   enableDelete?: boolean;
   demo?: boolean;
   shards?: string;
+  compileBudget?: string;
 }
 
 function nonNegativeInt(name: string, text: string | undefined, fallback: number): number {
@@ -88,6 +92,11 @@ export function resolveServeOptions(flags: ServeFlags, env: NodeJS.ProcessEnv = 
     enableDelete: flags.enableDelete === true,
     demo: flags.demo === true,
     shards: nonNegativeInt('--shards', flags.shards ?? env['SWITCHYARD_SHARDS'], 0),
+    compileBudgetMs: positiveInt(
+      '--compile-budget',
+      flags.compileBudget ?? env['SWITCHYARD_COMPILE_BUDGET_MS'],
+      DEFAULT_COMPILE_BUDGET_MS,
+    ),
   };
 }
 
@@ -145,6 +154,7 @@ async function startService(
     // Snapshot chunks are cut when written; change reads are cut by the HTTP layer with the same target.
     log: { snapshotChunkBytes: opts.chunkBytes },
     router: { shards: opts.shards ?? 0 },
+    ...(opts.compileBudgetMs !== undefined ? { compileBudgetMs: opts.compileBudgetMs } : {}),
     onEvent: (e) => {
       if (e.event === 'replication') log.log('info', 'replication', { ...e.detail });
       else if (e.event === 'error') log.log('error', 'service_error', { message: e.message });

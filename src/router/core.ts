@@ -2,7 +2,7 @@
 // read it, and a shard worker routes through it into integer buffers.
 import { ErrorCode, RouterError } from '../errors/index.js';
 import { parseTableName } from '../sql/identifiers.js';
-import { compileWhere, layoutFor } from '../where.js';
+import { analyzeClause, layoutFor } from '../where.js';
 import { Interner } from '../index/interner.js';
 import type { Positions } from '../index/posting.js';
 import { FILTER_POLICY, INDEXED_POLICY } from './atoms.js';
@@ -111,7 +111,7 @@ export class RouterCore {
     this.laneCounts[lane]++;
   }
 
-  /** The normalised tree of a clause: from its family's template when only `$n` values differ, else compiled. */
+  /** The normalised tree of a clause: from its family's template when only `$n` values differ, else analysed. */
   private analyse(
     table: TableState,
     schema: string,
@@ -125,7 +125,7 @@ export class RouterCore {
       const expr = instantiate(t, params);
       if (expr !== null) return expr;
     }
-    const pred = compileWhere(where, table.columns, { ...(params ? { params } : {}), table: { schema, name } });
+    const pred = analyzeClause(where, table.columns, { ...(params ? { params } : {}), table: { schema, name } });
     if (fam === undefined) {
       let byWhere = this.families.get(table);
       if (byWhere === undefined) {
@@ -181,23 +181,35 @@ export class RouterCore {
     if (table === null || table.shapes.length === 0) return false;
     const ctx = this.ctx;
     ctx.begin();
-    switch (change.op) {
-      case 'insert':
-        table.routeRow(change.record);
-        break;
-      case 'delete':
-        table.routeRow(change.oldRecord);
-        break;
-      case 'update':
-        table.routeRow(change.oldRecord);
-        table.routeRow(change.record);
-        break;
-      case 'truncate':
-        table.emitAll();
-        break;
+    // Value errors raised while routing (a division by zero in a shape's clause) become fail-open answers, reported
+    // by message: their stacks are never read, and capturing one costs several times a whole routed row.
+    const stackLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      this.routeRows(table, change);
+    } finally {
+      Error.stackTraceLimit = stackLimit;
     }
     ctx.finish();
     return true;
+  }
+
+  private routeRows(table: TableState, change: Change): void {
+    switch (change.op) {
+      case 'insert':
+        table.routeRow(change.record);
+        return;
+      case 'delete':
+        table.routeRow(change.oldRecord);
+        return;
+      case 'update':
+        table.routeRow(change.oldRecord);
+        table.routeRow(change.record);
+        return;
+      case 'truncate':
+        table.emitAll();
+        return;
+    }
   }
 
   routeTransaction(changes: readonly Change[]): Map<string, number[]> {
