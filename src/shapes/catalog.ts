@@ -32,12 +32,14 @@ export interface TableInfo {
   readonly columns: readonly CatalogColumn[];
   /** Primary-key columns in key order; empty for a table without one. */
   readonly pk: readonly string[];
+  /** `pg_class.relreplident`: d(efault), n(othing), f(ull), i(ndex). Shapes need `f` (set when a table is published). */
+  readonly replicaIdentity: string;
   /** Why the table cannot be replicated as a shape (partitioning, unlogged); absent when it can. */
   readonly unsupported?: string;
 }
 
-const TABLE_QUERY = `
-SELECT c.oid::int8::text AS oid, c.relkind::text AS relkind, c.relispartition, c.relpersistence::text AS relpersistence, a.attname, a.atttypid::int8::text AS typid, a.atttypmod, a.attnotnull, a.attndims,
+const TABLE_COLUMNS = `
+SELECT c.oid::int8::text AS oid, n.nspname, c.relname, c.relreplident::text AS relreplident, c.relkind::text AS relkind, c.relispartition, c.relpersistence::text AS relpersistence, a.attname, a.atttypid::int8::text AS typid, a.atttypmod, a.attnotnull, a.attndims,
        a.attgenerated <> '' AS generated,
        format_type(a.atttypid, a.atttypmod) AS fmt,
        -- The scalar type (the element for arrays), seen through one domain: an enum gets its labels in sort order.
@@ -62,11 +64,16 @@ SELECT c.oid::int8::text AS oid, c.relkind::text AS relkind, c.relispartition, c
   JOIN pg_type s ON s.oid = COALESCE(et.oid, t.oid)
   JOIN pg_type b ON b.oid = CASE WHEN s.typtype = 'd' THEN s.typbasetype ELSE s.oid END
   LEFT JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary
- WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
- ORDER BY a.attnum`;
+ WHERE c.relkind IN ('r', 'p')`;
+
+const TABLE_BY_NAME = `${TABLE_COLUMNS} AND n.nspname = $1 AND c.relname = $2 ORDER BY a.attnum`;
+const TABLES_BY_OID = `${TABLE_COLUMNS} AND c.oid = ANY($1::oid[]) ORDER BY c.oid, a.attnum`;
 
 interface Row {
   oid: string;
+  nspname: string;
+  relname: string;
+  relreplident: string;
   relkind: string;
   relispartition: boolean | string;
   relpersistence: string;
@@ -88,9 +95,31 @@ const bool = (v: boolean | string): boolean => v === true || v === 't' || v === 
 
 /** Loads a table's metadata, or undefined when no ordinary or partitioned table has that exact schema and name. */
 export async function loadTable(client: pg.ClientBase, schema: string, name: string): Promise<TableInfo | undefined> {
-  const res = await client.query<Row>(TABLE_QUERY, [schema, name]);
-  if (res.rows.length === 0) return undefined;
-  const columns: CatalogColumn[] = res.rows.map((r) => {
+  const res = await client.query<Row>(TABLE_BY_NAME, [schema, name]);
+  return res.rows.length === 0 ? undefined : tableFromRows(res.rows);
+}
+
+/**
+ * Loads the tables that still exist among `oids`, under whatever name they have now (one query): how schema changes
+ * that leave no trace in the WAL (DROP, RENAME, a new primary key) are seen.
+ */
+export async function loadTablesByOid(client: pg.ClientBase, oids: readonly number[]): Promise<Map<number, TableInfo>> {
+  const out = new Map<number, TableInfo>();
+  if (oids.length === 0) return out;
+  const res = await client.query<Row>(TABLES_BY_OID, [oids.map(String)]);
+  let start = 0;
+  for (let i = 1; i <= res.rows.length; i++) {
+    if (i < res.rows.length && res.rows[i]!.oid === res.rows[start]!.oid) continue;
+    const table = tableFromRows(res.rows.slice(start, i));
+    out.set(table.oid, table);
+    start = i;
+  }
+  return out;
+}
+
+/** One table's rows of the catalog query (attnum order) → its TableInfo. */
+function tableFromRows(rows: readonly Row[]): TableInfo {
+  const columns: CatalogColumn[] = rows.map((r) => {
     const isArray = r.typcategory === 'A' && r.elemname !== null;
     return {
       name: r.attname,
@@ -109,7 +138,9 @@ export async function loadTable(client: pg.ClientBase, schema: string, name: str
     .filter((c) => c.pkIndex >= 0)
     .sort((a, b) => a.pkIndex - b.pkIndex)
     .map((c) => c.name);
-  const first = res.rows[0]!;
+  const first = rows[0]!;
+  const schema = first.nspname;
+  const name = first.relname;
   // pgoutput sends a partitioned table's changes under its leaf partitions' names, and publication membership of a
   // partition follows its parent's: neither maps onto a shape of one relation. Unlogged tables are not replicated.
   const unsupported =
@@ -120,7 +151,15 @@ export async function loadTable(client: pg.ClientBase, schema: string, name: str
         : first.relpersistence !== 'p'
           ? `table "${schema}.${name}" is unlogged or temporary and is not replicated`
           : undefined;
-  return { oid: Number(first.oid), schema, name, columns, pk, ...(unsupported !== undefined ? { unsupported } : {}) };
+  return {
+    oid: Number(first.oid),
+    schema,
+    name,
+    columns,
+    pk,
+    replicaIdentity: first.relreplident,
+    ...(unsupported !== undefined ? { unsupported } : {}),
+  };
 }
 
 /** The column map the router and compileWhere take (`{ column: typeName }`), generated columns left out. */
