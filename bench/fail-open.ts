@@ -1,6 +1,7 @@
 // Issue 11, item 1: what one raising shape costs the rows it raises on, now that fail-open is confined to it.
 //
-// Run: node --import tsx bench/fail-open.ts [shapes] (default 100000). Prints markdown; `--json` prints JSON instead.
+// Run: node --import tsx bench/fail-open.ts [shapes] (default 100000). Prints markdown (bench/results/fail-open.md is
+// one run); `--json` prints JSON instead.
 // A Router holds `shapes` shapes `user_id = <i>` plus one shape `1 / n = 1`, whose expression key raises "division by
 // zero" for rows with n = 0, and one shape `n * 1000000 = 1`, which raises "integer out of range" for |n| > 2147.
 // Timed alternately in rounds, over the same user ids: normal rows (nothing raises), rows with n = 0 (the same

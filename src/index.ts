@@ -34,6 +34,7 @@ export { renderSql } from './sql/render.js';
 export { parseTypeName } from './sql/type-names.js';
 export { parseTableName } from './sql/identifiers.js';
 export type { PgType, Value, ScalarName, NumericValue, IntervalValue, ArrayValue, JsonbValue } from './values/types.js';
+export { enumTypeName, type EnumType } from './values/enum.js';
 export {
   Router,
   ShadowRouter,

@@ -88,151 +88,174 @@ class Compiler {
       }
       case 'compare':
         return this.compare(e.op, e.operandType, e.left, e.right);
-      case 'call': {
-        const impl = resolveFn(
-          e.fn,
-          e.args.map((a) => a.type),
-          e.type,
-        );
-        const args = e.args.map((a) => this.expr(a));
-        if (args.length === 1) {
-          const [a] = args as [Compiled];
-          return e.strict
-            ? (row) => {
-                const x = a(row);
-                return x === null ? null : impl(x);
-              }
-            : (row) => impl(a(row));
-        }
-        if (args.length === 2) {
-          const [a, b] = args as [Compiled, Compiled];
-          return e.strict
-            ? (row) => {
-                const x = a(row);
-                const y = b(row);
-                return x === null || y === null ? null : impl(x, y);
-              }
-            : (row) => impl(a(row), b(row));
-        }
-        return (row) => {
-          const vals = args.map((a) => a(row));
-          return e.strict && vals.some((v) => v === null) ? null : impl(...vals);
-        };
-      }
-      case 'cast': {
-        const a = this.expr(e.arg);
-        const c = castImpl(e.arg.type, e.type);
-        return (row) => {
-          const v = a(row);
-          return v === null ? null : c(v);
-        };
-      }
+      case 'call':
+        return this.call(e);
+      case 'cast':
+        return this.cast(e);
       case 'and':
-        return this.junction(
-          e.args.map((a) => this.expr(a)),
-          false,
-        );
       case 'or':
         return this.junction(
           e.args.map((a) => this.expr(a)),
-          true,
+          e.kind === 'or',
         );
-      case 'not': {
-        const a = this.expr(e.arg);
-        return (row) => {
-          const v = a(row);
-          return v === null ? null : !v;
-        };
-      }
-      case 'nulltest': {
-        const a = this.expr(e.arg);
-        return e.negated ? (row) => a(row) !== null : (row) => a(row) === null;
-      }
-      case 'booltest': {
-        const a = this.expr(e.arg);
-        const want = e.test === 'true' ? true : e.test === 'false' ? false : null;
-        return e.negated ? (row) => a(row) !== want : (row) => a(row) === want;
-      }
-      case 'distinct': {
-        const l = this.expr(e.left);
-        const r = this.expr(e.right);
-        const eq = codecFor(e.operandType).equals;
-        const neg = e.negated;
-        return (row) => {
-          const x = l(row);
-          const y = r(row);
-          const same = x === null || y === null ? x === y : eq(x, y);
-          return neg ? same : !same;
-        };
-      }
+      case 'not':
+      case 'nulltest':
+      case 'booltest':
+        return this.test(e);
+      case 'distinct':
+        return this.distinct(e);
       case 'in':
         return this.inList(e);
       case 'quantified':
         return this.quantified(e);
       case 'like':
         return this.like(e);
-      case 'coalesce': {
-        const args = e.args.map((a) => this.expr(a));
-        return (row) => {
-          for (let i = 0; i < args.length; i++) {
-            const v = (args[i] as Compiled)(row);
-            if (v !== null) return v;
-          }
-          return null;
-        };
-      }
-      case 'minmax': {
-        const args = e.args.map((a) => this.expr(a));
-        const cmp = codecFor(e.type).compare as (a: Value, b: Value) => number;
-        const sign = e.op === 'greatest' ? 1 : -1;
-        return (row) => {
-          let best: Value | null = null;
-          for (let i = 0; i < args.length; i++) {
-            const v = (args[i] as Compiled)(row);
-            if (v !== null && (best === null || cmp(v, best) * sign > 0)) best = v;
-          }
-          return best;
-        };
-      }
-      case 'nullif': {
-        const l = this.expr(e.left);
-        const r = this.expr(e.right);
-        const eq = codecFor(e.operandType).equals;
-        const back = e.left.type === e.type ? null : castImpl(e.left.type, e.type);
-        return (row) => {
-          const x = l(row);
-          const y = r(row);
-          if (x !== null && y !== null && eq(x, y)) return null;
-          return x === null || back === null ? x : back(x);
-        };
-      }
-      case 'array': {
-        const elems = e.elems.map((a) => this.expr(a));
-        const nested = e.elems.length > 0 && (e.elems[0] as Expr).type.array;
-        return (row) =>
-          buildArray(
-            elems.map((a) => a(row)),
-            nested,
-          );
-      }
-      case 'subscript': {
-        const a = this.expr(e.arg);
-        const lo = e.indices.map((i) => (i.lower === null ? null : this.expr(i.lower)));
-        const up = e.indices.map((i) => (i.upper === null ? null : this.expr(i.upper)));
-        const slice = e.slice;
-        return (row) => {
-          const v = a(row);
-          if (v === null) return null;
-          const lowers = lo.map((f) => (f === null ? null : (f(row) as number | null)));
-          const uppers = up.map((f) => (f === null ? null : (f(row) as number | null)));
-          for (let k = 0; k < lo.length; k++)
-            if ((lo[k] !== null && lowers[k] === null) || (up[k] !== null && uppers[k] === null)) return null;
-          return subscript(v, lowers, uppers, slice);
-        };
-      }
+      case 'coalesce':
+        return this.coalesce(e);
+      case 'minmax':
+        return this.minmax(e);
+      case 'nullif':
+        return this.nullif(e);
+      case 'array':
+        return this.array(e);
+      case 'subscript':
+        return this.subscript(e);
       default:
         return assertNever(e);
     }
+  }
+
+  /** A strict call evaluates every argument, then answers NULL if one is NULL; one- and two-argument forms unrolled. */
+  private call(e: Extract<Expr, { kind: 'call' }>): Compiled {
+    const impl = resolveFn(
+      e.fn,
+      e.args.map((a) => a.type),
+      e.type,
+    );
+    const args = e.args.map((a) => this.expr(a));
+    if (args.length === 1) {
+      const [a] = args as [Compiled];
+      return e.strict
+        ? (row) => {
+            const x = a(row);
+            return x === null ? null : impl(x);
+          }
+        : (row) => impl(a(row));
+    }
+    if (args.length === 2) {
+      const [a, b] = args as [Compiled, Compiled];
+      return e.strict
+        ? (row) => {
+            const x = a(row);
+            const y = b(row);
+            return x === null || y === null ? null : impl(x, y);
+          }
+        : (row) => impl(a(row), b(row));
+    }
+    return (row) => {
+      const vals = args.map((a) => a(row));
+      return e.strict && vals.some((v) => v === null) ? null : impl(...vals);
+    };
+  }
+
+  private cast(e: Extract<Expr, { kind: 'cast' }>): Compiled {
+    const a = this.expr(e.arg);
+    const c = castImpl(e.arg.type, e.type);
+    return (row) => {
+      const v = a(row);
+      return v === null ? null : c(v);
+    };
+  }
+
+  /** NOT, IS [NOT] NULL, IS [NOT] TRUE/FALSE/UNKNOWN. */
+  private test(e: Extract<Expr, { kind: 'not' | 'nulltest' | 'booltest' }>): Compiled {
+    const a = this.expr(e.arg);
+    if (e.kind === 'not')
+      return (row) => {
+        const v = a(row);
+        return v === null ? null : !v;
+      };
+    if (e.kind === 'nulltest') return e.negated ? (row) => a(row) !== null : (row) => a(row) === null;
+    const want = e.test === 'true' ? true : e.test === 'false' ? false : null;
+    return e.negated ? (row) => a(row) !== want : (row) => a(row) === want;
+  }
+
+  private distinct(e: Extract<Expr, { kind: 'distinct' }>): Compiled {
+    const l = this.expr(e.left);
+    const r = this.expr(e.right);
+    const eq = codecFor(e.operandType).equals;
+    const neg = e.negated;
+    return (row) => {
+      const x = l(row);
+      const y = r(row);
+      const same = x === null || y === null ? x === y : eq(x, y);
+      return neg ? same : !same;
+    };
+  }
+
+  private coalesce(e: Extract<Expr, { kind: 'coalesce' }>): Compiled {
+    const args = e.args.map((a) => this.expr(a));
+    return (row) => {
+      for (let i = 0; i < args.length; i++) {
+        const v = (args[i] as Compiled)(row);
+        if (v !== null) return v;
+      }
+      return null;
+    };
+  }
+
+  private minmax(e: Extract<Expr, { kind: 'minmax' }>): Compiled {
+    const args = e.args.map((a) => this.expr(a));
+    const cmp = codecFor(e.type).compare as (a: Value, b: Value) => number;
+    const sign = e.op === 'greatest' ? 1 : -1;
+    return (row) => {
+      let best: Value | null = null;
+      for (let i = 0; i < args.length; i++) {
+        const v = (args[i] as Compiled)(row);
+        if (v !== null && (best === null || cmp(v, best) * sign > 0)) best = v;
+      }
+      return best;
+    };
+  }
+
+  private nullif(e: Extract<Expr, { kind: 'nullif' }>): Compiled {
+    const l = this.expr(e.left);
+    const r = this.expr(e.right);
+    const eq = codecFor(e.operandType).equals;
+    const back = e.left.type === e.type ? null : castImpl(e.left.type, e.type);
+    return (row) => {
+      const x = l(row);
+      const y = r(row);
+      if (x !== null && y !== null && eq(x, y)) return null;
+      return x === null || back === null ? x : back(x);
+    };
+  }
+
+  private array(e: Extract<Expr, { kind: 'array' }>): Compiled {
+    const elems = e.elems.map((a) => this.expr(a));
+    const nested = e.elems.length > 0 && (e.elems[0] as Expr).type.array;
+    return (row) =>
+      buildArray(
+        elems.map((a) => a(row)),
+        nested,
+      );
+  }
+
+  /** Postgres evaluates the container first and skips the subscripts when it is NULL. */
+  private subscript(e: Extract<Expr, { kind: 'subscript' }>): Compiled {
+    const a = this.expr(e.arg);
+    const lo = e.indices.map((i) => (i.lower === null ? null : this.expr(i.lower)));
+    const up = e.indices.map((i) => (i.upper === null ? null : this.expr(i.upper)));
+    const slice = e.slice;
+    return (row) => {
+      const v = a(row);
+      if (v === null) return null;
+      const lowers = lo.map((f) => (f === null ? null : (f(row) as number | null)));
+      const uppers = up.map((f) => (f === null ? null : (f(row) as number | null)));
+      for (let k = 0; k < lo.length; k++)
+        if ((lo[k] !== null && lowers[k] === null) || (up[k] !== null && uppers[k] === null)) return null;
+      return subscript(v, lowers, uppers, slice);
+    };
   }
 
   /** Column index when `e` is a column, or a widening cast of an integer column whose text is valid as `e.type`. */

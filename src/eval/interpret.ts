@@ -47,24 +47,9 @@ export function interpretExpr(e: Expr, row: RowView): Value | null {
       const v = ev(e.arg);
       return v === null ? null : castImpl(e.arg.type, e.type)(v);
     }
-    case 'and': {
-      let sawNull = false;
-      for (const a of e.args) {
-        const v = ev(a);
-        if (v === false) return false;
-        if (v === null) sawNull = true;
-      }
-      return sawNull ? null : true;
-    }
-    case 'or': {
-      let sawNull = false;
-      for (const a of e.args) {
-        const v = ev(a);
-        if (v === true) return true;
-        if (v === null) sawNull = true;
-      }
-      return sawNull ? null : false;
-    }
+    case 'and':
+    case 'or':
+      return junction(e.args, e.kind === 'or', ev);
     case 'not': {
       const v = ev(e.arg);
       return v === null ? null : !v;
@@ -82,60 +67,20 @@ export function interpretExpr(e: Expr, row: RowView): Value | null {
       const same = l === null || r === null ? l === r : codecFor(e.operandType).equals(l, r);
       return e.negated ? same : !same;
     }
-    case 'in': {
-      const x = ev(e.arg);
-      const eq = codecFor(e.operandType).equals;
-      let result: boolean | null = false;
-      if (x === null) {
-        // Postgres still evaluates every item (each `x = item` is a strict operator).
-        for (const item of e.items) ev(item);
-        result = null;
-      } else {
-        for (const item of e.items) {
-          const v = ev(item);
-          if (v === null) result = null;
-          else if (eq(x, v)) {
-            result = true;
-            break;
-          }
-        }
-      }
-      return result === null ? null : result !== e.negated;
-    }
-    case 'quantified': {
-      const x = ev(e.left);
-      const a = ev(e.right);
-      if (a === null) return null;
-      if (e.op === 'like' || e.op === 'ilike' || e.op === 'notlike' || e.op === 'notilike') {
-        const ci = e.op === 'ilike' || e.op === 'notilike';
-        const neg = e.op.startsWith('not');
-        return quantify(x, itemsOf(a), (s, p) => likeMatcher(p as string, null, ci)(s as string) !== neg, e.all);
-      }
-      return quantify(x, itemsOf(a), comparator(e.op, e.operandType), e.all);
-    }
-    case 'like': {
-      const s = ev(e.arg);
-      const p = ev(e.pattern);
-      const esc = e.escape === null ? null : ev(e.escape);
-      if (s === null || p === null || (e.escape !== null && esc === null)) return null;
-      return likeMatcher(p as string, esc as string | null, e.caseInsensitive)(s as string) !== e.negated;
-    }
+    case 'in':
+      return inList(e, ev);
+    case 'quantified':
+      return quantified(e, ev);
+    case 'like':
+      return like(e, ev);
     case 'coalesce':
       for (const a of e.args) {
         const v = ev(a);
         if (v !== null) return v;
       }
       return null;
-    case 'minmax': {
-      const cmp = codecFor(e.type).compare as (a: Value, b: Value) => number;
-      let best: Value | null = null;
-      for (const a of e.args) {
-        const v = ev(a);
-        if (v === null) continue;
-        if (best === null || (e.op === 'greatest' ? cmp(v, best) > 0 : cmp(v, best) < 0)) best = v;
-      }
-      return best;
-    }
+    case 'minmax':
+      return minmax(e, ev);
     case 'nullif': {
       const l = ev(e.left);
       const r = ev(e.right);
@@ -144,20 +89,86 @@ export function interpretExpr(e: Expr, row: RowView): Value | null {
     }
     case 'array':
       return buildArray(e.elems.map(ev), e.elems.length > 0 && (e.elems[0] as Expr).type.array);
-    case 'subscript': {
-      // Postgres evaluates the container first and skips the subscripts when it is NULL.
-      const a = ev(e.arg);
-      if (a === null) return null;
-      const lowers = e.indices.map((i) => (i.lower === null ? null : (ev(i.lower) as number | null)));
-      const uppers = e.indices.map((i) => (i.upper === null ? null : (ev(i.upper) as number | null)));
-      // A NULL subscript gives NULL; an omitted slice bound (null expression) means "to the end".
-      if (
-        e.indices.some((i, k) => (i.lower !== null && lowers[k] === null) || (i.upper !== null && uppers[k] === null))
-      )
-        return null;
-      return subscript(a, lowers, uppers, e.slice);
-    }
+    case 'subscript':
+      return subscriptOf(e, ev);
     default:
       return assertNever(e);
   }
+}
+
+type Ev = (x: Expr) => Value | null;
+
+/** AND (stops at FALSE) / OR (stops at TRUE), three-valued, left to right. */
+function junction(args: readonly Expr[], isOr: boolean, ev: Ev): boolean | null {
+  let sawNull = false;
+  for (const a of args) {
+    const v = ev(a);
+    if (v === isOr) return isOr;
+    if (v === null) sawNull = true;
+  }
+  return sawNull ? null : !isOr;
+}
+
+function inList(e: Extract<Expr, { kind: 'in' }>, ev: Ev): boolean | null {
+  const x = ev(e.arg);
+  const eq = codecFor(e.operandType).equals;
+  let result: boolean | null = false;
+  if (x === null) {
+    // Postgres still evaluates every item (each `x = item` is a strict operator).
+    for (const item of e.items) ev(item);
+    result = null;
+  } else {
+    for (const item of e.items) {
+      const v = ev(item);
+      if (v === null) result = null;
+      else if (eq(x, v)) {
+        result = true;
+        break;
+      }
+    }
+  }
+  return result === null ? null : result !== e.negated;
+}
+
+function quantified(e: Extract<Expr, { kind: 'quantified' }>, ev: Ev): boolean | null {
+  const x = ev(e.left);
+  const a = ev(e.right);
+  if (a === null) return null;
+  if (e.op === 'like' || e.op === 'ilike' || e.op === 'notlike' || e.op === 'notilike') {
+    const ci = e.op === 'ilike' || e.op === 'notilike';
+    const neg = e.op.startsWith('not');
+    return quantify(x, itemsOf(a), (s, p) => likeMatcher(p as string, null, ci)(s as string) !== neg, e.all);
+  }
+  return quantify(x, itemsOf(a), comparator(e.op, e.operandType), e.all);
+}
+
+function like(e: Extract<Expr, { kind: 'like' }>, ev: Ev): boolean | null {
+  const s = ev(e.arg);
+  const p = ev(e.pattern);
+  const esc = e.escape === null ? null : ev(e.escape);
+  if (s === null || p === null || (e.escape !== null && esc === null)) return null;
+  return likeMatcher(p as string, esc as string | null, e.caseInsensitive)(s as string) !== e.negated;
+}
+
+function minmax(e: Extract<Expr, { kind: 'minmax' }>, ev: Ev): Value | null {
+  const cmp = codecFor(e.type).compare as (a: Value, b: Value) => number;
+  let best: Value | null = null;
+  for (const a of e.args) {
+    const v = ev(a);
+    if (v === null) continue;
+    if (best === null || (e.op === 'greatest' ? cmp(v, best) > 0 : cmp(v, best) < 0)) best = v;
+  }
+  return best;
+}
+
+/** Postgres evaluates the container first and skips the subscripts when it is NULL. */
+function subscriptOf(e: Extract<Expr, { kind: 'subscript' }>, ev: Ev): Value | null {
+  const a = ev(e.arg);
+  if (a === null) return null;
+  const lowers = e.indices.map((i) => (i.lower === null ? null : (ev(i.lower) as number | null)));
+  const uppers = e.indices.map((i) => (i.upper === null ? null : (ev(i.upper) as number | null)));
+  // A NULL subscript gives NULL; an omitted slice bound (null expression) means "to the end".
+  if (e.indices.some((i, k) => (i.lower !== null && lowers[k] === null) || (i.upper !== null && uppers[k] === null)))
+    return null;
+  return subscript(a, lowers, uppers, e.slice);
 }

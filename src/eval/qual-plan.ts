@@ -1,5 +1,5 @@
 // The conditions Postgres's planner runs for `SELECT … FROM t WHERE <clause>` on a table scan, in its order.
-import { mapChildren, type CompareExpr, type ConstExpr, type Expr } from '../sql/ast.js';
+import { assertNever, childrenOf, mapChildren, type CompareExpr, type ConstExpr, type Expr } from '../sql/ast.js';
 import { renderSql } from '../sql/render.js';
 import { pgType } from '../values/types.js';
 import { hasColumn } from './normalize.js';
@@ -20,7 +20,8 @@ import { ColumnLayout, RowView } from './row-view.js';
  *    the other conditions (generate_base_implied_equalities), `a = b AND b = 5` giving `a = 5, b = 5`.
  * 4. order_qual_clauses: a stable sort by cost_qual_eval's per-row cost.
  *
- * Inside each condition AND/OR evaluate left to right and stop at a deciding operand, as the executor does.
+ * Inside each condition AND/OR evaluate left to right and stop at a deciding operand, as the executor does. When no
+ * condition can raise, the order is not observable and the clause's own is kept.
  * An empty list is TRUE; a list `[FALSE]` is a clause Postgres answers without reading a row.
  */
 export function planQuals(e: Expr): readonly Expr[] {
@@ -28,8 +29,75 @@ export function planQuals(e: Expr): readonly Expr[] {
   // A constant clause stays itself (a NULL WHERE is NULL); only inside AND/OR does a WHERE read NULL as FALSE.
   if (canonical.kind === 'const') return canonical.value === true ? [] : [canonical];
   const list = canonical.kind === 'and' ? canonical.args : [canonical];
+  // The order is observable only through errors: when no condition can raise, the clause's own order is kept (it is
+  // usually the cheaper one here, where Postgres's costs say nothing about our decoding or raw-text fast paths).
+  if (!list.some(mayRaise)) return list;
   const conditions = withEquivalences(list);
   return sortByCost(conditions);
+}
+
+/** Implicit casts that never fail: widenings within a type family and relabelings among text types. */
+const SAFE_CASTS = new Set([
+  'int2>int4',
+  'int2>int8',
+  'int4>int8',
+  'int2>numeric',
+  'int4>numeric',
+  'int8>numeric',
+  'int2>float8',
+  'int4>float8',
+  'int2>float4',
+  'float4>float8',
+  'varchar>text',
+  'bpchar>text',
+  'name>text',
+  'text>varchar',
+]);
+
+/**
+ * Whether evaluating `e` can raise an error on some row (conservative). Comparisons, IN lists, null and boolean tests,
+ * AND/OR/NOT, COALESCE, GREATEST/LEAST and NULLIF raise only through their operands; calls (arithmetic overflows,
+ * division by zero), explicit and narrowing casts, subscripts, ARRAY[…] and patterns read from columns may.
+ */
+export function mayRaise(e: Expr): boolean {
+  switch (e.kind) {
+    case 'const':
+    case 'column':
+      return false;
+    case 'call':
+    case 'subscript':
+    case 'array':
+      return true;
+    case 'cast': {
+      const safe =
+        e.implicit &&
+        !e.arg.type.array &&
+        !e.type.array &&
+        e.type.typmod < 0 &&
+        SAFE_CASTS.has(`${e.arg.type.scalar}>${e.type.scalar}`);
+      return !safe || mayRaise(e.arg);
+    }
+    case 'like':
+      return e.pattern.kind !== 'const' || (e.escape !== null && e.escape.kind !== 'const') || mayRaise(e.arg);
+    case 'quantified':
+      return e.op !== '=' && e.op !== '<>' && e.op !== '<' && e.op !== '<=' && e.op !== '>' && e.op !== '>='
+        ? true
+        : mayRaise(e.left) || mayRaise(e.right);
+    case 'compare':
+    case 'distinct':
+    case 'nullif':
+    case 'in':
+    case 'and':
+    case 'or':
+    case 'not':
+    case 'nulltest':
+    case 'booltest':
+    case 'coalesce':
+    case 'minmax':
+      return childrenOf(e).some(mayRaise);
+    default:
+      return assertNever(e);
+  }
 }
 
 const BOOL = pgType('bool');

@@ -227,6 +227,7 @@ async function serveSse(
       chunkBytes: cfg.chunkBytes,
       timeoutMs: cfg.sseTimeoutMs,
       keepAliveMs: cfg.sseKeepAliveMs,
+      idleUpToDateMs: cfg.longPollTimeoutMs,
       signal,
     });
   } finally {

@@ -20,6 +20,8 @@ export interface SseStream {
   readonly chunkBytes: number;
   readonly timeoutMs: number;
   readonly keepAliveMs: number;
+  /** After this long without data an up-to-date goes out, as a long poll answers on its timeout. */
+  readonly idleUpToDateMs: number;
   /** Aborts when the client goes away. */
   readonly signal: AbortSignal;
 }
@@ -68,7 +70,9 @@ async function writeEvents(res: ServerResponse, messages: readonly string[]): Pr
  * twice or skipped.
  */
 function writeUpToDate(res: ServerResponse, last: LogOffset): Promise<boolean> {
-  return writeDrained(res, `data: ${upToDateMessage(last.tx)}\n\n`);
+  // At `0_inf` nothing was sent yet: without an lsn the client keeps its offset (`0_0` would re-read the snapshot).
+  const message = last.tx >= 1n ? upToDateMessage(last.tx) : '{"headers":{"control":"up-to-date"}}';
+  return writeDrained(res, `data: ${message}\n\n`);
 }
 
 /** Whether `pos` ends a transaction (the next message in the log, if any, belongs to a later one). */
@@ -79,10 +83,11 @@ async function atTransactionEnd(s: SseStream, pos: LogOffset): Promise<boolean> 
 
 /**
  * Sends the log after `s.from` as events, an up-to-date whenever the stream has caught up with the log (always at a
- * transaction boundary), new changes as they become durable, and keep-alive comments while idle. Ends the response
- * when the shape is invalidated (the client's next request gets the 409) or when the stream's time is up; a stream
- * still catching up at that time ends at the next transaction boundary with an up-to-date, so the client's next
- * request continues from there instead of starting over. Memory is bounded by one read of `chunkBytes`.
+ * transaction boundary) and after each `idleUpToDateMs` without data, new changes as they become durable, and
+ * keep-alive comments while idle. Ends the response when the shape is invalidated (the client's next request gets
+ * the 409) or when the stream's time is up; a stream still catching up at that time ends at the next transaction
+ * boundary with an up-to-date, so the client's next request continues from there instead of starting over. Memory is
+ * bounded by one read of `chunkBytes`.
  */
 export async function pumpSse(res: ServerResponse, s: SseStream): Promise<void> {
   const { service, handle, signal } = s;
@@ -91,6 +96,7 @@ export async function pumpSse(res: ServerResponse, s: SseStream): Promise<void> 
   /** Events sent since the last up-to-date. */
   let pending = false;
   let lastWrite = Date.now();
+  let lastUpToDate = Date.now();
   for (;;) {
     if (signal.aborted || res.destroyed) return;
     const chunk = await service.read(handle, pos, s.chunkBytes);
@@ -105,6 +111,7 @@ export async function pumpSse(res: ServerResponse, s: SseStream): Promise<void> 
     if (pending && caughtUp) {
       if (!(await writeUpToDate(res, pos))) return;
       pending = false;
+      lastUpToDate = Date.now();
     }
     if (Date.now() >= deadline) {
       if (!pending) break;
@@ -116,11 +123,17 @@ export async function pumpSse(res: ServerResponse, s: SseStream): Promise<void> 
     }
     if (!caughtUp) continue;
     const now = Date.now();
-    const wait = Math.max(0, Math.min(deadline - now, s.keepAliveMs - (now - lastWrite)));
+    const nextUpToDate = s.idleUpToDateMs - (now - lastUpToDate);
+    const wait = Math.max(0, Math.min(deadline - now, s.keepAliveMs - (now - lastWrite), nextUpToDate));
     const w = await service.waitForData(handle, pos, wait, signal);
     if (w === 'aborted') return;
     if (w === 'invalidated') break;
-    if (w === 'timeout' && Date.now() - lastWrite >= s.keepAliveMs && Date.now() < deadline) {
+    if (w !== 'timeout' || Date.now() >= deadline) continue;
+    if (Date.now() - lastUpToDate >= s.idleUpToDateMs) {
+      // Idle for a long-poll timeout: the client hears it is still up to date, as a long poll would tell it.
+      if (!(await writeUpToDate(res, pos))) return;
+      lastWrite = lastUpToDate = Date.now();
+    } else if (Date.now() - lastWrite >= s.keepAliveMs) {
       if (!(await writeDrained(res, KEEP_ALIVE_COMMENT))) return;
       lastWrite = Date.now();
     }

@@ -6,8 +6,13 @@ export interface CatalogColumn {
   readonly name: string;
   readonly typeOid: number;
   readonly typmod: number;
-  /** `format_type(atttypid, atttypmod)`: what the router and compileWhere parse (`character varying(20)`, `int4[]`). */
+  /** `format_type(atttypid, atttypmod)` (`character varying(20)`, `int4[]`, `mood`). */
   readonly formatType: string;
+  /**
+   * What the router and compileWhere parse: formatType, except that an enum (or enum array) is declared with its
+   * labels in pg_enum.enumsortorder order (`enum mood ('sad', 'ok')`), and a domain is its base type.
+   */
+  readonly whereType: string;
   /** The `electric-schema` type: the type's name, or the element type's name for arrays. */
   readonly schemaType: string;
   /** Array dimensions (0 for scalars; at least 1 for array types even when attndims is unset). */
@@ -27,14 +32,27 @@ export interface TableInfo {
   readonly columns: readonly CatalogColumn[];
   /** Primary-key columns in key order; empty for a table without one. */
   readonly pk: readonly string[];
+  /** `pg_class.relreplident`: d(efault), n(othing), f(ull), i(ndex). Shapes need `f` (set when a table is published). */
+  readonly replicaIdentity: string;
   /** Why the table cannot be replicated as a shape (partitioning, unlogged); absent when it can. */
   readonly unsupported?: string;
 }
 
-const TABLE_QUERY = `
-SELECT c.oid::int8::text AS oid, c.relkind::text AS relkind, c.relispartition, c.relpersistence::text AS relpersistence, a.attname, a.atttypid::int8::text AS typid, a.atttypmod, a.attnotnull, a.attndims,
+const TABLE_COLUMNS = `
+SELECT c.oid::int8::text AS oid, n.nspname, c.relname, c.relreplident::text AS relreplident, c.relkind::text AS relkind, c.relispartition, c.relpersistence::text AS relpersistence, a.attname, a.atttypid::int8::text AS typid, a.atttypmod, a.attnotnull, a.attndims,
        a.attgenerated <> '' AS generated,
        format_type(a.atttypid, a.atttypmod) AS fmt,
+       -- The scalar type (the element for arrays), seen through one domain: an enum gets its labels in sort order.
+       CASE
+         WHEN b.typtype = 'e' THEN
+           'enum ' || format_type(b.oid, NULL) || ' (' ||
+           COALESCE((SELECT string_agg('''' || replace(e.enumlabel, '''', '''''') || '''', ', ' ORDER BY e.enumsortorder)
+                       FROM pg_enum e WHERE e.enumtypid = b.oid), '') || ')' ||
+           CASE WHEN et.oid IS NOT NULL THEN '[]' ELSE '' END
+         WHEN s.typtype = 'd' THEN
+           format_type(s.typbasetype, s.typtypmod) || CASE WHEN et.oid IS NOT NULL THEN '[]' ELSE '' END
+         ELSE format_type(a.atttypid, a.atttypmod)
+       END AS wtype,
        t.typname, t.typcategory, et.typname AS elemname,
        -- indkey is an int2vector, whose subscripts start at 0.
        COALESCE(array_position(i.indkey::int2[], a.attnum) - array_lower(i.indkey::int2[], 1), -1) AS pkidx
@@ -43,12 +61,19 @@ SELECT c.oid::int8::text AS oid, c.relkind::text AS relkind, c.relispartition, c
   JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
   JOIN pg_type t ON t.oid = a.atttypid
   LEFT JOIN pg_type et ON et.oid = t.typelem AND t.typcategory = 'A'
+  JOIN pg_type s ON s.oid = COALESCE(et.oid, t.oid)
+  JOIN pg_type b ON b.oid = CASE WHEN s.typtype = 'd' THEN s.typbasetype ELSE s.oid END
   LEFT JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary
- WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
- ORDER BY a.attnum`;
+ WHERE c.relkind IN ('r', 'p')`;
+
+const TABLE_BY_NAME = `${TABLE_COLUMNS} AND n.nspname = $1 AND c.relname = $2 ORDER BY a.attnum`;
+const TABLES_BY_OID = `${TABLE_COLUMNS} AND c.oid = ANY($1::oid[]) ORDER BY c.oid, a.attnum`;
 
 interface Row {
   oid: string;
+  nspname: string;
+  relname: string;
+  relreplident: string;
   relkind: string;
   relispartition: boolean | string;
   relpersistence: string;
@@ -59,6 +84,7 @@ interface Row {
   attndims: number | string;
   generated: boolean | string;
   fmt: string;
+  wtype: string;
   typname: string;
   typcategory: string;
   elemname: string | null;
@@ -69,15 +95,38 @@ const bool = (v: boolean | string): boolean => v === true || v === 't' || v === 
 
 /** Loads a table's metadata, or undefined when no ordinary or partitioned table has that exact schema and name. */
 export async function loadTable(client: pg.ClientBase, schema: string, name: string): Promise<TableInfo | undefined> {
-  const res = await client.query<Row>(TABLE_QUERY, [schema, name]);
-  if (res.rows.length === 0) return undefined;
-  const columns: CatalogColumn[] = res.rows.map((r) => {
+  const res = await client.query<Row>(TABLE_BY_NAME, [schema, name]);
+  return res.rows.length === 0 ? undefined : tableFromRows(res.rows);
+}
+
+/**
+ * Loads the tables that still exist among `oids`, under whatever name they have now (one query): how schema changes
+ * that leave no trace in the WAL (DROP, RENAME, a new primary key) are seen.
+ */
+export async function loadTablesByOid(client: pg.ClientBase, oids: readonly number[]): Promise<Map<number, TableInfo>> {
+  const out = new Map<number, TableInfo>();
+  if (oids.length === 0) return out;
+  const res = await client.query<Row>(TABLES_BY_OID, [oids.map(String)]);
+  let start = 0;
+  for (let i = 1; i <= res.rows.length; i++) {
+    if (i < res.rows.length && res.rows[i]!.oid === res.rows[start]!.oid) continue;
+    const table = tableFromRows(res.rows.slice(start, i));
+    out.set(table.oid, table);
+    start = i;
+  }
+  return out;
+}
+
+/** One table's rows of the catalog query (attnum order) → its TableInfo. */
+function tableFromRows(rows: readonly Row[]): TableInfo {
+  const columns: CatalogColumn[] = rows.map((r) => {
     const isArray = r.typcategory === 'A' && r.elemname !== null;
     return {
       name: r.attname,
       typeOid: Number(r.typid),
       typmod: Number(r.atttypmod),
       formatType: r.fmt,
+      whereType: r.wtype,
       schemaType: isArray ? (r.elemname as string) : r.typname,
       dims: isArray ? Math.max(1, Number(r.attndims)) : 0,
       notNull: bool(r.attnotnull),
@@ -89,7 +138,9 @@ export async function loadTable(client: pg.ClientBase, schema: string, name: str
     .filter((c) => c.pkIndex >= 0)
     .sort((a, b) => a.pkIndex - b.pkIndex)
     .map((c) => c.name);
-  const first = res.rows[0]!;
+  const first = rows[0]!;
+  const schema = first.nspname;
+  const name = first.relname;
   // pgoutput sends a partitioned table's changes under its leaf partitions' names, and publication membership of a
   // partition follows its parent's: neither maps onto a shape of one relation. Unlogged tables are not replicated.
   const unsupported =
@@ -100,13 +151,21 @@ export async function loadTable(client: pg.ClientBase, schema: string, name: str
         : first.relpersistence !== 'p'
           ? `table "${schema}.${name}" is unlogged or temporary and is not replicated`
           : undefined;
-  return { oid: Number(first.oid), schema, name, columns, pk, ...(unsupported !== undefined ? { unsupported } : {}) };
+  return {
+    oid: Number(first.oid),
+    schema,
+    name,
+    columns,
+    pk,
+    replicaIdentity: first.relreplident,
+    ...(unsupported !== undefined ? { unsupported } : {}),
+  };
 }
 
 /** The column map the router and compileWhere take (`{ column: typeName }`), generated columns left out. */
 export function columnTypes(table: TableInfo): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const c of table.columns) if (!c.generated) out[c.name] = c.formatType;
+  for (const c of table.columns) if (!c.generated) out[c.name] = c.whereType;
   return out;
 }
 

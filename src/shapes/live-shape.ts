@@ -56,6 +56,8 @@ export class LiveShape implements MessageShape {
   appendedEnd: LogOffset | undefined;
   /** Offset of the last change known durable: readers and waiters see nothing beyond it. */
   durableEnd: LogOffset | undefined;
+  /** Typmods of `usedColumns` (a changed typmod can change stored values: numeric scale, char length). */
+  usedTypmods: Readonly<Record<string, number>> | undefined;
   /** Parked long-polls; allocated only while someone waits. */
   private waiters: Waiter[] | undefined;
   readonly info: ShapeInfo;

@@ -1,5 +1,6 @@
 // Keeps the publication equal to the tables live shapes need, by OID, never re-adding a table that is gone.
 import type { PublicationSync, TableRef } from '../replication/replication-admin.js';
+import { coalesced } from './coalesced-commit.js';
 import { ShapeCreationError } from './types.js';
 
 /** A table a shape was created on: the OID pins which table, the name is how ALTER PUBLICATION names it. */
@@ -27,8 +28,10 @@ export interface PublicationOptions {
 export class Publication {
   /** OIDs the last completed sync left in the publication. */
   private synced = new Set<number>();
-  private running: Promise<void> | null = null;
-  private queued: Promise<void> | null = null;
+  /** A sync is running: `synced` may be about to change (one queued starts after the caller registered its shape). */
+  private busy = 0;
+  /** Runs a sync that starts after this call (joining one already queued behind the running one). */
+  readonly sync: () => Promise<void> = coalesced(() => this.run());
 
   constructor(private readonly opts: PublicationOptions) {}
 
@@ -38,12 +41,17 @@ export class Publication {
    * once the table is gone), or with the database's error.
    */
   async ensure(table: PublishedTable): Promise<void> {
-    if (this.running === null && this.synced.has(table.oid)) return;
+    if (this.busy === 0 && this.synced.has(table.oid)) return;
     await this.sync();
     if (!this.synced.has(table.oid))
       throw new ShapeCreationError(
         `table "${table.schema}.${table.table}" was dropped or renamed while the shape was being created`,
       );
+  }
+
+  /** Makes the next `ensure` of the table sync again (its replica identity must be set back to FULL). */
+  forget(oid: number): void {
+    this.synced.delete(oid);
   }
 
   /** True when the publication holds a table no shape wants any more (a sync would drop it). */
@@ -54,27 +62,16 @@ export class Publication {
     return false;
   }
 
-  /** Runs a sync that starts after this call (joining one already queued behind the running one). */
-  sync(): Promise<void> {
-    if (this.running === null) return this.start();
-    this.queued ??= this.running
-      .catch(() => undefined)
-      .then(() => {
-        this.queued = null;
-        return this.start();
-      });
-    return this.queued;
-  }
-
-  private start(): Promise<void> {
-    const p = this.run().finally(() => {
-      if (this.running === p) this.running = null;
-    });
-    this.running = p;
-    return p;
-  }
-
   private async run(): Promise<void> {
+    this.busy++;
+    try {
+      await this.apply();
+    } finally {
+      this.busy--;
+    }
+  }
+
+  private async apply(): Promise<void> {
     const byOid = new Map<number, PublishedTable>();
     for (const t of this.opts.wanted()) byOid.set(t.oid, t);
     const { missing } = await this.opts.sync([...byOid.values()]);

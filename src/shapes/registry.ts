@@ -28,6 +28,8 @@ export interface ShapeRecord {
   readonly keyColumns: readonly string[];
   readonly valueKeyColumns: readonly string[];
   readonly usedColumns: Readonly<Record<string, number>>;
+  /** The used columns' typmods (absent in records written before they were kept: then only types are compared). */
+  readonly usedTypmods?: Readonly<Record<string, number>>;
   readonly selectsAll: boolean;
   readonly columnCount: number;
   readonly schema: Readonly<Record<string, SchemaColumn>>;
@@ -106,6 +108,7 @@ export class ShapeRegistry {
       keyPrefix(rec.definition.schema, rec.definition.table),
       log,
     );
+    if (rec.usedTypmods !== undefined) shape.usedTypmods = rec.usedTypmods;
     this.byHandle.set(handle, shape);
     this.byDef.set(defKey, shape);
     return shape;
@@ -126,6 +129,7 @@ export class ShapeRegistry {
       key: [...shape.keyColumns],
       valueKey: [...shape.valueKeyColumns],
       used: { ...shape.usedColumns },
+      ...(shape.usedTypmods !== undefined ? { usedMods: { ...shape.usedTypmods } } : {}),
       selectsAll: shape.selectsAll,
       columnCount: shape.columnCount,
       schema: shape.info.schema as unknown as MetaValue,
@@ -163,6 +167,7 @@ export class ShapeRegistry {
           keyColumns: o['key'] as string[],
           valueKeyColumns: o['valueKey'] as string[],
           usedColumns: o['used'] as Record<string, number>,
+          ...(o['usedMods'] !== undefined ? { usedTypmods: o['usedMods'] as Record<string, number> } : {}),
           selectsAll: o['selectsAll'] as boolean,
           columnCount: o['columnCount'] as number,
           schema: o['schema'] as unknown as Record<string, SchemaColumn>,

@@ -1,20 +1,71 @@
-// Which shapes a Relation message affects (where-language.md §9.5): renames, recreated tables, used columns changed.
+// Which schema changes invalidate a shape (docs/architecture.md "Schema changes"): from a Relation message or the catalog.
 import type { RelationInfo } from '../replication/transaction-types.js';
+import { keyColumns, type TableInfo } from './catalog.js';
 import type { LiveShape } from './live-shape.js';
 
+/** A column as both sources describe it. */
+interface ColumnView {
+  readonly name: string;
+  readonly typeOid: number;
+  readonly typmod: number;
+}
+
 /**
- * Compares the relation as pgoutput now describes it with what the shape recorded at creation (table OID, names,
- * and the type OIDs of the columns it selects or filters on). Cheap: no router structure is touched.
+ * A shape must be refetched when the change can alter its rows, its keys or its columns without the WAL saying so
+ * row by row: the table renamed, dropped or replaced; a column it selects or filters on dropped, renamed, retyped or
+ * given another typmod (a table rewrite: numeric scale and char length change stored values); for a shape without
+ * `columns`, any column added or dropped; the key columns changed; or replica identity no longer FULL (old rows then
+ * lose the values that show a row leaving a shape). Anything else — a column the shape does not use, NOT NULL,
+ * defaults, indexes other than the primary key — leaves it alone.
+ */
+function columnsChange(shape: LiveShape, columns: readonly ColumnView[]): string | undefined {
+  const byName = new Map(columns.map((c) => [c.name, c] as const));
+  if (shape.selectsAll && (columns.length !== shape.columnCount || shape.selected.some((n) => !byName.has(n))))
+    return 'columns were added or dropped';
+  for (const [name, typeOid] of Object.entries(shape.usedColumns)) {
+    const c = byName.get(name);
+    if (c === undefined) return `column "${name}" was dropped or renamed`;
+    if (c.typeOid !== typeOid) return `column "${name}" changed type`;
+    const typmod = shape.usedTypmods?.[name];
+    if (typmod !== undefined && c.typmod !== typmod) return `column "${name}" changed type modifier`;
+  }
+  return undefined;
+}
+
+/**
+ * What a Relation message for the shape's own table (same OID) shows changed, or undefined. A message for another
+ * OID under the shape's name says nothing by itself (it may describe an older, dropped table still in the stream):
+ * the catalog check decides those.
+ */
+export function relationChange(shape: LiveShape, rel: RelationInfo): string | undefined {
+  if (rel.oid !== shape.tableOid) return undefined;
+  if (rel.schema !== shape.schema || rel.table !== shape.table) return 'table renamed';
+  if (rel.replicaIdentity !== 'full') return 'replica identity is no longer FULL';
+  return columnsChange(shape, rel.columns);
+}
+
+/** What the catalog (looked up by the shape's table OID) shows changed, or undefined. */
+export function catalogChange(shape: LiveShape, table: TableInfo | undefined): string | undefined {
+  if (table === undefined) return 'table dropped';
+  if (table.schema !== shape.schema || table.name !== shape.table) return 'table renamed';
+  if (table.replicaIdentity !== 'f') return 'replica identity is no longer FULL';
+  const keys = keyColumns(table);
+  if (keys.length !== shape.keyColumns.length || keys.some((k, i) => shape.keyColumns[i] !== k))
+    return 'primary key changed';
+  return columnsChange(
+    shape,
+    table.columns.filter((c) => !c.generated),
+  );
+}
+
+/**
+ * Electric's rule for a Relation message, used when the catalog cannot be read: any identity mismatch (same OID and
+ * another name, or same name and another OID) or column change counts.
  */
 export function affectedByRelation(shape: LiveShape, rel: RelationInfo): boolean {
   const oidMatch = shape.tableOid === rel.oid;
   const nameMatch = shape.schema === rel.schema && shape.table === rel.table;
   if (!oidMatch && !nameMatch) return false;
-  if (oidMatch !== nameMatch) return true; // renamed, or dropped and recreated under the same name
-  if (shape.selectsAll && rel.columns.length !== shape.columnCount) return true;
-  for (const [name, typeOid] of Object.entries(shape.usedColumns)) {
-    const c = rel.columns.find((col) => col.name === name);
-    if (c === undefined || c.typeOid !== typeOid) return true;
-  }
-  return false;
+  if (oidMatch !== nameMatch) return true;
+  return relationChange(shape, rel) !== undefined;
 }

@@ -20,6 +20,12 @@ export interface SwitchyardServiceOptions {
   /** Rows fetched per cursor round trip while taking a snapshot. */
   readonly snapshotBatch?: number;
   readonly snapshotConnections?: number;
+  /**
+   * How often every shape's table is checked against the catalog for schema changes the WAL does not show until the
+   * table's next write (DROP, RENAME, a new primary key, an added column), in ms; 0 turns the periodic check off
+   * (new clients' requests and Relation messages still check). Default 5000.
+   */
+  readonly schemaCheckIntervalMs?: number;
   /** Extra walsender startup options (tests shorten wal_sender_timeout). */
   readonly replicationServerOptions?: string;
   /**

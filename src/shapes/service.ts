@@ -9,7 +9,7 @@ import { ShapeLogStore } from '../log/shape-log-store.js';
 import { PINNED_SERVER_OPTIONS, ReplicationClient, type ReplicationEvent } from '../replication/replication-client.js';
 import type { RelationInfo, Transaction } from '../replication/transaction-types.js';
 import type { ShardedRouter } from '../shard/sharded-router.js';
-import { columnTypes, loadTable, type TableInfo } from './catalog.js';
+import { columnTypes, loadTable, loadTablesByOid, type TableInfo } from './catalog.js';
 import { ChangeProcessor, type ProcessResult } from './change-processor.js';
 import { coalesced } from './coalesced-commit.js';
 import { CommitPipeline } from './commit-pipeline.js';
@@ -17,7 +17,8 @@ import type { LiveShape } from './live-shape.js';
 import { PredicateCache } from './predicate-cache.js';
 import { Publication, type PublishedTable } from './publication.js';
 import { ShapeRegistry, definitionKey } from './registry.js';
-import { affectedByRelation } from './relation-check.js';
+import { affectedByRelation, relationChange } from './relation-check.js';
+import { SchemaWatch } from './schema-watch.js';
 import { AsyncLock, createShape } from './shape-creator.js';
 import { snapshotPool } from './snapshot.js';
 import { runSubset } from './subset.js';
@@ -47,6 +48,9 @@ export class SwitchyardService implements ShapeService {
   private readonly creating = new Map<string, Promise<ShapeInfo>>();
   private readonly commitMeta: () => Promise<void>;
   private readonly publication: Publication;
+  private readonly schemaWatch: SchemaWatch;
+  private schemaTimer: NodeJS.Timeout | null = null;
+  private schemaChecking = false;
   private admin: pg.Client | null = null;
   private adminConnecting: Promise<pg.Client> | null = null;
   private state: 'starting' | 'active' | 'waiting' = 'starting';
@@ -92,6 +96,12 @@ export class SwitchyardService implements ShapeService {
       wanted: () => this.wantedTables(),
       onMissing: (oids) => this.invalidateTables(oids, 'table dropped or renamed'),
     });
+    this.schemaWatch = new SchemaWatch({
+      load: async (oids) => loadTablesByOid(await this.adminClient(), oids),
+      shapesOf: (t) => this.shapesOfTable(t),
+      invalidate: (shape, reason) => this.invalidateShape(shape, reason),
+      identityLost: (oid) => this.publication.forget(oid),
+    });
     this.pipeline = new CommitPipeline(
       store,
       (lsn) => this.replication.acknowledge(lsn),
@@ -121,6 +131,7 @@ export class SwitchyardService implements ShapeService {
       await service.publication.sync();
       await service.replication.start();
       service.state = 'active';
+      service.startSchemaChecks();
     } catch (err) {
       await service.close().catch(() => undefined);
       throw err;
@@ -130,8 +141,22 @@ export class SwitchyardService implements ShapeService {
 
   // --- ShapeService ---------------------------------------------------------------------------------------------
 
-  getOrCreate(def: ShapeDefinition): Promise<ShapeInfo> {
+  /**
+   * An existing shape is handed out only after its table was checked against the catalog (one query shared by the
+   * requests arriving meanwhile): a table dropped and recreated, renamed or altered since leaves no trace in the WAL
+   * until its next write, and a new client must not be given the old table's rows.
+   */
+  async getOrCreate(def: ShapeDefinition): Promise<ShapeInfo> {
     const key = definitionKey(def);
+    const existing = this.registry.findByKey(key);
+    if (existing !== undefined && existing.state === 'ready') {
+      await this.checkTables([existing]);
+      if (existing.state === 'ready') return existing.info;
+    }
+    return this.create(def, key);
+  }
+
+  private create(def: ShapeDefinition, key: string): Promise<ShapeInfo> {
     const existing = this.registry.findByKey(key);
     if (existing !== undefined && existing.state === 'ready') return Promise.resolve(existing.info);
     const pending = this.creating.get(key);
@@ -274,6 +299,7 @@ export class SwitchyardService implements ShapeService {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.schemaTimer !== null) clearInterval(this.schemaTimer);
     await this.replication.close().catch(this.reportFailure('closing replication'));
     await this.pipeline.drain();
     await this.routers.close();
@@ -310,12 +336,56 @@ export class SwitchyardService implements ShapeService {
     });
   }
 
+  /**
+   * A Relation message precedes the first change of a table in each session and after every change of its
+   * definition. What it shows (rename, columns, replica identity) invalidates shapes on its OID at once; then the
+   * catalog is asked about every table it could concern (a new primary key or a drop shows only there). If the
+   * catalog cannot be read, Electric's rule decides alone.
+   */
   private onRelation(rel: RelationInfo): Promise<void> {
-    return this.lock.run(() => {
-      for (const s of [...this.registry.all()]) {
-        if (s.state !== 'invalidated' && affectedByRelation(s, rel)) this.invalidateShape(s, 'relation changed');
+    return this.lock.run(async () => {
+      const hit: LiveShape[] = [];
+      for (const s of this.registry.all()) {
+        const named = s.schema === rel.schema && s.table === rel.table;
+        if (s.state !== 'invalidated' && (s.tableOid === rel.oid || named)) hit.push(s);
+      }
+      if (hit.length === 0) return;
+      if (rel.replicaIdentity !== 'full') this.publication.forget(rel.oid);
+      for (const s of hit) {
+        const reason = relationChange(s, rel);
+        if (reason !== undefined) this.invalidateShape(s, reason);
+      }
+      try {
+        await this.schemaWatch.verify(tablesOf(hit.filter((s) => s.state === 'ready')));
+      } catch (err) {
+        this.emit({ event: 'error', message: `could not check the catalog after a relation change: ${String(err)}` });
+        for (const s of hit)
+          if (s.state !== 'invalidated' && affectedByRelation(s, rel)) this.invalidateShape(s, 'relation changed');
       }
     });
+  }
+
+  /** Checks the shapes' tables against the catalog; a failure is reported and the shapes are served as they are. */
+  private async checkTables(shapes: readonly LiveShape[]): Promise<void> {
+    try {
+      await this.schemaWatch.verify(tablesOf(shapes));
+    } catch (err) {
+      this.emit({ event: 'error', message: `could not check the catalog for schema changes: ${String(err)}` });
+    }
+  }
+
+  /** The periodic check: every ready shape's table, then tables no shape wants leave the publication. */
+  private async checkSchema(): Promise<void> {
+    if (this.schemaChecking || this.closed) return;
+    this.schemaChecking = true;
+    try {
+      await this.checkTables([...this.registry.all()].filter((s) => s.state === 'ready'));
+      if (this.publication.hasUnwanted()) await this.publication.sync();
+    } catch (err) {
+      this.emit({ event: 'error', message: `could not reconcile the publication: ${String(err)}` });
+    } finally {
+      this.schemaChecking = false;
+    }
   }
 
   private onReplicationEvent(e: ReplicationEvent): void {
@@ -408,6 +478,21 @@ export class SwitchyardService implements ShapeService {
       if (s.state !== 'invalidated') yield { oid: s.tableOid, schema: s.schema, table: s.table };
   }
 
+  private startSchemaChecks(): void {
+    const ms = this.opts.schemaCheckIntervalMs ?? 5000;
+    if (ms <= 0) return;
+    this.schemaTimer = setInterval(() => void this.checkSchema(), ms);
+    this.schemaTimer.unref();
+  }
+
+  /** Shapes registered under the table's name (its router's shapes: the ready ones and those being snapshotted). */
+  private *shapesOfTable(t: PublishedTable): Iterable<LiveShape> {
+    for (const id of this.routers.shapesOf(t.schema, t.table)) {
+      const s = this.registry.get(id);
+      if (s !== undefined) yield s;
+    }
+  }
+
   /** Invalidates every shape on one of these tables (by OID). */
   private invalidateTables(oids: ReadonlySet<number>, reason: string): void {
     for (const s of [...this.registry.all()]) if (oids.has(s.tableOid)) this.invalidateShape(s, reason);
@@ -473,4 +558,11 @@ export class SwitchyardService implements ShapeService {
     });
     return this.adminConnecting;
   }
+}
+
+/** The distinct tables (by OID) of these shapes. */
+function tablesOf(shapes: Iterable<LiveShape>): PublishedTable[] {
+  const byOid = new Map<number, PublishedTable>();
+  for (const s of shapes) byOid.set(s.tableOid, { oid: s.tableOid, schema: s.schema, table: s.table });
+  return [...byOid.values()];
 }

@@ -108,7 +108,11 @@ export function validateShape(def: ShapeDefinition, table: TableInfo): Validated
   const keys = keyColumns(table);
   const selectedSet = new Set(selected);
   const used: Record<string, number> = {};
-  for (const c of [...selected, ...(predicate?.columns ?? [])]) used[c] = byName.get(c)!.typeOid;
+  const usedTypmods: Record<string, number> = {};
+  for (const c of [...selected, ...(predicate?.columns ?? [])]) {
+    used[c] = byName.get(c)!.typeOid;
+    usedTypmods[c] = byName.get(c)!.typmod;
+  }
   const queryColumns = [...selected, ...keys.filter((k) => !selectedSet.has(k))];
   return {
     record: {
@@ -118,6 +122,7 @@ export function validateShape(def: ShapeDefinition, table: TableInfo): Validated
       keyColumns: keys,
       valueKeyColumns: keys.filter((k) => selectedSet.has(k)),
       usedColumns: used,
+      usedTypmods,
       selectsAll: def.columns === undefined,
       columnCount: usable.length,
       schema: schemaHeader(table, selected),

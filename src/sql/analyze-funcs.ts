@@ -97,11 +97,39 @@ function typeFromNode(ctx: AnalyzeContext, tn: RawNode): PgType {
     return ctx.fail(ErrorCode.TypeMismatch, (e as Error).message, ctx.span(tn['location']));
   }
   if (t.scalar === 'opaque') {
+    // A cast to an enum: the enum types the clause can know are those of its table's columns.
+    const e = tableEnum(ctx, parts);
+    if (e !== undefined) return bounds.length > 0 ? arrayOf(e) : e;
     ctx.fail(ErrorCode.NotSupported, unsupportedTypeMessage(t, false), ctx.span(tn['location'], text.length));
   }
   if (t.scalar === 'bpchar' && mods.length === 0 && parts[parts.length - 1] === 'bpchar')
     return pgType('bpchar', t.array);
   return t;
+}
+
+/** Identifier parts of an enum's printed name (`app."Mood"` → app, Mood). */
+function nameParts(sqlName: string): string[] {
+  const out: string[] = [];
+  const re = /\s*(?:"((?:[^"]|"")*)"|([^."]+))\s*(?:\.|$)/y;
+  let m: RegExpExecArray | null;
+  while (re.lastIndex < sqlName.length && (m = re.exec(sqlName)) !== null) {
+    out.push(m[1] !== undefined ? m[1].replaceAll('""', '"') : (m[2] as string).trim());
+  }
+  return out;
+}
+
+/** The enum type of one of the table's columns named by `parts` (schema-qualified or not), if any. */
+function tableEnum(ctx: AnalyzeContext, parts: readonly string[]): PgType | undefined {
+  for (const t of ctx.opts.columns.values()) {
+    const e = t.enumType;
+    if (e === undefined) continue;
+    const own = nameParts(e.sqlName);
+    const last = own[own.length - 1];
+    if (last !== parts[parts.length - 1]) continue;
+    // `public.mood` and `mood` name the same type when format_type printed it unqualified (on the search path).
+    if (parts.length === 1 || own.length === 1 || own[0] === parts[0]) return elementType(t);
+  }
+  return undefined;
 }
 
 export function analyzeFuncCall(ctx: AnalyzeContext, n: RawNode): Expr {

@@ -196,6 +196,7 @@ export function compare(
       span,
     };
   }
+  if (l.type.scalar === 'enum' || r.type.scalar === 'enum') return enumCompare(ctx, op, l, r, span, declared);
   const o = selectCandidate(BINARY.get(op) as Overload[], [l.type, r.type]);
   if (o === 'none' || o === 'ambiguous') return noOperator(ctx, op, [l.type, r.type], span, o === 'ambiguous');
   const as = o.compareAs as PgType;
@@ -205,6 +206,25 @@ export function compare(
   const [a, b] = applyOverload(ctx, o, [l, r]) as [Expr, Expr];
   if (declared) declared.left = o.args[0] as PgType;
   return { kind: 'compare', op, left: ctx.coerce(a, as), right: ctx.coerce(b, as), operandType: as, type: BOOL, span };
+}
+
+/**
+ * Enum comparisons are Postgres's anyenum operators: both sides the same enum type, an untyped literal read as a
+ * label of it (an unknown label is "invalid input value for enum …"); order is the declared sort order.
+ */
+function enumCompare(
+  ctx: AnalyzeContext,
+  op: CompareOp,
+  l: Expr,
+  r: Expr,
+  span: Span,
+  declared: { left?: PgType } | undefined,
+): Expr {
+  const t = baseType(l.type.scalar === 'enum' ? l.type : r.type);
+  const fits = (e: Expr): boolean => isUnknown(e) || baseType(e.type) === t;
+  if (!fits(l) || !fits(r)) return noOperator(ctx, op, [l.type, r.type], span);
+  if (declared) declared.left = t;
+  return { kind: 'compare', op, left: ctx.coerce(l, t), right: ctx.coerce(r, t), operandType: t, type: BOOL, span };
 }
 
 /** `x op ANY|ALL (array)`: the element operator is resolved against the array's element type. */

@@ -25,6 +25,10 @@ export function castExists(from: PgType, to: PgType): boolean {
   const f = baseType(from);
   const t = baseType(to);
   if (f.scalar === 'opaque' || t.scalar === 'opaque') return false;
+  // Two enums are different types even though both are scalar 'enum'; only I/O casts through text connect them.
+  if ((f.scalar === 'enum' || t.scalar === 'enum') && !f.array && !t.array && f !== t) {
+    return typeCategory(f) === 'string' || typeCategory(t) === 'string';
+  }
   if (f.scalar === t.scalar && f.array === t.array) return true;
   // I/O conversion: anything to and from the string types.
   if (!t.array && typeCategory(t) === 'string') return true;

@@ -148,7 +148,10 @@ export function selectCommonType(types: readonly PgType[]): PgType | { clash: [P
   let p = known[0] as PgType;
   for (const n of known.slice(1)) {
     if (n === p) continue;
-    if (typeCategory(n) !== typeCategory(p) || (typeCategory(n) === 'user' && n !== p)) {
+    if (
+      typeCategory(n) !== typeCategory(p) ||
+      ((typeCategory(n) === 'user' || typeCategory(n) === 'enum') && n !== p)
+    ) {
       return { clash: [p, n] };
     }
     if (!isPreferred(p) && canCoerce(p, n) && !canCoerce(n, p)) p = n;

@@ -1,6 +1,7 @@
 // Postgres type names (as schemas and casts spell them) to PgType, and a table's column map to a ColumnLayout.
 import { ErrorCode, WhereError } from '../errors/index.js';
-import { pgType, typeDisplayName, type PgType, type ScalarName } from '../values/types.js';
+import { parseEnumTypeName } from '../values/enum.js';
+import { enumPgType, pgType, typeDisplayName, type PgType, type ScalarName } from '../values/types.js';
 import { didYouMean } from './suggest.js';
 
 const ALIASES: Record<string, ScalarName> = {
@@ -109,9 +110,17 @@ function floatFromPrecision(p: number): ScalarName {
 /**
  * Parses a type name as a schema or a cast writes it: `int4`, `integer`, `text[]`, `character varying(20)`,
  * `numeric(10,2)`, `char(5)`, `timestamp(3) with time zone`, `_int4` (internal array name), `pg_catalog.int8`.
- * Names Switchyard does not evaluate become opaque types (usable only with IS [NOT] NULL).
+ * Names Switchyard does not evaluate become opaque types (usable only with IS [NOT] NULL). An enum column is declared
+ * as `enum <name> ('label', …)` (labels in sort order; see enumTypeName).
  */
 export function parseTypeName(raw: string): PgType {
+  let declared: ReturnType<typeof parseEnumTypeName>;
+  try {
+    declared = parseEnumTypeName(raw);
+  } catch (e) {
+    throw new WhereError(ErrorCode.UnknownType, (e as Error).message);
+  }
+  if (declared !== undefined) return enumPgType(declared.type, declared.array);
   let name = raw.trim().toLowerCase().replace(/\s+/g, ' ');
   if (name.startsWith('pg_catalog.')) name = name.slice('pg_catalog.'.length);
   let array = false;

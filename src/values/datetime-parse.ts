@@ -12,21 +12,27 @@ import {
 } from './datetime-format.js';
 import { isAbbreviation, resolveZone, zoneLocalToUtc, type Zone } from './timezone.js';
 
-// Scratch fields filled by scan(): one parse per row must not allocate a result object.
-let special = 0; // 0 none, 1 infinity, -1 -infinity, 2 epoch, 3 allballs
-let hasDate = false;
-let hasTime = false;
-let year = 0;
-let month = 0;
-let mday = 0;
-let bc = false;
-let hour = 0;
-let minute = 0;
-let second = 0;
-let usec = 0;
-let hasTz = false;
-let tzSeconds = 0; // seconds east of UTC
-let tzZone: Zone | null = null;
+/** What scan() read from one input: a fresh object per parse, so parses never share state. */
+interface Fields {
+  /** 0 none, 1 infinity, -1 -infinity, 2 epoch, 3 allballs. */
+  special: number;
+  hasDate: boolean;
+  hasTime: boolean;
+  year: number;
+  month: number;
+  mday: number;
+  bc: boolean;
+  hour: number;
+  minute: number;
+  second: number;
+  usec: number;
+  hasTz: boolean;
+  /** Seconds east of UTC of a numeric offset. */
+  tzSeconds: number;
+  tzZone: Zone | null;
+}
+
+const SYNTAX = -1;
 
 const CLOCK_WORDS = new Set(['now', 'today', 'tomorrow', 'yesterday', 'current']);
 const UTC_WORDS = new Set(['z', 'utc', 'gmt', 'zulu', 'ut', 'uct']);
@@ -81,159 +87,183 @@ function fractionMicros(s: string, i: number, j: number): number {
 }
 
 /**
- * Tokenises `[date][(T| )time][ offset|zone][ BC|AD]` into the scratch fields. Returns false on a syntax error
- * (the caller decides between not-supported and invalid input); throws for out-of-range fields.
+ * Tokenises `[date][(T| )time][ offset|zone][ BC|AD]`. Returns undefined on a syntax error (the caller decides
+ * between not-supported and invalid input); throws for out-of-range fields.
  */
-function scan(text: string): boolean {
-  special = 0;
-  hasDate = hasTime = hasTz = bc = false;
-  year = month = mday = hour = minute = second = usec = tzSeconds = 0;
-  tzZone = null;
+function scan(text: string): Fields | undefined {
+  const f: Fields = {
+    special: 0,
+    hasDate: false,
+    hasTime: false,
+    year: 0,
+    month: 0,
+    mday: 0,
+    bc: false,
+    hour: 0,
+    minute: 0,
+    second: 0,
+    usec: 0,
+    hasTz: false,
+    tzSeconds: 0,
+    tzZone: null,
+  };
   const s = text;
   let i = 0;
   let end = s.length;
   while (i < end && isSpace(s.charCodeAt(i))) i++;
   while (end > i && isSpace(s.charCodeAt(end - 1))) end--;
-  if (i === end) return false;
-  let c = s.charCodeAt(i);
+  if (i === end) return undefined;
+  const c = s.charCodeAt(i);
   if (isAlpha(c) || (c === 45 && i + 1 < end && isAlpha(s.charCodeAt(i + 1)))) {
-    const word = s.slice(i, end).toLowerCase();
-    if (word === 'infinity') special = 1;
-    else if (word === '-infinity') special = -1;
-    else if (word === 'epoch') special = 2;
-    else if (word === 'allballs') special = 3;
-    else return false;
-    return true;
+    f.special = specialWord(s.slice(i, end).toLowerCase());
+    return f.special === 0 ? undefined : f;
   }
-  // Date: YYYY-MM-DD (year of 3+ digits; shorter leading fields are DMY forms, not ISO) or YYYYMMDD.
+  i = scanDate(f, s, i, end, text);
+  if (i !== SYNTAX && f.hasDate && i < end) i = scanDateTimeGap(f, s, i, end);
+  if (i !== SYNTAX && i < end && isDigit(s.charCodeAt(i))) i = scanTime(f, s, i, end, text);
+  if (i === SYNTAX || !scanSuffixes(f, s, i, end, text)) return undefined;
+  return f;
+}
+
+function specialWord(word: string): number {
+  if (word === 'infinity') return 1;
+  if (word === '-infinity') return -1;
+  if (word === 'epoch') return 2;
+  if (word === 'allballs') return 3;
+  return 0;
+}
+
+/** YYYY-MM-DD (year of 3+ digits; shorter leading fields are DMY forms, not ISO) or YYYYMMDD; or a time's start. */
+function scanDate(f: Fields, s: string, i: number, end: number, text: string): number {
   let j = i;
   while (j < end && isDigit(s.charCodeAt(j))) j++;
-  if (j === i) return false;
+  if (j === i) return SYNTAX;
   if (j < end && s.charCodeAt(j) === 45) {
-    if (j - i < 3) return false;
+    if (j - i < 3) return SYNTAX;
     if (j - i > 9) throw fieldRange(text);
-    year = digitsValue(s, i, j);
+    f.year = digitsValue(s, i, j);
     let k = j + 1;
     const m0 = k;
     while (k < end && isDigit(s.charCodeAt(k))) k++;
-    if (k === m0 || k - m0 > 2 || k >= end || s.charCodeAt(k) !== 45) return false;
-    month = digitsValue(s, m0, k);
+    if (k === m0 || k - m0 > 2 || k >= end || s.charCodeAt(k) !== 45) return SYNTAX;
+    f.month = digitsValue(s, m0, k);
     const d0 = ++k;
     while (k < end && isDigit(s.charCodeAt(k))) k++;
-    if (k === d0 || k - d0 > 2) return false;
-    mday = digitsValue(s, d0, k);
-    hasDate = true;
-    i = k;
-  } else if (j - i === 8 && (j === end || isSpace(s.charCodeAt(j)) || (s.charCodeAt(j) | 32) === 116)) {
-    year = digitsValue(s, i, i + 4);
-    month = digitsValue(s, i + 4, i + 6);
-    mday = digitsValue(s, i + 6, j);
-    hasDate = true;
-    i = j;
-  } else if (j < end && s.charCodeAt(j) === 58) {
-    // time only (for the time type); handled below
-  } else {
-    return false;
+    if (k === d0 || k - d0 > 2) return SYNTAX;
+    f.mday = digitsValue(s, d0, k);
+    f.hasDate = true;
+    return k;
   }
-  // Between date and time: `T`, or spaces and an optional era word.
-  if (hasDate && i < end) {
-    c = s.charCodeAt(i);
-    if ((c | 32) === 116 && i + 1 < end && isDigit(s.charCodeAt(i + 1))) {
-      i++;
-    } else {
-      if (!isSpace(c)) return false;
-      while (i < end && isSpace(s.charCodeAt(i))) i++;
-      const e = eraAt(s, i, end);
-      if (e !== 0) {
-        i = e;
-        while (i < end && isSpace(s.charCodeAt(i))) i++;
-      }
-    }
+  if (j - i === 8 && (j === end || isSpace(s.charCodeAt(j)) || (s.charCodeAt(j) | 32) === 116)) {
+    f.year = digitsValue(s, i, i + 4);
+    f.month = digitsValue(s, i + 4, i + 6);
+    f.mday = digitsValue(s, i + 6, j);
+    f.hasDate = true;
+    return j;
   }
-  // Time: H[H]:M[M][:S[S][.fraction]]
-  if (i < end && isDigit(s.charCodeAt(i))) {
-    let k = i;
+  // A time alone (for the time type) is read by scanTime.
+  return j < end && s.charCodeAt(j) === 58 ? i : SYNTAX;
+}
+
+/** Between date and time: `T`, or spaces and an optional era word. */
+function scanDateTimeGap(f: Fields, s: string, i: number, end: number): number {
+  const c = s.charCodeAt(i);
+  if ((c | 32) === 116 && i + 1 < end && isDigit(s.charCodeAt(i + 1))) return i + 1;
+  if (!isSpace(c)) return SYNTAX;
+  while (i < end && isSpace(s.charCodeAt(i))) i++;
+  const e = eraAt(f, s, i, end);
+  if (e === 0) return i;
+  i = e;
+  while (i < end && isSpace(s.charCodeAt(i))) i++;
+  return i;
+}
+
+/** H[H]:M[M][:S[S][.fraction]], or `mm:ss.fff` read as MINUTE TO SECOND as Postgres's DecodeTime does. */
+function scanTime(f: Fields, s: string, i: number, end: number, text: string): number {
+  let k = i;
+  while (k < end && isDigit(s.charCodeAt(k))) k++;
+  if (k - i > 2 || k >= end || s.charCodeAt(k) !== 58) return SYNTAX;
+  f.hour = digitsValue(s, i, k);
+  const mi = ++k;
+  while (k < end && isDigit(s.charCodeAt(k))) k++;
+  if (k === mi || k - mi > 2) return SYNTAX;
+  f.minute = digitsValue(s, mi, k);
+  if (k < end && s.charCodeAt(k) === 46) {
+    f.second = f.minute;
+    f.minute = f.hour;
+    f.hour = 0;
+    const fi = ++k;
     while (k < end && isDigit(s.charCodeAt(k))) k++;
-    if (k - i > 2 || k >= end || s.charCodeAt(k) !== 58) return false;
-    hour = digitsValue(s, i, k);
-    const mi = ++k;
+    f.usec = fractionMicros(s, fi, k);
+  } else if (k < end && s.charCodeAt(k) === 58) {
+    const si = ++k;
     while (k < end && isDigit(s.charCodeAt(k))) k++;
-    if (k === mi || k - mi > 2) return false;
-    minute = digitsValue(s, mi, k);
+    if (k === si || k - si > 2) return SYNTAX;
+    f.second = digitsValue(s, si, k);
     if (k < end && s.charCodeAt(k) === 46) {
-      // `mm:ss.fff` is read as MINUTE TO SECOND, as Postgres's DecodeTime does
-      second = minute;
-      minute = hour;
-      hour = 0;
       const fi = ++k;
       while (k < end && isDigit(s.charCodeAt(k))) k++;
-      usec = fractionMicros(s, fi, k);
-    } else if (k < end && s.charCodeAt(k) === 58) {
-      const si = ++k;
-      while (k < end && isDigit(s.charCodeAt(k))) k++;
-      if (k === si || k - si > 2) return false;
-      second = digitsValue(s, si, k);
-      if (k < end && s.charCodeAt(k) === 46) {
-        const fi = ++k;
-        while (k < end && isDigit(s.charCodeAt(k))) k++;
-        usec = fractionMicros(s, fi, k);
-      }
+      f.usec = fractionMicros(s, fi, k);
     }
-    hasTime = true;
-    i = k;
-    if (hour > 24 || minute > 59 || second > 60) throw fieldRange(text);
-    if (hour === 24 && (minute > 0 || second > 0 || usec > 0)) throw fieldRange(text);
   }
-  // Offset or zone, then an optional era.
+  f.hasTime = true;
+  if (f.hour > 24 || f.minute > 59 || f.second > 60) throw fieldRange(text);
+  if (f.hour === 24 && (f.minute > 0 || f.second > 0 || f.usec > 0)) throw fieldRange(text);
+  return k;
+}
+
+/** An offset or zone, and an optional era, up to the end; false on bad syntax. */
+function scanSuffixes(f: Fields, s: string, i: number, end: number, text: string): boolean {
   while (i < end) {
     const start = i;
     while (i < end && isSpace(s.charCodeAt(i))) i++;
-    c = s.charCodeAt(i);
-    if ((c === 43 || c === 45) && (hasTime || hasDate) && !hasTz) {
-      i = scanOffset(s, i, end, text);
+    const c = s.charCodeAt(i);
+    if ((c === 43 || c === 45) && (f.hasTime || f.hasDate) && !f.hasTz) {
+      i = scanOffset(f, s, i, end, text);
       if (i < 0) return false;
-      hasTz = true;
+      f.hasTz = true;
       continue;
     }
-    if (i === start && hasTime && (c | 32) !== 122) return false;
-    const e = eraAt(s, i, end);
+    if (i === start && f.hasTime && (c | 32) !== 122) return false;
+    const e = eraAt(f, s, i, end);
     if (e !== 0) {
       i = e;
       continue;
     }
-    if (!isAlpha(c) || !hasTime || hasTz) return false;
+    if (!isAlpha(c) || !f.hasTime || f.hasTz) return false;
     let k = i;
     while (k < end && !isSpace(s.charCodeAt(k))) k++;
-    const word = s.slice(i, k);
-    hasTz = true;
-    if (!UTC_WORDS.has(word.toLowerCase())) {
-      // Postgres reads a bare word as an abbreviation (else a syntax error) and only `Area/City` as a zone name.
-      const isName = word.includes('/');
-      if (!isName && !isAbbreviation(word)) return false;
-      const zone = resolveZone(word);
-      if (zone === null) {
-        throw new ValueError(ErrorCode.InvalidValue, `time zone "${word.toLowerCase()}" not recognized`);
-      }
-      tzZone = zone;
-    }
+    if (!zoneWord(f, s.slice(i, k))) return false;
     i = k;
   }
   return true;
 }
 
+/** A zone written as a word: UTC's names, an abbreviation, or `Area/City`; false when Postgres reads no zone. */
+function zoneWord(f: Fields, word: string): boolean {
+  f.hasTz = true;
+  if (UTC_WORDS.has(word.toLowerCase())) return true;
+  // Postgres reads a bare word as an abbreviation (else a syntax error) and only `Area/City` as a zone name.
+  if (!word.includes('/') && !isAbbreviation(word)) return false;
+  const zone = resolveZone(word);
+  if (zone === null) throw new ValueError(ErrorCode.InvalidValue, `time zone "${word.toLowerCase()}" not recognized`);
+  f.tzZone = zone;
+  return true;
+}
+
 /** If an era word (`BC`/`AD`) starts at i, records it and returns its end; otherwise 0. */
-function eraAt(s: string, i: number, end: number): number {
+function eraAt(f: Fields, s: string, i: number, end: number): number {
   if (i + 2 > end || (i + 2 < end && !isSpace(s.charCodeAt(i + 2)))) return 0;
   const a = s.charCodeAt(i) | 32;
   const b = s.charCodeAt(i + 1) | 32;
   if (a === 98 && b === 99)
-    bc = true; // bc
+    f.bc = true; // bc
   else if (a !== 97 || b !== 100) return 0; // ad
   return i + 2;
 }
 
 /** `±h`, `±hh`, `±hhmm`, `±hh:mm`, `±hh:mm:ss` as Postgres's DecodeTimezone reads them; -1 on bad syntax. */
-function scanOffset(s: string, i: number, end: number, text: string): number {
+function scanOffset(f: Fields, s: string, i: number, end: number, text: string): number {
   const sign = s.charCodeAt(i) === 45 ? -1 : 1;
   let k = i + 1;
   const h0 = k;
@@ -260,15 +290,15 @@ function scanOffset(s: string, i: number, end: number, text: string): number {
   if (hr > 15 || mn > 59 || sc > 59) {
     throw new ValueError(ErrorCode.InvalidValue, `time zone displacement out of range: "${text}"`);
   }
-  tzSeconds = sign * (hr * 3600 + mn * 60 + sc);
+  f.tzSeconds = sign * (hr * 3600 + mn * 60 + sc);
   return k;
 }
 
 /** Astronomical year of the scanned date, after the field checks Postgres's ValidateDate makes. */
-function checkedYear(text: string): number {
-  if (year === 0 || month < 1 || month > 12) throw fieldRange(text);
-  const y = bc ? 1 - year : year;
-  if (mday < 1 || mday > daysInMonth(y, month)) throw fieldRange(text);
+function checkedYear(f: Fields, text: string): number {
+  if (f.year === 0 || f.month < 1 || f.month > 12) throw fieldRange(text);
+  const y = f.bc ? 1 - f.year : f.year;
+  if (f.mday < 1 || f.mday > daysInMonth(y, f.month)) throw fieldRange(text);
   return y;
 }
 
@@ -280,22 +310,24 @@ function validJulian(y: number, m: number, d: number): boolean {
 const rangeError = (what: string, text: string): ValueError =>
   new ValueError(ErrorCode.InvalidValue, `${what} out of range: "${text}"`);
 
-function scanOrFail(text: string, typeName: string): void {
-  if (!scan(text)) throw failure(text, typeName);
+function scanOrFail(text: string, typeName: string): Fields {
+  const f = scan(text);
+  if (f === undefined) throw failure(text, typeName);
+  return f;
 }
 
 export function parseDate(text: string): number {
-  scanOrFail(text, 'date');
-  if (special !== 0) {
-    if (special === 1) return Infinity;
-    if (special === -1) return -Infinity;
-    if (special === 2) return 0;
+  const f = scanOrFail(text, 'date');
+  if (f.special !== 0) {
+    if (f.special === 1) return Infinity;
+    if (f.special === -1) return -Infinity;
+    if (f.special === 2) return 0;
     throw invalidInput('date', text);
   }
-  if (!hasDate) throw invalidInput('date', text);
-  const y = checkedYear(text);
-  if (!validJulian(y, month, mday)) throw rangeError('date', text);
-  const day = ymdToDay(y, month, mday);
+  if (!f.hasDate) throw invalidInput('date', text);
+  const y = checkedYear(f, text);
+  if (!validJulian(y, f.month, f.mday)) throw rangeError('date', text);
+  const day = ymdToDay(y, f.month, f.mday);
   if (day < DATE_MIN || day >= DATE_END) throw rangeError('date', text);
   return day;
 }
@@ -305,30 +337,31 @@ export function parseTime(text: string): number {
   const iso = /^\s*[Tt](?=\d)/.exec(text);
   if (iso) return parseTime(text.slice(iso[0].length));
   if (/\d[Tt]\d/.test(text)) throw invalidInput('time', text);
-  scanOrFail(text, 'time');
-  if (special === 3) return 0;
-  if (special !== 0 || !hasTime || (tzZone !== null && tzZone.kind !== 'fixed')) throw invalidInput('time', text);
-  if (hasDate) checkedYear(text);
-  const t = ((hour * 60 + minute) * 60 + second) * 1_000_000 + usec;
+  const f = scanOrFail(text, 'time');
+  if (f.special === 3) return 0;
+  if (f.special !== 0 || !f.hasTime || (f.tzZone !== null && f.tzZone.kind !== 'fixed'))
+    throw invalidInput('time', text);
+  if (f.hasDate) checkedYear(f, text);
+  const t = ((f.hour * 60 + f.minute) * 60 + f.second) * 1_000_000 + f.usec;
   if (t > USECS_PER_DAY) throw fieldRange(text);
   return t;
 }
 
 function parseTs(text: string, typeName: string, withZone: boolean): bigint | number {
-  scanOrFail(text, typeName);
-  if (special !== 0) {
-    if (special === 1) return Infinity;
-    if (special === -1) return -Infinity;
-    if (special === 2) return 0n;
+  const f = scanOrFail(text, typeName);
+  if (f.special !== 0) {
+    if (f.special === 1) return Infinity;
+    if (f.special === -1) return -Infinity;
+    if (f.special === 2) return 0n;
     throw invalidInput(typeName, text);
   }
-  if (!hasDate) throw invalidInput(typeName, text);
-  const y = checkedYear(text);
-  if (!validJulian(y, month, mday)) throw rangeError('timestamp', text);
-  const time = ((hour * 60 + minute) * 60 + second) * 1_000_000 + usec;
-  let ts = joinTimestamp(ymdToDay(y, month, mday), time);
-  if (withZone && hasTz) {
-    ts = tzZone !== null ? zoneLocalToUtc(tzZone, ts) : ts - BigInt(tzSeconds) * 1_000_000n;
+  if (!f.hasDate) throw invalidInput(typeName, text);
+  const y = checkedYear(f, text);
+  if (!validJulian(y, f.month, f.mday)) throw rangeError('timestamp', text);
+  const time = ((f.hour * 60 + f.minute) * 60 + f.second) * 1_000_000 + f.usec;
+  let ts = joinTimestamp(ymdToDay(y, f.month, f.mday), time);
+  if (withZone && f.hasTz) {
+    ts = f.tzZone !== null ? zoneLocalToUtc(f.tzZone, ts) : ts - BigInt(f.tzSeconds) * 1_000_000n;
   }
   if (ts < TS_MIN || ts >= TS_END) throw rangeError('timestamp', text);
   return ts;

@@ -4,6 +4,7 @@ import { arrayCodec } from './array.js';
 import { boolCodec } from './bool.js';
 import { byteaCodec } from './bytea.js';
 import type { Codec } from './codec.js';
+import { enumCodec } from './enum.js';
 import { dateCodec, intervalCodec, timeCodec, timestampCodec, timestamptzCodec } from './datetime.js';
 import { float4Codec, float8Codec } from './float.js';
 import { int2Codec, int4Codec, int8Codec } from './integer.js';
@@ -25,7 +26,7 @@ const jsonCodec: Codec<string> = {
   key: (v) => v,
 };
 
-const SCALARS: Record<Exclude<ScalarName, 'opaque'>, Codec> = {
+const SCALARS: Record<Exclude<ScalarName, 'opaque' | 'enum'>, Codec> = {
   bool: boolCodec as Codec,
   int2: int2Codec as Codec,
   int4: int4Codec as Codec,
@@ -60,6 +61,9 @@ export function codecFor(t: PgType): Codec {
   }
   if (t.array) {
     c = arrayCodec(codecFor(elementType(t))) as Codec;
+  } else if (t.scalar === 'enum') {
+    if (t.enumType === undefined) throw new ValueError(ErrorCode.UnknownType, 'enum type without labels');
+    c = enumCodec(t.enumType) as Codec;
   } else {
     const base = SCALARS[t.scalar];
     c = t.typmod === -1 ? base : { ...base, parse: (text: string): Value => applyTypmod(base.parse(text), t) };

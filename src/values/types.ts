@@ -1,4 +1,5 @@
 // The type model and in-memory value representation shared by every layer above values/.
+import type { EnumType } from './enum.js';
 
 /** Scalar Postgres types Switchyard evaluates. `unknown` is the type of an untyped literal before resolution. */
 export type ScalarName =
@@ -23,6 +24,8 @@ export type ScalarName =
   | 'jsonb'
   | 'json'
   | 'unknown'
+  /** A user-defined enum: `enumType` holds its name and labels; values are label strings. */
+  | 'enum'
   /** Any other column type (timetz, inet, money…): usable only with IS [NOT] NULL. `opaqueName` keeps its name. */
   | 'opaque';
 
@@ -36,6 +39,8 @@ export interface PgType {
   readonly scale: number;
   /** The name of an opaque type (as given in the schema). */
   readonly opaqueName?: string;
+  /** The enum of an `enum` type. */
+  readonly enumType?: EnumType;
 }
 
 /** Exact decimal: value = coef × 10^-scale, scale ≥ 0; or one of the specials. See values/numeric.ts. */
@@ -76,7 +81,7 @@ export type JsonbValue =
  * - int8: bigint
  * - numeric: NumericValue
  * - float4: number rounded by Math.fround; float8: number
- * - text, varchar, name, json, unknown: string; bpchar: string as stored (padded)
+ * - text, varchar, name, json, unknown: string; bpchar: string as stored (padded); enum: the label
  * - uuid: canonical lower-case 8-4-4-4-12 string
  * - bytea: lower-case hex string without the `\x` prefix
  * - date: days since 1970-01-01 as number, or ±Infinity
@@ -89,6 +94,7 @@ export type JsonbValue =
 export type Value = boolean | number | bigint | string | NumericValue | IntervalValue | ArrayValue | JsonbValue;
 
 const CACHE = new Map<string, PgType>();
+const ENUM_TYPES = new Map<EnumType, Map<boolean, PgType>>();
 
 /** Interned constructor: equal types are the same object, so `===` works for type equality. */
 export function pgType(scalar: ScalarName, array = false, typmod = -1, scale = -1, opaqueName?: string): PgType {
@@ -101,23 +107,43 @@ export function pgType(scalar: ScalarName, array = false, typmod = -1, scale = -
   return t;
 }
 
+/** The (interned) type of an enum, or of an array of it. */
+export function enumPgType(e: EnumType, array = false): PgType {
+  let byArray = ENUM_TYPES.get(e);
+  if (byArray === undefined) {
+    byArray = new Map();
+    ENUM_TYPES.set(e, byArray);
+  }
+  let t = byArray.get(array);
+  if (t === undefined) {
+    t = { scalar: 'enum', array, typmod: -1, scale: -1, enumType: e };
+    byArray.set(array, t);
+  }
+  return t;
+}
+
+function withArray(t: PgType, array: boolean, typmod: number, scale: number): PgType {
+  if (t.enumType !== undefined) return enumPgType(t.enumType, array);
+  return pgType(t.scalar, array, typmod, scale, t.opaqueName);
+}
+
 /** The same type without its modifier (what operators and codecs care about). */
 export function baseType(t: PgType): PgType {
-  return t.typmod === -1 && t.scale === -1 ? t : pgType(t.scalar, t.array, -1, -1, t.opaqueName);
+  return t.typmod === -1 && t.scale === -1 ? t : withArray(t, t.array, -1, -1);
 }
 
 export function elementType(t: PgType): PgType {
-  return pgType(t.scalar, false, t.typmod, t.scale, t.opaqueName);
+  return withArray(t, false, t.typmod, t.scale);
 }
 
 export function arrayOf(t: PgType): PgType {
-  return pgType(t.scalar, true, t.typmod, t.scale, t.opaqueName);
+  return withArray(t, true, t.typmod, t.scale);
 }
 
 /** Postgres's display name of a type, as used in its error messages (`integer`, `text[]`, `character(5)`). */
 export function typeDisplayName(t: PgType): string {
   const base = DISPLAY[t.scalar] ?? t.scalar;
-  let name = t.scalar === 'opaque' ? (t.opaqueName ?? 'opaque') : base;
+  let name = t.scalar === 'opaque' ? (t.opaqueName ?? 'opaque') : t.enumType !== undefined ? t.enumType.sqlName : base;
   if (t.typmod >= 0) {
     if (t.scalar === 'numeric') name += t.scale >= 0 ? `(${t.typmod},${t.scale})` : `(${t.typmod})`;
     else name += `(${t.typmod})`;
@@ -139,7 +165,8 @@ const DISPLAY: Partial<Record<ScalarName, string>> = {
   timestamptz: 'timestamp with time zone',
 };
 
-export type TypeCategory = 'boolean' | 'numeric' | 'string' | 'datetime' | 'timespan' | 'user' | 'array' | 'unknown';
+export type TypeCategory =
+  'boolean' | 'numeric' | 'string' | 'datetime' | 'timespan' | 'enum' | 'user' | 'array' | 'unknown';
 
 /** Postgres's type category (pg_type.typcategory), which drives implicit-cast resolution. */
 export function typeCategory(t: PgType): TypeCategory {
@@ -168,6 +195,8 @@ export function typeCategory(t: PgType): TypeCategory {
       return 'timespan';
     case 'unknown':
       return 'unknown';
+    case 'enum':
+      return 'enum';
     case 'uuid':
     case 'bytea':
     case 'jsonb':

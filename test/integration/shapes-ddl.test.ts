@@ -64,4 +64,19 @@ describe('publication after a synced table is dropped or renamed', () => {
       expect.objectContaining({ event: 'shape_invalidated', handle: a.handle, reason: 'table dropped or renamed' }),
     );
   });
+
+  it('a new request for an existing definition checks the catalog first: a recreated table gets a new shape', async () => {
+    await sql(`CREATE TABLE rc (id int4 PRIMARY KEY, v text)`);
+    await sql(`INSERT INTO rc VALUES (1, 'old')`);
+    const a = await service.getOrCreate(def('rc'));
+    await sql('DROP TABLE rc');
+    await sql(`CREATE TABLE rc (id int4 PRIMARY KEY, v text)`);
+    await sql(`INSERT INTO rc VALUES (2, 'new')`);
+    // No write reached the service and the periodic check (5 s) has not run: the request itself finds the change.
+    const b = await service.getOrCreate(def('rc'));
+    expect(b.handle).not.toBe(a.handle);
+    await expectRowsMatch(b.handle, 'rc');
+    // Unchanged tables keep their shape.
+    expect((await service.getOrCreate(def('rc'))).handle).toBe(b.handle);
+  });
 });

@@ -23,7 +23,8 @@ beforeAll(async () => {
   );
   http = createSwitchyardHttp({
     service,
-    longPollTimeoutMs: 1000,
+    // Longer than a stream lives, so no idle up-to-date interleaves (its own test below shortens it).
+    longPollTimeoutMs: 5000,
     sseTimeoutMs: SSE_TIMEOUT_MS,
     sseKeepAliveMs: KEEP_ALIVE_MS,
     enableDelete: true,
@@ -111,6 +112,33 @@ describe('SSE live mode (fake service)', () => {
     await new Promise((r) => setTimeout(r, 400));
     expect(open).toBe(true);
     await s.cancel();
+  });
+
+  it('an idle stream says up-to-date after each long-poll timeout, as a long poll would; no lsn before any data', async () => {
+    const idle = createSwitchyardHttp({ service, longPollTimeoutMs: 400, sseTimeoutMs: 3000, sseKeepAliveMs: 10_000 });
+    await new Promise<void>((r) => idle.server.listen(0, '127.0.0.1', r));
+    try {
+      const { handle, qs } = await synced('id > 50');
+      const at = `http://127.0.0.1:${(idle.server.address() as AddressInfo).port}/v1/shape?${qs}`;
+      const s = await openSse(`${at}&cursor=&handle=${handle}&live=true&live_sse=true&offset=0_inf`);
+      await s.until((ev) => ev.length === 2, 2000);
+      // Nothing sent yet: no global_last_seen_lsn, so the client keeps its offset (0_inf) rather than build `0_0`.
+      expect(s.events.map((e) => e.data)).toEqual([
+        { headers: { control: 'up-to-date' } },
+        { headers: { control: 'up-to-date' } },
+      ]);
+      expect(s.events[0]!.at).toBeGreaterThanOrEqual(350);
+      const lsn = service.commit(handle, [insert(8)]);
+      await s.until((ev) => ev.length === 5, 2000);
+      expect(trace(s.events.slice(2))).toEqual([
+        'insert "public"."items"/"8"',
+        `up-to-date@${lsn}`,
+        `up-to-date@${lsn}`,
+      ]);
+      await s.cancel();
+    } finally {
+      await idle.close(100);
+    }
   });
 
   it('ends the stream when the shape is invalidated; the next request gets 409 with the new handle', async () => {

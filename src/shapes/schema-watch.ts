@@ -1,0 +1,56 @@
+// Checks shapes' tables against the catalog by OID, batching concurrent requests, and invalidates changed shapes.
+import type { TableInfo } from './catalog.js';
+import { coalesced } from './coalesced-commit.js';
+import type { LiveShape } from './live-shape.js';
+import type { PublishedTable } from './publication.js';
+import { catalogChange } from './relation-check.js';
+
+export interface SchemaWatchOptions {
+  /** The tables that still exist among these OIDs (catalog.loadTablesByOid). */
+  readonly load: (oids: readonly number[]) => Promise<Map<number, TableInfo>>;
+  /** The shapes registered under the table's name (any state; the watch checks ready ones on that OID). */
+  readonly shapesOf: (table: PublishedTable) => Iterable<LiveShape>;
+  readonly invalidate: (shape: LiveShape, reason: string) => void;
+  /** The table exists but lost REPLICA IDENTITY FULL: the publication must set it again before the next shape. */
+  readonly identityLost: (oid: number) => void;
+}
+
+/**
+ * DROP, RENAME and a new primary key leave nothing in the WAL, and a column added without a write to the table is
+ * seen by no Relation message until the next write: these are found by looking the table up by OID. Callers that
+ * arrive while a check runs are batched into the next one, which starts after their call (so it sees every DDL
+ * committed before it): many requests on one table cost one query.
+ */
+export class SchemaWatch {
+  private pending = new Map<number, PublishedTable>();
+  /** Runs a check that starts after the call, over every table pending when it starts. */
+  private readonly runCheck = coalesced(() => {
+    const batch = this.pending;
+    this.pending = new Map();
+    return this.run(batch);
+  });
+
+  constructor(private readonly opts: SchemaWatchOptions) {}
+
+  /** Resolves once the tables were checked (and their changed shapes invalidated); rejects if the catalog failed. */
+  verify(tables: Iterable<PublishedTable>): Promise<void> {
+    for (const t of tables) this.pending.set(t.oid, t);
+    return this.runCheck();
+  }
+
+  private async run(batch: ReadonlyMap<number, PublishedTable>): Promise<void> {
+    if (batch.size === 0) return;
+    const current = await this.opts.load([...batch.keys()]);
+    for (const [oid, t] of batch) {
+      const table = current.get(oid);
+      for (const shape of [...this.opts.shapesOf(t)]) {
+        // A shape being created read the catalog itself; it is checked once ready.
+        if (shape.state !== 'ready' || shape.tableOid !== oid) continue;
+        const reason = catalogChange(shape, table);
+        if (reason === undefined) continue;
+        if (table !== undefined && table.replicaIdentity !== 'f') this.opts.identityLost(oid);
+        this.opts.invalidate(shape, reason);
+      }
+    }
+  }
+}
