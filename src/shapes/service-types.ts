@@ -2,6 +2,7 @@
 import type { ShapeLogStoreOptions } from '../log/shape-log-store.js';
 import type { ReplicationEvent } from '../replication/replication-client.js';
 import type { LaneKind } from '../router/types.js';
+import type { AdmissionCounters, AdmissionLimits } from './admission.js';
 import type { ProcessCounters } from './change-processor.js';
 
 export interface SwitchyardServiceOptions {
@@ -22,6 +23,8 @@ export interface SwitchyardServiceOptions {
   readonly snapshotConnections?: number;
   /** Extra walsender startup options (tests shorten wal_sender_timeout). */
   readonly replicationServerOptions?: string;
+  /** Caps on concurrent shape creations, shape counts and where-clause size and complexity (admission.ts). */
+  readonly admission?: AdmissionLimits;
   /** Structured events (one object per event; the CLI prints them as JSON lines). */
   readonly onEvent?: (event: ServiceEvent) => void;
 }
@@ -49,4 +52,6 @@ export interface ServiceMetrics extends ProcessCounters {
   readonly acknowledgedLsn: bigint;
   readonly durableLsn: bigint;
   readonly waiters: number;
+  /** Shape requests refused by an admission limit, by limit. */
+  readonly admissionRejected: AdmissionCounters;
 }

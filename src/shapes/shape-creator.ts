@@ -1,5 +1,6 @@
 // Creating a shape: validate, publish its table, register it in the router under a snapshot, write the snapshot rows.
 import type pg from 'pg';
+import type { Admission } from './admission.js';
 import { SwitchyardError } from '../errors/index.js';
 import type { ShapeLogStore } from '../log/shape-log-store.js';
 import { columnTypes, loadTable, type TableInfo } from './catalog.js';
@@ -37,6 +38,8 @@ export interface CreatorDeps {
   readonly invalidateIds: (ids: readonly string[], reason: string) => void;
   readonly discard: (shape: LiveShape) => void;
   readonly snapshotBatch: number;
+  /** Where-clause complexity limit (the other admission limits are checked before creation starts). */
+  readonly admission: Admission;
 }
 
 /**
@@ -58,6 +61,7 @@ export async function createShape(
   if (table === undefined) throw unknownTableError(def);
   if (table.unsupported !== undefined) throw new ShapeRequestError({ table: [table.unsupported] });
   const v = validateShape(def, table);
+  if (v.predicate !== undefined) deps.admission.checkWhereTree(v.predicate.expr);
   const columns = columnTypes(table);
   // A rebuild replaces the table's router: under the lock, so no transaction is being routed by the old one.
   if (!deps.routers.isCurrent(table.schema, table.name, columns)) {
