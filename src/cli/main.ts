@@ -4,14 +4,15 @@ import { runBench } from './bench.js';
 import { checkClause } from './check.js';
 import { runDemo } from './demo.js';
 import { runServe, type ServeFlags } from './serve.js';
-
-const VERSION = '0.1.0';
+import { packageVersion } from './version.js';
 
 export async function main(argv: readonly string[]): Promise<void> {
+  const version = packageVersion();
   const program = new Command();
   program
     .name('switchyard')
-    .description('Postgres shape sync engine: exact where clauses, fast routing, Electric-compatible sync');
+    .description('Postgres shape sync engine: exact where clauses, fast routing, Electric-compatible sync')
+    .version(version, '-V, --version', 'print the version of switchyard');
   program
     .command('check')
     .description("compile a where clause against a table's columns; print the normalized clause or the error")
@@ -107,6 +108,14 @@ export async function main(argv: readonly string[]): Promise<void> {
       'bytes of a where clause; beyond: 400 where_too_complex (default 0: the 65536 hard limit)',
     )
     .option('--max-where-nodes <n>', 'nodes of an analysed where clause; beyond: 400 where_too_complex (default 20000)')
-    .action((opts: ServeFlags) => runServe(opts, VERSION));
+    .action((opts: ServeFlags) => runServe(opts, version));
   await program.parseAsync([...argv]);
+}
+
+/** The command's entry (bin/switchyard.js): an error that escapes a command is printed and exits with status 1. */
+export function runCli(argv: readonly string[]): void {
+  main(argv).catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : String(err));
+    process.exit(1);
+  });
 }

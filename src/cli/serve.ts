@@ -1,7 +1,6 @@
 // `switchyard serve`: the sync service (replication → router → shape logs → HTTP), with an embedded Postgres when no URL is given.
 import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { join, resolve } from 'node:path';
 import { jsonLogger, type Logger } from '../http/logger.js';
 import {
   DEFAULT_CHUNK_BYTES,
@@ -13,8 +12,8 @@ import { DEFAULT_SSE_TIMEOUT_MS } from '../http/sse.js';
 import { DEFAULT_ADMISSION, type AdmissionLimits } from '../shapes/admission.js';
 import { SwitchyardService } from '../shapes/service.js';
 import { seedDemo } from './demo-seed.js';
-import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './embedded-pg.js';
-import { registerServiceMetrics } from './service-metrics.js';
+import { probePort, startEmbeddedPostgres } from './embedded-pg.js';
+import { createMetricsRegistry } from './service-metrics.js';
 
 export interface ServeOptions {
   readonly port: number;
@@ -38,6 +37,8 @@ export interface ServeOptions {
 
 export interface RunningServer {
   readonly url: string;
+  /** The embedded Postgres's superuser URL, password included; absent with --database-url. */
+  readonly embeddedDatabaseUrl?: string;
   readonly service: SwitchyardService;
   readonly http: SwitchyardHttp;
   stop(): Promise<void>;
@@ -126,44 +127,75 @@ function redact(url: string): string {
   }
 }
 
+/**
+ * Fails fast, before any Postgres is set up, when the HTTP port is taken. The final listen can still lose a race to
+ * another process; that failure stops everything started and is reported the same way.
+ */
+async function ensurePortFree(port: number, host: string): Promise<void> {
+  try {
+    await probePort(port, host);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') {
+      throw new Error(`port ${port} on ${host} is already in use: stop what holds it, or choose another with --port`);
+    }
+    throw err;
+  }
+}
+
+function listen(http: SwitchyardHttp, port: number, host: string): Promise<void> {
+  return new Promise<void>((res, rej) => {
+    http.server.once('error', rej);
+    http.server.listen(port, host, () => {
+      http.server.off('error', rej);
+      res();
+    });
+  });
+}
+
+async function startService(
+  opts: ServeOptions,
+  dataDir: string,
+  databaseUrl: string,
+  log: Logger,
+): Promise<SwitchyardService> {
+  if (opts.demo) {
+    await seedDemo(databaseUrl);
+    log.log('info', 'demo_seeded', { table: 'public.items' });
+  }
+  log.log('info', 'service_starting', { database: redact(databaseUrl), dataDir, shards: opts.shards ?? 0 });
+  return SwitchyardService.start({
+    databaseUrl,
+    dataDir: resolve(dataDir, 'service'),
+    // Snapshot chunks are cut when written; change reads are cut by the HTTP layer with the same target.
+    log: { snapshotChunkBytes: opts.chunkBytes },
+    router: { shards: opts.shards ?? 0 },
+    ...(opts.admission !== undefined ? { admission: opts.admission } : {}),
+    onEvent: (e) => {
+      if (e.event === 'replication') log.log('info', 'replication', { ...e.detail });
+      else if (e.event === 'error') log.log('error', 'service_error', { message: e.message });
+      else log.log('info', e.event, { ...e });
+    },
+  });
+}
+
 /** Starts Postgres (if embedded), the service and the HTTP server; resolves once requests are accepted. */
 export async function startServer(opts: ServeOptions, log: Logger): Promise<RunningServer> {
+  const host = opts.host ?? '0.0.0.0';
+  await ensurePortFree(opts.port, host);
   const dataDir = resolve(opts.dataDir);
   mkdirSync(dataDir, { recursive: true });
-  let embedded: EmbeddedPostgresHandle | undefined;
-  let databaseUrl = opts.databaseUrl;
-  if (databaseUrl === undefined) {
-    embedded = await startEmbeddedPostgres(dataDir, log);
-    databaseUrl = embedded.url;
-  }
-  let service: SwitchyardService | undefined;
+  const embedded = opts.databaseUrl === undefined ? await startEmbeddedPostgres(dataDir, log) : undefined;
+  const databaseUrl = embedded?.url ?? opts.databaseUrl ?? '';
+  let service: SwitchyardService;
   try {
-    if (opts.demo) {
-      await seedDemo(databaseUrl);
-      log.log('info', 'demo_seeded', { table: 'public.items' });
-    }
-    log.log('info', 'service_starting', { database: redact(databaseUrl), dataDir, shards: opts.shards ?? 0 });
-    service = await SwitchyardService.start({
-      databaseUrl,
-      dataDir: resolve(dataDir, 'service'),
-      // Snapshot chunks are cut when written; change reads are cut by the HTTP layer with the same target.
-      log: { snapshotChunkBytes: opts.chunkBytes },
-      router: { shards: opts.shards ?? 0 },
-      ...(opts.admission !== undefined ? { admission: opts.admission } : {}),
-      onEvent: (e) => {
-        if (e.event === 'replication') log.log('info', 'replication', { ...e.detail });
-        else if (e.event === 'error') log.log('error', 'service_error', { message: e.message });
-        else log.log('info', e.event, { ...e });
-      },
-    });
+    service = await startService(opts, dataDir, databaseUrl, log);
   } catch (err) {
     await embedded?.stop().catch(() => undefined);
     throw err;
   }
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'switchyard_process_' });
   const svc = service;
-  registerServiceMetrics(registry, () => svc.metrics());
+  const registry = createMetricsRegistry(() => svc.metrics());
   const http = createSwitchyardHttp({
     service,
     longPollTimeoutMs: opts.longPollTimeoutMs,
@@ -176,13 +208,7 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
     ...(opts.version !== undefined ? { version: opts.version } : {}),
   });
   try {
-    await new Promise<void>((res, rej) => {
-      http.server.once('error', rej);
-      http.server.listen(opts.port, opts.host ?? '0.0.0.0', () => {
-        http.server.off('error', rej);
-        res();
-      });
-    });
+    await listen(http, opts.port, host);
   } catch (err) {
     await service.close().catch(() => undefined);
     await embedded?.stop().catch(() => undefined);
@@ -202,6 +228,7 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
   let stopping: Promise<void> | undefined;
   return {
     url,
+    ...(embedded !== undefined ? { embeddedDatabaseUrl: embedded.url } : {}),
     service,
     http,
     stop(): Promise<void> {
@@ -214,6 +241,42 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
       return stopping;
     },
   };
+}
+
+/** Single-quoted for a POSIX shell. */
+function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * What `serve` prints on stderr once it accepts requests: a shape URL to curl (with --demo) and, for the embedded
+ * Postgres, a ready-to-paste psql command (the JSON log masks the password; it lives in `<data dir>/pg-password`).
+ */
+export function startupBanner(running: Pick<RunningServer, 'url' | 'embeddedDatabaseUrl'>, opts: ServeOptions): string {
+  const name = opts.version === undefined ? 'Switchyard' : `Switchyard ${opts.version}`;
+  const lines = [`${name} is running at ${running.url}`];
+  const secret = opts.secret === undefined ? '' : `&secret=${encodeURIComponent(opts.secret)}`;
+  if (opts.demo) {
+    lines.push(
+      'Fetch the demo shape:',
+      `  curl -i ${shellQuote(`${running.url}/v1/shape?table=items&offset=-1${secret}`)}`,
+      `then follow electric-handle/electric-offset, or use @electric-sql/client's ShapeStream with url ${running.url}/v1/shape`,
+    );
+  }
+  const db = running.embeddedDatabaseUrl;
+  if (db !== undefined) {
+    lines.push(
+      `Embedded Postgres (password in ${join(opts.dataDir, 'pg-password')}; the port stays the same across restarts while it is free):`,
+      `  psql ${shellQuote(db)}`,
+    );
+    if (opts.demo) {
+      lines.push(
+        'Write to the demo table and watch the change arrive:',
+        `  psql ${shellQuote(db)} -c "insert into items (title) values ('hello')"`,
+      );
+    }
+  }
+  return `\n${lines.join('\n')}\n\n`;
 }
 
 /** The CLI action: runs until SIGINT/SIGTERM, then shuts down in order (HTTP, service, Postgres). */
@@ -229,14 +292,7 @@ export async function runServe(flags: ServeFlags, version: string): Promise<void
     process.exitCode = 1;
     return;
   }
-  if (opts.demo) {
-    const secret = opts.secret === undefined ? '' : `&secret=${encodeURIComponent(opts.secret)}`;
-    process.stderr.write(
-      `\nSwitchyard is running. Try:\n` +
-        `  curl -i '${running.url}/v1/shape?table=items&offset=-1${secret}'\n` +
-        `then follow electric-handle/electric-offset, or use @electric-sql/client's ShapeStream with url ${running.url}/v1/shape\n\n`,
-    );
-  }
+  process.stderr.write(startupBanner(running, opts));
   await new Promise<void>((res) => {
     let signals = 0;
     const onSignal = (signal: string): void => {

@@ -1,6 +1,17 @@
 // Prometheus metrics of the running service, read from SwitchyardService.metrics() at scrape time.
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ServiceMetrics } from '../shapes/service.js';
+
+/**
+ * A registry with the Node process metrics (prom-client's defaults, which already start with `process_` / `nodejs_`,
+ * so the prefix is only `switchyard_`) and the service's own.
+ */
+export function createMetricsRegistry(read: () => ServiceMetrics): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'switchyard_' });
+  registerServiceMetrics(registry, read);
+  return registry;
+}
 
 /**
  * Registers scrape-time collectors: counters mirror the service's cumulative counts (changes/s is `rate()` of

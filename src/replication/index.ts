@@ -24,4 +24,4 @@ export type { ReplicationErrorCode } from './errors.js';
 export { Backoff, DEFAULT_BACKOFF } from './backoff.js';
 export type { BackoffOptions } from './backoff.js';
 export { quoteIdent, dropSlot } from './replication-admin.js';
-export type { TableRef } from './replication-admin.js';
+export type { PublicationSync, TableRef } from './replication-admin.js';

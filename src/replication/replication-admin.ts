@@ -8,6 +8,11 @@ import { parseLsn } from './lsn.js';
 export interface TableRef {
   readonly schema: string;
   readonly table: string;
+  /**
+   * The table's OID when the caller knows which table it means: a table by that name with another OID (dropped and
+   * recreated, or renamed and another one created) is then reported missing instead of being published.
+   */
+  readonly oid?: number;
 }
 
 /** Quotes an identifier the way Postgres's quote_ident does when quoting is needed (always quoted here). */
@@ -42,44 +47,66 @@ export async function ensurePublication(client: pg.Client, publication: string):
   }
 }
 
+/** Tables `syncPublicationTables` could not publish: they no longer exist under that name (and OID, when given). */
+export interface PublicationSync {
+  readonly missing: readonly TableRef[];
+}
+
+const RESOLVE_TABLES = `
+SELECT w.i, c.oid::int8::text AS oid, c.relreplident::text AS ident
+  FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS w(s, t, i)
+  JOIN pg_namespace n ON n.nspname = w.s
+  JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = w.t AND c.relkind IN ('r', 'p')`;
+
+// pg_publication_rel, not pg_publication_tables: membership by OID, whatever the table is called now.
+const PUBLISHED_TABLES = `
+SELECT c.oid::int8::text AS oid, n.nspname AS schema, c.relname AS table
+  FROM pg_publication p
+  JOIN pg_publication_rel pr ON pr.prpubid = p.oid
+  JOIN pg_class c ON c.oid = pr.prrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE p.pubname = $1`;
+
 /**
- * Makes the publication hold exactly `tables` and gives each REPLICA IDENTITY FULL, so that updates and deletes
- * carry the whole old row (the router needs old values to see rows leave a shape) and unchanged TOAST can be filled.
+ * Makes the publication hold exactly those of `tables` that exist, and gives each REPLICA IDENTITY FULL, so that
+ * updates and deletes carry the whole old row (the router needs old values to see rows leave a shape) and unchanged
+ * TOAST can be filled. A table that no longer exists (or whose name now belongs to another OID) is never added — it
+ * is reported in `missing` — so one dropped or renamed table cannot block publishing the others. Membership is
+ * compared by OID: a published table that was renamed is dropped from the publication unless still wanted.
  */
 export async function syncPublicationTables(
   client: pg.Client,
   publication: string,
   tables: readonly TableRef[],
-): Promise<void> {
-  const wanted = new Map(tables.map((t) => [qualifiedName(t), t] as const));
+): Promise<PublicationSync> {
   await client.query('BEGIN');
   try {
-    const current = await client.query<{ schemaname: string; tablename: string }>(
-      'SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = $1',
-      [publication],
-    );
-    const present = new Set<string>();
-    const drop: string[] = [];
-    for (const row of current.rows) {
-      const q = qualifiedName({ schema: row.schemaname, table: row.tablename });
-      present.add(q);
-      if (!wanted.has(q)) drop.push(q);
-    }
-    const add = [...wanted.keys()].filter((q) => !present.has(q));
+    const resolved = await client.query<{ i: string; oid: string; ident: string }>(RESOLVE_TABLES, [
+      tables.map((t) => t.schema),
+      tables.map((t) => t.table),
+    ]);
+    const found = new Map(resolved.rows.map((r) => [Number(r.i) - 1, r] as const));
+    const wanted = new Map<number, { ref: TableRef; ident: string }>();
+    const missing: TableRef[] = [];
+    tables.forEach((t, i) => {
+      const row = found.get(i);
+      if (row === undefined || (t.oid !== undefined && Number(row.oid) !== t.oid)) missing.push(t);
+      else wanted.set(Number(row.oid), { ref: t, ident: row.ident });
+    });
+    const current = await client.query<{ oid: string; schema: string; table: string }>(PUBLISHED_TABLES, [publication]);
+    const present = new Set(current.rows.map((r) => Number(r.oid)));
+    const drop = current.rows
+      .filter((r) => !wanted.has(Number(r.oid)))
+      .map((r) => qualifiedName({ schema: r.schema, table: r.table }));
+    const add = [...wanted].filter(([oid]) => !present.has(oid)).map(([, w]) => qualifiedName(w.ref));
     const pub = quoteIdent(publication);
     if (drop.length > 0) await client.query(`ALTER PUBLICATION ${pub} DROP TABLE ${drop.join(', ')}`);
     if (add.length > 0) await client.query(`ALTER PUBLICATION ${pub} ADD TABLE ${add.join(', ')}`);
-    for (const t of wanted.values()) {
-      const ident = await client.query<{ relreplident: string }>(
-        `SELECT c.relreplident FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE n.nspname = $1 AND c.relname = $2`,
-        [t.schema, t.table],
-      );
-      if (ident.rows[0]?.relreplident !== 'f') {
-        await client.query(`ALTER TABLE ${qualifiedName(t)} REPLICA IDENTITY FULL`);
-      }
+    for (const w of wanted.values()) {
+      if (w.ident !== 'f') await client.query(`ALTER TABLE ${qualifiedName(w.ref)} REPLICA IDENTITY FULL`);
     }
     await client.query('COMMIT');
+    return { missing };
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;

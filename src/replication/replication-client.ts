@@ -14,6 +14,7 @@ import {
   quoteIdent,
   slotConfirmedFlushLsn,
   syncPublicationTables,
+  type PublicationSync,
   type TableRef,
 } from './replication-admin.js';
 import { TransactionAssembler } from './transaction-assembler.js';
@@ -156,11 +157,14 @@ export class ReplicationClient {
     await connected;
   }
 
-  /** Keeps the publication equal to `tables` and gives them REPLICA IDENTITY FULL. */
-  async setTables(tables: readonly TableRef[]): Promise<void> {
+  /**
+   * Keeps the publication equal to those of `tables` that exist and gives them REPLICA IDENTITY FULL; resolves with
+   * the ones that do not exist (any more), which are left out.
+   */
+  async setTables(tables: readonly TableRef[]): Promise<PublicationSync> {
     const admin = await this.adminClient();
     await ensurePublication(admin, this.options.publication);
-    await syncPublicationTables(admin, this.options.publication, tables);
+    return syncPublicationTables(admin, this.options.publication, tables);
   }
 
   /**

@@ -14,6 +14,7 @@ import { coalesced } from './coalesced-commit.js';
 import { CommitPipeline } from './commit-pipeline.js';
 import type { LiveShape } from './live-shape.js';
 import { PredicateCache } from './predicate-cache.js';
+import { Publication, type PublishedTable } from './publication.js';
 import { ShapeRegistry, definitionKey } from './registry.js';
 import { affectedByRelation } from './relation-check.js';
 import { Admission } from './admission.js';
@@ -46,8 +47,7 @@ export class SwitchyardService implements ShapeService {
   private readonly creating = new Map<string, Promise<ShapeInfo>>();
   private readonly admission: Admission;
   private readonly commitMeta: () => Promise<void>;
-  private readonly published = new Map<string, { schema: string; table: string }>();
-  private publishing: Promise<void> = Promise.resolve();
+  private readonly publication: Publication;
   private admin: pg.Client | null = null;
   private adminConnecting: Promise<pg.Client> | null = null;
   private state: 'starting' | 'active' | 'waiting' = 'starting';
@@ -89,6 +89,11 @@ export class SwitchyardService implements ShapeService {
       onEvent: (e) => this.onReplicationEvent(e),
       ...(opts.replicationServerOptions !== undefined ? { extraServerOptions: opts.replicationServerOptions } : {}),
     });
+    this.publication = new Publication({
+      sync: (tables) => this.replication.setTables(tables),
+      wanted: () => this.wantedTables(),
+      onMissing: (oids) => this.invalidateTables(oids, 'table dropped or renamed'),
+    });
     this.pipeline = new CommitPipeline(
       store,
       (lsn) => this.replication.acknowledge(lsn),
@@ -113,7 +118,7 @@ export class SwitchyardService implements ShapeService {
     try {
       await service.resume();
       await meta.commit();
-      await service.replication.setTables([...service.published.values()]);
+      await service.publication.sync();
       await service.replication.start();
       service.state = 'active';
     } catch (err) {
@@ -147,7 +152,7 @@ export class SwitchyardService implements ShapeService {
         registry: this.registry,
         routers: this.routers,
         lock: this.lock,
-        publish: (t) => this.publish(t),
+        publish: (t) => this.publication.ensure(t),
         invalidateIds: (ids, reason) => ids.forEach((h) => this.invalidateWith(h, reason)),
         discard: (s) => this.discard(s),
         snapshotBatch: this.opts.snapshotBatch ?? 2000,
@@ -380,7 +385,6 @@ export class SwitchyardService implements ShapeService {
     }
     const results = await Promise.all(added);
     stored.forEach(({ handle, record, visibility }, i) => {
-      const d = record.definition;
       const log = this.store.getLog(handle);
       if (!results[i] || log === undefined) {
         this.registry.dropStored(handle);
@@ -393,7 +397,6 @@ export class SwitchyardService implements ShapeService {
       const last = log.lastOffset();
       if (last.tx >= 1n) shape.appendedEnd = shape.durableEnd = last;
       shape.state = 'ready';
-      this.published.set(`${d.schema}\u0000${d.table}`, { schema: d.schema, table: d.table });
       count++;
     });
     // Logs without a record: shapes whose creation never committed.
@@ -406,15 +409,15 @@ export class SwitchyardService implements ShapeService {
     this.emit({ event: 'shape_resumed', count, dropped });
   }
 
-  private publish(table: TableInfo): Promise<void> {
-    const k = `${table.schema}\u0000${table.name}`;
-    if (this.published.has(k)) return this.publishing;
-    this.published.set(k, { schema: table.schema, table: table.name });
-    const run = this.publishing.then(() => this.replication.setTables([...this.published.values()]));
-    this.publishing = run.catch(() => {
-      this.published.delete(k);
-    });
-    return run;
+  /** The tables of every shape not invalidated: what the publication must hold. */
+  private *wantedTables(): Iterable<PublishedTable> {
+    for (const s of this.registry.all())
+      if (s.state !== 'invalidated') yield { oid: s.tableOid, schema: s.schema, table: s.table };
+  }
+
+  /** Invalidates every shape on one of these tables (by OID). */
+  private invalidateTables(oids: ReadonlySet<number>, reason: string): void {
+    for (const s of [...this.registry.all()]) if (oids.has(s.tableOid)) this.invalidateShape(s, reason);
   }
 
   private invalidateWith(handle: string, reason: string): void {

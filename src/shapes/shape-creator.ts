@@ -9,8 +9,9 @@ import { insertMessage } from './messages.js';
 import type { ShapeRegistry } from './registry.js';
 import { SnapshotSession, isDataError } from './snapshot.js';
 import type { TableRouters } from './table-routers.js';
+import type { PublishedTable } from './publication.js';
 import { ShapeCreationError, ShapeRequestError, type ShapeDefinition } from './types.js';
-import { unknownTableError, validateShape, whereMessage } from './validate.js';
+import { unknownTableError, validateShape, whereMessage, type ValidatedShape } from './validate.js';
 
 /** Serialises critical sections (transaction processing vs. router registration + snapshot start). */
 export class AsyncLock {
@@ -33,7 +34,7 @@ export interface CreatorDeps {
   readonly routers: TableRouters;
   readonly lock: AsyncLock;
   /** Adds the table to the publication (REPLICA IDENTITY FULL) unless it is there already. */
-  readonly publish: (table: TableInfo) => Promise<void>;
+  readonly publish: (table: PublishedTable) => Promise<void>;
   /** Invalidates shapes whose clauses no longer compile after the table's router was rebuilt. */
   readonly invalidateIds: (ids: readonly string[], reason: string) => void;
   readonly discard: (shape: LiveShape) => void;
@@ -46,12 +47,36 @@ export interface CreatorDeps {
  * The order matters for a gap-free, duplicate-free stitch: the shape enters the router and the snapshot is taken
  * inside the same critical section as transaction processing, so every transaction processed afterwards is filtered
  * by the snapshot's visibility (skipped if the snapshot saw it) and every one processed before was visible to it.
+ * The shape is registered (state `creating`) before its table is published, so a concurrent publication sync counts
+ * the table as wanted.
  */
 export async function createShape(
   deps: CreatorDeps,
   def: ShapeDefinition,
   defKey: string,
 ): Promise<{ shape: LiveShape; rows: number }> {
+  const table = await readTable(deps, def);
+  const v = validateShape(def, table);
+  if (v.predicate !== undefined) deps.admission.checkWhereTree(v.predicate.expr);
+  await prepareRouter(deps, table);
+  const handle = deps.registry.newHandle(defKey);
+  const shape = deps.registry.register(handle, v.record, deps.store.createLog(handle));
+  try {
+    await publishTable(deps, table);
+  } catch (err) {
+    deps.discard(shape);
+    throw err;
+  }
+  const session = await startSnapshot(deps, shape);
+  const rows = await fillSnapshot(deps, shape, v, session);
+  if ((shape.state as string) === 'invalidated') throw new ShapeCreationError('shape invalidated during its snapshot');
+  shape.state = 'ready';
+  shape.wake();
+  return { shape, rows };
+}
+
+/** The table's catalog entry; a missing or unsupported table is the client's error (400). */
+async function readTable(deps: CreatorDeps, def: ShapeDefinition): Promise<TableInfo> {
   let table: TableInfo | undefined;
   try {
     table = await loadTable(await deps.admin(), def.schema, def.table);
@@ -60,36 +85,43 @@ export async function createShape(
   }
   if (table === undefined) throw unknownTableError(def);
   if (table.unsupported !== undefined) throw new ShapeRequestError({ table: [table.unsupported] });
-  const v = validateShape(def, table);
-  if (v.predicate !== undefined) deps.admission.checkWhereTree(v.predicate.expr);
+  return table;
+}
+
+/** Rebuilds the table's router when the catalog's column types differ from the ones it was built with. */
+async function prepareRouter(deps: CreatorDeps, table: TableInfo): Promise<void> {
   const columns = columnTypes(table);
-  // A rebuild replaces the table's router: under the lock, so no transaction is being routed by the old one.
-  if (!deps.routers.isCurrent(table.schema, table.name, columns)) {
-    let failed: string[];
-    try {
-      failed = await deps.lock.run(() => deps.routers.ensureTable(table.schema, table.name, columns));
-    } catch (err) {
-      throw new ShapeCreationError(`could not build the table's router: ${(err as Error).message}`, 1, { cause: err });
-    }
-    if (failed.length > 0) deps.invalidateIds(failed, 'schema changed');
-  }
+  if (deps.routers.isCurrent(table.schema, table.name, columns)) return;
+  let failed: string[];
   try {
-    await deps.publish(table);
+    // A rebuild replaces the table's router: under the lock, so no transaction is being routed by the old one.
+    failed = await deps.lock.run(() => deps.routers.ensureTable(table.schema, table.name, columns));
   } catch (err) {
+    throw new ShapeCreationError(`could not build the table's router: ${(err as Error).message}`, 1, { cause: err });
+  }
+  if (failed.length > 0) deps.invalidateIds(failed, 'schema changed');
+}
+
+async function publishTable(deps: CreatorDeps, table: TableInfo): Promise<void> {
+  try {
+    await deps.publish({ oid: table.oid, schema: table.schema, table: table.name });
+  } catch (err) {
+    if (err instanceof ShapeCreationError) throw err;
     // Postgres refuses some relations for good (system catalogs: 22023; unsupported kinds: 55000): a client error.
     const code = (err as { code?: unknown }).code;
     if (code === '22023' || code === '55000')
       throw new ShapeRequestError({
-        table: [`cannot replicate table "${def.schema}.${def.table}": ${(err as Error).message}`],
+        table: [`cannot replicate table "${table.schema}.${table.name}": ${(err as Error).message}`],
       });
     throw new ShapeCreationError(`could not add the table to the publication: ${(err as Error).message}`, 5, {
       cause: err,
     });
   }
+}
 
-  const handle = deps.registry.newHandle(defKey);
-  const log = deps.store.createLog(handle);
-  const shape = deps.registry.register(handle, v.record, log);
+/** Adds the shape to its table's router and opens its snapshot, both inside the processing lock. */
+async function startSnapshot(deps: CreatorDeps, shape: LiveShape): Promise<SnapshotSession> {
+  const def = shape.definition;
   let client: pg.PoolClient;
   try {
     client = await deps.pool.connect();
@@ -97,23 +129,28 @@ export async function createShape(
     deps.discard(shape);
     throw new ShapeCreationError(`database unreachable: ${(err as Error).message}`, 10, { cause: err });
   }
-  let session: SnapshotSession;
   try {
-    session = await deps.lock.run(async () => {
-      // Applied (a sharded router's workers acknowledged it) before the snapshot starts.
-      await deps.routers.add(
-        handle,
-        def.schema,
-        def.table,
-        def.where?.trim() === '' ? undefined : def.where,
-        def.params ? { ...def.params } : undefined,
-      );
+    return await deps.lock.run(async () => {
       try {
+        // Applied (a sharded router's workers acknowledged it) before the snapshot starts.
+        await deps.routers.add(
+          shape.handle,
+          def.schema,
+          def.table,
+          def.where?.trim() === '' ? undefined : def.where,
+          def.params ? { ...def.params } : undefined,
+        );
+      } catch (err) {
+        client.release();
+        throw err;
+      }
+      try {
+        // On failure `begin` releases the connection itself.
         const s = await SnapshotSession.begin(client);
         shape.visibility = s.visibility;
         return s;
       } catch (err) {
-        deps.routers.remove(handle, def.schema, def.table);
+        deps.routers.remove(shape.handle, def.schema, def.table);
         throw err;
       }
     });
@@ -122,7 +159,16 @@ export async function createShape(
     if (err instanceof SwitchyardError) throw new ShapeRequestError({ where: [whereMessage(err)] });
     throw new ShapeCreationError(`could not start the snapshot: ${(err as Error).message}`, 1, { cause: err });
   }
+}
 
+/** Persists the shape's record and writes its initial rows (log=full) to its log; durable when this resolves. */
+async function fillSnapshot(
+  deps: CreatorDeps,
+  shape: LiveShape,
+  v: ValidatedShape,
+  session: SnapshotSession,
+): Promise<number> {
+  const def = shape.definition;
   let rows = 0;
   try {
     deps.registry.persist(shape);
@@ -162,8 +208,5 @@ export async function createShape(
       throw new ShapeRequestError({ where: [`${(err as Error).message} (while reading the initial rows)`] });
     throw new ShapeCreationError(`snapshot failed: ${(err as Error).message}`, 1, { cause: err });
   }
-  if ((shape.state as string) === 'invalidated') throw new ShapeCreationError('shape invalidated during its snapshot');
-  shape.state = 'ready';
-  shape.wake();
-  return { shape, rows };
+  return rows;
 }

@@ -10,7 +10,7 @@ import { castExists } from './casts.js';
 import { canCoerce, selectCandidate, selectCommonType, TEXT } from './coerce.js';
 import { isUnknown, type AnalyzeContext } from './context.js';
 import type { RawNode } from './parse.js';
-import { parseTypeName } from './type-names.js';
+import { parseTypeName, unsupportedTypeMessage } from './type-names.js';
 
 const INT4 = pgType('int4');
 const AGGREGATES = new Set([
@@ -57,7 +57,7 @@ export function analyzeTypeCast(ctx: AnalyzeContext, n: RawNode): Expr {
 
 export function castTo(ctx: AnalyzeContext, arg: Expr, target: PgType, span: Span): Expr {
   if (target.scalar === 'opaque') {
-    ctx.fail(ErrorCode.NotSupported, `type ${typeDisplayName(target)} is not supported in where clauses`, span);
+    ctx.fail(ErrorCode.NotSupported, unsupportedTypeMessage(target, false), span);
   }
   if (isUnknown(arg)) {
     // Postgres runs the input function without the modifier and applies it as a separate (foldable) step, except
@@ -67,11 +67,7 @@ export function castTo(ctx: AnalyzeContext, arg: Expr, target: PgType, span: Spa
     return { kind: 'cast', arg: base, type: target, implicit: false, span };
   }
   if (arg.type.scalar === 'opaque') {
-    ctx.fail(
-      ErrorCode.NotSupported,
-      `type ${typeDisplayName(arg.type)} is not supported in where clauses (only IS [NOT] NULL)`,
-      arg.span,
-    );
+    ctx.fail(ErrorCode.NotSupported, unsupportedTypeMessage(arg.type, true), arg.span);
   }
   if (!castExists(arg.type, target)) {
     ctx.fail(
@@ -101,11 +97,7 @@ function typeFromNode(ctx: AnalyzeContext, tn: RawNode): PgType {
     return ctx.fail(ErrorCode.TypeMismatch, (e as Error).message, ctx.span(tn['location']));
   }
   if (t.scalar === 'opaque') {
-    ctx.fail(
-      ErrorCode.NotSupported,
-      `type ${t.opaqueName ?? text} is not supported in where clauses`,
-      ctx.span(tn['location'], text.length),
-    );
+    ctx.fail(ErrorCode.NotSupported, unsupportedTypeMessage(t, false), ctx.span(tn['location'], text.length));
   }
   if (t.scalar === 'bpchar' && mods.length === 0 && parts[parts.length - 1] === 'bpchar')
     return pgType('bpchar', t.array);

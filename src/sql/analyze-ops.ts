@@ -7,6 +7,7 @@ import { BINARY, PREFIX, type Overload } from './catalog.js';
 import { BOOL, selectCandidate, selectCommonType, TEXT } from './coerce.js';
 import { isUnknown, type AnalyzeContext } from './context.js';
 import type { RawNode } from './parse.js';
+import { unsupportedTypeMessage } from './type-names.js';
 
 const COMPARE = new Set(['=', '<>', '!=', '<', '<=', '>', '>=']);
 const LIKE_OPS: Record<string, { ci: boolean; neg: boolean }> = {
@@ -102,12 +103,7 @@ function noOperator(ctx: AnalyzeContext, name: string, types: readonly PgType[],
 
 function rejectOpaque(ctx: AnalyzeContext, args: readonly Expr[]): void {
   for (const a of args) {
-    if (a.type.scalar === 'opaque')
-      ctx.fail(
-        ErrorCode.NotSupported,
-        `type ${typeDisplayName(a.type)} is not supported in where clauses (only IS [NOT] NULL)`,
-        a.span,
-      );
+    if (a.type.scalar === 'opaque') ctx.fail(ErrorCode.NotSupported, unsupportedTypeMessage(a.type, true), a.span);
   }
 }
 

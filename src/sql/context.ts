@@ -3,6 +3,7 @@ import { ErrorCode, ValueError, WhereError } from '../errors/index.js';
 import { codecFor } from '../values/registry.js';
 import { baseType, pgType, typeDisplayName, type PgType, type Value } from '../values/types.js';
 import type { CastExpr, ConstExpr, Expr, Span } from './ast.js';
+import { unsupportedTypeMessage } from './type-names.js';
 
 export interface AnalyzeOptions {
   /** Column name (exact case) → type. */
@@ -63,7 +64,7 @@ export class AnalyzeContext {
       this.paramTypes.set(param, target);
     }
     if (target.scalar === 'opaque') {
-      this.fail(ErrorCode.NotSupported, `type ${typeDisplayName(target)} is not supported in where clauses`, e.span);
+      this.fail(ErrorCode.NotSupported, unsupportedTypeMessage(target, false), e.span);
     }
     if (e.value === null) return { kind: 'const', type: target, value: null, span: e.span };
     let value: Value;

@@ -3,6 +3,10 @@ import { ErrorCode, RouterError } from '../errors/index.js';
 import type { ColumnExpr } from './ast.js';
 import type { AnalyzeContext } from './context.js';
 import type { RawNode } from './parse.js';
+import { didYouMean } from './suggest.js';
+
+// Column hints are part of identifier handling; the distance itself lives in suggest.ts (shared with type names).
+export { didYouMean };
 
 export const MAX_IDENTIFIER_BYTES = 63;
 
@@ -89,35 +93,6 @@ export function columnRef(ctx: AnalyzeContext, n: RawNode): ColumnExpr {
   }
   ctx.referenced.add(name);
   return { kind: 'column', name, type, span };
-}
-
-/** The closest known name within a small edit distance, or a case-only difference. */
-export function didYouMean(name: string, known: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const k of known) {
-    if (k.toLowerCase() === name.toLowerCase()) return k;
-    const d = editDistance(name, k);
-    if (d < bestD) {
-      bestD = d;
-      best = k;
-    }
-  }
-  return bestD <= Math.max(1, Math.min(3, Math.floor(name.length / 3))) ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0] as number;
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j] as number;
-      prev[j] = Math.min((prev[j] as number) + 1, (prev[j - 1] as number) + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = tmp;
-    }
-  }
-  return prev[b.length] as number;
 }
 
 /**

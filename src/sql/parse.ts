@@ -1,6 +1,7 @@
 // Runs the real Postgres 15 grammar (libpg-query) on a clause and returns its raw WHERE node with position mapping.
 import { loadModule, parseSync } from 'libpg-query';
 import { ErrorCode, WhereError } from '../errors/index.js';
+import { extraClausePosition } from './extra-clause.js';
 
 /** Loaded once per process (and per worker thread): the WASM parser must be initialised before parseSync. */
 await loadModule();
@@ -51,15 +52,21 @@ export function parseClause(clause: string): ParsedClause {
   const select = stmts.length === 1 ? (stmts[0]?.stmt['SelectStmt'] as RawNode | undefined) : undefined;
   const extraKeys = select ? Object.keys(select).filter((k) => !ALLOWED_SELECT_KEYS.has(k)) : [];
   if (!select || extraKeys.length > 0 || select['whereClause'] === undefined || select['op'] !== 'SETOP_NONE') {
+    const setOp = typeof select?.['op'] === 'string' && select['op'] !== 'SETOP_NONE' ? select['op'].slice(6) : '';
+    const found =
+      setOp !== ''
+        ? setOp
+        : extraKeys.length > 0
+          ? extraKeys.map(describeKey).join(', ')
+          : stmts.length > 1
+            ? '";"'
+            : '';
+    const at = extraClausePosition(clause);
     throw new WhereError(
       ErrorCode.ExtraClause,
-      'malformed where clause: only a boolean expression is allowed' +
-        (extraKeys.length > 0
-          ? ` (found ${extraKeys.map(describeKey).join(', ')})`
-          : stmts.length > 1
-            ? ' (found ";")'
-            : ''),
-      stmts.length > 1 ? Math.max(0, clause.indexOf(';')) : undefined,
+      'malformed where clause: only a boolean expression is allowed' + (found !== '' ? ` (found ${found})` : ''),
+      at?.start,
+      at?.length,
     );
   }
   return { where: select['whereClause'] as RawNode, position };

@@ -1,6 +1,7 @@
 // Postgres type names (as schemas and casts spell them) to PgType, and a table's column map to a ColumnLayout.
 import { ErrorCode, WhereError } from '../errors/index.js';
-import { pgType, type PgType, type ScalarName } from '../values/types.js';
+import { pgType, typeDisplayName, type PgType, type ScalarName } from '../values/types.js';
+import { didYouMean } from './suggest.js';
 
 const ALIASES: Record<string, ScalarName> = {
   bool: 'bool',
@@ -38,6 +39,67 @@ const ALIASES: Record<string, ScalarName> = {
   jsonb: 'jsonb',
   json: 'json',
 };
+
+/**
+ * Postgres types (core and common extensions) that exist but are not evaluated here. They get no did-you-mean hint:
+ * `inet` is a real type, not a typo of `int`.
+ */
+const KNOWN_UNEVALUATED = new Set([
+  'bit',
+  'bit varying',
+  'varbit',
+  'box',
+  'cidr',
+  'circle',
+  'citext',
+  'daterange',
+  'datemultirange',
+  'hstore',
+  'inet',
+  'int4range',
+  'int8range',
+  'jsonpath',
+  'line',
+  'lseg',
+  'ltree',
+  'macaddr',
+  'macaddr8',
+  'money',
+  'numrange',
+  'oid',
+  'path',
+  'pg_lsn',
+  'point',
+  'polygon',
+  'regclass',
+  'time with time zone',
+  'timetz',
+  'tsquery',
+  'tsrange',
+  'tstzrange',
+  'tsvector',
+  'txid_snapshot',
+  'xid',
+  'xml',
+]);
+
+const HINT_CANDIDATES = [...Object.keys(ALIASES), 'float', 'double precision'];
+
+/** `numerc` → `numeric`: a supported type name close to an unknown one, unless that one is a real Postgres type. */
+export function typeNameHint(t: PgType): string | undefined {
+  const name = t.opaqueName;
+  if (t.scalar !== 'opaque' || name === undefined || KNOWN_UNEVALUATED.has(name) || /[."]/.test(name)) return undefined;
+  return didYouMean(name, HINT_CANDIDATES);
+}
+
+/** The rejection of a value of a type Switchyard does not evaluate, with a did-you-mean for a likely typo. */
+export function unsupportedTypeMessage(t: PgType, onlyNullChecks: boolean): string {
+  const notes = [
+    ...(onlyNullChecks ? ['only IS [NOT] NULL'] : []),
+    ...[typeNameHint(t)].filter((h) => h !== undefined).map((h) => `did you mean "${h}"?`),
+  ];
+  return `type ${typeDisplayName(t)} is not supported in where clauses${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`;
+}
 
 /** Scalar names that `float(p)` style modifiers change (float(1..24) is real, float(25..53) double precision). */
 function floatFromPrecision(p: number): ScalarName {

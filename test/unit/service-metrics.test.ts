@@ -1,0 +1,41 @@
+// The /metrics registry: process metrics under one `switchyard_` prefix (not `switchyard_process_process_…`) beside
+// the service's own, read from the service at scrape time.
+import { expect, it } from 'vitest';
+import { createMetricsRegistry } from '../../src/cli/service-metrics.js';
+import type { ServiceMetrics } from '../../src/shapes/service.js';
+
+const metrics: ServiceMetrics = {
+  transactions: 3,
+  changes: 7,
+  messages: 5,
+  evaluationErrors: 0,
+  failOpenRoutes: 0,
+  failOpenRechecks: 0,
+  snapshotSkips: 0,
+  replaySkips: 0,
+  routeNanos: 2e9,
+  shapes: 2,
+  lanes: { equality: 1, expression: 0, range: 1, prefix: 0, inclusion: 0, always: 0, unindexed: 0 },
+  logBytes: 1024,
+  fsyncs: 4,
+  groupCommits: 2,
+  replicationLagBytes: 0,
+  acknowledgedLsn: 0n,
+  durableLsn: 0n,
+  waiters: 1,
+  admissionRejected: { tooManyCreations: 2, shapeLimit: 0, whereTooComplex: 1 },
+};
+
+it('names process metrics switchyard_process_… and switchyard_nodejs_…, once prefixed', async () => {
+  const text = await createMetricsRegistry(() => metrics).metrics();
+  const names = new Set([...text.matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]));
+  expect(names).toContain('switchyard_process_cpu_seconds_total');
+  expect(names).toContain('switchyard_nodejs_heap_size_used_bytes');
+  expect([...names].filter((n) => n?.includes('process_process'))).toEqual([]);
+  expect(text).toContain('switchyard_changes_total 7');
+  expect(text).toContain('switchyard_routing_seconds_total 2');
+  expect(text).toContain('switchyard_shapes_by_lane{lane="range"} 1');
+  expect(text).toContain('switchyard_admission_rejected_total{reason="too_many_creations"} 2');
+  expect(text).toContain('switchyard_admission_rejected_total{reason="shape_limit"} 0');
+  expect(text).toContain('switchyard_admission_rejected_total{reason="where_too_complex"} 1');
+});
