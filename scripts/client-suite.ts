@@ -19,6 +19,7 @@ import {
   readFileSync,
   readdirSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -280,9 +281,32 @@ function summarize(jsonFile: string, sources: string): Summary {
   return { sources, files, failures, passed };
 }
 
+/** The first informative line: vitest reports errors raised in fixtures under a placeholder `STACK_TRACE_ERROR`. */
 function firstLine(message: string): string {
-  const line = message.split('\n').find((l) => l.trim() !== '') ?? '';
+  const lines = message.split('\n').filter((l) => l.trim() !== '' && !/^\s+at /.test(l));
+  const line = lines.find((l) => !/^Error: STACK_TRACE_ERROR$/.test(l.trim())) ?? lines[0] ?? '';
   return line.length > 200 ? `${line.slice(0, 200)}…` : line;
+}
+
+/** Every failing test with its whole failure message, for reading after the run. */
+function failureReport(jsonFile: string): string {
+  const data = JSON.parse(readFileSync(jsonFile, 'utf8')) as VitestJson;
+  const out: string[] = [];
+  for (const file of data.testResults) {
+    for (const t of file.assertionResults) {
+      if (t.status === 'failed') out.push(`=== ${t.fullName}\n${t.failureMessages.join('\n---\n')}\n`);
+    }
+  }
+  return out.join('\n');
+}
+
+/** Keeps the two most recent run directories (another run may still be reading its own) and removes the rest. */
+function pruneRuns(cacheDir: string): void {
+  const runs = readdirSync(cacheDir)
+    .filter((d) => d.startsWith('run-'))
+    .map((d) => ({ d, t: statSync(join(cacheDir, d)).mtimeMs }))
+    .sort((a, b) => b.t - a.t);
+  for (const { d } of runs.slice(2)) rmSync(join(cacheDir, d), { recursive: true, force: true });
 }
 
 function report(summary: Summary, before: Summary | undefined, compareName: string | undefined): void {
@@ -316,9 +340,7 @@ async function main(): Promise<void> {
   const cleanups: (() => Promise<void>)[] = [];
   try {
     installDeps(opts.cacheDir);
-    for (const old of readdirSync(opts.cacheDir)) {
-      if (old.startsWith('run-')) rmSync(join(opts.cacheDir, old), { recursive: true, force: true });
-    }
+    pruneRuns(opts.cacheDir);
     const runDir = mkdtempSync(join(opts.cacheDir, 'run-'));
     const pkgDir = extractSuites(opts, runDir);
     const sources = describeSources(opts);
@@ -333,9 +355,17 @@ async function main(): Promise<void> {
     if (!existsSync(result.jsonFile))
       throw new Error(`vitest wrote no results (exit ${result.code}); see ${result.logFile}`);
     const summary = summarize(result.jsonFile, sources);
-    writeFileSync(join(runDir, 'summary.json'), JSON.stringify(summary, null, 2));
+    // Summaries outlive run directories (other runs prune those), so --compare can use any earlier one.
+    mkdirSync(join(opts.cacheDir, 'summaries'), { recursive: true });
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const summaryFile = join(opts.cacheDir, 'summaries', `${stamp}-${process.pid}.json`);
+    writeFileSync(summaryFile, JSON.stringify(summary, null, 2));
+    writeFileSync(join(runDir, 'failures.txt'), failureReport(result.jsonFile));
     report(summary, before, opts.compare);
-    console.log(`\n[client-suite] vitest output ${result.logFile}; summary ${join(runDir, 'summary.json')}`);
+    console.log(
+      `\n[client-suite] vitest output ${result.logFile}; full failure messages ${join(runDir, 'failures.txt')}`,
+    );
+    console.log(`[client-suite] summary ${summaryFile} (for --compare)`);
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch((err: unknown) => console.error(err));
     release();

@@ -8,6 +8,7 @@ import { parseClause } from './sql/parse.js';
 import { renderSql } from './sql/render.js';
 import { parseTypeName } from './sql/type-names.js';
 import { codecFor } from './values/registry.js';
+import { TooExpensiveError, defaultCompileBudgetMs, withWorkBudget } from './values/work-budget.js';
 import type { PgType, Value } from './values/types.js';
 
 export interface CompileOptions {
@@ -15,6 +16,12 @@ export interface CompileOptions {
   readonly params?: Readonly<Record<string, string>>;
   /** The shape's table, so that `table.col` and `schema.table.col` references resolve. */
   readonly table?: { readonly schema: string; readonly name: string };
+  /**
+   * Work budget for compiling, constant folding included, in nominal milliseconds (counted work, not wall time,
+   * so the verdict is the same on every run): beyond it the clause is rejected with code `too_expensive`.
+   * Default 50 (or what setDefaultCompileBudgetMs set); `Infinity` turns it off.
+   */
+  readonly budgetMs?: number;
 }
 
 /** Decoder for a column type: opaque types are never decoded (only IS NULL may use them), so keep them as text. */
@@ -64,6 +71,22 @@ export function compileWhere(
   options: CompileOptions = {},
 ): Predicate {
   if (typeof where !== 'string') throw new WhereError(ErrorCode.Syntax, 'where clause must be a string');
+  const budget = options.budgetMs ?? defaultCompileBudgetMs();
+  if (budget === Infinity) return compileUnbudgeted(where, columns, options);
+  try {
+    return withWorkBudget(budget, 'compiling the where clause', () => compileUnbudgeted(where, columns, options));
+  } catch (err) {
+    // Raised outside constant folding (e.g. while reading a literal): no position to point at.
+    if (err instanceof TooExpensiveError) throw new WhereError(ErrorCode.TooExpensive, err.message);
+    throw err;
+  }
+}
+
+function compileUnbudgeted(
+  where: string,
+  columns: Readonly<Record<string, string>>,
+  options: CompileOptions,
+): Predicate {
   const { layout, types } = layoutFor(columns);
   const parsed = parseClause(where);
   const analysis = analyzeWhere(where, parsed.where, parsed.position, {

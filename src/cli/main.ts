@@ -108,6 +108,10 @@ export async function main(argv: readonly string[]): Promise<void> {
       'bytes of a where clause; beyond: 400 where_too_complex (default 0: the 65536 hard limit)',
     )
     .option('--max-where-nodes <n>', 'nodes of an analysed where clause; beyond: 400 where_too_complex (default 20000)')
+    .option(
+      '--compile-budget <ms>',
+      'work budget for compiling a where clause, constant folding included; beyond it 400 too_expensive (env SWITCHYARD_COMPILE_BUDGET_MS; default 50)',
+    )
     .action((opts: ServeFlags) => runServe(opts, version));
   await program.parseAsync([...argv]);
 }

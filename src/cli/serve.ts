@@ -1,4 +1,5 @@
 // `switchyard serve`: the sync service (replication → router → shape logs → HTTP), with an embedded Postgres when no URL is given.
+import { DEFAULT_COMPILE_BUDGET_MS } from '../values/work-budget.js';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { jsonLogger, type Logger } from '../http/logger.js';
@@ -32,6 +33,8 @@ export interface ServeOptions {
   readonly shards?: number;
   /** Admission limits (0: none): concurrent creations, shapes in total and per table, where bytes and nodes. */
   readonly admission?: AdmissionLimits;
+  /** Compile budget of a shape's where clause in nominal ms (default 50); see SwitchyardServiceOptions. */
+  readonly compileBudgetMs?: number;
   readonly version?: string;
 }
 
@@ -57,6 +60,7 @@ export interface ServeFlags {
   enableDelete?: boolean;
   demo?: boolean;
   shards?: string;
+  compileBudget?: string;
   maxConcurrentCreations?: string;
   maxShapes?: string;
   maxShapesPerTable?: string;
@@ -113,6 +117,11 @@ export function resolveServeOptions(flags: ServeFlags, env: NodeJS.ProcessEnv = 
     demo: flags.demo === true,
     shards: nonNegativeInt('--shards', flags.shards ?? env['SWITCHYARD_SHARDS'], 0),
     admission: admissionFlags(flags),
+    compileBudgetMs: positiveInt(
+      '--compile-budget',
+      flags.compileBudget ?? env['SWITCHYARD_COMPILE_BUDGET_MS'],
+      DEFAULT_COMPILE_BUDGET_MS,
+    ),
   };
 }
 
@@ -171,6 +180,7 @@ async function startService(
     log: { snapshotChunkBytes: opts.chunkBytes },
     router: { shards: opts.shards ?? 0 },
     ...(opts.admission !== undefined ? { admission: opts.admission } : {}),
+    ...(opts.compileBudgetMs !== undefined ? { compileBudgetMs: opts.compileBudgetMs } : {}),
     onEvent: (e) => {
       if (e.event === 'replication') log.log('info', 'replication', { ...e.detail });
       else if (e.event === 'error') log.log('error', 'service_error', { message: e.message });

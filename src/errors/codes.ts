@@ -48,6 +48,11 @@ export enum ErrorCode {
   DivisionByZero = 'division_by_zero',
   /** Any other runtime error Postgres would raise for this row (bad cast, LIKE pattern ending in escape…). */
   EvaluationError = 'evaluation_error',
+  /**
+   * Compiling the clause (constant folding included) or evaluating one row ran past its work budget, e.g. a
+   * constant `10::numeric ^ 100000000`-sized computation. Simplify the clause; the budget is configurable.
+   */
+  TooExpensive = 'too_expensive',
 
   // --- router ---
   /** A shape names a table the router's schema does not have. */

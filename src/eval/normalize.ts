@@ -2,6 +2,7 @@
 import { ErrorCode, ValueError, WhereError } from '../errors/index.js';
 import { childrenOf, type CompareOp, type ConstExpr, type Expr } from '../sql/ast.js';
 import { pgType } from '../values/types.js';
+import { TooExpensiveError } from '../values/work-budget.js';
 import { interpretExpr } from './interpret.js';
 import { ColumnLayout, RowView } from './row-view.js';
 import { likeEndsWithEscape } from '../values/like.js';
@@ -110,6 +111,9 @@ function foldConstant(e: Expr): Expr {
     if (err instanceof ValueError) {
       if (isStable(e)) return e; // raised per row at run time, as Postgres does (see isStable)
       throw new WhereError(ErrorCode.ConstantError, err.message, e.span.start, e.span.end - e.span.start);
+    }
+    if (err instanceof TooExpensiveError) {
+      throw new WhereError(ErrorCode.TooExpensive, err.message, e.span.start, e.span.end - e.span.start);
     }
     throw err;
   }

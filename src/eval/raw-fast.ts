@@ -1,5 +1,6 @@
 // Fast paths that compare a column's raw Postgres text with a constant without decoding it (exactness preserved).
 import type { CompareOp } from '../sql/ast.js';
+import { decimalDigits } from '../values/numeric.js';
 import { codecFor } from '../values/registry.js';
 import type { NumericValue, PgType, Value } from '../values/types.js';
 
@@ -128,6 +129,9 @@ function isIsoTimestamptz(s: string): boolean {
  * A raw-text comparator for `column op constant`, or undefined when this type has no fast path (or the constant is
  * outside what the fast path can represent).
  */
+/** Numeric constants longer than this are compared after decoding rather than as raw text. */
+const RAW_MAX_DIGITS = 1000;
+
 export function rawComparator(op: CompareOp, t: PgType, constant: Value): RawTest | undefined {
   if (t.array || t.typmod >= 0) return undefined;
   switch (t.scalar) {
@@ -142,7 +146,8 @@ export function rawComparator(op: CompareOp, t: PgType, constant: Value): RawTes
     }
     case 'numeric': {
       const nv = constant as NumericValue;
-      if (nv.kind !== 'finite') return undefined;
+      // Huge constants (10::numeric ^ 100000) would cost a long decimal conversion here; decoding handles them.
+      if (nv.kind !== 'finite' || decimalDigits(nv.coef) > RAW_MAX_DIGITS) return undefined;
       const cd = splitDecimal(codecFor(t).format(nv));
       if (!cd) return undefined;
       return (raw) => {

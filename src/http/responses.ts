@@ -1,9 +1,13 @@
 // Response headers (CORS, cache, ETag, cursor) and body writers for the shape protocol (§1.2, §2.3, §4, §6).
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ErrorDetail } from '../shapes/types.js';
 
 /** The headers a browser must be allowed to read, else the client throws MissingHeadersError (§1.2). */
 export const EXPOSED_HEADERS =
-  'electric-cursor,electric-handle,electric-has-data,electric-offset,electric-schema,electric-up-to-date,electric-internal-known-error,retry-after';
+  'electric-cursor,electric-handle,electric-has-data,electric-offset,electric-schema,electric-up-to-date,electric-internal-known-error,retry-after,switchyard-error-details';
+
+/** Per-parameter error code, position and caret of a 400 (JSON), beside Electric's body (§2.3). */
+export const ERROR_DETAILS_HEADER = 'switchyard-error-details';
 
 export const CACHE_INITIAL = 'public, max-age=604800, s-maxage=3600, stale-while-revalidate=2629746';
 export const CACHE_LIVE = 'public, max-age=5, stale-while-revalidate=5';
@@ -138,8 +142,17 @@ export function sendValidationError(
   res: ServerResponse,
   errors: Readonly<Record<string, readonly string[]>>,
   head = false,
+  details?: Readonly<Record<string, ErrorDetail>>,
 ): void {
-  sendError(res, 400, { message: 'Invalid request', errors }, {}, head);
+  // The body is exactly Electric's shape (the official client's tests compare it strictly), so our error codes,
+  // positions and carets travel in a header: JSON with every non-ASCII character escaped, as header values must be.
+  const extra: Record<string, string> = details === undefined ? {} : { [ERROR_DETAILS_HEADER]: asciiJson(details) };
+  sendError(res, 400, { message: 'Invalid request', errors }, extra, head);
+}
+
+/** JSON text with characters outside printable ASCII written as `\uXXXX` escapes (still valid JSON). */
+export function asciiJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Writes `text`, waiting for `drain` under backpressure; false when the connection has gone away. */

@@ -346,7 +346,7 @@ export async function handleShapeGet(
     };
     await sendLog(cfg, httpReq, res, reply, head);
   } catch (err) {
-    if (err instanceof ShapeRequestError) return sendValidationError(res, err.errors, head);
+    if (err instanceof ShapeRequestError) return sendValidationError(res, err.errors, head, err.details);
     if (!res.headersSent && sendUnavailable(cfg, res, err, head)) return;
     throw err;
   } finally {

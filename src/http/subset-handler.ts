@@ -108,7 +108,7 @@ async function handleSubset(
       if (err instanceof ClientGone) return;
       throw err;
     }
-    if (err instanceof ShapeRequestError) return sendValidationError(res, err.errors);
+    if (err instanceof ShapeRequestError) return sendValidationError(res, err.errors, false, err.details);
     if (sendUnavailable(cfg, res, err)) return;
     throw err;
   }

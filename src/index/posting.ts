@@ -127,13 +127,13 @@ export class PostingMap<K extends string | number | null> implements EntryHome {
 
   /** Calls `fn` for every entry under every key (a fail-open of everything this map indexes). */
   forEachEntry(fn: (entry: number) => void): void {
-    const each = (v: number | Posting | undefined): void => {
-      if (v === undefined) return;
+    const vals = this.vals;
+    for (let i = 0; i <= vals.length; i++) {
+      const v = i < vals.length ? vals[i] : this.nullVal;
+      if (v === undefined) continue;
       if (typeof v === 'number') fn(v);
-      else for (let i = 0; i < v.length; i++) fn(v.items[i] as number);
-    };
-    for (let i = 0; i < this.vals.length; i++) each(this.vals[i]);
-    each(this.nullVal);
+      else for (let j = 0; j < v.length; j++) fn(v.items[j] as number);
+    }
   }
 
   get keyCount(): number {

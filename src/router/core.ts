@@ -181,23 +181,35 @@ export class RouterCore {
     if (table === null || table.shapes.length === 0) return false;
     const ctx = this.ctx;
     ctx.begin();
-    switch (change.op) {
-      case 'insert':
-        table.routeRow(change.record);
-        break;
-      case 'delete':
-        table.routeRow(change.oldRecord);
-        break;
-      case 'update':
-        table.routeRow(change.oldRecord);
-        table.routeRow(change.record);
-        break;
-      case 'truncate':
-        table.emitAll();
-        break;
+    // Value errors raised while routing (a division by zero in a shape's clause) become fail-open answers, reported
+    // by message: their stacks are never read, and capturing one costs several times a whole routed row.
+    const stackLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      this.routeRows(table, change);
+    } finally {
+      Error.stackTraceLimit = stackLimit;
     }
     ctx.finish();
     return true;
+  }
+
+  private routeRows(table: TableState, change: Change): void {
+    switch (change.op) {
+      case 'insert':
+        table.routeRow(change.record);
+        return;
+      case 'delete':
+        table.routeRow(change.oldRecord);
+        return;
+      case 'update':
+        table.routeRow(change.oldRecord);
+        table.routeRow(change.record);
+        return;
+      case 'truncate':
+        table.emitAll();
+        return;
+    }
   }
 
   routeTransaction(changes: readonly Change[]): Map<string, number[]> {

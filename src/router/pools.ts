@@ -1,9 +1,57 @@
 // Shared compiled code per table: residual predicates and probe expressions, keyed by canonical SQL, refcounted.
-import type { Expr } from '../sql/ast.js';
+import { childrenOf, type Expr } from '../sql/ast.js';
 import type { ColumnLayout, RowView } from '../eval/row-view.js';
 import type { Value } from '../values/types.js';
 import { compileBool, compileExpr } from '../eval/compile.js';
 import { EpochMemo } from '../index/epoch-marks.js';
+
+type Rec = Readonly<Record<string, string | null>>;
+
+/** The columns an expression reads, each once. */
+function columnsOf(e: Expr, out: Set<string> = new Set()): Set<string> {
+  if (e.kind === 'column') out.add(e.name);
+  for (const c of childrenOf(e)) columnsOf(c, out);
+  return out;
+}
+
+/**
+ * The inputs of the last row an expression raised on. A clause's value depends only on the columns it reads, so a
+ * row repeating those column texts raises the same error: it fails open without evaluating (and building and
+ * throwing an error, which costs several times a whole routed row) again. One remembered input is what a stream
+ * of rows with the same poisonous value (`n = 0` under `1 / n`) needs; a new value just replaces it.
+ */
+export class RaiseMemo {
+  private readonly columns: readonly string[];
+  /** The remembered input key; undefined while nothing is remembered. */
+  private key: string | null | undefined = undefined;
+  error: unknown = undefined;
+
+  constructor(expr: Expr) {
+    this.columns = [...columnsOf(expr)];
+  }
+
+  /** The row's input key: the column's text for one column (null for NULL), else the texts joined. */
+  private keyOf(record: Rec): string | null {
+    const cols = this.columns;
+    if (cols.length === 1) return record[cols[0] as string] ?? null;
+    let k = '';
+    for (const c of cols) {
+      const t = record[c];
+      k += t === null || t === undefined ? '\u0000N' : `\u0000T${t}`;
+    }
+    return k;
+  }
+
+  remember(record: Rec, error: unknown): void {
+    this.key = this.keyOf(record);
+    this.error = error;
+  }
+
+  /** True when the row has the inputs the expression last raised on (it would raise `error` again). */
+  repeats(record: Rec): boolean {
+    return this.key !== undefined && this.keyOf(record) === this.key;
+  }
+}
 
 /**
  * Identical residuals (same normalised SQL) are compiled once and evaluated at most once per row, whatever the number
@@ -12,6 +60,8 @@ import { EpochMemo } from '../index/epoch-marks.js';
 export class ResidualPool {
   readonly fns: (((row: RowView) => boolean | null) | undefined)[] = [];
   readonly sqls: (string | undefined)[] = [];
+  /** Per residual, the inputs it last raised on. */
+  readonly raised: (RaiseMemo | undefined)[] = [];
   private readonly refs: number[] = [];
   private readonly byKey = new Map<string, number>();
   private readonly keys: (string | undefined)[] = [];
@@ -32,6 +82,7 @@ export class ResidualPool {
     id = this.free.pop() ?? this.fns.length;
     this.fns[id] = fn;
     this.sqls[id] = sql;
+    this.raised[id] = new RaiseMemo(expr);
     this.keys[id] = key;
     this.refs[id] = 1;
     this.byKey.set(key, id);
@@ -53,6 +104,7 @@ export class ResidualPool {
     this.byKey.delete(this.keys[id] as string);
     this.fns[id] = undefined;
     this.sqls[id] = undefined;
+    this.raised[id] = undefined;
     this.keys[id] = undefined;
     this.free.push(id);
     this.live--;
@@ -67,10 +119,12 @@ export class ProbeValue {
   constructor(
     readonly sql: string,
     private readonly fn: (row: RowView) => Value | null,
+    /** The inputs this probe last raised on (see RaiseMemo). */
+    readonly raised: RaiseMemo,
   ) {}
 
   static compile(expr: Expr, sql: string, layout: ColumnLayout): ProbeValue {
-    return new ProbeValue(sql, compileExpr(expr, layout));
+    return new ProbeValue(sql, compileExpr(expr, layout), new RaiseMemo(expr));
   }
 
   /** Computes without the memo (explain). */
@@ -81,7 +135,12 @@ export class ProbeValue {
   /** The probe's value for the current row; `round` is the table's row counter. Throws ValueError. */
   get(row: RowView, round: number): Value | null {
     if (this.round !== round) {
-      this.value = this.fn(row);
+      try {
+        this.value = this.fn(row);
+      } catch (err) {
+        this.raised.remember(row.record, err);
+        throw err;
+      }
       this.round = round;
     }
     return this.value;

@@ -12,7 +12,7 @@ import { InclusionIndex, type ElementKey } from '../index/inclusion-index.js';
 import type { Access } from './atoms.js';
 import { foldAscii } from './atoms.js';
 import type { RouteContext } from './context.js';
-import { ProbeValue, ResidualPool } from './pools.js';
+import { ProbeValue, ResidualPool, type RaiseMemo } from './pools.js';
 import type { RowRecord } from './types.js';
 import {
   Group,
@@ -377,18 +377,26 @@ export class TableState {
     const probes = this.probes;
     for (let i = 0; i < probes.length; i++) {
       const p = probes[i] as ProbeIx;
-      try {
-        this.routeProbe(p);
-      } catch (err) {
-        // The probe expression raised for this row: only the entries indexed by it are undecided.
-        this.ctx.noteFailure(err);
-        p.forEachEntry(this.failEntryFn);
+      const raised = p.probe.raised;
+      if (raised.repeats(record)) this.failProbe(p, raised.error);
+      else {
+        try {
+          this.routeProbe(p);
+        } catch (err) {
+          this.failProbe(p, err);
+        }
       }
     }
     const always = this.always.posting;
     for (let j = 0; j < always.length; j++) this.emitEntry(always.items[j] as number);
     const groups = this.groups;
     for (let i = 0; i < groups.length; i++) this.routeGroup(groups[i] as Group);
+  }
+
+  /** The probe expression raised for this row: only the entries indexed by it are undecided. */
+  private failProbe(p: ProbeIx, err: unknown): void {
+    this.ctx.noteFailure(err);
+    p.forEachEntry(this.failEntryFn);
   }
 
   /** A raw-equality column whose text is not canonical: a value that cannot be decoded fails open that index. */
@@ -521,12 +529,20 @@ export class TableState {
     const m = memo.get(r);
     if (m >= 0) return m;
     this.ctx.counters.residualsEvaluated++;
+    const raised = this.residuals.raised[r] as RaiseMemo;
+    const record = this.row.record;
     let v: number;
-    try {
-      v = (this.residuals.fns[r] as (row: RowView) => boolean | null)(this.row) === true ? TRUE : FALSE;
-    } catch (err) {
-      this.ctx.noteFailure(err);
+    if (raised.repeats(record)) {
+      this.ctx.noteFailure(raised.error);
       v = RAISED;
+    } else {
+      try {
+        v = (this.residuals.fns[r] as (row: RowView) => boolean | null)(this.row) === true ? TRUE : FALSE;
+      } catch (err) {
+        raised.remember(record, err);
+        this.ctx.noteFailure(err);
+        v = RAISED;
+      }
     }
     memo.set(r, v);
     return v;

@@ -25,6 +25,13 @@ export interface SwitchyardServiceOptions {
   readonly replicationServerOptions?: string;
   /** Caps on concurrent shape creations, shape counts and where-clause size and complexity (admission.ts). */
   readonly admission?: AdmissionLimits;
+  /**
+   * Work budget for compiling a shape's where clause, constant folding included (nominal ms of counted work):
+   * a clause over it is refused with 400 `too_expensive`. Sets the process default (work-budget.ts). Default 50.
+   */
+  readonly compileBudgetMs?: number;
+  /** Cap on one arbitrary-precision step while evaluating a row (nominal ms); beyond it the row raises. Default 2000. */
+  readonly rowOperationLimitMs?: number;
   /** Structured events (one object per event; the CLI prints them as JSON lines). */
   readonly onEvent?: (event: ServiceEvent) => void;
 }

@@ -1,4 +1,5 @@
 // SwitchyardService: Postgres replication → router → durable shape logs, exposed as the ShapeService contract.
+import { setDefaultCompileBudgetMs, setRowOperationLimitMs } from '../values/work-budget.js';
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
@@ -103,6 +104,8 @@ export class SwitchyardService implements ShapeService {
 
   /** Opens the data directory, resumes its shapes, and starts streaming from the slot. */
   static async start(opts: SwitchyardServiceOptions): Promise<SwitchyardService> {
+    if (opts.compileBudgetMs !== undefined) setDefaultCompileBudgetMs(opts.compileBudgetMs);
+    if (opts.rowOperationLimitMs !== undefined) setRowOperationLimitMs(opts.rowOperationLimitMs);
     const dir = resolve(opts.dataDir);
     const meta = await MetaStore.open(join(dir, 'meta'));
     const store = await ShapeLogStore.open(join(dir, 'logs'), opts.log ?? {});

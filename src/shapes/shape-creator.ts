@@ -11,7 +11,7 @@ import { SnapshotSession, isDataError } from './snapshot.js';
 import type { TableRouters } from './table-routers.js';
 import type { PublishedTable } from './publication.js';
 import { ShapeCreationError, ShapeRequestError, type ShapeDefinition } from './types.js';
-import { unknownTableError, validateShape, whereMessage, type ValidatedShape } from './validate.js';
+import { unknownTableError, validateShape, whereRejection, type ValidatedShape } from './validate.js';
 
 /** Serialises critical sections (transaction processing vs. router registration + snapshot start). */
 export class AsyncLock {
@@ -156,7 +156,7 @@ async function startSnapshot(deps: CreatorDeps, shape: LiveShape): Promise<Snaps
     });
   } catch (err) {
     deps.discard(shape);
-    if (err instanceof SwitchyardError) throw new ShapeRequestError({ where: [whereMessage(err)] });
+    if (err instanceof SwitchyardError) throw whereRejection(err, def.where ?? '', 'where');
     throw new ShapeCreationError(`could not start the snapshot: ${(err as Error).message}`, 1, { cause: err });
   }
 }

@@ -15,7 +15,7 @@ import {
   type SubsetRequest,
   type SubsetSink,
 } from './types.js';
-import { validateShape, whereMessage } from './validate.js';
+import { validateShape, whereRejection } from './validate.js';
 
 /** A subset query may run this long per statement: its clause is client input and must not pin a connection. */
 export const SUBSET_STATEMENT_TIMEOUT_MS = 30_000;
@@ -59,7 +59,7 @@ export function planSubset(shape: LiveShape, table: TableInfo, subset: SubsetReq
         table: { schema: table.schema, name: table.name },
       }).sql;
     } catch (err) {
-      if (err instanceof SwitchyardError) throw new ShapeRequestError({ subset__where: [whereMessage(err)] });
+      if (err instanceof SwitchyardError) throw whereRejection(err, subset.where, 'subset__where');
       throw err;
     }
   }

@@ -36,10 +36,21 @@ export interface ShapeInfo {
 }
 
 /** A validation failure keyed by request parameter, answered as 400 `{"message":"Invalid request","errors":{…}}`. */
+/** What Switchyard tells about a rejected parameter beyond Electric's message: its error code, position and caret. */
+export interface ErrorDetail {
+  readonly code: string;
+  /** 0-based offset (UTF-16 index) into the parameter's text. */
+  readonly position?: number;
+  /** The offending line (an excerpt of long lines) and a caret line under the position. */
+  readonly caret?: string;
+}
+
 export class ShapeRequestError extends SwitchyardError {
   constructor(
     readonly errors: Readonly<Record<string, readonly string[]>>,
     code: ErrorCode.InvalidRequest | ErrorCode.WhereTooComplex = ErrorCode.InvalidRequest,
+    /** Per parameter, sent next to Electric's body shape (which the client pins exactly), see sendValidationError. */
+    readonly details?: Readonly<Record<string, ErrorDetail>>,
   ) {
     super(
       code,

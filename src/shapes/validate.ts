@@ -1,5 +1,5 @@
 // Validation of a shape definition against its table: columns, primary key, where clause → a shape record.
-import { SwitchyardError } from '../errors/index.js';
+import { ErrorCode, SwitchyardError, WhereError, renderCaret } from '../errors/index.js';
 import type { Predicate } from '../eval/predicate.js';
 import { compileWhere } from '../where.js';
 import { columnTypes, keyColumns, schemaHeader, type TableInfo } from './catalog.js';
@@ -15,10 +15,51 @@ export function unknownTableError(def: ShapeDefinition): ShapeRequestError {
   return new ShapeRequestError({ table: [`table "${shown}" does not exist${hint}`] });
 }
 
-/** A WhereError's message with its code and position, as the `where` entry of a 400 body. */
-export function whereMessage(err: SwitchyardError): string {
-  const pos = (err as { position?: number }).position;
-  return pos === undefined ? `${err.message} [${err.code}]` : `${err.message} [${err.code}] at position ${pos}`;
+/** Electric parses `SELECT 1 WHERE <clause>` and reports syntax errors at the parser's offset into that text. */
+const ELECTRIC_PREFIX_CHARS = 'SELECT 1 WHERE '.length;
+/** Characters of a long line kept on each side of the caret. */
+const CARET_WINDOW = 60;
+
+/**
+ * Where Electric reports the error: for a syntax error the parser's character offset into `SELECT 1 WHERE <clause>`,
+ * for other errors the byte offset into the clause (Electric subtracts its prefix from a node's byte location).
+ */
+export function electricLocation(err: SwitchyardError, clause: string, position: number): number {
+  const before = clause.slice(0, position);
+  return err.code === ErrorCode.Syntax ? ELECTRIC_PREFIX_CHARS + [...before].length : Buffer.byteLength(before, 'utf8');
+}
+
+/** The line of `text` holding `position` (cut to a window around it when long) with a caret line under it. */
+export function caretExcerpt(text: string, position: number, length = 1): string {
+  const lineStart = text.lastIndexOf('\n', position - 1) + 1;
+  const lineEndRaw = text.indexOf('\n', position);
+  const lineEnd = lineEndRaw === -1 ? text.length : lineEndRaw;
+  const from = Math.max(lineStart, position - CARET_WINDOW);
+  const to = Math.min(lineEnd, position + Math.max(length, 1) + CARET_WINDOW);
+  const head = from > lineStart ? '…' : '';
+  const tail = to < lineEnd ? '…' : '';
+  const width = Math.min(length, to - position);
+  return renderCaret(head + text.slice(from, to) + tail, head.length + position - from, width);
+}
+
+/**
+ * The 400 for a rejected where clause under `field` (`where`, `subset__where`): Electric's text,
+ * `At location N: <message>` (just the message when the error has no place), with our error code, the 0-based
+ * position and a caret as details.
+ */
+export function whereRejection(err: SwitchyardError, clause: string, field: string): ShapeRequestError {
+  const pos = err instanceof WhereError ? err.position : undefined;
+  if (pos === undefined) {
+    return new ShapeRequestError({ [field]: [err.message] }, undefined, { [field]: { code: err.code } });
+  }
+  const caret = caretExcerpt(clause, pos, (err as WhereError).length);
+  return new ShapeRequestError(
+    { [field]: [`At location ${electricLocation(err, clause, pos)}: ${err.message}`] },
+    undefined,
+    {
+      [field]: { code: err.code, position: pos, caret },
+    },
+  );
 }
 
 export interface ValidatedShape {
@@ -60,7 +101,7 @@ export function validateShape(def: ShapeDefinition, table: TableInfo): Validated
         table: { schema: table.schema, name: table.name },
       });
     } catch (err) {
-      if (err instanceof SwitchyardError) throw new ShapeRequestError({ where: [whereMessage(err)] });
+      if (err instanceof SwitchyardError) throw whereRejection(err, where, 'where');
       throw err;
     }
   }

@@ -33,6 +33,9 @@ export interface InitMessage {
   /** Table names and column order of the batch layout (the dispatcher's, so both sides agree). */
   readonly tableNames: readonly string[];
   readonly tableColumns: readonly (readonly string[])[];
+  /** The dispatching process's compile budget and row operation limit (work-budget.ts), so workers judge alike. */
+  readonly compileBudgetMs: number;
+  readonly rowOperationLimitMs: number;
 }
 
 export type RouteBody =

@@ -1,4 +1,5 @@
 // ShardedRouter: the Router's API across worker threads, shapes placed by routing key, rows sent only where needed.
+import { defaultCompileBudgetMs, rowOperationLimitMs } from '../values/work-budget.js';
 import os from 'node:os';
 import { ErrorCode, RouterError } from '../errors/index.js';
 import { emptyLanes } from '../router/index.js';
@@ -25,7 +26,7 @@ import {
   type WorkerStats,
 } from './protocol.js';
 import { ShardHandle } from './shard-handle.js';
-import type { ShapeEntry, ShardedRouterOptions, ShardedStats, ShardStats } from './types.js';
+import type { AddShapesResult, ShapeEntry, ShardedRouterOptions, ShardedStats, ShardStats } from './types.js';
 
 interface OpBuffer {
   ops: ShapeOp[];
@@ -112,6 +113,8 @@ export class ShardedRouter implements ShapeRouting {
       mode: this.mode,
       tableNames,
       tableColumns: this.tableColumns,
+      compileBudgetMs: defaultCompileBudgetMs(),
+      rowOperationLimitMs: rowOperationLimitMs(),
     };
     for (let s = 0; s < this.shards; s++) {
       this.buffers.push({ ops: [], removed: [], waiters: [] });
@@ -166,7 +169,7 @@ export class ShardedRouter implements ShapeRouting {
    * file's line form `{ id, table, where?, params? }` (ShapeEntry). Shapes that fail validation are reported, not
    * added; the rest are applied.
    */
-  async addShapes(shapes: Iterable<ShapeEntry>): Promise<{ added: number; errors: { id: string; error: Error }[] }> {
+  async addShapes(shapes: Iterable<ShapeEntry>): Promise<AddShapesResult> {
     this.assertOpen();
     const errors: { id: string; error: Error }[] = [];
     let added = 0;

@@ -33,6 +33,12 @@ export interface ShardedRouterOptions {
  */
 export type ShapeEntry = { readonly id: string; readonly def: ShapeDef } | ({ readonly id: string } & ShapeDef);
 
+/** What ShardedRouter.addShapes applied, and each shape it refused with the error (WhereError, RouterError…). */
+export interface AddShapesResult {
+  readonly added: number;
+  readonly errors: readonly { readonly id: string; readonly error: Error }[];
+}
+
 export interface ShardStats {
   readonly shard: number;
   readonly shapes: number;

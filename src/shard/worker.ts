@@ -1,4 +1,5 @@
 // A shard's worker thread: owns the Routers of its part of the shapes and answers shape ops, batches and stats.
+import { setDefaultCompileBudgetMs, setRowOperationLimitMs } from '../values/work-budget.js';
 import { parentPort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { Router } from '../router/index.js';
@@ -76,6 +77,8 @@ function handle(msg: InitMessage | Request): void {
   if (msg.t === 'init') {
     slots = [newSlot(msg), newSlot(msg)];
     tableNames = msg.tableNames;
+    setDefaultCompileBudgetMs(msg.compileBudgetMs);
+    setRowOperationLimitMs(msg.rowOperationLimitMs);
     tableColumns = msg.tableColumns;
     return;
   }

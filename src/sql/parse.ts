@@ -35,7 +35,7 @@ export function parseClause(clause: string): ParsedClause {
   } catch (e) {
     const err = e as { message?: string; sqlDetails?: { cursorPosition?: number } };
     const cursor = err.sqlDetails?.cursorPosition;
-    const pos = typeof cursor === 'number' ? Math.max(0, Math.min(clause.length, position(cursor))) : undefined;
+    const pos = typeof cursor === 'number' ? codePointIndex(clause, cursor - PREFIX.length) : undefined;
     let message = err.message ?? 'syntax error';
     if (/at end of input/.test(message)) message = message.replace('at end of input', 'at end of where clause');
     if (/memory exhausted|stack depth limit exceeded/.test(message)) {
@@ -90,6 +90,16 @@ function describeKey(key: string): string {
 }
 
 /** Postgres reports byte offsets into the wrapped UTF-8 query; callers want UTF-16 offsets into the clause. */
+/**
+ * The string index of the `n`-th character (code point) of `clause`, clamped to it. The parser's error cursor counts
+ * characters, unlike node locations, which count bytes.
+ */
+function codePointIndex(clause: string, n: number): number {
+  let i = 0;
+  for (let k = 0; k < n && i < clause.length; k++) i += clause.codePointAt(i)! >= 0x10000 ? 2 : 1;
+  return Math.min(i, clause.length);
+}
+
 function makePositionMapper(clause: string): (location: number) => number {
   // eslint-disable-next-line no-control-regex -- the ASCII range starts at NUL by definition
   const ascii = !/[^\x00-\x7f]/.test(clause);

@@ -1,29 +1,31 @@
-// numeric ^ numeric as Postgres 15's numeric_power/power_var: its special cases, result scales and errors.
-import { ErrorCode, ValueError, divisionByZero } from '../errors/index.js';
-import { divFinite, nbaseLead } from './numeric-arith.js';
-import {
-  NUMERIC_NAN,
-  NUMERIC_NINF,
-  NUMERIC_PINF,
-  checkNumericRange,
-  finite,
-  overflowError,
-  pow10,
-  roundCoefDown,
-  roundFinite,
-} from './numeric.js';
+// numeric ^ numeric as Postgres 15's numeric_power: its special cases, then power_var / power_var_int / exp_var / ln_var.
+import { ErrorCode, ValueError } from '../errors/index.js';
+import { NUMERIC_NAN, NUMERIC_NINF, NUMERIC_PINF, finite, overflowError, pow10 } from './numeric.js';
 import type { FiniteNumeric } from './numeric.js';
+import { MAX_DISPLAY_SCALE, MIN_SIG_DIGITS, estimateLnDweight, expVar, lnVar } from './numeric-transcend.js';
+import {
+  DEC_DIGITS,
+  checkVarRange,
+  copyVar,
+  divVar,
+  divVarFast,
+  finiteFromVar,
+  intVar,
+  mulVar,
+  roundVar,
+  varFromFinite,
+  varToDouble,
+  zeroVar,
+} from './numeric-var.js';
+import type { NumVar } from './numeric-var.js';
 import type { NumericValue } from './types.js';
 
-const MIN_SIG_DIGITS = 16;
-const MAX_DISPLAY_SCALE = 1000;
+const SHRT_MAX = 32767;
 const MAX_RESULT_SCALE = 2000;
-/** Exact integer powers beyond this many coefficient digits switch to the ln/exp evaluation. */
-const EXACT_DIGIT_BUDGET = 20000;
 
 const ONE: FiniteNumeric = finite(1n, 0);
 
-function powerError(message: string): ValueError {
+export function powerError(message: string): ValueError {
   return new ValueError(ErrorCode.EvaluationError, message);
 }
 
@@ -40,13 +42,10 @@ function isIntegral(v: FiniteNumeric): boolean {
   return v.scale === 0 || v.coef % pow10(v.scale) === 0n;
 }
 
-/** The integer value of an integral finite numeric. */
-function intPart(v: FiniteNumeric): bigint {
-  return v.scale === 0 ? v.coef : v.coef / pow10(v.scale);
-}
-
 function isOddInteger(v: FiniteNumeric): boolean {
-  return isIntegral(v) && (intPart(v) & 1n) === 1n;
+  if (!isIntegral(v)) return false;
+  const i = v.scale === 0 ? v.coef : v.coef / pow10(v.scale);
+  return (i & 1n) === 1n;
 }
 
 export function numericPow(a: NumericValue, b: NumericValue): NumericValue {
@@ -54,7 +53,10 @@ export function numericPow(a: NumericValue, b: NumericValue): NumericValue {
   const s1 = signOf(a);
   const s2 = signOf(b);
   if (s1 === 0 && s2 < 0) throw powerError('zero raised to a negative power is undefined');
-  return checkNumericRange(powerVar(a, b));
+  if (s1 < 0 && !isIntegral(b)) {
+    throw powerError('a negative number raised to a non-integer power yields a complex result');
+  }
+  return finiteFromVar(checkVarRange(powerVar(varFromFinite(a), varFromFinite(b))));
 }
 
 /** POSIX pow() rules for NaN and infinite inputs, in Postgres's order of checks. */
@@ -85,199 +87,108 @@ function powSpecial(a: NumericValue, b: NumericValue): NumericValue {
   return b.kind === 'finite' && isOddInteger(b) ? NUMERIC_NINF : NUMERIC_PINF;
 }
 
-function powerVar(base: FiniteNumeric, exp: FiniteNumeric): FiniteNumeric {
-  if (isIntegral(exp)) {
-    const e = intPart(exp);
-    if (e >= -2147483648n && e <= 2147483647n) {
-      const rscale = Math.min(Math.max(MIN_SIG_DIGITS, base.scale, 0), MAX_DISPLAY_SCALE);
-      return powerInt(base, Number(e), rscale);
-    }
+/** The exponent as an int32 when it is an integer in range (numericvar_to_int64 + the int32 test). */
+function int32Exponent(exp: NumVar): number | undefined {
+  const n = exp.digits.length;
+  if (n !== 0 && n > exp.weight + 1) return undefined;
+  if (exp.weight > 4) return undefined; // ≥ 10^20: beyond int64, so beyond int32
+  let v = 0;
+  for (let i = 0; i <= exp.weight; i++) v = v * 10000 + (i < n ? (exp.digits[i] as number) : 0);
+  v *= exp.sign;
+  return v >= -2147483648 && v <= 2147483647 ? v : undefined;
+}
+
+/** power_var: integer exponents go to power_var_int; otherwise exp(exp · ln(base)) at a scale from a first estimate. */
+export function powerVar(base: NumVar, exp: NumVar): NumVar {
+  const e = int32Exponent(exp);
+  if (e !== undefined) {
+    const rscale = Math.min(Math.max(MIN_SIG_DIGITS, base.dscale, 0), MAX_DISPLAY_SCALE);
+    return powerVarInt(base, e, rscale);
   }
-  // 0 ^ non-integer (or huge integer) is zero at 16 digits; avoids ln(0).
-  if (base.coef === 0n) return finite(0n, MIN_SIG_DIGITS);
+  if (base.digits.length === 0) return zeroVar(MIN_SIG_DIGITS);
   let resNeg = false;
   let b = base;
-  if (base.coef < 0n) {
-    if (!isIntegral(exp)) throw powerError('a negative number raised to a non-integer power yields a complex result');
-    resNeg = (intPart(exp) & 1n) === 1n;
-    b = finite(-base.coef, base.scale);
+  if (base.sign < 0) {
+    const n = exp.digits.length;
+    if (n > 0 && n > exp.weight + 1) {
+      throw powerError('a negative number raised to a non-integer power yields a complex result');
+    }
+    resNeg = n > 0 && n === exp.weight + 1 && ((exp.digits[n - 1] as number) & 1) === 1;
+    b = { ...base, sign: 1 };
   }
-  // Postgres picks the result scale from a low-precision estimate of exp·ln(base); we replay that estimate.
   const lnDweight = estimateLnDweight(b);
-  const lowScale = Math.max(8 - lnDweight, 0);
-  const lnLow = roundCoefDown(lnFixed(b, lowScale + 12), 12);
-  const lnNumLow = roundFinite(finite(lnLow * exp.coef, lowScale + exp.scale), lowScale);
-  let val = Number(formatFixed(lnNumLow.coef, lnNumLow.scale));
+  let localRscale = Math.max(8 - lnDweight, 0);
+  let lnBase = lnVar(b, localRscale);
+  let lnNum = mulVar(lnBase, exp, localRscale);
+  let val = varToDouble(lnNum);
   if (Math.abs(val) > MAX_RESULT_SCALE * 3.01) {
     if (val > 0) throw overflowError();
-    return finite(0n, MAX_DISPLAY_SCALE);
+    return zeroVar(MAX_DISPLAY_SCALE);
   }
   val *= 0.434294481903252;
   let rscale = MIN_SIG_DIGITS - Math.trunc(val);
-  rscale = Math.min(Math.max(rscale, b.scale, exp.scale, 0), MAX_DISPLAY_SCALE);
-  const r = expOfProduct(b, exp, rscale, val);
-  return resNeg && r.coef !== 0n ? finite(-r.coef, r.scale) : r;
+  rscale = Math.min(Math.max(rscale, b.dscale, exp.dscale, 0), MAX_DISPLAY_SCALE);
+  const sigDigits = Math.max(rscale + Math.trunc(val), 0);
+  localRscale = Math.max(sigDigits - lnDweight + 8, 0);
+  lnBase = lnVar(b, localRscale);
+  lnNum = mulVar(lnBase, exp, localRscale);
+  const r = expVar(lnNum, rscale);
+  if (resNeg && r.digits.length > 0) r.sign = -1;
+  return r;
 }
 
-function formatFixed(coef: bigint, scale: number): string {
-  const neg = coef < 0n;
-  let s = (neg ? -coef : coef).toString();
-  if (scale === 0) return (neg ? '-' : '') + s;
-  if (s.length <= scale) s = '0'.repeat(scale - s.length + 1) + s;
-  return (neg ? '-' : '') + s.slice(0, s.length - scale) + '.' + s.slice(s.length - scale);
-}
-
-/** Postgres's estimate_ln_dweight: the decimal weight of ln(var), used to size the low-precision pass. */
-function estimateLnDweight(v: FiniteNumeric): number {
-  // 0.9 ≤ v ≤ 1.1: ln(v) ≈ v − 1.
-  const c = v.coef;
-  const p = pow10(v.scale);
-  if (c * 10n >= 9n * p && c * 10n <= 11n * p) {
-    const x = c - p;
-    if (x === 0n) return 0;
-    const ax = x < 0n ? -x : x;
-    return ax.toString().length - 1 - v.scale;
-  }
-  // Otherwise from the first two base-10000 digits.
-  const [weight, first] = nbaseLead(v);
-  let digits = first;
-  let dweight = weight * 4;
-  const s = c.toString();
-  const e = s.length - 1 - v.scale;
-  const count = e - 4 * weight + 1;
-  const next = s.slice(count, count + 4);
-  if (next.length > 0 && /[1-9]/.test(s.slice(count))) {
-    digits = digits * 10000 + Number(next.padEnd(4, '0'));
-    dweight -= 4;
-  }
-  const lnVar = Math.log(digits) + dweight * 2.302585092994046;
-  return Math.trunc(Math.log10(Math.abs(lnVar)));
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Fixed-point arithmetic: x is represented by X = x·10^p.
-
-function isqrt(n: bigint): bigint {
-  if (n < 2n) return n;
-  // Newton from above: 2^ceil(bits/2) ≥ √n, and the iteration decreases monotonically to ⌊√n⌋.
-  let x = 1n << BigInt(Math.ceil(n.toString(2).length / 2));
-  for (;;) {
-    const y = (x + n / x) >> 1n;
-    if (y >= x) return x;
-    x = y;
-  }
-}
-
-/** 2·atanh(num/den) at precision p (|num/den| small). */
-function atanh2(num: bigint, den: bigint, p: number): bigint {
-  const one = pow10(p);
-  const z = (num * one) / den;
-  const z2 = (z * z) / one;
-  let term = z;
-  let sum = z;
-  for (let k = 3n; ; k += 2n) {
-    term = (term * z2) / one;
-    const t = term / k;
-    if (t === 0n) break;
-    sum += t;
-  }
-  return 2n * sum;
-}
-
-const LN10_CACHE = new Map<number, bigint>();
-/** ln 10 = 3·ln 2 + ln 1.25, each from a fast atanh series. */
-function ln10Fixed(p: number): bigint {
-  let v = LN10_CACHE.get(p);
-  if (v === undefined) {
-    const q = p + 10;
-    const ln2 = atanh2(1n, 3n, q);
-    const ln125 = atanh2(1n, 9n, q);
-    v = (3n * ln2 + ln125) / pow10(10);
-    LN10_CACHE.set(p, v);
-  }
-  return v;
-}
-
-/** ln(v) for v > 0 at precision p: v = m·10^k with m ∈ [0.1, 1), then square roots bring m near 1. */
-function lnFixed(v: FiniteNumeric, p: number): bigint {
-  const q = p + 12;
-  const one = pow10(q);
-  const s = v.coef.toString();
-  const k = s.length - v.scale;
-  let m = s.length <= q ? v.coef * pow10(q - s.length) : v.coef / pow10(s.length - q);
-  const R = 10;
-  for (let i = 0; i < R; i++) m = isqrt(m * one);
-  const lnm = atanh2(m - one, m + one, q) << BigInt(R);
-  const total = lnm + BigInt(k) * ln10Fixed(q);
-  return total / pow10(12);
-}
-
-/** e^(exp·ln(base)) rounded half away from zero to rscale digits; `val` is the estimated decimal exponent. */
-function expOfProduct(base: FiniteNumeric, exp: FiniteNumeric, rscale: number, val: number): FiniteNumeric {
-  const expDigits = (exp.coef < 0n ? -exp.coef : exp.coef).toString().length - exp.scale;
-  const k0 = Math.ceil(Math.abs(val)) + 2;
-  const p = Math.max(rscale + Math.ceil(val), 0) + 24 + Math.max(expDigits, 0) + String(k0).length;
-  const lnb = lnFixed(base, p);
-  const y = (lnb * exp.coef) / pow10(exp.scale); // exp·ln(base) at precision p
-  const ln10 = ln10Fixed(p);
-  const k = divRoundInt(y, ln10);
-  const r = y - k * ln10; // |r| ≤ ln(10)/2
-  const one = pow10(p);
-  const R = 8n;
-  const rr = r >> R;
-  // Taylor series of e^rr.
-  let term = one;
-  let sum = one;
-  for (let n = 1n; ; n++) {
-    term = (term * rr) / (one * n);
-    if (term === 0n) break;
-    sum += term;
-  }
-  for (let i = 0n; i < R; i++) sum = (sum * sum) / one;
-  // Result = sum/10^p · 10^k.
-  const shift = Number(k) + rscale - p;
-  const coef = shift >= 0 ? sum * pow10(shift) : roundCoefDown(sum, -shift);
-  return finite(coef, rscale);
-}
-
-function divRoundInt(a: bigint, b: bigint): bigint {
-  const q = a / b;
-  const r = a - q * b;
-  if (2n * (r < 0n ? -r : r) >= b) return a < 0n ? q - 1n : q + 1n;
-  return q;
-}
-
-/** power_var_int: integer exponents in int32 range, exact where the digit budget allows. */
-function powerInt(base: FiniteNumeric, e: number, rscale: number): FiniteNumeric {
-  switch (e) {
+/** power_var_int: repeated squaring at a working precision sized from an estimate of the result's weight. */
+export function powerVarInt(base: NumVar, exp: number, rscale: number): NumVar {
+  switch (exp) {
     case 0:
-      return finite(pow10(rscale), rscale);
-    case 1:
-      return roundFinite(base, rscale);
+      return { ...intVar(1), dscale: rscale };
+    case 1: {
+      const r = copyVar(base);
+      roundVar(r, rscale);
+      return r;
+    }
     case -1:
-      if (base.coef === 0n) throw divisionByZero();
-      return divFinite(ONE, base, rscale);
+      return divVar(intVar(1), base, rscale, true);
     case 2:
-      return roundFinite(finite(base.coef * base.coef, base.scale * 2), rscale);
+      return mulVar(base, base, rscale);
   }
-  if (base.coef === 0n) {
-    if (e < 0) throw divisionByZero();
-    return finite(0n, rscale);
+  if (base.digits.length === 0) {
+    if (exp < 0) throw new ValueError(ErrorCode.DivisionByZero, 'division by zero');
+    return zeroVar(rscale);
   }
-  // Postgres's crude early overflow/underflow test, from the leading 16 digits of the base.
-  const s = (base.coef < 0n ? -base.coef : base.coef).toString();
-  const lead = Number(s.slice(0, 17));
-  const log10Base = Math.log10(lead) + (s.length - Math.min(s.length, 17)) - base.scale;
-  const f = e * log10Base;
-  if (f > 3 * 32767 * 4) throw overflowError();
-  if (f + 1 < -rscale || f + 1 < -MAX_DISPLAY_SCALE) return finite(0n, rscale);
-  const ae = Math.abs(e);
-  if (s.length * ae <= EXACT_DIGIT_BUDGET) {
-    const p = finite(base.coef ** BigInt(ae), base.scale * ae);
-    if (e > 0) return roundFinite(p, rscale);
-    return divFinite(ONE, p, rscale);
+  let f = base.digits[0] as number;
+  let p = base.weight * DEC_DIGITS;
+  for (let i = 1; i < base.digits.length && i * DEC_DIGITS < 16; i++) {
+    f = f * 10000 + (base.digits[i] as number);
+    p -= DEC_DIGITS;
   }
-  const absBase = base.coef < 0n ? finite(-base.coef, base.scale) : base;
-  const r = expOfProduct(absBase, finite(BigInt(e), 0), rscale, f);
-  return base.coef < 0n && ae % 2 === 1 && r.coef !== 0n ? finite(-r.coef, r.scale) : r;
+  f = exp * (Math.log10(f) + p);
+  if (f > 3 * SHRT_MAX * DEC_DIGITS) throw overflowError();
+  if (f + 1 < -rscale || f + 1 < -MAX_DISPLAY_SCALE) return zeroVar(rscale);
+  let sigDigits = 1 + rscale + Math.trunc(f);
+  sigDigits += Math.trunc(Math.log(Math.abs(exp))) + 8;
+  let neg = exp < 0;
+  let mask = Math.abs(exp);
+  let baseProd = copyVar(base);
+  let result = mask & 1 ? copyVar(base) : intVar(1);
+  while ((mask = Math.floor(mask / 2)) > 0) {
+    let local = sigDigits - 2 * baseProd.weight * DEC_DIGITS;
+    local = Math.max(Math.min(local, 2 * baseProd.dscale), 0);
+    baseProd = mulVar(baseProd, baseProd, local);
+    if (mask & 1) {
+      local = sigDigits - (baseProd.weight + result.weight) * DEC_DIGITS;
+      local = Math.max(Math.min(local, baseProd.dscale + result.dscale), 0);
+      result = mulVar(baseProd, result, local);
+    }
+    // Past an int16 weight the result certainly overflows (or underflows for a negative exponent).
+    if (baseProd.weight > SHRT_MAX || result.weight > SHRT_MAX) {
+      if (!neg) throw overflowError();
+      result = zeroVar(0);
+      neg = false;
+      break;
+    }
+  }
+  if (neg) return divVarFast(intVar(1), result, rscale, true);
+  roundVar(result, rscale);
+  return result;
 }

@@ -22,8 +22,16 @@ export function pow10(n: number): bigint {
     while (POW10.length <= n) POW10.push(POW10[POW10.length - 1]! * 10n);
     return POW10[n]!;
   }
-  return 10n ** BigInt(n);
+  let v = BIG_POW10.get(n);
+  if (v === undefined) {
+    v = 10n ** BigInt(n);
+    // A few recent large powers: range checks and scale alignment of one huge value ask for the same one repeatedly.
+    if (BIG_POW10.size >= 16) BIG_POW10.delete(BIG_POW10.keys().next().value as number);
+    BIG_POW10.set(n, v);
+  }
+  return v;
 }
+const BIG_POW10 = new Map<number, bigint>();
 
 export function finite(coef: bigint, scale: number): FiniteNumeric {
   return { kind: 'finite', coef, scale };
@@ -36,11 +44,26 @@ export function overflowError(): ValueError {
 /** Raises Postgres's "value overflows numeric format" when a result leaves numeric's storable range. */
 export function checkNumericRange(v: FiniteNumeric): FiniteNumeric {
   if (v.scale > MAX_DSCALE) throw overflowError();
-  if (v.coef !== 0n) {
-    const digits = absDigits(v.coef).length;
-    if (digits - v.scale > MAX_INT_DIGITS) throw overflowError();
-  }
+  if (v.coef !== 0n && decimalDigits(v.coef) - v.scale > MAX_INT_DIGITS) throw overflowError();
   return v;
+}
+
+const LOG10_2 = Math.log10(2);
+
+/**
+ * The number of decimal digits of |c| (c ≠ 0) without a decimal conversion, which is quadratic-ish on 100,000-digit
+ * values: from the bit length, and one comparison with a power of ten when the bit length leaves two candidates.
+ */
+export function decimalDigits(c: bigint): number {
+  const a = c < 0n ? -c : c;
+  if (a < 9007199254740992n) return String(a).length;
+  const hex = a.toString(16);
+  const bits = (hex.length - 1) * 4 + parseInt(hex[0] as string, 16).toString(2).length;
+  // 2^(bits−1) ≤ a < 2^bits
+  const lo = Math.floor((bits - 1) * LOG10_2) + 1;
+  const hi = Math.floor(bits * LOG10_2) + 1;
+  if (lo === hi) return lo;
+  return a >= pow10(lo) ? hi : lo;
 }
 
 function absDigits(c: bigint): string {
@@ -242,7 +265,7 @@ export function roundFinite(v: FiniteNumeric, scale: number): FiniteNumeric {
 
 /** Decimal exponent of the leading digit of a non-zero value: floor(log10(|v|)). */
 export function leadingExponent(v: FiniteNumeric): number {
-  return absDigits(v.coef).length - 1 - v.scale;
+  return decimalDigits(v.coef) - 1 - v.scale;
 }
 
 /** Coercion to numeric(precision, scale): round to the scale, then require fewer than precision − scale integer digits. */

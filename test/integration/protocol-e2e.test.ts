@@ -406,8 +406,9 @@ describe('shape protocol end to end', () => {
     await itemsTable('s20');
     const r = await get('table=s20&offset=-1', { headers: { origin: 'https://app.example' } });
     expect(r.res.headers.get('access-control-allow-origin')).toBe('https://app.example');
+    // Electric's list (§1.2), plus the header that carries our error details (codes, positions, carets).
     expect(r.res.headers.get('access-control-expose-headers')).toBe(
-      'electric-cursor,electric-handle,electric-has-data,electric-offset,electric-schema,electric-up-to-date,electric-internal-known-error,retry-after',
+      'electric-cursor,electric-handle,electric-has-data,electric-offset,electric-schema,electric-up-to-date,electric-internal-known-error,retry-after,switchyard-error-details',
     );
     const bad = await get('offset=x', { headers: { origin: 'https://app.example' } });
     expect(bad.res.headers.get('access-control-expose-headers')).toContain('electric-handle');

@@ -190,6 +190,46 @@ describe('bad input to /v1/shape', () => {
     for (const [qs, field, message] of cases) expect400(await get(qs), field, message, qs.slice(0, 100));
   });
 
+  it("where errors: Electric's exact body with `At location N:`, our code, position and caret in a header", async () => {
+    const cases: [string, string, { code: string; position: number; caret: string }][] = [
+      // The official client's own test pins this body exactly (integration.test.ts, "invalid requests").
+      ['1 x 1', 'At location 17: syntax error at or near "x"', { code: 'syntax', position: 2, caret: '1 x 1\n  ^' }],
+      [
+        "name = 'é' x",
+        'At location 26: syntax error at or near "x"',
+        { code: 'syntax', position: 11, caret: "name = 'é' x\n           ^" },
+      ],
+      [
+        'nosuch = 1',
+        'At location 0: unknown column "nosuch"',
+        { code: 'unknown_column', position: 0, caret: 'nosuch = 1\n^^^^^^' },
+      ],
+      // Electric counts bytes for errors found after parsing: é takes two.
+      [
+        "name = 'é' AND zzz = 1",
+        'At location 16: unknown column "zzz"',
+        { code: 'unknown_column', position: 15, caret: "name = 'é' AND zzz = 1\n               ^^^" },
+      ],
+    ];
+    for (const [clause, text, detail] of cases) {
+      const a = await get(W(clause));
+      expect(a.status, clause).toBe(400);
+      expect(a.json, clause).toStrictEqual({ message: 'Invalid request', errors: { where: [text] } });
+      const header = a.headers.get('switchyard-error-details');
+      expect(header, clause).toMatch(/^[\x20-\x7e]+$/);
+      expect(JSON.parse(header!), clause).toEqual({ where: detail });
+    }
+    // A long clause gets an excerpt around the position, not the whole line.
+    const long = `${'v = 1 OR '.repeat(100)}v = 1 x`;
+    const a = await get(W(long));
+    const caret = (JSON.parse(a.headers.get('switchyard-error-details')!) as { where: { caret: string } }).where.caret;
+    expect(caret.length).toBeLessThan(300);
+    expect(caret).toMatch(/^….*v = 1 x\n +\^$/);
+    expect((a.json as { errors: { where: string[] } }).errors.where[0]).toBe(
+      `At location ${15 + long.indexOf('x')}: syntax error at or near "x"`,
+    );
+  });
+
   it('deep nesting (5,000 parentheses, NOTs, calls, unary minus, additions) answers promptly and never with a 500', async () => {
     const nested: [string, 'ok' | RegExp][] = [
       ['NOT '.repeat(5000) + 'v = 1', /nests/],
@@ -210,6 +250,21 @@ describe('bad input to /v1/shape', () => {
       if (want === 'ok') expect(a.status, clause.slice(0, 40)).toBe(200);
       else expect400(a, 'where', want, clause.slice(0, 40));
     }
+  });
+
+  it('constant folding past the compile budget is a prompt 400 too_expensive; Postgres-cheap huge constants pass', async () => {
+    const t = performance.now();
+    const [costly, health] = await Promise.all([get(W('v > 9.99 ^ 100000')), fetch(`${base}/v1/health`)]);
+    expect(performance.now() - t).toBeLessThan(5_000);
+    expect400(costly, 'where', /too_expensive.*position/, '9.99 ^ 100000');
+    expect(health.status).toBe(200);
+    // 10^100000 is one base-10000 digit for Postgres and for us: it compiles (the issue's clause that hung).
+    const cheap = await get(W('v > 10::numeric ^ 100000'));
+    expect(cheap.status, cheap.text.slice(0, 200)).toBe(200);
+    const ops = (cheap.json as { headers?: { operation?: string } }[]).filter(
+      (m) => m.headers?.operation !== undefined,
+    );
+    expect(ops).toEqual([]); // no v exceeds 10^100000
   });
 
   it('oversized clauses: over 64 KiB is a 400 naming where, also beyond the 256 KiB request-head limit', async () => {

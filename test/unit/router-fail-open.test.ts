@@ -81,6 +81,35 @@ describe('confined fail-open', () => {
     expect([...res!.failedOpen].sort()).toEqual(['on-user', 'on-user-range']);
   });
 
+  it('remembers the inputs an expression raised on, and only those', () => {
+    const r = new Router({ schema: SCHEMA });
+    r.addShape('key', { table: 'events', where: '10 / (n - score) = 5' }); // an expression key over two columns
+    r.addShape('residual', { table: 'events', where: 'user_id = 1 AND 10 / n > 1' });
+    r.addShape('group', { table: 'events', where: '10 / n > 1 OR body = n::text' });
+    const row = (n: string | null, score: string): Change => ({
+      table: 'events',
+      op: 'insert',
+      record: { user_id: '1', n, score, body: 'x' },
+    });
+    const answer = (c: Change): { ids: string[]; failedOpen: string[] } => {
+      const [res] = r.routeChanges([c]);
+      return { ids: [...res!.ids].sort(), failedOpen: [...res!.failedOpen].sort() };
+    };
+    for (let k = 0; k < 2; k++) {
+      // n = 0 raises in the residual and the group; n - score = 0 in the key: all three undecided, every time
+      expect(answer(row('0', '0'))).toEqual({
+        ids: ['group', 'key', 'residual'],
+        failedOpen: ['group', 'key', 'residual'],
+      });
+      // other inputs are evaluated, not taken for the remembered ones
+      expect(answer(row('3', '1'))).toEqual({ ids: ['group', 'key', 'residual'], failedOpen: [] });
+      expect(answer(row('0', '1'))).toEqual({ ids: ['group', 'residual'], failedOpen: ['group', 'residual'] });
+      expect(answer(row('1', '1'))).toEqual({ ids: ['group', 'key', 'residual'], failedOpen: ['key'] });
+      expect(answer(row(null, '1'))).toEqual({ ids: [], failedOpen: [] });
+    }
+    expect(r.stats().lastFailure).toMatch(/division by zero/);
+  });
+
   it('a ShardedRouter reports the same failed-open ids', async () => {
     const r = new ShardedRouter({ schema: SCHEMA, shards: 2, placement: 'replicate' });
     try {

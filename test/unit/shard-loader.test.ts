@@ -119,3 +119,29 @@ describe('loadShapes', () => {
     }
   });
 });
+
+describe('ShardedRouter.addShapes', () => {
+  it('takes `{ id, def }` and the shape file line form alike, and reports an item with neither', async () => {
+    const sharded = new ShardedRouter({ schema: SCHEMA, shards: 2 });
+    try {
+      const res = await sharded.addShapes([
+        { id: 'def', def: { table: 'public.items', where: 'user_id = $1', params: { '1': '7' } } },
+        // what a shape file line holds (and parseShapeLine reads): no `def` wrapper
+        { id: 'line', table: 'public.items', where: "name = 'ab'" },
+        parseShapeLine('{"id":"parsed","table":"public.items","where":"id = 1"}'),
+        { id: 'neither' } as unknown as { id: string; table: string },
+      ]);
+      expect(res.added).toBe(3);
+      expect(res.errors.map((e) => [e.id, e.error.name, e.error.message])).toEqual([
+        ['neither', 'RouterError', 'a shape needs a "table" (or a "def" holding one)'],
+      ]);
+      expect(
+        (
+          await sharded.route({ table: 'public.items', op: 'insert', record: { id: '1', user_id: '7', name: 'ab' } })
+        ).sort(),
+      ).toEqual(['def', 'line', 'parsed']);
+    } finally {
+      await sharded.close();
+    }
+  });
+});

@@ -248,6 +248,21 @@ describe('normalization and rendering', () => {
       expect((e as WhereError).position).toBe(15);
     }
   });
+  it('syntax error positions of non-ASCII clauses are character offsets too (the parser counts characters)', () => {
+    for (const [clause, at] of [
+      ['é x 1', 2],
+      ["name = 'é' x", 11],
+      ["name = '😀' x", 12],
+    ] as const) {
+      expect(() => compileWhere(clause, { name: 'text' }), clause).toThrow(WhereError);
+      try {
+        compileWhere(clause, { name: 'text' });
+      } catch (e) {
+        expect((e as WhereError).position, clause).toBe(at);
+        expect(clause.slice(at).startsWith('x'), clause).toBe(true);
+      }
+    }
+  });
 });
 
 describe('hostile clauses', () => {
