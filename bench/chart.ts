@@ -7,10 +7,14 @@ function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 }
 
-/** One panel per workload; x = shapes (log), y = median ns per change (log), a line per mode. */
+/**
+ * One panel per workload; x = shapes (log), y = median latency per change (log, ticks labelled in ns, µs or ms), a
+ * line per mode. `notRun` names the cells that were not measured, printed under the chart.
+ */
 export function latencyChartSvg(
   results: readonly Pick<RouterBenchResult, 'workload' | 'shapes' | 'mode' | 'medianNs'>[],
   title: string,
+  notRun: readonly string[] = [],
 ): string {
   const workloads = [...new Set(results.map((r) => r.workload))];
   const W = 420;
@@ -67,10 +71,14 @@ export function latencyChartSvg(
     )
     .join('\n');
   const width = Math.max(1, panels.length) * W;
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${H + 60}" font-family="sans-serif">
+  const notRunLine =
+    notRun.length === 0
+      ? ''
+      : `<text x="16" y="${H + 66}" font-size="11" fill="#555">not run: ${esc(notRun.join(', '))}</text>\n`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${H + (notRun.length === 0 ? 60 : 78)}" font-family="sans-serif">
 <rect width="100%" height="100%" fill="white"/>
-<text x="16" y="${H + 48}" font-size="11" fill="#555">${esc(title)} — median ns per change (log-log)</text>
-${panels.join('\n')}
+<text x="16" y="${H + 48}" font-size="11" fill="#555">${esc(title)} — median latency per change (log-log)</text>
+${notRunLine}${panels.join('\n')}
 ${legend}
 </svg>
 `;
@@ -91,8 +99,9 @@ export function barChartSvg(groups: readonly BarGroup[], title: string, unit: st
   const top = Math.ceil(max / step) * step;
   const barW = 34;
   const groupW = labels.length * barW + 40;
-  const pad = { l: 80, r: 16, t: 40, b: 40 };
-  const H = 320;
+  // The title sits at the top (y 22) and the unit label above the axis (y pad.t - 10): pad.t keeps them apart.
+  const pad = { l: 80, r: 16, t: 58, b: 40 };
+  const H = 338;
   const W = pad.l + pad.r + groups.length * groupW;
   const py = (v: number): number => H - pad.b - (v / top) * (H - pad.t - pad.b);
   const out: string[] = [];

@@ -1,18 +1,47 @@
-// Entry point of `switchyard bench`: runs the benchmarks with progress bars, writes bench/results/, or prints JSON.
+// Entry point of `switchyard bench`: runs the benchmarks with progress bars, writes the results to --out (default
+// bench/out/, so a run never overwrites the committed bench/results/ the README cites), or prints JSON.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import cliProgress from 'cli-progress';
-import { latencyChartSvg } from './chart.js';
-import { routerBenchMarkdown, runRouterBench, type BenchMode, type BenchProgress } from './router-bench.js';
+import {
+  routerBenchMarkdown,
+  routerChartSvg,
+  runRouterBench,
+  type BenchMode,
+  type BenchProgress,
+} from './router-bench.js';
 import { WORKLOADS, type WorkloadName } from './router-workloads.js';
-import { runScaleBench, scaleMarkdown } from './scale-bench.js';
+import { runScaleBench, scaleChartSvg, scaleMarkdown } from './scale-bench.js';
 import { runShardBench, shardBenchMarkdown, shardBenchSvg } from './shard-bench.js';
 import { runWhereBench } from './where-bench.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const RESULTS = path.join(HERE, 'results');
+
+type CliProgress = typeof import('cli-progress');
+
+/**
+ * The progress-bar library, loaded only when bars are drawn (a terminal, no --json). It is a dev dependency: when it
+ * is missing the run goes on with plain progress lines.
+ */
+async function progressBars(json: boolean): Promise<CliProgress | undefined> {
+  if (json || !process.stderr.isTTY) return undefined;
+  try {
+    return (await import('cli-progress')).default;
+  } catch {
+    process.stderr.write('progress bars need the dev dependency cli-progress (npm install in the checkout)\n');
+    return undefined;
+  }
+}
+
+/** Writes result files into --out (default bench/out/) unless --no-write; tells which. */
+function save(files: Readonly<Record<string, string>>): void {
+  if (process.argv.includes('--no-write')) return;
+  const dir = path.resolve(arg('out') ?? path.join(HERE, 'out'));
+  mkdirSync(dir, { recursive: true });
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
+  console.error(`wrote ${Object.keys(files).join(', ')} to ${dir}`);
+}
 
 function parseCount(s: string): number {
   const m = /^(\d+(?:\.\d+)?)([kKmM]?)$/.exec(s.trim());
@@ -51,15 +80,11 @@ async function main(): Promise<void> {
     else {
       const md = shardBenchMarkdown(report);
       console.log(md);
-      if (!process.argv.includes('--no-write')) {
-        mkdirSync(RESULTS, { recursive: true });
-        writeFileSync(path.join(RESULTS, 'shard-bench.md'), md);
-        writeFileSync(path.join(RESULTS, 'shard-bench.json'), JSON.stringify(report, null, 2) + '\n');
-        writeFileSync(path.join(RESULTS, 'shard-bench.svg'), shardBenchSvg(report));
-        console.error(
-          `wrote ${path.relative(process.cwd(), RESULTS)}/shard-bench.md, shard-bench.json, shard-bench.svg`,
-        );
-      }
+      save({
+        'shard-bench.md': md,
+        'shard-bench.json': JSON.stringify(report, null, 2) + '\n',
+        'shard-bench.svg': shardBenchSvg(report),
+      });
     }
     return;
   }
@@ -86,26 +111,23 @@ async function main(): Promise<void> {
       ),
     ];
     console.log(lines.join('\n'));
-    if (!process.argv.includes('--no-write')) {
-      mkdirSync(RESULTS, { recursive: true });
-      writeFileSync(path.join(RESULTS, 'where.md'), lines.join('\n') + '\n');
-    }
+    save({ 'where.md': lines.join('\n') + '\n' });
     return;
   }
 
-  const bars =
-    json || !process.stderr.isTTY
-      ? null
-      : new cliProgress.MultiBar(
-          {
-            format: '{label} |{bar}| {percentage}% {phase}',
-            hideCursor: true,
-            clearOnComplete: false,
-            stream: process.stderr,
-          },
-          cliProgress.Presets.shades_classic,
-        );
-  let bar: cliProgress.SingleBar | null = null;
+  const cliProgress = await progressBars(json);
+  const bars = !cliProgress
+    ? null
+    : new cliProgress.MultiBar(
+        {
+          format: '{label} |{bar}| {percentage}% {phase}',
+          hideCursor: true,
+          clearOnComplete: false,
+          stream: process.stderr,
+        },
+        cliProgress.Presets.shades_classic,
+      );
+  let bar: InstanceType<CliProgress['SingleBar']> | null = null;
   let current = '';
   const onProgress = (p: BenchProgress): void => {
     const label = `${p.workload} ${p.shapes.toLocaleString('en-US')} ${p.mode}`.padEnd(34);
@@ -134,28 +156,22 @@ async function main(): Promise<void> {
   }
   const md = routerBenchMarkdown(report);
   console.log(md);
-  if (!process.argv.includes('--no-write')) {
-    mkdirSync(RESULTS, { recursive: true });
-    writeFileSync(path.join(RESULTS, 'router.md'), md);
-    writeFileSync(path.join(RESULTS, 'router.json'), JSON.stringify(report, null, 2) + '\n');
-    const m = report.machine;
-    writeFileSync(
-      path.join(RESULTS, 'router-latency.svg'),
-      latencyChartSvg(report.results, `${m.cpu} × ${m.cores}, Node ${m.node}, ${report.startedAt}`),
-    );
-    console.error(`wrote ${path.relative(process.cwd(), RESULTS)}/router.md, router.json, router-latency.svg`);
-  }
+  save({
+    'router.md': md,
+    'router.json': JSON.stringify(report, null, 2) + '\n',
+    'router-latency.svg': routerChartSvg(report),
+  });
 }
 
 /** Loads each count of seed-mix shapes from a file into one Router, with a progress bar per load. */
 async function scaleSuite(counts: readonly number[], json: boolean, changes: number | undefined): Promise<void> {
-  const bar =
-    json || !process.stderr.isTTY
-      ? null
-      : new cliProgress.SingleBar(
-          { format: 'loading {label} |{bar}| {percentage}% {rate} shapes/s', hideCursor: true, stream: process.stderr },
-          cliProgress.Presets.shades_classic,
-        );
+  const cliProgress = await progressBars(json);
+  const bar = !cliProgress
+    ? null
+    : new cliProgress.SingleBar(
+        { format: 'loading {label} |{bar}| {percentage}% {rate} shapes/s', hideCursor: true, stream: process.stderr },
+        cliProgress.Presets.shades_classic,
+      );
   let current = -1;
   let lastLog = 0;
   const report = await runScaleBench({
@@ -186,25 +202,11 @@ async function scaleSuite(counts: readonly number[], json: boolean, changes: num
   }
   const md = scaleMarkdown(report);
   console.log(md);
-  if (!process.argv.includes('--no-write')) {
-    mkdirSync(RESULTS, { recursive: true });
-    writeFileSync(path.join(RESULTS, 'scale.md'), md);
-    writeFileSync(path.join(RESULTS, 'scale.json'), JSON.stringify(report, null, 2) + '\n');
-    const points = report.figures.map((f) => ({
-      workload: 'seed-mix' as const,
-      shapes: f.shapes,
-      mode: 'indexed' as const,
-      medianNs: f.medianNs,
-    }));
-    writeFileSync(
-      path.join(RESULTS, 'scale-latency.svg'),
-      latencyChartSvg(
-        points,
-        `one Router loaded from a file, ${report.machine.cpu} × ${report.machine.cores}, ${report.startedAt}`,
-      ),
-    );
-    console.error(`wrote ${path.relative(process.cwd(), RESULTS)}/scale.md, scale.json, scale-latency.svg`);
-  }
+  save({
+    'scale.md': md,
+    'scale.json': JSON.stringify(report, null, 2) + '\n',
+    'scale-latency.svg': scaleChartSvg(report),
+  });
 }
 
 main().catch((e) => {

@@ -4,6 +4,7 @@ import { Router } from '../src/router/index.js';
 import type { Change, RowRecord } from '../src/router/index.js';
 import { compileWhere } from '../src/where.js';
 import type { Predicate } from '../src/eval/predicate.js';
+import { latencyChartSvg } from './chart.js';
 import {
   BENCH_SCHEMA,
   BENCH_TABLE,
@@ -66,6 +67,15 @@ export interface RouterBenchReport {
   };
   readonly startedAt: string;
   readonly results: readonly RouterBenchResult[];
+  /** Cells of the grid that were not measured, and why (absent in reports written before it was recorded). */
+  readonly skipped?: readonly SkippedCell[];
+}
+
+export interface SkippedCell {
+  readonly workload: WorkloadName;
+  readonly shapes: number;
+  readonly mode: BenchMode;
+  readonly reason: string;
 }
 
 interface Target {
@@ -170,15 +180,23 @@ export async function runRouterBench(opts: RouterBenchOptions = {}): Promise<Rou
   const progress = opts.onProgress ?? ((): void => undefined);
   const overhead = timerOverhead();
   const results: RouterBenchResult[] = [];
+  const skipped: SkippedCell[] = [];
   const startedAt = new Date().toISOString();
   for (const wl of workloads) {
     for (const n of counts) {
       progress({ workload: wl, shapes: n, mode: modes[0] as BenchMode, phase: 'generate', done: 0, total: 1 });
       const w = makeWorkload(wl, n, changeCount, opts.seed);
       for (const mode of modes) {
-        if (mode === 'naive' && n > naiveLimit) continue;
+        const limit = `above ${naiveLimit.toLocaleString('en-US')} shapes`;
+        if (mode === 'naive' && n > naiveLimit) {
+          skipped.push({ workload: wl, shapes: n, mode, reason: `the naive loop stops ${limit}` });
+          continue;
+        }
         // Filter mode evaluates every unindexed shape per row: past 100k shapes of the all-complex mix it is hours.
-        if (mode === 'filter' && wl === 'all-complex' && n > naiveLimit) continue;
+        if (mode === 'filter' && wl === 'all-complex' && n > naiveLimit) {
+          skipped.push({ workload: wl, shapes: n, mode, reason: `filter mode on all-complex takes hours ${limit}` });
+          continue;
+        }
         results.push(
           await runOne(
             w,
@@ -206,6 +224,7 @@ export async function runRouterBench(opts: RouterBenchOptions = {}): Promise<Rou
     },
     startedAt,
     results,
+    skipped,
   };
 }
 
@@ -274,7 +293,32 @@ async function runOne(
   };
 }
 
-/** Markdown table of a report (the CLI writes it to bench/results/). */
+/**
+ * Every cell of the grid a report covers (workload × shapes × mode, in run order), with its result or, for a cell not
+ * measured, why: a missing row is said to be "not run" rather than left out.
+ */
+function grid(report: RouterBenchReport): ({ result: RouterBenchResult } | { skipped: SkippedCell })[] {
+  const skipped = report.skipped ?? [];
+  const all = [...report.results, ...skipped];
+  const workloads = [...new Set(all.map((c) => c.workload))];
+  const counts = [...new Set(all.map((c) => c.shapes))].sort((a, b) => a - b);
+  const modes = [...new Set(all.map((c) => c.mode))];
+  const cells: ({ result: RouterBenchResult } | { skipped: SkippedCell })[] = [];
+  for (const workload of workloads) {
+    for (const shapes of counts) {
+      for (const mode of modes) {
+        const same = (c: { workload: string; shapes: number; mode: string }): boolean =>
+          c.workload === workload && c.shapes === shapes && c.mode === mode;
+        const result = report.results.find(same);
+        if (result) cells.push({ result });
+        else cells.push({ skipped: skipped.find(same) ?? { workload, shapes, mode, reason: '' } });
+      }
+    }
+  }
+  return cells;
+}
+
+/** Markdown table of a report (the CLI writes it beside router.json). */
 export function routerBenchMarkdown(report: RouterBenchReport): string {
   const m = report.machine;
   const lines = [
@@ -285,10 +329,26 @@ export function routerBenchMarkdown(report: RouterBenchReport): string {
   ];
   const f = (x: number, d = 0): string =>
     Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '–';
-  for (const r of report.results) {
+  for (const cell of grid(report)) {
+    if ('skipped' in cell) {
+      const c = cell.skipped;
+      const why = c.reason === '' ? 'not run' : `not run: ${c.reason}`;
+      lines.push(`| ${c.workload} | ${f(c.shapes)} | ${c.mode} | ${why} | | | | | | |`);
+      continue;
+    }
+    const r = cell.result;
     lines.push(
       `| ${r.workload} | ${f(r.shapes)} | ${r.mode} | ${f(r.medianNs)} | ${f(r.p99Ns)} | ${f(r.changesPerSec)} | ${f(r.addUs, 2)} | ${f(r.removeUs, 2)} | ${f(r.heapBytesPerShape)} | ${f(r.avgMatches, 2)} |`,
     );
   }
   return lines.join('\n') + '\n';
+}
+
+/** The latency chart of a report; cells not run are listed under it instead of silently missing from the lines. */
+export function routerChartSvg(report: RouterBenchReport): string {
+  const m = report.machine;
+  const notRun = grid(report).flatMap((c) =>
+    'skipped' in c ? [`${c.skipped.mode} at ${c.skipped.shapes.toLocaleString('en-US')} (${c.skipped.workload})`] : [],
+  );
+  return latencyChartSvg(report.results, `${m.cpu} × ${m.cores}, Node ${m.node}, ${report.startedAt}`, notRun);
 }

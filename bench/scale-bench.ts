@@ -1,12 +1,13 @@
 // The path to ten million shapes (issue 5): one Router loaded from a JSON-lines file of seed-mix shapes at each
 // size — load rate, heap bytes per shape, per-change median and p99 — with the machine's memory latency for context.
 // `switchyard bench --shapes 10m` (or `--suite scale --shapes 1m,10m`) runs it with progress bars; results go to
-// bench/results/scale.md, scale.json and scale-latency.svg.
+// scale.md, scale.json and scale-latency.svg in bench/out/ (or --out).
 import { rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { Router, type Change, type ShapeDef } from '../src/router/index.js';
 import { loadShapes, writeShapesFile, type LoadProgress } from '../src/shard/index.js';
+import { latencyChartSvg } from './chart.js';
 import { BENCH_SCHEMA, BENCH_TABLE, rng } from './router-workloads.js';
 
 export interface ScaleFigure {
@@ -231,4 +232,18 @@ export function scaleMarkdown(r: ScaleReport): string {
     'Targets (issue 5, 10M shapes): heap ≤ 4 GiB, load ≥ 500,000 shapes/s, median ≤ 2 µs and p99 ≤ 20 µs per change.',
     '',
   ].join('\n');
+}
+
+/** Median latency per change against the number of shapes loaded. */
+export function scaleChartSvg(r: ScaleReport): string {
+  const points = r.figures.map((f) => ({
+    workload: 'seed-mix' as const,
+    shapes: f.shapes,
+    mode: 'indexed' as const,
+    medianNs: f.medianNs,
+  }));
+  return latencyChartSvg(
+    points,
+    `one Router loaded from a file, ${r.machine.cpu} × ${r.machine.cores}, ${r.startedAt}`,
+  );
 }

@@ -12,6 +12,11 @@ export function runBench(args: readonly string[], heapMb = 8192): Promise<number
     console.error(`switchyard bench runs from a source checkout: ${entry} not found`);
     return Promise.resolve(1);
   }
+  // The benchmarks are TypeScript run through tsx, a dev dependency like everything else bench/ uses.
+  if (!existsSync(path.join(root, 'node_modules', 'tsx'))) {
+    console.error('switchyard bench needs the dev dependencies (tsx, cli-progress): run `npm install` in the checkout');
+    return Promise.resolve(1);
+  }
   return new Promise((resolve) => {
     const child = spawn(
       process.execPath,

@@ -1,4 +1,5 @@
 // The `switchyard` command line: check, demo, serve and bench, built with commander.
+import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { runBench } from './bench.js';
 import { checkClause } from './check.js';
@@ -34,7 +35,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   program
     .command('bench')
     .description(
-      'run the benchmarks side by side (indexed, filter, naive) and write bench/results/ (from a source checkout)',
+      'run the benchmarks side by side (indexed, filter, naive) and write the results to bench/out/ (from a source checkout)',
     )
     .option(
       '--suite <name>',
@@ -49,8 +50,12 @@ export async function main(argv: readonly string[]): Promise<void> {
     .option('--modes <list>', 'indexed,filter,naive')
     .option('--changes <n>', 'changes routed per run')
     .option('--heap-mb <n>', 'heap for the benchmark process', '8192')
-    .option('--json', 'print the report as JSON instead of writing bench/results/')
-    .option('--no-write', 'do not write bench/results/')
+    .option('--json', 'print the report as JSON instead of writing files')
+    .option(
+      '--out <dir>',
+      'where result files go (default bench/out/; --out bench/results replaces the committed results)',
+    )
+    .option('--no-write', 'print the results only')
     .action(
       async (opts: {
         rounds?: string;
@@ -61,6 +66,7 @@ export async function main(argv: readonly string[]): Promise<void> {
         changes?: string;
         heapMb: string;
         json?: boolean;
+        out?: string;
         write: boolean;
       }) => {
         const args: string[] = opts.shapes ? ['--shapes', opts.shapes] : [];
@@ -70,6 +76,8 @@ export async function main(argv: readonly string[]): Promise<void> {
         if (opts.modes) args.push('--modes', opts.modes);
         if (opts.changes) args.push('--changes', opts.changes);
         if (opts.json) args.push('--json');
+        // The benchmark runs in the checkout's root: a relative --out means relative to where the user is.
+        if (opts.out !== undefined) args.push('--out', resolve(opts.out));
         if (!opts.write) args.push('--no-write');
         process.exitCode = await runBench(args, Number(opts.heapMb));
       },

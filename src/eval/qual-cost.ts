@@ -81,11 +81,15 @@ function charge(e: Expr, add: (c: number) => void): void {
     case 'cast':
       chargeCast(e.arg, e.type, add);
       return;
+    // A hash probe needs one hash function for both sides: never for a cross-type operator (int24eq, float48eq).
     case 'in':
-      add(arrayOpCost(e.items.length, true));
+      add(arrayOpCost(e.items.length, !isCrossTypeOperand(e, e.arg)));
       return;
     case 'quantified': {
-      const hashable = ((e.op === '=' && !e.all) || (e.op === '<>' && e.all)) && e.right.kind === 'const';
+      const hashable =
+        ((e.op === '=' && !e.all) || (e.op === '<>' && e.all)) &&
+        e.right.kind === 'const' &&
+        !isCrossTypeOperand(e, e.left);
       add(arrayOpCost(arrayLength(e.right), hashable));
       return;
     }

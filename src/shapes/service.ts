@@ -163,7 +163,9 @@ export class SwitchyardService implements ShapeService {
       },
       def,
       key,
-    ).then(({ shape, rows }) => {
+    ).then(({ shape, rows, evaluationErrors }) => {
+      // Snapshot rows left out because the clause raised on them count with the live ones.
+      this.processor.counters.evaluationErrors += evaluationErrors;
       this.emit({
         event: 'shape_created',
         handle: shape.handle,

@@ -1,13 +1,13 @@
 // Creating a shape: validate, publish its table, register it in the router under a snapshot, write the snapshot rows.
 import type pg from 'pg';
+import { SwitchyardError, ValueError } from '../errors/index.js';
 import type { Admission } from './admission.js';
-import { SwitchyardError } from '../errors/index.js';
 import type { ShapeLogStore } from '../log/shape-log-store.js';
 import { columnTypes, loadTable, type TableInfo } from './catalog.js';
 import type { LiveShape } from './live-shape.js';
 import { insertMessage } from './messages.js';
 import type { ShapeRegistry } from './registry.js';
-import { SnapshotSession, isDataError } from './snapshot.js';
+import { SnapshotSession, isDataError, isRowEvaluationError } from './snapshot.js';
 import type { TableRouters } from './table-routers.js';
 import type { PublishedTable } from './publication.js';
 import { ShapeCreationError, ShapeRequestError, type ShapeDefinition } from './types.js';
@@ -50,11 +50,40 @@ export interface CreatorDeps {
  * The shape is registered (state `creating`) before its table is published, so a concurrent publication sync counts
  * the table as wanted.
  */
-export async function createShape(
+export async function createShape(deps: CreatorDeps, def: ShapeDefinition, defKey: string): Promise<CreatedShape> {
+  try {
+    return await createShapeWith(deps, def, defKey, 'pushdown');
+  } catch (err) {
+    if (!(err instanceof WhereRaised)) throw err;
+    // One rule for raising rows (README, "Rows on which the clause raises"): such a row is not in the shape, in the
+    // snapshot as in live changes. Postgres cannot skip them, so the snapshot is read again, unfiltered, under a new
+    // snapshot, and each row is checked here exactly as a live row is.
+    return createShapeWith(deps, def, defKey, 'filter');
+  }
+}
+
+export interface CreatedShape {
+  readonly shape: LiveShape;
+  readonly rows: number;
+  /** Rows of the snapshot left out because the clause raised an error on them. */
+  readonly evaluationErrors: number;
+}
+
+/**
+ * `pushdown`: the snapshot query carries the rendered WHERE. `filter`: it reads every row and the shape's predicate
+ * decides, an error meaning "not in".
+ */
+type SnapshotMode = 'pushdown' | 'filter';
+
+/** Postgres raised a data error evaluating the WHERE on some row of the snapshot query. */
+class WhereRaised extends Error {}
+
+async function createShapeWith(
   deps: CreatorDeps,
   def: ShapeDefinition,
   defKey: string,
-): Promise<{ shape: LiveShape; rows: number }> {
+  mode: SnapshotMode,
+): Promise<CreatedShape> {
   const table = await readTable(deps, def);
   const v = validateShape(def, table);
   if (v.predicate !== undefined) deps.admission.checkWhereTree(v.predicate.expr);
@@ -68,11 +97,11 @@ export async function createShape(
     throw err;
   }
   const session = await startSnapshot(deps, shape);
-  const rows = await fillSnapshot(deps, shape, v, session);
+  const written = await fillSnapshot(deps, shape, v, session, mode);
   if ((shape.state as string) === 'invalidated') throw new ShapeCreationError('shape invalidated during its snapshot');
   shape.state = 'ready';
   shape.wake();
-  return { shape, rows };
+  return { shape, ...written };
 }
 
 /** The table's catalog entry; a missing or unsupported table is the client's error (400). */
@@ -167,35 +196,15 @@ async function fillSnapshot(
   shape: LiveShape,
   v: ValidatedShape,
   session: SnapshotSession,
-): Promise<number> {
-  const def = shape.definition;
-  let rows = 0;
+  mode: SnapshotMode,
+): Promise<{ rows: number; evaluationErrors: number }> {
+  let written = { rows: 0, evaluationErrors: 0 };
   try {
     deps.registry.persist(shape);
     // The record must be durable before the handle is handed out, not before the snapshot: overlap the two fsyncs.
     const recorded = deps.commitMeta();
     recorded.catch(() => undefined);
-    if (def.log === 'full') {
-      const cols = v.queryColumns;
-      rows = await session.query(
-        def.schema,
-        def.table,
-        cols,
-        v.predicate?.sql,
-        (batch) => {
-          if (shape.state === 'invalidated') throw new ShapeCreationError('shape invalidated during its snapshot');
-          const json: string[] = new Array<string>(batch.length);
-          for (let i = 0; i < batch.length; i++) {
-            const values = batch[i]!;
-            const row: Record<string, string | null> = {};
-            for (let c = 0; c < cols.length; c++) row[cols[c]!] = values[c] ?? null;
-            json[i] = JSON.stringify(insertMessage(shape, row));
-          }
-          shape.log.appendSnapshot(json);
-        },
-        deps.snapshotBatch,
-      );
-    }
+    if (shape.definition.log === 'full') written = await writeSnapshot(deps, shape, session, v, mode);
     await session.close();
     if (shape.state === 'invalidated') throw new ShapeCreationError('shape invalidated during its snapshot');
     shape.log.finishSnapshot();
@@ -204,9 +213,54 @@ async function fillSnapshot(
     await session.close(err);
     deps.discard(shape);
     if (err instanceof ShapeCreationError || err instanceof ShapeRequestError) throw err;
+    if (mode === 'pushdown' && v.predicate !== undefined && isRowEvaluationError(err)) throw new WhereRaised();
     if (isDataError(err))
       throw new ShapeRequestError({ where: [`${(err as Error).message} (while reading the initial rows)`] });
     throw new ShapeCreationError(`snapshot failed: ${(err as Error).message}`, 1, { cause: err });
   }
-  return rows;
+  return written;
+}
+
+/** Streams the snapshot rows into the shape's log; in `filter` mode the predicate picks them (an error: not in). */
+async function writeSnapshot(
+  deps: CreatorDeps,
+  shape: LiveShape,
+  session: SnapshotSession,
+  v: ValidatedShape,
+  mode: SnapshotMode,
+): Promise<{ rows: number; evaluationErrors: number }> {
+  const def = shape.definition;
+  const predicate = mode === 'filter' ? v.predicate : undefined;
+  const cols = predicate === undefined ? v.queryColumns : [...new Set([...v.queryColumns, ...predicate.columns])];
+  let rows = 0;
+  let evaluationErrors = 0;
+  const keep = (row: Record<string, string | null>): boolean => {
+    if (predicate === undefined) return true;
+    try {
+      return predicate.matches(row);
+    } catch (err) {
+      if (!(err instanceof ValueError)) throw err;
+      evaluationErrors++;
+      return false;
+    }
+  };
+  await session.query(
+    def.schema,
+    def.table,
+    cols,
+    predicate === undefined ? v.predicate?.sql : undefined,
+    (batch) => {
+      if (shape.state === 'invalidated') throw new ShapeCreationError('shape invalidated during its snapshot');
+      const json: string[] = [];
+      for (const values of batch) {
+        const row: Record<string, string | null> = {};
+        for (let c = 0; c < cols.length; c++) row[cols[c]!] = values[c] ?? null;
+        if (keep(row)) json.push(JSON.stringify(insertMessage(shape, row)));
+      }
+      rows += json.length;
+      shape.log.appendSnapshot(json);
+    },
+    deps.snapshotBatch,
+  );
+  return { rows, evaluationErrors };
 }

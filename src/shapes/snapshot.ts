@@ -13,6 +13,10 @@ export function snapshotPool(connection: string | pg.ClientConfig, max = 4): pg.
   const base: pg.ClientConfig = typeof connection === 'string' ? { connectionString: connection } : connection;
   const pool = new pg.Pool({ ...base, options: PINNED_SERVER_OPTIONS, types: RAW_TYPES, max });
   pool.on('error', () => undefined); // an idle client's failure: the next checkout gets a fresh connection
+  // A checked-out client's connection can fail between queries (Postgres restarted or killed): pg then emits 'error'
+  // on the client, which the pool only handles while the client is idle. Unhandled, it would crash the process; the
+  // failure still reaches the holder through its next query's rejection.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 
@@ -87,6 +91,22 @@ export class SnapshotSession {
     return total;
   }
 
+  /**
+   * Runs `fn` (queries of this session) under a savepoint: when it fails, the transaction is rolled back to the
+   * savepoint (its cursor closed) and stays usable under the same snapshot; the error is rethrown.
+   */
+  async attempt<T>(fn: () => Promise<T>): Promise<T> {
+    await this.client.query('SAVEPOINT sy_attempt');
+    try {
+      const r = await fn();
+      await this.client.query('RELEASE SAVEPOINT sy_attempt');
+      return r;
+    } catch (err) {
+      await this.client.query('ROLLBACK TO SAVEPOINT sy_attempt');
+      throw err;
+    }
+  }
+
   /** Ends the transaction and returns the connection (destroyed when the transaction failed). */
   async close(error?: unknown): Promise<void> {
     if (this.done) return;
@@ -103,6 +123,15 @@ export class SnapshotSession {
       this.client.release();
     }
   }
+}
+
+/**
+ * Errors Postgres raises evaluating an expression on a row (data exceptions, and feature_not_supported for NaN or
+ * infinity into an integer): by the rule for raising rows, such a row is not in the shape — never a failed request.
+ */
+export function isRowEvaluationError(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && (code.startsWith('22') || code === '0A000');
 }
 
 /** Postgres errors a snapshot query can raise because of the data and the clause (→ 400), not the server (→ 503). */

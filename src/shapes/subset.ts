@@ -1,13 +1,14 @@
 // Subset snapshots (shape-protocol.md §9): a filtered, ordered page of a shape's rows read under one fresh snapshot.
 import { randomInt } from 'node:crypto';
 import type pg from 'pg';
-import { SwitchyardError } from '../errors/index.js';
+import { SwitchyardError, ValueError } from '../errors/index.js';
+import type { Predicate } from '../eval/predicate.js';
 import { unknownOrderColumn, type OrderItem } from '../sql/order-by.js';
 import { compileWhere } from '../where.js';
 import { columnTypes, loadTable, quoteName, type TableInfo } from './catalog.js';
 import type { LiveShape } from './live-shape.js';
 import { insertMessage } from './messages.js';
-import { SnapshotSession, isDataError } from './snapshot.js';
+import { SnapshotSession, isDataError, isRowEvaluationError } from './snapshot.js';
 import {
   ShapeCreationError,
   ShapeRequestError,
@@ -31,6 +32,11 @@ interface SubsetPlan {
   readonly columns: readonly string[];
   readonly whereSql: string | undefined;
   readonly tailSql: string;
+  /** For the in-process fallback (rows on which a clause raises): both clauses, the order, the page bounds. */
+  readonly predicates: readonly Predicate[];
+  readonly orderSql: string;
+  readonly limit: number | undefined;
+  readonly offset: number;
 }
 
 function orderSql(items: readonly OrderItem[]): string {
@@ -51,30 +57,97 @@ export function planSubset(shape: LiveShape, table: TableInfo, subset: SubsetReq
   const all = columnTypes(table);
   const visible: Record<string, string> = {};
   for (const c of v.record.selected) if (all[c] !== undefined) visible[c] = all[c];
-  let subsetSql: string | undefined;
+  let subsetPredicate: Predicate | undefined;
   if (subset.where !== undefined && subset.where.trim() !== '') {
     try {
-      subsetSql = compileWhere(subset.where, visible, {
+      subsetPredicate = compileWhere(subset.where, visible, {
         ...(subset.params !== undefined ? { params: subset.params } : {}),
         table: { schema: table.schema, name: table.name },
-      }).sql;
+      });
     } catch (err) {
       if (err instanceof SwitchyardError) throw whereRejection(err, subset.where, 'subset__where');
       throw err;
     }
   }
+  const subsetSql = subsetPredicate?.sql;
   const parts: string[] = [];
+  let order = '';
   if (subset.orderBy !== undefined && subset.orderBy.length > 0) {
     const bad = unknownOrderColumn(subset.orderBy, v.record.selected);
     if (bad !== undefined) throw new ShapeRequestError({ subset__order_by: [bad] });
-    parts.push(`ORDER BY ${orderSql(subset.orderBy)}`);
+    order = `ORDER BY ${orderSql(subset.orderBy)}`;
+    parts.push(order);
   }
   if (subset.limit !== undefined) parts.push(`LIMIT ${subset.limit}`);
   if (subset.offset !== undefined) parts.push(`OFFSET ${subset.offset}`);
   const shapeSql = v.predicate?.sql;
   const whereSql =
     shapeSql !== undefined && subsetSql !== undefined ? `(${shapeSql}) AND (${subsetSql})` : (shapeSql ?? subsetSql);
-  return { columns: v.queryColumns, whereSql, tailSql: parts.join(' ') };
+  const predicates = [v.predicate, subsetPredicate].filter((p): p is Predicate => p !== undefined);
+  return {
+    columns: v.queryColumns,
+    whereSql,
+    tailSql: parts.join(' '),
+    predicates,
+    orderSql: order,
+    limit: subset.limit,
+    offset: subset.offset ?? 0,
+  };
+}
+
+function rowOf(columns: readonly string[], values: readonly (string | null)[]): Record<string, string | null> {
+  const row: Record<string, string | null> = {};
+  for (let c = 0; c < columns.length; c++) row[columns[c]!] = values[c] ?? null;
+  return row;
+}
+
+/** Raised inside a batch callback to stop reading once the page is full. */
+class PageFull extends Error {}
+
+/** The subset in process: every row in order, kept when both clauses are TRUE (an error: not in), then the page. */
+async function filterSubset(
+  deps: SubsetDeps,
+  session: SnapshotSession,
+  def: LiveShape['definition'],
+  plan: SubsetPlan,
+  send: (rows: readonly Record<string, string | null>[]) => Promise<void>,
+): Promise<void> {
+  const columns = [...new Set([...plan.columns, ...plan.predicates.flatMap((p) => p.columns)])];
+  const keep = (row: Record<string, string | null>): boolean =>
+    plan.predicates.every((p) => {
+      try {
+        return p.matches(row);
+      } catch (err) {
+        if (err instanceof ValueError) return false;
+        throw err;
+      }
+    });
+  let skip = plan.offset;
+  let room = plan.limit ?? Infinity;
+  try {
+    await session.query(
+      def.schema,
+      def.table,
+      columns,
+      undefined,
+      async (batch) => {
+        const out: Record<string, string | null>[] = [];
+        for (const values of batch) {
+          const row = rowOf(columns, values);
+          if (!keep(row)) continue;
+          if (skip > 0) skip--;
+          else if (room-- > 0) out.push(row);
+          else break;
+        }
+        await send(out);
+        if (room <= 0) throw new PageFull();
+      },
+      deps.batchSize,
+      plan.orderSql,
+    );
+  } catch (err) {
+    if (!(err instanceof PageFull)) throw err;
+  }
 }
 
 function metadataOf(session: SnapshotSession, mark: number): SubsetMetadata {
@@ -135,29 +208,36 @@ export async function runSubset(
     started = true;
     await sink.start(meta);
   };
+  const send = async (rows: readonly Record<string, string | null>[]): Promise<void> => {
+    await start();
+    if (rows.length === 0) return;
+    await sink.rows(
+      rows.map((row) => {
+        const msg = insertMessage(shape, row);
+        return JSON.stringify({ ...msg, headers: { ...msg.headers, snapshot_mark: mark } });
+      }),
+    );
+  };
   try {
     await session.setStatementTimeout(SUBSET_STATEMENT_TIMEOUT_MS);
-    const cols = plan.columns;
-    await session.query(
-      def.schema,
-      def.table,
-      cols,
-      plan.whereSql,
-      async (batch) => {
-        await start();
-        const json = new Array<string>(batch.length);
-        for (let i = 0; i < batch.length; i++) {
-          const values = batch[i]!;
-          const row: Record<string, string | null> = {};
-          for (let c = 0; c < cols.length; c++) row[cols[c]!] = values[c] ?? null;
-          const msg = insertMessage(shape, row);
-          json[i] = JSON.stringify({ ...msg, headers: { ...msg.headers, snapshot_mark: mark } });
-        }
-        await sink.rows(json);
-      },
-      deps.batchSize,
-      plan.tailSql,
-    );
+    try {
+      await session.attempt(() =>
+        session.query(
+          def.schema,
+          def.table,
+          plan.columns,
+          plan.whereSql,
+          (batch) => send(batch.map((values) => rowOf(plan.columns, values))),
+          deps.batchSize,
+          plan.tailSql,
+        ),
+      );
+    } catch (err) {
+      // Rows on which a clause raises are not in the shape (README): read again in the same snapshot, unfiltered,
+      // and let the predicates decide. Only possible while nothing has been sent.
+      if (started || !isRowEvaluationError(err)) throw err;
+      await filterSubset(deps, session, def, plan, send);
+    }
     await start();
     await session.close();
     return 'done';

@@ -19,12 +19,16 @@ const WIDENINGS = new Set([
 ]);
 const ARITHMETIC = new Set(['int+', 'int-', 'int*', 'int/', 'float+', 'float-', 'float*', 'float/']);
 
-/** Nodes whose Postgres operator family has cross-type members for its operands. */
+/**
+ * Nodes whose Postgres operator family has cross-type members for its operands. `i2 IN (1, 2, 3)` is
+ * `i2 = ANY ('{1,2,3}'::int4[])` with int24eq: transformAExprIn coerces only the list, not the left side.
+ */
 function takesMixedOperands(parent: Expr): boolean {
   switch (parent.kind) {
     case 'compare':
     case 'quantified':
     case 'distinct':
+    case 'in':
       return true;
     case 'call':
       return ARITHMETIC.has(parent.fn);

@@ -105,3 +105,13 @@ describe('qualCost follows cost_qual_eval (cpu_operator_cost 0.0025 per function
     expect(cost(w)).toBeCloseTo(c, 10);
   });
 });
+
+describe('cross-type operators: Postgres reads the narrower operand as it is', () => {
+  it('i2 IN (nine or more int4 constants) is int24eq = ANY: not hashed, so it costs half the list', () => {
+    const p = compileWhere('x IN (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)', COLS);
+    // EXPLAIN: Filter: (x = ANY ('{1,2,3,4,5,6,7,8,9,10}'::integer[])), after ((((n + 1) + 1) + 1) + 1) > 1.
+    expect(p.sql).toBe('(x IN (1, 2, 3, 4, 5, 6, 7, 8, 9, 10))');
+    expect(qualCost(p.expr)).toBeCloseTo(0.0125, 10);
+    expect(plan('n + 1 + 1 + 1 + 1 > 1 AND x IN (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)')[0]).toContain('n + 1');
+  });
+});
