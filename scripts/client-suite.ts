@@ -6,8 +6,9 @@
 // The suites (packages/typescript-client/test/{integration,client}.test.ts of electric-sql/electric) are taken from the
 // repository snapshot at ELECTRIC_REPO (default /work/.mirror/electric-sql+electric/repo, a git directory). They
 // hard-code their Postgres (localhost:54321, database `electric`, user postgres) and read ELECTRIC_URL, so this
-// script starts Postgres on that port and serializes concurrent runs with a lock file. Their dependencies (vitest,
-// jsdom, pg, …) are installed once from the npm registry into a cache directory; nothing here is part of `npm test`.
+// script starts Postgres on that port, inside a private network namespace when `unshare -n` works (concurrent runs
+// do not collide), else one run at a time behind a lock file. Their dependencies (vitest, jsdom, pg, …) are installed
+// once from the npm registry into a cache directory; nothing here is part of `npm test`.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import {
   closeSync,
@@ -300,13 +301,13 @@ function failureReport(jsonFile: string): string {
   return out.join('\n');
 }
 
-/** Keeps the two most recent run directories (another run may still be reading its own) and removes the rest. */
+/** Removes run directories over three hours old (a run takes minutes; concurrent runs keep theirs). */
 function pruneRuns(cacheDir: string): void {
-  const runs = readdirSync(cacheDir)
-    .filter((d) => d.startsWith('run-'))
-    .map((d) => ({ d, t: statSync(join(cacheDir, d)).mtimeMs }))
-    .sort((a, b) => b.t - a.t);
-  for (const { d } of runs.slice(2)) rmSync(join(cacheDir, d), { recursive: true, force: true });
+  for (const d of readdirSync(cacheDir)) {
+    if (d.startsWith('run-') && Date.now() - statSync(join(cacheDir, d)).mtimeMs > 3 * 3600_000) {
+      rmSync(join(cacheDir, d), { recursive: true, force: true });
+    }
+  }
 }
 
 function report(summary: Summary, before: Summary | undefined, compareName: string | undefined): void {
@@ -330,16 +331,51 @@ function report(summary: Summary, before: Summary | undefined, compareName: stri
   for (const id of before.passed) if (!now.has(id)) console.log(`  - ${id}`);
 }
 
+/** Set inside the private network namespace this script re-runs itself in. */
+const NETNS_ENV = 'SWITCHYARD_CLIENT_SUITE_NETNS';
+
+/** Whether `unshare -n` works here (root or user namespaces): then every run gets its own port 54321. */
+function canIsolate(): boolean {
+  return spawnSync('unshare', ['-n', 'true'], { stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * Runs this script again in a new network namespace with only a loopback interface, so that concurrent runs (other
+ * worktrees) each have their own port 54321 instead of queueing for it. Dependencies are installed before: the
+ * namespace has no route to the registry.
+ */
+function runIsolated(): Promise<number> {
+  const self = [process.execPath, ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)];
+  const child = spawn('unshare', ['-n', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', ...self], {
+    stdio: 'inherit',
+    env: { ...process.env, [NETNS_ENV]: '1' },
+  });
+  return new Promise((done) => child.once('exit', (code) => done(code ?? 1)));
+}
+
 async function main(): Promise<void> {
   const opts = parseOptions();
   if (!existsSync(opts.repo)) throw new Error(`no electric repository at ${opts.repo} (set ELECTRIC_REPO)`);
   mkdirSync(opts.cacheDir, { recursive: true });
+  const lock = join(opts.cacheDir, 'run.lock');
+  if (process.env[NETNS_ENV] !== '1') {
+    const releaseInstall = await acquireLock(lock);
+    try {
+      installDeps(opts.cacheDir);
+    } finally {
+      releaseInstall();
+    }
+    if (canIsolate()) {
+      process.exitCode = await runIsolated();
+      return;
+    }
+    console.log('[client-suite] no network namespaces here (unshare -n): runs share port 54321 and queue');
+  }
   // Read before old run directories (where an earlier summary.json may live) are removed.
   const before = opts.compare === undefined ? undefined : (JSON.parse(readFileSync(opts.compare, 'utf8')) as Summary);
-  const release = await acquireLock(join(opts.cacheDir, 'run.lock'));
+  const release = process.env[NETNS_ENV] === '1' ? () => undefined : await acquireLock(lock);
   const cleanups: (() => Promise<void>)[] = [];
   try {
-    installDeps(opts.cacheDir);
     pruneRuns(opts.cacheDir);
     const runDir = mkdtempSync(join(opts.cacheDir, 'run-'));
     const pkgDir = extractSuites(opts, runDir);

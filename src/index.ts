@@ -1,13 +1,39 @@
 // The package root: the public API of Switchyard, as curated named exports.
-export { compileWhere, layoutFor, type CompileOptions } from './where.js';
+export { compileWhere, analyzeClause, layoutFor, type AnalyzedClause, type CompileOptions } from './where.js';
 export { Predicate, type PgRecord } from './eval/predicate.js';
+export type { CompiledBool } from './eval/compile.js';
 export { ColumnLayout, RowView } from './eval/row-view.js';
 export { ErrorCode, SwitchyardError, WhereError, ValueError, RouterError, renderCaret } from './errors/index.js';
-export type { Expr, ExprKind, Span, CompareOp } from './sql/ast.js';
+export type {
+  Expr,
+  ExprKind,
+  Span,
+  CompareOp,
+  ConstExpr,
+  ColumnExpr,
+  CompareExpr,
+  CallExpr,
+  CastExpr,
+  AndExpr,
+  OrExpr,
+  NotExpr,
+  NullTestExpr,
+  BoolTestExpr,
+  DistinctExpr,
+  InListExpr,
+  QuantifiedExpr,
+  LikeExpr,
+  CoalesceExpr,
+  MinMaxExpr,
+  NullIfExpr,
+  ArrayExpr,
+  SubscriptExpr,
+} from './sql/ast.js';
+export type { OrderItem } from './sql/order-by.js';
 export { renderSql } from './sql/render.js';
 export { parseTypeName } from './sql/type-names.js';
 export { parseTableName } from './sql/identifiers.js';
-export type { PgType, Value, ScalarName } from './values/types.js';
+export type { PgType, Value, ScalarName, NumericValue, IntervalValue, ArrayValue, JsonbValue } from './values/types.js';
 export {
   Router,
   ShadowRouter,
@@ -49,7 +75,17 @@ export {
   type LoadProgress,
   type LoadResult,
 } from './shard/index.js';
-export { SwitchyardService } from './shapes/service.js';
+export type { KeyValue } from './shard/placement.js';
+export {
+  SwitchyardService,
+  type SwitchyardServiceOptions,
+  type ServiceEvent,
+  type ServiceMetrics,
+} from './shapes/service.js';
+export type { ProcessCounters } from './shapes/change-processor.js';
+export type { ShapeLogStoreOptions } from './log/shape-log-store.js';
+export type { LogOffset } from './log/offset.js';
+export type { ReplicationEvent } from './replication/index.js';
 export {
   ShapeRequestError,
   ShapeCreationError,
@@ -58,5 +94,18 @@ export {
   type ShapeDefinition,
   type ShapeInfo,
   type SchemaColumn,
+  type ErrorDetail,
+  type LogChunk,
+  type WaitResult,
+  type SubsetRequest,
+  type SubsetMetadata,
+  type SubsetSink,
 } from './shapes/types.js';
-export { createSwitchyardHttp } from './http/server.js';
+export {
+  createSwitchyardHttp,
+  DEFAULT_CHUNK_BYTES,
+  DEFAULT_LONG_POLL_TIMEOUT_MS,
+  type HttpServerOptions,
+  type SwitchyardHttp,
+} from './http/server.js';
+export { jsonLogger, silentLogger, type Logger, type LogLevel } from './http/logger.js';

@@ -1,4 +1,4 @@
-// compileWhere: the public entry of the language core (parse → analyze → fold → normalize → compile).
+// compileWhere and analyzeClause: the public entries of the language core (parse → analyze → fold → normalize → compile).
 import { ErrorCode, WhereError } from './errors/index.js';
 import { fold, normalize } from './eval/normalize.js';
 import { Predicate } from './eval/predicate.js';
@@ -10,6 +10,7 @@ import { parseTypeName } from './sql/type-names.js';
 import { codecFor } from './values/registry.js';
 import { TooExpensiveError, defaultCompileBudgetMs, withWorkBudget } from './values/work-budget.js';
 import type { PgType, Value } from './values/types.js';
+import type { Expr } from './sql/ast.js';
 
 export interface CompileOptions {
   /** `$n` values keyed by number as a string (`{ "1": "42" }`), as the shape request's `params` carries them. */
@@ -70,11 +71,40 @@ export function compileWhere(
   columns: Readonly<Record<string, string>>,
   options: CompileOptions = {},
 ): Predicate {
+  return budgeted(where, options, () => {
+    const a = analyzeUnbudgeted(where, columns, options);
+    return new Predicate(a.expr, renderSql(a.expr), a.columns, a.layout);
+  });
+}
+
+/** A where clause analysed but not compiled: what the router and shard placement need (they compile lazily). */
+export interface AnalyzedClause {
+  /** The typed, folded, normalized tree (the same as compileWhere's `Predicate.expr`). */
+  readonly expr: Expr;
+  /** Columns the clause references, in first-use order. */
+  readonly columns: readonly string[];
+  readonly layout: ColumnLayout;
+}
+
+/**
+ * Parses, analyses, folds and normalizes a where clause without compiling it (no closures, row view or rendered SQL):
+ * the same checks and errors as compileWhere.
+ */
+export function analyzeClause(
+  where: string,
+  columns: Readonly<Record<string, string>>,
+  options: CompileOptions = {},
+): AnalyzedClause {
+  return budgeted(where, options, () => analyzeUnbudgeted(where, columns, options));
+}
+
+/** Runs `work` under the compile budget, turning its exhaustion into a WhereError. */
+function budgeted<T>(where: string, options: CompileOptions, work: () => T): T {
   if (typeof where !== 'string') throw new WhereError(ErrorCode.Syntax, 'where clause must be a string');
   const budget = options.budgetMs ?? defaultCompileBudgetMs();
-  if (budget === Infinity) return compileUnbudgeted(where, columns, options);
+  if (budget === Infinity) return work();
   try {
-    return withWorkBudget(budget, 'compiling the where clause', () => compileUnbudgeted(where, columns, options));
+    return withWorkBudget(budget, 'compiling the where clause', work);
   } catch (err) {
     // Raised outside constant folding (e.g. while reading a literal): no position to point at.
     if (err instanceof TooExpensiveError) throw new WhereError(ErrorCode.TooExpensive, err.message);
@@ -82,11 +112,11 @@ export function compileWhere(
   }
 }
 
-function compileUnbudgeted(
+function analyzeUnbudgeted(
   where: string,
   columns: Readonly<Record<string, string>>,
   options: CompileOptions,
-): Predicate {
+): AnalyzedClause {
   const { layout, types } = layoutFor(columns);
   const parsed = parseClause(where);
   const analysis = analyzeWhere(where, parsed.where, parsed.position, {
@@ -94,6 +124,5 @@ function compileUnbudgeted(
     params: paramMap(options.params),
     ...(options.table ? { table: options.table } : {}),
   });
-  const expr = normalize(fold(analysis.expr));
-  return new Predicate(expr, renderSql(expr), analysis.columns, layout);
+  return { expr: normalize(fold(analysis.expr)), columns: analysis.columns, layout };
 }

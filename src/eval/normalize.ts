@@ -1,6 +1,6 @@
 // Constant folding and normalisation of a typed tree: folded constants, NOT pushed inward, col-op-const order.
 import { ErrorCode, ValueError, WhereError } from '../errors/index.js';
-import { childrenOf, type CompareOp, type ConstExpr, type Expr } from '../sql/ast.js';
+import { childrenOf, mapChildren, type CompareOp, type ConstExpr, type Expr } from '../sql/ast.js';
 import { pgType } from '../values/types.js';
 import { TooExpensiveError } from '../values/work-budget.js';
 import { interpretExpr } from './interpret.js';
@@ -29,48 +29,6 @@ export function hasColumn(e: Expr): boolean {
 }
 
 const children = childrenOf;
-
-/** Rebuilds `e` with its children mapped by `f` (same shape, same spans). */
-export function mapChildren(e: Expr, f: (x: Expr) => Expr): Expr {
-  switch (e.kind) {
-    case 'const':
-    case 'column':
-      return e;
-    case 'compare':
-    case 'distinct':
-    case 'nullif':
-    case 'quantified':
-      return { ...e, left: f(e.left), right: f(e.right) };
-    case 'call':
-      return { ...e, args: e.args.map(f) };
-    case 'cast':
-    case 'not':
-    case 'nulltest':
-    case 'booltest':
-      return { ...e, arg: f(e.arg) };
-    case 'and':
-    case 'or':
-    case 'coalesce':
-    case 'minmax':
-      return { ...e, args: e.args.map(f) };
-    case 'in':
-      return { ...e, arg: f(e.arg), items: e.items.map(f) };
-    case 'like':
-      return { ...e, arg: f(e.arg), pattern: f(e.pattern), escape: e.escape ? f(e.escape) : null };
-    case 'array':
-      return { ...e, elems: e.elems.map(f) };
-    case 'subscript':
-      return {
-        ...e,
-        arg: f(e.arg),
-        indices: e.indices.map((i) => ({
-          ...i,
-          lower: i.lower ? f(i.lower) : null,
-          upper: i.upper ? f(i.upper) : null,
-        })),
-      };
-  }
-}
 
 const DATETIME = new Set(['date', 'time', 'timestamp', 'timestamptz', 'interval']);
 

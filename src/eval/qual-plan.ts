@@ -1,8 +1,8 @@
 // The conditions Postgres's planner runs for `SELECT … FROM t WHERE <clause>` on a table scan, in its order.
-import type { CompareExpr, ConstExpr, Expr } from '../sql/ast.js';
+import { mapChildren, type CompareExpr, type ConstExpr, type Expr } from '../sql/ast.js';
 import { renderSql } from '../sql/render.js';
 import { pgType } from '../values/types.js';
-import { hasColumn, mapChildren } from './normalize.js';
+import { hasColumn } from './normalize.js';
 import { interpretExpr } from './interpret.js';
 import { mergeableEquality, qualCost } from './qual-cost.js';
 import { ColumnLayout, RowView } from './row-view.js';

@@ -2,7 +2,7 @@
 // read it, and a shard worker routes through it into integer buffers.
 import { ErrorCode, RouterError } from '../errors/index.js';
 import { parseTableName } from '../sql/identifiers.js';
-import { compileWhere, layoutFor } from '../where.js';
+import { analyzeClause, layoutFor } from '../where.js';
 import { Interner } from '../index/interner.js';
 import type { Positions } from '../index/posting.js';
 import { FILTER_POLICY, INDEXED_POLICY } from './atoms.js';
@@ -111,7 +111,7 @@ export class RouterCore {
     this.laneCounts[lane]++;
   }
 
-  /** The normalised tree of a clause: from its family's template when only `$n` values differ, else compiled. */
+  /** The normalised tree of a clause: from its family's template when only `$n` values differ, else analysed. */
   private analyse(
     table: TableState,
     schema: string,
@@ -125,7 +125,7 @@ export class RouterCore {
       const expr = instantiate(t, params);
       if (expr !== null) return expr;
     }
-    const pred = compileWhere(where, table.columns, { ...(params ? { params } : {}), table: { schema, name } });
+    const pred = analyzeClause(where, table.columns, { ...(params ? { params } : {}), table: { schema, name } });
     if (fam === undefined) {
       let byWhere = this.families.get(table);
       if (byWhere === undefined) {

@@ -11,7 +11,7 @@ import { codecFor } from '../values/registry.js';
 import type { ArrayValue, PgType, Value } from '../values/types.js';
 import type { Access } from './atoms.js';
 import type { DisjunctPlan, ShapePlan } from './decompose.js';
-import { children } from './atoms.js';
+import { childrenOf, mapChildren } from '../sql/ast.js';
 
 export interface Template {
   readonly expr: Expr;
@@ -124,7 +124,7 @@ export function makeTemplate(
       slots.push(likePattern ? { node: e, param, like: parent } : { node: e, param });
       return;
     }
-    for (const c of children(e)) visit(c, e);
+    for (const c of childrenOf(e)) visit(c, e);
   };
   visit(expr, null);
   if (!ok) return null;
@@ -164,50 +164,9 @@ function paramText(params: Readonly<Record<string, string>> | undefined, n: numb
   return typeof v === 'string' ? v : undefined;
 }
 
-function isExpr(x: unknown): x is Expr {
-  return (
-    typeof x === 'object' &&
-    x !== null &&
-    typeof (x as { kind?: unknown }).kind === 'string' &&
-    'span' in x &&
-    'type' in x
-  );
-}
-
 /** Rebuilds only the nodes on paths to replaced constants; everything else is shared with the template. */
 function subst(e: Expr, repl: ReadonlyMap<Expr, Value>): Expr {
   const v = repl.get(e);
   if (v !== undefined) return { ...(e as ConstExpr), value: v };
-  let out: Record<string, unknown> | null = null;
-  for (const k of Object.keys(e)) {
-    const x = (e as unknown as Record<string, unknown>)[k];
-    let y: unknown = x;
-    if (isExpr(x)) y = subst(x, repl);
-    else if (Array.isArray(x)) {
-      let changed = false;
-      const m = x.map((el: unknown) => {
-        if (isExpr(el)) {
-          const r = subst(el, repl);
-          if (r !== el) changed = true;
-          return r;
-        }
-        if (typeof el === 'object' && el !== null && 'isSlice' in el) {
-          const ix = el as { lower: Expr | null; upper: Expr | null; isSlice: boolean };
-          const lower = ix.lower === null ? null : subst(ix.lower, repl);
-          const upper = ix.upper === null ? null : subst(ix.upper, repl);
-          if (lower !== ix.lower || upper !== ix.upper) {
-            changed = true;
-            return { lower, upper, isSlice: ix.isSlice };
-          }
-        }
-        return el;
-      });
-      if (changed) y = m;
-    }
-    if (y !== x) {
-      out ??= { ...(e as unknown as Record<string, unknown>) };
-      out[k] = y;
-    }
-  }
-  return (out as unknown as Expr | null) ?? e;
+  return mapChildren(e, (c) => subst(c, repl));
 }

@@ -5,7 +5,7 @@
 // The key must be a *necessary* condition, not the access the shard's router picks: the router plans by live
 // statistics, placement must not. Families of one clause text reuse the router's templates (read-only use of
 // src/router/templates.ts and atoms.ts) so that placing `user_id = $1` costs one parameter parse, not a compile.
-import { compileWhere } from '../where.js';
+import { analyzeClause } from '../where.js';
 import type { Expr } from '../sql/ast.js';
 import { codecFor } from '../values/registry.js';
 import type { Codec } from '../values/codec.js';
@@ -68,7 +68,7 @@ export class PlacementAnalyser {
     let expr: Expr | null = fam !== undefined && fam.template !== null ? instantiate(fam.template, params) : null;
     const compiled = expr === null;
     if (expr === null) {
-      expr = compileWhere(where, table.columns, {
+      expr = analyzeClause(where, table.columns, {
         ...(params ? { params } : {}),
         table: { schema: table.schema, name: table.name },
       }).expr;

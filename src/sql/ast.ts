@@ -270,6 +270,82 @@ export function childrenOf(e: Expr): readonly Expr[] {
   }
 }
 
+/**
+ * Rebuilds `e` with its direct sub-expressions mapped by `f` (same kind, same spans, same other fields). A node whose
+ * children all map to themselves is returned as is, so a pass that changes one leaf shares the rest of the tree.
+ */
+export function mapChildren(e: Expr, f: (x: Expr) => Expr): Expr {
+  switch (e.kind) {
+    case 'const':
+    case 'column':
+      return e;
+    case 'compare':
+    case 'distinct':
+    case 'nullif':
+    case 'quantified': {
+      const left = f(e.left);
+      const right = f(e.right);
+      return left === e.left && right === e.right ? e : { ...e, left, right };
+    }
+    case 'call':
+    case 'and':
+    case 'or':
+    case 'coalesce':
+    case 'minmax': {
+      const args = mapAll(e.args, f);
+      return args === e.args ? e : { ...e, args };
+    }
+    case 'cast':
+    case 'not':
+    case 'nulltest':
+    case 'booltest': {
+      const arg = f(e.arg);
+      return arg === e.arg ? e : { ...e, arg };
+    }
+    case 'in': {
+      const arg = f(e.arg);
+      const items = mapAll(e.items, f);
+      return arg === e.arg && items === e.items ? e : { ...e, arg, items };
+    }
+    case 'like': {
+      const arg = f(e.arg);
+      const pattern = f(e.pattern);
+      const escape = e.escape === null ? null : f(e.escape);
+      return arg === e.arg && pattern === e.pattern && escape === e.escape ? e : { ...e, arg, pattern, escape };
+    }
+    case 'array': {
+      const elems = mapAll(e.elems, f);
+      return elems === e.elems ? e : { ...e, elems };
+    }
+    case 'subscript': {
+      const arg = f(e.arg);
+      let changed = arg !== e.arg;
+      const indices = e.indices.map((i) => {
+        const lower = i.lower === null ? null : f(i.lower);
+        const upper = i.upper === null ? null : f(i.upper);
+        if (lower === i.lower && upper === i.upper) return i;
+        changed = true;
+        return { ...i, lower, upper };
+      });
+      return changed ? { ...e, arg, indices } : e;
+    }
+    default:
+      return assertNever(e);
+  }
+}
+
+/** `xs` mapped by `f`, or `xs` itself when every element maps to itself. */
+function mapAll(xs: readonly Expr[], f: (x: Expr) => Expr): readonly Expr[] {
+  let out: Expr[] | null = null;
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i] as Expr;
+    const y = f(x);
+    if (out === null && y !== x) out = xs.slice(0, i);
+    if (out !== null) out.push(y);
+  }
+  return out ?? xs;
+}
+
 /** Exhaustiveness guard for switches over node kinds. */
 export function assertNever(x: never): never {
   throw new Error(`unhandled node: ${JSON.stringify(x)}`);
