@@ -108,6 +108,14 @@ export async function main(argv: readonly string[]): Promise<void> {
       '--shards <n>',
       'route with the sharded router: n worker threads per replicated table (env SWITCHYARD_SHARDS; default 0 = in-process router)',
     )
+    .option('--max-concurrent-creations <n>', 'shape creations at once; beyond: 429 (default 32, 0 = no limit)')
+    .option('--max-shapes <n>', 'shapes in total; beyond: 503 (default 0 = no limit)')
+    .option('--max-shapes-per-table <n>', 'shapes per table; beyond: 503 (default 0 = no limit)')
+    .option(
+      '--max-where-bytes <n>',
+      'bytes of a where clause; beyond: 400 where_too_complex (default 0: the 65536 hard limit)',
+    )
+    .option('--max-where-nodes <n>', 'nodes of an analysed where clause; beyond: 400 where_too_complex (default 20000)')
     .option(
       '--compile-budget <ms>',
       'work budget for compiling a where clause, constant folding included; beyond it 400 too_expensive (env SWITCHYARD_COMPILE_BUDGET_MS; default 50)',

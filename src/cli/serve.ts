@@ -10,6 +10,7 @@ import {
   type SwitchyardHttp,
 } from '../http/server.js';
 import { DEFAULT_SSE_TIMEOUT_MS } from '../http/sse.js';
+import { DEFAULT_ADMISSION, type AdmissionLimits } from '../shapes/admission.js';
 import { SwitchyardService } from '../shapes/service.js';
 import { seedDemo } from './demo-seed.js';
 import { probePort, startEmbeddedPostgres } from './embedded-pg.js';
@@ -30,6 +31,8 @@ export interface ServeOptions {
   readonly demo: boolean;
   /** Router worker threads per table: 0 routes in-process, n ≥ 1 uses the sharded router (issue 5). */
   readonly shards?: number;
+  /** Admission limits (0: none): concurrent creations, shapes in total and per table, where bytes and nodes. */
+  readonly admission?: AdmissionLimits;
   /** Compile budget of a shape's where clause in nominal ms (default 50); see SwitchyardServiceOptions. */
   readonly compileBudgetMs?: number;
   readonly version?: string;
@@ -58,6 +61,27 @@ export interface ServeFlags {
   demo?: boolean;
   shards?: string;
   compileBudget?: string;
+  maxConcurrentCreations?: string;
+  maxShapes?: string;
+  maxShapesPerTable?: string;
+  maxWhereBytes?: string;
+  maxWhereNodes?: string;
+}
+
+/** The admission flags; each falls back to the service default (0 turns a limit off). */
+function admissionFlags(flags: ServeFlags): AdmissionLimits {
+  const d = DEFAULT_ADMISSION;
+  return {
+    maxConcurrentCreations: nonNegativeInt(
+      '--max-concurrent-creations',
+      flags.maxConcurrentCreations,
+      d.maxConcurrentCreations,
+    ),
+    maxShapes: nonNegativeInt('--max-shapes', flags.maxShapes, d.maxShapes),
+    maxShapesPerTable: nonNegativeInt('--max-shapes-per-table', flags.maxShapesPerTable, d.maxShapesPerTable),
+    maxWhereBytes: nonNegativeInt('--max-where-bytes', flags.maxWhereBytes, d.maxWhereBytes),
+    maxWhereNodes: nonNegativeInt('--max-where-nodes', flags.maxWhereNodes, d.maxWhereNodes),
+  };
 }
 
 function nonNegativeInt(name: string, text: string | undefined, fallback: number): number {
@@ -92,6 +116,7 @@ export function resolveServeOptions(flags: ServeFlags, env: NodeJS.ProcessEnv = 
     enableDelete: flags.enableDelete === true,
     demo: flags.demo === true,
     shards: nonNegativeInt('--shards', flags.shards ?? env['SWITCHYARD_SHARDS'], 0),
+    admission: admissionFlags(flags),
     compileBudgetMs: positiveInt(
       '--compile-budget',
       flags.compileBudget ?? env['SWITCHYARD_COMPILE_BUDGET_MS'],
@@ -154,6 +179,7 @@ async function startService(
     // Snapshot chunks are cut when written; change reads are cut by the HTTP layer with the same target.
     log: { snapshotChunkBytes: opts.chunkBytes },
     router: { shards: opts.shards ?? 0 },
+    ...(opts.admission !== undefined ? { admission: opts.admission } : {}),
     ...(opts.compileBudgetMs !== undefined ? { compileBudgetMs: opts.compileBudgetMs } : {}),
     onEvent: (e) => {
       if (e.event === 'replication') log.log('info', 'replication', { ...e.detail });

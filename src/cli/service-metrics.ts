@@ -20,13 +20,14 @@ export function createMetricsRegistry(read: () => ServiceMetrics): Registry {
 export function registerServiceMetrics(registry: Registry, read: () => ServiceMetrics): void {
   const registers = [registry];
   let snapshot: ServiceMetrics | undefined;
-  let takenAt = 0;
-  // One metrics() call per scrape, shared by every collector of that scrape.
+  // One metrics() call per scrape, shared by every collector of that scrape: a scrape runs its collectors within one
+  // turn of the event loop (microtasks only), so the snapshot is dropped at the next turn and never goes stale.
   const current = (): ServiceMetrics => {
-    const now = Date.now();
-    if (snapshot === undefined || now - takenAt > 250) {
+    if (snapshot === undefined) {
       snapshot = read();
-      takenAt = now;
+      setImmediate(() => {
+        snapshot = undefined;
+      });
     }
     return snapshot;
   };
@@ -71,6 +72,27 @@ export function registerServiceMetrics(registry: Registry, read: () => ServiceMe
   gauge('switchyard_shapes', 'Live shapes', (m) => m.shapes);
   gauge('switchyard_log_bytes', 'Bytes in shape-log storage', (m) => m.logBytes);
   gauge('switchyard_long_poll_waiters', 'Live requests waiting on shape logs', (m) => m.waiters);
+  const reasons: Record<keyof ServiceMetrics['admissionRejected'], string> = {
+    tooManyCreations: 'too_many_creations',
+    shapeLimit: 'shape_limit',
+    whereTooComplex: 'where_too_complex',
+  };
+  const reportedRejections = new Map<string, number>();
+  new Counter({
+    name: 'switchyard_admission_rejected_total',
+    help: 'Shape requests refused by an admission limit (reason: the ErrorCode of the refusal)',
+    labelNames: ['reason'] as const,
+    registers,
+    collect() {
+      const m = current().admissionRejected;
+      for (const [field, reason] of Object.entries(reasons) as [keyof typeof reasons, string][]) {
+        const before = reportedRejections.get(reason) ?? 0;
+        // inc(0) makes every reason appear from the first scrape.
+        this.inc({ reason }, Math.max(0, m[field] - before));
+        reportedRejections.set(reason, Math.max(before, m[field]));
+      }
+    },
+  });
   new Gauge({
     name: 'switchyard_shapes_by_lane',
     help: 'Router shapes by index lane',

@@ -54,6 +54,8 @@ function visibilityFromMeta(m: MetaValue | undefined): SnapshotVisibility | unde
 export class ShapeRegistry {
   private readonly byHandle = new Map<string, LiveShape>();
   private readonly byDef = new Map<string, LiveShape>();
+  /** Shapes per `schema\u0000table` of their definitions (admission limits per table). */
+  private readonly perTable = new Map<string, number>();
   private lastTs: bigint;
 
   constructor(private readonly meta: MetaStore) {
@@ -63,6 +65,11 @@ export class ShapeRegistry {
 
   get size(): number {
     return this.byHandle.size;
+  }
+
+  /** Registered shapes of a table (as named by the definitions). */
+  tableCount(schema: string, table: string): number {
+    return this.perTable.get(`${schema}\u0000${table}`) ?? 0;
   }
 
   get(handle: string): LiveShape | undefined {
@@ -109,8 +116,11 @@ export class ShapeRegistry {
       log,
     );
     if (rec.usedTypmods !== undefined) shape.usedTypmods = rec.usedTypmods;
+    const previous = this.byHandle.get(handle);
+    if (previous !== undefined) this.countTable(previous, -1); // never expected: handles are unique
     this.byHandle.set(handle, shape);
     this.byDef.set(defKey, shape);
+    this.countTable(shape, 1);
     return shape;
   }
 
@@ -139,9 +149,19 @@ export class ShapeRegistry {
 
   /** Forgets a shape in memory and in the meta store (the caller commits and deletes the log). */
   remove(shape: LiveShape): void {
-    if (this.byHandle.get(shape.handle) === shape) this.byHandle.delete(shape.handle);
+    if (this.byHandle.get(shape.handle) === shape) {
+      this.byHandle.delete(shape.handle);
+      this.countTable(shape, -1);
+    }
     if (this.byDef.get(shape.defKey) === shape) this.byDef.delete(shape.defKey);
     this.meta.delete(SHAPE_PREFIX + shape.handle);
+  }
+
+  private countTable(shape: LiveShape, delta: number): void {
+    const k = `${shape.definition.schema}\u0000${shape.definition.table}`;
+    const n = (this.perTable.get(k) ?? 0) + delta;
+    if (n === 0) this.perTable.delete(k);
+    else this.perTable.set(k, n);
   }
 
   /** Persisted shapes, as written by `persist`. */

@@ -2,6 +2,7 @@
 import type { ShapeLogStoreOptions } from '../log/shape-log-store.js';
 import type { ReplicationEvent } from '../replication/replication-client.js';
 import type { LaneKind } from '../router/types.js';
+import type { AdmissionCounters, AdmissionLimits } from './admission.js';
 import type { ProcessCounters } from './change-processor.js';
 
 export interface SwitchyardServiceOptions {
@@ -28,6 +29,8 @@ export interface SwitchyardServiceOptions {
   readonly schemaCheckIntervalMs?: number;
   /** Extra walsender startup options (tests shorten wal_sender_timeout). */
   readonly replicationServerOptions?: string;
+  /** Caps on concurrent shape creations, shape counts and where-clause size and complexity (admission.ts). */
+  readonly admission?: AdmissionLimits;
   /**
    * Work budget for compiling a shape's where clause, constant folding included (nominal ms of counted work):
    * a clause over it is refused with 400 `too_expensive`. Sets the process default (work-budget.ts). Default 50.
@@ -62,4 +65,6 @@ export interface ServiceMetrics extends ProcessCounters {
   readonly acknowledgedLsn: bigint;
   readonly durableLsn: bigint;
   readonly waiters: number;
+  /** Shape requests refused by an admission limit, by limit. */
+  readonly admissionRejected: AdmissionCounters;
 }

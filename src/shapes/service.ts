@@ -19,6 +19,7 @@ import { Publication, type PublishedTable } from './publication.js';
 import { ShapeRegistry, definitionKey } from './registry.js';
 import { affectedByRelation, relationChange } from './relation-check.js';
 import { SchemaWatch } from './schema-watch.js';
+import { Admission } from './admission.js';
 import { AsyncLock, createShape } from './shape-creator.js';
 import { snapshotPool } from './snapshot.js';
 import { runSubset } from './subset.js';
@@ -46,6 +47,7 @@ export class SwitchyardService implements ShapeService {
   private readonly pool: pg.Pool;
   private readonly replication: ReplicationClient;
   private readonly creating = new Map<string, Promise<ShapeInfo>>();
+  private readonly admission: Admission;
   private readonly commitMeta: () => Promise<void>;
   private readonly publication: Publication;
   private readonly schemaWatch: SchemaWatch;
@@ -66,6 +68,7 @@ export class SwitchyardService implements ShapeService {
   ) {
     this.registry = new ShapeRegistry(meta);
     this.commitMeta = coalesced(() => meta.commit());
+    this.admission = new Admission(opts.admission);
     this.routers = new TableRouters({
       mode: opts.routerMode ?? 'indexed',
       shards: opts.router?.shards ?? 0,
@@ -161,6 +164,12 @@ export class SwitchyardService implements ShapeService {
     if (existing !== undefined && existing.state === 'ready') return Promise.resolve(existing.info);
     const pending = this.creating.get(key);
     if (pending !== undefined) return pending;
+    const release = this.admission.begin(
+      `${def.schema}.${def.table}`,
+      def.where,
+      this.registry.size,
+      this.registry.tableCount(def.schema, def.table),
+    );
     const started = performance.now();
     const p = createShape(
       {
@@ -175,6 +184,7 @@ export class SwitchyardService implements ShapeService {
         invalidateIds: (ids, reason) => ids.forEach((h) => this.invalidateWith(h, reason)),
         discard: (s) => this.discard(s),
         snapshotBatch: this.opts.snapshotBatch ?? 2000,
+        admission: this.admission,
       },
       def,
       key,
@@ -192,6 +202,7 @@ export class SwitchyardService implements ShapeService {
     });
     this.creating.set(key, p);
     const clear = (): void => {
+      release();
       if (this.creating.get(key) === p) this.creating.delete(key);
     };
     p.then(clear, clear);
@@ -287,6 +298,7 @@ export class SwitchyardService implements ShapeService {
       acknowledgedLsn: this.replication.acknowledgedLsn,
       durableLsn: this.pipeline.durableLsn,
       waiters,
+      admissionRejected: { ...this.admission.counters },
     };
   }
 

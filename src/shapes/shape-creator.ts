@@ -1,6 +1,7 @@
 // Creating a shape: validate, publish its table, register it in the router under a snapshot, write the snapshot rows.
 import type pg from 'pg';
 import { SwitchyardError, ValueError } from '../errors/index.js';
+import type { Admission } from './admission.js';
 import type { ShapeLogStore } from '../log/shape-log-store.js';
 import { columnTypes, loadTable, type TableInfo } from './catalog.js';
 import type { LiveShape } from './live-shape.js';
@@ -38,6 +39,8 @@ export interface CreatorDeps {
   readonly invalidateIds: (ids: readonly string[], reason: string) => void;
   readonly discard: (shape: LiveShape) => void;
   readonly snapshotBatch: number;
+  /** Where-clause complexity limit (the other admission limits are checked before creation starts). */
+  readonly admission: Admission;
 }
 
 /**
@@ -83,6 +86,7 @@ async function createShapeWith(
 ): Promise<CreatedShape> {
   const table = await readTable(deps, def);
   const v = validateShape(def, table);
+  if (v.predicate !== undefined) deps.admission.checkWhereTree(v.predicate.expr);
   await prepareRouter(deps, table);
   const handle = deps.registry.newHandle(defKey);
   const shape = deps.registry.register(handle, v.record, deps.store.createLog(handle));

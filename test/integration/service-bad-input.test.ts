@@ -262,7 +262,9 @@ describe('bad input to /v1/shape', () => {
     const t = performance.now();
     const [costly, health] = await Promise.all([get(W('v > 9.99 ^ 100000')), fetch(`${base}/v1/health`)]);
     expect(performance.now() - t).toBeLessThan(5_000);
-    expect400(costly, 'where', /too_expensive.*position/, '9.99 ^ 100000');
+    expect400(costly, 'where', /^At location \d+: .*work budget/, '9.99 ^ 100000');
+    const detail = (JSON.parse(costly.headers.get('switchyard-error-details')!) as { where: { code: string } }).where;
+    expect(detail).toMatchObject({ code: 'too_expensive', position: expect.any(Number) });
     expect(health.status).toBe(200);
     // 10^100000 is one base-10000 digit for Postgres and for us: it compiles (the issue's clause that hung).
     const cheap = await get(W('v > 10::numeric ^ 100000'));

@@ -180,21 +180,23 @@ describe('shape service: snapshot and changes', () => {
   });
 
   it('rejects bad definitions keyed by parameter', async () => {
-    const fail = async (d: Parameters<typeof service.getOrCreate>[0]): Promise<Record<string, readonly string[]>> => {
+    const failure = async (d: Parameters<typeof service.getOrCreate>[0]): Promise<ShapeRequestError> => {
       try {
         await service.getOrCreate(d);
       } catch (e) {
         expect(e).toBeInstanceOf(ShapeRequestError);
-        return (e as ShapeRequestError).errors;
+        return e as ShapeRequestError;
       }
       throw new Error('expected a ShapeRequestError');
     };
+    const fail = async (d: Parameters<typeof service.getOrCreate>[0]) => (await failure(d)).errors;
     expect((await fail(def('nope'))).table?.[0]).toMatch(/does not exist/);
     expect((await fail(def('items', { columns: ['title'] }))).columns?.[0]).toMatch(/primary key.*"id"/);
     expect((await fail(def('items', { columns: ['id', 'bogus'] }))).columns?.[0]).toMatch(/unknown columns: "bogus"/);
     expect((await fail(def('items', { columns: [] }))).columns).toBeDefined();
-    const w = await fail(def('items', { where: 'nmae = 1' }));
-    expect(w.where?.[0]).toMatch(/unknown column "nmae".*unknown_column.*position 0/);
+    const w = await failure(def('items', { where: 'nmae = 1' }));
+    expect(w.errors.where?.[0]).toBe('At location 0: unknown column "nmae"');
+    expect(w.details?.where).toMatchObject({ code: 'unknown_column', position: 0 });
     // A clause that errors on existing data is not bad input: the rows it raises on are left out (shapes-raising).
     await expect(service.getOrCreate(def('items', { where: '10 / (n - 50) > 0' }))).resolves.toBeDefined();
   });

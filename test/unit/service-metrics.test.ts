@@ -23,6 +23,7 @@ const metrics: ServiceMetrics = {
   acknowledgedLsn: 0n,
   durableLsn: 0n,
   waiters: 1,
+  admissionRejected: { tooManyCreations: 2, shapeLimit: 0, whereTooComplex: 1 },
 };
 
 it('names process metrics switchyard_process_… and switchyard_nodejs_…, once prefixed', async () => {
@@ -34,4 +35,7 @@ it('names process metrics switchyard_process_… and switchyard_nodejs_…, once
   expect(text).toContain('switchyard_changes_total 7');
   expect(text).toContain('switchyard_routing_seconds_total 2');
   expect(text).toContain('switchyard_shapes_by_lane{lane="range"} 1');
+  expect(text).toContain('switchyard_admission_rejected_total{reason="too_many_creations"} 2');
+  expect(text).toContain('switchyard_admission_rejected_total{reason="shape_limit"} 0');
+  expect(text).toContain('switchyard_admission_rejected_total{reason="where_too_complex"} 1');
 });
