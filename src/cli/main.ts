@@ -5,7 +5,7 @@ import { runBench } from './bench.js';
 import { checkClause } from './check.js';
 import { runDemo } from './demo.js';
 import { runServe, type ServeFlags } from './serve.js';
-import { packageVersion } from './version.js';
+import { packageVersion } from '../http/version.js';
 
 export async function main(argv: readonly string[]): Promise<void> {
   const version = packageVersion();

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { startupBanner } from '../../src/cli/serve.js';
-import { packageVersion } from '../../src/cli/version.js';
+import { packageVersion } from '../../src/http/version.js';
 import { runSwitchyard } from '../support/cli-process.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
