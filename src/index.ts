@@ -99,6 +99,7 @@ export {
   type ServiceMetrics,
 } from './shapes/service.js';
 export type { ProcessCounters } from './shapes/change-processor.js';
+export type { AdmissionCounters, AdmissionLimits } from './shapes/admission.js';
 export type { ShapeLogStoreOptions } from './log/shape-log-store.js';
 export type { LogOffset } from './log/offset.js';
 export type { ReplicationEvent } from './replication/index.js';
