@@ -16,11 +16,14 @@ export async function main(argv: readonly string[]): Promise<void> {
     .version(version, '-V, --version', 'print the version of switchyard');
   program
     .command('check')
-    .description("compile a where clause against a table's columns; print the normalized clause or the error")
-    .requiredOption('--columns <json>', 'column types as JSON, e.g. \'{"price":"numeric"}\'')
+    .description(
+      "compile a where clause against a table's columns and print the normalized clause, or the error with a caret; " +
+        'without --columns, check its syntax only',
+    )
+    .option('--columns <json>', 'column types as JSON, e.g. \'{"price":"numeric"}\'')
     .option('--params <json>', 'parameter values as JSON, e.g. \'{"1":"42"}\'')
     .argument('<where>', 'the where clause')
-    .action((where: string, opts: { columns: string; params?: string }) => {
+    .action((where: string, opts: { columns?: string; params?: string }) => {
       const r = checkClause(where, opts.columns, opts.params);
       if (r.ok) console.log(r.output);
       else {
