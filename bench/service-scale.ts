@@ -51,7 +51,7 @@ export interface ServiceScaleReport {
     /** A standalone Router holding the same shapes: heap + array buffers per shape. */
     readonly routerPerShape: number;
   };
-  readonly restart: { readonly afterKill9Ms: number; readonly afterStopMs: number };
+  readonly restart: { readonly withOneMs: number; readonly afterKill9Ms: number; readonly afterStopMs: number };
   readonly dataDirBytes: number;
 }
 
@@ -82,8 +82,11 @@ export async function runServiceScaleBench(opts: ServiceScaleOptions): Promise<S
     const port = await freePort();
     child = await ServiceChild.start(cluster.url, dataDir, port);
     const client = new ShapeClient(port, clients);
-    // One shape first, so the table's router, the publication and the connections exist before the baseline.
-    await client.create(n);
+    // One shape first, so the table's router, the publication and the connections exist before the baseline; a
+    // restart with that one shape is the fixed cost (process start-up included) the restart with N is compared to.
+    const first = await client.create(n);
+    await child.kill9();
+    const withOneMs = await timeRestart(cluster.url, dataDir, port, n, first, (c) => (child = c));
     const baseline = await child.memory();
     load.phase('creation');
     const created = await createAll(client, n, clients, say);
@@ -118,7 +121,7 @@ export async function runServiceScaleBench(opts: ServiceScaleOptions): Promise<S
         buffersPerShape: per(idle.arrayBuffers, baseline.arrayBuffers),
         routerPerShape,
       },
-      restart: { afterKill9Ms, afterStopMs },
+      restart: { withOneMs, afterKill9Ms, afterStopMs },
       dataDirBytes: duBytes(dataDir),
     };
   } finally {
@@ -256,7 +259,16 @@ class ServiceChild {
 
   static async start(url: string, dataDir: string, port: number): Promise<ServiceChild> {
     const proc = fork(CHILD, [url, dataDir, String(port)], {
-      execArgv: ['--expose-gc', '--max-old-space-size=8192', '--import', 'tsx'],
+      execArgv: [
+        '--expose-gc',
+        '--max-old-space-size=8192',
+        '--import',
+        'tsx',
+        // A CPU profile of the service per start (`SWITCHYARD_BENCH_CPU_PROF=<dir>`), to see where creation goes.
+        ...(process.env['SWITCHYARD_BENCH_CPU_PROF']
+          ? ['--cpu-prof', `--cpu-prof-dir=${process.env['SWITCHYARD_BENCH_CPU_PROF']}`]
+          : []),
+      ],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     let err = '';
@@ -445,7 +457,7 @@ export function serviceScaleMarkdown(r: ServiceScaleReport): string {
     `| service heap + array buffers per idle shape | ${rate(r.memory.heapPerShape + r.memory.buffersPerShape)} B (heap ${rate(r.memory.heapPerShape)}, buffers ${rate(r.memory.buffersPerShape)}) | — |`,
     `| a bare Router holding the same shapes | ${rate(r.memory.routerPerShape)} B | — |`,
     `| service beyond the router, per idle shape | ${rate(beyond)} B | ≤ 1,024 B |`,
-    `| restart to the first served shape: after kill -9 / after a clean stop | ${r.restart.afterKill9Ms} ms / ${r.restart.afterStopMs} ms | — |`,
+    `| restart to the first served shape: after kill -9 / after a clean stop (with 1 shape: ${r.restart.withOneMs} ms) | ${r.restart.afterKill9Ms} ms / ${r.restart.afterStopMs} ms | 1M shapes ≤ 15 s |`,
     `| data directory | ${mb(r.dataDirBytes)} MB (${rate(r.dataDirBytes / r.shapes)} B per shape) | — |`,
     '',
     `RSS and heap are the service process's, before (one shape) and after creating the ${r.shapes.toLocaleString('en-US')} shapes, ` +

@@ -1,170 +1,332 @@
-// A small persistent key-value store for service metadata (shape registry, last durable LSN), written atomically.
-import {
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  readdirSync,
-  renameSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
-import { fsync } from 'node:fs';
+// The service's persistent key-value store (shape registry, handles, slot): an append-only log with group commit.
+import { closeSync, fdatasync, fsync, mkdirSync, openSync, readdirSync, renameSync, unlinkSync, write } from 'node:fs';
 import { join } from 'node:path';
+import { setImmediate as yieldLoop } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { isNotFound } from './durable-files.js';
+import { readBucketFiles, isBucketFile } from './meta-buckets.js';
+import { decodeMetaRecords, encodeMetaRecord, type MetaRecord } from './meta-records.js';
 
+export type { MetaRecord } from './meta-records.js';
+
+const fdatasyncAsync = promisify(fdatasync);
 const fsyncAsync = promisify(fsync);
+const writeAsync = promisify(write);
 
 /** JSON-representable values (bigints must be stored as decimal strings). */
 export type MetaValue = string | number | boolean | null | readonly MetaValue[] | { readonly [k: string]: MetaValue };
 
 export interface MetaStoreOptions {
   /**
-   * Keys are spread over this many files by hash, so that a commit rewrites only the files holding changed keys:
-   * with 100k shapes one new shape rewrites ~1/N of the registry, not all of it. Fixed for a directory's lifetime.
+   * Keys under this prefix (e.g. `shape:`) are not kept in memory: their owner holds the data in its own form and
+   * hands the current values back through `setSource` when the log is compacted. Their stored values are offered
+   * once, at open, through `takeStored`.
    */
-  readonly buckets?: number;
+  readonly externalPrefix?: string;
+  /** The log is compacted once it is larger than this and than twice its size after the last compaction. */
+  readonly compactMinBytes?: number;
 }
 
-const FORMAT = 1;
+/** The owner's current values of the external keys, as `[key, value]` pairs. */
+export type MetaSource = () => Iterable<readonly [string, MetaValue]>;
+
+const LOG_RE = /^registry-([0-9]{12})\.log$/;
+/** Records rendered per event-loop turn while compacting, so a compaction of a million keys never stalls serving. */
+const COMPACT_BATCH = 2000;
 
 /**
- * Values live in memory; `commit()` makes every change so far durable. Each dirty bucket file is replaced
- * atomically (write `*.tmp`, fsync, rename over, then one directory fsync), so after a crash each bucket holds
- * either its old or its new contents, never a torn mix. Atomicity is per key (a key never spans buckets), not
- * across keys in different buckets: commit related keys in the order that makes a partial commit harmless.
+ * Layout: `registry-<generation>.log`, CRC-framed records `[key, value]` (set) or `[key]` (delete), replayed in order
+ * on open (the last record of a key wins; a torn tail, i.e. a commit that was never acknowledged, is cut). A commit
+ * appends the records set since the previous one and fdatasyncs once — O(changes), whatever the number of keys — and
+ * concurrent commits are serialised in call order. When the log has doubled since it was last compacted, the next
+ * generation is written in the background from the live values (external ones from the owner's source), the records
+ * committed meanwhile are appended to it, and it replaces the old file by rename + directory fsync; a crash at any
+ * point leaves one complete generation (a `.tmp` is never read). A directory written by the earlier bucket format
+ * (`bucket-N.json`) is read once and rewritten as a log (the bucket files are deleted after the log is durable).
  */
 export class MetaStore {
-  /** One map per bucket, so rendering a dirty bucket costs its own size only. */
-  private readonly data: Map<string, MetaValue>[];
-  private count = 0;
-  private readonly dirtyBuckets = new Set<number>();
+  private readonly values = new Map<string, MetaValue>();
+  private stored = new Map<string, MetaValue>();
+  private pending: Buffer[] = [];
+  private fd = -1;
+  private gen = 0;
+  private bytes = 0;
+  private compactedSize = 0;
   private inflight: Promise<void> = Promise.resolve();
+  /** Records committed while a compaction renders the next generation: appended to it before the switch. */
+  private capture: Buffer[] | undefined;
+  private compacting: Promise<void> | undefined;
+  private source: MetaSource = () => [];
+  private failure: unknown;
+  compactions = 0;
 
   private constructor(
     readonly dir: string,
-    private readonly buckets: number,
-  ) {
-    this.data = Array.from({ length: buckets }, () => new Map<string, MetaValue>());
-  }
+    private readonly external: string | undefined,
+    private readonly compactMin: number,
+  ) {}
 
   static async open(dir: string, opts: MetaStoreOptions = {}): Promise<MetaStore> {
     mkdirSync(dir, { recursive: true });
-    const buckets = opts.buckets ?? 64;
-    if (!Number.isInteger(buckets) || buckets < 1 || buckets > 65536) {
-      throw new RangeError(`meta store buckets must be an integer in 1..65536, got ${buckets}`);
+    const store = new MetaStore(dir, opts.externalPrefix, opts.compactMinBytes ?? 4 * 1024 * 1024);
+    const names = readdirSync(dir);
+    for (const n of names) if (n.endsWith('.tmp')) unlinkSync(join(dir, n));
+    const gens = names.flatMap((n) => {
+      const m = LOG_RE.exec(n);
+      return m === null ? [] : [Number(m[1])];
+    });
+    const buckets = names.filter(isBucketFile);
+    if (gens.length === 0) {
+      // A fresh directory, or the bucket format: its contents become generation 1.
+      for (const [k, v] of readBucketFiles(dir, buckets)) store.apply([k, v]);
+      await store.writeGeneration(1, store.renderAll());
+      for (const b of buckets) unlinkSync(join(dir, b));
+      if (buckets.length > 0) await syncDir(dir);
+    } else {
+      const gen = Math.max(...gens);
+      // Lower generations were superseded once the higher one was renamed into place; bucket files once any log was.
+      for (const g of gens) if (g !== gen) unlinkSync(join(dir, logName(g)));
+      for (const b of buckets) unlinkSync(join(dir, b));
+      store.gen = gen;
+      store.fd = openSync(join(dir, logName(gen)), 'r+');
+      const { records, validBytes } = decodeMetaRecords(store.fd);
+      for (const r of records) store.apply(r);
+      store.bytes = validBytes;
+      store.compactedSize = validBytes;
     }
-    const store = new MetaStore(dir, buckets);
-    for (const name of readdirSync(dir)) {
-      const path = join(dir, name);
-      // A temp file is a commit that never reached its rename: the previous bucket file is still valid.
-      if (name.endsWith('.tmp')) unlinkSync(path);
-      else if (/^bucket-[0-9]+\.json$/.test(name)) {
-        const parsed = JSON.parse(readFileSync(path, 'utf8')) as {
-          format: number;
-          buckets: number;
-          data: Record<string, MetaValue>;
-        };
-        if (parsed.format !== FORMAT || parsed.buckets !== buckets) {
-          throw new RangeError(
-            `meta store ${dir} was written with ${parsed.buckets} buckets (format ${parsed.format}), opened with ${buckets}`,
-          );
-        }
-        for (const [k, v] of Object.entries(parsed.data)) store.set(k, v);
-      }
-    }
-    store.dirtyBuckets.clear();
     return store;
   }
 
+  /** Retained keys, plus external keys read at open and not yet taken. */
   get size(): number {
-    return this.count;
+    return this.values.size + this.stored.size;
+  }
+
+  /** Bytes of the active log file. */
+  get logBytes(): number {
+    return this.bytes;
   }
 
   get(key: string): MetaValue | undefined {
-    return this.data[this.bucketOf(key)]!.get(key);
+    return this.values.get(key);
   }
 
   has(key: string): boolean {
-    return this.data[this.bucketOf(key)]!.has(key);
+    return this.values.has(key);
   }
 
   set(key: string, value: MetaValue): void {
-    const b = this.bucketOf(key);
-    const m = this.data[b]!;
-    if (!m.has(key)) this.count++;
-    m.set(key, value);
-    this.dirtyBuckets.add(b);
+    this.pending.push(encodeMetaRecord([key, value]));
+    if (this.isExternal(key)) return;
+    this.values.set(key, value);
   }
 
+  /** Deletes a key (for an external key, the owner knows whether it existed: deleting an absent one is harmless). */
   delete(key: string): boolean {
-    const b = this.bucketOf(key);
-    const had = this.data[b]!.delete(key);
-    if (had) {
-      this.count--;
-      this.dirtyBuckets.add(b);
+    this.pending.push(encodeMetaRecord([key]));
+    if (this.isExternal(key)) {
+      this.stored.delete(key);
+      return true;
     }
-    return had;
+    return this.values.delete(key);
   }
 
-  *keys(): IterableIterator<string> {
-    for (const m of this.data) yield* m.keys();
-  }
-
+  /** Retained keys and values. */
   *entries(): IterableIterator<[string, MetaValue]> {
-    for (const m of this.data) yield* m.entries();
+    yield* this.values.entries();
   }
 
-  /** Entries whose key starts with `prefix` (e.g. `shape:`), for namespaced use. */
+  /** Retained entries whose key starts with `prefix`. */
   *entriesWithPrefix(prefix: string): IterableIterator<[string, MetaValue]> {
-    for (const e of this.entries()) if (e[0].startsWith(prefix)) yield e;
+    for (const e of this.values.entries()) if (e[0].startsWith(prefix)) yield e;
+  }
+
+  /**
+   * The external keys' values read at open, handed over once: the store keeps them only until then (and includes
+   * those not yet taken in a compaction).
+   */
+  takeStored(): Map<string, MetaValue> {
+    const s = this.stored;
+    this.stored = new Map();
+    return s;
+  }
+
+  /** Where a compaction reads the current values of the external keys. */
+  setSource(source: MetaSource): void {
+    this.source = source;
   }
 
   /** Makes every change made before the call durable; commits are serialised in call order. */
   commit(): Promise<void> {
-    const dirty = [...this.dirtyBuckets];
-    this.dirtyBuckets.clear();
-    // Serialise file contents now, so later sets do not leak into this commit's view.
-    const contents = dirty.map((b) => ({ b, text: this.render(b) }));
+    if (this.failure !== undefined) return Promise.reject(this.failureError());
+    const records = this.pending;
+    this.pending = [];
     const run = async (): Promise<void> => {
-      if (contents.length === 0) return;
-      for (const { b, text } of contents) {
-        const tmp = join(this.dir, `bucket-${b}.json.tmp`);
-        const fd = openSync(tmp, 'w');
-        try {
-          const buf = Buffer.from(text, 'utf8');
-          for (let at = 0; at < buf.length;) at += writeSync(fd, buf, at, buf.length - at, at);
-          await fsyncAsync(fd);
-        } finally {
-          closeSync(fd);
-        }
-        renameSync(tmp, join(this.dir, `bucket-${b}.json`));
+      if (records.length > 0) {
+        const buf = records.length === 1 ? records[0]! : Buffer.concat(records);
+        await writeFully(this.fd, buf, this.bytes);
+        this.bytes += buf.length;
+        this.capture?.push(buf);
+        await fdatasyncAsync(this.fd);
       }
-      const dfd = openSync(this.dir, 'r');
-      try {
-        fsyncSync(dfd);
-      } finally {
-        closeSync(dfd);
+      if (this.compacting === undefined && this.bytes > this.compactMin && this.bytes > 2 * this.compactedSize) {
+        this.compacting = this.compact().finally(() => {
+          this.compacting = undefined;
+        });
+        this.compacting.catch(() => undefined);
       }
     };
     const p = this.inflight.then(run);
-    this.inflight = p.catch(() => undefined);
+    this.inflight = p.catch((e: unknown) => {
+      this.failure ??= e;
+    });
     return p;
   }
 
-  private render(bucket: number): string {
-    const data = Object.fromEntries(this.data[bucket]!);
-    return JSON.stringify({ format: FORMAT, buckets: this.buckets, data });
+  /** Waits for any running compaction and commit, then closes the file. */
+  async close(): Promise<void> {
+    await this.compacting?.catch(() => undefined);
+    await this.inflight;
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
   }
 
-  /** FNV-1a over UTF-16 code units: stable across runs and processes, which the bucket files depend on. */
-  private bucketOf(key: string): number {
-    let h = 0x811c9dc5;
-    for (let i = 0; i < key.length; i++) {
-      h ^= key.charCodeAt(i);
-      h = Math.imul(h, 0x01000193);
+  /** Forces a compaction now (tests; an operator's tool): resolves once the new generation is in place. */
+  async compactNow(): Promise<void> {
+    await this.compacting;
+    await this.inflight;
+    this.compacting = this.compact().finally(() => {
+      this.compacting = undefined;
+    });
+    await this.compacting;
+  }
+
+  private async compact(): Promise<void> {
+    const next = this.gen + 1;
+    const tmp = join(this.dir, `${logName(next)}.tmp`);
+    const fd = openSync(tmp, 'wx');
+    this.capture = [];
+    let at = 0;
+    try {
+      let batch: Buffer[] = [];
+      const flush = async (): Promise<void> => {
+        if (batch.length === 0) return;
+        const buf = Buffer.concat(batch);
+        batch = [];
+        await writeFully(fd, buf, at);
+        at += buf.length;
+      };
+      for (const rec of this.liveRecords()) {
+        batch.push(encodeMetaRecord(rec));
+        if (batch.length >= COMPACT_BATCH) {
+          await flush();
+          await yieldLoop();
+        }
+      }
+      await flush();
+      // The switch runs in the commit chain: no commit is between writing its records to the old file and here.
+      const switched = this.inflight.then(async () => {
+        batch = this.capture ?? [];
+        this.capture = undefined;
+        await flush();
+        await fdatasyncAsync(fd);
+        renameSync(tmp, join(this.dir, logName(next)));
+        await syncDir(this.dir);
+        const old = this.fd;
+        const oldGen = this.gen;
+        this.fd = fd;
+        this.gen = next;
+        this.bytes = at;
+        this.compactedSize = at;
+        closeSync(old);
+        unlinkSync(join(this.dir, logName(oldGen)));
+        this.compactions++;
+      });
+      this.inflight = switched.catch((e: unknown) => {
+        this.failure ??= e;
+      });
+      await switched;
+    } catch (err) {
+      this.capture = undefined;
+      if (this.fd !== fd) {
+        closeSync(fd);
+        unlinkQuiet(tmp);
+      }
+      throw err;
     }
-    return (h >>> 0) % this.buckets;
+  }
+
+  /** Every live key and value: the retained ones, the external ones from the owner, those read at open not yet taken. */
+  private *liveRecords(): Iterable<MetaRecord> {
+    for (const e of this.values) yield e;
+    for (const e of this.stored) yield e;
+    for (const [k, v] of this.source()) yield [k, v];
+  }
+
+  private renderAll(): Buffer[] {
+    const out: Buffer[] = [];
+    for (const r of this.liveRecords()) out.push(encodeMetaRecord(r));
+    return out;
+  }
+
+  /** Writes a complete generation through a temp file (fsync, rename, directory fsync) and makes it the active one. */
+  private async writeGeneration(gen: number, records: Buffer[]): Promise<void> {
+    const tmp = join(this.dir, `${logName(gen)}.tmp`);
+    const fd = openSync(tmp, 'wx');
+    const buf = Buffer.concat(records);
+    await writeFully(fd, buf, 0);
+    await fsyncAsync(fd);
+    renameSync(tmp, join(this.dir, logName(gen)));
+    await syncDir(this.dir);
+    this.fd = fd;
+    this.gen = gen;
+    this.bytes = buf.length;
+    this.compactedSize = buf.length;
+  }
+
+  private apply(r: MetaRecord): void {
+    const [key] = r;
+    const ext = this.isExternal(key);
+    if (r.length === 1) {
+      if (ext) this.stored.delete(key);
+      else this.values.delete(key);
+    } else if (ext) this.stored.set(key, r[1]);
+    else this.values.set(key, r[1]);
+  }
+
+  private isExternal(key: string): boolean {
+    return this.external !== undefined && key.startsWith(this.external);
+  }
+
+  private failureError(): Error {
+    return new Error(`meta store ${this.dir} failed earlier and must be reopened`, { cause: this.failure });
+  }
+}
+
+function logName(gen: number): string {
+  return `registry-${gen.toString().padStart(12, '0')}.log`;
+}
+
+async function writeFully(fd: number, buf: Buffer, position: number): Promise<void> {
+  for (let done = 0; done < buf.length;) {
+    const { bytesWritten } = await writeAsync(fd, buf, done, buf.length - done, position + done);
+    done += bytesWritten;
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const d = openSync(dir, 'r');
+  try {
+    await fsyncAsync(d);
+  } finally {
+    closeSync(d);
+  }
+}
+
+function unlinkQuiet(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (e) {
+    if (!isNotFound(e)) throw e;
   }
 }

@@ -61,13 +61,18 @@ export class SegmentStream {
   private pending: Buffer | undefined;
   private pendingBytes = 0;
   private pendingIdx: Buffer[] = [];
-  private readonly unsynced = new Set<string>();
+  /** Files written since the last sync; allocated only while there are some (most logs are idle). */
+  private unsynced: Set<string> | undefined;
   /** A segment file was created since the last takeUnsynced: the directory needs an fsync too. */
   private createdFile = false;
   /** Offset, kind and (for markers) payload of the last record, from which the snapshot state is derived. */
   last: LogOffset | undefined;
   lastKind: RecordKind | undefined;
-  lastMarkerPayload: Buffer | undefined;
+  /**
+   * The first word of the last marker's payload (a snapshot end's chunk count), as a number: a retained Buffer slice
+   * would keep a whole 8 KiB pool slab alive per idle log.
+   */
+  lastMarkerWord: number | undefined;
   /** Set by the host while the stream is in its dirty set. */
   dirty = false;
   destroyed = false;
@@ -128,7 +133,7 @@ export class SegmentStream {
     this.bytes += frame.length;
     this.last = offset;
     this.lastKind = kind;
-    this.lastMarkerPayload = markerPayload;
+    this.lastMarkerWord = markerWord(markerPayload);
     this.host.onPending(frame.length);
     this.host.onAppend(this, this.bytes - frame.length, frame);
     if (this.pendingBytes >= FLUSH_THRESHOLD) this.flush();
@@ -147,7 +152,7 @@ export class SegmentStream {
     if (this.pendingBytes > 0) {
       writeAll(fds.get(seg.path), [this.pending!.subarray(0, this.pendingBytes)], seg.size);
       seg.size += this.pendingBytes;
-      this.unsynced.add(seg.path);
+      (this.unsynced ??= new Set()).add(seg.path);
       this.host.onPending(-this.pendingBytes);
       // Released, not kept: most logs are idle most of the time.
       this.pending = undefined;
@@ -167,9 +172,9 @@ export class SegmentStream {
 
   /** Files written since the last call, and whether one was created (the directory then needs an fsync). */
   takeUnsynced(): { files: string[]; created: boolean } {
-    const files = [...this.unsynced];
+    const files = this.unsynced === undefined ? [] : [...this.unsynced];
     const created = this.createdFile;
-    this.unsynced.clear();
+    this.unsynced = undefined;
     this.createdFile = false;
     return { files, created };
   }
@@ -275,7 +280,7 @@ export class SegmentStream {
     this.pending = undefined;
     this.pendingBytes = 0;
     this.pendingIdx = [];
-    this.unsynced.clear();
+    this.unsynced = undefined;
     this.destroyed = true;
   }
 
@@ -366,7 +371,7 @@ export class SegmentStream {
       prev = f.offset;
       this.last = f.offset;
       this.lastKind = f.kind;
-      this.lastMarkerPayload = f.kind === RecordKind.Message ? undefined : Buffer.from(f.payload);
+      this.lastMarkerWord = f.kind === RecordKind.Message ? undefined : markerWord(f.payload);
     }
     const validEnd = cur.torn ? cur.pos : fileLen;
     if (validEnd < fileLen) {
@@ -442,6 +447,10 @@ export class SegmentStream {
     }
     return entries;
   }
+}
+
+function markerWord(payload: Buffer | undefined): number | undefined {
+  return payload !== undefined && payload.length >= 4 ? payload.readUInt32BE(0) : undefined;
 }
 
 function writeAll(fd: number, bufs: Buffer[], position: number): void {

@@ -189,7 +189,7 @@ export class ShapeLog {
     switch (this.snapshot.lastKind) {
       case RecordKind.SnapshotEnd:
         this.snapshotDone = true;
-        this.chunkCount = this.snapshot.lastMarkerPayload!.readUInt32BE(0);
+        this.chunkCount = this.snapshot.lastMarkerWord!;
         break;
       case RecordKind.ChunkEnd:
         this.chunkCount = last.op + 1;

@@ -47,6 +47,8 @@ export type ShapeState = 'creating' | 'ready' | 'invalidated';
 
 export class LiveShape implements MessageShape {
   state: ShapeState = 'creating';
+  /** Its record was written to the meta store (and is rendered again by a compaction). */
+  persisted = false;
   readonly schema: string;
   readonly table: string;
   readonly keyPrefix: string;

@@ -6,7 +6,9 @@ import { LiveShape, type SnapshotVisibility } from './live-shape.js';
 import { keyPrefix } from './messages.js';
 import type { SchemaColumn, ShapeDefinition } from './types.js';
 
-const SHAPE_PREFIX = 'shape:';
+/** Meta-store keys of shape records; the store keeps none of them in memory (see MetaStore's externalPrefix). */
+export const SHAPE_RECORD_PREFIX = 'shape:';
+const SHAPE_PREFIX = SHAPE_RECORD_PREFIX;
 const LAST_TS_KEY = 'handles:last-ts';
 
 /** Canonical identity of a definition: equal definitions share one shape (columns compared as a set). */
@@ -51,16 +53,63 @@ function visibilityFromMeta(m: MetaValue | undefined): SnapshotVisibility | unde
   };
 }
 
+/** A shape's durable record as stored under `shape:<handle>`. */
+function recordValue(shape: LiveShape): MetaValue {
+  const d = shape.definition;
+  const def: Record<string, MetaValue> = { schema: d.schema, table: d.table, replica: d.replica, log: d.log };
+  if (d.where !== undefined) def['where'] = d.where;
+  if (d.params !== undefined) def['params'] = { ...d.params };
+  if (d.columns !== undefined) def['columns'] = [...d.columns];
+  return {
+    v: 1,
+    def,
+    oid: shape.tableOid,
+    selected: [...shape.selected],
+    key: [...shape.keyColumns],
+    valueKey: [...shape.valueKeyColumns],
+    used: { ...shape.usedColumns },
+    ...(shape.usedTypmods !== undefined ? { usedMods: { ...shape.usedTypmods } } : {}),
+    selectsAll: shape.selectsAll,
+    columnCount: shape.columnCount,
+    schema: shape.info.schema as unknown as MetaValue,
+    vis: visibilityToMeta(shape.visibility),
+  };
+}
+
+/**
+ * Equal JSON-like values (by their JSON text) share one instance, so a million shapes of a few tables hold a few
+ * column lists and schema headers, not a million copies. The values are never mutated after registration. Bounded:
+ * past `cap` distinct values the table starts over (sharing is an optimisation, not a contract).
+ */
+class LayoutInterner {
+  private readonly seen = new Map<string, unknown>();
+
+  constructor(private readonly cap = 4096) {}
+
+  get<T>(value: T): T {
+    const key = JSON.stringify(value);
+    const had = this.seen.get(key);
+    if (had !== undefined) return had as T;
+    if (this.seen.size >= this.cap) this.seen.clear();
+    this.seen.set(key, value);
+    return value;
+  }
+}
+
 export class ShapeRegistry {
   private readonly byHandle = new Map<string, LiveShape>();
   private readonly byDef = new Map<string, LiveShape>();
   /** Shapes per `schema\u0000table` of their definitions (admission limits per table). */
   private readonly perTable = new Map<string, number>();
   private lastTs: bigint;
+  /** Column lists, type maps and schema headers are the same for most shapes of a table: held once. */
+  private readonly layouts = new LayoutInterner();
 
   constructor(private readonly meta: MetaStore) {
     const t = meta.get(LAST_TS_KEY);
     this.lastTs = typeof t === 'string' ? BigInt(t) : 0n;
+    // The meta store keeps no copy of shape records: a compaction renders them from the live shapes.
+    meta.setSource(() => this.persistedRecords());
   }
 
   get size(): number {
@@ -100,22 +149,23 @@ export class ShapeRegistry {
   /** Builds the in-memory shape for a record and registers it (not yet persisted: call `persist`). */
   register(handle: string, rec: ShapeRecord, log: ShapeLog): LiveShape {
     const defKey = definitionKey(rec.definition);
+    const i = this.layouts;
     const shape = new LiveShape(
       handle,
       rec.definition,
       defKey,
       rec.tableOid,
-      rec.selected,
-      rec.keyColumns,
-      rec.valueKeyColumns,
-      rec.usedColumns,
+      i.get(rec.selected),
+      i.get(rec.keyColumns),
+      i.get(rec.valueKeyColumns),
+      i.get(rec.usedColumns),
       rec.selectsAll,
       rec.columnCount,
-      rec.schema,
-      keyPrefix(rec.definition.schema, rec.definition.table),
+      i.get(rec.schema),
+      i.get(keyPrefix(rec.definition.schema, rec.definition.table)),
       log,
     );
-    if (rec.usedTypmods !== undefined) shape.usedTypmods = rec.usedTypmods;
+    if (rec.usedTypmods !== undefined) shape.usedTypmods = i.get(rec.usedTypmods);
     const previous = this.byHandle.get(handle);
     if (previous !== undefined) this.countTable(previous, -1); // never expected: handles are unique
     this.byHandle.set(handle, shape);
@@ -126,25 +176,13 @@ export class ShapeRegistry {
 
   /** Writes (or rewrites) the shape's durable record into the meta store; the caller commits. */
   persist(shape: LiveShape): void {
-    const d = shape.definition;
-    const def: Record<string, MetaValue> = { schema: d.schema, table: d.table, replica: d.replica, log: d.log };
-    if (d.where !== undefined) def['where'] = d.where;
-    if (d.params !== undefined) def['params'] = { ...d.params };
-    if (d.columns !== undefined) def['columns'] = [...d.columns];
-    this.meta.set(SHAPE_PREFIX + shape.handle, {
-      v: 1,
-      def,
-      oid: shape.tableOid,
-      selected: [...shape.selected],
-      key: [...shape.keyColumns],
-      valueKey: [...shape.valueKeyColumns],
-      used: { ...shape.usedColumns },
-      ...(shape.usedTypmods !== undefined ? { usedMods: { ...shape.usedTypmods } } : {}),
-      selectsAll: shape.selectsAll,
-      columnCount: shape.columnCount,
-      schema: shape.info.schema as unknown as MetaValue,
-      vis: visibilityToMeta(shape.visibility),
-    });
+    shape.persisted = true;
+    this.meta.set(SHAPE_PREFIX + shape.handle, recordValue(shape));
+  }
+
+  private *persistedRecords(): Iterable<readonly [string, MetaValue]> {
+    for (const s of this.byHandle.values())
+      if (s.persisted && s.state !== 'invalidated') yield [SHAPE_PREFIX + s.handle, recordValue(s)];
   }
 
   /** Forgets a shape in memory and in the meta store (the caller commits and deletes the log). */
@@ -154,7 +192,8 @@ export class ShapeRegistry {
       this.countTable(shape, -1);
     }
     if (this.byDef.get(shape.defKey) === shape) this.byDef.delete(shape.defKey);
-    this.meta.delete(SHAPE_PREFIX + shape.handle);
+    if (shape.persisted) this.meta.delete(SHAPE_PREFIX + shape.handle);
+    shape.persisted = false;
   }
 
   private countTable(shape: LiveShape, delta: number): void {
@@ -166,7 +205,8 @@ export class ShapeRegistry {
 
   /** Persisted shapes, as written by `persist`. */
   *stored(): IterableIterator<{ handle: string; record: ShapeRecord; visibility: SnapshotVisibility | undefined }> {
-    for (const [key, value] of this.meta.entriesWithPrefix(SHAPE_PREFIX)) {
+    for (const [key, value] of this.meta.takeStored()) {
+      if (!key.startsWith(SHAPE_PREFIX)) continue;
       const o = value as Record<string, MetaValue>;
       const d = o['def'] as Record<string, MetaValue>;
       const definition: ShapeDefinition = {

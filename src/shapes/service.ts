@@ -11,12 +11,12 @@ import type { RelationInfo, Transaction } from '../replication/transaction-types
 import type { ShardedRouter } from '../shard/sharded-router.js';
 import { columnTypes, loadTable, loadTablesByOid, type TableInfo } from './catalog.js';
 import { ChangeProcessor, type ProcessResult } from './change-processor.js';
-import { coalesced } from './coalesced-commit.js';
+import { CoalescedReads, coalesced } from './coalesced-commit.js';
 import { CommitPipeline } from './commit-pipeline.js';
 import type { LiveShape } from './live-shape.js';
 import { PredicateCache } from './predicate-cache.js';
 import { Publication, type PublishedTable } from './publication.js';
-import { ShapeRegistry, definitionKey } from './registry.js';
+import { SHAPE_RECORD_PREFIX, ShapeRegistry, definitionKey } from './registry.js';
 import { affectedByRelation, relationChange } from './relation-check.js';
 import { SchemaWatch, isConnectionLoss } from './schema-watch.js';
 import { Admission } from './admission.js';
@@ -49,6 +49,7 @@ export class SwitchyardService implements ShapeService {
   private readonly creating = new Map<string, Promise<ShapeInfo>>();
   private readonly admission: Admission;
   private readonly commitMeta: () => Promise<void>;
+  private readonly catalogReads = new CoalescedReads<TableInfo | undefined>();
   private readonly publication: Publication;
   private readonly schemaWatch: SchemaWatch;
   private schemaTimer: NodeJS.Timeout | null = null;
@@ -117,7 +118,7 @@ export class SwitchyardService implements ShapeService {
     if (opts.compileBudgetMs !== undefined) setDefaultCompileBudgetMs(opts.compileBudgetMs);
     if (opts.rowOperationLimitMs !== undefined) setRowOperationLimitMs(opts.rowOperationLimitMs);
     const dir = resolve(opts.dataDir);
-    const meta = await MetaStore.open(join(dir, 'meta'));
+    const meta = await MetaStore.open(join(dir, 'meta'), { externalPrefix: SHAPE_RECORD_PREFIX });
     const store = await ShapeLogStore.open(join(dir, 'logs'), opts.log ?? {});
     const remembered = meta.get('service:slot');
     const slot =
@@ -174,6 +175,7 @@ export class SwitchyardService implements ShapeService {
     const p = createShape(
       {
         admin: () => this.adminClient(),
+        catalogReads: this.catalogReads,
         pool: this.pool,
         store: this.store,
         commitMeta: this.commitMeta,
@@ -319,6 +321,7 @@ export class SwitchyardService implements ShapeService {
     // Each step still runs when an earlier one failed; a failed commit or store close is reported (the registry and
     // logs are then recovered from disk on the next start), never silently dropped.
     await this.meta.commit().catch(this.reportFailure('meta commit'));
+    await this.meta.close().catch(this.reportFailure('closing the meta store'));
     await this.store.close().catch(this.reportFailure('closing the log store'));
     await this.pool.end().catch(this.reportFailure('closing the snapshot pool'));
     await this.admin?.end().catch(this.reportFailure('closing the admin connection'));
@@ -472,6 +475,7 @@ export class SwitchyardService implements ShapeService {
         return;
       }
       const shape = this.registry.register(handle, record, log);
+      shape.persisted = true;
       shape.visibility = visibility;
       const last = log.lastOffset();
       if (last.tx >= 1n) shape.appendedEnd = shape.durableEnd = last;

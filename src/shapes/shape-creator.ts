@@ -2,6 +2,7 @@
 import type pg from 'pg';
 import { SwitchyardError, ValueError } from '../errors/index.js';
 import type { Admission } from './admission.js';
+import type { CoalescedReads } from './coalesced-commit.js';
 import type { ShapeLogStore } from '../log/shape-log-store.js';
 import { columnTypes, loadTable, type TableInfo } from './catalog.js';
 import type { LiveShape } from './live-shape.js';
@@ -26,6 +27,8 @@ export class AsyncLock {
 
 export interface CreatorDeps {
   readonly admin: () => Promise<pg.ClientBase>;
+  /** Catalog reads of concurrent creations on one table, shared (each still sees the catalog as of after its call). */
+  readonly catalogReads: CoalescedReads<TableInfo | undefined>;
   readonly pool: pg.Pool;
   readonly store: ShapeLogStore;
   /** Makes the registry durable (coalesced across concurrent creations). */
@@ -108,7 +111,9 @@ async function createShapeWith(
 async function readTable(deps: CreatorDeps, def: ShapeDefinition): Promise<TableInfo> {
   let table: TableInfo | undefined;
   try {
-    table = await loadTable(await deps.admin(), def.schema, def.table);
+    table = await deps.catalogReads.read(JSON.stringify([def.schema, def.table]), async () =>
+      loadTable(await deps.admin(), def.schema, def.table),
+    );
   } catch (err) {
     throw new ShapeCreationError(`could not read the catalog: ${(err as Error).message}`, 5, { cause: err });
   }
