@@ -15,6 +15,7 @@ import { WORKLOADS, type WorkloadName } from './router-workloads.js';
 import { runScaleBench, scaleChartSvg, scaleMarkdown } from './scale-bench.js';
 import { runShardBench, shardBenchMarkdown, shardBenchSvg } from './shard-bench.js';
 import { runWhereBench } from './where-bench.js';
+import { runZoo, zooChartSvg, zooMarkdown } from './zoo-bench.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -86,6 +87,10 @@ async function main(): Promise<void> {
         'shard-bench.svg': shardBenchSvg(report),
       });
     }
+    return;
+  }
+  if (suite === 'zoo') {
+    await zooSuite(json);
     return;
   }
   if (suite === 'where') {
@@ -161,6 +166,33 @@ async function main(): Promise<void> {
     'router.json': JSON.stringify(report, null, 2) + '\n',
     'router-latency.svg': routerChartSvg(report),
   });
+}
+
+/**
+ * The workload zoo (issue 12): `--cases a,b` (default all), `--shapes 20k` per case, `--seed-shapes 1k,10k,100k,1m`
+ * for the seed mix (`--big` adds 10M), `--rows` generated per case and `--budget-ms` of timed routing per case.
+ */
+async function zooSuite(json: boolean): Promise<void> {
+  const seedSizes = (arg('seed-shapes') ?? '1k,10k,100k,1m').split(',').map(parseCount);
+  if (process.argv.includes('--big')) seedSizes.push(10_000_000);
+  const cases = arg('cases');
+  const report = await runZoo({
+    ...(cases !== undefined ? { cases: cases.split(',') } : {}),
+    ...(arg('shapes') !== undefined ? { shapes: parseCount(arg('shapes') as string) } : {}),
+    seedSizes,
+    ...(arg('rows') !== undefined ? { rows: Number(arg('rows')) } : {}),
+    ...(arg('budget-ms') !== undefined ? { budgetMs: Number(arg('budget-ms')) } : {}),
+    onProgress: (m) => {
+      if (!json) process.stderr.write(`${m}\n`);
+    },
+  });
+  if (json) {
+    console.log(JSON.stringify(report, null, 2));
+    return;
+  }
+  const md = zooMarkdown(report);
+  console.log(md);
+  save({ 'zoo.md': md, 'zoo.json': JSON.stringify(report, null, 2) + '\n', 'zoo.svg': zooChartSvg(report) });
 }
 
 /** Loads each count of seed-mix shapes from a file into one Router, with a progress bar per load. */
