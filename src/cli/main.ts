@@ -5,7 +5,7 @@ import { runBench } from './bench.js';
 import { checkClause } from './check.js';
 import { runDemo } from './demo.js';
 import { runServe, type ServeFlags } from './serve.js';
-import { packageVersion } from './version.js';
+import { packageVersion } from '../http/version.js';
 
 export async function main(argv: readonly string[]): Promise<void> {
   const version = packageVersion();
@@ -16,11 +16,14 @@ export async function main(argv: readonly string[]): Promise<void> {
     .version(version, '-V, --version', 'print the version of switchyard');
   program
     .command('check')
-    .description("compile a where clause against a table's columns; print the normalized clause or the error")
-    .requiredOption('--columns <json>', 'column types as JSON, e.g. \'{"price":"numeric"}\'')
+    .description(
+      "compile a where clause against a table's columns and print the normalized clause, or the error with a caret; " +
+        'without --columns, check its syntax only',
+    )
+    .option('--columns <json>', 'column types as JSON, e.g. \'{"price":"numeric"}\'')
     .option('--params <json>', 'parameter values as JSON, e.g. \'{"1":"42"}\'')
     .argument('<where>', 'the where clause')
-    .action((where: string, opts: { columns: string; params?: string }) => {
+    .action((where: string, opts: { columns?: string; params?: string }) => {
       const r = checkClause(where, opts.columns, opts.params);
       if (r.ok) console.log(r.output);
       else {
@@ -39,12 +42,19 @@ export async function main(argv: readonly string[]): Promise<void> {
     )
     .option(
       '--suite <name>',
-      'router (default), shard (sharded vs one Router), scale (one Router loaded from a file at millions of shapes) or where',
+      'router (default), zoo (the workload zoo: cost per emitted id against the hot-key floor), shard (sharded vs one Router), scale (one Router loaded from a file at millions of shapes), where, or service (shapes created through the HTTP API against Postgres)',
     )
     .option(
       '--shapes <list>',
-      'shape counts (router default 1k,10k,100k,1m; shard default 1m); counts all above 1m (e.g. 10m) run the scale suite',
+      'shape counts (router default 1k,10k,100k,1m; shard default 1m; zoo: one count per case, default 20k; service default 30k); counts all above 1m (e.g. 10m) run the scale suite',
     )
+    .option('--cases <list>', 'zoo suite: the cases to run (default all; see bench/zoo-cases.ts)')
+    .option('--seed-shapes <list>', 'zoo suite: seed-mix sizes (default 1k,10k,100k,1m)')
+    .option('--big', 'zoo suite: also the seed mix at 10M shapes')
+    .option('--rows <n>', 'zoo suite: rows generated per case')
+    .option('--budget-ms <n>', 'zoo suite: timed routing per case (default 3000)')
+    .option('--clients <n>', 'service suite: concurrent HTTP clients (default 32)')
+    .option('--rows-per-shape <n>', 'service suite: table rows per shape (default 1)')
     .option('--rounds <n>', 'shard suite: interleaved measurement rounds')
     .option('--workloads <list>', 'seed-mix,all-complex,hot-key')
     .option('--modes <list>', 'indexed,filter,naive')
@@ -59,11 +69,18 @@ export async function main(argv: readonly string[]): Promise<void> {
     .action(
       async (opts: {
         rounds?: string;
+        clients?: string;
+        rowsPerShape?: string;
         suite?: string;
         shapes?: string;
         workloads?: string;
         modes?: string;
         changes?: string;
+        cases?: string;
+        seedShapes?: string;
+        big?: boolean;
+        rows?: string;
+        budgetMs?: string;
         heapMb: string;
         json?: boolean;
         out?: string;
@@ -72,9 +89,16 @@ export async function main(argv: readonly string[]): Promise<void> {
         const args: string[] = opts.shapes ? ['--shapes', opts.shapes] : [];
         if (opts.suite) args.push('--suite', opts.suite);
         if (opts.rounds) args.push('--rounds', opts.rounds);
+        if (opts.clients) args.push('--clients', opts.clients);
+        if (opts.rowsPerShape) args.push('--rows-per-shape', opts.rowsPerShape);
         if (opts.workloads) args.push('--workloads', opts.workloads);
         if (opts.modes) args.push('--modes', opts.modes);
         if (opts.changes) args.push('--changes', opts.changes);
+        if (opts.cases) args.push('--cases', opts.cases);
+        if (opts.seedShapes) args.push('--seed-shapes', opts.seedShapes);
+        if (opts.big) args.push('--big');
+        if (opts.rows) args.push('--rows', opts.rows);
+        if (opts.budgetMs) args.push('--budget-ms', opts.budgetMs);
         if (opts.json) args.push('--json');
         // The benchmark runs in the checkout's root: a relative --out means relative to where the user is.
         if (opts.out !== undefined) args.push('--out', resolve(opts.out));

@@ -184,6 +184,7 @@ async function startService(
     onEvent: (e) => {
       if (e.event === 'replication') log.log('info', 'replication', { ...e.detail });
       else if (e.event === 'error') log.log('error', 'service_error', { message: e.message });
+      else if (e.event === 'warning') log.log('warn', 'service_warning', { message: e.message });
       else log.log('info', e.event, { ...e });
     },
   });

@@ -1,5 +1,20 @@
 // Implementations of the catalog's function ids, specialised by argument and result types at compile time.
-import { ErrorCode, ValueError } from '../errors/index.js';
+import { assertNever } from '../sql/ast.js';
+import {
+  isArrayFn,
+  isDatetimeFn,
+  isFloatFn,
+  isIntFn,
+  isNumericFn,
+  isTextFn,
+  type ArrayFn,
+  type DatetimeFn,
+  type FloatFn,
+  type FnId,
+  type IntFn,
+  type NumericFn,
+  type TextFn,
+} from '../sql/function-ids.js';
 import * as arr from '../values/array-ops.js';
 import * as dt from '../values/datetime-arith.js';
 import { floatAbs, floatArith, floatNeg, floatPow, floatSqrt } from '../values/float.js';
@@ -34,17 +49,29 @@ type IntWidth = 2 | 4 | 8;
 const widthOf = (t: PgType): IntWidth => (t.scalar === 'int2' ? 2 : t.scalar === 'int4' ? 4 : 8);
 const fwidth = (t: PgType): 4 | 8 => (t.scalar === 'float4' ? 4 : 8);
 
-/** Returns the implementation of `fn` for these argument and result types. Throws for an unknown id (a bug). */
-export function resolveFn(fn: string, argTypes: readonly PgType[], result: PgType): Impl {
+/**
+ * Returns the implementation of `fn` for these argument and result types. Ids are a closed union (FnId), dispatched
+ * by family; each family's switch is exhaustive, so an id added to the catalog without an implementation does not
+ * compile.
+ */
+export function resolveFn(fn: FnId, argTypes: readonly PgType[], result: PgType): Impl {
+  if (fn === 'identity') return (a) => a;
+  if (isIntFn(fn)) return intFn(fn, widthOf(result));
+  if (isFloatFn(fn)) return floatFn(fn, fwidth(result));
+  if (isNumericFn(fn)) return numericFn(fn);
+  if (isTextFn(fn)) return textFn(fn, argTypes);
+  if (isArrayFn(fn)) return arrayFn(fn, argTypes);
+  if (isDatetimeFn(fn)) return DATETIME[fn];
+  return assertNever(fn);
+}
+
+function intFn(fn: IntFn, w: IntWidth): Impl {
   switch (fn) {
-    case 'identity':
-      return (a) => a;
     case 'int+':
     case 'int-':
     case 'int*':
     case 'int/':
     case 'int%': {
-      const w = widthOf(result);
       const op = fn.slice(3) as '+';
       return (a, b) => intArith(op, w, a as number, b as number);
     }
@@ -53,27 +80,26 @@ export function resolveFn(fn: string, argTypes: readonly PgType[], result: PgTyp
     case 'int#':
     case 'int<<':
     case 'int>>': {
-      const w = widthOf(result);
       const op = fn.slice(3) as '&';
       return (a, b) => intBitwise(op, w, a as number, b as number);
     }
-    case 'int~': {
-      const w = widthOf(result);
+    case 'int~':
       return (a) => intBitNot(w, a as number);
-    }
-    case 'int_neg': {
-      const w = widthOf(result);
+    case 'int_neg':
       return (a) => intNeg(w, a as number);
-    }
-    case 'int_abs': {
-      const w = widthOf(result);
+    case 'int_abs':
       return (a) => intAbs(w, a as number);
-    }
+    default:
+      return assertNever(fn);
+  }
+}
+
+function floatFn(fn: FloatFn, w: 4 | 8): Impl {
+  switch (fn) {
     case 'float+':
     case 'float-':
     case 'float*':
     case 'float/': {
-      const w = fwidth(result);
       const op = fn.slice(5) as '+';
       return (a, b) => floatArith(op, w, a as number, b as number);
     }
@@ -85,6 +111,13 @@ export function resolveFn(fn: string, argTypes: readonly PgType[], result: PgTyp
       return (a) => floatAbs(a as number);
     case 'float_neg':
       return (a) => floatNeg(a as number);
+    default:
+      return assertNever(fn);
+  }
+}
+
+function numericFn(fn: NumericFn): Impl {
+  switch (fn) {
     case 'numeric+':
       return (a, b) => numericAdd(a as NumericValue, b as NumericValue);
     case 'numeric-':
@@ -111,6 +144,13 @@ export function resolveFn(fn: string, argTypes: readonly PgType[], result: PgTyp
       return (a) => numericAbs(a as NumericValue);
     case 'numeric_neg':
       return (a) => numericNeg(a as NumericValue);
+    default:
+      return assertNever(fn);
+  }
+}
+
+function textFn(fn: TextFn, argTypes: readonly PgType[]): Impl {
+  switch (fn) {
     case 'lower':
       return (a) => lowerAscii(a as string);
     case 'upper':
@@ -121,21 +161,32 @@ export function resolveFn(fn: string, argTypes: readonly PgType[], result: PgTyp
       return (a) => bpcharLength(a as string);
     case 'textcat':
       return (a, b) => (a as string) + (b as string);
-    case 'concat': {
-      const outs = argTypes.map((t) =>
-        t.scalar === 'text' || t.scalar === 'varchar' || t.scalar === 'unknown' ? null : codecFor(t),
-      );
-      return (...args) => {
-        let s = '';
-        for (let i = 0; i < args.length; i++) {
-          const v = args[i];
-          if (v === null || v === undefined) continue;
-          const c = outs[i];
-          s += c ? c.format(v) : (v as string);
-        }
-        return s;
-      };
+    case 'concat':
+      return concatImpl(argTypes);
+    default:
+      return assertNever(fn);
+  }
+}
+
+/** concat(…): NULLs skipped, every other argument through its type's text output (text-like ones as they are). */
+function concatImpl(argTypes: readonly PgType[]): Impl {
+  const outs = argTypes.map((t) =>
+    t.scalar === 'text' || t.scalar === 'varchar' || t.scalar === 'unknown' ? null : codecFor(t),
+  );
+  return (...args) => {
+    let s = '';
+    for (let i = 0; i < args.length; i++) {
+      const v = args[i];
+      if (v === null || v === undefined) continue;
+      const c = outs[i];
+      s += c ? c.format(v) : (v as string);
     }
+    return s;
+  };
+}
+
+function arrayFn(fn: ArrayFn, argTypes: readonly PgType[]): Impl {
+  switch (fn) {
     case 'array_contains':
     case 'array_contained':
     case 'array_overlaps': {
@@ -156,51 +207,43 @@ export function resolveFn(fn: string, argTypes: readonly PgType[], result: PgTyp
       return (a, b) => arr.arrayLength(a as ArrayValue, b as number);
     case 'cardinality':
       return (a) => arr.cardinality(a as ArrayValue);
-    case 'timezone_ts':
-      return (z, t) => timezoneOfTimestamp(z as string, t as bigint);
-    case 'timezone_tstz':
-      return (z, t) => timezoneOfTimestamptz(z as string, t as bigint);
     default:
-      return datetimeFn(fn);
+      return assertNever(fn);
   }
 }
 
-/** Date/time arithmetic ids map one-to-one onto values/datetime-arith.ts. */
-function datetimeFn(fn: string): Impl {
-  const table: Record<string, Impl> = {
-    'date+int': (a, b) => dt.dateAddDays(a as number, b as number),
-    'int+date': (a, b) => dt.dateAddDays(b as number, a as number),
-    'date-int': (a, b) => dt.dateSubDays(a as number, b as number),
-    'date-date': (a, b) => dt.dateDiff(a as number, b as number),
-    'date+time': (a, b) => dt.datePlusTime(a as number, b as number),
-    'time+date': (a, b) => dt.datePlusTime(b as number, a as number),
-    'date+interval': (a, b) => dt.datePlusInterval(a as number, b as IntervalValue),
-    'interval+date': (a, b) => dt.datePlusInterval(b as number, a as IntervalValue),
-    'date-interval': (a, b) => dt.dateMinusInterval(a as number, b as IntervalValue),
-    'timestamp+interval': (a, b) => dt.timestampPlusInterval(a as bigint, b as IntervalValue),
-    'interval+timestamp': (a, b) => dt.timestampPlusInterval(b as bigint, a as IntervalValue),
-    'timestamp-interval': (a, b) => dt.timestampMinusInterval(a as bigint, b as IntervalValue),
-    'timestamptz+interval': (a, b) => dt.timestampPlusInterval(a as bigint, b as IntervalValue),
-    'interval+timestamptz': (a, b) => dt.timestampPlusInterval(b as bigint, a as IntervalValue),
-    'timestamptz-interval': (a, b) => dt.timestampMinusInterval(a as bigint, b as IntervalValue),
-    'time+interval': (a, b) => dt.timePlusInterval(a as number, b as IntervalValue),
-    'interval+time': (a, b) => dt.timePlusInterval(b as number, a as IntervalValue),
-    'time-interval': (a, b) => dt.timeMinusInterval(a as number, b as IntervalValue),
-    'time-time': (a, b) => dt.timeMinusTime(a as number, b as number),
-    'timestamp-timestamp': (a, b) => dt.timestampDiff(a as bigint, b as bigint),
-    'timestamptz-timestamptz': (a, b) => dt.timestampDiff(a as bigint, b as bigint),
-    'interval+interval': (a, b) => dt.intervalAdd(a as IntervalValue, b as IntervalValue),
-    'interval-interval': (a, b) => dt.intervalSub(a as IntervalValue, b as IntervalValue),
-    'interval*float': (a, b) => dt.intervalMul(a as IntervalValue, b as number),
-    'float*interval': (a, b) => dt.intervalMul(b as IntervalValue, a as number),
-    'interval/float': (a, b) => dt.intervalDiv(a as IntervalValue, b as number),
-    interval_neg: (a) => dt.intervalNeg(a as IntervalValue),
-    justify_days: (a) => dt.justifyDays(a as IntervalValue),
-    justify_hours: (a) => dt.justifyHours(a as IntervalValue),
-    justify_interval: (a) => dt.justifyInterval(a as IntervalValue),
-  };
-  const impl = table[fn];
-  if (impl === undefined)
-    throw new ValueError(ErrorCode.EvaluationError, `internal: no implementation for function ${fn}`);
-  return impl;
-}
+/** Date/time ids map one-to-one onto values/datetime-arith.ts and values/timezone.ts (a Record: none can be missing). */
+const DATETIME: Readonly<Record<DatetimeFn, Impl>> = {
+  'date+int': (a, b) => dt.dateAddDays(a as number, b as number),
+  'int+date': (a, b) => dt.dateAddDays(b as number, a as number),
+  'date-int': (a, b) => dt.dateSubDays(a as number, b as number),
+  'date-date': (a, b) => dt.dateDiff(a as number, b as number),
+  'date+time': (a, b) => dt.datePlusTime(a as number, b as number),
+  'time+date': (a, b) => dt.datePlusTime(b as number, a as number),
+  'date+interval': (a, b) => dt.datePlusInterval(a as number, b as IntervalValue),
+  'interval+date': (a, b) => dt.datePlusInterval(b as number, a as IntervalValue),
+  'date-interval': (a, b) => dt.dateMinusInterval(a as number, b as IntervalValue),
+  'timestamp+interval': (a, b) => dt.timestampPlusInterval(a as bigint, b as IntervalValue),
+  'interval+timestamp': (a, b) => dt.timestampPlusInterval(b as bigint, a as IntervalValue),
+  'timestamp-interval': (a, b) => dt.timestampMinusInterval(a as bigint, b as IntervalValue),
+  'timestamptz+interval': (a, b) => dt.timestampPlusInterval(a as bigint, b as IntervalValue),
+  'interval+timestamptz': (a, b) => dt.timestampPlusInterval(b as bigint, a as IntervalValue),
+  'timestamptz-interval': (a, b) => dt.timestampMinusInterval(a as bigint, b as IntervalValue),
+  'time+interval': (a, b) => dt.timePlusInterval(a as number, b as IntervalValue),
+  'interval+time': (a, b) => dt.timePlusInterval(b as number, a as IntervalValue),
+  'time-interval': (a, b) => dt.timeMinusInterval(a as number, b as IntervalValue),
+  'time-time': (a, b) => dt.timeMinusTime(a as number, b as number),
+  'timestamp-timestamp': (a, b) => dt.timestampDiff(a as bigint, b as bigint),
+  'timestamptz-timestamptz': (a, b) => dt.timestampDiff(a as bigint, b as bigint),
+  'interval+interval': (a, b) => dt.intervalAdd(a as IntervalValue, b as IntervalValue),
+  'interval-interval': (a, b) => dt.intervalSub(a as IntervalValue, b as IntervalValue),
+  'interval*float': (a, b) => dt.intervalMul(a as IntervalValue, b as number),
+  'float*interval': (a, b) => dt.intervalMul(b as IntervalValue, a as number),
+  'interval/float': (a, b) => dt.intervalDiv(a as IntervalValue, b as number),
+  interval_neg: (a) => dt.intervalNeg(a as IntervalValue),
+  justify_days: (a) => dt.justifyDays(a as IntervalValue),
+  justify_hours: (a) => dt.justifyHours(a as IntervalValue),
+  justify_interval: (a) => dt.justifyInterval(a as IntervalValue),
+  timezone_ts: (z, t) => timezoneOfTimestamp(z as string, t as bigint),
+  timezone_tstz: (z, t) => timezoneOfTimestamptz(z as string, t as bigint),
+};

@@ -11,6 +11,7 @@ import { defaultNonLiveCache, handleShapeDelete, handleShapeGet, type ShapeHandl
 import { DEFAULT_SSE_KEEP_ALIVE_MS, DEFAULT_SSE_TIMEOUT_MS } from './sse.js';
 import { handleShapePost, handleSubsetGet } from './subset-handler.js';
 import { hasSubsetParams } from './subset-params.js';
+import { packageVersion } from './version.js';
 
 export const DEFAULT_LONG_POLL_TIMEOUT_MS = 20_000;
 export const DEFAULT_CHUNK_BYTES = 10 * 1024 * 1024;
@@ -34,7 +35,7 @@ export interface HttpServerOptions {
   /** Served on `GET /metrics`; HTTP metrics are registered on it. */
   readonly registry?: Registry;
   readonly log?: Logger;
-  /** Reported in `electric-server`. */
+  /** Reported in `electric-server` (default: the version in package.json). */
   readonly version?: string;
 }
 
@@ -131,7 +132,7 @@ async function routeOther(opts: HttpServerOptions, res: ServerResponse, path: st
 
 /** CORS and `electric-server` on every response, OPTIONS preflights, then the route. */
 function makeRouter(opts: HttpServerOptions, cfg: ShapeHandlerConfig) {
-  const serverHeader = `Switchyard/${opts.version ?? '0.1.0'}`;
+  const serverHeader = `Switchyard/${opts.version ?? packageVersion()}`;
   return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     const method = req.method ?? 'GET';
     const isShape = url.pathname === '/v1/shape';

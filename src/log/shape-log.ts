@@ -107,8 +107,8 @@ export class ShapeLog {
   }
 
   /**
-   * Appends snapshot rows (insert messages) to the open chunk, closing it whenever it reaches the chunk target, so
-   * that each response the HTTP layer serves is one chunk of about that size.
+   * Appends snapshot rows (insert messages, then the snapshot-end control) to the open chunk, closing it whenever it
+   * reaches the chunk target, so that each response the HTTP layer serves is one chunk of about that size.
    */
   appendSnapshot(rows: readonly (string | object)[]): void {
     this.assertLive();

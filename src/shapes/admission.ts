@@ -29,6 +29,9 @@ export const DEFAULT_ADMISSION: Required<AdmissionLimits> = {
   retryAfterSeconds: 1,
 };
 
+/** The code of a too-large or too-complex clause travels in the error-details header, as a rejected clause's does. */
+const WHERE_TOO_COMPLEX_DETAILS = { where: { code: ErrorCode.WhereTooComplex } };
+
 /** Requests refused by each limit since start (exported as `switchyard_admission_rejected_total{reason}`). */
 export interface AdmissionCounters {
   tooManyCreations: number;
@@ -81,6 +84,7 @@ export class Admission {
           ],
         },
         ErrorCode.WhereTooComplex,
+        WHERE_TOO_COMPLEX_DETAILS,
       );
     }
     if (l.maxConcurrentCreations > 0 && this.running >= l.maxConcurrentCreations) {
@@ -119,6 +123,7 @@ export class Admission {
     throw new ShapeRequestError(
       { where: [`where clause too complex: more than ${max} nodes after analysis (this service's limit)`] },
       ErrorCode.WhereTooComplex,
+      WHERE_TOO_COMPLEX_DETAILS,
     );
   }
 

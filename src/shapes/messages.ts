@@ -129,3 +129,23 @@ export function updateMessage(
   for (const c of changed) value[c] = row[c] as string | null;
   return { key, value, headers: headers(shape, 'update', tx, op) };
 }
+
+/** The Postgres snapshot a shape's or subset's rows were read in, as the protocol carries it (§9). */
+export interface SnapshotXids {
+  readonly xmin: bigint;
+  readonly xmax: bigint;
+  readonly xip: Iterable<bigint>;
+}
+
+/** xmin, xmax and the in-progress list as decimal strings: they are 64-bit, which JSON numbers would round. */
+export function snapshotXidHeaders(v: SnapshotXids): { xmin: string; xmax: string; xip_list: string[] } {
+  return { xmin: v.xmin.toString(), xmax: v.xmax.toString(), xip_list: [...v.xip].map((x) => x.toString()) };
+}
+
+/**
+ * The control message ending a shape's initial snapshot, after its last row (also for `log=changes_only`, whose
+ * snapshot has no rows): the client learns which transactions the rows already include.
+ */
+export function snapshotEndMessage(v: SnapshotXids): string {
+  return JSON.stringify({ headers: { control: 'snapshot-end', ...snapshotXidHeaders(v) } });
+}

@@ -54,3 +54,22 @@ export class SchemaWatch {
     }
   }
 }
+
+/** SQLSTATE classes of a lost or refused connection: 08 (connection exception), 57P01–57P03 (shutdown, cannot connect). */
+const CONNECTION_STATES = /^(08|57P0[1-3])/;
+
+/**
+ * True when `err` says the database could not be reached or dropped the connection (refused, reset, shut down,
+ * starting up), as opposed to a query that failed: such a failure passes when Postgres is back.
+ */
+export function isConnectionLoss(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  if (e === null || typeof e !== 'object') return false;
+  const code = typeof e.code === 'string' ? e.code : '';
+  if (['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND'].includes(code)) return true;
+  if (CONNECTION_STATES.test(code)) return true;
+  return (
+    typeof e.message === 'string' &&
+    /Connection terminated|connection is closed|Client has encountered a connection error/i.test(e.message)
+  );
+}

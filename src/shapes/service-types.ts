@@ -53,7 +53,9 @@ export type ServiceEvent =
   | { readonly event: 'shape_resumed'; readonly count: number; readonly dropped: number }
   | { readonly event: 'shape_invalidated'; readonly handle: string; readonly table: string; readonly reason: string }
   | { readonly event: 'replication'; readonly detail: ReplicationEvent }
-  | { readonly event: 'error'; readonly message: string };
+  | { readonly event: 'error'; readonly message: string }
+  /** Something failed that fixes itself (the database is restarting); logged at warn level, counted nowhere. */
+  | { readonly event: 'warning'; readonly message: string };
 
 export interface ServiceMetrics extends ProcessCounters {
   readonly shapes: number;

@@ -18,7 +18,7 @@ import { PredicateCache } from './predicate-cache.js';
 import { Publication, type PublishedTable } from './publication.js';
 import { ShapeRegistry, definitionKey } from './registry.js';
 import { affectedByRelation, relationChange } from './relation-check.js';
-import { SchemaWatch } from './schema-watch.js';
+import { SchemaWatch, isConnectionLoss } from './schema-watch.js';
 import { Admission } from './admission.js';
 import { AsyncLock, createShape } from './shape-creator.js';
 import { snapshotPool } from './snapshot.js';
@@ -382,19 +382,23 @@ export class SwitchyardService implements ShapeService {
     try {
       await this.schemaWatch.verify(tablesOf(shapes));
     } catch (err) {
-      this.emit({ event: 'error', message: `could not check the catalog for schema changes: ${String(err)}` });
+      // The database restarting is not an operator's error: replication reconnects and the next check runs.
+      const event = isConnectionLoss(err) ? 'warning' : 'error';
+      this.emit({ event, message: `could not check the catalog for schema changes: ${String(err)}` });
     }
   }
 
   /** The periodic check: every ready shape's table, then tables no shape wants leave the publication. */
   private async checkSchema(): Promise<void> {
-    if (this.schemaChecking || this.closed) return;
+    // While replication is down the catalog is likely unreachable too; the check after reconnecting covers the gap.
+    if (this.schemaChecking || this.closed || this.state !== 'active') return;
     this.schemaChecking = true;
     try {
       await this.checkTables([...this.registry.all()].filter((s) => s.state === 'ready'));
       if (this.publication.hasUnwanted()) await this.publication.sync();
     } catch (err) {
-      this.emit({ event: 'error', message: `could not reconcile the publication: ${String(err)}` });
+      const event = isConnectionLoss(err) ? 'warning' : 'error';
+      this.emit({ event, message: `could not reconcile the publication: ${String(err)}` });
     } finally {
       this.schemaChecking = false;
     }

@@ -5,7 +5,7 @@ import type { Admission } from './admission.js';
 import type { ShapeLogStore } from '../log/shape-log-store.js';
 import { columnTypes, loadTable, type TableInfo } from './catalog.js';
 import type { LiveShape } from './live-shape.js';
-import { insertMessage } from './messages.js';
+import { insertMessage, snapshotEndMessage } from './messages.js';
 import type { ShapeRegistry } from './registry.js';
 import { SnapshotSession, isDataError, isRowEvaluationError } from './snapshot.js';
 import type { TableRouters } from './table-routers.js';
@@ -190,7 +190,10 @@ async function startSnapshot(deps: CreatorDeps, shape: LiveShape): Promise<Snaps
   }
 }
 
-/** Persists the shape's record and writes its initial rows (log=full) to its log; durable when this resolves. */
+/**
+ * Persists the shape's record and writes its initial rows (log=full) and the `snapshot-end` control to its log;
+ * durable when this resolves.
+ */
 async function fillSnapshot(
   deps: CreatorDeps,
   shape: LiveShape,
@@ -207,6 +210,8 @@ async function fillSnapshot(
     if (shape.definition.log === 'full') written = await writeSnapshot(deps, shape, session, v, mode);
     await session.close();
     if (shape.state === 'invalidated') throw new ShapeCreationError('shape invalidated during its snapshot');
+    // Stored as the snapshot's last row, so it is served from the log like the rows, the same after a restart.
+    shape.log.appendSnapshot([snapshotEndMessage(session.visibility)]);
     shape.log.finishSnapshot();
     await Promise.all([recorded, deps.store.syncAll()]);
   } catch (err) {

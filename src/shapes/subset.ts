@@ -7,7 +7,7 @@ import { unknownOrderColumn, type OrderItem } from '../sql/order-by.js';
 import { compileWhere } from '../where.js';
 import { columnTypes, loadTable, quoteName, type TableInfo } from './catalog.js';
 import type { LiveShape } from './live-shape.js';
-import { insertMessage } from './messages.js';
+import { insertMessage, snapshotXidHeaders } from './messages.js';
 import { SnapshotSession, isDataError, isRowEvaluationError } from './snapshot.js';
 import {
   ShapeCreationError,
@@ -153,9 +153,7 @@ async function filterSubset(
 function metadataOf(session: SnapshotSession, mark: number): SubsetMetadata {
   const v = session.visibility;
   return {
-    xmin: v.xmin.toString(),
-    xmax: v.xmax.toString(),
-    xip_list: [...v.xip].map((x) => x.toString()),
+    ...snapshotXidHeaders(v),
     database_lsn: v.lsn.toString(),
     snapshot_mark: mark,
   };

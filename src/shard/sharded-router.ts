@@ -42,6 +42,9 @@ interface OpBuffer {
 
 export const DEFAULT_HOT_KEY_THRESHOLD = 10_000;
 
+/** ShardedRouterOptions.minSplitPart's default: below it a message round trip (tens of µs) costs more than it saves. */
+export const DEFAULT_MIN_SPLIT_PART = 64;
+
 /**
  * Measured (bench/results/shard-bench.md, 1M shapes, 2 shards on 2 cores): 'rows' 1.22× one Router on the seed mix
  * and 1.50× on all-complex, against 0.83× / 1.17× for 'replicate' and 0.89× / 1.15× for 'spread' — the per-row
@@ -82,6 +85,7 @@ export class ShardedRouter implements ShapeRouting {
   readonly mode: RouterMode;
   readonly shards: number;
   readonly transport: Transport;
+  private readonly minSplitPart: number;
   private readonly dir: Directory;
   private readonly handles: ShardHandle[] = [];
   private readonly buffers: OpBuffer[] = [];
@@ -97,6 +101,7 @@ export class ShardedRouter implements ShapeRouting {
     this.mode = options.mode ?? 'indexed';
     this.shards = Math.max(1, Math.floor(options.shards ?? defaultShardCount()));
     this.transport = options.transport ?? 'shared';
+    this.minSplitPart = Math.max(1, Math.floor(options.minSplitPart ?? DEFAULT_MIN_SPLIT_PART));
     this.dir = new Directory(
       options.schema,
       this.shards,
@@ -253,11 +258,26 @@ export class ShardedRouter implements ShapeRouting {
     const jobs: Promise<unknown>[] = [];
     const used: number[] = [];
     if (rows) {
-      // Every shard holds every shape: the whole batch goes to one of them, with no per-row mask.
-      const s = this.dir.nextBatchShard();
-      this.sent[s] = (this.sent[s] as number) + n;
-      used.push(s);
-      jobs.push((this.handles[s] as ShardHandle).request({ t: 'route', mask: null, ...body }));
+      // Every shard holds every shape, so any shard can route any row: a batch large enough to pay for a second
+      // message is cut into contiguous parts, one per shard, so that a caller awaiting one batch still uses every
+      // core; a small batch goes whole to the next shard in turn, with no per-row mask.
+      const parts = Math.min(this.shards, Math.floor(n / this.minSplitPart));
+      if (parts <= 1) {
+        const s = this.dir.nextBatchShard();
+        this.sent[s] = (this.sent[s] as number) + n;
+        used.push(s);
+        jobs.push((this.handles[s] as ShardHandle).request({ t: 'route', mask: null, ...body }));
+      } else {
+        for (let p = 0; p < parts; p++) {
+          const from = Math.floor((n * p) / parts);
+          const to = Math.floor((n * (p + 1)) / parts);
+          const mask = new Uint8Array(n).fill(VIA_PLACED | VIA_REPLICATED, from, to);
+          const s = this.dir.nextBatchShard();
+          this.sent[s] = (this.sent[s] as number) + (to - from);
+          used.push(s);
+          jobs.push((this.handles[s] as ShardHandle).request({ t: 'route', mask, ...body }));
+        }
+      }
     }
     for (let s = 0; s < masks.length; s++) {
       const m = masks[s] as Uint8Array;

@@ -12,11 +12,16 @@ export interface ShardedRouterOptions {
   /** How batches cross to workers (default `'shared'`: SharedArrayBuffer; see bench/shard-bench.ts). */
   readonly transport?: Transport;
   /**
-   * Where shapes go: 'rows' (default, measured fastest) puts every shape on every shard and sends each batch whole to
-   * one shard; 'replicate' places keyed shapes by key and the others on every shard; 'spread' places the others
+   * Where shapes go: 'rows' (default, measured fastest) puts every shape on every shard and cuts each batch into
+   * contiguous parts, one per shard (a batch smaller than two parts goes whole to one shard); 'replicate' places keyed shapes by key and the others on every shard; 'spread' places the others
    * round robin. See OpenPlacement.
    */
   readonly placement?: OpenPlacement;
+  /**
+   * With the 'rows' placement, the fewest changes one shard is sent when a batch is split (default 64: below it the
+   * extra message round trip costs more than a second core saves).
+   */
+  readonly minSplitPart?: number;
   /** A routing key with more shapes than this is split across shards (default 10,000). */
   readonly hotKeyThreshold?: number;
   /** Skip a key column's shard when no shape has the row's key (default true). */

@@ -3,6 +3,7 @@ import { ErrorCode, ValueError } from '../errors/index.js';
 import { validateZone } from '../values/timezone.js';
 import { arrayOf, baseType, elementType, pgType, typeCategory, typeDisplayName, type PgType } from '../values/types.js';
 import type { Expr, Span } from './ast.js';
+import type { FnId } from './function-ids.js';
 import { analyzeNode } from './analyze.js';
 import { applyOverload, buildLike, refuseUnsupported } from './analyze-ops.js';
 import { CAST_FUNCTIONS, FUNCTIONS, VOLATILE_FUNCTIONS } from './catalog.js';
@@ -186,7 +187,7 @@ export function analyzeFuncCall(ctx: AnalyzeContext, n: RawNode): Expr {
   if (o.fn === 'timezone_ts' || o.fn === 'timezone_tstz') checkZone(ctx, typed[0] as Expr);
   return {
     kind: 'call',
-    fn: o.fn as string,
+    fn: o.fn as FnId,
     sqlName: name,
     form: 'function',
     args: typed,
@@ -226,9 +227,121 @@ function requireArray(ctx: AnalyzeContext, name: string, e: Expr): Expr {
   return e;
 }
 
-/** Polymorphic and variadic functions the catalog cannot express as fixed overloads. */
+/** Builds a call node of the function as written (`sqlName`) with the given implementation. */
+type CallOf = (fn: FnId, args: Expr[], type: PgType, strict: boolean) => Expr;
+
+/** A polymorphic or variadic function: its call node, or undefined when these arguments do not fit any form of it. */
+type SpecialFunction = (ctx: AnalyzeContext, args: Expr[], call: CallOf, span: Span) => Expr | undefined;
+
+function concatFn(ctx: AnalyzeContext, args: Expr[], call: CallOf): Expr | undefined {
+  if (args.length === 0) return undefined;
+  for (const a of args)
+    if (a.type.scalar === 'opaque')
+      ctx.fail(ErrorCode.NotSupported, `type ${typeDisplayName(a.type)} is not supported in where clauses`, a.span);
+  return call(
+    'concat',
+    args.map((a) => ctx.settle(a)),
+    TEXT,
+    false,
+  );
+}
+
+function likeFn(negated: boolean): SpecialFunction {
+  return (ctx, args, _call, span) => {
+    if (args.length !== 2) return undefined;
+    const [a, p] = args as [Expr, Expr];
+    // like(text, text) has no bpchar overload, so the function form drops bpchar padding (the operator keeps it).
+    const arg = a.type.scalar === 'bpchar' && !a.type.array ? ctx.coerce(a, TEXT) : a;
+    return buildLike(ctx, arg, p, null, false, negated, span);
+  };
+}
+
+function arrayCountFn(fn: 'array_ndims' | 'cardinality'): SpecialFunction {
+  return (ctx, args, call) => {
+    if (args.length !== 1) return undefined;
+    return call(fn, [requireArray(ctx, fn, args[0] as Expr)], INT4, true);
+  };
+}
+
+function arrayLengthFn(ctx: AnalyzeContext, args: Expr[], call: CallOf): Expr | undefined {
+  if (args.length !== 2) return undefined;
+  if (!isUnknown(args[1] as Expr) && !canCoerce((args[1] as Expr).type, INT4)) return undefined;
+  return call(
+    'array_length',
+    [requireArray(ctx, 'array_length', args[0] as Expr), ctx.coerce(args[1] as Expr, INT4)],
+    INT4,
+    true,
+  );
+}
+
+function arrayCatFn(ctx: AnalyzeContext, args: Expr[], call: CallOf, span: Span): Expr | undefined {
+  if (args.length !== 2) return undefined;
+  const [a, b] = args as [Expr, Expr];
+  // anycompatiblearray with only unknown inputs resolves to text[].
+  const t = a.type.array
+    ? baseType(a.type)
+    : b.type.array
+      ? baseType(b.type)
+      : isUnknown(a) && isUnknown(b)
+        ? arrayOf(TEXT)
+        : undefined;
+  if (!t) return requireArray(ctx, 'array_cat', a);
+  const common = selectCommonType([
+    a.type.array || !isUnknown(a) ? a.type : t,
+    b.type.array || !isUnknown(b) ? b.type : t,
+  ]);
+  if ('clash' in common || !common.array)
+    return ctx.fail(
+      ErrorCode.UnknownFunction,
+      `function array_cat(${typeDisplayName(a.type)}, ${typeDisplayName(b.type)}) does not exist`,
+      span,
+    );
+  return call('array_cat', [ctx.coerce(a, common), ctx.coerce(b, common)], common, false);
+}
+
+function arrayAddFn(fn: 'array_append' | 'array_prepend'): SpecialFunction {
+  return (ctx, args, call, span) => {
+    if (args.length !== 2) return undefined;
+    const [arr1, el1] = (fn === 'array_append' ? args : [args[1], args[0]]) as [Expr, Expr];
+    // anycompatible with only unknown inputs resolves to text (array_append('{a}', 'b') is text[]).
+    const el = isUnknown(arr1) && isUnknown(el1) ? ctx.coerce(el1, TEXT) : el1;
+    // anycompatible: an unknown array literal takes the array type of a known element (array_prepend(x, '{…}')).
+    const arr =
+      isUnknown(arr1) && !isUnknown(el) && !el.type.array ? ctx.coerce(arr1, arrayOf(baseType(el.type))) : arr1;
+    requireArray(ctx, fn, arr);
+    const common = selectCommonType([elementType(baseType(arr.type)), el.type]);
+    if ('clash' in common)
+      return ctx.fail(
+        ErrorCode.UnknownFunction,
+        `function ${fn} does not accept ${typeDisplayName(el.type)} with ${typeDisplayName(arr.type)}`,
+        span,
+      );
+    const a2 = ctx.coerce(arr, arrayOf(common));
+    const e2 = ctx.coerce(el, common);
+    return call(fn, fn === 'array_append' ? [a2, e2] : [e2, a2], arrayOf(common), false);
+  };
+}
+
+/** Polymorphic and variadic functions the catalog cannot express as fixed overloads, by SQL name. */
+const SPECIAL_FUNCTIONS = {
+  concat: concatFn,
+  like: likeFn(false),
+  notlike: likeFn(true),
+  array_ndims: arrayCountFn('array_ndims'),
+  cardinality: arrayCountFn('cardinality'),
+  array_length: arrayLengthFn,
+  array_cat: arrayCatFn,
+  array_append: arrayAddFn('array_append'),
+  array_prepend: arrayAddFn('array_prepend'),
+} satisfies Record<string, SpecialFunction>;
+
+/** The SQL names of the polymorphic and variadic functions (the catalog's FUNCTIONS holds the fixed ones). */
+export const SPECIAL_FUNCTION_NAMES: readonly string[] = Object.keys(SPECIAL_FUNCTIONS);
+
 function specialFunction(ctx: AnalyzeContext, name: string, args: Expr[], span: Span): Expr | undefined {
-  const call = (fn: string, a: Expr[], type: PgType, strict: boolean): Expr => ({
+  if (!Object.hasOwn(SPECIAL_FUNCTIONS, name)) return undefined;
+  const impl: SpecialFunction = SPECIAL_FUNCTIONS[name as keyof typeof SPECIAL_FUNCTIONS];
+  const call: CallOf = (fn, a, type, strict) => ({
     kind: 'call',
     fn,
     sqlName: name,
@@ -238,84 +351,7 @@ function specialFunction(ctx: AnalyzeContext, name: string, args: Expr[], span: 
     type,
     span,
   });
-  switch (name) {
-    case 'concat':
-      if (args.length === 0) return undefined;
-      for (const a of args)
-        if (a.type.scalar === 'opaque')
-          ctx.fail(ErrorCode.NotSupported, `type ${typeDisplayName(a.type)} is not supported in where clauses`, a.span);
-      return call(
-        'concat',
-        args.map((a) => ctx.settle(a)),
-        TEXT,
-        false,
-      );
-    case 'like':
-    case 'notlike': {
-      if (args.length !== 2) return undefined;
-      const [a, p] = args as [Expr, Expr];
-      // like(text, text) has no bpchar overload, so the function form drops bpchar padding (the operator keeps it).
-      const arg = a.type.scalar === 'bpchar' && !a.type.array ? ctx.coerce(a, TEXT) : a;
-      return buildLike(ctx, arg, p, null, false, name === 'notlike', span);
-    }
-    case 'array_ndims':
-    case 'cardinality':
-      if (args.length !== 1) return undefined;
-      return call(name, [requireArray(ctx, name, args[0] as Expr)], INT4, true);
-    case 'array_length':
-      if (args.length !== 2) return undefined;
-      if (!isUnknown(args[1] as Expr) && !canCoerce((args[1] as Expr).type, INT4)) return undefined;
-      return call(name, [requireArray(ctx, name, args[0] as Expr), ctx.coerce(args[1] as Expr, INT4)], INT4, true);
-    case 'array_cat': {
-      if (args.length !== 2) return undefined;
-      const [a, b] = args as [Expr, Expr];
-      // anycompatiblearray with only unknown inputs resolves to text[].
-      const t = a.type.array
-        ? baseType(a.type)
-        : b.type.array
-          ? baseType(b.type)
-          : isUnknown(a) && isUnknown(b)
-            ? arrayOf(TEXT)
-            : undefined;
-      if (!t) return requireArray(ctx, name, a);
-      const common = selectCommonType([
-        a.type.array || !isUnknown(a) ? a.type : t,
-        b.type.array || !isUnknown(b) ? b.type : t,
-      ]);
-      if ('clash' in common || !common.array)
-        return ctx.fail(
-          ErrorCode.UnknownFunction,
-          `function array_cat(${typeDisplayName(a.type)}, ${typeDisplayName(b.type)}) does not exist`,
-          span,
-        );
-      return call('array_cat', [ctx.coerce(a, common), ctx.coerce(b, common)], common, false);
-    }
-    case 'array_append':
-    case 'array_prepend': {
-      if (args.length !== 2) return undefined;
-      const [arr1, el1] = (name === 'array_append' ? args : [args[1], args[0]]) as [Expr, Expr];
-      // anycompatible with only unknown inputs resolves to text (array_append('{a}', 'b') is text[]).
-      const bothUnknown = isUnknown(arr1) && isUnknown(el1);
-      const el = bothUnknown ? ctx.coerce(el1, TEXT) : el1;
-      const arr0 = arr1;
-      // anycompatible: an unknown array literal takes the array type of a known element (array_prepend(x, '{…}')).
-      const arr =
-        isUnknown(arr0) && !isUnknown(el) && !el.type.array ? ctx.coerce(arr0, arrayOf(baseType(el.type))) : arr0;
-      requireArray(ctx, name, arr);
-      const common = selectCommonType([elementType(baseType(arr.type)), el.type]);
-      if ('clash' in common)
-        return ctx.fail(
-          ErrorCode.UnknownFunction,
-          `function ${name} does not accept ${typeDisplayName(el.type)} with ${typeDisplayName(arr.type)}`,
-          span,
-        );
-      const a2 = ctx.coerce(arr, arrayOf(common));
-      const e2 = ctx.coerce(el, common);
-      return call(name, name === 'array_append' ? [a2, e2] : [e2, a2], arrayOf(common), false);
-    }
-    default:
-      return undefined;
-  }
+  return impl(ctx, args, call, span);
 }
 
 function commonOf(ctx: AnalyzeContext, what: string, args: Expr[], span: Span): { args: Expr[]; type: PgType } {

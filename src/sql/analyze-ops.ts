@@ -2,6 +2,7 @@
 import { ErrorCode } from '../errors/index.js';
 import { arrayOf, baseType, elementType, typeCategory, typeDisplayName, type PgType } from '../values/types.js';
 import type { CompareOp, Expr, Span } from './ast.js';
+import type { FnId } from './function-ids.js';
 import { analyzeNode } from './analyze.js';
 import { BINARY, PREFIX, type Overload } from './catalog.js';
 import { BOOL, selectCandidate, selectCommonType, TEXT } from './coerce.js';
@@ -130,7 +131,7 @@ function prefixOp(ctx: AnalyzeContext, name: string, arg: Expr, span: Span): Exp
   const [a] = applyOverload(ctx, o, [arg]);
   return {
     kind: 'call',
-    fn: o.fn as string,
+    fn: o.fn as FnId,
     sqlName: name,
     form: 'prefix',
     args: [a as Expr],
@@ -163,7 +164,7 @@ export function binaryOp(ctx: AnalyzeContext, name: string, l: Expr, r: Expr, sp
   const args = applyOverload(ctx, o, [l, r]);
   return {
     kind: 'call',
-    fn: o.fn as string,
+    fn: o.fn as FnId,
     sqlName: name,
     form: 'operator',
     args,
@@ -387,7 +388,7 @@ function arrayPredicate(ctx: AnalyzeContext, name: string, l: Expr, r: Expr, spa
 
 /** `||`: array concatenation / append / prepend, else text concatenation (a non-text side via its text output). */
 function concatOp(ctx: AnalyzeContext, l: Expr, r: Expr, span: Span): Expr {
-  const call = (fn: string, args: Expr[], type: PgType, strict: boolean): Expr => ({
+  const call = (fn: FnId, args: Expr[], type: PgType, strict: boolean): Expr => ({
     kind: 'call',
     fn,
     sqlName: '||',

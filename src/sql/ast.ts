@@ -1,5 +1,6 @@
 // The typed expression tree of a where clause: a closed union produced by the analyzer, consumed by eval and index.
 import type { PgType, Value } from '../values/types.js';
+import type { FnId } from './function-ids.js';
 
 /** Half-open byte range [start, end) in the clause text (0-based, UTF-16 offsets of the clause string). */
 export interface Span {
@@ -67,13 +68,13 @@ export interface CompareExpr {
 }
 
 /**
- * A strict operator or function (NULL in → NULL out) resolved to an implementation id from eval's function table,
+ * A strict operator or function (NULL in → NULL out) resolved to an implementation id (`FnId`, sql/function-ids.ts),
  * e.g. `int4pl`, `numeric_div`, `lower`, `textcat`, `array_contains`, `timestamptz_pl_interval`.
  * Non-strict functions with their own null rules (concat, array_cat, ||, coalesce…) are flagged `strict: false`.
  */
 export interface CallExpr {
   readonly kind: 'call';
-  readonly fn: string;
+  readonly fn: FnId;
   /** The SQL spelling for rendering: an operator symbol (`+`, `@>`, `||`) or a function name (`lower`). */
   readonly sqlName: string;
   readonly form: 'operator' | 'prefix' | 'function';

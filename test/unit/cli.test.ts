@@ -1,8 +1,9 @@
 // The `switchyard` command as a user runs it: --version from package.json, `check` output and exit status.
 import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
+import { SYNTAX_ONLY_OK } from '../../src/cli/check.js';
 import { startupBanner } from '../../src/cli/serve.js';
-import { packageVersion } from '../../src/cli/version.js';
+import { packageVersion } from '../../src/http/version.js';
 import { runSwitchyard } from '../support/cli-process.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -22,6 +23,16 @@ it('check prints the normalized clause (exit 0) or the error with a caret (exit 
   expect(await bad.exited).toBe(1);
   expect(bad.stderr()).toContain('unknown column "nmae" (did you mean "name"?)');
   expect(bad.stderr()).toContain("nmae = 'x'\n^^^^");
+});
+
+it('check without --columns checks the syntax only', async () => {
+  const ok = runSwitchyard(['check', 'a = 1']);
+  expect(await ok.exited).toBe(0);
+  expect(ok.stdout().trim()).toBe(SYNTAX_ONLY_OK);
+  const bad = runSwitchyard(['check', 'a = 1 ORDER BY a']);
+  expect(await bad.exited).toBe(1);
+  expect(bad.stderr()).toContain('error [extra_clause]');
+  expect(bad.stderr()).toContain('a = 1 ORDER BY a\n      ^');
 });
 
 it('an unknown command or a bad flag exits non-zero', async () => {

@@ -1,10 +1,15 @@
 // The HTTP layer against an in-memory shape service: the real @electric-sql/client and raw fetch, no Postgres.
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { Shape, ShapeStream, type Row, type ShapeStreamInterface } from '@electric-sql/client';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSwitchyardHttp, type SwitchyardHttp } from '../../src/http/server.js';
 import { FakeShapeService, insertMessage } from '../support/fake-shape-service.js';
+
+const PKG_VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 const SCHEMA = {
   id: { type: 'int4', pk_index: 0, not_null: true as const },
@@ -44,7 +49,8 @@ describe('HTTP layer (fake service)', () => {
     expect(r1.headers.get('electric-up-to-date')).toBeNull();
     expect(r1.headers.get('cache-control')).toContain('max-age=604800');
     expect(r1.headers.get('access-control-expose-headers')).toContain('electric-handle');
-    expect(r1.headers.get('electric-server')).toMatch(/^Switchyard\//);
+    // Without a `version` option the header carries the version in package.json.
+    expect(r1.headers.get('electric-server')).toBe(`Switchyard/${PKG_VERSION}`);
     const body1 = (await r1.json()) as unknown[];
     expect(body1).toHaveLength(2);
     const r2 = await fetch(shapeUrl(`handle=${handle}&log=full&offset=0_0&table=items`));

@@ -46,10 +46,12 @@ describe('admission', () => {
     const big = refusal(() => a.begin('public.t', 'v = 1 OR v = 2 OR v = 3', 0, 0)) as ShapeRequestError;
     expect(big.code).toBe(ErrorCode.WhereTooComplex);
     expect(big.errors['where']).toEqual(["where clause too large: 23 bytes (this service's limit is 20)"]);
+    expect(big.details).toEqual({ where: { code: 'where_too_complex' } });
     const cols = { v: 'int4' };
     a.checkWhereTree(compileWhere('v = 1 OR v = 2 OR v = 3', cols).expr); // 10 nodes: or + 3 × (compare, col, const)
     const deep = refusal(() => a.checkWhereTree(compileWhere('v = 1 OR v = 2 OR v = 3 OR v = 4', cols).expr));
     expect(deep.code).toBe(ErrorCode.WhereTooComplex);
+    expect((deep as ShapeRequestError).details).toEqual({ where: { code: 'where_too_complex' } });
     expect(a.counters.whereTooComplex).toBe(2);
     // 0 turns a limit off.
     new Admission({ maxWhereNodes: 0 }).checkWhereTree(compileWhere('v = 1 OR v = 2 OR v = 3 OR v = 4', cols).expr);

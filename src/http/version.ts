@@ -1,4 +1,5 @@
-// The package version, read from package.json so `--version`, the health endpoint and the banner never drift from it.
+// The package version, read from package.json so `--version`, the `electric-server` header, the health endpoint and the
+// banner never drift from it.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
