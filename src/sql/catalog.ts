@@ -117,7 +117,7 @@ add(PREFIX, '@', { args: [T('numeric')], result: T('numeric'), fn: 'numeric_abs'
 add(FUNCTIONS, 'abs', { args: [T('numeric')], result: T('numeric'), fn: 'numeric_abs' });
 
 // --- roots, exponentials, logarithms, powers (pg_proc: numeric and float8 overloads) ---
-const numericMath: [string, number, string][] = [
+const numericMath: [string, number, FnId][] = [
   ['sqrt', 1, 'numeric_sqrt'],
   ['exp', 1, 'numeric_exp'],
   ['ln', 1, 'numeric_ln'],
