@@ -1,26 +1,34 @@
 // Range index of one probe (a column or expression): one-sided thresholds and two-sided intervals, by type order.
+import type { Value } from '../values/types.js';
+import { BoundList, type RemovalListener } from './bound-list.js';
 import type { EntryHome, EntryTable } from './entries.js';
+import type { KeyOrder, Projection } from './order-key.js';
 import { RangeGrid, gridEligible, type GridRec } from './range-grid.js';
 import { RangeTreap, type RangeNode } from './range-treap.js';
 
-/**
- * Three treaps: lower-bounded only (`x > c`, `x >= c`), upper-bounded only (`x < c`, `x <= c`, kept in mirrored order
- * so that it too is a prefix walk), and two-sided (`BETWEEN`, `a < x AND x < b`). Two-sided ranges whose bounds are
- * finite JS numbers (int2/int4/float/date values) go to a RangeGrid instead: a few hash probes per stab rather than
- * a ~20-node walk. Keys are decoded values of the probe's type; NULL rows never reach it (a NULL makes every
- * comparison NULL). For number values the type's order is the numeric one on finite values (−0 = 0), and NaN and
- * ±Infinity lie in no finite range, so the grid's comparisons agree with `cmp`.
- */
-export class RangeIndex<V> implements EntryHome {
-  private readonly lower: RangeTreap<V>;
-  private readonly upper: RangeTreap<V>;
-  private readonly both: RangeTreap<V>;
-  private readonly grid = new RangeGrid();
+const projectNone: Projection = () => 0;
 
-  constructor(cmp: (a: V, b: V) => number) {
-    this.lower = new RangeTreap<V>(cmp);
-    this.upper = new RangeTreap<V>((a, b) => cmp(b, a));
-    this.both = new RangeTreap<V>(cmp);
+/**
+ * One-sided thresholds live in two BoundLists — lower-bounded (`x > c`, `x >= c`) and upper-bounded (`x < c`,
+ * `x <= c`, in mirrored order) — so a stab emits each as a sorted prefix. Two-sided ranges (`BETWEEN`,
+ * `a < x AND x < b`) go to a treap; those whose bounds are finite JS numbers (int2/int4/float/date values) to a
+ * RangeGrid instead (a few hash probes per stab rather than a ~20-node walk). Keys are decoded values of the probe's
+ * type; NULL rows never reach it (a NULL makes every comparison NULL). For number values the type's order is the
+ * numeric one on finite values (−0 = 0), and NaN and ±Infinity lie in no finite range, so the grid's comparisons
+ * agree with `cmp`. Parts are created on first use: a range index under each key of a threshold family is small.
+ */
+export class RangeIndex<V extends Value = Value> implements EntryHome, RemovalListener {
+  private lower: BoundList | undefined;
+  private upper: BoundList | undefined;
+  private both: RangeTreap<Value> | undefined;
+  private grid: RangeGrid | undefined;
+  private readonly order: KeyOrder;
+  private count = 0;
+  /** Called when the last entry is removed (a threshold family then drops this key's index). */
+  onEmpty: (() => void) | undefined;
+
+  constructor(cmp: (a: V, b: V) => number, project: Projection = projectNone) {
+    this.order = { cmp: cmp as (a: Value, b: Value) => number, project };
   }
 
   /** Adds `entry` for lo <(=) x <(=) hi; an undefined bound is open. At least one bound must be given. */
@@ -32,58 +40,69 @@ export class RangeIndex<V> implements EntryHome {
     hiIncl: boolean,
     entries: EntryTable,
   ): void {
-    let node: RangeNode<V>;
-    let tree: 0 | 1 | 2;
+    this.count++;
     if (hi === undefined) {
-      node = this.lower.insert(lo, loIncl, undefined, false, entry);
-      tree = 0;
+      (this.lower ??= new BoundList(this.order, this)).add(entry, lo as Value, !loIncl, entries);
     } else if (lo === undefined) {
-      node = this.upper.insert(hi, hiIncl, undefined, false, entry);
-      tree = 1;
+      const { cmp, project } = this.order;
+      this.upper ??= new BoundList({ cmp: (a, b) => cmp(b, a), project: (v) => -project(v) }, this);
+      this.upper.add(entry, hi, !hiIncl, entries);
     } else if (typeof lo === 'number' && typeof hi === 'number' && gridEligible(lo, hi)) {
-      entries.place(entry, this, { rec: this.grid.add(entry, lo, loIncl, hi, hiIncl) });
-      return;
+      entries.place(entry, this, { rec: (this.grid ??= new RangeGrid()).add(entry, lo, loIncl, hi, hiIncl) });
     } else {
-      node = this.both.insert(lo, loIncl, hi, hiIncl, entry);
-      tree = 2;
+      const node = (this.both ??= new RangeTreap<Value>(this.order.cmp)).insert(lo, loIncl, hi, hiIncl, entry);
+      entries.place(entry, this, { node });
     }
-    entries.place(entry, this, { node, tree });
   }
 
   removeEntry(_entry: number, key: unknown): void {
-    const k = key as { node: RangeNode<V>; tree: 0 | 1 | 2 } | { rec: GridRec };
-    if ('rec' in k) this.grid.remove(k.rec);
-    else (k.tree === 0 ? this.lower : k.tree === 1 ? this.upper : this.both).remove(k.node);
+    const k = key as { node: RangeNode<Value> } | { rec: GridRec };
+    if ('rec' in k) this.grid?.remove(k.rec);
+    else this.both?.remove(k.node);
+    this.removed();
   }
 
-  /** Emits every entry whose range contains `v`; returns the number of tree nodes visited. */
+  removed(): void {
+    if (--this.count === 0) this.onEmpty?.();
+  }
+
+  /** Emits every entry whose range contains `v`; returns the work done (comparisons, nodes visited, probes). */
   stab(v: V, emit: (entry: number) => void): number {
-    const before = this.lower.visited + this.upper.visited + this.both.visited;
-    if (this.lower.root !== null) this.lower.stab(v, emit);
-    if (this.upper.root !== null) this.upper.stab(v, emit);
-    if (this.both.root !== null) this.both.stab(v, emit);
-    const probes = this.grid.size > 0 && typeof v === 'number' ? this.grid.stab(v, emit) : 0;
-    return this.lower.visited + this.upper.visited + this.both.visited - before + probes;
+    let work = 0;
+    if (this.lower !== undefined && this.lower.size > 0) work += this.lower.stab(v, emit);
+    if (this.upper !== undefined && this.upper.size > 0) work += this.upper.stab(v, emit);
+    const both = this.both;
+    if (both !== undefined && both.root !== null) {
+      const before = both.visited;
+      both.stab(v, emit);
+      work += both.visited - before;
+    }
+    if (this.grid !== undefined && this.grid.size > 0 && typeof v === 'number') work += this.grid.stab(v, emit);
+    return work;
   }
 
   /** Calls `fn` for every range's entry (a fail-open of the whole index). */
   forEachEntry(fn: (entry: number) => void): void {
-    this.lower.forEachEntry(fn);
-    this.upper.forEachEntry(fn);
-    this.both.forEachEntry(fn);
-    this.grid.forEachEntry(fn);
+    this.lower?.forEachEntry(fn);
+    this.upper?.forEachEntry(fn);
+    this.both?.forEachEntry(fn);
+    this.grid?.forEachEntry(fn);
   }
 
   get size(): number {
-    return this.lower.size + this.upper.size + this.both.size + this.grid.size;
+    return this.count;
   }
 
   /** Ranges of one kind: `lower` (x > c), `upper` (x < c) or `both` (two-sided) — for access cost estimates. */
   sizeOf(kind: 'lower' | 'upper' | 'both'): number {
-    return kind === 'lower' ? this.lower.size : kind === 'upper' ? this.upper.size : this.both.size + this.grid.size;
+    if (kind === 'lower') return this.lower?.size ?? 0;
+    if (kind === 'upper') return this.upper?.size ?? 0;
+    return (this.both?.size ?? 0) + (this.grid?.size ?? 0);
   }
 
   get bytes(): number {
-    return this.size * 120;
+    return (
+      96 + (this.lower?.bytes ?? 0) + (this.upper?.bytes ?? 0) + ((this.both?.size ?? 0) + (this.grid?.size ?? 0)) * 120
+    );
   }
 }

@@ -13,21 +13,28 @@ interface AccessBase {
   readonly exact: boolean;
 }
 
+export interface RangeAccess extends AccessBase {
+  readonly kind: 'range';
+  readonly keyType: PgType;
+  readonly lo: Value | undefined;
+  readonly loIncl: boolean;
+  readonly hi: Value | undefined;
+  readonly hiIncl: boolean;
+}
+
 export type Access =
   | (AccessBase & {
       readonly kind: 'eq';
       readonly keyType: PgType;
       readonly keys: readonly Value[];
       readonly nullKey: boolean;
+      /**
+       * A range on another probe, decided under each key by the key's sorted bounds (a threshold family:
+       * `region = 7 AND amount > $1`): its conjuncts are in `consumed`, never evaluated per shape.
+       */
+      readonly then?: RangeAccess;
     })
-  | (AccessBase & {
-      readonly kind: 'range';
-      readonly keyType: PgType;
-      readonly lo: Value | undefined;
-      readonly loIncl: boolean;
-      readonly hi: Value | undefined;
-      readonly hiIncl: boolean;
-    })
+  | RangeAccess
   | (AccessBase & { readonly kind: 'prefix'; readonly prefix: string; readonly fold: boolean })
   | (AccessBase & {
       readonly kind: 'inclusion';

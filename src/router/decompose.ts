@@ -1,6 +1,6 @@
 // Splits a normalised clause into disjuncts (bounded DNF) and picks one access atom per disjunct; the rest is residual.
 import type { Expr } from '../sql/ast.js';
-import { andOf, classify, type Access, type AtomPolicy } from './atoms.js';
+import { andOf, classify, type Access, type AtomPolicy, type RangeAccess } from './atoms.js';
 import { renderSql } from '../sql/render.js';
 
 /** Beyond this many disjuncts an OR is kept whole, as one residual conjunct, instead of being distributed. */
@@ -95,8 +95,28 @@ function planDisjunct(conj: readonly Expr[], policy: AtomPolicy, scorer: Scorer)
     }
   }
   if (best === null) return { access: null, residual: andOf(conj) };
+  if (best.kind === 'eq' && best.exact) best = withThreshold(best, candidates, scorer);
   const rest = best.exact ? conj.filter((a) => !best.consumed.includes(a)) : conj;
   return { access: best, residual: rest.length === 0 ? null : andOf(rest) };
+}
+
+/**
+ * An exact equality access plus the best exact range on another probe: the shapes of one key then sit in sorted
+ * bound arrays under it, and a row reaches exactly those whose bound it passes (no residual per shape).
+ */
+function withThreshold(eq: Extract<Access, { kind: 'eq' }>, cands: readonly Access[], scorer: Scorer): Access {
+  let then: RangeAccess | undefined;
+  let thenScore = Infinity;
+  for (const c of cands) {
+    if (c.kind !== 'range' || !c.exact) continue;
+    const s = scorer(c);
+    if (s < thenScore) {
+      thenScore = s;
+      then = c;
+    }
+  }
+  if (then === undefined) return eq;
+  return { ...eq, then, consumed: [...eq.consumed, ...then.consumed] };
 }
 
 /** Pairs a lower and an upper threshold on the same probe into one two-sided range (BETWEEN, `a < x AND x < b`). */

@@ -91,7 +91,10 @@ function explainRow(
       probe = owner.sql;
       const t = record[owner.column];
       probeValue = t === null || t === undefined ? 'NULL' : t;
-      access = `${owner.sql} ${et.keys[e] === null ? 'IS NULL' : `= '${String(et.keys[e])}'`} (raw text)`;
+      access =
+        et.homes[e] === owner.pm
+          ? `${owner.sql} ${et.keys[e] === null ? 'IS NULL' : `= '${String(et.keys[e])}'`} (raw text)`
+          : `${owner.sql} key (raw text) and sorted bounds (threshold family)`;
       accessMatched = trace.has(e);
     } else if (owner instanceof ProbeIx) {
       probe = owner.sql;
@@ -142,6 +145,8 @@ function laneOfEntry(table: TableState, owner: Owner | undefined, home: unknown)
 
 function describeKey(p: ProbeIx, home: unknown, key: unknown): string {
   if (home !== undefined && home === p.eq) return key === null ? 'IS NULL' : `equality key ${String(key)}`;
+  if (p.families.length > 0 && !(home === p.range || home === p.prefix || home === p.iprefix) && p.incl === undefined)
+    return 'equality key and sorted bounds (threshold family)';
   if (home !== undefined && home === p.range) return 'range';
   if (home !== undefined && (home === p.prefix || home === p.iprefix))
     return `${home === p.iprefix ? 'ILIKE' : 'LIKE'} prefix '${String(key)}'`;

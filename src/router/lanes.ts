@@ -5,6 +5,7 @@ import type { Codec } from '../values/codec.js';
 import { baseType, elementType, type PgType, type Value } from '../values/types.js';
 import { Posting, PostingMap } from '../index/posting.js';
 import type { RangeIndex } from '../index/range-index.js';
+import type { KeyedRanges } from '../index/keyed-ranges.js';
 import type { PrefixIndex } from '../index/prefix-index.js';
 import type { ElementKey, InclusionIndex } from '../index/inclusion-index.js';
 import type { ProbeValue } from './pools.js';
@@ -21,12 +22,27 @@ export interface Owner {
 
 export type EqKey = string | number | null;
 
+/**
+ * The shapes of an equality index that also bound another probe (`region = 7 AND amount > $1`): per key, that
+ * probe's ranges. The probe is computed once per row, only when a key of the family is hit.
+ */
+export class ThresholdFamily<K extends EqKey> {
+  constructor(
+    /** The bounded probe's SQL (one family per probe under an index: a linear find, there are few). */
+    readonly sql: string,
+    readonly probe: ProbeValue,
+    readonly ranges: KeyedRanges<K>,
+  ) {}
+}
+
 /** Equality on a column whose text output is canonical: looked up by the record's raw text, no decoding. */
 export class RawEq implements Owner {
   count = 0;
   at = -1;
   readonly lane = 'equality' as const;
   readonly pm = new PostingMap<string | null>();
+  /** Threshold families keyed by this column's raw text (one per bounded probe). */
+  readonly families: ThresholdFamily<string | null>[] = [];
   constructor(
     readonly column: string,
     readonly col: number,
@@ -34,6 +50,12 @@ export class RawEq implements Owner {
     /** Cheap syntax check: a miss on text that passes it needs no decoding to prove the value is valid. */
     readonly valid: (text: string) => boolean,
   ) {}
+
+  /** Every entry of this index, its families' included (what fails open when the column cannot be decoded). */
+  forEachEntry(fn: (entry: number) => void): void {
+    this.pm.forEachEntry(fn);
+    for (const f of this.families) f.ranges.forEachEntry(fn);
+  }
 }
 
 /** Indexes over one probe expression (a column or an expression of columns), computed once per row. */
@@ -46,6 +68,8 @@ export class ProbeIx implements Owner {
   prefix: PrefixIndex | undefined;
   iprefix: PrefixIndex | undefined;
   incl: InclusionIndex | undefined;
+  /** Threshold families keyed by this probe's equality keys (one per bounded probe). */
+  readonly families: ThresholdFamily<EqKey>[] = [];
   readonly keyCodec: Codec;
   readonly elemCodec: Codec | undefined;
   /** For a plain text[]/int2[]/int4[] column: element keys are split from the raw text, without decoding. */
@@ -75,6 +99,7 @@ export class ProbeIx implements Owner {
     this.prefix?.forEachEntry(fn);
     this.iprefix?.forEachEntry(fn);
     this.incl?.forEachEntry(fn);
+    for (const f of this.families) f.ranges.forEachEntry(fn);
   }
 }
 

@@ -7,9 +7,11 @@ import type { Codec } from '../values/codec.js';
 import type { ArrayValue, Value } from '../values/types.js';
 import { Posting, PostingMap } from '../index/posting.js';
 import { RangeIndex } from '../index/range-index.js';
+import { projectionFor } from '../index/order-key.js';
+import { KeyedRanges } from '../index/keyed-ranges.js';
 import { PrefixIndex } from '../index/prefix-index.js';
 import { InclusionIndex, type ElementKey } from '../index/inclusion-index.js';
-import type { Access } from './atoms.js';
+import type { Access, RangeAccess } from './atoms.js';
 import { foldAscii } from './atoms.js';
 import type { RouteContext } from './context.js';
 import { ProbeValue, ResidualPool, type RaiseMemo } from './pools.js';
@@ -19,6 +21,7 @@ import {
   ProbeIx,
   RAW_FAMILY,
   RawEq,
+  ThresholdFamily,
   VALIDATORS,
   rawColumn,
   splitRawArray,
@@ -164,7 +167,9 @@ export class TableState {
       if (raw !== undefined) {
         const codec = codecFor(access.keyType);
         const ix = this.rawEq(raw);
-        this.postKeys(ix.pm, access.keys, access.nullKey, (k) => codec.format(k), ix);
+        const keyOf = (k: Value): string => codec.format(k);
+        if (access.then !== undefined) this.postFamily(ix, ix.families, access.then, access, keyOf);
+        else this.postKeys(ix.pm, access.keys, access.nullKey, keyOf, ix);
         return;
       }
     }
@@ -172,13 +177,15 @@ export class TableState {
     switch (access.kind) {
       case 'eq': {
         const codec = codecFor(access.keyType);
-        this.postKeys((p.eq ??= new PostingMap<EqKey>()), access.keys, access.nullKey, (k) => codec.key(k), p);
+        const keyOf = (k: Value): EqKey => codec.key(k);
+        if (access.then !== undefined) this.postFamily(p, p.families, access.then, access, keyOf);
+        else this.postKeys((p.eq ??= new PostingMap<EqKey>()), access.keys, access.nullKey, keyOf, p);
         return;
       }
       case 'range': {
         const cmp = codecFor(access.keyType).compare as (a: Value, b: Value) => number;
         const e = this.allocFn();
-        (p.range ??= new RangeIndex<Value>(cmp)).add(
+        (p.range ??= new RangeIndex<Value>(cmp, projectionFor(access.keyType))).add(
           e,
           access.lo,
           access.loIncl,
@@ -230,6 +237,35 @@ export class TableState {
     if (nullKey) {
       const e = this.allocFn();
       pm.add(null as K, e, this.ctx.entries);
+      this.ownFn(e, owner);
+    }
+  }
+
+  /** One entry per key (and under NULL for `IS NULL`) in the family of `then`'s probe, bounded by its range. */
+  private postFamily<K extends EqKey>(
+    owner: Owner,
+    families: ThresholdFamily<K>[],
+    then: RangeAccess,
+    eq: Extract<Access, { kind: 'eq' }>,
+    keyOf: (v: Value) => K,
+  ): void {
+    const sql = renderSql(then.probe);
+    let fam = families.find((f) => f.sql === sql);
+    if (fam === undefined) {
+      const cmp = codecFor(then.keyType).compare as (a: Value, b: Value) => number;
+      const created: ThresholdFamily<K> = new ThresholdFamily<K>(
+        sql,
+        ProbeValue.compile(then.probe, sql, this.layout),
+        new KeyedRanges<K>(cmp, projectionFor(then.keyType), () => removeItem(families, created)),
+      );
+      fam = created;
+      families.push(fam);
+    }
+    const keys: K[] = eq.keys.map(keyOf);
+    if (eq.nullKey) keys.push(null as K);
+    for (const k of keys) {
+      const e = this.allocFn();
+      fam.ranges.add(k, e, then.lo, then.loIncl, then.hi, then.hiIncl, this.ctx.entries);
       this.ownFn(e, owner);
     }
   }
@@ -368,11 +404,13 @@ export class TableState {
       const key = t === undefined ? null : t;
       counters.lookups++;
       const hit = ix.pm.get(key);
+      const fams = ix.families;
       if (hit === undefined) {
         // Text no key has and that does not look canonical: decode it, so an invalid value is not a silent miss.
-        if (key !== null && !ix.valid(key)) this.decodeRaw(ix);
+        if (key !== null && !ix.valid(key) && !this.decodeRaw(ix)) continue;
       } else if (typeof hit === 'number') this.emitEntry(hit);
       else for (let j = 0; j < hit.length; j++) this.emitEntry(hit.items[j] as number);
+      for (let j = 0; j < fams.length; j++) this.routeFamily(fams[j] as ThresholdFamily<string | null>, key);
     }
     const probes = this.probes;
     for (let i = 0; i < probes.length; i++) {
@@ -399,14 +437,40 @@ export class TableState {
     p.forEachEntry(this.failEntryFn);
   }
 
-  /** A raw-equality column whose text is not canonical: a value that cannot be decoded fails open that index. */
-  private decodeRaw(ix: RawEq): void {
+  /**
+   * A raw-equality column whose text is not canonical: a value that cannot be decoded fails open that index (its
+   * families too). Returns false when it did.
+   */
+  private decodeRaw(ix: RawEq): boolean {
     try {
       this.row.get(ix.col);
+      return true;
     } catch (err) {
       this.ctx.noteFailure(err);
-      ix.pm.forEachEntry(this.failEntryFn);
+      ix.forEachEntry(this.failEntryFn);
+      return false;
     }
+  }
+
+  /** The family's ranges under the row's key: stabbed with the bounded probe's value (NULL passes no bound). */
+  private routeFamily<K extends EqKey>(f: ThresholdFamily<K>, key: K): void {
+    const ranges = f.ranges.get(key);
+    if (ranges === undefined) return;
+    const probe = f.probe;
+    let v: Value | null;
+    if (probe.raised.repeats(this.row.record)) {
+      this.ctx.noteFailure(probe.raised.error);
+      ranges.forEachEntry(this.failEntryFn);
+      return;
+    }
+    try {
+      v = probe.get(this.row, this.round);
+    } catch (err) {
+      this.ctx.noteFailure(err);
+      ranges.forEachEntry(this.failEntryFn);
+      return;
+    }
+    if (v !== null) this.ctx.counters.lookups += ranges.stab(v, this.emitEntryFn);
   }
 
   private routeGroup(g: Group): void {
@@ -426,7 +490,7 @@ export class TableState {
   private routeProbe(p: ProbeIx): void {
     const counters = this.ctx.counters;
     const ra = p.rawArray;
-    if (ra !== undefined && p.incl !== undefined && p.eq === undefined) {
+    if (ra !== undefined && p.incl !== undefined && p.eq === undefined && p.families.length === 0) {
       const t = this.row.record[ra.column];
       if (t === null || t === undefined) return;
       const n = splitRawArray(t, ra.ints, this.keyBuf);
@@ -437,17 +501,14 @@ export class TableState {
     }
     const v = p.probe.get(this.row, this.round);
     const emit = this.emitEntryFn;
-    if (v === null) {
-      if (p.eq !== undefined) {
-        counters.lookups++;
-        p.eq.forEach(null, emit);
-      }
-      return;
-    }
+    const fams = p.families;
+    const key = v === null ? null : p.eq !== undefined || fams.length > 0 ? p.keyCodec.key(v) : null;
     if (p.eq !== undefined) {
       counters.lookups++;
-      p.eq.forEach(p.keyCodec.key(v), emit);
+      p.eq.forEach(key, emit);
     }
+    for (let j = 0; j < fams.length; j++) this.routeFamily(fams[j] as ThresholdFamily<EqKey>, key);
+    if (v === null) return;
     if (p.range !== undefined) counters.lookups += p.range.stab(v, emit);
     if (p.prefix !== undefined) counters.lookups += p.prefix.probe(v as string, emit);
     if (p.iprefix !== undefined) counters.lookups += p.iprefix.probe(foldAscii(v as string), emit);
@@ -547,6 +608,11 @@ export class TableState {
     memo.set(r, v);
     return v;
   }
+}
+
+function removeItem<T>(list: T[], x: T): void {
+  const i = list.indexOf(x);
+  if (i >= 0) list.splice(i, 1);
 }
 
 function removeFrom<T extends { at: number }>(list: T[], x: T): void {

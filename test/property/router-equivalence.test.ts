@@ -195,6 +195,42 @@ function scenarioGen(): fc.Arbitrary<{ cols: [string, ColType][]; ops: Op[] }> {
               return { kind: 'add' as const, id, where: `${c} ${op} $1`, params: { '1': text } };
             }),
         },
+        // Threshold families: an equality (or IS NULL) and a bound on another (or the same) column, with `$n` values
+        // or literal constants, one- or two-sided, strict or not, in either direction.
+        {
+          weight: scalarCols.length > 0 ? 3 : 0,
+          arbitrary: fc
+            .tuple(
+              fc.nat(11),
+              fc.constantFrom(...famCols),
+              fc.constantFrom(...famCols),
+              fc.constantFrom('<', '<=', '>', '>=', 'BETWEEN', 'IS NULL'),
+              fc.nat(20),
+              fc.nat(20),
+              fc.nat(20),
+              fc.boolean(),
+            )
+            .map(([id, [c, t], [d, u], op, i, j, k, literal]) => {
+              const pick = (ty: ColType, n: number): string => {
+                const lits = LITS[ty].filter((l) => l !== 'NULL');
+                return lits[n % lits.length] as string;
+              };
+              const text = (lit: string): string => (lit.startsWith("'") ? lit.slice(1, -1).replace(/''/g, "'") : lit);
+              const eq = op === 'IS NULL' ? `${c} IS NULL` : literal ? `${c} = ${pick(t, i)}` : `${c} = $1`;
+              const range =
+                op === 'BETWEEN'
+                  ? `${d} BETWEEN $2 AND $3`
+                  : `${d} ${op === 'IS NULL' ? '>=' : op} ${literal ? pick(u, j) : '$2'}`;
+              const params: Record<string, string> = {
+                '1': text(pick(t, i)),
+                '2': text(pick(u, j)),
+                '3': text(pick(u, k)),
+              };
+              const where = `${eq} AND ${range}`;
+              const used = Object.fromEntries(Object.entries(params).filter(([n]) => where.includes(`$${n}`)));
+              return { kind: 'add' as const, id, where, params: used };
+            }),
+        },
         { weight: 1, arbitrary: fc.nat(11).map((id) => ({ kind: 'remove' as const, id })) },
         { weight: 5, arbitrary: change.map((c) => ({ kind: 'route' as const, change: c })) },
       );

@@ -136,6 +136,29 @@ const opGen: fc.Arbitrary<Op> = fc.oneof(
       return { kind: 'add' as const, id, where: `${c} = $1`, params: { '1': ps[k % ps.length] as string } };
     }),
   },
+  // threshold families (`col = $1 AND other op $2`): sorted bounds under each key
+  {
+    weight: 3,
+    arbitrary: fc
+      .tuple(
+        fc.nat(15),
+        fc.constantFrom(...familyCols),
+        fc.constantFrom(...familyCols),
+        fc.constantFrom('<', '<=', '>', '>='),
+        fc.nat(20),
+        fc.nat(20),
+      )
+      .map(([id, [c, t], [d, u], op, k, j]) => {
+        const ps = PARAMS[t];
+        const qs = PARAMS[u];
+        return {
+          kind: 'add' as const,
+          id,
+          where: `${c} = $1 AND ${d} ${op} $2`,
+          params: { '1': ps[k % ps.length] as string, '2': qs[j % qs.length] as string },
+        };
+      }),
+  },
   { weight: 2, arbitrary: fc.nat(15).map((id) => ({ kind: 'remove' as const, id })) },
   { weight: 6, arbitrary: changeGen.map((change) => ({ kind: 'route' as const, change })) },
 );

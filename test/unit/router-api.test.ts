@@ -97,7 +97,7 @@ describe('Router API', () => {
 
   it('explains which index, value and residual decided', () => {
     const r = new Router({ schema: SCHEMA });
-    r.addShape('s', { table: 'items', where: "owner = 'alice' AND price > 10" });
+    r.addShape('s', { table: 'items', where: "owner = 'alice' AND price <> 10" });
     const yes = r.explain({ table: 'items', op: 'insert', record: { owner: 'alice', price: '12.50' } }, 's');
     expect(yes.matched).toBe(true);
     expect(yes.indexed).toBe(true);
@@ -106,9 +106,18 @@ describe('Router API', () => {
     expect(d?.probeValue).toBe('alice');
     expect(d?.residual).toContain('price');
     expect(d?.residualResult).toBe(true);
-    const no = r.explain({ table: 'items', op: 'insert', record: { owner: 'alice', price: '9' } }, 's');
+    const no = r.explain({ table: 'items', op: 'insert', record: { owner: 'alice', price: '10.0' } }, 's');
     expect(no.matched).toBe(false);
     expect(no.rows[0]?.disjuncts[0]?.residualResult).toBe(false);
+    // A threshold under an equality key is decided by the key's sorted bounds, not by a residual.
+    r.addShape('f', { table: 'items', where: "owner = 'alice' AND price > 10" });
+    const fam = r.explain({ table: 'items', op: 'insert', record: { owner: 'alice', price: '12.50' } }, 'f');
+    expect(fam.matched).toBe(true);
+    expect(fam.rows[0]?.disjuncts[0]?.access).toContain('threshold family');
+    expect(fam.rows[0]?.disjuncts[0]?.residual).toBeUndefined();
+    const famNo = r.explain({ table: 'items', op: 'insert', record: { owner: 'alice', price: '10' } }, 'f');
+    expect(famNo.matched).toBe(false);
+    expect(famNo.rows[0]?.disjuncts[0]?.accessMatched).toBe(false);
     expect(() => r.explain({ table: 'items', op: 'truncate' }, 'zz')).toThrow(RouterError);
     // explain does not disturb counters
     const c1 = r.stats().counters.routes;
