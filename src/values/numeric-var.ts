@@ -1,7 +1,7 @@
 // Postgres 15's NumericVar arithmetic (base-10000 digits, numeric.c's rounding and truncation rules), digit for digit.
 import { ErrorCode, ValueError, divisionByZero } from '../errors/index.js';
 import { chargeWork } from './work-budget.js';
-import { finite, pow10 } from './numeric.js';
+import { coefDigits, finite, pow10 } from './numeric.js';
 import type { FiniteNumeric } from './numeric.js';
 
 /**
@@ -54,7 +54,7 @@ export function intVar(n: number): NumVar {
 export function varFromFinite(v: FiniteNumeric): NumVar {
   if (v.coef === 0n) return zeroVar(v.scale);
   const neg = v.coef < 0n;
-  let s = (neg ? -v.coef : v.coef).toString();
+  let s = coefDigits(v);
   chargeWork(s.length * CONVERSION_UNITS_PER_DIGIT);
   const fracPad = (DEC_DIGITS - (v.scale % DEC_DIGITS)) % DEC_DIGITS;
   if (fracPad > 0) s += '0'.repeat(fracPad);
