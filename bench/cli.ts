@@ -12,6 +12,7 @@ import {
   type BenchProgress,
 } from './router-bench.js';
 import { WORKLOADS, type WorkloadName } from './router-workloads.js';
+import { runServiceScaleBench, serviceScaleMarkdown } from './service-scale.js';
 import { runScaleBench, scaleChartSvg, scaleMarkdown } from './scale-bench.js';
 import { runShardBench, shardBenchMarkdown, shardBenchSvg } from './shard-bench.js';
 import { runWhereBench } from './where-bench.js';
@@ -67,6 +68,22 @@ async function main(): Promise<void> {
   // Ten million shapes only fit one indexed Router: counts above 1M (e.g. `--shapes 10m`) are the scale suite.
   if (suite === 'scale' || (arg('suite') === undefined && counts.every((n) => n > 1_000_000))) {
     await scaleSuite(counts, json, changes);
+    return;
+  }
+  if (suite === 'service') {
+    // Issue 13: the service's per-shape cost through the HTTP API, beside Postgres's rate for the same queries.
+    const report = await runServiceScaleBench({
+      shapes: arg('shapes') !== undefined ? (counts[0] as number) : 30_000,
+      ...(arg('clients') !== undefined ? { clients: Number(arg('clients')) } : {}),
+      ...(arg('rows-per-shape') !== undefined ? { rowsPerShape: Number(arg('rows-per-shape')) } : {}),
+      onProgress: (m) => process.stderr.write(`${m}\n`),
+    });
+    if (json) console.log(JSON.stringify(report, null, 2));
+    else {
+      const md = serviceScaleMarkdown(report);
+      console.log(md);
+      save({ 'service-scale.md': md, 'service-scale.json': JSON.stringify(report, null, 2) + '\n' });
+    }
     return;
   }
   if (suite === 'shard') {

@@ -42,17 +42,19 @@ export async function main(argv: readonly string[]): Promise<void> {
     )
     .option(
       '--suite <name>',
-      'router (default), zoo (the workload zoo: cost per emitted id against the hot-key floor), shard (sharded vs one Router), scale (one Router loaded from a file at millions of shapes) or where',
+      'router (default), zoo (the workload zoo: cost per emitted id against the hot-key floor), shard (sharded vs one Router), scale (one Router loaded from a file at millions of shapes), where, or service (shapes created through the HTTP API against Postgres)',
     )
     .option(
       '--shapes <list>',
-      'shape counts (router default 1k,10k,100k,1m; shard default 1m; zoo: one count per case, default 20k); counts all above 1m (e.g. 10m) run the scale suite',
+      'shape counts (router default 1k,10k,100k,1m; shard default 1m; zoo: one count per case, default 20k; service default 30k); counts all above 1m (e.g. 10m) run the scale suite',
     )
     .option('--cases <list>', 'zoo suite: the cases to run (default all; see bench/zoo-cases.ts)')
     .option('--seed-shapes <list>', 'zoo suite: seed-mix sizes (default 1k,10k,100k,1m)')
     .option('--big', 'zoo suite: also the seed mix at 10M shapes')
     .option('--rows <n>', 'zoo suite: rows generated per case')
     .option('--budget-ms <n>', 'zoo suite: timed routing per case (default 3000)')
+    .option('--clients <n>', 'service suite: concurrent HTTP clients (default 32)')
+    .option('--rows-per-shape <n>', 'service suite: table rows per shape (default 1)')
     .option('--rounds <n>', 'shard suite: interleaved measurement rounds')
     .option('--workloads <list>', 'seed-mix,all-complex,hot-key')
     .option('--modes <list>', 'indexed,filter,naive')
@@ -67,6 +69,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     .action(
       async (opts: {
         rounds?: string;
+        clients?: string;
+        rowsPerShape?: string;
         suite?: string;
         shapes?: string;
         workloads?: string;
@@ -85,6 +89,8 @@ export async function main(argv: readonly string[]): Promise<void> {
         const args: string[] = opts.shapes ? ['--shapes', opts.shapes] : [];
         if (opts.suite) args.push('--suite', opts.suite);
         if (opts.rounds) args.push('--rounds', opts.rounds);
+        if (opts.clients) args.push('--clients', opts.clients);
+        if (opts.rowsPerShape) args.push('--rows-per-shape', opts.rowsPerShape);
         if (opts.workloads) args.push('--workloads', opts.workloads);
         if (opts.modes) args.push('--modes', opts.modes);
         if (opts.changes) args.push('--changes', opts.changes);

@@ -63,6 +63,26 @@ export function registerServiceMetrics(registry: Registry, read: () => ServiceMe
     'Rows whose where-clause evaluation raised an error',
     (m) => m.evaluationErrors,
   );
+  counter(
+    'switchyard_processing_yields_total',
+    'Times processing a large transaction gave way to HTTP (time slicing)',
+    (m) => m.processing.yields,
+  );
+  counter(
+    'switchyard_processing_slices_total',
+    'Time slices run while processing transactions',
+    (m) => m.processing.slices,
+  );
+  gauge(
+    'switchyard_processing_slice_max_seconds',
+    'Longest time slice of transaction processing since start (wall time: GC pauses and descheduling count)',
+    (m) => m.processing.longestSliceMs / 1000,
+  );
+  gauge(
+    'switchyard_processing_slice_max_cpu_seconds',
+    'Most process CPU time used during one time slice of transaction processing since start',
+    (m) => m.processing.longestSliceCpuMs / 1000,
+  );
   counter('switchyard_fsyncs_total', 'fsync calls on shape logs', (m) => m.fsyncs);
   gauge(
     'switchyard_replication_lag_bytes',

@@ -24,6 +24,7 @@ const metrics: ServiceMetrics = {
   durableLsn: 0n,
   waiters: 1,
   admissionRejected: { tooManyCreations: 2, shapeLimit: 0, whereTooComplex: 1 },
+  processing: { slices: 9, yields: 6, longestSliceMs: 12.5, longestSliceCpuMs: 11 },
 };
 
 it('names process metrics switchyard_process_… and switchyard_nodejs_…, once prefixed', async () => {
@@ -35,6 +36,8 @@ it('names process metrics switchyard_process_… and switchyard_nodejs_…, once
   expect(text).toContain('switchyard_changes_total 7');
   expect(text).toContain('switchyard_routing_seconds_total 2');
   expect(text).toContain('switchyard_shapes_by_lane{lane="range"} 1');
+  expect(text).toContain('switchyard_processing_yields_total 6');
+  expect(text).toContain('switchyard_processing_slice_max_seconds 0.0125');
   expect(text).toContain('switchyard_admission_rejected_total{reason="too_many_creations"} 2');
   expect(text).toContain('switchyard_admission_rejected_total{reason="shape_limit"} 0');
   expect(text).toContain('switchyard_admission_rejected_total{reason="where_too_complex"} 1');

@@ -1,0 +1,456 @@
+// The service's per-shape cost (issue 13): N `user_id = $1` shapes created through the HTTP API by 32 concurrent
+// clients against a real, indexed, fsync-on Postgres, next to Postgres's own rate for the same snapshot queries at the
+// same concurrency; creation rate per tenth of the run, memory per idle shape after GC, restart to the first served
+// shape. `switchyard bench --suite service [--shapes 30k] [--clients 32] [--rows-per-shape 1]`.
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { Router } from '../src/router/router.js';
+import { startPostgres, type PostgresInstance } from '../test/support/postgres.js';
+import { freePort } from '../test/support/service-process.js';
+import type { ChildMemory } from './service-scale-child.js';
+
+const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'service-scale-child.ts');
+
+export interface ServiceScaleOptions {
+  readonly shapes: number;
+  readonly clients?: number;
+  /** Rows of the table per shape (each shape's snapshot has this many rows). */
+  readonly rowsPerShape?: number;
+  readonly onProgress?: (message: string) => void;
+}
+
+export interface RateFigures {
+  readonly count: number;
+  readonly seconds: number;
+  readonly perSecond: number;
+  /** Rate in each tenth of the run, by completion order. */
+  readonly deciles: readonly number[];
+}
+
+export interface ServiceScaleReport {
+  readonly date: string;
+  readonly machine: { readonly cpu: string; readonly cores: number; readonly memGiB: number; readonly node: string };
+  readonly shapes: number;
+  readonly clients: number;
+  readonly rowsPerShape: number;
+  /** Load average (1 min) sampled each second, max per phase. */
+  readonly load: Readonly<Record<string, number>>;
+  readonly postgres: { readonly plain: RateFigures; readonly snapshot: RateFigures };
+  readonly service: RateFigures & { readonly retries: number };
+  readonly memory: {
+    readonly baseline: ChildMemory;
+    readonly idle: ChildMemory;
+    readonly rssPerShape: number;
+    readonly heapPerShape: number;
+    readonly buffersPerShape: number;
+    /** A standalone Router holding the same shapes: heap + array buffers per shape. */
+    readonly routerPerShape: number;
+  };
+  readonly restart: { readonly afterKill9Ms: number; readonly afterStopMs: number };
+  readonly dataDirBytes: number;
+}
+
+const TABLE_SQL = `CREATE TABLE items (id int8 PRIMARY KEY, user_id int8 NOT NULL, title text NOT NULL, score int4 NOT NULL);
+  CREATE INDEX items_user_id ON items (user_id)`;
+const WHERE = 'user_id = $1';
+
+export async function runServiceScaleBench(opts: ServiceScaleOptions): Promise<ServiceScaleReport> {
+  const n = opts.shapes;
+  const clients = opts.clients ?? 32;
+  const rowsPerShape = opts.rowsPerShape ?? 1;
+  const say = opts.onProgress ?? (() => undefined);
+  const load = new LoadSampler();
+  // On disk (not the test harness's default /dev/shm): fsync must mean something, for Postgres and for the service.
+  const cluster = await startPostgres({ fsync: true, dir: os.tmpdir(), settings: { max_connections: '200' } });
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sy-scale-'));
+  let child: ServiceChild | undefined;
+  try {
+    await seed(cluster, n, rowsPerShape);
+    say(`table seeded: ${(n * rowsPerShape).toLocaleString('en-US')} rows for ${n.toLocaleString('en-US')} users`);
+    load.phase('postgres');
+    const plain = await postgresRate(cluster.url, n, clients, false);
+    const snapshot = await postgresRate(cluster.url, n, clients, true);
+    say(
+      `postgres: ${Math.round(plain.perSecond)}/s plain, ${Math.round(snapshot.perSecond)}/s as snapshot transactions`,
+    );
+
+    const port = await freePort();
+    child = await ServiceChild.start(cluster.url, dataDir, port);
+    const client = new ShapeClient(port, clients);
+    // One shape first, so the table's router, the publication and the connections exist before the baseline.
+    await client.create(n);
+    const baseline = await child.memory();
+    load.phase('creation');
+    const created = await createAll(client, n, clients, say);
+    const idle = await child.memory();
+    say(`service: ${Math.round(created.perSecond)}/s; rss ${mb(idle.rss)} MB, heap ${mb(idle.heapUsed)} MB`);
+
+    load.phase('restart');
+    const probe = Math.floor(n / 2);
+    const handle = await client.create(probe);
+    await child.kill9();
+    const afterKill9Ms = await timeRestart(cluster.url, dataDir, port, probe, handle, (c) => (child = c));
+    await child.stop();
+    const afterStopMs = await timeRestart(cluster.url, dataDir, port, probe, handle, (c) => (child = c));
+    say(`restart: ${afterKill9Ms} ms after kill -9, ${afterStopMs} ms after a clean stop`);
+    client.close();
+    const routerPerShape = routerBytesPerShape(n);
+    const per = (a: number, b: number): number => (a - b) / n;
+    return {
+      date: new Date().toISOString(),
+      machine: machine(),
+      shapes: n,
+      clients,
+      rowsPerShape,
+      load: load.finish(),
+      postgres: { plain, snapshot },
+      service: created,
+      memory: {
+        baseline,
+        idle,
+        rssPerShape: per(idle.rss, baseline.rss),
+        heapPerShape: per(idle.heapUsed, baseline.heapUsed),
+        buffersPerShape: per(idle.arrayBuffers, baseline.arrayBuffers),
+        routerPerShape,
+      },
+      restart: { afterKill9Ms, afterStopMs },
+      dataDirBytes: duBytes(dataDir),
+    };
+  } finally {
+    load.finish();
+    await child?.kill9().catch(() => undefined);
+    await cluster.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function seed(cluster: PostgresInstance, n: number, rowsPerShape: number): Promise<void> {
+  const c = new pg.Client({ connectionString: cluster.url });
+  await c.connect();
+  try {
+    await c.query(TABLE_SQL);
+    await c.query(
+      `INSERT INTO items SELECT g, g % $1, 'title ' || g, (g * 31) % 1000 FROM generate_series(0, $2::int8 - 1) g`,
+      [n, n * rowsPerShape],
+    );
+    await c.query('VACUUM ANALYZE items');
+  } finally {
+    await c.end();
+  }
+}
+
+/**
+ * Postgres answering the shapes' snapshot queries itself, `clients` connections at once: `plain` is the bare
+ * `SELECT … WHERE user_id = $1`; `snapshot` is what the service runs per shape (REPEATABLE READ, the snapshot and
+ * WAL position, the query through a cursor, COMMIT).
+ */
+async function postgresRate(url: string, n: number, clients: number, snapshot: boolean): Promise<RateFigures> {
+  const conns = await Promise.all(
+    Array.from({ length: clients }, async () => {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      return c;
+    }),
+  );
+  const select = 'SELECT id, user_id, title, score FROM items WHERE user_id = $1';
+  const timer = new CompletionTimer(n);
+  let next = 0;
+  await Promise.all(
+    conns.map(async (c) => {
+      for (let i = next++; i < n; i = next++) {
+        if (snapshot) {
+          await c.query(
+            'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT pg_current_snapshot()::text, pg_current_wal_insert_lsn()::text',
+          );
+          await c.query(`DECLARE sy_snapshot NO SCROLL CURSOR FOR ${select.replace('$1', String(i))}`);
+          await c.query('FETCH 2000 FROM sy_snapshot');
+          await c.query('COMMIT');
+        } else {
+          await c.query({ name: 'q', text: select, values: [i] });
+        }
+        timer.done();
+      }
+    }),
+  );
+  await Promise.all(conns.map((c) => c.end()));
+  return timer.figures();
+}
+
+/** Every shape through `GET /v1/shape?offset=-1`, `clients` requests at once; 429/503 are retried. */
+async function createAll(
+  client: ShapeClient,
+  n: number,
+  clients: number,
+  say: (m: string) => void,
+): Promise<RateFigures & { retries: number }> {
+  const timer = new CompletionTimer(n);
+  let next = 0;
+  let lastSay = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      for (let i = next++; i < n; i = next++) {
+        await client.create(i);
+        const done = timer.done();
+        if (performance.now() - lastSay > 5000) {
+          lastSay = performance.now();
+          say(`${done.toLocaleString('en-US')} shapes, ${Math.round(done / timer.elapsedSeconds())}/s so far`);
+        }
+      }
+    }),
+  );
+  return { ...timer.figures(), retries: client.retries };
+}
+
+async function timeRestart(
+  url: string,
+  dataDir: string,
+  port: number,
+  probe: number,
+  handle: string,
+  set: (c: ServiceChild) => void,
+): Promise<number> {
+  const t0 = performance.now();
+  const c = await ServiceChild.start(url, dataDir, port);
+  set(c);
+  const client = new ShapeClient(port, 1);
+  const got = await client.create(probe);
+  const ms = Math.round(performance.now() - t0);
+  client.close();
+  if (got !== handle) throw new Error(`after the restart shape ${probe} has handle ${got}, was ${handle}: not resumed`);
+  return ms;
+}
+
+/** Heap + array buffers per shape of a Router holding the same N shapes (the router's own share). */
+function routerBytesPerShape(n: number): number {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) return NaN;
+  const used = (): number => {
+    gc();
+    gc();
+    const m = process.memoryUsage();
+    return m.heapUsed + m.arrayBuffers;
+  };
+  const router = new Router({
+    schema: { 'public.items': { id: 'int8', user_id: 'int8', title: 'text', score: 'int4' } },
+  });
+  router.addShape('warm', { table: 'items', where: WHERE, params: { '1': '-1' } });
+  const before = used();
+  for (let i = 0; i < n; i++) router.addShape(`h${i}`, { table: 'items', where: WHERE, params: { '1': String(i) } });
+  const bytes = (used() - before) / n;
+  // Keeps the router reachable until after the measurement.
+  if (router.stats().shapes < n) throw new Error('router lost shapes');
+  return bytes;
+}
+
+/** The service in a child process (its memory is its own), with its JSON log drained. */
+class ServiceChild {
+  private constructor(
+    private readonly proc: ChildProcess,
+    private readonly exited: Promise<void>,
+  ) {}
+
+  static async start(url: string, dataDir: string, port: number): Promise<ServiceChild> {
+    const proc = fork(CHILD, [url, dataDir, String(port)], {
+      execArgv: ['--expose-gc', '--max-old-space-size=8192', '--import', 'tsx'],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    let err = '';
+    proc.stdout!.resume();
+    proc.stderr!.on('data', (b: Buffer) => void (err = (err + b.toString('utf8')).slice(-4000)));
+    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    await new Promise<void>((resolve, reject) => {
+      proc.once('message', () => resolve());
+      void exited.then(() => reject(new Error(`service exited before listening:\n${err}`)));
+    });
+    return new ServiceChild(proc, exited);
+  }
+
+  memory(): Promise<ChildMemory> {
+    return new Promise((resolve) => {
+      this.proc.once('message', (m: { mem: ChildMemory }) => resolve(m.mem));
+      this.proc.send({ cmd: 'mem' });
+    });
+  }
+
+  async kill9(): Promise<void> {
+    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill('SIGKILL');
+    await this.exited;
+  }
+
+  async stop(): Promise<void> {
+    this.proc.send({ cmd: 'stop' });
+    await this.exited;
+  }
+}
+
+/** Keep-alive HTTP client creating shapes `user_id = i` from the start of their log (the official client's first call). */
+class ShapeClient {
+  private readonly agent: http.Agent;
+  retries = 0;
+
+  constructor(
+    private readonly port: number,
+    sockets: number,
+  ) {
+    this.agent = new http.Agent({ keepAlive: true, maxSockets: sockets });
+  }
+
+  /** Resolves with the shape's handle once its first response (the snapshot) has been read whole. */
+  async create(i: number): Promise<string> {
+    const q = `table=items&where=${encodeURIComponent(WHERE)}&params%5B1%5D=${i}&offset=-1`;
+    for (;;) {
+      const { status, handle, body } = await this.get(`/v1/shape?${q}`);
+      if (status === 200 && handle !== undefined) return handle;
+      if (status !== 429 && status !== 503) throw new Error(`shape ${i}: HTTP ${status} ${body.slice(0, 300)}`);
+      this.retries++;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private get(p: string): Promise<{ status: number; handle: string | undefined; body: string }> {
+    return new Promise((resolve, reject) => {
+      const req = http.get({ host: '127.0.0.1', port: this.port, path: p, agent: this.agent }, (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (b: Buffer) => parts.push(b));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            handle: res.headers['electric-handle'] as string | undefined,
+            body: Buffer.concat(parts).toString('utf8'),
+          }),
+        );
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+    });
+  }
+}
+
+/** Completion times in order: the overall rate and the rate over each tenth of the completions. */
+class CompletionTimer {
+  private readonly times: Float64Array;
+  private count = 0;
+  private readonly start = performance.now();
+
+  constructor(private readonly total: number) {
+    this.times = new Float64Array(total);
+  }
+
+  done(): number {
+    this.times[this.count++] = performance.now();
+    return this.count;
+  }
+
+  elapsedSeconds(): number {
+    return (performance.now() - this.start) / 1000;
+  }
+
+  figures(): RateFigures {
+    const deciles: number[] = [];
+    let prevT = this.start;
+    let prevI = 0;
+    for (let d = 1; d <= 10; d++) {
+      const end = Math.max(prevI + 1, Math.round((d * this.count) / 10));
+      const t = this.times[end - 1]!;
+      deciles.push(((end - prevI) * 1000) / Math.max(1e-6, t - prevT));
+      prevT = t;
+      prevI = end;
+    }
+    const seconds = (this.times[this.count - 1]! - this.start) / 1000;
+    if (this.count !== this.total) throw new Error(`${this.count} of ${this.total} completed`);
+    return { count: this.count, seconds, perSecond: this.count / seconds, deciles };
+  }
+}
+
+/** Load average (1 min) each second; the max per named phase. */
+class LoadSampler {
+  private readonly max: Record<string, number> = {};
+  private current = 'setup';
+  private readonly timer = setInterval(() => this.sample(), 1000);
+
+  phase(name: string): void {
+    this.current = name;
+    this.sample();
+  }
+
+  finish(): Record<string, number> {
+    clearInterval(this.timer);
+    return { ...this.max };
+  }
+
+  private sample(): void {
+    const l = os.loadavg()[0]!;
+    this.max[this.current] = Math.max(this.max[this.current] ?? 0, Number(l.toFixed(2)));
+  }
+}
+
+function machine(): ServiceScaleReport['machine'] {
+  const cpus = os.cpus();
+  return {
+    cpu: cpus[0]?.model ?? 'unknown',
+    cores: cpus.length,
+    memGiB: Number((os.totalmem() / 2 ** 30).toFixed(1)),
+    node: process.version,
+  };
+}
+
+function duBytes(dir: string): number {
+  let total = 0;
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) total += statSync(p).size;
+    }
+  };
+  walk(dir);
+  return total;
+}
+
+const mb = (b: number): string => (b / 2 ** 20).toFixed(0);
+
+/** The report as the Markdown table committed under bench/results/. */
+export function serviceScaleMarkdown(r: ServiceScaleReport): string {
+  const rate = (x: number): string => Math.round(x).toLocaleString('en-US');
+  const s = r.service;
+  const flat = s.deciles[9]! / s.deciles[0]!;
+  const beyond = r.memory.heapPerShape + r.memory.buffersPerShape - r.memory.routerPerShape;
+  const lines = [
+    `# Service per-shape cost — \`switchyard bench --suite service --shapes ${r.shapes}\``,
+    '',
+    `${r.date} — ${r.machine.cpu} × ${r.machine.cores}, ${r.machine.memGiB} GiB, Node ${r.machine.node}; load average ` +
+      `(1 min, max per phase): ${Object.entries(r.load)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}. Postgres 15 with fsync on, data on the OS temp dir; the service in its own process; ` +
+      `${r.clients} concurrent clients; table \`items\` indexed on \`user_id\`, ${r.rowsPerShape} row(s) per shape.`,
+    '',
+    '| measure | figure | target |',
+    '|---|---|---|',
+    `| Postgres, bare \`SELECT … WHERE user_id = $1\` | ${rate(r.postgres.plain.perSecond)}/s | — |`,
+    `| Postgres, the service's snapshot transaction (REPEATABLE READ, snapshot + LSN, cursor, COMMIT) | ${rate(r.postgres.snapshot.perSecond)}/s | — |`,
+    `| shapes created through the HTTP API (\`offset=-1\`, snapshot read whole) | ${rate(s.perSecond)}/s (${s.count.toLocaleString('en-US')} in ${s.seconds.toFixed(1)} s, ${s.retries} retries) | ≥ 0.5× Postgres |`,
+    `| ratio to Postgres: bare / snapshot transaction | ${(s.perSecond / r.postgres.plain.perSecond).toFixed(2)}× / ${(s.perSecond / r.postgres.snapshot.perSecond).toFixed(2)}× | ≥ 0.5× |`,
+    `| creation rate per tenth of the run | ${s.deciles.map(rate).join(', ')} | — |`,
+    `| flatness: last tenth / first tenth | ${flat.toFixed(2)} | ≥ 0.8 |`,
+    `| service RSS per idle shape (after GC) | ${rate(r.memory.rssPerShape)} B | — |`,
+    `| service heap + array buffers per idle shape | ${rate(r.memory.heapPerShape + r.memory.buffersPerShape)} B (heap ${rate(r.memory.heapPerShape)}, buffers ${rate(r.memory.buffersPerShape)}) | — |`,
+    `| a bare Router holding the same shapes | ${rate(r.memory.routerPerShape)} B | — |`,
+    `| service beyond the router, per idle shape | ${rate(beyond)} B | ≤ 1,024 B |`,
+    `| restart to the first served shape: after kill -9 / after a clean stop | ${r.restart.afterKill9Ms} ms / ${r.restart.afterStopMs} ms | — |`,
+    `| data directory | ${mb(r.dataDirBytes)} MB (${rate(r.dataDirBytes / r.shapes)} B per shape) | — |`,
+    '',
+    `RSS and heap are the service process's, before (one shape) and after creating the ${r.shapes.toLocaleString('en-US')} shapes, ` +
+      'each after two full collections. Restart times run from spawning the process (Node and tsx start-up ' +
+      'included) to the first 200 for an existing shape, which must keep its handle.',
+  ];
+  return lines.join('\n') + '\n';
+}
