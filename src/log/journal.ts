@@ -72,6 +72,10 @@ export class Journal {
   add(handle: string, streamId: number, pos: number, frame: Buffer): void {
     const hlen = Buffer.byteLength(handle);
     const total = JHEAD + JFIXED + hlen + frame.length;
+    // Written (not fsynced) as it fills: a large transaction then never leaves tens of MiB for the group commit to
+    // write in one synchronous call, nor regrows the buffer by copying. Bytes written early are harmless: only a
+    // completed syncAll makes anything count as durable, and recovery cuts a torn tail.
+    if (this.pendingBytes > 0 && this.pendingBytes + total > this.pending.length) this.write();
     if (this.pendingBytes + total > this.pending.length) {
       const grown = Buffer.allocUnsafeSlow(Math.max(this.pending.length * 2, this.pendingBytes + total));
       this.pending.copy(grown, 0, 0, this.pendingBytes);

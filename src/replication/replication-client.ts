@@ -71,6 +71,12 @@ interface CopyConnection {
 
 const SLOT_NAME = /^[a-z0-9_]{1,63}$/;
 
+/**
+ * Longest stretch of decoding before reading pauses for one turn of the event loop. libuv hands a readable socket up
+ * to 32 reads of 64 KiB in one go; decoding that burst of pgoutput at once held HTTP for 100–250 ms.
+ */
+const READ_SLICE_MS = 10;
+
 export class ReplicationClient {
   private readonly assembler: TransactionAssembler;
   private readonly queue: DeliveryQueue;
@@ -95,6 +101,8 @@ export class ReplicationClient {
   private deliveredEndLsn = 0n;
   private serverWalEnd = 0n;
   private lastLagEventMs = 0;
+  /** The current decoding slice: when it started, and whether it paused the socket (resumed on the next turn). */
+  private readSlice: { readonly start: number; paused: boolean } | null = null;
 
   constructor(private readonly options: ReplicationClientOptions) {
     if (!SLOT_NAME.test(options.slot)) {
@@ -307,10 +315,31 @@ export class ReplicationClient {
         if (ka.replyRequested) this.sendStatus();
         this.maybeEmitLag();
       }
+      this.sliceReading(client);
     } catch (err) {
       // A frame we cannot decode: drop the session and replay from the slot rather than deliver a wrong stream.
       this.emit({ type: 'error', error: err instanceof Error ? err : new Error(String(err)) });
       (client.connection as unknown as { stream: { destroy(): void } }).stream.destroy();
+    }
+  }
+
+  /**
+   * Bounds how long one burst of socket data is decoded: past READ_SLICE_MS the socket is paused (what it already
+   * read stays buffered in order) and resumed on the next turn, unless the delivery queue wants it paused.
+   */
+  private sliceReading(client: pg.Client): void {
+    const slice = this.readSlice;
+    if (slice === null) {
+      const started = { start: performance.now(), paused: false };
+      this.readSlice = started;
+      setImmediate(() => {
+        if (this.readSlice === started) this.readSlice = null;
+        if (started.paused && !this.queue.isPaused && this.client === client && !this.closed)
+          (client.connection as unknown as CopyConnection).stream.resume();
+      });
+    } else if (!slice.paused && performance.now() - slice.start >= READ_SLICE_MS) {
+      slice.paused = true;
+      (client.connection as unknown as CopyConnection).stream.pause();
     }
   }
 

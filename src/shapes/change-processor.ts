@@ -1,7 +1,7 @@
 // Turns one committed transaction into per-shape protocol messages: exact old/new membership, moves, key changes.
 import type { LogEntry } from '../log/shape-log.js';
 import type { Change, Transaction } from '../replication/transaction-types.js';
-import { compareOffsets } from '../log/offset.js';
+import { compareOffsets, type LogOffset } from '../log/offset.js';
 import type { LiveShape } from './live-shape.js';
 import { visibleToSnapshot } from './live-shape.js';
 import {
@@ -14,7 +14,9 @@ import {
   type TxHeaders,
 } from './messages.js';
 import type { PredicateCache } from './predicate-cache.js';
+import { TableCounts } from './table-counts.js';
 import type { RoutedImages, TableRef, TableRouters } from './table-routers.js';
+import type { TimeSlicer } from './time-slicer.js';
 
 export interface ProcessCounters {
   transactions: number;
@@ -67,6 +69,8 @@ export class ChangeProcessor {
     replaySkips: 0,
     routeNanos: 0,
   };
+  /** `counters.evaluationErrors` per table (live rows here; the service adds snapshot and subset rows). */
+  readonly evaluationErrorsByTable = new TableCounts();
 
   constructor(
     private readonly routers: TableRouters,
@@ -76,18 +80,36 @@ export class ChangeProcessor {
 
   /**
    * Routes a transaction and appends every affected shape's messages to its log (not yet fsynced). Every row image
-   * (old and new) is routed in one batch before anything is appended, so a routing failure leaves the logs untouched;
-   * the result is synchronous for in-process routers and one promise per transaction for sharded ones.
+   * (old and new) is routed before anything is appended, so a routing failure leaves the logs untouched. The work is
+   * cut into time slices that yield to the event loop (`slicer`), so a large transaction does not hold HTTP up; the
+   * caller runs this under the processing lock, so no other transaction, router change or snapshot start
+   * interleaves, and nothing becomes visible before `appendedEnd` is set at the very end (readers see only what a
+   * later group commit makes durable up to it).
    */
-  process(tx: Transaction): ProcessResult | Promise<ProcessResult> {
+  async process(tx: Transaction, slicer: TimeSlicer): Promise<ProcessResult> {
     this.counters.transactions++;
-    const t0 = process.hrtime.bigint();
+    slicer.begin();
+    slicer.takeBusyMs();
+    const images = await this.collect(tx, slicer);
+    const routed = await this.route(images, slicer);
+    const built = await this.build(tx, routed, images, slicer);
+    slicer.end();
+    this.counters.routeNanos += Math.round(slicer.takeBusyMs() * 1e6);
+    slicer.begin();
+    const touched = await this.appendAll(built.pending, tx.commitLsn, slicer);
+    slicer.end();
+    return { touched, truncated: built.truncated };
+  }
+
+  /** Every row image of the transaction (old and new) with its table, and where each change's images start. */
+  private async collect(tx: Transaction, slicer: TimeSlicer): Promise<Images> {
     const refs: TableRef[] = [];
     const rows: Row[] = [];
     const changes = tx.changes;
     // at[i]: index of change i's first row image, -1 when its table has no shapes (or it is a truncate).
     const at = new Int32Array(changes.length).fill(-1);
     for (let i = 0; i < changes.length; i++) {
+      if ((i & 1023) === 1023 && slicer.due()) await slicer.pause();
       const change = changes[i] as Change;
       if (change.op === 'truncate') continue;
       const ref = this.routers.tableRef(change.relation.schema, change.relation.table);
@@ -104,23 +126,44 @@ export class ChangeProcessor {
         rows.push(oldImage(change), change.record);
       }
     }
-    const routed = rows.length === 0 ? NOTHING : this.routers.routeImages(refs, rows);
-    if (routed instanceof Promise) return routed.then((r) => this.build(tx, r, rows, at, t0));
-    return this.build(tx, routed, rows, at, t0);
+    return { refs, rows, at };
   }
 
-  /** Turns routed row images into messages, walking the changes in the order `process` collected their images. */
-  private build(
-    tx: Transaction,
-    routed: RoutedImages,
-    rows: readonly Row[],
-    at: Int32Array,
-    t0: bigint,
-  ): ProcessResult {
+  /**
+   * Routes the images in chunks sized so one chunk takes about a quarter of a slice (measured as it goes: a chunk of
+   * slow rows shrinks the next one). A sharded router's answer is awaited outside the slice.
+   */
+  private async route(images: Images, slicer: TimeSlicer): Promise<RoutedImages> {
+    const { refs, rows } = images;
+    if (rows.length === 0) return NOTHING;
+    if (slicer.sliceMs === Infinity) {
+      const all = this.routers.routeImages(refs, rows);
+      return all instanceof Promise ? slicer.wait(all) : all;
+    }
+    const out: RoutedImages[number][] = new Array<RoutedImages[number]>(rows.length);
+    let chunk = 64;
+    for (let from = 0; from < rows.length;) {
+      const to = Math.min(rows.length, from + chunk);
+      const t0 = performance.now();
+      let part = this.routers.routeImages(refs.slice(from, to), rows.slice(from, to));
+      if (part instanceof Promise) part = await slicer.wait(part);
+      for (let k = 0; k < part.length; k++) out[from + k] = part[k] as RoutedImages[number];
+      const perImage = (performance.now() - t0) / (to - from);
+      chunk = Math.max(16, Math.min(8192, Math.floor(slicer.sliceMs / 4 / Math.max(perImage, 1e-4))));
+      from = to;
+      if (from < rows.length && slicer.due()) await slicer.pause();
+    }
+    return out;
+  }
+
+  /** Turns routed row images into messages per shape, walking the changes in the order `collect` took their images. */
+  private async build(tx: Transaction, routed: RoutedImages, images: Images, slicer: TimeSlicer): Promise<Built> {
+    const { rows, at } = images;
     const pending = new Map<LiveShape, Pending | null>();
     const truncated: LiveShape[] = [];
     const txh: TxHeaders = { lsn: tx.commitLsn.toString(), txids: [tx.xid] };
     for (let i = 0; i < tx.changes.length; i++) {
+      if ((i & 63) === 63 && slicer.due()) await slicer.pause();
       const change = tx.changes[i] as Change;
       this.counters.changes++;
       if (change.op === 'truncate') {
@@ -141,42 +184,46 @@ export class ChangeProcessor {
       } else if (change.op === 'delete') {
         for (const s of this.members(routed, img, change.oldRecord))
           this.add(pending, s, tx, op, deleteMessage(s, change.oldRecord, txh, op));
+      } else this.buildUpdate(pending, tx, txh, op, routed, img, rows[img] as Row, change.record);
+    }
+    return { pending, truncated };
+  }
+
+  /** An update's messages: moves out, in-place updates, key changes (delete + insert) and moves in. */
+  private buildUpdate(
+    pending: Map<LiveShape, Pending | null>,
+    tx: Transaction,
+    txh: TxHeaders,
+    op: number,
+    routed: RoutedImages,
+    img: number,
+    oldRow: Row,
+    newRow: Row,
+  ): void {
+    const inOld = this.members(routed, img, oldRow);
+    const inNew = this.members(routed, img + 1, newRow);
+    const newSet = new Set(inNew);
+    for (const s of inOld) {
+      const oldKey = rowKey(s, oldRow);
+      if (!newSet.has(s)) {
+        this.add(pending, s, tx, op, deleteMessage(s, oldRow, txh, op, oldKey));
+        continue;
+      }
+      newSet.delete(s);
+      const newKey = rowKey(s, newRow);
+      if (newKey === oldKey) {
+        const m = updateMessage(s, oldRow, newRow, txh, op, newKey);
+        if (m !== undefined) this.add(pending, s, tx, op, m);
       } else {
-        const newRow: Row = change.record;
-        const oldRow = rows[img] as Row;
-        const inOld = this.members(routed, img, oldRow);
-        const inNew = this.members(routed, img + 1, newRow);
-        const newSet = new Set(inNew);
-        for (const s of inOld) {
-          const oldKey = rowKey(s, oldRow);
-          if (!newSet.has(s)) {
-            this.add(pending, s, tx, op, deleteMessage(s, oldRow, txh, op, oldKey));
-            continue;
-          }
-          newSet.delete(s);
-          const newKey = rowKey(s, newRow);
-          if (newKey === oldKey) {
-            const m = updateMessage(s, oldRow, newRow, txh, op, newKey);
-            if (m !== undefined) this.add(pending, s, tx, op, m);
-          } else {
-            const d = deleteMessage(s, oldRow, txh, op, oldKey);
-            d.headers.key_change_to = newKey;
-            this.add(pending, s, tx, op, d);
-            const ins = insertMessage(s, newRow, txh, op + 1, newKey);
-            ins.headers.key_change_from = oldKey;
-            this.add(pending, s, tx, op + 1, ins);
-          }
-        }
-        for (const s of newSet) this.add(pending, s, tx, op, insertMessage(s, newRow, txh, op));
+        const d = deleteMessage(s, oldRow, txh, op, oldKey);
+        d.headers.key_change_to = newKey;
+        this.add(pending, s, tx, op, d);
+        const ins = insertMessage(s, newRow, txh, op + 1, newKey);
+        ins.headers.key_change_from = oldKey;
+        this.add(pending, s, tx, op + 1, ins);
       }
     }
-    this.counters.routeNanos += Number(process.hrtime.bigint() - t0);
-    const touched: LiveShape[] = [];
-    for (const p of pending.values()) {
-      if (p === null || p.messages.length === 0) continue;
-      if (this.appendAll(p, tx.commitLsn)) touched.push(p.shape);
-    }
-    return { touched, truncated };
+    for (const s of newSet) this.add(pending, s, tx, op, insertMessage(s, newRow, txh, op));
   }
 
   /**
@@ -209,9 +256,15 @@ export class ChangeProcessor {
     try {
       return this.predicates.get(s).matches(row);
     } catch {
-      this.counters.evaluationErrors++;
+      this.countEvaluationErrors(s.schema, s.table, 1);
       return false;
     }
+  }
+
+  /** Rows of a table left out of a shape because its clause raised on them, in total and per table. */
+  countEvaluationErrors(schema: string, table: string, n: number): void {
+    this.counters.evaluationErrors += n;
+    this.evaluationErrorsByTable.add(schema, table, n);
   }
 
   private add(
@@ -236,25 +289,63 @@ export class ChangeProcessor {
     p.messages.push({ op, msg });
   }
 
-  /** Appends one shape's messages of a transaction, skipping entries a previous run already wrote. */
-  private appendAll(p: Pending, commitLsn: bigint): boolean {
-    const last = p.shape.log.lastOffset();
-    const entries: LogEntry[] = [];
-    const n = p.messages.length;
-    for (let i = 0; i < n; i++) {
-      const { op, msg } = p.messages[i]!;
-      if (i === n - 1) msg.headers.last = true;
-      const offset = { tx: commitLsn, op };
-      if (compareOffsets(offset, last) <= 0) {
-        this.counters.replaySkips++;
-        continue;
+  /**
+   * Appends each shape's messages in pieces, yielding between them when the slice is used up. Appended entries stay
+   * invisible (`appendedEnd` moves only once every shape has all of its entries), and a shape invalidated meanwhile
+   * (its log is gone) is skipped. Entries a previous run already wrote are skipped (replay after a restart).
+   */
+  private async appendAll(
+    pending: Map<LiveShape, Pending | null>,
+    commitLsn: bigint,
+    slicer: TimeSlicer,
+  ): Promise<LiveShape[]> {
+    const touched: LiveShape[] = [];
+    const ends: LogOffset[] = [];
+    for (const p of pending.values()) {
+      if (p === null || p.messages.length === 0) continue;
+      const last = p.shape.log.lastOffset();
+      const n = p.messages.length;
+      let end: LogOffset | undefined;
+      for (let from = 0; from < n && p.shape.state !== 'invalidated'; from += APPEND_PIECE) {
+        const entries: LogEntry[] = [];
+        for (let i = from; i < Math.min(n, from + APPEND_PIECE); i++) {
+          const { op, msg } = p.messages[i]!;
+          if (i === n - 1) msg.headers.last = true;
+          const offset = { tx: commitLsn, op };
+          if (compareOffsets(offset, last) <= 0) {
+            this.counters.replaySkips++;
+            continue;
+          }
+          entries.push({ offset, json: JSON.stringify(msg) });
+        }
+        if (entries.length > 0) {
+          p.shape.log.append(entries);
+          end = entries[entries.length - 1]!.offset;
+          this.counters.messages += entries.length;
+        }
+        if (slicer.due()) await slicer.pause();
       }
-      entries.push({ offset, json: JSON.stringify(msg) });
+      if (end !== undefined && p.shape.state !== 'invalidated') {
+        touched.push(p.shape);
+        ends.push(end);
+      }
     }
-    if (entries.length === 0) return false;
-    p.shape.log.append(entries);
-    p.shape.appendedEnd = entries[entries.length - 1]!.offset;
-    this.counters.messages += entries.length;
-    return true;
+    for (let i = 0; i < touched.length; i++) touched[i]!.appendedEnd = ends[i];
+    return touched;
   }
+}
+
+/** Messages serialised and appended per piece; the slice clock is read between pieces. */
+const APPEND_PIECE = 256;
+
+interface Images {
+  readonly refs: TableRef[];
+  readonly rows: Row[];
+  readonly at: Int32Array;
+}
+
+interface Built {
+  readonly pending: Map<LiveShape, Pending | null>;
+  /** Shapes to invalidate (TRUNCATE of their table). */
+  readonly truncated: LiveShape[];
 }

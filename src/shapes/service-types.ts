@@ -4,6 +4,8 @@ import type { ReplicationEvent } from '../replication/replication-client.js';
 import type { LaneKind } from '../router/types.js';
 import type { AdmissionCounters, AdmissionLimits } from './admission.js';
 import type { ProcessCounters } from './change-processor.js';
+import type { TableCount } from './table-counts.js';
+import type { SliceStats } from './time-slicer.js';
 
 export interface SwitchyardServiceOptions {
   readonly databaseUrl: string;
@@ -38,6 +40,11 @@ export interface SwitchyardServiceOptions {
   readonly compileBudgetMs?: number;
   /** Cap on one arbitrary-precision step while evaluating a row (nominal ms); beyond it the row raises. Default 2000. */
   readonly rowOperationLimitMs?: number;
+  /**
+   * Longest stretch (ms) that processing a replicated transaction holds the event loop before it yields to HTTP
+   * (time-sliced routing and appends; the transaction stays atomic for readers). Default 10; Infinity never yields.
+   */
+  readonly processSliceMs?: number;
   /** Structured events (one object per event; the CLI prints them as JSON lines). */
   readonly onEvent?: (event: ServiceEvent) => void;
 }
@@ -69,4 +76,10 @@ export interface ServiceMetrics extends ProcessCounters {
   readonly waiters: number;
   /** Shape requests refused by an admission limit, by limit. */
   readonly admissionRejected: AdmissionCounters;
+  /** `evaluationErrors` per table. */
+  readonly evaluationErrorsByTable: readonly TableCount[];
+  /** Expressions that raised while routing a row and failed their shapes open (the routers' `failOpen`), per table. */
+  readonly failOpenByTable: readonly TableCount[];
+  /** Time slices of transaction processing: slices run, yields to the event loop, longest slice (ms). */
+  readonly processing: SliceStats;
 }

@@ -14,6 +14,7 @@ import { ChangeProcessor, type ProcessResult } from './change-processor.js';
 import { CoalescedReads, coalesced } from './coalesced-commit.js';
 import { CommitPipeline } from './commit-pipeline.js';
 import type { LiveShape } from './live-shape.js';
+import { lastCompleteOffset } from './log-tail.js';
 import { PredicateCache } from './predicate-cache.js';
 import { Publication, type PublishedTable } from './publication.js';
 import { SHAPE_RECORD_PREFIX, ShapeRegistry, definitionKey } from './registry.js';
@@ -24,6 +25,7 @@ import { AsyncLock, createShape } from './shape-creator.js';
 import { snapshotPool } from './snapshot.js';
 import { runSubset } from './subset.js';
 import { TableRouters } from './table-routers.js';
+import { DEFAULT_SLICE_MS, TimeSlicer } from './time-slicer.js';
 import type {
   LogChunk,
   ShapeDefinition,
@@ -43,6 +45,7 @@ export class SwitchyardService implements ShapeService {
   private readonly routers: TableRouters;
   private readonly processor: ChangeProcessor;
   private readonly pipeline: CommitPipeline;
+  private readonly slicer: TimeSlicer;
   private readonly lock = new AsyncLock();
   private readonly pool: pg.Pool;
   private readonly replication: ReplicationClient;
@@ -84,6 +87,7 @@ export class SwitchyardService implements ShapeService {
       onDropped: (ids) => ids.forEach((h) => this.invalidateWith(h, 'router rebuild failed')),
       onError: (message) => this.emit({ event: 'error', message }),
     });
+    this.slicer = new TimeSlicer(opts.processSliceMs ?? DEFAULT_SLICE_MS);
     this.processor = new ChangeProcessor(this.routers, (h) => this.registry.get(h), new PredicateCache(this.routers));
     this.pool = snapshotPool(opts.databaseUrl, opts.snapshotConnections ?? 4);
     this.replication = new ReplicationClient({
@@ -192,7 +196,7 @@ export class SwitchyardService implements ShapeService {
       key,
     ).then(({ shape, rows, evaluationErrors }) => {
       // Snapshot rows left out because the clause raised on them count with the live ones.
-      this.processor.counters.evaluationErrors += evaluationErrors;
+      this.processor.countEvaluationErrors(def.schema, def.table, evaluationErrors);
       this.emit({
         event: 'shape_created',
         handle: shape.handle,
@@ -263,7 +267,12 @@ export class SwitchyardService implements ShapeService {
   querySubset(handle: string, subset: SubsetRequest, sink: SubsetSink): Promise<'done' | 'gone'> {
     const s = this.readyShape(handle);
     if (s === undefined) return Promise.resolve('gone');
-    const deps = { admin: () => this.adminClient(), pool: this.pool, batchSize: this.opts.snapshotBatch ?? 2000 };
+    const deps = {
+      admin: () => this.adminClient(),
+      pool: this.pool,
+      batchSize: this.opts.snapshotBatch ?? 2000,
+      onEvaluationError: (schema: string, table: string) => this.processor.countEvaluationErrors(schema, table, 1),
+    };
     return runSubset(deps, s, subset, sink);
   }
 
@@ -301,6 +310,9 @@ export class SwitchyardService implements ShapeService {
       durableLsn: this.pipeline.durableLsn,
       waiters,
       admissionRejected: { ...this.admission.counters },
+      evaluationErrorsByTable: this.processor.evaluationErrorsByTable.list(),
+      failOpenByTable: r.failOpenByTable,
+      processing: { ...this.slicer.stats },
     };
   }
 
@@ -333,8 +345,7 @@ export class SwitchyardService implements ShapeService {
     return this.lock.run(async () => {
       let result: ProcessResult;
       try {
-        const r = this.processor.process(tx);
-        result = r instanceof Promise ? await r : r;
+        result = await this.processor.process(tx, this.slicer);
       } catch (err) {
         // Nothing of the transaction was appended and its LSN is not acknowledged: the replication client replays it
         // from the slot (with backoff) until it routes. A change is never dropped (docs/architecture.md).
@@ -478,7 +489,11 @@ export class SwitchyardService implements ShapeService {
       shape.persisted = true;
       shape.visibility = visibility;
       const last = log.lastOffset();
-      if (last.tx >= 1n) shape.appendedEnd = shape.durableEnd = last;
+      if (last.tx >= 1n) {
+        shape.appendedEnd = last;
+        // The log may end inside a transaction (a crash between its append slices): readers wait for its replay.
+        shape.durableEnd = lastCompleteOffset(log);
+      }
       shape.state = 'ready';
       count++;
     });
