@@ -1,6 +1,7 @@
 // Prometheus metrics of the running service, read from SwitchyardService.metrics() at scrape time.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ServiceMetrics } from '../shapes/service.js';
+import type { TableCount } from '../shapes/table-counts.js';
 
 /**
  * A registry with the Node process metrics (prom-client's defaults, which already start with `process_` / `nodejs_`,
@@ -58,10 +59,33 @@ export function registerServiceMetrics(registry: Registry, read: () => ServiceMe
   counter('switchyard_changes_total', 'Replicated row changes processed (rate() gives changes/s)', (m) => m.changes);
   counter('switchyard_messages_total', 'Shape log messages written', (m) => m.messages);
   counter('switchyard_routing_seconds_total', 'Time spent routing changes to shapes', (m) => m.routeNanos / 1e9);
-  counter(
+  const perTable = (name: string, help: string, value: (m: ServiceMetrics) => readonly TableCount[]): void => {
+    const reported = new Map<string, number>();
+    new Counter({
+      name,
+      help,
+      labelNames: ['schema', 'table'] as const,
+      registers,
+      collect() {
+        for (const { schema, table, count } of value(current())) {
+          const key = `${schema}\u0000${table}`;
+          const before = reported.get(key) ?? 0;
+          // inc(0) makes a table appear from the first scrape that knows it.
+          this.inc({ schema, table }, Math.max(0, count - before));
+          reported.set(key, Math.max(before, count));
+        }
+      },
+    });
+  };
+  perTable(
     'switchyard_evaluation_errors_total',
-    'Rows whose where-clause evaluation raised an error',
-    (m) => m.evaluationErrors,
+    'Rows left out of a shape because its where clause raised an error on them (snapshot, live or subset), per table',
+    (m) => m.evaluationErrorsByTable,
+  );
+  perTable(
+    'switchyard_router_fail_open_total',
+    "Expressions that raised while routing a row, failing their shapes open for an exact re-check (the router's failOpen), per table",
+    (m) => m.failOpenByTable,
   );
   counter(
     'switchyard_processing_yields_total',

@@ -1,5 +1,6 @@
 // The compiler: turns a typed tree into specialised closures (constants pre-decoded, patterns pre-compiled).
 import { assertNever, type CompareOp, type Expr } from '../sql/ast.js';
+import { constantKey } from '../values/comparable.js';
 import { codecFor } from '../values/registry.js';
 import type { PgType, Value } from '../values/types.js';
 import { castImpl } from './casts.js';
@@ -277,22 +278,11 @@ class Compiler {
       const c = right.value;
       if (c === null) return () => null;
       const col = this.rawColumn(left);
-      const fast = col >= 0 ? rawComparator(op, t, c) : undefined;
-      if (fast !== undefined) {
-        // Decide from the raw text when it is in canonical form; decode only otherwise.
-        return (row) => {
-          const raw = row.raw(col);
-          if (raw === null) return null;
-          const r = fast(raw);
-          if (r !== undefined) return r;
-          const x = l(row);
-          return x === null ? null : cmp(x, c);
-        };
-      }
-      return (row) => {
-        const x = l(row);
-        return x === null ? null : cmp(x, c);
-      };
+      const slow = this.compareConst(col, l, cmp, op, t, c);
+      const k = col >= 0 && this.layout.keyers[col] !== undefined ? constantKey(t, c) : NaN;
+      if (k === k) return keyCompare(op, col, k, slow);
+      if (left.kind === 'column' && nativeTextOrder(t, c)) return textCompare(op, col, c as string);
+      return slow;
     }
     const r = this.expr(right);
     // Both sides are evaluated before the NULL check, as Postgres does for a strict operator (errors surface).
@@ -300,6 +290,29 @@ class Compiler {
       const x = l(row);
       const y = r(row);
       return x === null || y === null ? null : cmp(x, y);
+    };
+  }
+
+  /** `column op constant` without comparable keys: from the raw text when canonical, else decoded. */
+  private compareConst(col: number, l: Compiled, cmp: Cmp, op: CompareOp, t: PgType, c: Value): Compiled {
+    // The raw text decides only for a column of exactly type `t`: a widened int2/int4 column's text must still be
+    // checked against its own range (decoding raises where Postgres would).
+    const same = col >= 0 && this.layout.types[col] === t;
+    const fast = same ? rawComparator(op, t, c) : undefined;
+    if (fast !== undefined) {
+      // Decide from the raw text when it is in canonical form; decode only otherwise.
+      return (row) => {
+        const raw = row.raw(col);
+        if (raw === null) return null;
+        const r = fast(raw);
+        if (r !== undefined) return r;
+        const x = l(row);
+        return x === null ? null : cmp(x, c);
+      };
+    }
+    return (row) => {
+      const x = l(row);
+      return x === null ? null : cmp(x, c);
     };
   }
 
@@ -431,6 +444,94 @@ class Compiler {
       if (v === null || pv === null || (esc !== null && ev === null)) return null;
       return likeMatcher(pv as string, ev as string | null, ci)(v as string) !== neg;
     };
+  }
+}
+
+/**
+ * `column op constant` on comparable keys (values/comparable.ts): the row's key, computed once per row and column, is
+ * compared with the constant's as doubles, which is exact; a row without a key (NULL, NaN, non-canonical text, out
+ * of the exact span) takes `slow`, the ordinary comparison.
+ */
+function keyCompare(op: CompareOp, col: number, k: number, slow: Compiled): Compiled {
+  switch (op) {
+    case '=':
+      return (row) => {
+        const x = row.key(col);
+        return x === x ? x === k : slow(row);
+      };
+    case '<>':
+      return (row) => {
+        const x = row.key(col);
+        return x === x ? x !== k : slow(row);
+      };
+    case '<':
+      return (row) => {
+        const x = row.key(col);
+        return x === x ? x < k : slow(row);
+      };
+    case '<=':
+      return (row) => {
+        const x = row.key(col);
+        return x === x ? x <= k : slow(row);
+      };
+    case '>':
+      return (row) => {
+        const x = row.key(col);
+        return x === x ? x > k : slow(row);
+      };
+    case '>=':
+      return (row) => {
+        const x = row.key(col);
+        return x === x ? x >= k : slow(row);
+      };
+  }
+}
+
+/**
+ * Text and varchar without a length decode to their raw text. Against a constant with no UTF-16 unit at or above
+ * D800, JavaScript's native string order is code-point order (the C collation): at the first differing unit the
+ * constant's is below every unit whose rank the surrogate fix-up of compareText changes.
+ */
+function nativeTextOrder(t: PgType, c: Value): boolean {
+  if (t.array || t.typmod >= 0 || (t.scalar !== 'text' && t.scalar !== 'varchar')) return false;
+  const s = c as string;
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0xd800) return false;
+  return true;
+}
+
+/** `text_column op constant` on the raw text with native string comparison (see nativeTextOrder). */
+function textCompare(op: CompareOp, col: number, c: string): Compiled {
+  switch (op) {
+    case '=':
+      return (row) => {
+        const x = row.raw(col);
+        return x === null ? null : x === c;
+      };
+    case '<>':
+      return (row) => {
+        const x = row.raw(col);
+        return x === null ? null : x !== c;
+      };
+    case '<':
+      return (row) => {
+        const x = row.raw(col);
+        return x === null ? null : x < c;
+      };
+    case '<=':
+      return (row) => {
+        const x = row.raw(col);
+        return x === null ? null : x <= c;
+      };
+    case '>':
+      return (row) => {
+        const x = row.raw(col);
+        return x === null ? null : x > c;
+      };
+    case '>=':
+      return (row) => {
+        const x = row.raw(col);
+        return x === null ? null : x >= c;
+      };
   }
 }
 

@@ -29,6 +29,7 @@ import {
   numericPow,
   numericSub,
 } from '../values/numeric.js';
+import { numericExp, numericLn, numericLog, numericLog10, numericSqrt } from '../values/numeric-funcs.js';
 import { codecFor } from '../values/registry.js';
 import { bpcharLength, lowerAscii, textLength, upperAscii } from '../values/text.js';
 import { timezoneOfTimestamp, timezoneOfTimestamptz } from '../values/timezone.js';
@@ -129,6 +130,16 @@ function numericFn(fn: NumericFn): Impl {
       return (a, b) => numericMod(a as NumericValue, b as NumericValue);
     case 'numeric^':
       return (a, b) => numericPow(a as NumericValue, b as NumericValue);
+    case 'numeric_sqrt':
+      return (a) => numericSqrt(a as NumericValue);
+    case 'numeric_exp':
+      return (a) => numericExp(a as NumericValue);
+    case 'numeric_ln':
+      return (a) => numericLn(a as NumericValue);
+    case 'numeric_log10':
+      return (a) => numericLog10(a as NumericValue);
+    case 'numeric_log':
+      return (a, b) => numericLog(a as NumericValue, b as NumericValue);
     case 'numeric_abs':
       return (a) => numericAbs(a as NumericValue);
     case 'numeric_neg':

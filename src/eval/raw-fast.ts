@@ -1,5 +1,8 @@
 // Fast paths that compare a column's raw Postgres text with a constant without decoding it (exactness preserved).
 import type { CompareOp } from '../sql/ast.js';
+import { intKey } from '../values/comparable.js';
+import { canonicalTimestampMicros } from '../values/datetime-parse.js';
+import { daysInMonth } from '../values/datetime-format.js';
 import { decimalDigits } from '../values/numeric.js';
 import { codecFor } from '../values/registry.js';
 import type { NumericValue, PgType, Value } from '../values/types.js';
@@ -29,24 +32,7 @@ const sign = (op: CompareOp, c: number): boolean => {
 };
 
 /** Plain decimal integer of at most 15 digits (exactly representable) → number; else NaN. */
-function smallInt(s: string): number {
-  const n = s.length;
-  let i = 0;
-  let neg = false;
-  if (n > 0 && s.charCodeAt(0) === 45) {
-    neg = true;
-    i = 1;
-  }
-  if (n - i < 1 || n - i > 15) return NaN;
-  if (s.charCodeAt(i) === 48 && n - i > 1) return NaN; // leading zero: not canonical
-  let v = 0;
-  for (; i < n; i++) {
-    const c = s.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return NaN;
-    v = v * 10 + c;
-  }
-  return neg ? -v : v;
-}
+const smallInt = (s: string): number => intKey(s, -Infinity, Infinity);
 
 /** Canonical finite numeric text `-?D+(.D+)?` split into sign, integer digits (no leading zeros), fraction digits. */
 function splitDecimal(s: string): { neg: boolean; int: string; frac: string } | undefined {
@@ -76,9 +62,22 @@ function compareDecimal(
 
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 
-/** `YYYY-MM-DD` with a 4-digit AD year (hand-rolled: this runs per row and a RegExp costs more). */
+/**
+ * `YYYY-MM-DD` with a 4-digit AD year and a day that exists (hand-rolled: this runs per row and a RegExp costs
+ * more). Text that is not a valid date is decoded, so it raises as Postgres would.
+ */
 function isIsoDate(s: string): boolean {
-  return s.length === 10 && dateAt(s);
+  if (s.length !== 10 || !dateAt(s)) return false;
+  const y = num4(s);
+  const mo = (s.charCodeAt(5) - 48) * 10 + s.charCodeAt(6) - 48;
+  const d = (s.charCodeAt(8) - 48) * 10 + s.charCodeAt(9) - 48;
+  return y >= 1 && mo >= 1 && mo <= 12 && d >= 1 && d <= daysInMonth(y, mo);
+}
+
+function num4(s: string): number {
+  return (
+    (s.charCodeAt(0) - 48) * 1000 + (s.charCodeAt(1) - 48) * 100 + (s.charCodeAt(2) - 48) * 10 + s.charCodeAt(3) - 48
+  );
 }
 
 function dateAt(s: string): boolean {
@@ -114,14 +113,20 @@ function timestampBody(s: string, end: number): boolean {
   return true;
 }
 
+/** Canonical and valid (the fields exist: a month 13 or a 30 February is decoded, and raises, instead). */
 function isIsoTimestamp(s: string): boolean {
-  return timestampBody(s, s.length);
+  return timestampBody(s, s.length) && canonicalTimestampMicros(s, s.length) !== undefined;
 }
 
 function isIsoTimestamptz(s: string): boolean {
   const n = s.length - 3;
   return (
-    n > 0 && s.charCodeAt(n) === 43 && s.charCodeAt(n + 1) === 48 && s.charCodeAt(n + 2) === 48 && timestampBody(s, n)
+    n > 0 &&
+    s.charCodeAt(n) === 43 &&
+    s.charCodeAt(n + 1) === 48 &&
+    s.charCodeAt(n + 2) === 48 &&
+    timestampBody(s, n) &&
+    canonicalTimestampMicros(s, n) !== undefined
   );
 }
 

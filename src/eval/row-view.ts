@@ -1,4 +1,5 @@
 // A row seen through its table's column layout: each referenced column is decoded on first use, once per row.
+import { keyerFor, type Keyer } from '../values/comparable.js';
 import type { PgType, Value } from '../values/types.js';
 
 /** A table's columns in a fixed order, with the decoder (Postgres input function) of each. */
@@ -6,12 +7,15 @@ export class ColumnLayout {
   readonly names: readonly string[];
   readonly types: readonly PgType[];
   readonly decoders: readonly ((text: string) => Value)[];
+  /** Per column, text → comparable key (see values/comparable.ts), or undefined when its type has none. */
+  readonly keyers: readonly (Keyer | undefined)[];
   private readonly byName: Map<string, number>;
 
   constructor(columns: readonly { name: string; type: PgType; decode: (text: string) => Value }[]) {
     this.names = columns.map((c) => c.name);
     this.types = columns.map((c) => c.type);
     this.decoders = columns.map((c) => c.decode);
+    this.keyers = columns.map((c) => keyerFor(c.type, c.decode));
     this.byName = new Map(this.names.map((n, i) => [n, i]));
   }
 
@@ -33,11 +37,16 @@ export class RowView {
   record: Readonly<Record<string, string | null>> = {};
   private readonly cache: (Value | null)[];
   private readonly stamps: Uint32Array;
+  /** Comparable keys of this row's columns (NaN: none), valid where keyStamps holds the epoch. */
+  private readonly keys: Float64Array;
+  private readonly keyStamps: Uint32Array;
   private epoch = 1;
 
   constructor(readonly layout: ColumnLayout) {
     this.cache = new Array<Value | null>(layout.size).fill(null);
     this.stamps = new Uint32Array(layout.size);
+    this.keys = new Float64Array(layout.size);
+    this.keyStamps = new Uint32Array(layout.size);
   }
 
   reset(record: Readonly<Record<string, string | null>>): this {
@@ -45,6 +54,7 @@ export class RowView {
     this.epoch++;
     if (this.epoch === 0xffffffff) {
       this.stamps.fill(0);
+      this.keyStamps.fill(0);
       this.epoch = 1;
     }
     return this;
@@ -57,6 +67,20 @@ export class RowView {
     this.cache[i] = v;
     this.stamps[i] = this.epoch;
     return v;
+  }
+
+  /**
+   * Column i's comparable key for this row (values/comparable.ts), computed from its text on first use: NaN for NULL,
+   * for a type without keys, or for a value without an exact key (compare the decoded value instead).
+   */
+  key(i: number): number {
+    if (this.keyStamps[i] === this.epoch) return this.keys[i] as number;
+    const text = this.record[this.layout.names[i] as string];
+    const keyer = this.layout.keyers[i];
+    const k = text === null || text === undefined || keyer === undefined ? NaN : keyer(text);
+    this.keys[i] = k;
+    this.keyStamps[i] = this.epoch;
+    return k;
   }
 
   /** The raw text of column i (no decoding): equality indexes on canonical-text types key on it directly. */

@@ -14,6 +14,7 @@ import {
   type TxHeaders,
 } from './messages.js';
 import type { PredicateCache } from './predicate-cache.js';
+import { TableCounts } from './table-counts.js';
 import type { RoutedImages, TableRef, TableRouters } from './table-routers.js';
 import type { TimeSlicer } from './time-slicer.js';
 
@@ -68,6 +69,8 @@ export class ChangeProcessor {
     replaySkips: 0,
     routeNanos: 0,
   };
+  /** `counters.evaluationErrors` per table (live rows here; the service adds snapshot and subset rows). */
+  readonly evaluationErrorsByTable = new TableCounts();
 
   constructor(
     private readonly routers: TableRouters,
@@ -253,9 +256,15 @@ export class ChangeProcessor {
     try {
       return this.predicates.get(s).matches(row);
     } catch {
-      this.counters.evaluationErrors++;
+      this.countEvaluationErrors(s.schema, s.table, 1);
       return false;
     }
+  }
+
+  /** Rows of a table left out of a shape because its clause raised on them, in total and per table. */
+  countEvaluationErrors(schema: string, table: string, n: number): void {
+    this.counters.evaluationErrors += n;
+    this.evaluationErrorsByTable.add(schema, table, n);
   }
 
   private add(

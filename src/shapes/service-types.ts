@@ -4,6 +4,7 @@ import type { ReplicationEvent } from '../replication/replication-client.js';
 import type { LaneKind } from '../router/types.js';
 import type { AdmissionCounters, AdmissionLimits } from './admission.js';
 import type { ProcessCounters } from './change-processor.js';
+import type { TableCount } from './table-counts.js';
 import type { SliceStats } from './time-slicer.js';
 
 export interface SwitchyardServiceOptions {
@@ -75,6 +76,10 @@ export interface ServiceMetrics extends ProcessCounters {
   readonly waiters: number;
   /** Shape requests refused by an admission limit, by limit. */
   readonly admissionRejected: AdmissionCounters;
+  /** `evaluationErrors` per table. */
+  readonly evaluationErrorsByTable: readonly TableCount[];
+  /** Expressions that raised while routing a row and failed their shapes open (the routers' `failOpen`), per table. */
+  readonly failOpenByTable: readonly TableCount[];
   /** Time slices of transaction processing: slices run, yields to the event loop, longest slice (ms). */
   readonly processing: SliceStats;
 }

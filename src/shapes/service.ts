@@ -194,7 +194,7 @@ export class SwitchyardService implements ShapeService {
       key,
     ).then(({ shape, rows, evaluationErrors }) => {
       // Snapshot rows left out because the clause raised on them count with the live ones.
-      this.processor.counters.evaluationErrors += evaluationErrors;
+      this.processor.countEvaluationErrors(def.schema, def.table, evaluationErrors);
       this.emit({
         event: 'shape_created',
         handle: shape.handle,
@@ -265,7 +265,12 @@ export class SwitchyardService implements ShapeService {
   querySubset(handle: string, subset: SubsetRequest, sink: SubsetSink): Promise<'done' | 'gone'> {
     const s = this.readyShape(handle);
     if (s === undefined) return Promise.resolve('gone');
-    const deps = { admin: () => this.adminClient(), pool: this.pool, batchSize: this.opts.snapshotBatch ?? 2000 };
+    const deps = {
+      admin: () => this.adminClient(),
+      pool: this.pool,
+      batchSize: this.opts.snapshotBatch ?? 2000,
+      onEvaluationError: (schema: string, table: string) => this.processor.countEvaluationErrors(schema, table, 1),
+    };
     return runSubset(deps, s, subset, sink);
   }
 
@@ -303,6 +308,8 @@ export class SwitchyardService implements ShapeService {
       durableLsn: this.pipeline.durableLsn,
       waiters,
       admissionRejected: { ...this.admission.counters },
+      evaluationErrorsByTable: this.processor.evaluationErrorsByTable.list(),
+      failOpenByTable: r.failOpenByTable,
       processing: { ...this.slicer.stats },
     };
   }

@@ -25,6 +25,8 @@ export interface SubsetDeps {
   readonly admin: () => Promise<pg.ClientBase>;
   readonly pool: pg.Pool;
   readonly batchSize: number;
+  /** A row left out because a clause raised on it (counted with the live and snapshot ones). */
+  readonly onEvaluationError?: (schema: string, table: string) => void;
 }
 
 /** The SQL of a subset: the shape's clause AND the subset's, then ORDER BY / LIMIT / OFFSET, all rendered by us. */
@@ -118,8 +120,9 @@ async function filterSubset(
       try {
         return p.matches(row);
       } catch (err) {
-        if (err instanceof ValueError) return false;
-        throw err;
+        if (!(err instanceof ValueError)) throw err;
+        deps.onEvaluationError?.(def.schema, def.table);
+        return false;
       }
     });
   let skip = plan.offset;

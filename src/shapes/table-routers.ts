@@ -6,6 +6,7 @@ import { ShardedRouter } from '../shard/sharded-router.js';
 import { ShardFailureError } from '../shard/protocol.js';
 import type { ShardedRouterOptions } from '../shard/types.js';
 import { qualifiedTable } from './catalog.js';
+import type { TableCount } from './table-counts.js';
 
 type Row = Readonly<Record<string, string | null>>;
 
@@ -18,7 +19,11 @@ export interface TableRef {
   broken: boolean;
   /** `"schema"."table"`: the name the router knows the table by (quoted, so no case folding applies). */
   readonly name: string;
+  readonly schema: string;
+  readonly table: string;
   readonly shapes: Map<string, ShapeDef>;
+  /** Fail-open count of the routers this table had before its last rebuild (a metrics counter must not go back). */
+  retiredFailOpen: number;
 }
 
 /** Row images routed as inserts: `routed[i]` the shapes image i is in, and those of them to re-check exactly. */
@@ -85,7 +90,10 @@ export class TableRouters {
         signature: signatureOf(columns),
         broken: false,
         name,
+        schema,
+        table,
         shapes: new Map(),
+        retiredFailOpen: 0,
       };
       this.tables.set(k, ref);
       return [];
@@ -110,6 +118,7 @@ export class TableRouters {
       if (!t.shapes.has(id)) void attempt(() => router.removeShape(id)).catch(this.reportFailure(`removing ${id}`));
     for (const id of failed) t.shapes.delete(id);
     const old = t.router;
+    t.retiredFailOpen += old.summary().failOpen;
     t.router = router;
     t.columns = columns;
     t.signature = signatureOf(columns);
@@ -249,21 +258,25 @@ export class TableRouters {
     failOpen: number;
     failedOpenIds: number;
     estimatedBytes: number;
+    /** The routers' fail-open counts (expressions that raised) per table, across rebuilds. */
+    failOpenByTable: TableCount[];
   } {
     const lanes = emptyLanes();
     let shapes = 0;
     let failOpen = 0;
     let failedOpenIds = 0;
     let estimatedBytes = 0;
+    const failOpenByTable: TableCount[] = [];
     for (const t of this.tables.values()) {
       const s = t.router.summary();
+      failOpenByTable.push({ schema: t.schema, table: t.table, count: t.retiredFailOpen + s.failOpen });
       shapes += s.shapes;
       failOpen += s.failOpen;
       failedOpenIds += s.failedOpenIds;
       estimatedBytes += s.estimatedBytes;
       for (const [k, v] of Object.entries(s.lanes)) lanes[k as LaneKind] += v;
     }
-    return { shapes, lanes, failOpen, failedOpenIds, estimatedBytes };
+    return { shapes, lanes, failOpen, failedOpenIds, estimatedBytes, failOpenByTable };
   }
 
   /** Closes every table's router (terminates sharded routers' workers). */

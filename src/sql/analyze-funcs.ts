@@ -5,7 +5,7 @@ import { arrayOf, baseType, elementType, pgType, typeCategory, typeDisplayName, 
 import type { Expr, Span } from './ast.js';
 import type { FnId } from './function-ids.js';
 import { analyzeNode } from './analyze.js';
-import { applyOverload, buildLike } from './analyze-ops.js';
+import { applyOverload, buildLike, refuseUnsupported } from './analyze-ops.js';
 import { CAST_FUNCTIONS, FUNCTIONS, VOLATILE_FUNCTIONS } from './catalog.js';
 import { castExists } from './casts.js';
 import { canCoerce, selectCandidate, selectCommonType, TEXT } from './coerce.js';
@@ -182,6 +182,7 @@ export function analyzeFuncCall(ctx: AnalyzeContext, n: RawNode): Expr {
       span,
     );
   }
+  refuseUnsupported(ctx, o, span);
   const typed = applyOverload(ctx, o, args);
   if (o.fn === 'timezone_ts' || o.fn === 'timezone_tstz') checkZone(ctx, typed[0] as Expr);
   return {

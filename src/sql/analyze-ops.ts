@@ -108,6 +108,11 @@ function rejectOpaque(ctx: AnalyzeContext, args: readonly Expr[]): void {
   }
 }
 
+/** Refuses an overload Postgres would pick but Switchyard cannot evaluate exactly (Overload.unsupported). */
+export function refuseUnsupported(ctx: AnalyzeContext, o: Overload, span: Span): void {
+  if (o.unsupported !== undefined) ctx.fail(ErrorCode.NotSupported, o.unsupported, span);
+}
+
 /** Resolves an overload and coerces the arguments to it (then to `castTo`, for cross-type arithmetic). */
 export function applyOverload(ctx: AnalyzeContext, o: Overload, args: readonly Expr[]): Expr[] {
   return args.map((a, i) => {
@@ -122,6 +127,7 @@ function prefixOp(ctx: AnalyzeContext, name: string, arg: Expr, span: Span): Exp
   if (!cands) return unsupportedOp(ctx, name, [arg.type], span);
   const o = selectCandidate(cands, [arg.type]);
   if (o === 'none' || o === 'ambiguous') return noOperator(ctx, name, [arg.type], span, o === 'ambiguous');
+  refuseUnsupported(ctx, o, span);
   const [a] = applyOverload(ctx, o, [arg]);
   return {
     kind: 'call',

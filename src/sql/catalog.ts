@@ -13,6 +13,11 @@ export interface Overload extends Candidate {
   readonly compareAs?: PgType;
   /** Types the arguments are cast to before the call (cross-type integer arithmetic computes in the wider type). */
   readonly castTo?: readonly PgType[];
+  /**
+   * Set on overloads Postgres has but Switchyard cannot evaluate exactly: resolution still picks them as Postgres
+   * would (so `exp(int_col)` is not silently taken as the numeric overload), then analysis refuses with this reason.
+   */
+  readonly unsupported?: string;
 }
 
 const T = (s: ScalarName): PgType => pgType(s);
@@ -110,6 +115,43 @@ add(PREFIX, '-', { args: [T('numeric')], result: T('numeric'), fn: 'numeric_neg'
 add(PREFIX, '+', { args: [T('numeric')], result: T('numeric'), fn: 'identity' });
 add(PREFIX, '@', { args: [T('numeric')], result: T('numeric'), fn: 'numeric_abs' });
 add(FUNCTIONS, 'abs', { args: [T('numeric')], result: T('numeric'), fn: 'numeric_abs' });
+
+// --- roots, exponentials, logarithms, powers (pg_proc: numeric and float8 overloads) ---
+const numericMath: [string, number, FnId][] = [
+  ['sqrt', 1, 'numeric_sqrt'],
+  ['exp', 1, 'numeric_exp'],
+  ['ln', 1, 'numeric_ln'],
+  ['log', 1, 'numeric_log10'],
+  ['log10', 1, 'numeric_log10'],
+  ['log', 2, 'numeric_log'],
+  ['power', 2, 'numeric^'],
+  ['pow', 2, 'numeric^'],
+];
+for (const [name, arity, fn] of numericMath) {
+  add(FUNCTIONS, name, { args: new Array<PgType>(arity).fill(T('numeric')), result: T('numeric'), fn });
+}
+add(FUNCTIONS, 'sqrt', { args: [T('float8')], result: T('float8'), fn: 'float_sqrt' });
+add(FUNCTIONS, 'power', { args: [T('float8'), T('float8')], result: T('float8'), fn: 'float^' });
+add(FUNCTIONS, 'pow', { args: [T('float8'), T('float8')], result: T('float8'), fn: 'float^' });
+// The C library's exp, log, log10 and cbrt differ from JavaScript's in the last bit for a few percent of inputs.
+const libm = (what: string, advice: string): string =>
+  `${what} is not supported: Postgres computes it with the C library, whose last-bit rounding Switchyard cannot ` +
+  `reproduce${advice}`;
+for (const name of ['exp', 'ln', 'log', 'log10', 'cbrt']) {
+  const advice = name === 'cbrt' ? '' : `; ${name}(x::numeric) is exact`;
+  add(FUNCTIONS, name, {
+    args: [T('float8')],
+    result: T('float8'),
+    fn: 'identity',
+    unsupported: libm(`${name}(double precision)`, advice),
+  });
+}
+add(PREFIX, '||/', {
+  args: [T('float8')],
+  result: T('float8'),
+  fn: 'identity',
+  unsupported: libm('||/ (cube root)', ''),
+});
 
 // --- date/time arithmetic ---
 const dt: [string, ScalarName, ScalarName, ScalarName, DatetimeFn][] = [

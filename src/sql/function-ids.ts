@@ -39,6 +39,11 @@ export const NUMERIC_FNS = [
   'numeric^',
   'numeric_abs',
   'numeric_neg',
+  'numeric_sqrt',
+  'numeric_exp',
+  'numeric_ln',
+  'numeric_log10',
+  'numeric_log',
 ] as const;
 
 /** Text functions and operators. */

@@ -392,6 +392,32 @@ const d2 = (s: string, i: number): number => {
  * plain arithmetic instead of the general scanner. Anything else returns undefined and takes the full path.
  */
 function canonicalTimestamp(s: string, end: number): bigint | undefined {
+  const us = canonicalTimestampMicros(s, end);
+  if (us === undefined) return undefined;
+  return us === us ? BigInt(us) : canonicalTimestampBig(s, end);
+}
+
+/**
+ * The µs of a canonical timestamp text as an exact double (days within ±104,000 of 2000-01-01, so below 2^53): what
+ * residual comparisons use as the value's comparable key without allocating. undefined when the text is not
+ * canonical, NaN when canonical but outside that span.
+ */
+export function canonicalTimestampMicros(s: string, end: number): number | undefined {
+  const f = canonicalFields(s, end);
+  if (f === undefined) return undefined;
+  const day = ymdToDay(f.y, f.mo, f.d);
+  return day > -104_000 && day < 104_000 ? day * USECS_PER_DAY + f.time : NaN;
+}
+
+function canonicalTimestampBig(s: string, end: number): bigint | undefined {
+  const f = canonicalFields(s, end);
+  return f === undefined ? undefined : joinTimestamp(ymdToDay(f.y, f.mo, f.d), f.time);
+}
+
+/** Scratch of canonicalFields (reused: the fast path runs per row and must not allocate). */
+const FIELDS = { y: 0, mo: 0, d: 0, time: 0 };
+
+function canonicalFields(s: string, end: number): typeof FIELDS | undefined {
   if (end !== 19 && (end < 21 || end > 26)) return undefined;
   const y1 = d2(s, 0);
   const y2 = d2(s, 2);
@@ -422,5 +448,9 @@ function canonicalTimestamp(s: string, end: number): bigint | undefined {
       us += c * scale;
     }
   }
-  return joinTimestamp(ymdToDay(y, mo, d), ((h * 60 + mi) * 60 + se) * 1_000_000 + us);
+  FIELDS.y = y;
+  FIELDS.mo = mo;
+  FIELDS.d = d;
+  FIELDS.time = ((h * 60 + mi) * 60 + se) * 1_000_000 + us;
+  return FIELDS;
 }

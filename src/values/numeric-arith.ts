@@ -6,6 +6,7 @@ import {
   NUMERIC_PINF,
   NUMERIC_ZERO,
   checkNumericRange,
+  coefDigits,
   finite,
   pow10,
   roundFinite,
@@ -67,7 +68,7 @@ export function numericMul(a: NumericValue, b: NumericValue): NumericValue {
 /** Weight and first digit of the value in Postgres's base-10000 representation (0, 0 for zero). */
 export function nbaseLead(v: FiniteNumeric): [weight: number, first: number] {
   if (v.coef === 0n) return [0, 0];
-  const s = (v.coef < 0n ? -v.coef : v.coef).toString();
+  const s = coefDigits(v);
   const e = s.length - 1 - v.scale;
   const weight = Math.floor(e / 4);
   const count = e - 4 * weight + 1;

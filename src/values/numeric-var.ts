@@ -1,7 +1,7 @@
 // Postgres 15's NumericVar arithmetic (base-10000 digits, numeric.c's rounding and truncation rules), digit for digit.
 import { ErrorCode, ValueError, divisionByZero } from '../errors/index.js';
 import { chargeWork } from './work-budget.js';
-import { finite, pow10 } from './numeric.js';
+import { coefDigits, finite, pow10 } from './numeric.js';
 import type { FiniteNumeric } from './numeric.js';
 
 /**
@@ -54,7 +54,7 @@ export function intVar(n: number): NumVar {
 export function varFromFinite(v: FiniteNumeric): NumVar {
   if (v.coef === 0n) return zeroVar(v.scale);
   const neg = v.coef < 0n;
-  let s = (neg ? -v.coef : v.coef).toString();
+  let s = coefDigits(v);
   chargeWork(s.length * CONVERSION_UNITS_PER_DIGIT);
   const fracPad = (DEC_DIGITS - (v.scale % DEC_DIGITS)) % DEC_DIGITS;
   if (fracPad > 0) s += '0'.repeat(fracPad);
@@ -99,11 +99,18 @@ export function finiteFromVar(v: NumVar): FiniteNumeric {
   if (n === 0) return finite(0n, v.dscale);
   // value = D · 10^(4·(weight − n + 1)); coefficient = value · 10^dscale.
   const e = DEC_DIGITS * (v.weight - n + 1) + v.dscale;
-  chargeWork((n * DEC_DIGITS + Math.max(e, 0)) * CONVERSION_UNITS_PER_DIGIT);
+  chargeWork(n * DEC_DIGITS * CONVERSION_UNITS_PER_DIGIT);
   let s = digitString(v.digits);
-  if (e >= 0) s += '0'.repeat(e);
-  else s = s.slice(0, s.length + e);
-  const c = s.length === 0 ? 0n : BigInt(s);
+  let c: bigint;
+  if (e >= 0) {
+    // Trailing zeros by multiplication with a (cached) power of ten, not by parsing them: 10 ^ 100000 is one
+    // NBASE digit, and its 100,000 zeros would otherwise be the whole cost.
+    chargeWork(e);
+    c = BigInt(s) * pow10(e);
+  } else {
+    s = s.slice(0, s.length + e);
+    c = s.length === 0 ? 0n : BigInt(s);
+  }
   return finite(v.sign < 0 ? -c : c, v.dscale);
 }
 
@@ -358,14 +365,14 @@ export function mulVar(x: NumVar, y: NumVar, rscale: number): NumVar {
   const maxdigits = resWeight + 1 + Math.floor((rscale + DEC_DIGITS - 1) / DEC_DIGITS) + MUL_GUARD_DIGITS;
   const resN = Math.min(n1 + n2 + 1, maxdigits);
   if (resN < 3) return zeroVar(rscale);
-  if (n1 >= BIG_MUL_DIGITS) {
+  if (n1 >= BIG_MUL_DIGITS && nonZeroDigits(a.digits, BIG_MUL_DIGITS) >= BIG_MUL_DIGITS) {
     // bigint multiplication is subquadratic; n1·n2 / 4 tracks its measured cost on these sizes.
     chargeWork((n1 * n2) / 4);
     const r = mulVarBig(a, b, resN, resWeight, rscale, sign);
     if (r !== undefined) return r;
   }
   const i1max = Math.min(n1 - 1, resN - 3);
-  chargeWork((i1max + 1) * Math.min(n2, resN));
+  chargeWork((nonZeroDigits(a.digits, i1max + 1) + 1) * Math.min(n2, resN));
   // Every partial sum stays below 2^53 (at most ~10^5 terms of < 10^8), so one carry pass at the end suffices.
   const dig = new Float64Array(resN);
   const ad = a.digits;
@@ -390,8 +397,18 @@ export function mulVar(x: NumVar, y: NumVar, rscale: number): NumVar {
   return r;
 }
 
-/** Shorter operands than this are multiplied digit by digit; longer ones through bigint multiplication. */
+/**
+ * Operands with fewer non-zero digits than this are multiplied digit by digit (zero digits cost nothing there, as
+ * in mul_var: `1.000…0001 ^ n` stays two digits wide); denser ones through bigint multiplication.
+ */
 const BIG_MUL_DIGITS = 24;
+
+/** The number of non-zero digits, counting no further than `cap`. */
+function nonZeroDigits(d: readonly number[], cap: number): number {
+  let k = 0;
+  for (let i = 0; i < d.length && k < cap; i++) if (d[i] !== 0) k++;
+  return k;
+}
 /** Dropped diagonals summed exactly before the rest is bounded (the bound is then < 1e-8 of a rounding unit). */
 const EXACT_DIAGONALS = 2;
 

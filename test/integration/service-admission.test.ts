@@ -1,37 +1,19 @@
 // Admission limits through the HTTP API: too many concurrent creations → 429, shape limits → 503 (both with
 // retry-after), oversized or over-complex where clauses → 400 where_too_complex; every refusal counted in /metrics.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../src/cli/serve.js';
-import type { Logger } from '../../src/http/logger.js';
-import { freshDatabase, type FreshDatabase } from '../support/pg-env.js';
+import { serveFreshDatabase, type ServedDatabase } from '../support/served-database.js';
 
-let db: FreshDatabase;
-let dataDir: string;
-let server: RunningServer;
+let served: ServedDatabase;
 let base: string;
-const log: Logger = { log: () => undefined };
 
 beforeAll(async () => {
-  db = await freshDatabase();
-  await db.client.query(`CREATE TABLE big (id int4 PRIMARY KEY, v int4 NOT NULL);
+  served = await serveFreshDatabase(
+    `CREATE TABLE big (id int4 PRIMARY KEY, v int4 NOT NULL);
     INSERT INTO big SELECT g, g % 100 FROM generate_series(1, 100000) g;
     CREATE TABLE items (id int4 PRIMARY KEY, v int4 NOT NULL); INSERT INTO items VALUES (1, 1);
-    CREATE TABLE other (id int4 PRIMARY KEY, v int4 NOT NULL)`);
-  dataDir = mkdtempSync(join(tmpdir(), 'sy-admission-'));
-  server = await startServer(
+    CREATE TABLE other (id int4 PRIMARY KEY, v int4 NOT NULL)`,
     {
-      port: 0,
-      host: '127.0.0.1',
-      databaseUrl: db.url,
-      dataDir,
-      longPollTimeoutMs: 500,
-      chunkBytes: 1 << 20,
       enableDelete: true,
-      demo: false,
       admission: {
         maxConcurrentCreations: 2,
         maxShapes: 6,
@@ -40,15 +22,12 @@ beforeAll(async () => {
         maxWhereNodes: 40,
       },
     },
-    log,
   );
-  base = `http://127.0.0.1:${(server.http.server.address() as AddressInfo).port}`;
+  base = served.base;
 }, 120_000);
 
 afterAll(async () => {
-  await server?.stop();
-  await db?.drop();
-  if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
+  await served?.stop();
 });
 
 interface Answer {

@@ -1,23 +1,18 @@
 // Hostile input to `/v1/shape`: malformed parameters, invalid, oversized and deeply nested clauses, unknown names,
 // garbage offsets and handles, fuzzed query strings. Always a 400 naming the problem (or the protocol's 409), never a
 // 500; the server stays up and a shape followed by a real client keeps receiving changes throughout.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../src/cli/serve.js';
 import type { Logger } from '../../src/http/logger.js';
 import { rng } from '../../bench/router-workloads.js';
-import { freshDatabase, type FreshDatabase } from '../support/pg-env.js';
+import type { FreshDatabase } from '../support/pg-env.js';
+import { serveFreshDatabase, type ServedDatabase } from '../support/served-database.js';
 import { keyed, sortedEntries, trackShape, type TrackedShape } from '../support/shape-tracker.js';
 
 const SEED = Number(process.env['SWITCHYARD_FUZZ_SEED'] ?? 4242);
 const e = encodeURIComponent;
 
 let db: FreshDatabase;
-let dataDir: string;
-let server: RunningServer;
+let served: ServedDatabase;
 let base: string;
 let tracker: TrackedShape;
 let writing: Promise<void>;
@@ -65,30 +60,19 @@ function expect400(a: Answer, field: string, message?: RegExp, what = ''): void 
 }
 
 beforeAll(async () => {
-  db = await freshDatabase();
-  await db.client.query(`CREATE TABLE items (id int4 PRIMARY KEY, v int4 NOT NULL, name text, tags text[] NOT NULL)`);
-  await db.client.query(
-    `INSERT INTO items SELECT g, g % 50, CASE WHEN g % 7 = 0 THEN NULL ELSE 'n' || chr(97 + g % 5) || g END, ARRAY['t' || (g % 3)] FROM generate_series(1, 120) g`,
-  );
-  await db.client.query(`CREATE VIEW vw AS SELECT * FROM items; CREATE MATERIALIZED VIEW mv AS SELECT 1 AS id;
+  served = await serveFreshDatabase(
+    [
+      `CREATE TABLE items (id int4 PRIMARY KEY, v int4 NOT NULL, name text, tags text[] NOT NULL)`,
+      `INSERT INTO items SELECT g, g % 50, CASE WHEN g % 7 = 0 THEN NULL ELSE 'n' || chr(97 + g % 5) || g END, ARRAY['t' || (g % 3)] FROM generate_series(1, 120) g`,
+      `CREATE VIEW vw AS SELECT * FROM items; CREATE MATERIALIZED VIEW mv AS SELECT 1 AS id;
     CREATE TABLE parted (id int PRIMARY KEY) PARTITION BY RANGE (id); CREATE TABLE parted1 PARTITION OF parted FOR VALUES FROM (0) TO (100);
     CREATE UNLOGGED TABLE unl (id int PRIMARY KEY); CREATE TABLE "MixedCase" (id int PRIMARY KEY);
-    CREATE TABLE fz AS SELECT * FROM items; ALTER TABLE fz ADD PRIMARY KEY (id)`);
-  dataDir = mkdtempSync(join(tmpdir(), 'sy-service-bad-'));
-  server = await startServer(
-    {
-      port: 0,
-      host: '127.0.0.1',
-      databaseUrl: db.url,
-      dataDir,
-      longPollTimeoutMs: 500,
-      chunkBytes: 1 << 20,
-      enableDelete: false,
-      demo: false,
-    },
+    CREATE TABLE fz AS SELECT * FROM items; ALTER TABLE fz ADD PRIMARY KEY (id)`,
+    ],
+    {},
     log,
   );
-  base = `http://127.0.0.1:${(server.http.server.address() as AddressInfo).port}`;
+  ({ db, base } = served);
   tracker = trackShape({ url: `${base}/v1/shape`, params: { table: 'items', where: 'v < 20' } });
   const deadline = Date.now() + 15_000;
   while (tracker.stats.upToDates === 0 && Date.now() < deadline) await sleep(20);
@@ -123,9 +107,7 @@ afterAll(async () => {
   stopWriter = true;
   await writing?.catch(() => undefined);
   tracker?.stop();
-  await server?.stop();
-  await db?.drop();
-  if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
+  await served?.stop();
 });
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

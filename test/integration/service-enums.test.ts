@@ -1,53 +1,30 @@
 // Enum and domain columns through the service: the catalog's declared enum order (ALTER TYPE … ADD VALUE BEFORE
 // included), snapshot and live rows equal to Postgres's, domains as their base type, and Postgres's enum errors.
-import { mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../src/cli/serve.js';
-import type { Logger } from '../../src/http/logger.js';
-import { freshDatabase, type FreshDatabase } from '../support/pg-env.js';
+import type { FreshDatabase } from '../support/pg-env.js';
+import { serveFreshDatabase, type ServedDatabase } from '../support/served-database.js';
 import { trackShape, type TrackedShape } from '../support/shape-tracker.js';
 
 let db: FreshDatabase;
-let dataDir: string;
-let server: RunningServer;
+let served: ServedDatabase;
 let base: string;
-const log: Logger = { log: () => undefined };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
-  db = await freshDatabase();
-  await db.client.query(`CREATE TYPE mood AS ENUM ('sad', 'happy')`);
-  // Sort order is not creation order nor alphabetical: sad < ok < happy.
-  await db.client.query(`ALTER TYPE mood ADD VALUE 'ok' BEFORE 'happy'`);
-  await db.client.query(`CREATE DOMAIN posint AS int4 CHECK (VALUE > 0)`);
-  await db.client.query(`CREATE TABLE pets (id int4 PRIMARY KEY, m mood, ms mood[], n posint)`);
-  await db.client.query(
+  // Sort order is not creation order nor alphabetical: sad < ok < happy (ADD VALUE … BEFORE).
+  // A new enum value is usable only once committed: one statement per transaction.
+  served = await serveFreshDatabase([
+    `CREATE TYPE mood AS ENUM ('sad', 'happy')`,
+    `ALTER TYPE mood ADD VALUE 'ok' BEFORE 'happy'`,
+    `CREATE DOMAIN posint AS int4 CHECK (VALUE > 0)`,
+    `CREATE TABLE pets (id int4 PRIMARY KEY, m mood, ms mood[], n posint)`,
     `INSERT INTO pets VALUES (1, 'sad', '{sad}', 1), (2, 'ok', '{ok,happy}', 2), (3, 'happy', '{}', 3), (4, NULL, NULL, NULL)`,
-  );
-  dataDir = mkdtempSync(join(tmpdir(), 'sy-service-enums-'));
-  server = await startServer(
-    {
-      port: 0,
-      host: '127.0.0.1',
-      databaseUrl: db.url,
-      dataDir,
-      longPollTimeoutMs: 500,
-      chunkBytes: 1 << 20,
-      enableDelete: false,
-      demo: false,
-    },
-    log,
-  );
-  base = `http://127.0.0.1:${(server.http.server.address() as AddressInfo).port}`;
+  ]);
+  ({ db, base } = served);
 });
 
 afterAll(async () => {
-  await server?.stop();
-  await db?.drop();
-  if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
+  await served?.stop();
 });
 
 async function pgIds(where: string): Promise<string[]> {

@@ -1,4 +1,5 @@
 // Operands and exponents for the numeric differential test and benchmark: tiny, huge, long, near 1, negative, zero.
+import { numericExp, numericLn, numericLog, numericLog10, numericSqrt } from '../../src/values/numeric-funcs.js';
 import type { NumericValue } from '../../src/values/types.js';
 
 /** Deterministic digits (a fixed LCG), so the cases are the same on every run. */
@@ -93,12 +94,79 @@ export const EXPONENTS: readonly string[] = [
 const cross = (as: readonly string[], bs: readonly string[]): [string, string][] =>
   as.flatMap((a) => bs.map((b): [string, string] => [a, b]));
 
+/** NaN and the infinities, which the functions treat specially. */
+const SPECIAL = ['NaN', 'Infinity', '-Infinity'];
+
+/** Arguments around exp's limits (its result overflows past e^6000-ish, and underflows to zero below −6000). */
+const EXP_ARGS = [
+  '0.01',
+  '-0.01',
+  '0.0100001',
+  '2.5',
+  '-2.5',
+  '100',
+  '-100',
+  '1000.5',
+  '-1000.5',
+  '5000',
+  '-5000',
+  '5999.9',
+  '-5999.9',
+  '6000',
+  '-6000',
+  '13815.5',
+  '1e-1000',
+];
+
+const LOG_BASES = [
+  '2',
+  '10',
+  '0.5',
+  '1',
+  '0',
+  '-2',
+  '1.1',
+  '0.9',
+  '1.000001',
+  '100000.5',
+  '0.001',
+  LONG[0] as string,
+  LONG[3] as string,
+  LONG[6] as string,
+  ...SPECIAL,
+];
+
+const unary = (as: readonly string[]): [string, string][] => as.map((a): [string, string] => [a, '0']);
+
 /** Cases per operation: [left, right] (right is ignored by unary operations). */
 export const NUMERIC_CASES: Record<string, [string, string][]> = {
   '^': cross(OPERANDS, EXPONENTS),
   '/': cross(OPERANDS, OPERANDS),
   '%': cross(OPERANDS, OPERANDS),
+  sqrt: unary([...OPERANDS, ...SPECIAL, '1e-1000', '1e+1000', '0.0001', '99999999']),
+  exp: unary([...OPERANDS, ...SPECIAL, ...EXP_ARGS]),
+  ln: unary([...OPERANDS, ...SPECIAL, '1e-1000', '1e+100000', '0.00010000']),
+  log10: unary([...OPERANDS, ...SPECIAL, '1e-1000', '1000', '0.001']),
+  log: cross(LOG_BASES, [...OPERANDS, ...SPECIAL]),
+};
+
+/** Each operation as SQL over columns `a` and `b` (the benchmark evaluates it per row on both sides). */
+export const NUMERIC_SQL: Record<string, string> = {
+  '^': 'a ^ b',
+  '/': 'a / b',
+  '%': 'a % b',
+  sqrt: 'sqrt(a)',
+  exp: 'exp(a)',
+  ln: 'ln(a)',
+  log10: 'log(a)',
+  log: 'log(a, b)',
 };
 
 /** Operations beyond + - * / % ^ (functions), keyed as the differential test names them. */
-export const NUMERIC_OPERATIONS: Record<string, (a: NumericValue, b: NumericValue) => NumericValue> = {};
+export const NUMERIC_OPERATIONS: Record<string, (a: NumericValue, b: NumericValue) => NumericValue> = {
+  sqrt: (a) => numericSqrt(a),
+  exp: (a) => numericExp(a),
+  ln: (a) => numericLn(a),
+  log10: (a) => numericLog10(a),
+  log: (a, b) => numericLog(a, b),
+};

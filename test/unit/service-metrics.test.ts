@@ -24,6 +24,11 @@ const metrics: ServiceMetrics = {
   durableLsn: 0n,
   waiters: 1,
   admissionRejected: { tooManyCreations: 2, shapeLimit: 0, whereTooComplex: 1 },
+  evaluationErrorsByTable: [{ schema: 'public', table: 'nums', count: 3 }],
+  failOpenByTable: [
+    { schema: 'public', table: 'nums', count: 2 },
+    { schema: 'app', table: 'calm', count: 0 },
+  ],
   processing: { slices: 9, yields: 6, longestSliceMs: 12.5, longestSliceCpuMs: 11 },
 };
 
@@ -41,4 +46,32 @@ it('names process metrics switchyard_process_… and switchyard_nodejs_…, once
   expect(text).toContain('switchyard_admission_rejected_total{reason="too_many_creations"} 2');
   expect(text).toContain('switchyard_admission_rejected_total{reason="shape_limit"} 0');
   expect(text).toContain('switchyard_admission_rejected_total{reason="where_too_complex"} 1');
+});
+
+it('exports evaluation errors and router fail-opens per table, as counters that follow the service', async () => {
+  let m = metrics;
+  const registry = createMetricsRegistry(() => m);
+  let text = await registry.metrics();
+  expect(text).toContain('# TYPE switchyard_evaluation_errors_total counter');
+  expect(text).toContain('switchyard_evaluation_errors_total{schema="public",table="nums"} 3');
+  expect(text).toContain('# TYPE switchyard_router_fail_open_total counter');
+  expect(text).toContain('switchyard_router_fail_open_total{schema="public",table="nums"} 2');
+  expect(text).toContain('switchyard_router_fail_open_total{schema="app",table="calm"} 0');
+  m = {
+    ...metrics,
+    evaluationErrorsByTable: [
+      { schema: 'public', table: 'nums', count: 5 },
+      { schema: 'app', table: 'calm', count: 1 },
+    ],
+    failOpenByTable: [
+      { schema: 'public', table: 'nums', count: 2 },
+      { schema: 'app', table: 'calm', count: 4 },
+    ],
+  };
+  await new Promise((r) => setImmediate(r)); // the next scrape reads the service again
+  text = await registry.metrics();
+  expect(text).toContain('switchyard_evaluation_errors_total{schema="public",table="nums"} 5');
+  expect(text).toContain('switchyard_evaluation_errors_total{schema="app",table="calm"} 1');
+  expect(text).toContain('switchyard_router_fail_open_total{schema="public",table="nums"} 2');
+  expect(text).toContain('switchyard_router_fail_open_total{schema="app",table="calm"} 4');
 });
