@@ -10,7 +10,33 @@ import type { Value } from '../values/types.js';
 import type { EntryHome, EntryTable } from './entries.js';
 import type { KeyOrder } from './order-key.js';
 
-const MAX_CHUNK = 256;
+export const MAX_CHUNK = 256;
+
+/** Whether a bound (projection k, value, strict 1/0) is satisfied by a value with projection f: c < v, or c = v. */
+export function satisfies(order: KeyOrder, k: number, val: Value, strict: number, f: number, v: Value): boolean {
+  if (k < f) return true;
+  if (k > f) return false;
+  const d = order.cmp(val, v);
+  return d < 0 || (d === 0 && strict === 0);
+}
+
+/** The total order of bounds: by value, inclusive before strict at equal values, then by entry (unique). */
+export function compareBounds(
+  order: KeyOrder,
+  k: number,
+  val: Value,
+  s: number,
+  entry: number,
+  k2: number,
+  val2: Value,
+  s2: number,
+  entry2: number,
+): number {
+  if (k !== k2) return k < k2 ? -1 : 1;
+  const d = order.cmp(val, val2);
+  if (d !== 0) return d;
+  return s !== s2 ? s - s2 : entry - entry2;
+}
 
 /** Sorted bounds; parallel arrays: projection, value, and entry · 2 + (1 when strict). */
 class Chunk {
@@ -120,24 +146,13 @@ export class BoundList implements EntryHome {
     return 64 + this.chunks.length * 120 + this.size * 24;
   }
 
-  /** Whether bound i of chunk c is satisfied by the value (projection f). */
   private satisfied(c: Chunk, i: number, f: number, v: Value): boolean {
-    const k = c.keys[i] as number;
-    if (k < f) return true;
-    if (k > f) return false;
-    const d = this.order.cmp(c.vals[i] as Value, v);
-    return d < 0 || (d === 0 && ((c.codes[i] as number) & 1) === 0);
+    return satisfies(this.order, c.keys[i] as number, c.vals[i] as Value, (c.codes[i] as number) & 1, f, v);
   }
 
-  /** Order of bound i of chunk c against (f, val, strict, entry): bound, then inclusive first, then entry. */
   private compareAt(c: Chunk, i: number, f: number, val: Value, s: number, entry: number): number {
-    const k = c.keys[i] as number;
-    if (k !== f) return k < f ? -1 : 1;
-    const d = this.order.cmp(c.vals[i] as Value, val);
-    if (d !== 0) return d;
     const code = c.codes[i] as number;
-    const cs = code & 1;
-    return cs !== s ? cs - s : (code >> 1) - entry;
+    return compareBounds(this.order, c.keys[i] as number, c.vals[i] as Value, code & 1, code >> 1, f, val, s, entry);
   }
 
   /** The chunk an item belongs in: the last whose first item is not after it (0 when it precedes all). */

@@ -6,7 +6,7 @@
 // power of two covering twice their width (the margin absorbs rounding of hi − lo), so each class costs two probes
 // of a KeyTable whatever the number of ranges; every candidate is then checked exactly with its own bounds.
 // Division by a power of two is exact for normal doubles; bounds so tiny that the quotient could be subnormal stay
-// out (RangeIndex keeps them in its treap), as do non-finite bounds and widths beyond 2^1000.
+// out (RangeIndex keeps them as bound pairs), as do non-finite bounds and widths beyond 2^1000.
 import { KeyTable } from './key-table.js';
 
 export interface GridRec {

@@ -4,15 +4,15 @@ import { BoundList, type RemovalListener } from './bound-list.js';
 import type { EntryHome, EntryTable } from './entries.js';
 import type { KeyOrder, Projection } from './order-key.js';
 import { RangeGrid, gridEligible, type GridRec } from './range-grid.js';
-import { RangeTreap, type RangeNode } from './range-treap.js';
+import { BoundPairs } from './bound-pairs.js';
 
 const projectNone: Projection = () => 0;
 
 /**
  * One-sided thresholds live in two BoundLists — lower-bounded (`x > c`, `x >= c`) and upper-bounded (`x < c`,
  * `x <= c`, in mirrored order) — so a stab emits each as a sorted prefix. Two-sided ranges (`BETWEEN`,
- * `a < x AND x < b`) go to a treap; those whose bounds are finite JS numbers (int2/int4/float/date values) to a
- * RangeGrid instead (a few hash probes per stab rather than a ~20-node walk). Keys are decoded values of the probe's
+ * `a < x AND x < b`) are pairs of such bounds (BoundPairs: runs copied, no per-entry check); those whose bounds are
+ * finite JS numbers (int2/int4/float/date values) go to a RangeGrid instead (a few hash probes per stab). Keys are decoded values of the probe's
  * type; NULL rows never reach it (a NULL makes every comparison NULL). For number values the type's order is the
  * numeric one on finite values (−0 = 0), and NaN and ±Infinity lie in no finite range, so the grid's comparisons
  * agree with `cmp`. Parts are created on first use: a range index under each key of a threshold family is small.
@@ -20,15 +20,18 @@ const projectNone: Projection = () => 0;
 export class RangeIndex<V extends Value = Value> implements EntryHome, RemovalListener {
   private lower: BoundList | undefined;
   private upper: BoundList | undefined;
-  private both: RangeTreap<Value> | undefined;
+  private both: BoundPairs | undefined;
   private grid: RangeGrid | undefined;
   private readonly order: KeyOrder;
+  private readonly mirrored: KeyOrder;
   private count = 0;
   /** Called when the last entry is removed (a threshold family then drops this key's index). */
   onEmpty: (() => void) | undefined;
 
   constructor(cmp: (a: V, b: V) => number, project: Projection = projectNone) {
-    this.order = { cmp: cmp as (a: Value, b: Value) => number, project };
+    const c = cmp as (a: Value, b: Value) => number;
+    this.order = { cmp: c, project };
+    this.mirrored = { cmp: (a, b) => c(b, a), project: (v) => -project(v) };
   }
 
   /** Adds `entry` for lo <(=) x <(=) hi; an undefined bound is open. At least one bound must be given. */
@@ -44,21 +47,17 @@ export class RangeIndex<V extends Value = Value> implements EntryHome, RemovalLi
     if (hi === undefined) {
       (this.lower ??= new BoundList(this.order, this)).add(entry, lo as Value, !loIncl, entries);
     } else if (lo === undefined) {
-      const { cmp, project } = this.order;
-      this.upper ??= new BoundList({ cmp: (a, b) => cmp(b, a), project: (v) => -project(v) }, this);
-      this.upper.add(entry, hi, !hiIncl, entries);
+      (this.upper ??= new BoundList(this.mirrored, this)).add(entry, hi, !hiIncl, entries);
     } else if (typeof lo === 'number' && typeof hi === 'number' && gridEligible(lo, hi)) {
       entries.place(entry, this, { rec: (this.grid ??= new RangeGrid()).add(entry, lo, loIncl, hi, hiIncl) });
     } else {
-      const node = (this.both ??= new RangeTreap<Value>(this.order.cmp)).insert(lo, loIncl, hi, hiIncl, entry);
-      entries.place(entry, this, { node });
+      (this.both ??= new BoundPairs(this.order, this.mirrored, this)).add(entry, lo, !loIncl, hi, !hiIncl, entries);
     }
   }
 
+  /** Grid entries only (the bound lists are their entries' own homes). */
   removeEntry(_entry: number, key: unknown): void {
-    const k = key as { node: RangeNode<Value> } | { rec: GridRec };
-    if ('rec' in k) this.grid?.remove(k.rec);
-    else this.both?.remove(k.node);
+    this.grid?.remove((key as { rec: GridRec }).rec);
     this.removed();
   }
 
@@ -71,12 +70,7 @@ export class RangeIndex<V extends Value = Value> implements EntryHome, RemovalLi
     let work = 0;
     if (this.lower !== undefined && this.lower.size > 0) work += this.lower.stab(v, emit);
     if (this.upper !== undefined && this.upper.size > 0) work += this.upper.stab(v, emit);
-    const both = this.both;
-    if (both !== undefined && both.root !== null) {
-      const before = both.visited;
-      both.stab(v, emit);
-      work += both.visited - before;
-    }
+    if (this.both !== undefined && this.both.size > 0) work += this.both.stab(v, v, emit);
     if (this.grid !== undefined && this.grid.size > 0 && typeof v === 'number') work += this.grid.stab(v, emit);
     return work;
   }

@@ -20,6 +20,11 @@ export interface RangeAccess extends AccessBase {
   readonly loIncl: boolean;
   readonly hi: Value | undefined;
   readonly hiIncl: boolean;
+  /**
+   * Ranges on other probes decided with this one by one structure of bounds (`at >= $1 AND user_id > $2 AND
+   * user_id < $3`): their conjuncts are in `consumed`, never evaluated per shape.
+   */
+  readonly more?: readonly RangeAccess[];
 }
 
 export type Access =
@@ -33,6 +38,8 @@ export type Access =
        * `region = 7 AND amount > $1`): its conjuncts are in `consumed`, never evaluated per shape.
        */
       readonly then?: RangeAccess;
+      /** A second one-sided bound on a third probe (with a one-sided `then`): both decided by the key's pairs. */
+      readonly then2?: RangeAccess;
     })
   | RangeAccess
   | (AccessBase & { readonly kind: 'prefix'; readonly prefix: string; readonly fold: boolean })

@@ -96,6 +96,7 @@ function planDisjunct(conj: readonly Expr[], policy: AtomPolicy, scorer: Scorer)
   }
   if (best === null) return { access: null, residual: andOf(conj) };
   if (best.kind === 'eq' && best.exact) best = withThreshold(best, candidates, scorer);
+  else if (best.kind === 'range' && best.exact) best = withMoreRanges(best, candidates);
   const rest = best.exact ? conj.filter((a) => !best.consumed.includes(a)) : conj;
   return { access: best, residual: rest.length === 0 ? null : andOf(rest) };
 }
@@ -116,7 +117,42 @@ function withThreshold(eq: Extract<Access, { kind: 'eq' }>, cands: readonly Acce
     }
   }
   if (then === undefined) return eq;
-  return { ...eq, then, consumed: [...eq.consumed, ...then.consumed] };
+  const withThen = { ...eq, then, consumed: [...eq.consumed, ...then.consumed] };
+  if (then.lo !== undefined && then.hi !== undefined) return withThen;
+  // A second one-sided bound on another probe: the key's pairs decide both (no residual per candidate).
+  const sql = renderSql(then.probe);
+  let then2: RangeAccess | undefined;
+  let score2 = Infinity;
+  for (const c of cands) {
+    if (c.kind !== 'range' || !c.exact || (c.lo !== undefined && c.hi !== undefined)) continue;
+    if (renderSql(c.probe) === sql) continue;
+    const s = scorer(c);
+    if (s < score2) {
+      score2 = s;
+      then2 = c;
+    }
+  }
+  if (then2 === undefined) return withThen;
+  return { ...withThen, then2, consumed: [...withThen.consumed, ...then2.consumed] };
+}
+
+/** Most further ranges one structure of bounds decides with its access (each costs a comparison per candidate). */
+const MAX_MORE = 4;
+
+/** A range access plus the other exact ranges of the conjunction (atoms it does not already stand for). */
+function withMoreRanges(r: RangeAccess, cands: readonly Access[]): Access {
+  const taken = new Set<Expr>(r.consumed);
+  const more: RangeAccess[] = [];
+  // Two-sided candidates first: they stand for both of their one-sided atoms.
+  const ranges = cands.filter((c): c is RangeAccess => c.kind === 'range' && c.exact);
+  ranges.sort((a, b) => b.consumed.length - a.consumed.length);
+  for (const c of ranges) {
+    if (more.length >= MAX_MORE || c.consumed.some((a) => taken.has(a))) continue;
+    for (const a of c.consumed) taken.add(a);
+    more.push(c);
+  }
+  if (more.length === 0) return r;
+  return { ...r, more, consumed: [...taken] };
 }
 
 /** Pairs a lower and an upper threshold on the same probe into one two-sided range (BETWEEN, `a < x AND x < b`). */

@@ -3,7 +3,7 @@ import { codecFor } from '../values/registry.js';
 import type { RowView } from '../eval/row-view.js';
 import type { Value } from '../values/types.js';
 import type { RouterCore } from './core.js';
-import { Group, ProbeIx, RawEq, type Owner, type TableState } from './table-state.js';
+import { BoundsIx, Group, ProbeIx, RawEq, type Owner, type TableState } from './table-state.js';
 import type { Change, ExplainDisjunct, ExplainRow, Explanation, LaneKind, RowRecord } from './types.js';
 
 export function explainShape(router: RouterCore, s: number, id: string, change: Change): Explanation {
@@ -105,6 +105,9 @@ function explainRow(
         probeValue = `error: ${(err as Error).message}`;
       }
       access = `${describeKey(owner, et.homes[e], et.keys[e])} on ${owner.sql}`;
+      accessMatched = trace.has(e);
+    } else if (owner instanceof BoundsIx) {
+      access = 'one-sided bounds decided together (conjunction of ranges)';
       accessMatched = trace.has(e);
     } else if (owner instanceof Group) {
       access = owner === table.always ? 'always (no where clause)' : '';

@@ -5,7 +5,8 @@ import type { Codec } from '../values/codec.js';
 import { baseType, elementType, type PgType, type Value } from '../values/types.js';
 import { Posting, PostingMap } from '../index/posting.js';
 import type { RangeIndex } from '../index/range-index.js';
-import type { KeyedRanges } from '../index/keyed-ranges.js';
+import type { KeyedParts } from '../index/keyed-parts.js';
+import type { BoundPairs } from '../index/bound-pairs.js';
 import type { PrefixIndex } from '../index/prefix-index.js';
 import type { ElementKey, InclusionIndex } from '../index/inclusion-index.js';
 import type { ProbeValue } from './pools.js';
@@ -23,15 +24,18 @@ export interface Owner {
 export type EqKey = string | number | null;
 
 /**
- * The shapes of an equality index that also bound another probe (`region = 7 AND amount > $1`): per key, that
- * probe's ranges. The probe is computed once per row, only when a key of the family is hit.
+ * The shapes of an equality index that also bound other probes (`region = 7 AND amount > $1`, or two one-sided
+ * bounds `region = 7 AND price < $1 AND at < $2`): per key, a RangeIndex over the bounded probe, or BoundPairs over
+ * the two. The probes are computed once per row, only when a key of the family is hit.
  */
 export class ThresholdFamily<K extends EqKey> {
   constructor(
-    /** The bounded probe's SQL (one family per probe under an index: a linear find, there are few). */
+    /** Identity under its index: the bounded probes' SQL (and directions for pairs); few per index, found linearly. */
     readonly sql: string,
     readonly probe: ProbeValue,
-    readonly ranges: KeyedRanges<K>,
+    /** The second bounded probe (pairs), or null. */
+    readonly second: ProbeValue | null,
+    readonly parts: KeyedParts<K, RangeIndex | BoundPairs>,
   ) {}
 }
 
@@ -54,7 +58,7 @@ export class RawEq implements Owner {
   /** Every entry of this index, its families' included (what fails open when the column cannot be decoded). */
   forEachEntry(fn: (entry: number) => void): void {
     this.pm.forEachEntry(fn);
-    for (const f of this.families) f.ranges.forEachEntry(fn);
+    for (const f of this.families) f.parts.forEachEntry(fn);
   }
 }
 
@@ -99,7 +103,29 @@ export class ProbeIx implements Owner {
     this.prefix?.forEachEntry(fn);
     this.iprefix?.forEachEntry(fn);
     this.incl?.forEachEntry(fn);
-    for (const f of this.families) f.ranges.forEachEntry(fn);
+    for (const f of this.families) f.parts.forEachEntry(fn);
+  }
+}
+
+/**
+ * Conjunctions of ranges on one or more probes (`at >= $1 AND user_id > $2 AND user_id < $3`), decided together as
+ * one-sided bounds: the first two by BoundPairs' runs, the rest checked per entry inside the structure (a comparison
+ * of decoded values, not a residual). One per signature (the probes, their directions and types).
+ */
+export class BoundsIx implements Owner {
+  count = 0;
+  at = -1;
+  readonly lane = 'range' as const;
+  /** Reused per row: the values of probes 2… */
+  readonly rest: Value[] = [];
+  constructor(
+    readonly sql: string,
+    readonly probes: readonly ProbeValue[],
+    readonly pairs: BoundPairs,
+  ) {}
+
+  forEachEntry(fn: (entry: number) => void): void {
+    this.pairs.forEachEntry(fn);
   }
 }
 

@@ -19,8 +19,10 @@ export function collectStats(router: RouterCore): RouterStats {
     for (const ix of t.rawEqs) {
       indexes.push({ table: t.name, kind: 'equality', probe: ix.sql, keys: ix.pm.keyCount, entries: ix.pm.size });
       bytes += ix.pm.bytes + ix.pm.keyCount * 24;
+      for (const f of ix.families) bytes += f.parts.bytes;
     }
     for (const p of t.probes) {
+      for (const f of p.families) bytes += f.parts.bytes;
       if (p.eq) {
         indexes.push({ table: t.name, kind: p.lane, probe: p.sql, keys: p.eq.keyCount, entries: p.eq.size });
         bytes += p.eq.bytes + p.eq.keyCount * 24;
@@ -38,6 +40,11 @@ export function collectStats(router: RouterCore): RouterStats {
         indexes.push({ table: t.name, kind: 'inclusion', probe: p.sql, keys: p.incl.keyCount, entries: p.incl.size });
         bytes += p.incl.bytes;
       }
+    }
+    for (const b of t.boundsIxs) {
+      const probe = b.sql.split('\u0000').join(' ').split('\u0001').join(', ');
+      indexes.push({ table: t.name, kind: 'range', probe, keys: b.pairs.size, entries: b.pairs.size });
+      bytes += b.pairs.bytes;
     }
     let entries = 0;
     for (const g of t.groups) {

@@ -8,7 +8,8 @@ import type { ArrayValue, Value } from '../values/types.js';
 import { Posting, PostingMap } from '../index/posting.js';
 import { RangeIndex } from '../index/range-index.js';
 import { projectionFor } from '../index/order-key.js';
-import { KeyedRanges } from '../index/keyed-ranges.js';
+import type { BoundPairs } from '../index/bound-pairs.js';
+import { addBounds, addToFamily, boundsIxFor, boundsOf, familyFor } from './families.js';
 import { PrefixIndex } from '../index/prefix-index.js';
 import { InclusionIndex, type ElementKey } from '../index/inclusion-index.js';
 import type { Access, RangeAccess } from './atoms.js';
@@ -21,6 +22,7 @@ import {
   ProbeIx,
   RAW_FAMILY,
   RawEq,
+  BoundsIx,
   ThresholdFamily,
   VALIDATORS,
   rawColumn,
@@ -29,7 +31,7 @@ import {
   type Owner,
 } from './lanes.js';
 
-export { Group, ProbeIx, RawEq, rawColumn, splitRawArray, type Owner } from './lanes.js';
+export { BoundsIx, Group, ProbeIx, RawEq, rawColumn, splitRawArray, type Owner } from './lanes.js';
 
 /** Residual verdicts as memoised per row. */
 const FALSE = 0;
@@ -45,6 +47,9 @@ export class TableState {
   readonly rawEqs: RawEq[] = [];
   readonly probes: ProbeIx[] = [];
   readonly groups: Group[] = [];
+  /** Conjunctions of ranges decided by one structure of bounds each. */
+  readonly boundsIxs: BoundsIx[] = [];
+  private readonly boundsBySig = new Map<string, BoundsIx>();
   readonly always: Group;
   private readonly rawByColumn = new Map<string, RawEq>();
   private readonly probeBySql = new Map<string, ProbeIx>();
@@ -71,6 +76,9 @@ export class TableState {
   trace: Set<number> | null = null;
   private readonly emitEntryFn: (e: number) => void;
   private readonly failEntryFn: (e: number) => void;
+  /** Reused per row: the values of a structure's probes (undefined where one raised). */
+  private readonly known: (Value | null | undefined)[] = [];
+  private readonly familyVals: ProbeValue[] = [];
   /** Reused per row: element keys of the row's array. */
   private readonly keyBuf: (ElementKey | null)[] = [];
 
@@ -168,17 +176,25 @@ export class TableState {
         const codec = codecFor(access.keyType);
         const ix = this.rawEq(raw);
         const keyOf = (k: Value): string => codec.format(k);
-        if (access.then !== undefined) this.postFamily(ix, ix.families, access.then, access, keyOf);
+        if (access.then !== undefined) this.postFamily(ix, ix.families, access, keyOf);
         else this.postKeys(ix.pm, access.keys, access.nullKey, keyOf, ix);
         return;
       }
+    }
+    if (access.kind === 'range' && access.more !== undefined) {
+      const bounds = boundsOf(access);
+      const ix = boundsIxFor(this.boundsBySig, this.boundsIxs, bounds, this.layout);
+      const e = this.allocFn();
+      addBounds(ix, e, bounds, this.ctx.entries);
+      this.ownFn(e, ix);
+      return;
     }
     const p = this.probeIx(access.probe);
     switch (access.kind) {
       case 'eq': {
         const codec = codecFor(access.keyType);
         const keyOf = (k: Value): EqKey => codec.key(k);
-        if (access.then !== undefined) this.postFamily(p, p.families, access.then, access, keyOf);
+        if (access.then !== undefined) this.postFamily(p, p.families, access, keyOf);
         else this.postKeys((p.eq ??= new PostingMap<EqKey>()), access.keys, access.nullKey, keyOf, p);
         return;
       }
@@ -241,31 +257,20 @@ export class TableState {
     }
   }
 
-  /** One entry per key (and under NULL for `IS NULL`) in the family of `then`'s probe, bounded by its range. */
+  /** One entry per key (and under NULL for `IS NULL`) in the family of the access's bounds. */
   private postFamily<K extends EqKey>(
     owner: Owner,
     families: ThresholdFamily<K>[],
-    then: RangeAccess,
     eq: Extract<Access, { kind: 'eq' }>,
     keyOf: (v: Value) => K,
   ): void {
-    const sql = renderSql(then.probe);
-    let fam = families.find((f) => f.sql === sql);
-    if (fam === undefined) {
-      const cmp = codecFor(then.keyType).compare as (a: Value, b: Value) => number;
-      const created: ThresholdFamily<K> = new ThresholdFamily<K>(
-        sql,
-        ProbeValue.compile(then.probe, sql, this.layout),
-        new KeyedRanges<K>(cmp, projectionFor(then.keyType), () => removeItem(families, created)),
-      );
-      fam = created;
-      families.push(fam);
-    }
+    const then = eq.then as RangeAccess;
+    const fam = familyFor(families, then, eq.then2, this.layout);
     const keys: K[] = eq.keys.map(keyOf);
     if (eq.nullKey) keys.push(null as K);
     for (const k of keys) {
       const e = this.allocFn();
-      fam.ranges.add(k, e, then.lo, then.loIncl, then.hi, then.hiIncl, this.ctx.entries);
+      addToFamily(fam, k, e, then, eq.then2, this.ctx.entries);
       this.ownFn(e, owner);
     }
   }
@@ -314,6 +319,9 @@ export class TableState {
     } else if (owner instanceof ProbeIx) {
       this.probeBySql.delete(owner.sql);
       removeFrom(this.probes, owner);
+    } else if (owner instanceof BoundsIx) {
+      this.boundsBySig.delete(owner.sql);
+      removeFrom(this.boundsIxs, owner);
     } else if (owner instanceof Group) {
       this.groupByResidual.delete(owner.residual);
       removeFrom(this.groups, owner);
@@ -425,6 +433,8 @@ export class TableState {
         }
       }
     }
+    const bix = this.boundsIxs;
+    for (let i = 0; i < bix.length; i++) this.routeBounds(bix[i] as BoundsIx);
     const always = this.always.posting;
     for (let j = 0; j < always.length; j++) this.emitEntry(always.items[j] as number);
     const groups = this.groups;
@@ -452,25 +462,82 @@ export class TableState {
     }
   }
 
-  /** The family's ranges under the row's key: stabbed with the bounded probe's value (NULL passes no bound). */
+  /** The family's part under the row's key, stabbed with the bounded probes' values (NULL passes no bound). */
   private routeFamily<K extends EqKey>(f: ThresholdFamily<K>, key: K): void {
-    const ranges = f.ranges.get(key);
-    if (ranges === undefined) return;
-    const probe = f.probe;
-    let v: Value | null;
-    if (probe.raised.repeats(this.row.record)) {
-      this.ctx.noteFailure(probe.raised.error);
-      ranges.forEachEntry(this.failEntryFn);
+    const part = f.parts.get(key);
+    if (part === undefined) return;
+    const vals = this.familyVals;
+    vals.length = f.second === null ? 1 : 2;
+    vals[0] = f.probe;
+    if (f.second !== null) vals[1] = f.second;
+    if (!this.probeValues(vals)) {
+      if (f.second === null) part.forEachEntry(this.failEntryFn);
+      else
+        (part as BoundPairs).forEachPassing(
+          this.known[0] ?? undefined,
+          this.known[1] ?? undefined,
+          [],
+          this.failEntryFn,
+        );
       return;
     }
-    try {
-      v = probe.get(this.row, this.round);
-    } catch (err) {
-      this.ctx.noteFailure(err);
-      ranges.forEachEntry(this.failEntryFn);
+    const v = this.known[0] as Value | null;
+    const w = this.known[1] as Value | null;
+    if (v === null || (f.second !== null && w === null)) return;
+    if (f.second === null) this.ctx.counters.lookups += (part as RangeIndex).stab(v, this.emitEntryFn);
+    else this.ctx.counters.lookups += (part as BoundPairs).stab(v, w as Value, this.emitEntryFn);
+  }
+
+  /** A conjunction of ranges: every probe's value (a NULL passes no bound), then one stab of the pairs. */
+  private routeBounds(ix: BoundsIx): void {
+    const known = this.known;
+    if (!this.probeValues(ix.probes)) {
+      ix.pairs.forEachPassing(
+        known[0] ?? undefined,
+        known[1] ?? undefined,
+        known.slice(2).map((v) => v ?? undefined),
+        this.failEntryFn,
+      );
       return;
     }
-    if (v !== null) this.ctx.counters.lookups += ranges.stab(v, this.emitEntryFn);
+    for (let i = 0; i < ix.probes.length; i++) if (known[i] === null) return;
+    const rest = ix.rest;
+    for (let i = 2; i < ix.probes.length; i++) rest[i - 2] = known[i] as Value;
+    this.ctx.counters.lookups += ix.pairs.stab(
+      known[0] as Value,
+      known[1] as Value,
+      this.emitEntryFn,
+      ix.probes.length > 2 ? rest : undefined,
+    );
+  }
+
+  /**
+   * Computes the probes' values into `known` (undefined where one raised). False when some raised — unless another
+   * is NULL, which decides the conjunction (no match) whatever the raising one gives: then true, with the NULL known.
+   */
+  private probeValues(probes: readonly ProbeValue[]): boolean {
+    const known = this.known;
+    known.length = probes.length;
+    let raised = false;
+    let sawNull = false;
+    for (let i = 0; i < probes.length; i++) {
+      try {
+        const v = this.probeValue(probes[i] as ProbeValue);
+        known[i] = v;
+        if (v === null) sawNull = true;
+      } catch (err) {
+        this.ctx.noteFailure(err);
+        known[i] = undefined;
+        raised = true;
+      }
+    }
+    return !raised || sawNull;
+  }
+
+  /** A probe's value for this row; throws its error again (without evaluating) on inputs it last raised on. */
+  private probeValue(p: ProbeValue): Value | null {
+    if (p.raised.repeats(this.row.record)) throw p.raised.error;
+    return p.get(this.row, this.round);
   }
 
   private routeGroup(g: Group): void {
@@ -608,11 +675,6 @@ export class TableState {
     memo.set(r, v);
     return v;
   }
-}
-
-function removeItem<T>(list: T[], x: T): void {
-  const i = list.indexOf(x);
-  if (i >= 0) list.splice(i, 1);
 }
 
 function removeFrom<T extends { at: number }>(list: T[], x: T): void {

@@ -238,6 +238,11 @@ export class Directory {
     ];
   }
 
+  /** Shapes of table `t` (0 for -1, an unknown table). */
+  shapeCountOf(t: number): number {
+    return t < 0 ? 0 : (this.tables[t] as TableDispatch).total;
+  }
+
   /** True when table `t` (-1: unknown) has shapes. */
   hasShapes(t: number): boolean {
     return t >= 0 && (this.tables[t] as TableDispatch).total > 0;

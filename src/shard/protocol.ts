@@ -38,14 +38,14 @@ export interface InitMessage {
   readonly rowOperationLimitMs: number;
 }
 
+/** A packed range (batch-codec.ts): SharedArrayBuffer views under 'shared', copies under 'packed'. */
 export type RouteBody =
   | {
-      readonly transport: 'shared';
-      readonly sab: SharedArrayBuffer;
-      readonly headerWords: number;
-      readonly textBytes: number;
+      readonly transport: 'shared' | 'packed';
+      readonly header: Int32Array;
+      readonly text: Uint8Array | Uint16Array;
+      readonly wide: boolean;
     }
-  | { readonly transport: 'packed'; readonly header: Int32Array; readonly text: string }
   | { readonly transport: 'clone'; readonly changes: readonly Change[]; readonly tables: Int32Array };
 
 export type Request =

@@ -12,7 +12,7 @@ import type {
   ShapeDef,
   ShapeRouting,
 } from '../router/index.js';
-import { packBatch, toShared, type Transport } from './batch-codec.js';
+import { Packer, type Transport } from './batch-codec.js';
 import { Directory, REPLICATED, type Entry, type OpenPlacement } from './directory.js';
 import {
   errorFromJson,
@@ -90,7 +90,8 @@ export class ShardedRouter implements ShapeRouting {
   private readonly handles: ShardHandle[] = [];
   private readonly buffers: OpBuffer[] = [];
   private flushScheduled = false;
-  private readonly sabPool: SharedArrayBuffer[] = [];
+  /** Free pack buffers (one per range in flight; see Packer). */
+  private readonly packers: Packer[] = [];
   private readonly tableColumns: (readonly string[])[];
   private readonly sent: number[];
   private closed = false;
@@ -244,41 +245,57 @@ export class ShardedRouter implements ShapeRouting {
     }
     // Each job settles its own waiters and never rejects, so nothing is left to await here.
     void this.flushNow();
-    let body: RouteBody;
-    let shared: SharedArrayBuffer | null = null;
-    if (this.transport === 'clone') body = { transport: 'clone', changes, tables };
-    else {
-      const p = packBatch(changes, this.tableColumns, tableAt(tables));
-      const sh = this.transport === 'shared' ? toShared(p, this.sabPool) : null;
-      if (sh !== null) {
-        shared = sh.sab;
-        body = { transport: 'shared', sab: sh.sab, headerWords: sh.headerWords, textBytes: sh.textBytes };
-      } else body = { transport: 'packed', header: p.header.slice(0, p.headerLength), text: p.text };
+    if (rows) await this.routeRows(changes, tables, out);
+    else await this.routeMasked(changes, tables, masks, out);
+    return out;
+  }
+
+  /**
+   * Placement 'rows': every shard holds every shape, so any shard can route any row. A batch large enough to pay for
+   * a second message is cut into contiguous parts of about equal estimated cost, one per shard, so that a caller
+   * awaiting one batch still uses every core; each part is packed and posted before the next is packed (the first
+   * shard routes while the main thread packs the rest), and its answer is placed as soon as it arrives.
+   */
+  private async routeRows(changes: readonly Change[], tables: Int32Array, out: RoutedChange[]): Promise<void> {
+    const n = changes.length;
+    const parts = Math.min(this.shards, Math.floor(n / this.minSplitPart));
+    const cuts = parts <= 1 ? [0, n] : splitByCost(changes, tables, parts, (t) => this.dir.shapeCountOf(t));
+    const jobs: Promise<void>[] = [];
+    for (let p = 0; p + 1 < cuts.length; p++) {
+      const from = cuts[p] as number;
+      const to = cuts[p + 1] as number;
+      const s = this.dir.nextBatchShard();
+      this.sent[s] = (this.sent[s] as number) + (to - from);
+      const packer = this.transport === 'clone' ? null : this.takePacker();
+      const body = this.body(changes, tables, from, to, packer);
+      const job = (this.handles[s] as ShardHandle).request({ t: 'route', mask: null, ...body });
+      jobs.push(
+        job.then(
+          (r) => {
+            if (packer !== null) this.packers.push(packer);
+            this.place(r as RouteResult, from, to, out);
+          },
+          (err: unknown) => {
+            if (packer !== null) this.packers.push(packer);
+            throw err;
+          },
+        ),
+      );
     }
+    await settleAll(jobs);
+  }
+
+  /** Placements 'replicate' and 'spread': the whole batch to each shard some row needs, with a per-row mask. */
+  private async routeMasked(
+    changes: readonly Change[],
+    tables: Int32Array,
+    masks: Uint8Array[],
+    out: RoutedChange[],
+  ): Promise<void> {
+    const n = changes.length;
+    const packer = this.transport === 'clone' ? null : this.takePacker();
+    const body = this.body(changes, tables, 0, n, packer);
     const jobs: Promise<unknown>[] = [];
-    const used: number[] = [];
-    if (rows) {
-      // Every shard holds every shape, so any shard can route any row: a batch large enough to pay for a second
-      // message is cut into contiguous parts, one per shard, so that a caller awaiting one batch still uses every
-      // core; a small batch goes whole to the next shard in turn, with no per-row mask.
-      const parts = Math.min(this.shards, Math.floor(n / this.minSplitPart));
-      if (parts <= 1) {
-        const s = this.dir.nextBatchShard();
-        this.sent[s] = (this.sent[s] as number) + n;
-        used.push(s);
-        jobs.push((this.handles[s] as ShardHandle).request({ t: 'route', mask: null, ...body }));
-      } else {
-        for (let p = 0; p < parts; p++) {
-          const from = Math.floor((n * p) / parts);
-          const to = Math.floor((n * (p + 1)) / parts);
-          const mask = new Uint8Array(n).fill(VIA_PLACED | VIA_REPLICATED, from, to);
-          const s = this.dir.nextBatchShard();
-          this.sent[s] = (this.sent[s] as number) + (to - from);
-          used.push(s);
-          jobs.push((this.handles[s] as ShardHandle).request({ t: 'route', mask, ...body }));
-        }
-      }
-    }
     for (let s = 0; s < masks.length; s++) {
       const m = masks[s] as Uint8Array;
       let k = 0;
@@ -290,19 +307,14 @@ export class ShardedRouter implements ShapeRouting {
       }
       if (k === 0) continue;
       this.sent[s] = (this.sent[s] as number) + k;
-      used.push(s);
       jobs.push((this.handles[s] as ShardHandle).request({ t: 'route', mask: full === n ? null : m, ...body }));
     }
-    const settled = await Promise.allSettled(jobs);
-    if (shared !== null) this.sabPool.push(shared);
-    const failed = settled.find((r) => r.status === 'rejected');
-    if (failed !== undefined) {
-      const reason = failed.reason as Error;
-      throw reason instanceof ShardFailureError
-        ? reason
-        : new ShardFailureError(`a shard failed routing the batch: ${reason.message}`);
+    try {
+      await settleAll(jobs);
+    } finally {
+      if (packer !== null) this.packers.push(packer);
     }
-    const results = settled.map((r) => (r as PromiseFulfilledResult<RouteResult>).value);
+    const results = (await Promise.all(jobs)) as RouteResult[];
     for (let i = 0; i < n; i++) {
       const ids: string[] = [];
       let failed: string[] | null = null;
@@ -312,7 +324,39 @@ export class ShardedRouter implements ShapeRouting {
       }
       out[i] = { ids, failedOpen: failed ?? NONE };
     }
-    return out;
+  }
+
+  /** The route request body of changes[from, to) in this router's transport. */
+  private body(
+    changes: readonly Change[],
+    tables: Int32Array,
+    from: number,
+    to: number,
+    packer: Packer | null,
+  ): RouteBody {
+    if (packer === null)
+      return { transport: 'clone', changes: changes.slice(from, to), tables: tables.slice(from, to) };
+    const p = packer.pack(changes, from, to, tables, this.tableColumns);
+    // 'packed' posts copies (a view would clone its whole buffer); 'shared' posts views of the packer's memory.
+    if (!packer.shared) return { transport: 'packed', header: p.header.slice(), text: p.text.slice(), wide: p.wide };
+    return { transport: 'shared', header: p.header, text: p.text, wide: p.wide };
+  }
+
+  /** A free packer (its memory is the worker's until the request settles, then it returns to the pool). */
+  private takePacker(): Packer {
+    return this.packers.pop() ?? new Packer(this.transport === 'shared');
+  }
+
+  /** Sets out[from, to) from a shard's answer for that part. */
+  private place(r: RouteResult, from: number, to: number, out: RoutedChange[]): void {
+    for (let i = from; i < to; i++) {
+      const k = i - from;
+      const ids: string[] = [];
+      this.collect(r.ids, r.offs, k, ids);
+      let failed: readonly string[] = NONE;
+      if (r.failOffs[k] !== r.failOffs[k + 1]) this.collect(r.failIds, r.failOffs, k, (failed = []));
+      out[i] = { ids, failedOpen: failed };
+    }
   }
 
   /** Appends the ids of change i's slice of a worker's gid list (a shape removed meanwhile has no name: skipped). */
@@ -474,7 +518,52 @@ export class ShardedRouter implements ShapeRouting {
   }
 }
 
-function tableAt(tables: Int32Array): (c: Change) => number {
-  let i = 0;
-  return () => tables[i++] as number;
+/** Waits for every job; rejects with the first failure as a ShardFailureError (all or nothing). */
+async function settleAll(jobs: readonly Promise<unknown>[]): Promise<void> {
+  const settled = await Promise.allSettled(jobs);
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed === undefined) return;
+  const reason = failed.reason as Error;
+  throw reason instanceof ShardFailureError
+    ? reason
+    : new ShardFailureError(`a shard failed routing the batch: ${reason.message}`);
+}
+
+/**
+ * Estimated routing cost of a change, in quarter rows: a row image 4, an update's two 8, a truncate 4 plus one per
+ * 50 shapes of its table (it emits every shape, and each costs the worker and the dispatcher a few tens of ns against
+ * a few µs per row), a change of a table without shapes 1 (it is skipped).
+ */
+export function changeCost(c: Change, tableShapes: number): number {
+  if (tableShapes <= 0) return 1;
+  if (c.op === 'truncate') return 4 + Math.floor(tableShapes / 50);
+  return c.op === 'update' ? 8 : 4;
+}
+
+/**
+ * Cuts [0, n) into at most `parts` contiguous non-empty ranges of about equal estimated cost (changeCost); returns
+ * the boundaries, 0 first and n last.
+ */
+export function splitByCost(
+  changes: readonly Change[],
+  tables: Int32Array,
+  parts: number,
+  tableShapes: (t: number) => number,
+): number[] {
+  const n = changes.length;
+  const prefix = new Float64Array(n + 1);
+  for (let i = 0; i < n; i++)
+    prefix[i + 1] = (prefix[i] as number) + changeCost(changes[i] as Change, tableShapes(tables[i] as number));
+  const total = prefix[n] as number;
+  const cuts = [0];
+  let j = 0;
+  for (let p = 1; p < parts; p++) {
+    const goal = (total * p) / parts;
+    while (j < n && (prefix[j] as number) < goal) j++;
+    // the boundary nearer the goal: just before or just after the change that crosses it
+    const cut = j > 0 && goal - (prefix[j - 1] as number) < (prefix[j] as number) - goal ? j - 1 : j;
+    if (cut > (cuts[cuts.length - 1] as number) && cut < n) cuts.push(cut);
+  }
+  cuts.push(n);
+  return cuts;
 }

@@ -6,7 +6,7 @@ import { Router } from '../router/index.js';
 import type { Change } from '../router/index.js';
 import { routerCore } from '../router/router.js';
 import type { RouterCore } from '../router/core.js';
-import { fromShared, unpackBatch } from './batch-codec.js';
+import { unpackBatch } from './batch-codec.js';
 import {
   errorToJson,
   VIA_PLACED,
@@ -216,12 +216,11 @@ function routeBatch(sl: [Slot, Slot], msg: Extract<Request, { t: 'route' }>): Ro
       else visit(i, msg.changes[i] as Change);
     }
   } else {
-    const { header, text } = msg.transport === 'shared' ? fromShared(msg.sab, msg.headerWords, msg.textBytes) : msg;
-    count = header[0] as number;
+    count = msg.header[0] as number;
     offs = new Int32Array(count + 1);
     failOffs = new Int32Array(count + 1);
     let last = 0;
-    unpackBatch(header, text, tableColumns, tableNames, mask, (i, c) => {
+    unpackBatch(msg, tableColumns, tableNames, mask, (i, c) => {
       for (let k = last; k < i; k++) mark(k);
       last = i + 1;
       visit(i, c);

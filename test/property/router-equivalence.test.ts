@@ -196,7 +196,8 @@ function scenarioGen(): fc.Arbitrary<{ cols: [string, ColType][]; ops: Op[] }> {
             }),
         },
         // Threshold families: an equality (or IS NULL) and a bound on another (or the same) column, with `$n` values
-        // or literal constants, one- or two-sided, strict or not, in either direction.
+        // or literal constants, one- or two-sided, strict or not, in either direction; sometimes a second one-sided
+        // bound on a third column (pairs of bounds under the key).
         {
           weight: scalarCols.length > 0 ? 3 : 0,
           arbitrary: fc
@@ -209,8 +210,9 @@ function scenarioGen(): fc.Arbitrary<{ cols: [string, ColType][]; ops: Op[] }> {
               fc.nat(20),
               fc.nat(20),
               fc.boolean(),
+              fc.option(fc.tuple(fc.constantFrom(...famCols), fc.constantFrom('<', '<=', '>', '>='), fc.nat(20))),
             )
-            .map(([id, [c, t], [d, u], op, i, j, k, literal]) => {
+            .map(([id, [c, t], [d, u], op, i, j, k, literal, second]) => {
               const pick = (ty: ColType, n: number): string => {
                 const lits = LITS[ty].filter((l) => l !== 'NULL');
                 return lits[n % lits.length] as string;
@@ -226,7 +228,11 @@ function scenarioGen(): fc.Arbitrary<{ cols: [string, ColType][]; ops: Op[] }> {
                 '2': text(pick(u, j)),
                 '3': text(pick(u, k)),
               };
-              const where = `${eq} AND ${range}`;
+              let where = `${eq} AND ${range}`;
+              if (second !== null) {
+                const [[g, w], op2, m] = second;
+                where += ` AND ${g} ${op2} ${pick(w, m)}`;
+              }
               const used = Object.fromEntries(Object.entries(params).filter(([n]) => where.includes(`$${n}`)));
               return { kind: 'add' as const, id, where, params: used };
             }),

@@ -29,7 +29,8 @@ const SCHEMA = { t: COLUMNS, 'public.other': COLUMNS };
 const VALUES: Record<ColType, string[]> = {
   int4: ['-1', '0', '1', '2', '3', '7'],
   int8: ['-5', '0', '1', '3', '9007199254740993'],
-  text: ['', 'a', 'ab', 'abc', 'B', 'b'],
+  // é (one byte on the wire), ☃ and a lone surrogate (two bytes: batch-codec's wide form)
+  text: ['', 'a', 'ab', 'abc', 'B', 'b', 'é', 'a☃', '\uD800b'],
   numeric: ['0', '1', '1.0', '1.50', '2', 'NaN'],
   float8: ['0', '-0', '1', '1.5', 'NaN', 'Infinity'],
   bool: ['t', 'f'],
