@@ -144,6 +144,10 @@ export async function main(argv: readonly string[]): Promise<void> {
       '--compile-budget <ms>',
       'work budget for compiling a where clause, constant folding included; beyond it 400 too_expensive (env SWITCHYARD_COMPILE_BUDGET_MS; default 50)',
     )
+    .option(
+      '--slice-ms <ms>',
+      'longest stretch processing one replicated transaction holds the event loop before yielding to HTTP (default 10)',
+    )
     .action((opts: ServeFlags) => runServe(opts, version));
   await program.parseAsync([...argv]);
 }

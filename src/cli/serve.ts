@@ -12,6 +12,7 @@ import {
 import { DEFAULT_SSE_TIMEOUT_MS } from '../http/sse.js';
 import { DEFAULT_ADMISSION, type AdmissionLimits } from '../shapes/admission.js';
 import { SwitchyardService } from '../shapes/service.js';
+import { DEFAULT_SLICE_MS } from '../shapes/time-slicer.js';
 import { seedDemo } from './demo-seed.js';
 import { probePort, startEmbeddedPostgres } from './embedded-pg.js';
 import { createMetricsRegistry } from './service-metrics.js';
@@ -35,6 +36,8 @@ export interface ServeOptions {
   readonly admission?: AdmissionLimits;
   /** Compile budget of a shape's where clause in nominal ms (default 50); see SwitchyardServiceOptions. */
   readonly compileBudgetMs?: number;
+  /** Time slice of transaction processing in ms (default 10; Infinity never yields); see SwitchyardServiceOptions. */
+  readonly processSliceMs?: number;
   readonly version?: string;
 }
 
@@ -61,6 +64,7 @@ export interface ServeFlags {
   demo?: boolean;
   shards?: string;
   compileBudget?: string;
+  sliceMs?: string;
   maxConcurrentCreations?: string;
   maxShapes?: string;
   maxShapesPerTable?: string;
@@ -117,6 +121,7 @@ export function resolveServeOptions(flags: ServeFlags, env: NodeJS.ProcessEnv = 
     demo: flags.demo === true,
     shards: nonNegativeInt('--shards', flags.shards ?? env['SWITCHYARD_SHARDS'], 0),
     admission: admissionFlags(flags),
+    processSliceMs: positiveInt('--slice-ms', flags.sliceMs, DEFAULT_SLICE_MS),
     compileBudgetMs: positiveInt(
       '--compile-budget',
       flags.compileBudget ?? env['SWITCHYARD_COMPILE_BUDGET_MS'],
@@ -181,6 +186,7 @@ async function startService(
     router: { shards: opts.shards ?? 0 },
     ...(opts.admission !== undefined ? { admission: opts.admission } : {}),
     ...(opts.compileBudgetMs !== undefined ? { compileBudgetMs: opts.compileBudgetMs } : {}),
+    ...(opts.processSliceMs !== undefined ? { processSliceMs: opts.processSliceMs } : {}),
     onEvent: (e) => {
       if (e.event === 'replication') log.log('info', 'replication', { ...e.detail });
       else if (e.event === 'error') log.log('error', 'service_error', { message: e.message });
