@@ -3,6 +3,7 @@ export { compileWhere, analyzeClause, layoutFor, type AnalyzedClause, type Compi
 export { Predicate, type PgRecord } from './eval/predicate.js';
 export type { CompiledBool } from './eval/compile.js';
 export { ColumnLayout, RowView } from './eval/row-view.js';
+export type { Keyer } from './values/comparable.js';
 export { ErrorCode, SwitchyardError, WhereError, ValueError, RouterError, renderCaret } from './errors/index.js';
 export type {
   Expr,
@@ -100,6 +101,8 @@ export {
 } from './shapes/service.js';
 export type { ProcessCounters } from './shapes/change-processor.js';
 export type { AdmissionCounters, AdmissionLimits } from './shapes/admission.js';
+export type { SliceStats } from './shapes/time-slicer.js';
+export type { TableCount } from './shapes/table-counts.js';
 export type { ShapeLogStoreOptions } from './log/shape-log-store.js';
 export type { LogOffset } from './log/offset.js';
 export type { ReplicationEvent } from './replication/index.js';
