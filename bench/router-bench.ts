@@ -13,6 +13,7 @@ import {
   type Workload,
   type WorkloadName,
 } from './router-workloads.js';
+import { gc, heapUsed, quantile, timerOverhead } from './measure.js';
 
 export type BenchMode = 'indexed' | 'filter' | 'naive';
 
@@ -139,34 +140,6 @@ function target(mode: BenchMode): Target {
     remove: (id) => void r.removeShape(id),
     route: (c) => r.route(c).length,
   };
-}
-
-const gc = (globalThis as { gc?: () => void }).gc;
-
-/** V8 heap plus typed-array backing stores: the router's KeyTables and entry columns live outside the heap. */
-function heapUsed(): number {
-  if (gc !== undefined) {
-    gc();
-    gc();
-  }
-  const m = process.memoryUsage();
-  return m.heapUsed + m.arrayBuffers;
-}
-
-function quantile(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
-}
-
-/** The cost of reading the clock twice, subtracted from per-change samples. */
-function timerOverhead(): number {
-  const s = new Float64Array(10_000);
-  for (let i = 0; i < s.length; i++) {
-    const t0 = process.hrtime.bigint();
-    s[i] = Number(process.hrtime.bigint() - t0);
-  }
-  s.sort();
-  return quantile(s, 0.5);
 }
 
 export async function runRouterBench(opts: RouterBenchOptions = {}): Promise<RouterBenchReport> {

@@ -6,6 +6,7 @@ import { routerCore } from '../src/router/router.js';
 import type { RouterCounters } from '../src/router/index.js';
 import { barChartSvg } from './chart.js';
 import { makeZooWorkload, seedMixWorkload, ZOO_CASES, type ZooWorkload } from './zoo-cases.js';
+import { gc, heapUsed, quantile, timerOverhead } from './measure.js';
 
 export interface ZooOptions {
   /** Case names to run (default: all, then the seed mix). */
@@ -50,33 +51,6 @@ export interface ZooReport {
   readonly loadAfter: readonly number[];
   readonly floorNsPerId: number;
   readonly results: readonly ZooResult[];
-}
-
-const gc = (globalThis as { gc?: () => void }).gc;
-
-/** V8 heap plus typed-array backing stores (the router's entry columns and key tables live outside the heap). */
-function heapUsed(): number {
-  if (gc !== undefined) {
-    gc();
-    gc();
-  }
-  const m = process.memoryUsage();
-  return m.heapUsed + m.arrayBuffers;
-}
-
-function quantile(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
-}
-
-function timerOverhead(): number {
-  const s = new Float64Array(10_000);
-  for (let i = 0; i < s.length; i++) {
-    const t0 = process.hrtime.bigint();
-    s[i] = Number(process.hrtime.bigint() - t0);
-  }
-  s.sort();
-  return quantile(s, 0.5);
 }
 
 type Counted = Pick<RouterCounters, 'rows' | 'postingsProbed' | 'residualsEvaluated' | 'lookups'>;
