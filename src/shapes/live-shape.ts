@@ -56,8 +56,11 @@ export class LiveShape implements MessageShape {
   visibility: SnapshotVisibility | undefined;
   /** Offset of the last change appended to the log (durable or not). */
   appendedEnd: LogOffset | undefined;
-  /** Offset of the last change known durable: readers and waiters see nothing beyond it. */
-  durableEnd: LogOffset | undefined;
+  /**
+   * Offset of the last change readers may see: the end of the last whole transaction appended (or, with
+   * `earlyVisibility: false`, made durable). Readers and waiters see nothing beyond it.
+   */
+  readableEnd: LogOffset | undefined;
   /** Typmods of `usedColumns` (a changed typmod can change stored values: numeric scale, char length). */
   usedTypmods: Readonly<Record<string, number>> | undefined;
   /** Parked long-polls; allocated only while someone waits. */
@@ -88,9 +91,9 @@ export class LiveShape implements MessageShape {
     this.info = { handle, definition, schema };
   }
 
-  /** The last readable offset: the durable change end, else `0_inf` (the shape is only served once ready). */
+  /** The last readable offset: the readable change end, else `0_inf` (the shape is only served once ready). */
   visibleEnd(): LogOffset {
-    return this.durableEnd ?? SNAPSHOT_END;
+    return this.readableEnd ?? SNAPSHOT_END;
   }
 
   hasDataAfter(after: LogOffset): boolean {
@@ -116,7 +119,7 @@ export class LiveShape implements MessageShape {
     });
   }
 
-  /** Wakes the waiters that now have data (after a group commit made this shape's appends durable). */
+  /** Wakes the waiters that now have data (after a transaction's appends became readable). */
   wake(): void {
     const ws = this.waiters;
     if (ws === undefined) return;
