@@ -1,5 +1,12 @@
 // The package root: the public API of Switchyard, as curated named exports.
-export { compileWhere, analyzeClause, layoutFor, type AnalyzedClause, type CompileOptions } from './where.js';
+export {
+  compileWhere,
+  analyzeClause,
+  layoutFor,
+  subqueryTables,
+  type AnalyzedClause,
+  type CompileOptions,
+} from './where.js';
 export { Predicate, type PgRecord } from './eval/predicate.js';
 export type { CompiledBool } from './eval/compile.js';
 export { ColumnLayout, RowView } from './eval/row-view.js';
@@ -29,7 +36,10 @@ export type {
   NullIfExpr,
   ArrayExpr,
   SubscriptExpr,
+  SubqueryExpr,
+  Subquery,
 } from './sql/ast.js';
+export type { SubquerySets, ValueSet } from './eval/subquery-sets.js';
 export {
   INT_FNS,
   FLOAT_FNS,

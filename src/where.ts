@@ -5,6 +5,9 @@ import { Predicate } from './eval/predicate.js';
 import { ColumnLayout } from './eval/row-view.js';
 import { analyzeWhere } from './sql/analyze.js';
 import { parseClause } from './sql/parse.js';
+import { subqueryTableNames } from './sql/analyze-subquery.js';
+import type { TableResolver } from './sql/context.js';
+import type { SubquerySets } from './eval/subquery-sets.js';
 import { renderSql } from './sql/render.js';
 import { parseTypeName } from './sql/type-names.js';
 import { codecFor } from './values/registry.js';
@@ -23,6 +26,28 @@ export interface CompileOptions {
    * Default 50 (or what setDefaultCompileBudgetMs set); `Infinity` turns it off.
    */
   readonly budgetMs?: number;
+  /**
+   * Columns of the tables subqueries read, keyed `schema.table` (`{ 'public.members': { user_id: 'int8', … } }`):
+   * without an entry a subquery's table is unknown (`subqueryTables` lists the names a clause needs).
+   */
+  readonly tables?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** Current results of the subqueries, by `Subquery.key`, for evaluating rows (the service materializes them). */
+  readonly sets?: SubquerySets;
+}
+
+/** The `{schema, name}` of every table the clause's subqueries read (parsing only; errors as compileWhere's). */
+export function subqueryTables(where: string): { schema: string; name: string }[] {
+  const seen = new Map<string, { schema: string; name: string }>();
+  for (const [schema, name] of subqueryTableNames(parseClause(where).where))
+    seen.set(`${schema}.${name}`, { schema, name });
+  return [...seen.values()];
+}
+
+function tableResolver(tables: CompileOptions['tables']): TableResolver {
+  return (schema, name) => {
+    const columns = tables?.[`${schema}.${name}`];
+    return columns === undefined ? undefined : { columns, types: layoutFor(columns).types };
+  };
 }
 
 /** Decoder for a column type: opaque types are never decoded (only IS NULL may use them), so keep them as text. */
@@ -73,7 +98,7 @@ export function compileWhere(
 ): Predicate {
   return budgeted(where, options, () => {
     const a = analyzeUnbudgeted(where, columns, options);
-    return new Predicate(a.expr, renderSql(a.expr), a.columns, a.layout);
+    return new Predicate(a.expr, renderSql(a.expr), a.columns, a.layout, options.sets);
   });
 }
 
@@ -123,6 +148,7 @@ function analyzeUnbudgeted(
     columns: types,
     params: paramMap(options.params),
     ...(options.table ? { table: options.table } : {}),
+    ...(options.tables ? { tables: tableResolver(options.tables) } : {}),
   });
   return { expr: normalize(fold(analysis.expr)), columns: analysis.columns, layout };
 }

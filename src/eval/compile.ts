@@ -4,6 +4,7 @@ import { constantKey } from '../values/comparable.js';
 import { codecFor } from '../values/registry.js';
 import type { PgType, Value } from '../values/types.js';
 import { castImpl } from './casts.js';
+import { inSet, NO_SUBQUERY_SETS, type SubquerySets } from './subquery-sets.js';
 import { resolveFn } from './functions.js';
 import { ColumnLayout, RowView } from './row-view.js';
 import { rawComparator, rawKeyable } from './raw-fast.js';
@@ -13,20 +14,24 @@ export type Compiled = (row: RowView) => Value | null;
 export type CompiledBool = (row: RowView) => boolean | null;
 
 /** Compiles `e` for rows of `layout`. Identical results to interpretExpr, including evaluation order of AND/OR. */
-export function compileExpr(e: Expr, layout: ColumnLayout): Compiled {
-  return new Compiler(layout).expr(e);
+export function compileExpr(e: Expr, layout: ColumnLayout, sets: SubquerySets = NO_SUBQUERY_SETS): Compiled {
+  return new Compiler(layout, sets).expr(e);
 }
 
-export function compileBool(e: Expr, layout: ColumnLayout): CompiledBool {
-  return compileExpr(e, layout) as CompiledBool;
+export function compileBool(e: Expr, layout: ColumnLayout, sets: SubquerySets = NO_SUBQUERY_SETS): CompiledBool {
+  return compileExpr(e, layout, sets) as CompiledBool;
 }
 
 /**
  * A WHERE's condition list (planQuals) as Postgres's ExecQual runs it: in order, stopping at the first condition
  * that is not TRUE and answering its value, so later conditions are not evaluated (and cannot raise).
  */
-export function compileQuals(quals: readonly Expr[], layout: ColumnLayout): CompiledBool {
-  const fns = quals.map((q) => compileBool(q, layout));
+export function compileQuals(
+  quals: readonly Expr[],
+  layout: ColumnLayout,
+  sets: SubquerySets = NO_SUBQUERY_SETS,
+): CompiledBool {
+  const fns = quals.map((q) => compileBool(q, layout, sets));
   if (fns.length === 0) return () => true;
   if (fns.length === 1) return fns[0] as CompiledBool;
   if (fns.length === 2) {
@@ -75,7 +80,10 @@ function fastComparator(op: CompareOp, t: PgType): Cmp {
 }
 
 class Compiler {
-  constructor(private readonly layout: ColumnLayout) {}
+  constructor(
+    private readonly layout: ColumnLayout,
+    private readonly sets: SubquerySets,
+  ) {}
 
   expr(e: Expr): Compiled {
     switch (e.kind) {
@@ -121,6 +129,16 @@ class Compiler {
         return this.array(e);
       case 'subscript':
         return this.subscript(e);
+      case 'subquery': {
+        // The set is looked up per row (its key string is the same object each time, so V8's hash is cached): a
+        // set replaced by the service after a rebuild is seen at once.
+        const x = this.expr(e.arg);
+        const codec = codecFor(e.operandType);
+        const { sets } = this;
+        const key = e.sub.key;
+        const neg = e.negated;
+        return (row) => inSet(sets.get(key), () => x(row), codec, neg);
+      }
       default:
         return assertNever(e);
     }

@@ -3,14 +3,19 @@ import { assertNever, type Expr } from '../sql/ast.js';
 import { codecFor } from '../values/registry.js';
 import type { Value } from '../values/types.js';
 import { castImpl } from './casts.js';
+import { inSet, NO_SUBQUERY_SETS, type SubquerySets } from './subquery-sets.js';
 import { resolveFn } from './functions.js';
 import type { RowView } from './row-view.js';
 import { buildArray, comparator, itemsOf, likeMatcher, quantify, subscript } from './semantics.js';
 
 /** A WHERE's condition list (planQuals), in order, stopping at the first condition that is not TRUE (ExecQual). */
-export function interpretQuals(quals: readonly Expr[], row: RowView): boolean | null {
+export function interpretQuals(
+  quals: readonly Expr[],
+  row: RowView,
+  sets: SubquerySets = NO_SUBQUERY_SETS,
+): boolean | null {
   for (const q of quals) {
-    const v = interpretExpr(q, row) as boolean | null;
+    const v = interpretExpr(q, row, sets) as boolean | null;
     if (v !== true) return v;
   }
   return true;
@@ -20,8 +25,8 @@ export function interpretQuals(quals: readonly Expr[], row: RowView): boolean | 
  * Evaluates `e` on the row. AND/OR evaluate left to right and stop at a deciding operand (as Postgres usually
  * does), so an error in an operand after a deciding one is not raised; the compiler follows the same order.
  */
-export function interpretExpr(e: Expr, row: RowView): Value | null {
-  const ev = (x: Expr): Value | null => interpretExpr(x, row);
+export function interpretExpr(e: Expr, row: RowView, sets: SubquerySets = NO_SUBQUERY_SETS): Value | null {
+  const ev = (x: Expr): Value | null => interpretExpr(x, row, sets);
   switch (e.kind) {
     case 'const':
       return e.value;
@@ -91,6 +96,8 @@ export function interpretExpr(e: Expr, row: RowView): Value | null {
       return buildArray(e.elems.map(ev), e.elems.length > 0 && (e.elems[0] as Expr).type.array);
     case 'subscript':
       return subscriptOf(e, ev);
+    case 'subquery':
+      return inSet(sets.get(e.sub.key), () => ev(e.arg), codecFor(e.operandType), e.negated);
     default:
       return assertNever(e);
   }

@@ -1,6 +1,7 @@
 // Constant folding and normalisation of a typed tree: folded constants, NOT pushed inward, col-op-const order.
 import { ErrorCode, ValueError, WhereError } from '../errors/index.js';
-import { childrenOf, mapChildren, type CompareOp, type ConstExpr, type Expr } from '../sql/ast.js';
+import { childrenOf, mapChildren, type CompareOp, type ConstExpr, type Expr, type SubqueryExpr } from '../sql/ast.js';
+import { subqueryKey } from '../sql/render.js';
 import { pgType } from '../values/types.js';
 import { TooExpensiveError } from '../values/work-budget.js';
 import { interpretExpr } from './interpret.js';
@@ -18,7 +19,8 @@ const hasColumnMemo = new WeakMap<Expr, boolean>();
 
 /** Memoised per node: folding asks it at every level, which would be quadratic on deep trees. */
 export function hasColumn(e: Expr): boolean {
-  if (e.kind === 'column') return true;
+  // A subquery's value changes with its table: never a constant, whatever its argument.
+  if (e.kind === 'column' || e.kind === 'subquery') return true;
   if (e.kind === 'const') return false;
   let r = hasColumnMemo.get(e);
   if (r === undefined) {
@@ -80,6 +82,7 @@ function foldConstant(e: Expr): Expr {
 /** Folds every column-free subtree to a constant; an error there rejects the clause (as Postgres would). */
 export function fold(e: Expr, keepStable = false): Expr {
   if (e.kind === 'const' || e.kind === 'column') return e;
+  if (e.kind === 'subquery') return foldSubquery(e, keepStable);
   const sub = (c: Expr): Expr => fold(c, keepStable);
   // After a stable failure, stable nodes stay unfolded like columns (Postgres never folds them at plan time).
   if (keepStable && isStableNode(e)) {
@@ -166,6 +169,22 @@ export function fold(e: Expr, keepStable = false): Expr {
   return out;
 }
 
+/**
+ * A subquery's argument is folded in the enclosing scope; its own select and where are folded and normalized as a
+ * clause of their own, and its key (the set's identity) is rendered from the result.
+ */
+function foldSubquery(e: SubqueryExpr, keepStable: boolean): Expr {
+  const arg = fold(e.arg, keepStable);
+  const where = e.sub.where === null ? null : normalize(fold(e.sub.where));
+  const sub0 = {
+    ...e.sub,
+    select: fold(e.sub.select),
+    where: where?.kind === 'const' && where.value === true ? null : where,
+  };
+  const sub = { ...sub0, key: subqueryKey(sub0) };
+  return { ...e, arg, sub };
+}
+
 /** NOT pushed inward (exact under three-valued logic), AND/OR flattened, `const op col` flipped to `col op const`. */
 export function normalize(e: Expr): Expr {
   switch (e.kind) {
@@ -214,6 +233,7 @@ function negate(e: Expr): Expr {
     case 'in':
     case 'like':
     case 'distinct':
+    case 'subquery':
       return { ...e, negated: !e.negated };
     case 'booltest':
       return { ...e, negated: !e.negated };

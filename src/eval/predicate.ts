@@ -3,6 +3,7 @@ import type { Expr } from '../sql/ast.js';
 import { compileQuals, type CompiledBool } from './compile.js';
 import { interpretQuals } from './interpret.js';
 import { planQuals } from './qual-plan.js';
+import { NO_SUBQUERY_SETS, type SubquerySets } from './subquery-sets.js';
 import { ColumnLayout, RowView } from './row-view.js';
 
 export type PgRecord = Readonly<Record<string, string | null>>;
@@ -26,9 +27,11 @@ export class Predicate {
     readonly columns: readonly string[],
     /** The layout rows are decoded with (the table's columns). */
     readonly layout: ColumnLayout,
+    /** Current results of the clause's subqueries (`IN (SELECT …)`), if it has any. */
+    private readonly sets: SubquerySets = NO_SUBQUERY_SETS,
   ) {
     this.quals = planQuals(expr);
-    this.compiled = compileQuals(this.quals, layout);
+    this.compiled = compileQuals(this.quals, layout, sets);
     this.row = new RowView(layout);
   }
 
@@ -47,6 +50,6 @@ export class Predicate {
 
   /** The reference interpreter's result, as `evaluate` (slow; for tests and explanations). */
   interpret(record: PgRecord): boolean | null {
-    return interpretQuals(this.quals, new RowView(this.layout).reset(record));
+    return interpretQuals(this.quals, new RowView(this.layout).reset(record), this.sets);
   }
 }

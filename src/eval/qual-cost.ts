@@ -76,6 +76,7 @@ function charge(e: Expr, add: (c: number) => void): void {
     case 'minmax':
     case 'like':
     case 'call':
+    case 'subquery': // uncorrelated IN (SELECT …): a hashed subplan, one probe per row (cost_subplan)
       add(CPU_OPERATOR_COST);
       return;
     case 'cast':
@@ -156,6 +157,7 @@ function childrenForCost(e: Expr): readonly Expr[] {
     case 'booltest':
       return [e.arg];
     case 'in':
+    case 'subquery':
       return [e.arg];
     case 'like':
       return e.escape === null ? [e.arg, e.pattern] : [e.arg, e.pattern, e.escape];

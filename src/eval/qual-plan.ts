@@ -87,6 +87,7 @@ export function mayRaise(e: Expr): boolean {
     case 'distinct':
     case 'nullif':
     case 'in':
+    case 'subquery':
     case 'and':
     case 'or':
     case 'not':

@@ -68,6 +68,8 @@ export interface ServiceMetrics extends ProcessCounters {
   readonly shapes: number;
   readonly lanes: Record<LaneKind, number>;
   readonly logBytes: number;
+  /** Shape logs held in memory; the others are on disk only, loaded on their next read or append. */
+  readonly loadedLogs: number;
   readonly fsyncs: number;
   readonly groupCommits: number;
   readonly replicationLagBytes: number;

@@ -14,10 +14,9 @@ import { ChangeProcessor, type ProcessResult } from './change-processor.js';
 import { CoalescedReads, coalesced } from './coalesced-commit.js';
 import { CommitPipeline } from './commit-pipeline.js';
 import type { LiveShape } from './live-shape.js';
-import { lastCompleteOffset } from './log-tail.js';
 import { PredicateCache } from './predicate-cache.js';
 import { Publication, type PublishedTable } from './publication.js';
-import { SHAPE_RECORD_PREFIX, ShapeRegistry, definitionKey } from './registry.js';
+import { SHAPE_RECORD_PREFIX, ShapeRegistry, definitionKey, type StoredShape } from './registry.js';
 import { affectedByRelation, relationChange } from './relation-check.js';
 import { SchemaWatch, isConnectionLoss } from './schema-watch.js';
 import { Admission } from './admission.js';
@@ -321,6 +320,7 @@ export class SwitchyardService implements ShapeService {
       shapes: this.registry.size,
       lanes: r.lanes,
       logBytes: st.journalBytes,
+      loadedLogs: st.loadedLogs,
       fsyncs: st.fsyncs,
       groupCommits: this.pipeline.syncs,
       replicationLagBytes: this.lagBytes,
@@ -465,14 +465,11 @@ export class SwitchyardService implements ShapeService {
       const tk = `${d.schema}\u0000${d.table}`;
       if (!tables.has(tk)) tables.set(tk, await loadTable(await this.adminClient(), d.schema, d.table));
     }
-    for (const { handle, record } of stored) {
-      const d = record.definition;
-      const log = this.store.getLog(handle);
+    for (const st of stored) {
+      const d = st.record.definition;
       const tk = `${d.schema}\u0000${d.table}`;
       const table = tables.get(tk);
-      const ok =
-        log !== undefined && log.snapshotState() === 'complete' && table !== undefined && table.oid === record.tableOid;
-      if (!ok) {
+      if (!this.snapshotStored(st) || table === undefined || table.oid !== st.record.tableOid) {
         added.push(Promise.resolve(false));
         continue;
       }
@@ -481,39 +478,28 @@ export class SwitchyardService implements ShapeService {
         await this.routers.ensureTable(d.schema, d.table, columnTypes(table));
       }
       added.push(
-        this.routers
-          .add(
-            handle,
-            d.schema,
-            d.table,
-            d.where?.trim() === '' ? undefined : d.where,
-            d.params ? { ...d.params } : undefined,
-          )
-          .then(
-            () => true,
-            () => false,
-          ),
+        this.routers.add(st.handle, d.schema, d.table, d.where?.trim() === '' ? undefined : d.where, d.params).then(
+          () => true,
+          () => false,
+        ),
       );
     }
     const results = await Promise.all(added);
-    stored.forEach(({ handle, record, visibility }, i) => {
-      const log = this.store.getLog(handle);
-      if (!results[i] || log === undefined) {
+    stored.forEach(({ handle, record, visibility, done }, i) => {
+      if (!results[i]) {
         this.registry.dropStored(handle);
-        if (log !== undefined) this.store.deleteLog(handle);
+        this.store.deleteLog(handle);
         dropped++;
         return;
       }
-      const shape = this.registry.register(handle, record, log);
+      const shape = this.registry.register(handle, record, this.store);
       shape.persisted = true;
       shape.visibility = visibility;
-      const last = log.lastOffset();
-      if (last.tx >= 1n) {
-        shape.appendedEnd = last;
-        // The log may end inside a transaction (a crash between its append slices): readers wait for its replay.
-        shape.durableEnd = lastCompleteOffset(log);
-      }
       shape.state = 'ready';
+      // Its log is read on first use (a read, an append, a wait), not here.
+      shape.resumeCold();
+      // A record from before completions were recorded: rewritten, so the next start need not check its log.
+      if (!done) this.registry.persist(shape);
       count++;
     });
     // Logs without a record: shapes whose creation never committed.
@@ -524,6 +510,15 @@ export class SwitchyardService implements ShapeService {
       }
     }
     this.emit({ event: 'shape_resumed', count, dropped });
+  }
+
+  /**
+   * Whether a stored shape's snapshot is complete on disk: recorded with the record once durable; records written
+   * before that was recorded have their log checked (which loads it).
+   */
+  private snapshotStored(st: StoredShape): boolean {
+    if (st.done) return this.store.hasLog(st.handle);
+    return this.store.getLog(st.handle)?.snapshotState() === 'complete';
   }
 
   /** The tables of every shape not invalidated: what the publication must hold. */

@@ -171,7 +171,8 @@ async function createOnTable(
   if (v.predicate !== undefined) deps.admission.checkWhereTree(v.predicate.expr);
   await prepareRouter(deps, table);
   const handle = deps.registry.newHandle(defKey);
-  const shape = deps.registry.register(handle, v.record, deps.store.createLog(handle));
+  deps.store.createLog(handle);
+  const shape = deps.registry.register(handle, v.record, deps.store);
   try {
     await publishTable(deps, table);
   } catch (err) {
@@ -183,6 +184,9 @@ async function createOnTable(
   const written = await fillSnapshot(deps, shape, v, snap, query, mode);
   if ((shape.state as string) === 'invalidated') throw new ShapeCreationError('shape invalidated during its snapshot');
   shape.state = 'ready';
+  // Rewritten with its completion (not awaited: without it a restart merely checks the log, as for older records).
+  deps.registry.persist(shape);
+  deps.commitMeta().catch(() => undefined);
   shape.wake();
   return { shape, ...written };
 }
@@ -274,7 +278,7 @@ async function startSnapshot(
         def.schema,
         def.table,
         def.where?.trim() === '' ? undefined : def.where,
-        def.params ? { ...def.params } : undefined,
+        def.params,
       ),
     taken: (visibility) => {
       shape.visibility = visibility;

@@ -11,6 +11,7 @@ import {
   analyzeMinMax,
   analyzeTypeCast,
 } from './analyze-funcs.js';
+import { analyzeSubLink } from './analyze-subquery.js';
 import { AnalyzeContext, type AnalyzeOptions } from './context.js';
 import { BOOL } from './coerce.js';
 import { columnRef } from './identifiers.js';
@@ -141,11 +142,7 @@ function analyzeTagged(ctx: AnalyzeContext, node: RawNode): Expr {
       return analyzeNode(ctx, n['arg'] as RawNode);
     }
     case 'SubLink':
-      return ctx.fail(
-        ErrorCode.NotSupported,
-        `${subLinkName(String(n['subLinkType']))} is not supported in where clauses`,
-        ctx.span(n['location']),
-      );
+      return analyzeSubLink(ctx, n);
     case 'CaseExpr':
       return ctx.fail(ErrorCode.NotSupported, 'CASE is not supported in where clauses', ctx.span(n['location'], 4));
     case 'RowExpr':
@@ -168,21 +165,6 @@ function analyzeTagged(ctx: AnalyzeContext, node: RawNode): Expr {
         `${tag.replace(/Expr$/, '')} expressions are not supported in where clauses`,
         ctx.span(n['location']),
       );
-  }
-}
-
-function subLinkName(t: string): string {
-  switch (t) {
-    case 'EXISTS_SUBLINK':
-      return 'EXISTS (subquery)';
-    case 'ANY_SUBLINK':
-      return 'IN (SELECT …) / ANY (subquery)';
-    case 'ALL_SUBLINK':
-      return 'ALL (subquery)';
-    case 'ARRAY_SUBLINK':
-      return 'ARRAY(subquery)';
-    default:
-      return 'a subquery';
   }
 }
 

@@ -33,7 +33,8 @@ export type Expr =
   | MinMaxExpr
   | NullIfExpr
   | ArrayExpr
-  | SubscriptExpr;
+  | SubscriptExpr
+  | SubqueryExpr;
 
 export type ExprKind = Expr['kind'];
 
@@ -230,6 +231,40 @@ export interface SubscriptExpr {
   readonly span: Span;
 }
 
+/**
+ * `arg [NOT] IN (SELECT select FROM table [WHERE where])`, uncorrelated: `arg` (a tree over the outer table) and
+ * `sub.select` (over the inner table) both have `operandType`, compared with its `=`. Three-valued as Postgres: a
+ * value in the set is TRUE; else NULL when the set holds a NULL or `arg` is NULL (and the set is not empty), else
+ * FALSE. The set itself is not in the tree: evaluation asks a provider for `sub.key`'s current values.
+ */
+export interface SubqueryExpr {
+  readonly kind: 'subquery';
+  readonly arg: Expr;
+  readonly sub: Subquery;
+  readonly operandType: PgType;
+  readonly negated: boolean;
+  readonly type: PgType;
+  readonly span: Span;
+}
+
+/** An uncorrelated one-column subquery, analysed against its own table; a scope of its own (not a child node). */
+export interface Subquery {
+  readonly table: { readonly schema: string; readonly name: string };
+  /** The inner table's columns as `{ name: typeName }` (what compileWhere takes), for compiling `select`/`where`. */
+  readonly columns: Readonly<Record<string, string>>;
+  /** The selected expression over the inner table, already cast to the comparison type. */
+  readonly select: Expr;
+  /** The inner WHERE (boolean, normalized once folded), or null; may itself hold subqueries. */
+  readonly where: Expr | null;
+  /** Inner columns referenced by `select` and `where`. */
+  readonly referenced: readonly string[];
+  /**
+   * Identity of the value set: the canonical SQL `SELECT … FROM … WHERE …` with parameters substituted, so equal
+   * subqueries of different shapes share one materialized set. Empty until folding has normalized the inner trees.
+   */
+  readonly key: string;
+}
+
 /** The direct sub-expressions of a node, in evaluation order (shared by folding, routing and analysis passes). */
 export function childrenOf(e: Expr): readonly Expr[] {
   switch (e.kind) {
@@ -251,6 +286,7 @@ export function childrenOf(e: Expr): readonly Expr[] {
     case 'not':
     case 'nulltest':
     case 'booltest':
+    case 'subquery':
       return [e.arg];
     case 'in':
       return [e.arg, ...e.items];
@@ -299,7 +335,8 @@ export function mapChildren(e: Expr, f: (x: Expr) => Expr): Expr {
     case 'cast':
     case 'not':
     case 'nulltest':
-    case 'booltest': {
+    case 'booltest':
+    case 'subquery': {
       const arg = f(e.arg);
       return arg === e.arg ? e : { ...e, arg };
     }
@@ -345,6 +382,13 @@ function mapAll(xs: readonly Expr[], f: (x: Expr) => Expr): readonly Expr[] {
     if (out !== null) out.push(y);
   }
   return out ?? xs;
+}
+
+/** Every subquery node of `e`, outermost first (not those nested inside another subquery's own trees). */
+export function subqueriesOf(e: Expr, out: SubqueryExpr[] = []): SubqueryExpr[] {
+  if (e.kind === 'subquery') out.push(e);
+  for (const c of childrenOf(e)) subqueriesOf(c, out);
+  return out;
 }
 
 /** Exhaustiveness guard for switches over node kinds. */

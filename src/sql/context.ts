@@ -12,13 +12,23 @@ export interface AnalyzeOptions {
   readonly table?: { readonly schema: string; readonly name: string };
   /** `$n` values by number (1-based), as strings. */
   readonly params: ReadonlyMap<number, string>;
+  /** Columns of other tables, for subqueries (`IN (SELECT col FROM table …)`); without it they are rejected. */
+  readonly tables?: TableResolver;
 }
 
+/** A table's columns for subqueries: types, and the `{ name: typeName }` map compiling against it takes. */
+export interface ResolvedTable {
+  readonly types: ReadonlyMap<string, PgType>;
+  readonly columns: Readonly<Record<string, string>>;
+}
+
+export type TableResolver = (schema: string, name: string) => ResolvedTable | undefined;
+
 export class AnalyzeContext {
-  /** Type each `$n` was given, to reject inconsistent uses. */
-  readonly paramTypes = new Map<number, PgType>();
+  /** Type each `$n` was given, to reject inconsistent uses (shared with subqueries: one `$n` has one type). */
+  readonly paramTypes: Map<number, PgType>;
   /** Unknown-typed constants that stand for a `$n`. */
-  readonly paramOf = new WeakMap<ConstExpr, number>();
+  readonly paramOf: WeakMap<ConstExpr, number>;
   readonly referenced = new Set<string>();
   /** Current nesting depth of raw nodes being analyzed (bounded by MAX_DEPTH). */
   depth = 0;
@@ -27,7 +37,13 @@ export class AnalyzeContext {
     readonly clause: string,
     readonly opts: AnalyzeOptions,
     readonly pos: (location: number) => number,
-  ) {}
+    /** The enclosing query's context when this one analyses a subquery. */
+    readonly parent?: AnalyzeContext,
+  ) {
+    this.paramTypes = parent?.paramTypes ?? new Map();
+    this.paramOf = parent?.paramOf ?? new WeakMap();
+    this.depth = parent?.depth ?? 0;
+  }
 
   span(location: unknown, length = 1): Span {
     const start = typeof location === 'number' && location >= 0 ? this.pos(location) : 0;

@@ -29,6 +29,7 @@ function takesMixedOperands(parent: Expr): boolean {
     case 'quantified':
     case 'distinct':
     case 'in':
+    case 'subquery':
       return true;
     case 'call':
       return ARITHMETIC.has(parent.fn);

@@ -2,7 +2,7 @@
 import { codecFor } from '../values/registry.js';
 import { typeCategory, typeDisplayName, type PgType } from '../values/types.js';
 import { isCrossTypeOperand } from './cross-type.js';
-import { assertNever, type Expr } from './ast.js';
+import { assertNever, type Expr, type Subquery } from './ast.js';
 
 /** SQL type name that Postgres reads back as exactly this type (`bpchar` without a length is not `character`). */
 export function sqlTypeName(t: PgType): string {
@@ -190,6 +190,19 @@ function constSql(e: Extract<Expr, { kind: 'const' }>): string {
   return `${quoteLiteral(codecFor(t).format(e.value))}::${sqlTypeName(t)}`;
 }
 
+/**
+ * `SELECT <select> FROM "schema"."table" [WHERE <where>]`. With the select's casts kept (`subqueryKey`) it is the
+ * identity of the value set: the same rows compared as another type make another set.
+ */
+export function renderSubquery(sub: Subquery, select: string): string {
+  const from = `${quoteIdent(sub.table.schema)}.${quoteIdent(sub.table.name)}`;
+  return `SELECT ${select} FROM ${from}${sub.where === null ? '' : ` WHERE ${renderSql(sub.where)}`}`;
+}
+
+export function subqueryKey(sub: Subquery): string {
+  return renderSubquery(sub, renderSql(sub.select));
+}
+
 /** Canonical SQL of a subtree: fully parenthesised, explicit casts, constants typed. Equal trees render equally. */
 export function renderSql(e: Expr): string {
   // Operands Postgres reads through a cross-type operator are rendered without the analyzer's widening cast.
@@ -261,6 +274,8 @@ export function renderSql(e: Expr): string {
           i.isSlice ? `[${i.lower ? r(i.lower) : ''}:${i.upper ? r(i.upper) : ''}]` : `[${i.upper ? r(i.upper) : ''}]`,
         )
         .join('')}`;
+    case 'subquery':
+      return `(${r(e.arg)} ${e.negated ? 'NOT ' : ''}IN (${renderSubquery(e.sub, r(e.sub.select))}))`;
     default:
       return assertNever(e);
   }

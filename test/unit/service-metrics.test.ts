@@ -17,6 +17,7 @@ const metrics: ServiceMetrics = {
   shapes: 2,
   lanes: { equality: 1, expression: 0, range: 1, prefix: 0, inclusion: 0, always: 0, unindexed: 0 },
   logBytes: 1024,
+  loadedLogs: 2,
   fsyncs: 4,
   groupCommits: 2,
   replicationLagBytes: 0,
