@@ -70,14 +70,17 @@ export class LiveShape implements MessageShape {
   visibility: SnapshotVisibility | undefined;
   /** Offset of the last change appended to the log (durable or not). */
   appendedEnd: LogOffset | undefined;
-  /** Offset of the last change known durable: readers and waiters see nothing beyond it. */
-  durableEnd: LogOffset | undefined;
+  /**
+   * Offset of the last change readers may see: the end of the last whole transaction appended (or, with
+   * `earlyVisibility: false`, made durable). Readers and waiters see nothing beyond it.
+   */
+  readableEnd: LogOffset | undefined;
   /** Typmods of `usedColumns` (a changed typmod can change stored values: numeric scale, char length). */
   usedTypmods: Readonly<Record<string, number>> | undefined;
   /** Parked long-polls; allocated only while someone waits. */
   private waiters: Waiter[] | undefined;
   /**
-   * Resumed after a restart without reading its log: `appendedEnd` and `durableEnd` are taken from the log's tail on
+   * Resumed after a restart without reading its log: `appendedEnd` and `readableEnd` are taken from the log's tail on
    * its first use (a restart then reads no log of a cold shape).
    */
   private tailUnknown = false;
@@ -123,7 +126,7 @@ export class LiveShape implements MessageShape {
       if (last.tx >= 1n) {
         this.appendedEnd = last;
         // The log may end inside a transaction (a crash between its append slices): readers wait for its replay.
-        this.durableEnd = lastCompleteOffset(log);
+        this.readableEnd = lastCompleteOffset(log);
       }
     }
     return log;
@@ -134,10 +137,10 @@ export class LiveShape implements MessageShape {
     this.tailUnknown = true;
   }
 
-  /** The last readable offset: the durable change end, else `0_inf` (the shape is only served once ready). */
+  /** The last readable offset: the readable change end, else `0_inf` (the shape is only served once ready). */
   visibleEnd(): LogOffset {
     if (this.tailUnknown) void this.log;
-    return this.durableEnd ?? SNAPSHOT_END;
+    return this.readableEnd ?? SNAPSHOT_END;
   }
 
   hasDataAfter(after: LogOffset): boolean {
@@ -163,7 +166,7 @@ export class LiveShape implements MessageShape {
     });
   }
 
-  /** Wakes the waiters that now have data (after a group commit made this shape's appends durable). */
+  /** Wakes the waiters that now have data (after a transaction's appends became readable). */
   wake(): void {
     const ws = this.waiters;
     if (ws === undefined) return;

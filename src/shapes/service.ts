@@ -10,7 +10,7 @@ import { PINNED_SERVER_OPTIONS, ReplicationClient, type ReplicationEvent } from 
 import type { RelationInfo, Transaction } from '../replication/transaction-types.js';
 import type { ShardedRouter } from '../shard/sharded-router.js';
 import { columnTypes, loadTable, loadTablesByOid, type TableInfo } from './catalog.js';
-import { ChangeProcessor, type ProcessResult } from './change-processor.js';
+import { ChangeProcessor, type Prepared } from './change-processor.js';
 import { CoalescedReads, coalesced } from './coalesced-commit.js';
 import { CommitPipeline } from './commit-pipeline.js';
 import type { LiveShape } from './live-shape.js';
@@ -55,6 +55,11 @@ export class SwitchyardService implements ShapeService {
   private readonly processor: ChangeProcessor;
   private readonly pipeline: CommitPipeline;
   private readonly slicer: TimeSlicer;
+  /** Slices the appends, which run beside the next transaction's routing (same stats as `slicer`). */
+  private readonly appendSlicer: TimeSlicer;
+  /** The last transaction's append (resolves, never rejects); the next append starts after it. */
+  private appending: Promise<void> = Promise.resolve();
+  private appendFailure: Error | undefined;
   private readonly lock = new AsyncLock();
   private readonly pool: pg.Pool;
   private readonly exporters: pg.Pool;
@@ -100,6 +105,7 @@ export class SwitchyardService implements ShapeService {
       onError: (message) => this.emit({ event: 'error', message }),
     });
     this.slicer = new TimeSlicer(opts.processSliceMs ?? DEFAULT_SLICE_MS);
+    this.appendSlicer = new TimeSlicer(this.slicer.sliceMs, this.slicer.stats);
     this.processor = new ChangeProcessor(this.routers, (h) => this.registry.get(h), new PredicateCache(this.routers));
     this.pool = snapshotPool(opts.databaseUrl, opts.snapshotConnections ?? DEFAULT_SNAPSHOT_CONNECTIONS);
     // Exporting transactions wait for their importers, so they never share a pool with them.
@@ -129,6 +135,10 @@ export class SwitchyardService implements ShapeService {
       store,
       (lsn) => this.replication.acknowledge(lsn),
       (err) => this.emit({ event: 'error', message: `shape logs could not be made durable: ${String(err)}` }),
+      {
+        ...(opts.earlyVisibility !== undefined ? { earlyVisibility: opts.earlyVisibility } : {}),
+        ...(opts.commitDelayMs !== undefined ? { delayMs: opts.commitDelayMs } : {}),
+      },
     );
   }
 
@@ -301,7 +311,7 @@ export class SwitchyardService implements ShapeService {
   }
 
   lastSeenLsn(): bigint {
-    return this.pipeline.durableLsn;
+    return this.pipeline.visibleLsn;
   }
 
   status(): 'active' | 'starting' | 'waiting' {
@@ -326,6 +336,7 @@ export class SwitchyardService implements ShapeService {
       replicationLagBytes: this.lagBytes,
       acknowledgedLsn: this.replication.acknowledgedLsn,
       durableLsn: this.pipeline.durableLsn,
+      visibleLsn: this.pipeline.visibleLsn,
       waiters,
       admissionRejected: { ...this.admission.counters },
       evaluationErrorsByTable: this.processor.evaluationErrorsByTable.list(),
@@ -345,6 +356,7 @@ export class SwitchyardService implements ShapeService {
     this.closed = true;
     if (this.schemaTimer !== null) clearInterval(this.schemaTimer);
     await this.replication.close().catch(this.reportFailure('closing replication'));
+    await this.appending;
     await this.pipeline.drain();
     await this.routers.close();
     for (const s of this.registry.all()) s.invalidateWaiters();
@@ -360,11 +372,17 @@ export class SwitchyardService implements ShapeService {
 
   // --- replication ---------------------------------------------------------------------------------------------
 
-  private onTransaction(tx: Transaction): Promise<void> {
-    return this.lock.run(async () => {
-      let result: ProcessResult;
+  /**
+   * Routes the transaction under the processing lock, then appends it once the previous transaction's append has
+   * finished, without waiting for its own: the replication client delivers the next transaction meanwhile, so
+   * transaction k+1 is routed (on shard workers, with `--shards`) while k is appended and synced. Appends stay in WAL
+   * order. A failed append fails the next delivery, so the replication client replays from the slot (nothing after
+   * the failed transaction was appended or acknowledged).
+   */
+  private async onTransaction(tx: Transaction): Promise<void> {
+    const prepared = await this.lock.run(async () => {
       try {
-        result = await this.processor.process(tx, this.slicer);
+        return await this.processor.prepare(tx, this.slicer);
       } catch (err) {
         // Nothing of the transaction was appended and its LSN is not acknowledged: the replication client replays it
         // from the slot (with backoff) until it routes. A change is never dropped (docs/architecture.md).
@@ -374,11 +392,31 @@ export class SwitchyardService implements ShapeService {
         });
         throw err;
       }
-      const { touched, truncated } = result;
+    });
+    await this.appending;
+    const failed = this.appendFailure;
+    if (failed !== undefined) {
+      this.appendFailure = undefined;
+      throw failed;
+    }
+    this.appending = this.appendPrepared(prepared);
+    await this.pipeline.throttle();
+  }
+
+  /** Appends one prepared transaction and hands it to the commit pipeline; never rejects (see `onTransaction`). */
+  private async appendPrepared(prepared: Prepared): Promise<void> {
+    const tx = prepared.tx;
+    try {
+      const { touched, truncated } = await this.processor.append(prepared, this.appendSlicer);
       for (const s of truncated) this.invalidateShape(s, 'table truncated');
       this.pipeline.committed(tx.commitLsn, tx.endLsn, touched, tx.changes.length);
-      await this.pipeline.throttle();
-    });
+    } catch (err) {
+      this.appendFailure = err instanceof Error ? err : new Error(String(err));
+      this.emit({
+        event: 'error',
+        message: `appending the transaction committed at ${tx.commitLsn} failed; it is not acknowledged and will be replayed: ${String(err)}`,
+      });
+    }
   }
 
   /**

@@ -23,6 +23,7 @@ const metrics: ServiceMetrics = {
   replicationLagBytes: 0,
   acknowledgedLsn: 0n,
   durableLsn: 0n,
+  visibleLsn: 0n,
   waiters: 1,
   admissionRejected: { tooManyCreations: 2, shapeLimit: 0, whereTooComplex: 1 },
   evaluationErrorsByTable: [{ schema: 'public', table: 'nums', count: 3 }],
