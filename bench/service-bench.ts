@@ -92,7 +92,7 @@ async function main(): Promise<void> {
     }
     const t0 = performance.now();
     let next = 0;
-    const creators = Array.from({ length: 64 }, async () => {
+    const creators = Array.from({ length: 32 }, async () => {
       for (let i = next++; i < defs.length; i = next++) {
         await svc.getOrCreate(defs[i]!);
         if (i % 10_000 === 0 && i > 0) log(`${i} shapes (${Math.round(i / ((performance.now() - t0) / 1000))}/s)`);
@@ -185,7 +185,7 @@ async function main(): Promise<void> {
     const probe = { sync: [] as number[], process: [] as number[] };
     const inner = svc as unknown as {
       store: { syncAll(): Promise<void> };
-      processor: { process(...args: unknown[]): Promise<unknown> };
+      processor: { prepare(...args: unknown[]): Promise<unknown> };
     };
     const syncAll = inner.store.syncAll.bind(inner.store);
     inner.store.syncAll = async () => {
@@ -193,9 +193,9 @@ async function main(): Promise<void> {
       await syncAll();
       probe.sync.push(performance.now() - t);
     };
-    const processTx = inner.processor.process.bind(inner.processor);
+    const processTx = inner.processor.prepare.bind(inner.processor);
     // Wall time of processing a transaction (time-sliced since issue 11: yields included).
-    inner.processor.process = async (...args: unknown[]) => {
+    inner.processor.prepare = async (...args: unknown[]) => {
       const t = performance.now();
       const out = await processTx(...args);
       probe.process.push(performance.now() - t);
@@ -298,7 +298,7 @@ async function main(): Promise<void> {
     const pp = probe.process.sort((a, b) => a - b);
     const commitMs = received.map(([rid]) => (acked.get(rid) ?? 0) - (sent.get(rid) ?? 0)).sort((a, b) => a - b);
     results['(b) where the time goes'] =
-      `Postgres COMMIT (sent → acknowledged) p50 ${pct(commitMs, 50).toFixed(2)} ms p99 ${pct(commitMs, 99).toFixed(2)} ms; shape-log group fsync p50 ${pct(ps, 50).toFixed(2)} ms p99 ${pct(ps, 99).toFixed(2)} ms over ${ps.length}; routing + append per transaction p50 ${pct(pp, 50).toFixed(3)} ms p99 ${pct(pp, 99).toFixed(3)} ms`;
+      `Postgres COMMIT (sent → acknowledged) p50 ${pct(commitMs, 50).toFixed(2)} ms p99 ${pct(commitMs, 99).toFixed(2)} ms; shape-log group fsync p50 ${pct(ps, 50).toFixed(2)} ms p99 ${pct(ps, 99).toFixed(2)} ms over ${ps.length}; routing + building per transaction p50 ${pct(pp, 50).toFixed(3)} ms p99 ${pct(pp, 99).toFixed(3)} ms`;
     results['(b) load'] = `load avg during ${loadB.length ? Math.max(...loadB).toFixed(2) : 'n/a'} (max)`;
     log(results['(b) latency']);
   } catch (err) {
