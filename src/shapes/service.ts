@@ -25,6 +25,7 @@ import { AsyncLock, createShape } from './shape-creator.js';
 import { snapshotPool } from './snapshot.js';
 import { runSubset } from './subset.js';
 import { TableRouters } from './table-routers.js';
+import { Subqueries } from './subqueries.js';
 import { DEFAULT_SLICE_MS, TimeSlicer } from './time-slicer.js';
 import type {
   LogChunk,
@@ -44,6 +45,8 @@ export class SwitchyardService implements ShapeService {
   private readonly registry: ShapeRegistry;
   private readonly routers: TableRouters;
   private readonly processor: ChangeProcessor;
+  private readonly subqueries: Subqueries;
+  private readonly subqueryPool: pg.Pool;
   private readonly pipeline: CommitPipeline;
   private readonly slicer: TimeSlicer;
   private readonly lock = new AsyncLock();
@@ -88,8 +91,19 @@ export class SwitchyardService implements ShapeService {
       onError: (message) => this.emit({ event: 'error', message }),
     });
     this.slicer = new TimeSlicer(opts.processSliceMs ?? DEFAULT_SLICE_MS);
-    this.processor = new ChangeProcessor(this.routers, (h) => this.registry.get(h), new PredicateCache(this.routers));
     this.pool = snapshotPool(opts.databaseUrl, opts.snapshotConnections ?? 4);
+    // Sets are loaded and moves read under the processing lock: their own connections, so creations holding the
+    // snapshot pool's connections while they wait for the lock can never starve them.
+    this.subqueryPool = snapshotPool(opts.databaseUrl, 2);
+    this.subqueries = new Subqueries(this.routers, this.subqueryPool, (message) =>
+      this.emit({ event: 'error', message }),
+    );
+    this.processor = new ChangeProcessor(
+      this.routers,
+      (h) => this.registry.get(h),
+      new PredicateCache(this.routers),
+      this.subqueries,
+    );
     this.replication = new ReplicationClient({
       connection: opts.databaseUrl,
       slot,
@@ -191,6 +205,7 @@ export class SwitchyardService implements ShapeService {
         discard: (s) => this.discard(s),
         snapshotBatch: this.opts.snapshotBatch ?? 2000,
         admission: this.admission,
+        subqueries: this.subqueries,
       },
       def,
       key,
@@ -336,6 +351,7 @@ export class SwitchyardService implements ShapeService {
     await this.meta.close().catch(this.reportFailure('closing the meta store'));
     await this.store.close().catch(this.reportFailure('closing the log store'));
     await this.pool.end().catch(this.reportFailure('closing the snapshot pool'));
+    await this.subqueryPool.end().catch(this.reportFailure('closing the subquery pool'));
     await this.admin?.end().catch(this.reportFailure('closing the admin connection'));
   }
 
@@ -355,8 +371,9 @@ export class SwitchyardService implements ShapeService {
         });
         throw err;
       }
-      const { touched, truncated } = result;
+      const { touched, truncated, failedMoves } = result;
       for (const s of truncated) this.invalidateShape(s, 'table truncated');
+      for (const s of failedMoves) this.invalidateShape(s, 'rows moving in or out of a subquery could not be read');
       this.pipeline.committed(tx.commitLsn, tx.endLsn, touched, tx.changes.length);
       await this.pipeline.throttle();
     });
@@ -370,6 +387,7 @@ export class SwitchyardService implements ShapeService {
    */
   private onRelation(rel: RelationInfo): Promise<void> {
     return this.lock.run(async () => {
+      for (const s of this.subqueries.affectedByRelation(rel)) this.invalidateShape(s, 'a subquery table changed');
       const hit: LiveShape[] = [];
       for (const s of this.registry.all()) {
         const named = s.schema === rel.schema && s.table === rel.table;
@@ -511,6 +529,7 @@ export class SwitchyardService implements ShapeService {
   private *wantedTables(): Iterable<PublishedTable> {
     for (const s of this.registry.all())
       if (s.state !== 'invalidated') yield { oid: s.tableOid, schema: s.schema, table: s.table };
+    yield* this.subqueries.published();
   }
 
   private startSchemaChecks(): void {
@@ -544,6 +563,7 @@ export class SwitchyardService implements ShapeService {
     const wasCreating = s.state === 'creating';
     s.state = 'invalidated';
     this.routers.remove(s.handle, s.schema, s.table);
+    this.subqueries.detach(s.handle);
     this.registry.remove(s);
     // A shape mid-snapshot keeps its log until its creator sees the invalidation and discards it.
     if (!wasCreating) this.store.deleteLog(s.handle);
@@ -556,6 +576,7 @@ export class SwitchyardService implements ShapeService {
   private discard(s: LiveShape): void {
     s.state = 'invalidated';
     this.routers.remove(s.handle, s.schema, s.table);
+    this.subqueries.detach(s.handle);
     this.registry.remove(s);
     this.store.deleteLog(s.handle);
     s.invalidateWaiters();

@@ -4,7 +4,9 @@ import { SwitchyardError, ValueError } from '../errors/index.js';
 import type { Admission } from './admission.js';
 import type { CoalescedReads } from './coalesced-commit.js';
 import type { ShapeLogStore } from '../log/shape-log-store.js';
-import { columnTypes, loadTable, type TableInfo } from './catalog.js';
+import { columnTypes, keyColumns, loadTable, type TableInfo } from './catalog.js';
+import { subqueryTables } from '../where.js';
+import type { InnerTable, Subqueries } from './subqueries.js';
 import type { LiveShape } from './live-shape.js';
 import { insertMessage, snapshotEndMessage } from './messages.js';
 import type { ShapeRegistry } from './registry.js';
@@ -44,6 +46,8 @@ export interface CreatorDeps {
   readonly snapshotBatch: number;
   /** Where-clause complexity limit (the other admission limits are checked before creation starts). */
   readonly admission: Admission;
+  /** Materialized subquery sets and subquery shapes. */
+  readonly subqueries: Subqueries;
 }
 
 /**
@@ -88,18 +92,21 @@ async function createShapeWith(
   mode: SnapshotMode,
 ): Promise<CreatedShape> {
   const table = await readTable(deps, def);
-  const v = validateShape(def, table);
+  const inner = await readInnerTables(deps, def);
+  const v = validateShape(def, table, inner.size > 0 ? { tables: inner, sets: deps.subqueries.store } : undefined);
   if (v.predicate !== undefined) deps.admission.checkWhereTree(v.predicate.expr);
   await prepareRouter(deps, table);
   const handle = deps.registry.newHandle(defKey);
   const shape = deps.registry.register(handle, v.record, deps.store.createLog(handle));
   try {
     await publishTable(deps, table);
+    deps.subqueries.remember(innerTables(inner));
+    for (const t of inner.values()) await publishTable(deps, t);
   } catch (err) {
     deps.discard(shape);
     throw err;
   }
-  const session = await startSnapshot(deps, shape);
+  const session = await startSnapshot(deps, shape, v, inner);
   const written = await fillSnapshot(deps, shape, v, session, mode);
   if ((shape.state as string) === 'invalidated') throw new ShapeCreationError('shape invalidated during its snapshot');
   shape.state = 'ready';
@@ -122,6 +129,28 @@ async function readTable(deps: CreatorDeps, def: ShapeDefinition): Promise<Table
   return table;
 }
 
+/** The tables named by the clause's subqueries (none for a clause without), each a client error when missing. */
+async function readInnerTables(deps: CreatorDeps, def: ShapeDefinition): Promise<Map<string, TableInfo>> {
+  const out = new Map<string, TableInfo>();
+  const where = def.where ?? '';
+  if (!/select/i.test(where)) return out;
+  let names: { schema: string; name: string }[];
+  try {
+    names = subqueryTables(where);
+  } catch {
+    return out; // a syntax error: validateShape reports it with its position
+  }
+  for (const n of names) {
+    // A missing or unsupported table is left out: the clause's analysis then names it, with its position.
+    const t = await readTable(deps, { ...def, schema: n.schema, table: n.name }).catch((err: unknown) => {
+      if (err instanceof ShapeRequestError) return undefined;
+      throw err;
+    });
+    if (t !== undefined) out.set(`${n.schema}.${n.name}`, t);
+  }
+  return out;
+}
+
 /** Rebuilds the table's router when the catalog's column types differ from the ones it was built with. */
 async function prepareRouter(deps: CreatorDeps, table: TableInfo): Promise<void> {
   const columns = columnTypes(table);
@@ -134,6 +163,16 @@ async function prepareRouter(deps: CreatorDeps, table: TableInfo): Promise<void>
     throw new ShapeCreationError(`could not build the table's router: ${(err as Error).message}`, 1, { cause: err });
   }
   if (failed.length > 0) deps.invalidateIds(failed, 'schema changed');
+}
+
+/** An inner table's router (where its sets' WHEREs are registered), built or rebuilt for its current columns. */
+async function prepareInnerRouter(deps: CreatorDeps, t: TableInfo): Promise<void> {
+  const failed = await deps.routers.ensureTable(t.schema, t.name, columnTypes(t));
+  if (failed.length > 0) deps.invalidateIds(failed, 'schema changed');
+}
+
+function innerTables(inner: ReadonlyMap<string, TableInfo>): InnerTable[] {
+  return [...inner.values()].map((t) => ({ oid: t.oid, schema: t.schema, name: t.name, keyColumns: keyColumns(t) }));
 }
 
 async function publishTable(deps: CreatorDeps, table: TableInfo): Promise<void> {
@@ -154,7 +193,12 @@ async function publishTable(deps: CreatorDeps, table: TableInfo): Promise<void> 
 }
 
 /** Adds the shape to its table's router and opens its snapshot, both inside the processing lock. */
-async function startSnapshot(deps: CreatorDeps, shape: LiveShape): Promise<SnapshotSession> {
+async function startSnapshot(
+  deps: CreatorDeps,
+  shape: LiveShape,
+  v: ValidatedShape,
+  inner: ReadonlyMap<string, TableInfo>,
+): Promise<SnapshotSession> {
   const def = shape.definition;
   let client: pg.PoolClient;
   try {
@@ -167,13 +211,19 @@ async function startSnapshot(deps: CreatorDeps, shape: LiveShape): Promise<Snaps
     return await deps.lock.run(async () => {
       try {
         // Applied (a sharded router's workers acknowledged it) before the snapshot starts.
-        await deps.routers.add(
-          shape.handle,
-          def.schema,
-          def.table,
-          def.where?.trim() === '' ? undefined : def.where,
-          def.params ? { ...def.params } : undefined,
-        );
+        if (v.subqueries !== undefined && v.predicate !== undefined) {
+          // Its sets are loaded here too, under the lock: no transaction is applied between their snapshots and ours.
+          for (const t of inner.values()) await prepareInnerRouter(deps, t);
+          await deps.subqueries.attach(shape, v.predicate, v.subqueries, innerTables(inner));
+        } else {
+          await deps.routers.add(
+            shape.handle,
+            def.schema,
+            def.table,
+            def.where?.trim() === '' ? undefined : def.where,
+            def.params ? { ...def.params } : undefined,
+          );
+        }
       } catch (err) {
         client.release();
         throw err;
@@ -241,7 +291,12 @@ async function writeSnapshot(
 ): Promise<{ rows: number; evaluationErrors: number }> {
   const def = shape.definition;
   const predicate = mode === 'filter' ? v.predicate : undefined;
-  const cols = predicate === undefined ? v.queryColumns : [...new Set([...v.queryColumns, ...predicate.columns])];
+  // A subquery shape keeps its rows (with every column its clause reads) to move them out later.
+  const tracked = v.subqueries !== undefined && v.predicate !== undefined;
+  const cols =
+    predicate === undefined && !tracked
+      ? v.queryColumns
+      : [...new Set([...v.queryColumns, ...(v.predicate?.columns ?? [])])];
   let rows = 0;
   let evaluationErrors = 0;
   const keep = (row: Record<string, string | null>): boolean => {
@@ -265,7 +320,9 @@ async function writeSnapshot(
       for (const values of batch) {
         const row: Record<string, string | null> = {};
         for (let c = 0; c < cols.length; c++) row[cols[c]!] = values[c] ?? null;
-        if (keep(row)) json.push(JSON.stringify(insertMessage(shape, row)));
+        if (!keep(row)) continue;
+        json.push(JSON.stringify(insertMessage(shape, row)));
+        if (tracked) deps.subqueries.shapes.noteRow(shape.handle, row);
       }
       rows += json.length;
       shape.log.appendSnapshot(json);
