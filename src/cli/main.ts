@@ -148,6 +148,10 @@ export async function main(argv: readonly string[]): Promise<void> {
       '--slice-ms <ms>',
       'longest stretch processing one replicated transaction holds the event loop before yielding to HTTP (default 10)',
     )
+    .option(
+      '--durable-reads',
+      'readers see changes only once fsynced (adds the group fsync to delivery latency; for benchmarking and diagnosis)',
+    )
     .action((opts: ServeFlags) => runServe(opts, version));
   await program.parseAsync([...argv]);
 }

@@ -38,6 +38,10 @@ export interface ServeOptions {
   readonly compileBudgetMs?: number;
   /** Time slice of transaction processing in ms (default 10; Infinity never yields); see SwitchyardServiceOptions. */
   readonly processSliceMs?: number;
+  /** Readers see only fsynced changes (`--durable-reads`; for benchmarking and diagnosis). */
+  readonly durableReads?: boolean;
+  /** Test hook (env SWITCHYARD_TEST_COMMIT_DELAY_MS): wait before each group fsync; see SwitchyardServiceOptions. */
+  readonly commitDelayMs?: number;
   readonly version?: string;
 }
 
@@ -65,6 +69,7 @@ export interface ServeFlags {
   shards?: string;
   compileBudget?: string;
   sliceMs?: string;
+  durableReads?: boolean;
   maxConcurrentCreations?: string;
   maxShapes?: string;
   maxShapesPerTable?: string;
@@ -122,6 +127,8 @@ export function resolveServeOptions(flags: ServeFlags, env: NodeJS.ProcessEnv = 
     shards: nonNegativeInt('--shards', flags.shards ?? env['SWITCHYARD_SHARDS'], 0),
     admission: admissionFlags(flags),
     processSliceMs: positiveInt('--slice-ms', flags.sliceMs, DEFAULT_SLICE_MS),
+    durableReads: flags.durableReads === true,
+    commitDelayMs: nonNegativeInt('SWITCHYARD_TEST_COMMIT_DELAY_MS', env['SWITCHYARD_TEST_COMMIT_DELAY_MS'], 0),
     compileBudgetMs: positiveInt(
       '--compile-budget',
       flags.compileBudget ?? env['SWITCHYARD_COMPILE_BUDGET_MS'],
@@ -187,6 +194,8 @@ async function startService(
     ...(opts.admission !== undefined ? { admission: opts.admission } : {}),
     ...(opts.compileBudgetMs !== undefined ? { compileBudgetMs: opts.compileBudgetMs } : {}),
     ...(opts.processSliceMs !== undefined ? { processSliceMs: opts.processSliceMs } : {}),
+    ...(opts.durableReads === true ? { earlyVisibility: false } : {}),
+    ...(opts.commitDelayMs !== undefined && opts.commitDelayMs > 0 ? { commitDelayMs: opts.commitDelayMs } : {}),
     onEvent: (e) => {
       if (e.event === 'replication') log.log('info', 'replication', { ...e.detail });
       else if (e.event === 'error') log.log('error', 'service_error', { message: e.message });

@@ -115,6 +115,7 @@ export function registerServiceMetrics(registry: Registry, read: () => ServiceMe
   );
   gauge('switchyard_shapes', 'Live shapes', (m) => m.shapes);
   gauge('switchyard_log_bytes', 'Bytes in shape-log storage', (m) => m.logBytes);
+  gauge('switchyard_loaded_logs', 'Shape logs held in memory (idle ones are evicted)', (m) => m.loadedLogs);
   gauge('switchyard_long_poll_waiters', 'Live requests waiting on shape logs', (m) => m.waiters);
   const reasons: Record<keyof ServiceMetrics['admissionRejected'], string> = {
     tooManyCreations: 'too_many_creations',

@@ -3,7 +3,7 @@ import type { CompareOp } from '../sql/ast.js';
 import { intKey } from '../values/comparable.js';
 import { canonicalTimestampMicros } from '../values/datetime-parse.js';
 import { daysInMonth } from '../values/datetime-format.js';
-import { decimalDigits } from '../values/numeric.js';
+import { coefficientDigits } from '../values/numeric.js';
 import { codecFor } from '../values/registry.js';
 import type { NumericValue, PgType, Value } from '../values/types.js';
 
@@ -152,7 +152,7 @@ export function rawComparator(op: CompareOp, t: PgType, constant: Value): RawTes
     case 'numeric': {
       const nv = constant as NumericValue;
       // Huge constants (10::numeric ^ 100000) would cost a long decimal conversion here; decoding handles them.
-      if (nv.kind !== 'finite' || decimalDigits(nv.coef) > RAW_MAX_DIGITS) return undefined;
+      if (nv.kind !== 'finite' || coefficientDigits(nv) > RAW_MAX_DIGITS) return undefined;
       const cd = splitDecimal(codecFor(t).format(nv));
       if (!cd) return undefined;
       return (raw) => {

@@ -1,6 +1,7 @@
 // A row seen through its table's column layout: each referenced column is decoded on first use, once per row.
 import { keyerFor, type Keyer } from '../values/comparable.js';
 import type { PgType, Value } from '../values/types.js';
+import { beginEvaluation } from '../values/work-budget.js';
 
 /** A table's columns in a fixed order, with the decoder (Postgres input function) of each. */
 export class ColumnLayout {
@@ -49,7 +50,9 @@ export class RowView {
     this.keyStamps = new Uint32Array(layout.size);
   }
 
+  /** Starts a new row; it is also a new evaluation scope for the work meter's real-time cap (work-budget.ts). */
   reset(record: Readonly<Record<string, string | null>>): this {
+    beginEvaluation();
     this.record = record;
     this.epoch++;
     if (this.epoch === 0xffffffff) {

@@ -30,7 +30,8 @@ interface PairKey {
 /**
  * Entries sorted by second bound: its projection, value and code (entry · 4 + strict1 · 2 + strict2), and beside
  * them each entry's first bound (projection and value). `fk`/`fv`/`fc` is the chunk's fence: every first bound of
- * the chunk is at or after it (chunk 0 has none).
+ * the chunk is at or after it (chunk 0 has none). Further bounds are flat, `m` per entry in the same order
+ * (projections `xk`, values `xv`, strictness bits `xs`): checking them reads adjacent doubles, not an object per entry.
  */
 class PairChunk {
   k2: number[] = [];
@@ -38,8 +39,9 @@ class PairChunk {
   c2: number[] = [];
   k1: number[] = [];
   v1: Value[] = [];
-  /** Further bounds of each entry (checked one by one), when the pairs have them. */
-  ex: (Extra | undefined)[] = [];
+  xk: number[] = [];
+  xv: Value[] = [];
+  xs: number[] = [];
   fk = 0;
   fv: Value | undefined = undefined;
   /** The fence's entry · 2 + strict. */
@@ -49,9 +51,12 @@ class PairChunk {
 export class BoundPairs implements EntryHome {
   private chunks: PairChunk[] = [];
   size = 0;
-
+  /** Further bounds per entry. */
+  private readonly m: number;
   /** Projections of the further values of the current stab (reused). */
   private readonly fx: number[] = [];
+  /** Comparisons made by the last `passing` call (kept in a field: no result object per chunk). */
+  private passSteps = 0;
 
   constructor(
     private readonly o1: KeyOrder,
@@ -59,7 +64,9 @@ export class BoundPairs implements EntryHome {
     private readonly parent: RemovalListener | null = null,
     /** Orders of further bounds, checked per entry of the runs the first two select (`x > a AND y < b AND z > c`). */
     private readonly extra: readonly KeyOrder[] = [],
-  ) {}
+  ) {
+    this.m = extra.length;
+  }
 
   /** The projections of further bounds' values for an entry. */
   extraOf(values: readonly Value[], strict: readonly boolean[]): Extra {
@@ -70,7 +77,10 @@ export class BoundPairs implements EntryHome {
     };
   }
 
-  /** Adds `entry`: its first bound v1 (strict: `>`) and second bound v2, each in its own order, and any further ones. */
+  /**
+   * Adds `entry`: its first bound v1 (strict: `>`) and second bound v2, each in its own order, and its further ones
+   * (required when the pairs have further orders).
+   */
   add(
     entry: number,
     v1: Value,
@@ -80,6 +90,8 @@ export class BoundPairs implements EntryHome {
     entries: EntryTable,
     more?: Extra,
   ): void {
+    const m = this.m;
+    if (m > 0 && (more === undefined || more.k.length !== m)) throw new Error(`bound pairs need ${m} further bounds`);
     const s1 = strict1 ? 1 : 0;
     const s2 = strict2 ? 1 : 0;
     const f1 = this.o1.project(v1);
@@ -93,7 +105,13 @@ export class BoundPairs implements EntryHome {
     c.c2.splice(at, 0, entry * 4 + s1 * 2 + s2);
     c.k1.splice(at, 0, f1);
     c.v1.splice(at, 0, v1);
-    c.ex.splice(at, 0, more);
+    if (more !== undefined && m > 0) {
+      let bits = 0;
+      for (let j = 0; j < m; j++) bits |= (more.s[j] as number) << j;
+      c.xk.splice(at * m, 0, ...more.k);
+      c.xv.splice(at * m, 0, ...more.v);
+      c.xs.splice(at, 0, bits);
+    }
     if (c.k2.length > MAX_CHUNK) this.split(ci);
     this.size++;
     const key: PairKey = { v1, s1, v2, s2 };
@@ -112,7 +130,11 @@ export class BoundPairs implements EntryHome {
     c.c2.splice(at, 1);
     c.k1.splice(at, 1);
     c.v1.splice(at, 1);
-    c.ex.splice(at, 1);
+    if (this.m > 0) {
+      c.xk.splice(at * this.m, this.m);
+      c.xv.splice(at * this.m, this.m);
+      c.xs.splice(at, 1);
+    }
     if (c.k2.length === 0 && this.chunks.length > 1) this.chunks.splice(ci, 1);
     this.size--;
     this.parent?.removed();
@@ -127,8 +149,8 @@ export class BoundPairs implements EntryHome {
     const o1 = this.o1;
     const fx = o1.project(x);
     const fy = this.o2.project(y);
-    const fz = this.fx;
-    if (z !== undefined) for (let i = 0; i < z.length; i++) fz[i] = (this.extra[i] as KeyOrder).project(z[i] as Value);
+    const m = z === undefined ? 0 : this.m;
+    if (z !== undefined) for (let j = 0; j < m; j++) this.fx[j] = (this.extra[j] as KeyOrder).project(z[j] as Value);
     let steps = 0;
     // The first chunk whose successor's fence fails: chunks before it pass their first bound whole.
     let lo = 0;
@@ -142,35 +164,42 @@ export class BoundPairs implements EntryHome {
     }
     for (let ci = 0; ci < lo; ci++) {
       const c = chunks[ci] as PairChunk;
-      const n = this.passing(c, fy, y);
-      steps += n.steps;
+      const count = this.passing(c, fy, y);
+      steps += this.passSteps;
       const codes = c.c2;
-      if (z === undefined) for (let i = 0; i < n.count; i++) emit((codes[i] as number) >> 2);
+      if (m === 0) for (let i = 0; i < count; i++) emit((codes[i] as number) >> 2);
       else {
-        steps += n.count;
-        for (let i = 0; i < n.count; i++) if (this.passesExtra(c.ex[i], z)) emit((codes[i] as number) >> 2);
+        steps += count;
+        for (let i = 0; i < count; i++)
+          if (this.passesExtra(c, i, z as readonly Value[])) emit((codes[i] as number) >> 2);
       }
     }
     const last = chunks[lo];
     if (last === undefined) return steps;
-    const n = this.passing(last, fy, y);
-    steps += n.steps + n.count;
+    const count = this.passing(last, fy, y);
+    steps += this.passSteps + count;
     const codes = last.c2;
-    for (let i = 0; i < n.count; i++) {
+    for (let i = 0; i < count; i++) {
       const code = codes[i] as number;
       if (!satisfies(o1, last.k1[i] as number, last.v1[i] as Value, (code >> 1) & 1, fx, x)) continue;
-      if (z === undefined || this.passesExtra(last.ex[i], z)) emit(code >> 2);
+      if (m === 0 || this.passesExtra(last, i, z as readonly Value[])) emit(code >> 2);
     }
     return steps;
   }
 
-  private passesExtra(e: Extra | undefined, z: readonly Value[]): boolean {
-    if (e === undefined) return true;
+  /** Whether entry i of c passes every further bound for the values z (projections already in `fx`). */
+  private passesExtra(c: PairChunk, i: number, z: readonly Value[]): boolean {
+    const m = this.m;
     const fz = this.fx;
-    for (let j = 0; j < z.length; j++) {
-      const order = this.extra[j] as KeyOrder;
-      if (!satisfies(order, e.k[j] as number, e.v[j] as Value, e.s[j] as number, fz[j] as number, z[j] as Value))
-        return false;
+    const xk = c.xk;
+    const bits = c.xs[i] as number;
+    for (let j = 0, p = i * m; j < m; j++, p++) {
+      const k = xk[p] as number;
+      const f = fz[j] as number;
+      if (k < f) continue;
+      if (k > f) return false;
+      const d = (this.extra[j] as KeyOrder).cmp(c.xv[p] as Value, z[j] as Value);
+      if (d > 0 || (d === 0 && ((bits >> j) & 1) === 1)) return false;
     }
     return true;
   }
@@ -187,19 +216,21 @@ export class BoundPairs implements EntryHome {
   ): void {
     const fx = x === undefined ? 0 : this.o1.project(x);
     const fy = y === undefined ? 0 : this.o2.project(y);
+    const m = this.m;
     for (const c of this.chunks)
       for (let i = 0; i < c.c2.length; i++) {
         const code = c.c2[i] as number;
         if (x !== undefined && !satisfies(this.o1, c.k1[i] as number, c.v1[i] as Value, (code >> 1) & 1, fx, x))
           continue;
         if (y !== undefined && !satisfies(this.o2, c.k2[i] as number, c.v2[i] as Value, code & 1, fy, y)) continue;
-        const e = c.ex[i];
         let pass = true;
-        for (let j = 0; pass && e !== undefined && j < z.length; j++) {
+        for (let j = 0; pass && j < Math.min(m, z.length); j++) {
           const w = z[j];
           if (w === undefined) continue;
           const o = this.extra[j] as KeyOrder;
-          pass = satisfies(o, e.k[j] as number, e.v[j] as Value, e.s[j] as number, o.project(w), w);
+          const p = i * m + j;
+          const strict = ((c.xs[i] as number) >> j) & 1;
+          pass = satisfies(o, c.xk[p] as number, c.xv[p] as Value, strict, o.project(w), w);
         }
         if (pass) fn(code >> 2);
       }
@@ -210,27 +241,30 @@ export class BoundPairs implements EntryHome {
   }
 
   get bytes(): number {
-    return 64 + this.chunks.length * 200 + this.size * 48;
+    return 64 + this.chunks.length * 240 + this.size * (48 + this.m * 16 + (this.m > 0 ? 8 : 0));
   }
 
-  /** How many entries of c (a prefix of its second-bound order) pass their second bound. */
-  private passing(c: PairChunk, fy: number, y: Value): { count: number; steps: number } {
+  /**
+   * How many entries of c (a prefix of its second-bound order) pass their second bound; the comparisons made go to
+   * `passSteps`.
+   */
+  private passing(c: PairChunk, fy: number, y: Value): number {
     const o2 = this.o2;
     const k2 = c.k2;
     const v2 = c.v2;
     const c2 = c.c2;
-    const sat = (i: number): boolean => satisfies(o2, k2[i] as number, v2[i] as Value, (c2[i] as number) & 1, fy, y);
-    if (k2.length === 0 || !sat(0)) return { count: 0, steps: 1 };
+    const n = k2.length;
+    this.passSteps = 1;
+    if (n === 0 || !satisfies(o2, k2[0] as number, v2[0] as Value, (c2[0] as number) & 1, fy, y)) return 0;
     let a = 1;
-    let b = k2.length;
-    let steps = 1;
+    let b = n;
     while (a < b) {
       const mid = (a + b) >> 1;
-      steps++;
-      if (sat(mid)) a = mid + 1;
+      this.passSteps++;
+      if (satisfies(o2, k2[mid] as number, v2[mid] as Value, (c2[mid] as number) & 1, fy, y)) a = mid + 1;
       else b = mid;
     }
-    return { count: a, steps };
+    return a;
   }
 
   /** The chunk a first bound belongs in: the last whose fence is not after it (0 when it precedes all). */
@@ -293,7 +327,11 @@ export class BoundPairs implements EntryHome {
       to.c2.push(c.c2[i] as number);
       to.k1.push(k);
       to.v1.push(v);
-      to.ex.push(c.ex[i]);
+      if (this.m > 0) to.xs.push(c.xs[i] as number);
+      for (let j = 0, p = i * this.m; j < this.m; j++, p++) {
+        to.xk.push(c.xk[p] as number);
+        to.xv.push(c.xv[p] as Value);
+      }
     }
     this.chunks.splice(ci, 1, left, right);
   }

@@ -1,6 +1,7 @@
 // fsync helpers for the log store: concurrent fdatasync of many files through the fd cache, directory fsync.
 import { execFile } from 'node:child_process';
-import { closeSync, fdatasync, fsync, openSync } from 'node:fs';
+import { closeSync, fdatasync, fsync, openSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { setImmediate as yieldLoop } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import type { FdCache } from './fd-cache.js';
@@ -79,6 +80,46 @@ export async function syncDirs(dirs: readonly string[]): Promise<number> {
     }),
   );
   return done.reduce<number>((a, b) => a + b, 0);
+}
+
+/**
+ * fdatasyncs every file of each directory, then the directory itself (`concurrency` directories at a time): for
+ * logs evicted from memory, whose written files are no longer listed anywhere. A vanished directory (a deleted log)
+ * or file is skipped. Returns the number of fsyncs done.
+ */
+export async function syncDirTrees(dirs: readonly string[], concurrency: number): Promise<number> {
+  let count = 0;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < dirs.length) {
+      const dir = dirs[next++]!;
+      let names: string[];
+      try {
+        names = readdirSync(dir);
+      } catch (e) {
+        if (isNotFound(e)) continue;
+        throw e;
+      }
+      for (const name of names) {
+        let fd: number;
+        try {
+          fd = openSync(join(dir, name), 'r');
+        } catch (e) {
+          if (isNotFound(e)) continue;
+          throw e;
+        }
+        try {
+          await fdatasyncAsync(fd);
+          count++;
+        } finally {
+          closeSync(fd);
+        }
+      }
+      count += await syncDirs([dir]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, dirs.length) }, () => worker()));
+  return count;
 }
 
 /**

@@ -1,7 +1,7 @@
 // The shape logs of one data directory: create, find, delete, journal replay, and group commit.
 import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { flushStreams, syncDirs, syncFilesystem, syncStreams } from './durable-files.js';
+import { flushStreams, syncDirTrees, syncDirs, syncFilesystem, syncStreams } from './durable-files.js';
 import { FdCache } from './fd-cache.js';
 import { Journal, listJournal, replayJournal } from './journal.js';
 import { RecordKind } from './frame.js';
@@ -18,6 +18,17 @@ export interface ShapeLogStoreOptions {
   readonly durability?: 'journal' | 'per-file';
   /** Open file descriptors kept at most (pinned ones during an fsync excepted). */
   readonly maxOpenFiles?: number;
+  /**
+   * Logs kept loaded (their segment lists, last offsets, pending bytes) at most: beyond it the least recently used
+   * logs whose snapshot is complete are written out and dropped from memory at the next group commit, and loaded
+   * again from their files on the next read or append. Idle shapes then cost no log object.
+   */
+  readonly maxLoadedLogs?: number;
+  /**
+   * Streams written since the last checkpoint that trigger one (journal durability), besides `checkpointBytes`: the
+   * bookkeeping of what the checkpoint must fsync grows with them.
+   */
+  readonly checkpointStreams?: number;
   /** Segment file size before rolling to a new one. */
   readonly segmentBytes?: number;
   /** Bytes between sparse index entries of the change stream. */
@@ -51,6 +62,14 @@ export interface StoreStats {
   readonly truncatedBytes: number;
   readonly replayedRecords: number;
   readonly replayGaps: number;
+  /** Logs dropped from memory while idle (loaded again on use). */
+  readonly evictedLogs: number;
+}
+
+/** What was written since the last sync or checkpoint: loaded streams, and evicted logs by handle. */
+interface Epoch {
+  readonly streams: Set<SegmentStream>;
+  readonly evicted: Set<string>;
 }
 
 const HANDLE_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$/;
@@ -71,6 +90,11 @@ export class ShapeLogStore implements StreamHost {
   private readonly loaded = new Map<string, ShapeLog>();
   /** Streams appended since the last checkpoint rotation (journal) or the last syncAll (per-file). */
   private epoch = new Set<SegmentStream>();
+  /**
+   * Logs evicted while some of their streams were in the epoch (written, not yet fsynced by a checkpoint): by handle
+   * only, so an evicted log keeps no stream object alive; their files are synced by directory.
+   */
+  private evictedDirty = new Set<string>();
   private rootDirty = false;
   private pendingTotal = 0;
   private inflight: Promise<void> = Promise.resolve();
@@ -84,7 +108,15 @@ export class ShapeLogStore implements StreamHost {
   private readonly cfg: Required<
     Omit<ShapeLogStoreOptions, 'durability' | 'maxOpenFiles' | 'segmentBytes' | 'indexEveryBytes'>
   >;
-  private counters = { fsyncs: 0, syncs: 0, checkpoints: 0, truncatedBytes: 0, replayedRecords: 0, replayGaps: 0 };
+  private counters = {
+    fsyncs: 0,
+    syncs: 0,
+    checkpoints: 0,
+    truncatedBytes: 0,
+    replayedRecords: 0,
+    replayGaps: 0,
+    evictedLogs: 0,
+  };
 
   private constructor(
     readonly dir: string,
@@ -100,6 +132,8 @@ export class ShapeLogStore implements StreamHost {
       maxPendingBytes: opts.maxPendingBytes ?? 128 * 1024 * 1024,
       syncConcurrency: opts.syncConcurrency ?? (opts.durability === 'per-file' ? 64 : 2),
       checkpointMethod: opts.checkpointMethod ?? (process.platform === 'linux' ? 'syncfs' : 'per-file'),
+      maxLoadedLogs: Math.max(1, opts.maxLoadedLogs ?? 4096),
+      checkpointStreams: Math.max(1, opts.checkpointStreams ?? 65_536),
     };
     this.journal = opts.durability === 'per-file' ? undefined : new Journal(join(dir, JOURNAL_DIR));
   }
@@ -136,7 +170,12 @@ export class ShapeLogStore implements StreamHost {
   /** The log of `handle`, loading and repairing it on first use; undefined for unknown (or malformed) handles. */
   getLog(handle: string): ShapeLog | undefined {
     const log = this.loaded.get(handle);
-    if (log !== undefined) return log;
+    if (log !== undefined) {
+      // Map order is insertion order: moving a used log to the end keeps the least recently used first.
+      this.loaded.delete(handle);
+      this.loaded.set(handle, log);
+      return log;
+    }
     if (!this.known.has(handle)) return undefined;
     this.check();
     const loaded = this.makeLog(handle, true);
@@ -165,6 +204,7 @@ export class ShapeLogStore implements StreamHost {
     renameSync(join(this.dir, handle), trash);
     rmSync(trash, { recursive: true, force: true });
     this.rootDirty = true;
+    this.evictedDirty.delete(handle);
     this.known.delete(handle);
     this.loaded.delete(handle);
     return true;
@@ -196,20 +236,21 @@ export class ShapeLogStore implements StreamHost {
     this.check();
     let work: Promise<number>;
     let rotatedSeq = -1;
-    let cpStreams: Set<SegmentStream> | undefined;
+    let cpStreams: Epoch | undefined;
     try {
+      this.evictIdle();
       if (this.pendingTotal > this.cfg.maxPendingBytes) this.relievePending();
       const root = this.rootDirty ? [this.dir] : [];
       this.rootDirty = false;
       if (this.journal === undefined) {
-        const streams = this.takeEpoch();
-        work = Promise.all([syncStreams(this.fds, streams, this.cfg.syncConcurrency), syncDirs(root)]).then(
-          ([a, b]) => a + b,
-        );
+        const taken = this.takeEpoch();
+        work = Promise.all([this.syncTaken(taken), syncDirs(root)]).then(([a, b]) => a + b);
       } else {
         const journal = this.journal;
-        const rotate =
-          this.forceRotate || (journal.activeSize >= this.cfg.checkpointBytes && this.checkpointing === undefined);
+        const due =
+          journal.activeSize >= this.cfg.checkpointBytes ||
+          this.epoch.size + this.evictedDirty.size >= this.cfg.checkpointStreams;
+        const rotate = this.forceRotate || (due && this.checkpointing === undefined);
         let fd: number;
         if (rotate) {
           this.forceRotate = false;
@@ -294,15 +335,54 @@ export class ShapeLogStore implements StreamHost {
     }
   }
 
-  private takeEpoch(): Set<SegmentStream> {
+  /**
+   * Drops least recently used logs beyond `maxLoadedLogs` from memory. Only at a group commit, so no caller holds a
+   * log across it (a ShapeLog is fetched again for each use; an evicted instance refuses use). A log mid-snapshot
+   * stays. Pending bytes are written first, so the files hold everything and a reload recovers the same state; a
+   * log still awaiting its checkpoint fsync is remembered by handle until then.
+   */
+  private evictIdle(): void {
+    const excess = this.loaded.size - this.cfg.maxLoadedLogs;
+    if (excess <= 0) return;
+    let dropped = 0;
+    for (const [handle, log] of this.loaded) {
+      if (dropped >= excess) break;
+      if (log.snapshotState() !== 'complete') continue;
+      for (const s of log.streams()) {
+        s.flush();
+        if (s.dirty) {
+          this.epoch.delete(s);
+          this.evictedDirty.add(handle);
+        }
+      }
+      log.evicted = true;
+      this.loaded.delete(handle);
+      dropped++;
+    }
+    this.counters.evictedLogs += dropped;
+  }
+
+  private takeEpoch(): Epoch {
     const streams = this.epoch;
+    const evicted = this.evictedDirty;
     this.epoch = new Set();
+    this.evictedDirty = new Set();
     for (const s of streams) s.dirty = false;
-    return streams;
+    return { streams, evicted };
+  }
+
+  /** fsyncs what an epoch wrote: its streams' files, and every file of the logs evicted from it. */
+  private async syncTaken(taken: Epoch): Promise<number> {
+    const dirs = [...taken.evicted].map((h) => join(this.dir, h));
+    const [a, b] = await Promise.all([
+      syncStreams(this.fds, taken.streams, this.cfg.syncConcurrency),
+      syncDirTrees(dirs, this.cfg.syncConcurrency),
+    ]);
+    return a + b;
   }
 
   /** After the rotating commit: fsync the shape files written under the old journal files, then delete them. */
-  private startCheckpoint(after: Promise<void>, streams: Set<SegmentStream>, seq: number): void {
+  private startCheckpoint(after: Promise<void>, streams: Epoch, seq: number): void {
     const run = async (): Promise<void> => {
       await after;
       this.counters.fsyncs += await this.syncCheckpoint(streams);
@@ -320,15 +400,16 @@ export class ShapeLogStore implements StreamHost {
     );
   }
 
-  private async syncCheckpoint(streams: Set<SegmentStream>): Promise<number> {
+  private async syncCheckpoint(taken: Epoch): Promise<number> {
     if (this.cfg.checkpointMethod === 'syncfs') {
-      await flushStreams(streams);
+      // Evicted logs were written out when evicted: the filesystem sync covers them.
+      await flushStreams(taken.streams);
       if (await syncFilesystem(this.dir)) {
-        for (const s of streams) s.takeUnsynced();
+        for (const s of taken.streams) s.takeUnsynced();
         return 1;
       }
     }
-    return syncStreams(this.fds, streams, this.cfg.syncConcurrency);
+    return this.syncTaken(taken);
   }
 
   private makeLog(handle: string, recover: boolean): ShapeLog {

@@ -53,6 +53,8 @@ export class ShapeLog {
   private openChunkBytes = 0;
   private openChunkRows = 0;
   deleted = false;
+  /** Dropped from the store's memory while idle: the store's `getLog` hands out a fresh instance from the files. */
+  evicted = false;
 
   constructor(
     readonly handle: string,
@@ -65,6 +67,7 @@ export class ShapeLog {
 
   /** Offset of the last change appended, or `-1` when none: replayed entries at or below it must be skipped. */
   lastOffset(): LogOffset {
+    this.assertLive();
     return this.changes.last ?? BEFORE_ALL;
   }
 
@@ -209,5 +212,6 @@ export class ShapeLog {
 
   private assertLive(): void {
     if (this.deleted) throw new RangeError(`shape log ${this.handle} was deleted`);
+    if (this.evicted) throw new RangeError(`shape log ${this.handle} was evicted from memory: get it from the store`);
   }
 }

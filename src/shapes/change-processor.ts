@@ -84,14 +84,13 @@ export class ChangeProcessor {
   ) {}
 
   /**
-   * Routes a transaction and appends every affected shape's messages to its log (not yet fsynced). Every row image
-   * (old and new) is routed before anything is appended, so a routing failure leaves the logs untouched. The work is
-   * cut into time slices that yield to the event loop (`slicer`), so a large transaction does not hold HTTP up; the
-   * caller runs this under the processing lock, so no other transaction, router change or snapshot start
-   * interleaves, and nothing becomes visible before `appendedEnd` is set at the very end (readers see only what a
-   * later group commit makes durable up to it).
+   * Routes a transaction and turns it into each affected shape's messages; nothing is appended yet (`append` does
+   * that, in WAL order, possibly while the next transaction is being prepared). Every row image (old and new) is
+   * routed before anything is appended, so a routing failure leaves the logs untouched. The work is cut into time
+   * slices that yield to the event loop (`slicer`), so a large transaction does not hold HTTP up; the caller runs
+   * this under the processing lock, so no router change or snapshot start interleaves with routing.
    */
-  async process(tx: Transaction, slicer: TimeSlicer): Promise<ProcessResult> {
+  async prepare(tx: Transaction, slicer: TimeSlicer): Promise<Prepared> {
     this.counters.transactions++;
     slicer.begin();
     slicer.takeBusyMs();
@@ -100,10 +99,20 @@ export class ChangeProcessor {
     const built = await this.build(tx, routed, images, slicer);
     slicer.end();
     this.counters.routeNanos += Math.round(slicer.takeBusyMs() * 1e6);
+    return { tx, pending: built.pending, truncated: built.truncated, failedMoves: built.failedMoves };
+  }
+
+  /**
+   * Appends a prepared transaction's messages to the shape logs (not yet fsynced), time-sliced. Nothing becomes
+   * readable here: each touched shape's `appendedEnd` is set at the very end, and the commit pipeline makes the
+   * whole transaction readable at once.
+   */
+  async append(prepared: Prepared, slicer: TimeSlicer): Promise<ProcessResult> {
     slicer.begin();
-    const touched = await this.appendAll(built.pending, tx.commitLsn, slicer);
+    const touched = await this.appendAll(prepared.pending, prepared.tx.commitLsn, slicer);
     slicer.end();
-    return { touched, truncated: built.truncated, failedMoves: built.failedMoves };
+    slicer.takeBusyMs();
+    return { touched, truncated: prepared.truncated, failedMoves: prepared.failedMoves };
   }
 
   /** Every row image of the transaction (old and new) with its table, and where each change's images start. */
@@ -373,4 +382,9 @@ interface Built {
   /** Shapes to invalidate (TRUNCATE of their table). */
   readonly truncated: LiveShape[];
   readonly failedMoves: LiveShape[];
+}
+
+/** A routed transaction whose messages wait to be appended (`ChangeProcessor.append`). */
+export interface Prepared extends Built {
+  readonly tx: Transaction;
 }

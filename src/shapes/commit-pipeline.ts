@@ -1,11 +1,26 @@
-// Group commit of processed transactions: one fsync for all that queued up, then acknowledge the slot, then wake readers.
+// Group commit of processed transactions: readers see them at once, one fsync covers all that queued up, then the slot is acknowledged.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { compareOffsets, type LogOffset } from '../log/offset.js';
 import type { ShapeLogStore } from '../log/shape-log-store.js';
 import type { LiveShape } from './live-shape.js';
 
+export interface CommitPipelineOptions {
+  /**
+   * true (default): a transaction's entries are readable as soon as all of them are appended, before the fsync
+   * (docs/architecture.md, "Durability order" says why a reader can never be shown different bytes at an offset).
+   * false: readable only once fsynced (the earlier behaviour; for benchmarking and diagnosis).
+   */
+  readonly earlyVisibility?: boolean;
+  /** Waits this long before each group fsync: a test and diagnosis hook that widens the not-yet-durable window. */
+  readonly delayMs?: number;
+  /** Processed changes not yet durable beyond which `throttle` holds the producer. */
+  readonly maxBacklog?: number;
+}
+
 /**
- * Durability order (architecture.md): append → fsync → acknowledge the commit's end LSN → make the entries visible
- * to readers. While one fsync runs, later transactions keep being appended; the next fsync covers them all.
+ * Durability order (architecture.md): append → visible to readers → fsync → acknowledge the commit's end LSN. While
+ * one fsync runs, later transactions keep being appended; the next fsync covers them all. With `earlyVisibility`
+ * off, readers see entries only after the fsync.
  */
 export class CommitPipeline {
   private running: Promise<void> | null = null;
@@ -18,18 +33,36 @@ export class CommitPipeline {
   private failure: Error | undefined;
   /** Commit LSN of the last transaction whose effects are durable in every shape log. */
   durableLsn = 0n;
+  /** Commit LSN of the last transaction whose effects are readable in every shape log (≥ `durableLsn`). */
+  visibleLsn = 0n;
   syncs = 0;
+  readonly earlyVisibility: boolean;
+  private readonly delayMs: number;
+  private readonly maxBacklog: number;
 
   constructor(
     private readonly store: ShapeLogStore,
     private readonly acknowledge: (endLsn: bigint) => void,
     private readonly onFailure: (err: unknown) => void,
-    private readonly maxBacklog = 50_000,
-  ) {}
+    opts: CommitPipelineOptions = {},
+  ) {
+    this.earlyVisibility = opts.earlyVisibility ?? true;
+    this.delayMs = opts.delayMs ?? 0;
+    this.maxBacklog = opts.maxBacklog ?? 50_000;
+  }
 
-  /** Records a processed transaction; `touched` shapes got entries appended. */
+  /**
+   * Records a processed transaction; `touched` shapes got entries appended (each shape's `appendedEnd` is the end of
+   * its part of this transaction, so the whole transaction becomes readable at once, or nothing of it).
+   */
   committed(commitLsn: bigint, endLsn: bigint, touched: readonly LiveShape[], changes: number): void {
-    for (const s of touched) this.shapes.add(s);
+    if (this.earlyVisibility) {
+      for (const s of touched) {
+        s.readableEnd = s.appendedEnd;
+        if (s.state === 'ready') s.wake();
+      }
+      if (commitLsn > this.visibleLsn) this.visibleLsn = commitLsn;
+    } else for (const s of touched) this.shapes.add(s);
     if (touched.length > 0) this.dirty = true;
     if (endLsn > this.pendingEnd) this.pendingEnd = endLsn;
     if (commitLsn > this.pendingCommit) this.pendingCommit = commitLsn;
@@ -63,15 +96,17 @@ export class CommitPipeline {
         this.pendingEnd = 0n;
         this.dirty = false;
         if (dirty) {
+          if (this.delayMs > 0) await sleep(this.delayMs);
           await this.store.syncAll();
           this.syncs++;
         }
         this.backlog -= weight;
         if (end > 0n) this.acknowledge(end);
         if (commit > this.durableLsn) this.durableLsn = commit;
+        if (commit > this.visibleLsn) this.visibleLsn = commit;
         for (const [s, off] of batch) {
-          if (off !== undefined && (s.durableEnd === undefined || compareOffsets(off, s.durableEnd) > 0))
-            s.durableEnd = off;
+          if (off !== undefined && (s.readableEnd === undefined || compareOffsets(off, s.readableEnd) > 0))
+            s.readableEnd = off;
           if (s.state === 'ready') s.wake();
         }
       }

@@ -1,6 +1,7 @@
 // One live shape in memory: its definition, message layout, snapshot visibility filter, visible end and waiters.
 import type { ShapeLog } from '../log/shape-log.js';
 import { SNAPSHOT_END, compareOffsets, type LogOffset } from '../log/offset.js';
+import { lastCompleteOffset } from './log-tail.js';
 import type { MessageShape } from './messages.js';
 import type { SchemaColumn, ShapeDefinition, ShapeInfo, WaitResult } from './types.js';
 
@@ -16,11 +17,19 @@ export interface SnapshotVisibility {
   readonly lsn: bigint;
 }
 
+/** The in-progress set of most snapshots: one shared instance, not an empty Set per shape. */
+const NO_XIP: ReadonlySet<bigint> = new Set();
+
+/** The set of in-progress xids (the shared empty set when there are none). */
+export function xipSet(xids: readonly bigint[]): ReadonlySet<bigint> {
+  return xids.length === 0 ? NO_XIP : new Set(xids);
+}
+
 /** Parses `pg_current_snapshot()` text: `xmin:xmax:xip1,xip2`. */
 export function parseSnapshot(text: string, lsn: bigint): SnapshotVisibility {
   const [xmin, xmax, xip] = text.split(':') as [string, string, string];
   const list = xip === '' || xip === undefined ? [] : xip.split(',').map((x) => BigInt(x));
-  return { xmin: BigInt(xmin), xmax: BigInt(xmax), xip: new Set(list), lsn };
+  return { xmin: BigInt(xmin), xmax: BigInt(xmax), xip: xipSet(list), lsn };
 }
 
 /** The 64-bit xid of a 32-bit pgoutput xid, taken as the one nearest the snapshot's xmax (epoch-aware). */
@@ -45,6 +54,11 @@ interface Waiter {
 
 export type ShapeState = 'creating' | 'ready' | 'invalidated';
 
+/** Where a shape's log is loaded from on each use (the store evicts idle logs, so shapes hold no log object). */
+export interface LogSource {
+  getLog(handle: string): ShapeLog | undefined;
+}
+
 export class LiveShape implements MessageShape {
   state: ShapeState = 'creating';
   /** Its record was written to the meta store (and is rendered again by a compaction). */
@@ -56,13 +70,22 @@ export class LiveShape implements MessageShape {
   visibility: SnapshotVisibility | undefined;
   /** Offset of the last change appended to the log (durable or not). */
   appendedEnd: LogOffset | undefined;
-  /** Offset of the last change known durable: readers and waiters see nothing beyond it. */
-  durableEnd: LogOffset | undefined;
+  /**
+   * Offset of the last change readers may see: the end of the last whole transaction appended (or, with
+   * `earlyVisibility: false`, made durable). Readers and waiters see nothing beyond it.
+   */
+  readableEnd: LogOffset | undefined;
   /** Typmods of `usedColumns` (a changed typmod can change stored values: numeric scale, char length). */
   usedTypmods: Readonly<Record<string, number>> | undefined;
   /** Parked long-polls; allocated only while someone waits. */
   private waiters: Waiter[] | undefined;
-  readonly info: ShapeInfo;
+  /**
+   * Resumed after a restart without reading its log: `appendedEnd` and `readableEnd` are taken from the log's tail on
+   * its first use (a restart then reads no log of a cold shape).
+   */
+  private tailUnknown = false;
+  /** The schema header (shared by the shapes of a table with the same columns). */
+  readonly columnsSchema: Readonly<Record<string, SchemaColumn>>;
 
   constructor(
     readonly handle: string,
@@ -79,18 +102,45 @@ export class LiveShape implements MessageShape {
     readonly columnCount: number,
     schema: Readonly<Record<string, SchemaColumn>>,
     keyPrefix: string,
-    public log: ShapeLog,
+    private readonly logs: LogSource,
   ) {
     this.schema = definition.schema;
     this.table = definition.table;
     this.replica = definition.replica;
     this.keyPrefix = keyPrefix;
-    this.info = { handle, definition, schema };
+    this.columnsSchema = schema;
   }
 
-  /** The last readable offset: the durable change end, else `0_inf` (the shape is only served once ready). */
+  /** What the HTTP layer needs of the shape; built per call so an idle shape holds no extra object. */
+  get info(): ShapeInfo {
+    return { handle: this.handle, definition: this.definition, schema: this.columnsSchema };
+  }
+
+  /** The shape's log, loaded from its files if it was evicted; fetch it for each use rather than keeping it. */
+  get log(): ShapeLog {
+    const log = this.logs.getLog(this.handle);
+    if (log === undefined) throw new RangeError(`shape ${this.handle} has no log`);
+    if (this.tailUnknown) {
+      this.tailUnknown = false;
+      const last = log.lastOffset();
+      if (last.tx >= 1n) {
+        this.appendedEnd = last;
+        // The log may end inside a transaction (a crash between its append slices): readers wait for its replay.
+        this.readableEnd = lastCompleteOffset(log);
+      }
+    }
+    return log;
+  }
+
+  /** Marks a shape resumed without reading its log: its ends are read from the log's tail on first use. */
+  resumeCold(): void {
+    this.tailUnknown = true;
+  }
+
+  /** The last readable offset: the readable change end, else `0_inf` (the shape is only served once ready). */
   visibleEnd(): LogOffset {
-    return this.durableEnd ?? SNAPSHOT_END;
+    if (this.tailUnknown) void this.log;
+    return this.readableEnd ?? SNAPSHOT_END;
   }
 
   hasDataAfter(after: LogOffset): boolean {
@@ -116,7 +166,7 @@ export class LiveShape implements MessageShape {
     });
   }
 
-  /** Wakes the waiters that now have data (after a group commit made this shape's appends durable). */
+  /** Wakes the waiters that now have data (after a transaction's appends became readable). */
   wake(): void {
     const ws = this.waiters;
     if (ws === undefined) return;

@@ -1,8 +1,7 @@
 // The live shapes by handle and by definition, their handles, and their durable records in the meta store.
 import { createHash } from 'node:crypto';
 import type { MetaStore, MetaValue } from '../log/meta-store.js';
-import type { ShapeLog } from '../log/shape-log.js';
-import { LiveShape, type SnapshotVisibility } from './live-shape.js';
+import { LiveShape, xipSet, type LogSource, type SnapshotVisibility } from './live-shape.js';
 import { keyPrefix } from './messages.js';
 import type { SchemaColumn, ShapeDefinition } from './types.js';
 
@@ -48,7 +47,7 @@ function visibilityFromMeta(m: MetaValue | undefined): SnapshotVisibility | unde
   return {
     xmin: BigInt(o['xmin'] as string),
     xmax: BigInt(o['xmax'] as string),
-    xip: new Set((o['xip'] as string[]).map((x) => BigInt(x))),
+    xip: xipSet((o['xip'] as string[]).map((x) => BigInt(x))),
     lsn: BigInt(o['lsn'] as string),
   };
 }
@@ -71,8 +70,10 @@ function recordValue(shape: LiveShape): MetaValue {
     ...(shape.usedTypmods !== undefined ? { usedMods: { ...shape.usedTypmods } } : {}),
     selectsAll: shape.selectsAll,
     columnCount: shape.columnCount,
-    schema: shape.info.schema as unknown as MetaValue,
+    schema: shape.columnsSchema as unknown as MetaValue,
     vis: visibilityToMeta(shape.visibility),
+    // The snapshot is complete and durable: a restart resumes the shape without opening its log.
+    ...(shape.state === 'ready' ? { done: true } : {}),
   };
 }
 
@@ -94,6 +95,15 @@ class LayoutInterner {
     this.seen.set(key, value);
     return value;
   }
+}
+
+/** A persisted shape as read back at open. */
+export interface StoredShape {
+  readonly handle: string;
+  readonly record: ShapeRecord;
+  readonly visibility: SnapshotVisibility | undefined;
+  /** Written once the snapshot was durable (records written before that flag existed lack it). */
+  readonly done: boolean;
 }
 
 export class ShapeRegistry {
@@ -143,11 +153,12 @@ export class ShapeRegistry {
     this.lastTs = ts;
     this.meta.set(LAST_TS_KEY, ts.toString());
     const hash = createHash('sha256').update(defKey).digest().readUInt32BE(0);
-    return `${hash}-${ts}`;
+    // join makes one flat string; a template literal would keep a rope of three pieces per shape.
+    return [hash, ts].join('-');
   }
 
   /** Builds the in-memory shape for a record and registers it (not yet persisted: call `persist`). */
-  register(handle: string, rec: ShapeRecord, log: ShapeLog): LiveShape {
+  register(handle: string, rec: ShapeRecord, logs: LogSource): LiveShape {
     const defKey = definitionKey(rec.definition);
     const i = this.layouts;
     const shape = new LiveShape(
@@ -163,7 +174,7 @@ export class ShapeRegistry {
       rec.columnCount,
       i.get(rec.schema),
       i.get(keyPrefix(rec.definition.schema, rec.definition.table)),
-      log,
+      logs,
     );
     if (rec.usedTypmods !== undefined) shape.usedTypmods = i.get(rec.usedTypmods);
     const previous = this.byHandle.get(handle);
@@ -204,7 +215,7 @@ export class ShapeRegistry {
   }
 
   /** Persisted shapes, as written by `persist`. */
-  *stored(): IterableIterator<{ handle: string; record: ShapeRecord; visibility: SnapshotVisibility | undefined }> {
+  *stored(): IterableIterator<StoredShape> {
     for (const [key, value] of this.meta.takeStored()) {
       if (!key.startsWith(SHAPE_PREFIX)) continue;
       const o = value as Record<string, MetaValue>;
@@ -233,6 +244,7 @@ export class ShapeRegistry {
           schema: o['schema'] as unknown as Record<string, SchemaColumn>,
         },
         visibility: visibilityFromMeta(o['vis']),
+        done: o['done'] === true,
       };
     }
   }

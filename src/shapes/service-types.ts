@@ -45,6 +45,17 @@ export interface SwitchyardServiceOptions {
    * (time-sliced routing and appends; the transaction stays atomic for readers). Default 10; Infinity never yields.
    */
   readonly processSliceMs?: number;
+  /**
+   * Readers see a transaction's entries once all of them are appended, before the group fsync (default true); the
+   * slot is acknowledged only after the fsync either way. false shows only fsynced entries: for benchmarking and
+   * diagnosis (it adds the fsync to every delivery's latency).
+   */
+  readonly earlyVisibility?: boolean;
+  /**
+   * Test and diagnosis hook: waits this many ms before each group fsync, which widens the window in which readers see
+   * entries that are not yet durable (the early-visibility crash test). Default 0.
+   */
+  readonly commitDelayMs?: number;
   /** Structured events (one object per event; the CLI prints them as JSON lines). */
   readonly onEvent?: (event: ServiceEvent) => void;
 }
@@ -68,11 +79,15 @@ export interface ServiceMetrics extends ProcessCounters {
   readonly shapes: number;
   readonly lanes: Record<LaneKind, number>;
   readonly logBytes: number;
+  /** Shape logs held in memory; the others are on disk only, loaded on their next read or append. */
+  readonly loadedLogs: number;
   readonly fsyncs: number;
   readonly groupCommits: number;
   readonly replicationLagBytes: number;
   readonly acknowledgedLsn: bigint;
   readonly durableLsn: bigint;
+  /** Commit LSN of the last transaction readable in every shape log (ahead of `durableLsn` by the fsync in flight). */
+  readonly visibleLsn: bigint;
   readonly waiters: number;
   /** Shape requests refused by an admission limit, by limit. */
   readonly admissionRejected: AdmissionCounters;

@@ -10,14 +10,13 @@ import { PINNED_SERVER_OPTIONS, ReplicationClient, type ReplicationEvent } from 
 import type { RelationInfo, Transaction } from '../replication/transaction-types.js';
 import type { ShardedRouter } from '../shard/sharded-router.js';
 import { columnTypes, loadTable, loadTablesByOid, type TableInfo } from './catalog.js';
-import { ChangeProcessor, type ProcessResult } from './change-processor.js';
+import { ChangeProcessor, type Prepared } from './change-processor.js';
 import { CoalescedReads, coalesced } from './coalesced-commit.js';
 import { CommitPipeline } from './commit-pipeline.js';
 import type { LiveShape } from './live-shape.js';
-import { lastCompleteOffset } from './log-tail.js';
 import { PredicateCache } from './predicate-cache.js';
 import { Publication, type PublishedTable } from './publication.js';
-import { SHAPE_RECORD_PREFIX, ShapeRegistry, definitionKey } from './registry.js';
+import { SHAPE_RECORD_PREFIX, ShapeRegistry, definitionKey, type StoredShape } from './registry.js';
 import { affectedByRelation, relationChange } from './relation-check.js';
 import { SchemaWatch, isConnectionLoss } from './schema-watch.js';
 import { Admission } from './admission.js';
@@ -49,6 +48,11 @@ export class SwitchyardService implements ShapeService {
   private readonly subqueryPool: pg.Pool;
   private readonly pipeline: CommitPipeline;
   private readonly slicer: TimeSlicer;
+  /** Slices the appends, which run beside the next transaction's routing (same stats as `slicer`). */
+  private readonly appendSlicer: TimeSlicer;
+  /** The last transaction's append (resolves, never rejects); the next append starts after it. */
+  private appending: Promise<void> = Promise.resolve();
+  private appendFailure: Error | undefined;
   private readonly lock = new AsyncLock();
   private readonly pool: pg.Pool;
   private readonly replication: ReplicationClient;
@@ -91,6 +95,7 @@ export class SwitchyardService implements ShapeService {
       onError: (message) => this.emit({ event: 'error', message }),
     });
     this.slicer = new TimeSlicer(opts.processSliceMs ?? DEFAULT_SLICE_MS);
+    this.appendSlicer = new TimeSlicer(this.slicer.sliceMs, this.slicer.stats);
     this.pool = snapshotPool(opts.databaseUrl, opts.snapshotConnections ?? 4);
     // Sets are loaded and moves read under the processing lock: their own connections, so creations holding the
     // snapshot pool's connections while they wait for the lock can never starve them.
@@ -128,6 +133,10 @@ export class SwitchyardService implements ShapeService {
       store,
       (lsn) => this.replication.acknowledge(lsn),
       (err) => this.emit({ event: 'error', message: `shape logs could not be made durable: ${String(err)}` }),
+      {
+        ...(opts.earlyVisibility !== undefined ? { earlyVisibility: opts.earlyVisibility } : {}),
+        ...(opts.commitDelayMs !== undefined ? { delayMs: opts.commitDelayMs } : {}),
+      },
     );
   }
 
@@ -299,7 +308,7 @@ export class SwitchyardService implements ShapeService {
   }
 
   lastSeenLsn(): bigint {
-    return this.pipeline.durableLsn;
+    return this.pipeline.visibleLsn;
   }
 
   status(): 'active' | 'starting' | 'waiting' {
@@ -318,11 +327,13 @@ export class SwitchyardService implements ShapeService {
       shapes: this.registry.size,
       lanes: r.lanes,
       logBytes: st.journalBytes,
+      loadedLogs: st.loadedLogs,
       fsyncs: st.fsyncs,
       groupCommits: this.pipeline.syncs,
       replicationLagBytes: this.lagBytes,
       acknowledgedLsn: this.replication.acknowledgedLsn,
       durableLsn: this.pipeline.durableLsn,
+      visibleLsn: this.pipeline.visibleLsn,
       waiters,
       admissionRejected: { ...this.admission.counters },
       evaluationErrorsByTable: this.processor.evaluationErrorsByTable.list(),
@@ -342,6 +353,7 @@ export class SwitchyardService implements ShapeService {
     this.closed = true;
     if (this.schemaTimer !== null) clearInterval(this.schemaTimer);
     await this.replication.close().catch(this.reportFailure('closing replication'));
+    await this.appending;
     await this.pipeline.drain();
     await this.routers.close();
     for (const s of this.registry.all()) s.invalidateWaiters();
@@ -357,11 +369,17 @@ export class SwitchyardService implements ShapeService {
 
   // --- replication ---------------------------------------------------------------------------------------------
 
-  private onTransaction(tx: Transaction): Promise<void> {
-    return this.lock.run(async () => {
-      let result: ProcessResult;
+  /**
+   * Routes the transaction under the processing lock, then appends it once the previous transaction's append has
+   * finished, without waiting for its own: the replication client delivers the next transaction meanwhile, so
+   * transaction k+1 is routed (on shard workers, with `--shards`) while k is appended and synced. Appends stay in WAL
+   * order. A failed append fails the next delivery, so the replication client replays from the slot (nothing after
+   * the failed transaction was appended or acknowledged).
+   */
+  private async onTransaction(tx: Transaction): Promise<void> {
+    const prepared = await this.lock.run(async () => {
       try {
-        result = await this.processor.process(tx, this.slicer);
+        return await this.processor.prepare(tx, this.slicer);
       } catch (err) {
         // Nothing of the transaction was appended and its LSN is not acknowledged: the replication client replays it
         // from the slot (with backoff) until it routes. A change is never dropped (docs/architecture.md).
@@ -371,12 +389,32 @@ export class SwitchyardService implements ShapeService {
         });
         throw err;
       }
-      const { touched, truncated, failedMoves } = result;
+    });
+    await this.appending;
+    const failed = this.appendFailure;
+    if (failed !== undefined) {
+      this.appendFailure = undefined;
+      throw failed;
+    }
+    this.appending = this.appendPrepared(prepared);
+    await this.pipeline.throttle();
+  }
+
+  /** Appends one prepared transaction and hands it to the commit pipeline; never rejects (see `onTransaction`). */
+  private async appendPrepared(prepared: Prepared): Promise<void> {
+    const tx = prepared.tx;
+    try {
+      const { touched, truncated, failedMoves } = await this.processor.append(prepared, this.appendSlicer);
       for (const s of truncated) this.invalidateShape(s, 'table truncated');
       for (const s of failedMoves) this.invalidateShape(s, 'rows moving in or out of a subquery could not be read');
       this.pipeline.committed(tx.commitLsn, tx.endLsn, touched, tx.changes.length);
-      await this.pipeline.throttle();
-    });
+    } catch (err) {
+      this.appendFailure = err instanceof Error ? err : new Error(String(err));
+      this.emit({
+        event: 'error',
+        message: `appending the transaction committed at ${tx.commitLsn} failed; it is not acknowledged and will be replayed: ${String(err)}`,
+      });
+    }
   }
 
   /**
@@ -464,14 +502,11 @@ export class SwitchyardService implements ShapeService {
       const tk = `${d.schema}\u0000${d.table}`;
       if (!tables.has(tk)) tables.set(tk, await loadTable(await this.adminClient(), d.schema, d.table));
     }
-    for (const { handle, record } of stored) {
-      const d = record.definition;
-      const log = this.store.getLog(handle);
+    for (const st of stored) {
+      const d = st.record.definition;
       const tk = `${d.schema}\u0000${d.table}`;
       const table = tables.get(tk);
-      const ok =
-        log !== undefined && log.snapshotState() === 'complete' && table !== undefined && table.oid === record.tableOid;
-      if (!ok) {
+      if (!this.snapshotStored(st) || table === undefined || table.oid !== st.record.tableOid) {
         added.push(Promise.resolve(false));
         continue;
       }
@@ -480,39 +515,28 @@ export class SwitchyardService implements ShapeService {
         await this.routers.ensureTable(d.schema, d.table, columnTypes(table));
       }
       added.push(
-        this.routers
-          .add(
-            handle,
-            d.schema,
-            d.table,
-            d.where?.trim() === '' ? undefined : d.where,
-            d.params ? { ...d.params } : undefined,
-          )
-          .then(
-            () => true,
-            () => false,
-          ),
+        this.routers.add(st.handle, d.schema, d.table, d.where?.trim() === '' ? undefined : d.where, d.params).then(
+          () => true,
+          () => false,
+        ),
       );
     }
     const results = await Promise.all(added);
-    stored.forEach(({ handle, record, visibility }, i) => {
-      const log = this.store.getLog(handle);
-      if (!results[i] || log === undefined) {
+    stored.forEach(({ handle, record, visibility, done }, i) => {
+      if (!results[i]) {
         this.registry.dropStored(handle);
-        if (log !== undefined) this.store.deleteLog(handle);
+        this.store.deleteLog(handle);
         dropped++;
         return;
       }
-      const shape = this.registry.register(handle, record, log);
+      const shape = this.registry.register(handle, record, this.store);
       shape.persisted = true;
       shape.visibility = visibility;
-      const last = log.lastOffset();
-      if (last.tx >= 1n) {
-        shape.appendedEnd = last;
-        // The log may end inside a transaction (a crash between its append slices): readers wait for its replay.
-        shape.durableEnd = lastCompleteOffset(log);
-      }
       shape.state = 'ready';
+      // Its log is read on first use (a read, an append, a wait), not here.
+      shape.resumeCold();
+      // A record from before completions were recorded: rewritten, so the next start need not check its log.
+      if (!done) this.registry.persist(shape);
       count++;
     });
     // Logs without a record: shapes whose creation never committed.
@@ -523,6 +547,15 @@ export class SwitchyardService implements ShapeService {
       }
     }
     this.emit({ event: 'shape_resumed', count, dropped });
+  }
+
+  /**
+   * Whether a stored shape's snapshot is complete on disk: recorded with the record once durable; records written
+   * before that was recorded have their log checked (which loads it).
+   */
+  private snapshotStored(st: StoredShape): boolean {
+    if (st.done) return this.store.hasLog(st.handle);
+    return this.store.getLog(st.handle)?.snapshotState() === 'complete';
   }
 
   /** The tables of every shape not invalidated: what the publication must hold. */

@@ -97,7 +97,8 @@ async function createShapeWith(
   if (v.predicate !== undefined) deps.admission.checkWhereTree(v.predicate.expr);
   await prepareRouter(deps, table);
   const handle = deps.registry.newHandle(defKey);
-  const shape = deps.registry.register(handle, v.record, deps.store.createLog(handle));
+  deps.store.createLog(handle);
+  const shape = deps.registry.register(handle, v.record, deps.store);
   try {
     await publishTable(deps, table);
     deps.subqueries.remember(innerTables(inner));
@@ -110,6 +111,9 @@ async function createShapeWith(
   const written = await fillSnapshot(deps, shape, v, session, mode);
   if ((shape.state as string) === 'invalidated') throw new ShapeCreationError('shape invalidated during its snapshot');
   shape.state = 'ready';
+  // Rewritten with its completion (not awaited: without it a restart merely checks the log, as for older records).
+  deps.registry.persist(shape);
+  deps.commitMeta().catch(() => undefined);
   shape.wake();
   return { shape, ...written };
 }
@@ -221,7 +225,7 @@ async function startSnapshot(
             def.schema,
             def.table,
             def.where?.trim() === '' ? undefined : def.where,
-            def.params ? { ...def.params } : undefined,
+            def.params,
           );
         }
       } catch (err) {

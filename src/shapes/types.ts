@@ -158,7 +158,7 @@ export interface ShapeService {
   querySubset?(handle: string, subset: SubsetRequest, sink: SubsetSink): Promise<'done' | 'gone'>;
   /** Invalidates a shape (DELETE /v1/shape); false when there is no such live shape. */
   invalidate(handle: string): boolean;
-  /** The last LSN whose changes are durable in every shape log (for `global_last_seen_lsn`). */
+  /** The last LSN whose changes are readable in every shape log (for `global_last_seen_lsn`). */
   lastSeenLsn(): bigint;
   /** 'active' once replication is streaming; 'starting' before. */
   status(): 'active' | 'starting' | 'waiting';

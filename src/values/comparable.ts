@@ -9,6 +9,7 @@
 // themselves (NaN, which Postgres orders above everything, has no key). Text has no numeric key (compared as is).
 // Unlike the order keys of the index layer (a monotone projection that may merge values), these keys are exact.
 import { canonicalTimestampMicros } from './datetime-parse.js';
+import { DigitNumeric } from './numeric.js';
 import type { NumericValue, PgType, Value } from './types.js';
 
 /** Text → comparable key (NaN when the text is not in the simple canonical form, or the value has no exact key). */
@@ -152,7 +153,14 @@ export function constantKey(t: PgType, v: Value): number {
     case 'numeric': {
       const nv = v as NumericValue;
       if (nv.kind === 'inf') return nv.sign * Infinity;
-      if (nv.kind !== 'finite' || nv.scale > 22 || nv.coef >= 1000000000000000n || nv.coef <= -1000000000000000n)
+      // A long value (DigitNumeric) has at least 16 significant digits: never an exact double, and no conversion.
+      if (
+        nv.kind !== 'finite' ||
+        nv instanceof DigitNumeric ||
+        nv.scale > 22 ||
+        nv.coef >= 1000000000000000n ||
+        nv.coef <= -1000000000000000n
+      )
         return NaN;
       return Number(nv.coef) / (POW10[nv.scale] as number);
     }

@@ -6,12 +6,15 @@ import {
   NUMERIC_PINF,
   NUMERIC_ZERO,
   checkNumericRange,
-  coefDigits,
   finite,
+  finiteSign,
   pow10,
   roundFinite,
 } from './numeric.js';
 import type { FiniteNumeric } from './numeric.js';
+import { DigitNumeric, numericFromVar, varOf } from './numeric-digits.js';
+import type { NumVar } from './numeric-digits.js';
+import { addVar, checkVarRange, divVar, mulVar, roundVar, subVar } from './numeric-var.js';
 import type { NumericValue } from './types.js';
 
 /** Largest display scale a numeric may carry (NUMERIC_DSCALE_MAX); products beyond it are rounded. */
@@ -20,8 +23,20 @@ const NUMERIC_MIN_SIG_DIGITS = 16;
 const NUMERIC_MAX_DISPLAY_SCALE = 1000;
 
 function sign(v: NumericValue): number {
-  if (v.kind === 'finite') return v.coef < 0n ? -1 : v.coef > 0n ? 1 : 0;
+  if (v.kind === 'finite') return finiteSign(v);
   return v.kind === 'inf' ? v.sign : 0;
+}
+
+/**
+ * Either operand long (a DigitNumeric): the operation on base-10000 digits, as numeric.c computes it, and
+ * make_result's range check. Short operands keep the bigint arithmetic, which is exact and cheaper for them.
+ */
+function isLong(a: FiniteNumeric, b: FiniteNumeric): boolean {
+  return a instanceof DigitNumeric || b instanceof DigitNumeric;
+}
+
+function fromVar(v: NumVar): FiniteNumeric {
+  return numericFromVar(checkVarRange(v));
 }
 
 function inf(s: number): NumericValue {
@@ -30,6 +45,7 @@ function inf(s: number): NumericValue {
 
 export function numericAdd(a: NumericValue, b: NumericValue): NumericValue {
   if (a.kind === 'finite' && b.kind === 'finite') {
+    if (isLong(a, b)) return fromVar(addVar(varOf(a), varOf(b)));
     if (a.scale === b.scale) return checkNumericRange(finite(a.coef + b.coef, a.scale));
     if (a.scale < b.scale) return checkNumericRange(finite(a.coef * pow10(b.scale - a.scale) + b.coef, b.scale));
     return checkNumericRange(finite(a.coef + b.coef * pow10(a.scale - b.scale), a.scale));
@@ -40,12 +56,14 @@ export function numericAdd(a: NumericValue, b: NumericValue): NumericValue {
 }
 
 export function numericNeg(a: NumericValue): NumericValue {
+  if (a instanceof DigitNumeric) return new DigitNumeric({ ...a.var, sign: a.var.sign > 0 ? -1 : 1 });
   if (a.kind === 'finite') return a.coef === 0n ? a : finite(-a.coef, a.scale);
   if (a.kind === 'nan') return a;
   return inf(-a.sign);
 }
 
 export function numericAbs(a: NumericValue): NumericValue {
+  if (a instanceof DigitNumeric) return a.var.sign > 0 ? a : new DigitNumeric({ ...a.var, sign: 1 });
   if (a.kind === 'finite') return a.coef < 0n ? finite(-a.coef, a.scale) : a;
   if (a.kind === 'nan') return a;
   return NUMERIC_PINF;
@@ -57,6 +75,12 @@ export function numericSub(a: NumericValue, b: NumericValue): NumericValue {
 
 export function numericMul(a: NumericValue, b: NumericValue): NumericValue {
   if (a.kind === 'finite' && b.kind === 'finite') {
+    if (isLong(a, b)) {
+      // mul_var at the full scale is exact; a scale past NUMERIC_DSCALE_MAX is rounded to it.
+      const p = mulVar(varOf(a), varOf(b), a.scale + b.scale);
+      if (p.dscale > MAX_DSCALE) roundVar(p, MAX_DSCALE);
+      return fromVar(p);
+    }
     const r = finite(a.coef * b.coef, a.scale + b.scale);
     return checkNumericRange(r.scale > MAX_DSCALE ? roundFinite(r, MAX_DSCALE) : r);
   }
@@ -67,8 +91,9 @@ export function numericMul(a: NumericValue, b: NumericValue): NumericValue {
 
 /** Weight and first digit of the value in Postgres's base-10000 representation (0, 0 for zero). */
 export function nbaseLead(v: FiniteNumeric): [weight: number, first: number] {
+  if (v instanceof DigitNumeric) return [v.var.weight, v.var.digits[0] as number];
   if (v.coef === 0n) return [0, 0];
-  const s = coefDigits(v);
+  const s = (v.coef < 0n ? -v.coef : v.coef).toString();
   const e = s.length - 1 - v.scale;
   const weight = Math.floor(e / 4);
   const count = e - 4 * weight + 1;
@@ -112,13 +137,14 @@ export function divFinite(a: FiniteNumeric, b: FiniteNumeric, rscale: number): F
 
 export function numericDiv(a: NumericValue, b: NumericValue): NumericValue {
   if (a.kind === 'finite' && b.kind === 'finite') {
-    if (b.coef === 0n) throw divisionByZero();
+    if (finiteSign(b) === 0) throw divisionByZero();
+    if (isLong(a, b)) return fromVar(divVar(varOf(a), varOf(b), selectDivScale(a, b), true));
     return checkNumericRange(divFinite(a, b, selectDivScale(a, b)));
   }
   if (a.kind === 'nan' || b.kind === 'nan') return NUMERIC_NAN;
   if (a.kind === 'inf') {
     if (b.kind === 'inf') return NUMERIC_NAN;
-    if (b.coef === 0n) throw divisionByZero();
+    if (sign(b) === 0) throw divisionByZero();
     return inf(a.sign * sign(b));
   }
   return NUMERIC_ZERO; // finite / ±Infinity
@@ -127,7 +153,8 @@ export function numericDiv(a: NumericValue, b: NumericValue): NumericValue {
 /** Remainder with the dividend's sign: a − b·trunc(a/b), scale max(sa, sb). */
 export function numericMod(a: NumericValue, b: NumericValue): NumericValue {
   if (a.kind === 'finite' && b.kind === 'finite') {
-    if (b.coef === 0n) throw divisionByZero();
+    if (finiteSign(b) === 0) throw divisionByZero();
+    if (isLong(a, b)) return fromVar(modVar(varOf(a), varOf(b)));
     const s = Math.max(a.scale, b.scale);
     const x = a.scale === s ? a.coef : a.coef * pow10(s - a.scale);
     const y = b.scale === s ? b.coef : b.coef * pow10(s - b.scale);
@@ -139,4 +166,10 @@ export function numericMod(a: NumericValue, b: NumericValue): NumericValue {
     return NUMERIC_NAN;
   }
   return a; // finite % ±Infinity is the dividend
+}
+
+/** mod_var: a − b · trunc(a / b), exactly (truncated integer quotient, then an exact product and difference). */
+function modVar(a: NumVar, b: NumVar): NumVar {
+  const q = divVar(a, b, 0, false);
+  return subVar(a, mulVar(b, q, b.dscale));
 }

@@ -1,6 +1,6 @@
 // sqrt, exp, ln and log on numeric as Postgres 15's numeric_sqrt/_exp/_ln/_log: special values, result scales, errors.
 import { ErrorCode, ValueError } from '../errors/index.js';
-import { NUMERIC_NAN, NUMERIC_PINF, finite } from './numeric.js';
+import { NUMERIC_NAN, NUMERIC_PINF, finite, finiteSign } from './numeric.js';
 import type { FiniteNumeric } from './numeric.js';
 import { MAX_DISPLAY_SCALE, MIN_SIG_DIGITS, estimateLnDweight, expVar, lnVar, logVar } from './numeric-transcend.js';
 import { DEC_DIGITS, checkVarRange, finiteFromVar, sqrtVar, varFromFinite, varToDouble } from './numeric-var.js';
@@ -32,7 +32,7 @@ export function numericSqrt(v: NumericValue): NumericValue {
     if (v.kind === 'inf' && v.sign < 0) throw sqrtNegative();
     return v;
   }
-  if (v.coef < 0n) throw sqrtNegative();
+  if (finiteSign(v) < 0) throw sqrtNegative();
   const arg = varFromFinite(v);
   // The result's decimal weight is about half the argument's (C integer division truncates towards zero).
   const sweight = Math.trunc(((arg.weight + 1) * DEC_DIGITS) / 2) - 1;
@@ -74,7 +74,7 @@ export function numericLog10(v: NumericValue): NumericValue {
 }
 
 function signOf(v: NumericValue): number {
-  if (v.kind === 'finite') return v.coef < 0n ? -1 : v.coef > 0n ? 1 : 0;
+  if (v.kind === 'finite') return finiteSign(v);
   return v.kind === 'inf' ? v.sign : 0;
 }
 

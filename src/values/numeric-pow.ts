@@ -1,11 +1,13 @@
 // numeric ^ numeric as Postgres 15's numeric_power: its special cases, then power_var / power_var_int / exp_var / ln_var.
 import { ErrorCode, ValueError } from '../errors/index.js';
-import { NUMERIC_NAN, NUMERIC_NINF, NUMERIC_PINF, finite, overflowError, pow10 } from './numeric.js';
+import { NUMERIC_NAN, NUMERIC_NINF, NUMERIC_PINF, finite, finiteSign, overflowError, pow10 } from './numeric.js';
+import { DigitNumeric } from './numeric-digits.js';
 import type { FiniteNumeric } from './numeric.js';
 import { MAX_DISPLAY_SCALE, MIN_SIG_DIGITS, estimateLnDweight, expVar, lnVar } from './numeric-transcend.js';
 import {
   DEC_DIGITS,
   checkVarRange,
+  cmpAbs,
   copyVar,
   divVar,
   divVarFast,
@@ -30,20 +32,27 @@ export function powerError(message: string): ValueError {
 }
 
 function signOf(v: NumericValue): number {
-  if (v.kind === 'finite') return v.coef < 0n ? -1 : v.coef > 0n ? 1 : 0;
+  if (v.kind === 'finite') return finiteSign(v);
   return v.kind === 'inf' ? v.sign : 0;
 }
 
 function isOne(v: NumericValue, s: 1 | -1 = 1): boolean {
+  if (v instanceof DigitNumeric)
+    return v.var.sign === s && v.var.weight === 0 && v.var.digits.length === 1 && v.var.digits[0] === 1;
   return v.kind === 'finite' && v.coef === BigInt(s) * pow10(v.scale);
 }
 
 function isIntegral(v: FiniteNumeric): boolean {
+  if (v instanceof DigitNumeric) return v.var.digits.length <= v.var.weight + 1;
   return v.scale === 0 || v.coef % pow10(v.scale) === 0n;
 }
 
 function isOddInteger(v: FiniteNumeric): boolean {
   if (!isIntegral(v)) return false;
+  if (v instanceof DigitNumeric) {
+    const d = v.var.digits;
+    return d.length === v.var.weight + 1 && ((d[d.length - 1] as number) & 1) === 1;
+  }
   const i = v.scale === 0 ? v.coef : v.coef / pow10(v.scale);
   return (i & 1n) === 1n;
 }
@@ -61,7 +70,7 @@ export function numericPow(a: NumericValue, b: NumericValue): NumericValue {
 
 /** POSIX pow() rules for NaN and infinite inputs, in Postgres's order of checks. */
 function powSpecial(a: NumericValue, b: NumericValue): NumericValue {
-  if (a.kind === 'nan') return b.kind === 'finite' && b.coef === 0n ? ONE : NUMERIC_NAN;
+  if (a.kind === 'nan') return b.kind === 'finite' && finiteSign(b) === 0 ? ONE : NUMERIC_NAN;
   if (b.kind === 'nan') return isOne(a) ? ONE : NUMERIC_NAN;
   const s1 = signOf(a);
   const s2 = signOf(b);
@@ -76,8 +85,7 @@ function powSpecial(a: NumericValue, b: NumericValue): NumericValue {
     let absGtOne = true;
     if (a.kind === 'finite') {
       if (isOne(a, -1)) return ONE;
-      const c = a.coef < 0n ? -a.coef : a.coef;
-      absGtOne = c > pow10(a.scale);
+      absGtOne = cmpAbs(varFromFinite(a), intVar(1)) > 0;
     }
     return absGtOne === s2 > 0 ? NUMERIC_PINF : finite(0n, 0);
   }

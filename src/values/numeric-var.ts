@@ -1,38 +1,32 @@
 // Postgres 15's NumericVar arithmetic (base-10000 digits, numeric.c's rounding and truncation rules), digit for digit.
 import { ErrorCode, ValueError, divisionByZero } from '../errors/index.js';
 import { chargeWork } from './work-budget.js';
-import { coefDigits, finite, pow10 } from './numeric.js';
+import {
+  DEC_DIGITS,
+  NBASE,
+  makeVar,
+  numericFromVar,
+  pow10,
+  stripVar,
+  varOf,
+  varToText,
+  zeroVar,
+} from './numeric-digits.js';
+import type { NumVar } from './numeric-digits.js';
 import type { FiniteNumeric } from './numeric.js';
 
-/**
- * A value as numeric.c's NumericVar: sign, weight of digits[0] in base NBASE, display scale, base-NBASE digits.
- * The approximate routines (mul_var's truncation, div_var_fast) are reproduced exactly because Postgres's power,
- * exp and ln results depend on their last-digit behaviour.
- */
-export interface NumVar {
-  sign: 1 | -1;
-  weight: number;
-  dscale: number;
-  digits: number[];
-}
+// The approximate routines (mul_var's truncation, div_var_fast) are reproduced exactly: Postgres's power, exp and
+// ln results depend on their last-digit behaviour.
+export { DEC_DIGITS, NBASE, makeVar, stripVar, zeroVar };
+export type { NumVar };
 
-export const NBASE = 10000;
 /** Work charged per decimal digit converted between bigint and digits (V8's conversions cost ~50 ns a digit). */
 const CONVERSION_UNITS_PER_DIGIT = 50;
-export const DEC_DIGITS = 4;
 const HALF_NBASE = 5000;
 const MUL_GUARD_DIGITS = 2;
 const DIV_GUARD_DIGITS = 4;
 const ROUND_POWERS = [0, 1000, 100, 10];
 const INT_MAX = 2147483647;
-
-export function makeVar(sign: 1 | -1, weight: number, dscale: number, digits: number[]): NumVar {
-  return { sign, weight, dscale, digits };
-}
-
-export function zeroVar(dscale: number): NumVar {
-  return { sign: 1, weight: 0, dscale, digits: [] };
-}
 
 export function copyVar(v: NumVar): NumVar {
   return { sign: v.sign, weight: v.weight, dscale: v.dscale, digits: v.digits.slice() };
@@ -49,20 +43,16 @@ export function intVar(n: number): NumVar {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Conversion to and from the (coefficient, scale) form used everywhere else
+// Conversion to and from FiniteNumeric
 
+/** The digits of a finite value. Shared with a long value: the routines below copy before changing a var. */
 export function varFromFinite(v: FiniteNumeric): NumVar {
-  if (v.coef === 0n) return zeroVar(v.scale);
-  const neg = v.coef < 0n;
-  let s = coefDigits(v);
-  chargeWork(s.length * CONVERSION_UNITS_PER_DIGIT);
-  const fracPad = (DEC_DIGITS - (v.scale % DEC_DIGITS)) % DEC_DIGITS;
-  if (fracPad > 0) s += '0'.repeat(fracPad);
-  const frac = (v.scale + fracPad) / DEC_DIGITS;
-  const digits = digitsOfString(s);
-  const out = makeVar(neg ? -1 : 1, digits.length - frac - 1, v.scale, digits);
-  stripVar(out);
-  return out;
+  return varOf(v);
+}
+
+/** The value at its display scale (digits beyond dscale are dropped, as get_str_from_var does). */
+export function finiteFromVar(v: NumVar): FiniteNumeric {
+  return numericFromVar(v);
 }
 
 /** Base-NBASE digits of a decimal digit string, grouped from the right (the first group may be short). */
@@ -93,40 +83,9 @@ function digitString(digits: readonly number[]): string {
   return buf.toString('latin1');
 }
 
-/** The value at its display scale (digits beyond dscale are dropped, as get_str_from_var does). */
-export function finiteFromVar(v: NumVar): FiniteNumeric {
-  const n = v.digits.length;
-  if (n === 0) return finite(0n, v.dscale);
-  // value = D · 10^(4·(weight − n + 1)); coefficient = value · 10^dscale.
-  const e = DEC_DIGITS * (v.weight - n + 1) + v.dscale;
-  chargeWork(n * DEC_DIGITS * CONVERSION_UNITS_PER_DIGIT);
-  let s = digitString(v.digits);
-  let c: bigint;
-  if (e >= 0) {
-    // Trailing zeros by multiplication with a (cached) power of ten, not by parsing them: 10 ^ 100000 is one
-    // NBASE digit, and its 100,000 zeros would otherwise be the whole cost.
-    chargeWork(e);
-    c = BigInt(s) * pow10(e);
-  } else {
-    s = s.slice(0, s.length + e);
-    c = s.length === 0 ? 0n : BigInt(s);
-  }
-  return finite(v.sign < 0 ? -c : c, v.dscale);
-}
-
 /** numericvar_to_double_no_overflow: the value printed at its dscale (truncated) and read back by strtod. */
 export function varToDouble(v: NumVar): number {
-  const f = finiteFromVar(v);
-  if (f.coef === 0n) return 0;
-  const neg = f.coef < 0n;
-  const s = (neg ? -f.coef : f.coef).toString();
-  const text =
-    f.scale === 0
-      ? s
-      : s.length > f.scale
-        ? s.slice(0, s.length - f.scale) + '.' + s.slice(s.length - f.scale)
-        : '0.' + '0'.repeat(f.scale - s.length) + s;
-  return Number((neg ? '-' : '') + text);
+  return Number(varToText(v));
 }
 
 /** A non-negative bigint as the digits of a var whose last digit has weight `lowWeight`. */
@@ -153,22 +112,6 @@ function pow10000(k: number): bigint {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Normalisation: round_var, trunc_var, strip_var
-
-export function stripVar(v: NumVar): void {
-  const d = v.digits;
-  let start = 0;
-  let end = d.length;
-  while (start < end && d[start] === 0) start++;
-  while (end > start && d[end - 1] === 0) end--;
-  if (start === end) {
-    v.sign = 1;
-    v.weight = 0;
-    v.digits = [];
-    return;
-  }
-  if (start > 0 || end < d.length) v.digits = d.slice(start, end);
-  v.weight -= start;
-}
 
 /** round_var: half away from zero at rscale decimal digits (rscale < 0 rounds left of the point). */
 export function roundVar(v: NumVar, rscale: number): void {

@@ -3,6 +3,18 @@ import { ErrorCode, ValueError, invalidInput } from '../errors/index.js';
 import type { Codec } from './codec.js';
 import { isPgSpace } from './integer.js';
 import type { NumericValue } from './types.js';
+import {
+  DigitNumeric,
+  numericFromVar,
+  pow10,
+  varCoefDigits,
+  varFromDecimalText,
+  varOf,
+  varToText,
+} from './numeric-digits.js';
+import { cmpVar } from './numeric-var.js';
+
+export { DigitNumeric, pow10 };
 
 export type FiniteNumeric = Extract<NumericValue, { kind: 'finite' }>;
 
@@ -14,24 +26,6 @@ export const NUMERIC_ZERO: FiniteNumeric = Object.freeze({ kind: 'finite', coef:
 /** Postgres limits: dscale ≤ NUMERIC_DSCALE_MAX; weight ≤ NUMERIC_WEIGHT_MAX base-10000 digits before the point. */
 const MAX_DSCALE = 16383;
 const MAX_INT_DIGITS = (32767 + 1) * 4;
-
-const POW10: bigint[] = [1n];
-/** 10^n as bigint, cached (scale alignment is on every hot path). */
-export function pow10(n: number): bigint {
-  if (n < 64) {
-    while (POW10.length <= n) POW10.push(POW10[POW10.length - 1]! * 10n);
-    return POW10[n]!;
-  }
-  let v = BIG_POW10.get(n);
-  if (v === undefined) {
-    v = 10n ** BigInt(n);
-    // A few recent large powers: range checks and scale alignment of one huge value ask for the same one repeatedly.
-    if (BIG_POW10.size >= 16) BIG_POW10.delete(BIG_POW10.keys().next().value as number);
-    BIG_POW10.set(n, v);
-  }
-  return v;
-}
-const BIG_POW10 = new Map<number, bigint>();
 
 export function finite(coef: bigint, scale: number): FiniteNumeric {
   return { kind: 'finite', coef, scale };
@@ -92,7 +86,6 @@ export function parseNumeric(text: string): NumericValue {
   }
   // Fast path: accumulate up to 15 digits in a double, which stays exact.
   const intStart = i;
-  let digits = '';
   let small = 0;
   let nd = 0;
   let frac = 0;
@@ -111,9 +104,6 @@ export function parseNumeric(text: string): NumericValue {
       pointAt = i;
     } else break;
   }
-  // Longer digit runs are sliced out whole (building them a character at a time dominated long inputs).
-  if (nd > 15)
-    digits = pointAt < 0 ? text.slice(intStart, i) : text.slice(intStart, pointAt) + text.slice(pointAt + 1, i);
   if (!sawDigit) {
     if (!sawPoint) {
       const special = parseSpecial(text.slice(intStart, end), neg, intStart > start);
@@ -121,6 +111,7 @@ export function parseNumeric(text: string): NumericValue {
     }
     throw invalidInput('numeric', text);
   }
+  const mantissaEnd = i;
   let exp = 0;
   if (i < end) {
     if (c !== 101 && c !== 69) throw invalidInput('numeric', text);
@@ -145,35 +136,28 @@ export function parseNumeric(text: string): NumericValue {
   }
   // Common case (record text): at most 15 digits and no exponent is always in range; skip the digit count.
   if (nd <= 15 && exp === 0) return finite(BigInt(neg ? -small : small), frac);
-  let coef = nd <= 15 ? BigInt(small) : BigInt(digits);
   const rawScale = frac - exp;
-  let scale = rawScale;
-  if (rawScale < 0) {
-    scale = 0;
-    if (coef !== 0n) {
-      if (-rawScale > MAX_INT_DIGITS) throw overflowError();
-      coef *= pow10(-rawScale);
-    }
-  }
-  if (neg) coef = -coef;
-  const v = checkNumericRange(finite(coef, scale));
-  if (nd > 15 && rawScale >= 0 && coef !== 0n) {
-    let z = 0;
-    while (digits.charCodeAt(z) === 48) z++;
-    PARSED_DIGITS.set(v, z === 0 ? digits : digits.slice(z));
-  }
-  return v;
+  const scale = Math.max(rawScale, 0);
+  // Postgres's range test on input: the display scale, and the digits left of the point.
+  if (scale > MAX_DSCALE) throw overflowError();
+  const lead = leadingDigitPosition(text, intStart, mantissaEnd, pointAt);
+  if (lead !== undefined && lead + exp > MAX_INT_DIGITS) throw overflowError();
+  // Long values go straight to base-10000 digits, four characters a digit, with no bigint in between.
+  return numericFromVar(varFromDecimalText(text, intStart, mantissaEnd, pointAt, exp, neg, scale));
 }
 
 /**
- * The digit text a long value was parsed from (|coef| in decimal, no leading zeros): the NumericVar and division
- * arithmetic reads it instead of printing the bigint again, which costs more than the operation on 1,000 digits.
+ * The number of digits left of the point, leading zeros not counted (≤ 0 for a fraction: minus the zeros after
+ * the point before its first non-zero digit), in the mantissa text[from, to); undefined when it is zero.
  */
-const PARSED_DIGITS = new WeakMap<FiniteNumeric, string>();
-
-/** |v.coef| in decimal: the parsed text when there is one, else the bigint printed. */
-export function coefDigits(v: FiniteNumeric): string {
-  return PARSED_DIGITS.get(v) ?? (v.coef < 0n ? -v.coef : v.coef).toString();
+function leadingDigitPosition(text: string, from: number, to: number, pointAt: number): number | undefined {
+  const end = pointAt < 0 ? to : pointAt;
+  let k = from;
+  while (k < end && text.charCodeAt(k) === 48) k++;
+  if (k < end) return end - k;
+  let f = end + 1;
+  while (f < to && text.charCodeAt(f) === 48) f++;
+  return f < to ? -(f - end - 1) : undefined;
 }
 
 function parseSpecial(word: string, neg: boolean, signed: boolean): NumericValue | null {
@@ -190,6 +174,7 @@ function parseSpecial(word: string, neg: boolean, signed: boolean): NumericValue
 export function formatNumeric(v: NumericValue): string {
   if (v.kind === 'nan') return 'NaN';
   if (v.kind === 'inf') return v.sign > 0 ? 'Infinity' : '-Infinity';
+  if (v instanceof DigitNumeric) return varToText(v.var);
   const { coef, scale } = v;
   if (scale === 0) return coef.toString();
   let s = absDigits(coef);
@@ -211,6 +196,7 @@ export function compareNumeric(a: NumericValue, b: NumericValue): number {
 }
 
 export function compareFinite(a: FiniteNumeric, b: FiniteNumeric): number {
+  if (a instanceof DigitNumeric || b instanceof DigitNumeric) return compareLong(a, b);
   let x = a.coef;
   let y = b.coef;
   if (a.scale !== b.scale) {
@@ -224,12 +210,30 @@ export function compareFinite(a: FiniteNumeric, b: FiniteNumeric): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
+/** Order with a long operand: by sign and decimal exponent when they differ (no conversion), else digit by digit. */
+function compareLong(a: FiniteNumeric, b: FiniteNumeric): number {
+  const sa = finiteSign(a);
+  const sb = finiteSign(b);
+  if (sa !== sb || sa === 0) return sa < sb ? -1 : sa > sb ? 1 : 0;
+  const ea = leadingExponent(a);
+  const eb = leadingExponent(b);
+  if (ea !== eb) return (ea < eb ? -1 : 1) * sa;
+  return cmpVar(varOf(a), varOf(b));
+}
+
+/** The sign of a finite value (−1, 0, 1) without converting a long one. */
+export function finiteSign(v: FiniteNumeric): number {
+  if (v instanceof DigitNumeric) return v.var.sign;
+  return v.coef < 0n ? -1 : v.coef > 0n ? 1 : 0;
+}
+
 export function numericEquals(a: NumericValue, b: NumericValue): boolean {
   return compareNumeric(a, b) === 0;
 }
 
 /** The value with trailing fraction zeros removed (the canonical form of its equality class). */
 export function stripTrailingZeros(v: FiniteNumeric): FiniteNumeric {
+  if (v instanceof DigitNumeric) return parseNumeric(String(longKey(varToText(v.var)))) as FiniteNumeric;
   let { coef, scale } = v;
   if (scale === 0) return v;
   if (coef === 0n) return NUMERIC_ZERO;
@@ -246,12 +250,38 @@ export function stripTrailingZeros(v: FiniteNumeric): FiniteNumeric {
  */
 export function numericKey(v: NumericValue): string | number {
   if (v.kind !== 'finite') return formatNumeric(v);
+  if (v instanceof DigitNumeric) return longKey(varToText(v.var));
   const s = stripTrailingZeros(v);
   if (s.scale === 0) {
     const c = s.coef;
     return c >= -9007199254740991n && c <= 9007199254740991n ? Number(c) : c.toString();
   }
   return formatNumeric(s);
+}
+
+/** numericKey of a long value from its text: trailing fraction zeros off; integers as numbers while exact. */
+function longKey(text: string): string | number {
+  let s = text;
+  if (s.includes('.')) {
+    let end = s.length;
+    while (s.charCodeAt(end - 1) === 48) end--;
+    if (s.charCodeAt(end - 1) === 46) end--;
+    s = s.slice(0, end);
+  }
+  if (s.includes('.')) return s;
+  const digits = s.length - (s.charCodeAt(0) === 45 ? 1 : 0);
+  if (digits < 16) return Number(s);
+  if (digits === 16) {
+    const b = BigInt(s);
+    if (b >= -9007199254740991n && b <= 9007199254740991n) return Number(b);
+  }
+  return s;
+}
+
+/** Decimal digits of a finite value's coefficient (0 for zero), without converting a long value. */
+export function coefficientDigits(v: FiniteNumeric): number {
+  if (v instanceof DigitNumeric) return varCoefDigits(v.var);
+  return v.coef === 0n ? 0 : decimalDigits(v.coef);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -283,7 +313,7 @@ export function roundFinite(v: FiniteNumeric, scale: number): FiniteNumeric {
 
 /** Decimal exponent of the leading digit of a non-zero value: floor(log10(|v|)). */
 export function leadingExponent(v: FiniteNumeric): number {
-  return decimalDigits(v.coef) - 1 - v.scale;
+  return coefficientDigits(v) - 1 - v.scale;
 }
 
 /** Coercion to numeric(precision, scale): round to the scale, then require fewer than precision − scale integer digits. */

@@ -1,4 +1,4 @@
-// A deterministic cost meter: arbitrary-precision loops charge work units, and an active budget stops them early.
+// A deterministic cost meter: arbitrary-precision loops charge work units, an active budget stops them early, a clock caps both.
 import { ErrorCode, SwitchyardError, ValueError } from '../errors/index.js';
 
 /**
@@ -34,14 +34,77 @@ let budgetMs = 0;
 let rowOperationLimit = DEFAULT_ROW_OPERATION_LIMIT_MS * WORK_UNITS_PER_MS;
 
 /**
+ * Every unit charged since the process started, compile and row evaluation alike. Read it before and after an
+ * evaluation to attribute that evaluation's metered work (the router does, per residual and probe): an object
+ * field, so a reader pays one load.
+ */
+export const workMeter = { total: 0 };
+
+/**
+ * The real-time safety net. Work units are the rule, but they are only as good as their calibration (a unit is
+ * meant to be a nanosecond; some loops run slower, and BigInt ↔ digit conversions are not all metered), so the
+ * clock is read too: once per CLOCK_CHECK_UNITS units charged (a step that large is checked before it runs). The
+ * work stops when the time it has held the thread, plus the step about to run at PROJECTED_NS_PER_UNIT, passes
+ * the cap. "Held the thread" is the smaller of wall and process CPU time since the scope began, as the event-loop
+ * test measures a stall: a loaded machine that deschedules us grows only the first, GC helper threads only the
+ * second; the CPU time is read (one getrusage) only once the wall time alone would pass the cap.
+ *
+ * A compile's cap is COMPILE_CAP_FACTOR × its budget, timed from the budget's start, and bites once the compile
+ * has charged CAP_MIN_UNITS_SHARE of its budget; one row's evaluation
+ * (everything charged between two `beginEvaluation` calls: RowView.reset calls it per row) is capped at the row
+ * operation limit in real ms (same share), timed from its first clock check (no clock read for rows with little
+ * work). Work
+ * charged outside both (a numeric function called directly) counts towards the last row's scope.
+ */
+export const CLOCK_CHECK_UNITS = 100_000;
+/**
+ * 1.8: the default 50 ms budget gets a 90 ms cap, under the 100 ms any one request may hold the event loop, while
+ * clauses the units accept but whose unmetered parts run slow (`9.99 ^ 12000`: 10 ms of units, 13–80 ms of CPU on
+ * this shared machine) still pass.
+ */
+export const COMPILE_CAP_FACTOR = 1.8;
+/** Real ns per unit assumed for a step about to run: the slowest metered loops measured run about 2–3 ns a unit. */
+const PROJECTED_NS_PER_UNIT = 2;
+
+/**
+ * The cap bites only once a scope has charged this share of its units (its budget, or for a row the row operation
+ * limit): it is there to bound metered work whose units under-count its time. A scope that has used little of its
+ * units spends its time in unmetered work (BigInt conversions, rendering a 100,000-digit literal: `10::numeric ^
+ * 100000` charges 0.1 ms and takes 30–65 ms here, more while the JIT is cold), which no check can interrupt
+ * anyway; refusing it would only make a cheap clause's verdict depend on the machine's load.
+ */
+export const CAP_MIN_UNITS_SHARE = 0.25;
+
+/**
+ * The active scope: its cap in real ms, the units it must charge before the cap bites, the units charged, when its
+ * clocks started (wall −1: not yet), units since the last check.
+ */
+const scope = { capMs: Infinity, minUnits: 0, units: 0, wall: -1, cpu: 0, sinceCheck: 0 };
+let rowScopeFresh = false;
+
+/**
+ * Starts a new evaluation scope (a row): work charged from now on counts towards its wall-clock cap. O(1) and no
+ * clock read, since it runs for every row; the clock starts at the scope's first check.
+ */
+export function beginEvaluation(): void {
+  rowScopeFresh = true;
+}
+
+/**
  * Charges `units` of work. Inside a budget (withWorkBudget) the budget shrinks and TooExpensiveError is thrown
  * when it is spent; outside one (row evaluation), a single operation above the row limit raises a ValueError
- * with code too_expensive, which callers treat like any other evaluation error of the row.
+ * with code too_expensive, which callers treat like any other evaluation error of the row. Either way the
+ * wall-clock cap of the scope applies (see CLOCK_CHECK_UNITS).
  */
 export function chargeWork(units: number): void {
+  workMeter.total += units;
   if (remaining !== Infinity) {
     remaining -= units;
     if (remaining < 0) throw new TooExpensiveError(`${budgetLabel} exceeds its work budget of ${budgetMs} ms`);
+    if (overClock(units))
+      throw new TooExpensiveError(
+        `${budgetLabel} exceeds its work budget of ${budgetMs} ms (stopped by its real-time cap of ${scope.capMs} ms)`,
+      );
     return;
   }
   if (units > rowOperationLimit) {
@@ -50,6 +113,58 @@ export function chargeWork(units: number): void {
       `numeric computation too expensive for one row (over ${rowOperationLimit / WORK_UNITS_PER_MS} ms of work in one step)`,
     );
   }
+  if (rowScopeFresh) {
+    rowScopeFresh = false;
+    startScope(rowOperationLimit / WORK_UNITS_PER_MS, rowOperationLimit);
+  }
+  if (overClock(units)) {
+    throw new ValueError(
+      ErrorCode.TooExpensive,
+      `numeric computation too expensive for one row (over ${scope.capMs} ms of real time)`,
+    );
+  }
+}
+
+/**
+ * Starts a scope capped at `capMs` of real time once it has charged CAP_MIN_UNITS_SHARE of `units`; `now`: start its
+ * clocks now, else at its first check.
+ */
+function startScope(capMs: number, units: number, now = false): void {
+  scope.capMs = capMs;
+  scope.minUnits = units * CAP_MIN_UNITS_SHARE;
+  scope.units = 0;
+  scope.wall = now ? performance.now() : -1;
+  scope.cpu = now ? cpuMs() : 0;
+  scope.sinceCheck = 0;
+}
+
+/**
+ * Counts `units` (charged for a step about to run) in the scope; every CLOCK_CHECK_UNITS, reads the clock: true when
+ * the time held so far plus this step's projected time passes the cap.
+ */
+function overClock(units: number): boolean {
+  const sc = scope;
+  sc.units += units;
+  sc.sinceCheck += units;
+  if (sc.sinceCheck < CLOCK_CHECK_UNITS || sc.capMs === Infinity) return false;
+  sc.sinceCheck = 0;
+  const now = performance.now();
+  if (sc.wall < 0) {
+    sc.wall = now;
+    sc.cpu = cpuMs();
+    return false;
+  }
+  if (sc.units < sc.minUnits) return false;
+  const ahead = (units * PROJECTED_NS_PER_UNIT) / 1e6;
+  const wall = now - sc.wall;
+  if (wall + ahead <= sc.capMs) return false;
+  return Math.min(wall, cpuMs() - sc.cpu) + ahead > sc.capMs;
+}
+
+/** CPU time of the process (user + system), in ms. */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
 }
 
 let compileBudgetDefault = DEFAULT_COMPILE_BUDGET_MS;
@@ -74,17 +189,20 @@ export function rowOperationLimitMs(): number {
 export function withWorkBudget<T>(ms: number, what: string, fn: () => T): T {
   if (!(ms >= 0)) throw new RangeError(`work budget must be a non-negative number of ms, got ${String(ms)}`);
   const saved = { remaining, budgetLabel, budgetMs };
+  const savedScope = { ...scope };
   const units = ms * WORK_UNITS_PER_MS;
   // Budgets nest: an inner one never extends the outer.
   if (units < remaining) {
     remaining = units;
     budgetLabel = what;
     budgetMs = ms;
+    startScope(ms * COMPILE_CAP_FACTOR, units, true);
   }
   try {
     return fn();
   } finally {
     ({ remaining, budgetLabel, budgetMs } = saved);
+    Object.assign(scope, savedScope);
   }
 }
 

@@ -124,21 +124,28 @@ describe('BoundList', () => {
 
 describe('BoundPairs', () => {
   for (const [type, texts] of Object.entries(POOLS)) {
-    it(`${type}: intervals and pairs of bounds = brute force through adds and removes`, () => {
+    it(`${type}: intervals, pairs and further bounds = brute force through adds and removes`, () => {
       const order = orderOf(type);
       const mirrored: KeyOrder = { cmp: (a, b) => order.cmp(b, a), project: (v) => -order.project(v) };
       const codec = codecFor(pgType(type as 'int4'));
       const vals = texts.map((t) => codec.parse(t));
       const rnd = lcg(11 + type.length);
       const table = new EntryTable();
-      // First bound: x > a (or >=); second: y < b (or <=).
+      const moreTable = new EntryTable();
+      // First bound: x > a (or >=); second: y < b (or <=); in `more`, further bounds z > c and w < d (flat per entry).
       const pairs = new BoundPairs(order, mirrored);
-      const live = new Map<number, { a: Value; sa: boolean; b: Value; sb: boolean }>();
-      const passes = (p: { a: Value; sa: boolean; b: Value; sb: boolean }, x: Value, y: Value): boolean => {
-        const c1 = order.cmp(p.a, x);
-        const c2 = order.cmp(p.b, y);
-        return (c1 < 0 || (c1 === 0 && !p.sa)) && (c2 > 0 || (c2 === 0 && !p.sb));
+      const more = new BoundPairs(order, mirrored, null, [order, mirrored]);
+      type Live = { a: Value; sa: boolean; b: Value; sb: boolean; c: Value; sc: boolean; d: Value; sd: boolean };
+      const live = new Map<number, Live>();
+      const above = (bound: Value, strict: boolean, v: Value): boolean => {
+        const c = order.cmp(bound, v);
+        return c < 0 || (c === 0 && !strict);
       };
+      const below = (bound: Value, strict: boolean, v: Value): boolean => {
+        const c = order.cmp(bound, v);
+        return c > 0 || (c === 0 && !strict);
+      };
+      const passes = (p: Live, x: Value, y: Value): boolean => above(p.a, p.sa, x) && below(p.b, p.sb, y);
       const check = (): void => {
         for (const x of vals)
           for (const y of [x, vals[rnd(vals.length)] as Value]) {
@@ -146,6 +153,13 @@ describe('BoundPairs', () => {
             pairs.stab(x, y, (e) => got.push(e));
             const want = [...live].filter(([, p]) => passes(p, x, y)).map(([e]) => e);
             expect(got.sort((a, b) => a - b)).toEqual(want.sort((a, b) => a - b));
+            const z = [vals[rnd(vals.length)] as Value, vals[rnd(vals.length)] as Value] as const;
+            const got2: number[] = [];
+            more.stab(x, y, (e) => got2.push(e), z);
+            const want2 = [...live]
+              .filter(([, p]) => passes(p, x, y) && above(p.c, p.sc, z[0]) && below(p.d, p.sd, z[1]))
+              .map(([e]) => e);
+            expect(got2.sort((a, b) => a - b)).toEqual(want2.sort((a, b) => a - b));
           }
       };
       for (let step = 0; step < 4000; step++) {
@@ -154,20 +168,30 @@ describe('BoundPairs', () => {
           const ids = [...live.keys()];
           const e = ids[rnd(ids.length)] as number;
           table.release(e);
+          moreTable.release(e);
           live.delete(e);
         } else {
           const e = table.alloc(0, -1);
-          const p = {
-            a: vals[rnd(vals.length)] as Value,
+          // Both tables allocate in lockstep, so an entry has one id in both.
+          expect(moreTable.alloc(0, -1)).toBe(e);
+          const pick = (): Value => vals[rnd(vals.length)] as Value;
+          const p: Live = {
+            a: pick(),
             sa: rnd(2) === 0,
-            b: vals[rnd(vals.length)] as Value,
+            b: pick(),
             sb: rnd(2) === 0,
+            c: pick(),
+            sc: rnd(2) === 0,
+            d: pick(),
+            sd: rnd(2) === 0,
           };
           pairs.add(e, p.a, p.sa, p.b, p.sb, table);
+          more.add(e, p.a, p.sa, p.b, p.sb, moreTable, more.extraOf([p.c, p.d], [p.sc, p.sd]));
           live.set(e, p);
         }
         if (step % 250 === 0) check();
         expect(pairs.size).toBe(live.size);
+        expect(more.size).toBe(live.size);
       }
       check();
     });

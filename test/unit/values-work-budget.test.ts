@@ -4,11 +4,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { compileWhere, ErrorCode, ValueError, WhereError } from '../../src/index.js';
 import { numericPow, parseNumeric } from '../../src/values/numeric.js';
 import {
+  CLOCK_CHECK_UNITS,
   DEFAULT_ROW_OPERATION_LIMIT_MS,
   TooExpensiveError,
+  beginEvaluation,
   chargeWork,
   setRowOperationLimitMs,
   withWorkBudget,
+  workMeter,
 } from '../../src/values/work-budget.js';
 
 const COLS = { price: 'numeric', x: 'numeric' };
@@ -84,5 +87,90 @@ describe('row evaluation', () => {
     expect(err).toBeInstanceOf(ValueError);
     expect((err as ValueError).code).toBe(ErrorCode.TooExpensive);
     expect(() => numericPow(parseNumeric('2'), parseNumeric('10'))).not.toThrow();
+  });
+});
+
+/**
+ * Holds the thread for `ms` of CPU time (so at least as much wall time): work that runs slower than its units say
+ * (a miscalibrated loop), whatever else the machine is running.
+ */
+function spin(ms: number): void {
+  const cpu = (): number => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+  const end = cpu() + ms;
+  while (cpu() < end);
+}
+
+/** Charges CLOCK_CHECK_UNITS per step, each step taking `msPerStep` of real time, until something throws. */
+function slowSteps(msPerStep: number, maxSteps: number): { steps: number; error: unknown } {
+  let steps = 0;
+  try {
+    while (steps < maxSteps) {
+      chargeWork(CLOCK_CHECK_UNITS);
+      spin(msPerStep);
+      steps++;
+    }
+  } catch (error) {
+    return { steps, error };
+  }
+  return { steps, error: undefined };
+}
+
+describe('the real-time cap', () => {
+  afterEach(() => {
+    setRowOperationLimitMs(DEFAULT_ROW_OPERATION_LIMIT_MS);
+  });
+
+  it('counts every charged unit in the running total the router attributes from', () => {
+    const before = workMeter.total;
+    chargeWork(1234);
+    withWorkBudget(10, 'x', () => chargeWork(5));
+    expect(workMeter.total - before).toBe(1239);
+  });
+
+  it('stops a compile whose units under-count its real time, long before its unit budget', () => {
+    // 10 ms of units = 100 steps of 0.1 ms nominal; each really takes 1 ms. The cap (18 ms) bites once a quarter of
+    // the units is charged: at step 25.
+    const r = withWorkBudget(10, 'compiling the where clause', () => slowSteps(1, 1000));
+    expect(r.error).toBeInstanceOf(TooExpensiveError);
+    expect((r.error as Error).message).toMatch(/work budget of 10 ms \(stopped by its real-time cap of 18 ms\)/);
+    expect(r.steps).toBeLessThan(100);
+    expect(r.steps).toBeGreaterThan(0);
+  });
+
+  it('refuses a step that would pass the cap at the projected rate, before running it', () => {
+    const r = withWorkBudget(100, 'folding', () => {
+      chargeWork(CLOCK_CHECK_UNITS); // the clock's first reading after this step
+      spin(70);
+      let ran = false;
+      try {
+        // 60 M units (within the 100 ms budget) projected at 2 ns a unit: 70 + 120 ms passes the 180 ms cap.
+        chargeWork(60_000_000);
+        ran = true;
+      } catch (error) {
+        return { ran, error };
+      }
+      return { ran, error: undefined };
+    });
+    expect(r.ran).toBe(false);
+    expect(r.error).toBeInstanceOf(TooExpensiveError);
+  });
+
+  it("caps one row's evaluation at the row operation limit in real time, and a new row starts afresh", () => {
+    setRowOperationLimitMs(5);
+    beginEvaluation();
+    const r = slowSteps(1, 1000);
+    expect(r.error).toBeInstanceOf(ValueError);
+    expect((r.error as ValueError).code).toBe(ErrorCode.TooExpensive);
+    expect((r.error as Error).message).toMatch(/over 5 ms of real time/);
+    expect(r.steps).toBeLessThan(100);
+    beginEvaluation();
+    expect(() => chargeWork(CLOCK_CHECK_UNITS)).not.toThrow();
+  });
+
+  it('lets fast work through: 9.99 ^ 12000 folds within the default budget', () => {
+    expect(() => compileWhere('price > 9.99 ^ 12000', COLS)).not.toThrow();
   });
 });
