@@ -290,6 +290,9 @@ class ServiceChild {
   }
 
   async kill9(): Promise<void> {
+    // A profile is written only on a normal exit: while profiling, "kill -9" is a clean stop (the restart figures
+    // of such a run are not crash restarts).
+    if (process.env['SWITCHYARD_BENCH_CPU_PROF'] && this.proc.connected) return this.stop();
     if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill('SIGKILL');
     await this.exited;
   }

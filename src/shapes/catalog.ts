@@ -1,5 +1,6 @@
 // Table metadata from the Postgres catalog (columns, types, typmods, primary key) and the `electric-schema` header.
 import type pg from 'pg';
+import { quoteLiteral } from '../sql/render.js';
 import type { SchemaColumn } from './types.js';
 
 export interface CatalogColumn {
@@ -95,8 +96,27 @@ const bool = (v: boolean | string): boolean => v === true || v === 't' || v === 
 
 /** Loads a table's metadata, or undefined when no ordinary or partitioned table has that exact schema and name. */
 export async function loadTable(client: pg.ClientBase, schema: string, name: string): Promise<TableInfo | undefined> {
-  const res = await client.query<Row>(TABLE_BY_NAME, [schema, name]);
+  // Named: prepared once per connection, so the seven-way catalog join is not planned again on every read.
+  const res = await client.query<Row>({
+    name: 'switchyard_table_by_name',
+    text: TABLE_BY_NAME,
+    values: [schema, name],
+  });
   return res.rows.length === 0 ? undefined : tableFromRows(res.rows);
+}
+
+/**
+ * `loadTable`'s query as one statement with its names as literals, to run inside another message (a snapshot
+ * batch's, shared-snapshot.ts); `tableFromRecords` reads its rows.
+ */
+export function tableByNameSql(schema: string, name: string): string {
+  // One pass, so a name containing `$2` is never substituted into.
+  return TABLE_BY_NAME.replace(/\$([12])/g, (_, n: string) => quoteLiteral(n === '1' ? schema : name));
+}
+
+/** The table of `tableByNameSql`'s rows (every value as text), or undefined when there are none. */
+export function tableFromRecords(rows: readonly Record<string, string | null>[]): TableInfo | undefined {
+  return rows.length === 0 ? undefined : tableFromRows(rows as unknown as readonly Row[]);
 }
 
 /**

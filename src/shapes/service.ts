@@ -21,8 +21,10 @@ import { affectedByRelation, relationChange } from './relation-check.js';
 import { SchemaWatch, isConnectionLoss } from './schema-watch.js';
 import { Admission } from './admission.js';
 import { AsyncLock, createShape } from './shape-creator.js';
+import { SharedSnapshots } from './shared-snapshot.js';
 import { snapshotPool } from './snapshot.js';
 import { runSubset } from './subset.js';
+import { TableCache } from './table-cache.js';
 import { TableRouters } from './table-routers.js';
 import { Subqueries } from './subqueries.js';
 import { DEFAULT_SLICE_MS, TimeSlicer } from './time-slicer.js';
@@ -40,6 +42,14 @@ import type { ServiceEvent, ServiceMetrics, SwitchyardServiceOptions } from './s
 
 export type { ServiceEvent, ServiceMetrics, SwitchyardServiceOptions };
 
+/** Connections reading snapshot rows (shape creations and subsets), unless `snapshotConnections` says otherwise. */
+export const DEFAULT_SNAPSHOT_CONNECTIONS = 16;
+/**
+ * Connections holding exported snapshots open until their batch imported them: a batch is taken while the previous
+ * one's readers start, so two keep the lock busy without waiting.
+ */
+const SNAPSHOT_EXPORTERS = 2;
+
 export class SwitchyardService implements ShapeService {
   private readonly registry: ShapeRegistry;
   private readonly routers: TableRouters;
@@ -55,11 +65,14 @@ export class SwitchyardService implements ShapeService {
   private appendFailure: Error | undefined;
   private readonly lock = new AsyncLock();
   private readonly pool: pg.Pool;
+  private readonly exporters: pg.Pool;
+  private readonly snapshots: SharedSnapshots;
   private readonly replication: ReplicationClient;
   private readonly creating = new Map<string, Promise<ShapeInfo>>();
   private readonly admission: Admission;
   private readonly commitMeta: () => Promise<void>;
   private readonly catalogReads = new CoalescedReads<TableInfo | undefined>();
+  private readonly tables = new TableCache();
   private readonly publication: Publication;
   private readonly schemaWatch: SchemaWatch;
   private schemaTimer: NodeJS.Timeout | null = null;
@@ -96,7 +109,10 @@ export class SwitchyardService implements ShapeService {
     });
     this.slicer = new TimeSlicer(opts.processSliceMs ?? DEFAULT_SLICE_MS);
     this.appendSlicer = new TimeSlicer(this.slicer.sliceMs, this.slicer.stats);
-    this.pool = snapshotPool(opts.databaseUrl, opts.snapshotConnections ?? 4);
+    this.pool = snapshotPool(opts.databaseUrl, opts.snapshotConnections ?? DEFAULT_SNAPSHOT_CONNECTIONS);
+    // Exporting transactions wait for their importers, so they never share a pool with them.
+    this.exporters = snapshotPool(opts.databaseUrl, SNAPSHOT_EXPORTERS);
+    this.snapshots = new SharedSnapshots(this.exporters, this.lock);
     // Sets are loaded and moves read under the processing lock: their own connections, so creations holding the
     // snapshot pool's connections while they wait for the lock can never starve them.
     this.subqueryPool = snapshotPool(opts.databaseUrl, 2);
@@ -203,7 +219,9 @@ export class SwitchyardService implements ShapeService {
       {
         admin: () => this.adminClient(),
         catalogReads: this.catalogReads,
+        tables: this.tables,
         pool: this.pool,
+        snapshots: this.snapshots,
         store: this.store,
         commitMeta: this.commitMeta,
         registry: this.registry,
@@ -364,6 +382,7 @@ export class SwitchyardService implements ShapeService {
     await this.store.close().catch(this.reportFailure('closing the log store'));
     await this.pool.end().catch(this.reportFailure('closing the snapshot pool'));
     await this.subqueryPool.end().catch(this.reportFailure('closing the subquery pool'));
+    await this.exporters.end().catch(this.reportFailure('closing the snapshot exporters'));
     await this.admin?.end().catch(this.reportFailure('closing the admin connection'));
   }
 

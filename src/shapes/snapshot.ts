@@ -4,6 +4,7 @@ import { PINNED_SERVER_OPTIONS } from '../replication/replication-client.js';
 import { parseLsn } from '../replication/lsn.js';
 import { qualifiedTable, quoteName } from './catalog.js';
 import { parseSnapshot, type SnapshotVisibility } from './live-shape.js';
+import type { SnapshotTicket } from './shared-snapshot.js';
 
 /** Every value comes back as Postgres's own text output (under the pinned settings), never parsed by `pg`. */
 const RAW_TYPES = { getTypeParser: () => (v: string) => v } as unknown as pg.CustomTypesConfig;
@@ -27,11 +28,17 @@ export class SnapshotSession {
   private constructor(
     private readonly client: pg.PoolClient,
     readonly visibility: SnapshotVisibility,
+    /** An imported snapshot's ticket while its transaction has not begun yet (see `imported`). */
+    private ticket?: SnapshotTicket,
   ) {}
 
-  /** Checks a connection out of the pool; `begin` then takes the snapshot in one round trip. */
-  static async connect(pool: pg.Pool): Promise<pg.PoolClient> {
-    return pool.connect();
+  /**
+   * A session under a snapshot exported by another transaction (shared-snapshot.ts). Nothing is sent yet: the
+   * snapshot is imported with the session's first statement, in the same round trip. The ticket is released once
+   * that statement has run (or the session closes without one).
+   */
+  static imported(client: pg.PoolClient, ticket: SnapshotTicket): SnapshotSession {
+    return new SnapshotSession(client, ticket.visibility, ticket);
   }
 
   /**
@@ -54,7 +61,22 @@ export class SnapshotSession {
 
   /** Bounds every later statement of the transaction, so an expensive client clause cannot hold a connection. */
   async setStatementTimeout(ms: number): Promise<void> {
-    await this.client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(ms))}`);
+    await this.run(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(ms))}`);
+  }
+
+  /**
+   * Sends `sql` (one or more statements, simple protocol) and returns the last statement's rows as arrays; an
+   * imported snapshot's transaction begins first, in the same round trip.
+   */
+  private async run(sql: string): Promise<(string | null)[][]> {
+    const ticket = this.ticket;
+    if (ticket === undefined) return lastRows(await this.client.query({ text: sql, rowMode: 'array' }));
+    this.ticket = undefined;
+    try {
+      return lastRows(await this.client.query({ text: `${importing(ticket)}${sql}`, rowMode: 'array' }));
+    } finally {
+      ticket.release();
+    }
   }
 
   /**
@@ -71,22 +93,27 @@ export class SnapshotSession {
     batchSize = 2000,
     tailSql = '',
   ): Promise<number> {
-    const cols = columns.length === 0 ? '1' : columns.map(quoteName).join(', ');
-    const where = whereSql === undefined ? '' : ` WHERE ${whereSql}`;
     const tail = tailSql === '' ? '' : ` ${tailSql}`;
-    await this.client.query(
-      `DECLARE sy_snapshot NO SCROLL CURSOR FOR SELECT ${cols} FROM ${qualifiedTable(schema, table)}${where}${tail}`,
+    return this.cursor(`${selectStatement(schema, table, columns, whereSql)}${tail}`, onBatch, batchSize);
+  }
+
+  /** Runs `select` (Switchyard's own SQL) through a cursor, handing its rows to `onBatch` in batches. */
+  async cursor(
+    select: string,
+    onBatch: (rows: (string | null)[][]) => void | Promise<void>,
+    batchSize: number,
+  ): Promise<number> {
+    // The cursor is declared and its first batch fetched in one round trip.
+    let rows = await this.run(
+      `DECLARE sy_snapshot NO SCROLL CURSOR FOR ${select}; FETCH ${batchSize} FROM sy_snapshot`,
     );
     let total = 0;
     for (;;) {
-      const res = await this.client.query<(string | null)[]>({
-        text: `FETCH ${batchSize} FROM sy_snapshot`,
-        rowMode: 'array',
-      });
-      if (res.rows.length === 0) break;
-      total += res.rows.length;
-      await onBatch(res.rows);
-      if (res.rows.length < batchSize) break;
+      if (rows.length === 0) break;
+      total += rows.length;
+      await onBatch(rows);
+      if (rows.length < batchSize) break;
+      rows = await this.run(`FETCH ${batchSize} FROM sy_snapshot`);
     }
     return total;
   }
@@ -96,7 +123,7 @@ export class SnapshotSession {
    * savepoint (its cursor closed) and stays usable under the same snapshot; the error is rethrown.
    */
   async attempt<T>(fn: () => Promise<T>): Promise<T> {
-    await this.client.query('SAVEPOINT sy_attempt');
+    await this.run('SAVEPOINT sy_attempt');
     try {
       const r = await fn();
       await this.client.query('RELEASE SAVEPOINT sy_attempt');
@@ -111,6 +138,13 @@ export class SnapshotSession {
   async close(error?: unknown): Promise<void> {
     if (this.done) return;
     this.done = true;
+    if (this.ticket !== undefined) {
+      // Never begun: there is no transaction to end.
+      this.ticket?.release();
+      this.ticket = undefined;
+      this.client.release();
+      return;
+    }
     if (error === undefined) {
       try {
         await this.client.query('COMMIT');
@@ -123,6 +157,31 @@ export class SnapshotSession {
       this.client.release();
     }
   }
+}
+
+/** The statements that begin a transaction under an exported snapshot. */
+function importing(ticket: SnapshotTicket): string {
+  // The identifier was checked to be pg_export_snapshot()'s hexadecimal form (no quote can occur in it).
+  return `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '${ticket.id}'; `;
+}
+
+/**
+ * `SELECT <columns> FROM <table> [WHERE <whereSql>]`; `whereSql` must be SQL rendered by Switchyard from validated
+ * input (constants as escaped literals), never client text.
+ */
+export function selectStatement(
+  schema: string,
+  table: string,
+  columns: readonly string[],
+  whereSql: string | undefined,
+): string {
+  const cols = columns.length === 0 ? '1' : columns.map(quoteName).join(', ');
+  return `SELECT ${cols} FROM ${qualifiedTable(schema, table)}${whereSql === undefined ? '' : ` WHERE ${whereSql}`}`;
+}
+
+/** The rows of the last statement of a (possibly multi-statement) simple query. */
+function lastRows(res: pg.QueryResult<(string | null)[]> | pg.QueryResult<(string | null)[]>[]): (string | null)[][] {
+  return Array.isArray(res) ? (res[res.length - 1]?.rows ?? []) : res.rows;
 }
 
 /**

@@ -21,6 +21,7 @@ try {
       chunkBytes: 64 * 1024,
       enableDelete: false,
       demo: false,
+      commitDelayMs: Number(process.env['SWITCHYARD_TEST_COMMIT_DELAY_MS'] ?? 0),
     },
     log,
   );

@@ -40,12 +40,15 @@ export async function startServiceProcess(
   dataDir: string,
   port: number,
   longPollMs = 1000,
+  /** Extra environment for the child (test hooks such as SWITCHYARD_TEST_COMMIT_DELAY_MS). */
+  env: Readonly<Record<string, string>> = {},
 ): Promise<ServiceProcess> {
   const child: ChildProcess = spawn(
     process.execPath,
     ['--import', 'tsx', CHILD, databaseUrl, dataDir, String(port), String(longPollMs)],
     {
       stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
     },
   );
   const lines: LogLine[] = [];
