@@ -14,6 +14,7 @@ import {
   type TxHeaders,
 } from './messages.js';
 import type { PredicateCache } from './predicate-cache.js';
+import type { Subqueries } from './subqueries.js';
 import { TableCounts } from './table-counts.js';
 import type { RoutedImages, TableRef, TableRouters } from './table-routers.js';
 import type { TimeSlicer } from './time-slicer.js';
@@ -40,6 +41,8 @@ export interface ProcessResult {
   readonly touched: LiveShape[];
   /** Shapes to invalidate (TRUNCATE of their table). */
   readonly truncated: LiveShape[];
+  /** Subquery shapes to invalidate: a move of their rows could not be completed. */
+  readonly failedMoves: LiveShape[];
 }
 
 interface Pending {
@@ -76,6 +79,8 @@ export class ChangeProcessor {
     private readonly routers: TableRouters,
     private readonly shapes: (handle: string) => LiveShape | undefined,
     private readonly predicates: PredicateCache,
+    /** Subquery sets and shapes (`IN (SELECT …)`): routed ids they own are decided there, not here. */
+    private readonly subqueries?: Subqueries,
   ) {}
 
   /**
@@ -94,7 +99,7 @@ export class ChangeProcessor {
     const built = await this.build(tx, routed, images, slicer);
     slicer.end();
     this.counters.routeNanos += Math.round(slicer.takeBusyMs() * 1e6);
-    return { tx, pending: built.pending, truncated: built.truncated };
+    return { tx, pending: built.pending, truncated: built.truncated, failedMoves: built.failedMoves };
   }
 
   /**
@@ -107,7 +112,7 @@ export class ChangeProcessor {
     const touched = await this.appendAll(prepared.pending, prepared.tx.commitLsn, slicer);
     slicer.end();
     slicer.takeBusyMs();
-    return { touched, truncated: prepared.truncated };
+    return { touched, truncated: prepared.truncated, failedMoves: prepared.failedMoves };
   }
 
   /** Every row image of the transaction (old and new) with its table, and where each change's images start. */
@@ -171,6 +176,8 @@ export class ChangeProcessor {
     const pending = new Map<LiveShape, Pending | null>();
     const truncated: LiveShape[] = [];
     const txh: TxHeaders = { lsn: tx.commitLsn.toString(), txids: [tx.xid] };
+    const sq = this.subqueries;
+    const emit = (s: LiveShape, op: number, msg: ChangeMessage): void => this.add(pending, s, tx, op, msg);
     for (let i = 0; i < tx.changes.length; i++) {
       if ((i & 63) === 63 && slicer.due()) await slicer.pause();
       const change = tx.changes[i] as Change;
@@ -181,12 +188,27 @@ export class ChangeProcessor {
             const s = this.shapes(id);
             if (s !== undefined && s.state !== 'invalidated') truncated.push(s);
           }
+          for (const s of sq?.dependents(rel.schema, rel.table) ?? []) truncated.push(s);
         }
         continue;
       }
       const img = at[i] as number;
       if (img < 0) continue;
       const op = 2 * i;
+      if (sq !== undefined && sq.wants(change.relation.schema, change.relation.table)) {
+        const ids = (k: number): readonly string[] => (routed[k] as RoutedImages[number]).ids;
+        const isUpdate = change.op === 'update';
+        sq.onChange(
+          tx,
+          txh,
+          op,
+          change,
+          change.op === 'insert' ? undefined : rows[img],
+          change.op === 'insert' ? EMPTY : ids(img),
+          change.op === 'delete' ? EMPTY : ids(isUpdate ? img + 1 : img),
+          emit,
+        );
+      }
       if (change.op === 'insert') {
         for (const s of this.members(routed, img, change.record))
           this.add(pending, s, tx, op, insertMessage(s, change.record, txh, op));
@@ -195,7 +217,8 @@ export class ChangeProcessor {
           this.add(pending, s, tx, op, deleteMessage(s, change.oldRecord, txh, op));
       } else this.buildUpdate(pending, tx, txh, op, routed, img, rows[img] as Row, change.record);
     }
-    return { pending, truncated };
+    const failedMoves = sq === undefined ? [] : await sq.finish(tx, txh, emit);
+    return { pending, truncated, failedMoves };
   }
 
   /** An update's messages: moves out, in-place updates, key changes (delete + insert) and moves in. */
@@ -247,6 +270,7 @@ export class ChangeProcessor {
     if (failed !== null) this.counters.failOpenRoutes++;
     const out: LiveShape[] = [];
     for (const id of ids) {
+      if (this.subqueries?.owns(id) === true) continue;
       const s = this.shapes(id);
       if (s === undefined || s.state === 'invalidated') continue;
       if (failed !== null && failed.has(id)) {
@@ -357,6 +381,7 @@ interface Built {
   readonly pending: Map<LiveShape, Pending | null>;
   /** Shapes to invalidate (TRUNCATE of their table). */
   readonly truncated: LiveShape[];
+  readonly failedMoves: LiveShape[];
 }
 
 /** A routed transaction whose messages wait to be appended (`ChangeProcessor.append`). */

@@ -26,6 +26,7 @@ import { snapshotPool } from './snapshot.js';
 import { runSubset } from './subset.js';
 import { TableCache } from './table-cache.js';
 import { TableRouters } from './table-routers.js';
+import { Subqueries } from './subqueries.js';
 import { DEFAULT_SLICE_MS, TimeSlicer } from './time-slicer.js';
 import type {
   LogChunk,
@@ -53,6 +54,8 @@ export class SwitchyardService implements ShapeService {
   private readonly registry: ShapeRegistry;
   private readonly routers: TableRouters;
   private readonly processor: ChangeProcessor;
+  private readonly subqueries: Subqueries;
+  private readonly subqueryPool: pg.Pool;
   private readonly pipeline: CommitPipeline;
   private readonly slicer: TimeSlicer;
   /** Slices the appends, which run beside the next transaction's routing (same stats as `slicer`). */
@@ -106,11 +109,22 @@ export class SwitchyardService implements ShapeService {
     });
     this.slicer = new TimeSlicer(opts.processSliceMs ?? DEFAULT_SLICE_MS);
     this.appendSlicer = new TimeSlicer(this.slicer.sliceMs, this.slicer.stats);
-    this.processor = new ChangeProcessor(this.routers, (h) => this.registry.get(h), new PredicateCache(this.routers));
     this.pool = snapshotPool(opts.databaseUrl, opts.snapshotConnections ?? DEFAULT_SNAPSHOT_CONNECTIONS);
     // Exporting transactions wait for their importers, so they never share a pool with them.
     this.exporters = snapshotPool(opts.databaseUrl, SNAPSHOT_EXPORTERS);
     this.snapshots = new SharedSnapshots(this.exporters, this.lock);
+    // Sets are loaded and moves read under the processing lock: their own connections, so creations holding the
+    // snapshot pool's connections while they wait for the lock can never starve them.
+    this.subqueryPool = snapshotPool(opts.databaseUrl, 2);
+    this.subqueries = new Subqueries(this.routers, this.subqueryPool, (message) =>
+      this.emit({ event: 'error', message }),
+    );
+    this.processor = new ChangeProcessor(
+      this.routers,
+      (h) => this.registry.get(h),
+      new PredicateCache(this.routers),
+      this.subqueries,
+    );
     this.replication = new ReplicationClient({
       connection: opts.databaseUrl,
       slot,
@@ -218,6 +232,7 @@ export class SwitchyardService implements ShapeService {
         discard: (s) => this.discard(s),
         snapshotBatch: this.opts.snapshotBatch ?? 2000,
         admission: this.admission,
+        subqueries: this.subqueries,
       },
       def,
       key,
@@ -366,6 +381,7 @@ export class SwitchyardService implements ShapeService {
     await this.meta.close().catch(this.reportFailure('closing the meta store'));
     await this.store.close().catch(this.reportFailure('closing the log store'));
     await this.pool.end().catch(this.reportFailure('closing the snapshot pool'));
+    await this.subqueryPool.end().catch(this.reportFailure('closing the subquery pool'));
     await this.exporters.end().catch(this.reportFailure('closing the snapshot exporters'));
     await this.admin?.end().catch(this.reportFailure('closing the admin connection'));
   }
@@ -407,8 +423,9 @@ export class SwitchyardService implements ShapeService {
   private async appendPrepared(prepared: Prepared): Promise<void> {
     const tx = prepared.tx;
     try {
-      const { touched, truncated } = await this.processor.append(prepared, this.appendSlicer);
+      const { touched, truncated, failedMoves } = await this.processor.append(prepared, this.appendSlicer);
       for (const s of truncated) this.invalidateShape(s, 'table truncated');
+      for (const s of failedMoves) this.invalidateShape(s, 'rows moving in or out of a subquery could not be read');
       this.pipeline.committed(tx.commitLsn, tx.endLsn, touched, tx.changes.length);
     } catch (err) {
       this.appendFailure = err instanceof Error ? err : new Error(String(err));
@@ -427,6 +444,7 @@ export class SwitchyardService implements ShapeService {
    */
   private onRelation(rel: RelationInfo): Promise<void> {
     return this.lock.run(async () => {
+      for (const s of this.subqueries.affectedByRelation(rel)) this.invalidateShape(s, 'a subquery table changed');
       const hit: LiveShape[] = [];
       for (const s of this.registry.all()) {
         const named = s.schema === rel.schema && s.table === rel.table;
@@ -563,6 +581,7 @@ export class SwitchyardService implements ShapeService {
   private *wantedTables(): Iterable<PublishedTable> {
     for (const s of this.registry.all())
       if (s.state !== 'invalidated') yield { oid: s.tableOid, schema: s.schema, table: s.table };
+    yield* this.subqueries.published();
   }
 
   private startSchemaChecks(): void {
@@ -596,6 +615,7 @@ export class SwitchyardService implements ShapeService {
     const wasCreating = s.state === 'creating';
     s.state = 'invalidated';
     this.routers.remove(s.handle, s.schema, s.table);
+    this.subqueries.detach(s.handle);
     this.registry.remove(s);
     // A shape mid-snapshot keeps its log until its creator sees the invalidation and discards it.
     if (!wasCreating) this.store.deleteLog(s.handle);
@@ -608,6 +628,7 @@ export class SwitchyardService implements ShapeService {
   private discard(s: LiveShape): void {
     s.state = 'invalidated';
     this.routers.remove(s.handle, s.schema, s.table);
+    this.subqueries.detach(s.handle);
     this.registry.remove(s);
     this.store.deleteLog(s.handle);
     s.invalidateWaiters();

@@ -5,7 +5,9 @@ import type { Admission } from './admission.js';
 import type { CoalescedReads } from './coalesced-commit.js';
 import type { ShapeLogStore } from '../log/shape-log-store.js';
 import type { Predicate } from '../eval/predicate.js';
-import { columnTypes, loadTable, tableByNameSql, tableFromRecords, type TableInfo } from './catalog.js';
+import { subqueryTables } from '../where.js';
+import type { InnerTable, Subqueries } from './subqueries.js';
+import { columnTypes, keyColumns, loadTable, tableByNameSql, tableFromRecords, type TableInfo } from './catalog.js';
 import type { LiveShape, SnapshotVisibility } from './live-shape.js';
 import { insertMessage, snapshotEndMessage } from './messages.js';
 import type { ShapeRegistry } from './registry.js';
@@ -58,6 +60,8 @@ export interface CreatorDeps {
   readonly snapshotBatch: number;
   /** Where-clause complexity limit (the other admission limits are checked before creation starts). */
   readonly admission: Admission;
+  /** Materialized subquery sets and subquery shapes. */
+  readonly subqueries: Subqueries;
 }
 
 /**
@@ -167,7 +171,8 @@ async function createOnTable(
   confirm: boolean,
   alone: boolean,
 ): Promise<CreatedShape> {
-  const v = validateShape(def, table);
+  const inner = await readInnerTables(deps, def);
+  const v = validateShape(def, table, inner.size > 0 ? { tables: inner, sets: deps.subqueries.store } : undefined);
   if (v.predicate !== undefined) deps.admission.checkWhereTree(v.predicate.expr);
   await prepareRouter(deps, table);
   const handle = deps.registry.newHandle(defKey);
@@ -175,12 +180,14 @@ async function createOnTable(
   const shape = deps.registry.register(handle, v.record, deps.store);
   try {
     await publishTable(deps, table);
+    deps.subqueries.remember(innerTables(inner));
+    for (const t of inner.values()) await publishTable(deps, t);
   } catch (err) {
     deps.discard(shape);
     throw err;
   }
   const query = def.log === 'full' ? snapshotQuery(def, v, mode) : undefined;
-  const snap = await startSnapshot(deps, shape, query, confirm ? table : undefined, alone);
+  const snap = await startSnapshot(deps, shape, query, confirm ? table : undefined, alone, v, inner);
   const written = await fillSnapshot(deps, shape, v, snap, query, mode);
   if ((shape.state as string) === 'invalidated') throw new ShapeCreationError('shape invalidated during its snapshot');
   shape.state = 'ready';
@@ -205,6 +212,28 @@ async function readTable(deps: CreatorDeps, def: ShapeDefinition, key: string): 
   return table;
 }
 
+/** The tables named by the clause's subqueries (none for a clause without), each a client error when missing. */
+async function readInnerTables(deps: CreatorDeps, def: ShapeDefinition): Promise<Map<string, TableInfo>> {
+  const out = new Map<string, TableInfo>();
+  const where = def.where ?? '';
+  if (!/select/i.test(where)) return out;
+  let names: { schema: string; name: string }[];
+  try {
+    names = subqueryTables(where);
+  } catch {
+    return out; // a syntax error: validateShape reports it with its position
+  }
+  for (const n of names) {
+    // A missing or unsupported table is left out: the clause's analysis then names it, with its position.
+    const t = await readTable(deps, { ...def, schema: n.schema, table: n.name }, tableKey(n)).catch((err: unknown) => {
+      if (err instanceof ShapeRequestError) return undefined;
+      throw err;
+    });
+    if (t !== undefined) out.set(`${n.schema}.${n.name}`, t);
+  }
+  return out;
+}
+
 /** Rebuilds the table's router when the catalog's column types differ from the ones it was built with. */
 async function prepareRouter(deps: CreatorDeps, table: TableInfo): Promise<void> {
   const columns = columnTypes(table);
@@ -217,6 +246,16 @@ async function prepareRouter(deps: CreatorDeps, table: TableInfo): Promise<void>
     throw new ShapeCreationError(`could not build the table's router: ${(err as Error).message}`, 1, { cause: err });
   }
   if (failed.length > 0) deps.invalidateIds(failed, 'schema changed');
+}
+
+/** An inner table's router (where its sets' WHEREs are registered), built or rebuilt for its current columns. */
+async function prepareInnerRouter(deps: CreatorDeps, t: TableInfo): Promise<void> {
+  const failed = await deps.routers.ensureTable(t.schema, t.name, columnTypes(t));
+  if (failed.length > 0) deps.invalidateIds(failed, 'schema changed');
+}
+
+function innerTables(inner: ReadonlyMap<string, TableInfo>): InnerTable[] {
+  return [...inner.values()].map((t) => ({ oid: t.oid, schema: t.schema, name: t.name, keyColumns: keyColumns(t) }));
 }
 
 async function publishTable(deps: CreatorDeps, table: TableInfo): Promise<void> {
@@ -241,13 +280,19 @@ interface SnapshotQuery {
   readonly cols: readonly string[];
   readonly select: string;
   readonly predicate: Predicate | undefined;
+  /** A subquery shape: its rows (with every column its clause reads) are kept to move them out later. */
+  readonly tracked: boolean;
 }
 
 function snapshotQuery(def: ShapeDefinition, v: ValidatedShape, mode: SnapshotMode): SnapshotQuery {
   const predicate = mode === 'filter' ? v.predicate : undefined;
-  const cols = predicate === undefined ? v.queryColumns : [...new Set([...v.queryColumns, ...predicate.columns])];
+  const tracked = v.subqueries !== undefined && v.predicate !== undefined;
+  const cols =
+    predicate === undefined && !tracked
+      ? v.queryColumns
+      : [...new Set([...v.queryColumns, ...(v.predicate?.columns ?? [])])];
   const where = predicate === undefined ? v.predicate?.sql : undefined;
-  return { cols, select: selectStatement(def.schema, def.table, cols, where), predicate };
+  return { cols, select: selectStatement(def.schema, def.table, cols, where), predicate, tracked };
 }
 
 /** The shape's snapshot and its rows: read by the batch, or to be read through `session` (an imported snapshot). */
@@ -268,18 +313,27 @@ async function startSnapshot(
   query: SnapshotQuery | undefined,
   remembered: TableInfo | undefined,
   alone: boolean,
+  v: ValidatedShape,
+  inner: ReadonlyMap<string, TableInfo>,
 ): Promise<TakenSnapshot> {
   const def = shape.definition;
   const claim: SnapshotClaim = {
     // Applied (a sharded router's workers acknowledged it) before the snapshot is taken.
-    register: () =>
-      deps.routers.add(
+    register: async () => {
+      if (v.subqueries !== undefined && v.predicate !== undefined) {
+        // Its sets are loaded here too, under the lock: no transaction is applied between their snapshots and ours.
+        for (const t of inner.values()) await prepareInnerRouter(deps, t);
+        await deps.subqueries.attach(shape, v.predicate, v.subqueries, innerTables(inner));
+        return;
+      }
+      await deps.routers.add(
         shape.handle,
         def.schema,
         def.table,
         def.where?.trim() === '' ? undefined : def.where,
         def.params,
-      ),
+      );
+    },
     taken: (visibility) => {
       shape.visibility = visibility;
     },
@@ -401,7 +455,9 @@ async function writeSnapshot(
     for (const values of batch) {
       const row: Record<string, string | null> = {};
       for (let c = 0; c < cols.length; c++) row[cols[c]!] = values[c] ?? null;
-      if (keep(row)) json.push(JSON.stringify(insertMessage(shape, row)));
+      if (!keep(row)) continue;
+      json.push(JSON.stringify(insertMessage(shape, row)));
+      if (query.tracked) deps.subqueries.shapes.noteRow(shape.handle, row);
     }
     rows += json.length;
     shape.log.appendSnapshot(json);

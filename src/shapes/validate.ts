@@ -2,6 +2,9 @@
 import { ErrorCode, SwitchyardError, WhereError, renderCaret } from '../errors/index.js';
 import type { Predicate } from '../eval/predicate.js';
 import { compileWhere } from '../where.js';
+import type { SubquerySets } from '../eval/subquery-sets.js';
+import { subqueriesOf } from '../sql/ast.js';
+import { planSubqueries, type SubqueryPlan } from '../subquery/plan.js';
 import { columnTypes, keyColumns, schemaHeader, type TableInfo } from './catalog.js';
 import type { ShapeRecord } from './registry.js';
 import { ShapeRequestError, type ShapeDefinition } from './types.js';
@@ -64,13 +67,21 @@ export function whereRejection(err: SwitchyardError, clause: string, field: stri
 
 export interface ValidatedShape {
   readonly record: ShapeRecord;
+  /** For a clause with subqueries: its conditions, relaxed router clause and sets (the predicate reads the sets). */
+  readonly subqueries?: SubqueryPlan;
   /** Compiled against the table's columns; its `sql` is what the snapshot query uses. */
   readonly predicate: Predicate | undefined;
   /** Columns the snapshot query reads: selected ∪ key columns. */
   readonly queryColumns: readonly string[];
 }
 
-export function validateShape(def: ShapeDefinition, table: TableInfo): ValidatedShape {
+/** Tables a clause's subqueries read (by `schema.name`) and the sets its predicate evaluates against. */
+export interface SubqueryContext {
+  readonly tables: ReadonlyMap<string, TableInfo>;
+  readonly sets: SubquerySets;
+}
+
+export function validateShape(def: ShapeDefinition, table: TableInfo, sq?: SubqueryContext): ValidatedShape {
   const usable = table.columns.filter((c) => !c.generated);
   const byName = new Map(table.columns.map((c) => [c.name, c] as const));
   let selected: string[];
@@ -94,12 +105,17 @@ export function validateShape(def: ShapeDefinition, table: TableInfo): Validated
   }
   const where = def.where !== undefined && def.where.trim() !== '' ? def.where : undefined;
   let predicate: Predicate | undefined;
+  let subqueries: SubqueryPlan | undefined;
   if (where !== undefined) {
     try {
+      const tables: Record<string, Record<string, string>> = {};
+      for (const [k, t] of sq?.tables ?? []) tables[k] = columnTypes(t);
       predicate = compileWhere(where, columnTypes(table), {
         ...(def.params !== undefined ? { params: def.params } : {}),
         table: { schema: table.schema, name: table.name },
+        ...(sq !== undefined ? { tables, sets: sq.sets } : {}),
       });
+      if (subqueriesOf(predicate.expr).length > 0) subqueries = planSubqueries(predicate.expr);
     } catch (err) {
       if (err instanceof SwitchyardError) throw whereRejection(err, where, 'where');
       throw err;
@@ -115,6 +131,7 @@ export function validateShape(def: ShapeDefinition, table: TableInfo): Validated
   }
   const queryColumns = [...selected, ...keys.filter((k) => !selectedSet.has(k))];
   return {
+    ...(subqueries !== undefined ? { subqueries } : {}),
     record: {
       definition: def,
       tableOid: table.oid,

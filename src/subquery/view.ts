@@ -9,8 +9,14 @@ import { ValueError } from '../errors/index.js';
 import { layoutFor } from '../where.js';
 import type { Codec } from '../values/codec.js';
 
-/** `undefined`: the row is not selected; else the canonical key of its selected value (`null` for NULL). */
-export type Contribution = string | number | null | undefined;
+/** A selected non-NULL value: its canonical key (set membership) and its text (to name it in SQL). */
+export interface Selected {
+  readonly key: string | number;
+  readonly text: string;
+}
+
+/** `undefined`: the row is not selected; `null`: it selects NULL; else its value. */
+export type Contribution = Selected | null | undefined;
 
 export class SubqueryView {
   private readonly where: Predicate | null;
@@ -41,7 +47,7 @@ export class SubqueryView {
     try {
       if (this.where !== null && !this.where.matches(record)) return undefined;
       const v = this.select(this.row.reset(record));
-      return v === null ? null : this.codec.key(v);
+      return v === null ? null : { key: this.codec.key(v), text: this.codec.format(v) };
     } catch (err) {
       if (!(err instanceof ValueError)) throw err;
       this.errors++;

@@ -51,6 +51,19 @@ describe('rows on which the clause raises are not in the shape', () => {
     expect(await rowsOf(fresh.handle)).toEqual([key(1), key(6)]);
   });
 
+  it('a raising clause created together with other shapes (one shared snapshot batch) fails none of them', async () => {
+    // Created at once, the shapes share a snapshot and their rows are read in one message, which Postgres stops at
+    // the raising clause: every shape is then read again on its own, and only the raising one takes the filter path.
+    const wheres = ['n = 5', '10 / n = 5', 'n > 3', 'id = 1', 'NOT flag'];
+    const made = await Promise.all(wheres.map((where) => service.getOrCreate(def('nums', { where }))));
+    for (const [i, where] of wheres.entries()) {
+      const ok = await truth(db.sql, `SELECT id FROM nums WHERE n <> 0 AND (${where}) ORDER BY id`, 'nums');
+      const zero =
+        where === '10 / n = 5' ? [] : await truth(db.sql, `SELECT id FROM nums WHERE n = 0 AND (${where})`, 'nums');
+      expect(await rowsOf(made[i]!.handle)).toEqual([...ok.keys(), ...zero.keys()].sort());
+    }
+  });
+
   it('a guarded clause is pushed down whole (Postgres does not raise) and agrees with Postgres', async () => {
     const where = 'flag AND n <> 0 AND 10 / n = 2';
     const errors = service.metrics().evaluationErrors;

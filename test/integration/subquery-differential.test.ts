@@ -121,7 +121,7 @@ function materialize(subs: readonly Subquery[], data: Map<string, Rec[]>, sets: 
     const set = new CountedValueSet();
     for (const rec of data.get(`${sub.table.schema}.${sub.table.name}`) ?? []) {
       const c = view.contribution(rec);
-      if (c !== undefined) set.add(c);
+      if (c !== undefined) set.add(c === null ? null : c.key);
     }
     sets.set(sub.key, set);
   }
