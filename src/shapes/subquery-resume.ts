@@ -7,7 +7,15 @@ import { subqueryTables } from '../where.js';
 import { columnTypes, loadTable, type TableInfo } from './catalog.js';
 import type { LiveShape } from './live-shape.js';
 import { lastCompleteOffset } from './log-tail.js';
-import { deleteMessage, insertMessage, rowKey, updateMessage, type ChangeMessage, type Row } from './messages.js';
+import {
+  deleteMessage,
+  insertMessage,
+  rowKey,
+  updateMessage,
+  type ChangeMessage,
+  type MessageShape,
+  type Row,
+} from './messages.js';
 import type { ShapeRecord } from './registry.js';
 import { innerTables } from './shape-creator.js';
 import { SnapshotSession, isDataError, selectStatement } from './snapshot.js';
@@ -188,7 +196,7 @@ export function heldRows(log: ShapeLog): Map<string, Row> {
  * rows whose selected values differ; one transaction at commit LSN `at`, its last entry marked.
  */
 export function difference(
-  shape: LiveShape,
+  shape: MessageShape,
   held: ReadonlyMap<string, Row>,
   rows: ReadonlyMap<string, Row>,
   at: bigint,
