@@ -119,13 +119,14 @@ export function registerServiceMetrics(registry: Registry, read: () => ServiceMe
   gauge('switchyard_long_poll_waiters', 'Live requests waiting on shape logs', (m) => m.waiters);
   const reasons: Record<keyof ServiceMetrics['admissionRejected'], string> = {
     tooManyCreations: 'too_many_creations',
+    creationLatency: 'creation_latency',
     shapeLimit: 'shape_limit',
     whereTooComplex: 'where_too_complex',
   };
   const reportedRejections = new Map<string, number>();
   new Counter({
     name: 'switchyard_admission_rejected_total',
-    help: 'Shape requests refused by an admission limit (reason: the ErrorCode of the refusal)',
+    help: 'Shape requests refused by an admission limit (reason: the ErrorCode of the refusal, or creation_latency when Postgres set the pace)',
     labelNames: ['reason'] as const,
     registers,
     collect() {

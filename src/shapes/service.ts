@@ -249,11 +249,14 @@ export class SwitchyardService implements ShapeService {
       return shape.info;
     });
     this.creating.set(key, p);
-    const clear = (): void => {
-      release();
+    const clear = (succeeded: boolean): void => {
+      release(succeeded);
       if (this.creating.get(key) === p) this.creating.delete(key);
     };
-    p.then(clear, clear);
+    p.then(
+      () => clear(true),
+      () => clear(false),
+    );
     return p;
   }
 

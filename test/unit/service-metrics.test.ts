@@ -25,7 +25,7 @@ const metrics: ServiceMetrics = {
   durableLsn: 0n,
   visibleLsn: 0n,
   waiters: 1,
-  admissionRejected: { tooManyCreations: 2, shapeLimit: 0, whereTooComplex: 1 },
+  admissionRejected: { tooManyCreations: 2, creationLatency: 0, shapeLimit: 0, whereTooComplex: 1 },
   evaluationErrorsByTable: [{ schema: 'public', table: 'nums', count: 3 }],
   failOpenByTable: [
     { schema: 'public', table: 'nums', count: 2 },
