@@ -254,11 +254,14 @@ export class SwitchyardService implements ShapeService {
       return shape.info;
     });
     this.creating.set(key, p);
-    const clear = (): void => {
-      release();
+    const clear = (succeeded: boolean): void => {
+      release(succeeded);
       if (this.creating.get(key) === p) this.creating.delete(key);
     };
-    p.then(clear, clear);
+    p.then(
+      () => clear(true),
+      () => clear(false),
+    );
     return p;
   }
 
@@ -362,6 +365,7 @@ export class SwitchyardService implements ShapeService {
       evaluationErrorsByTable: this.processor.evaluationErrorsByTable.list(),
       failOpenByTable: r.failOpenByTable,
       processing: { ...this.slicer.stats },
+      visibilityLatency: this.pipeline.visibility.stats(),
     };
   }
 
@@ -435,7 +439,7 @@ export class SwitchyardService implements ShapeService {
           s,
           'subquery rows could not be kept exact (a move failed or a transaction raced a restart)',
         );
-      this.pipeline.committed(tx.commitLsn, tx.endLsn, touched, tx.changes.length);
+      this.pipeline.committed(tx, touched);
     } catch (err) {
       this.appendFailure = err instanceof Error ? err : new Error(String(err));
       this.emit({

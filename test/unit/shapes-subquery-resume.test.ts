@@ -74,7 +74,7 @@ it('takes the client from what it holds to the rows: deletes, updates of changed
   ]);
   const entries = difference(s, held, rows, 999n);
   expect(entries.map((e) => e.offset)).toEqual([makeOffset(999n, 0), makeOffset(999n, 2), makeOffset(999n, 4)]);
-  expect(entries.map((e) => JSON.parse(e.json) as unknown)).toEqual([
+  expect(entries.map((e) => JSON.parse(e.json!) as unknown)).toEqual([
     {
       key: key(1),
       value: { id: '1' },
@@ -108,7 +108,7 @@ it('with replica full, deletes carry the held row and updates the whole row with
     [key(2), { id: '2', name: 'b', org: '1' }],
   ]);
   const rows = new Map<string, Row>([[key(2), row(2, 'b', '3')]]);
-  const msgs = difference(s, held, rows, 5n).map((e) => JSON.parse(e.json) as Record<string, unknown>);
+  const msgs = difference(s, held, rows, 5n).map((e) => JSON.parse(e.json!) as Record<string, unknown>);
   expect(msgs.map((m) => [m['value'], m['old_value']])).toEqual([
     [{ id: '1', name: 'a', org: '1' }, undefined],
     [{ id: '2', name: 'b', org: '3' }, { org: '1' }],
