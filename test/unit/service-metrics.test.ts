@@ -11,6 +11,7 @@ const metrics: ServiceMetrics = {
   evaluationErrors: 0,
   failOpenRoutes: 0,
   failOpenRechecks: 0,
+  tooExpensiveShapes: 1,
   snapshotSkips: 0,
   replaySkips: 0,
   routeNanos: 2e9,
@@ -31,6 +32,9 @@ const metrics: ServiceMetrics = {
     { schema: 'public', table: 'nums', count: 2 },
     { schema: 'app', table: 'calm', count: 0 },
   ],
+  evaluationWorkByTable: [{ schema: 'public', table: 'nums', count: 75_000_000 }],
+  slowEvaluationsByTable: [{ schema: 'public', table: 'nums', count: 2 }],
+  tooExpensiveByTable: [{ schema: 'public', table: 'nums', count: 1 }],
   processing: { slices: 9, yields: 6, longestSliceMs: 12.5, longestSliceCpuMs: 11 },
 };
 
@@ -48,6 +52,9 @@ it('names process metrics switchyard_process_… and switchyard_nodejs_…, once
   expect(text).toContain('switchyard_admission_rejected_total{reason="too_many_creations"} 2');
   expect(text).toContain('switchyard_admission_rejected_total{reason="shape_limit"} 0');
   expect(text).toContain('switchyard_admission_rejected_total{reason="where_too_complex"} 1');
+  expect(text).toContain('switchyard_shape_evaluation_work_units_total{schema="public",table="nums"} 75000000');
+  expect(text).toContain('switchyard_slow_shape_evaluations_total{schema="public",table="nums"} 2');
+  expect(text).toContain('switchyard_shapes_too_expensive_total{schema="public",table="nums"} 1');
 });
 
 it('exports evaluation errors and router fail-opens per table, as counters that follow the service', async () => {
