@@ -122,7 +122,7 @@ export class Subqueries {
   async finish(tx: Transaction, txh: TxHeaders, emit: Emit): Promise<LiveShape[]> {
     let deltas;
     try {
-      deltas = await this.store.settle();
+      deltas = await this.store.settle(tx);
       if (deltas.size === 0) return [];
       await this.shapes.finish(tx, txh, 2 * tx.changes.length, deltas, emit);
       return [];

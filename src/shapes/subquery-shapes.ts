@@ -317,10 +317,10 @@ export class SubqueryShapes {
       if (shapes.length === 0) continue;
       const first = shapes[0] as SubqueryShape;
       const where = `${renderSql(unwidened(p.expr))} IN (${[...w.values.values()].map((t) => literal(p.expr, t)).join(', ')})`;
-      op = await this.moveIn(first.shape, where, shapes, txh, op, emit);
+      op = await this.moveIn(tx, first.shape, where, shapes, txh, op, emit);
     }
     for (const [s, a] of affected) {
-      if (a.full) op = await this.moveIn(s.shape, s.predicate.sql, [s], txh, op, emit);
+      if (a.full) op = await this.moveIn(tx, s.shape, s.predicate.sql, [s], txh, op, emit);
     }
     return op;
   }
@@ -345,8 +345,9 @@ export class SubqueryShapes {
     return op;
   }
 
-  /** One query under a new snapshot for the rows `where` selects; each shape takes those it holds and lacks. */
+  /** One query under a new snapshot (seeing `tx`) for the rows `where` selects; each shape takes those it holds and lacks. */
   private async moveIn(
+    tx: { xid: number; commitLsn: bigint },
     table: LiveShape,
     where: string,
     shapes: SubqueryShape[],
@@ -355,7 +356,7 @@ export class SubqueryShapes {
     emit: Emit,
   ): Promise<number> {
     const columns = Object.keys(this.columnsOf(table.schema, table.table) ?? {});
-    const session = await SnapshotSession.begin(await this.pool.connect());
+    const session = await SnapshotSession.beginSeeing(this.pool, tx);
     const rows: Row[] = [];
     try {
       await session.query(table.schema, table.table, columns, where, (batch) => {

@@ -48,6 +48,9 @@ export interface StoreDeps {
   readonly keyColumns: (schema: string, table: string) => readonly string[];
 }
 
+/** A transaction from the stream, being applied. */
+type StreamTx = { readonly xid: number; readonly commitLsn: bigint };
+
 const ROUTER_PREFIX = '\u0001subquery:';
 
 export class SubqueryStore implements SubquerySets {
@@ -170,13 +173,17 @@ export class SubqueryStore implements SubquerySets {
   /**
    * (Re)reads the set's inner rows under a new snapshot and applies the difference to its counts, into `deltas`.
    * The rows are read with the WHERE pushed down when it has no subqueries (else all rows: nested sets are ours).
+   * While the stream applies `tx`, the snapshot must see it (else the reload would undo it).
    */
-  private async fill(m: MatSet, deltas: Map<MatSet, SetDelta>): Promise<void> {
+  private async fill(m: MatSet, deltas: Map<MatSet, SetDelta>, tx?: StreamTx): Promise<void> {
     const { schema, name } = m.sub.table;
     const cols = [...new Set([...m.keyColumns, ...m.sub.referenced])];
     const pushdown =
       m.sub.where !== null && subqueriesOf(m.sub.where).length === 0 ? renderSql(m.sub.where) : undefined;
-    const session = await SnapshotSession.begin(await this.deps.pool.connect());
+    const session =
+      tx === undefined
+        ? await SnapshotSession.begin(await this.deps.pool.connect())
+        : await SnapshotSession.beginSeeing(this.deps.pool, tx);
     const seen = new Map<string, Contribution>();
     try {
       await session.query(schema, name, cols, pushdown, (batch) => {
@@ -237,10 +244,11 @@ export class SubqueryStore implements SubquerySets {
   }
 
   /**
-   * Ends a transaction: sets whose nested sets changed are reloaded (outward, until nothing changes) and every
+   * Ends transaction `tx`: sets whose nested sets changed are reloaded (outward, until nothing changes, under
+   * snapshots that see `tx`) and every
    * set's net delta is returned (values that entered and left again cancel out).
    */
-  async settle(): Promise<Map<MatSet, SetDelta>> {
+  async settle(tx: StreamTx): Promise<Map<MatSet, SetDelta>> {
     const out = new Map<MatSet, SetDelta>();
     let round = new Map(this.pending);
     this.pending.clear();
@@ -254,7 +262,7 @@ export class SubqueryStore implements SubquerySets {
       round = new Map();
       for (const p of parents) {
         this.counters.reloads++;
-        await this.fill(p, round);
+        await this.fill(p, round, tx);
       }
     }
     return out;
