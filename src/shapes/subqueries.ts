@@ -6,6 +6,7 @@ import type { Change, RelationInfo, Transaction } from '../replication/transacti
 import type { LiveShape } from './live-shape.js';
 import type { Row, TxHeaders } from './messages.js';
 import type { PublishedTable } from './publication.js';
+import type { SubqueryCounters } from './service-types.js';
 import { SubqueryShapes, type Emit } from './subquery-shapes.js';
 import { SubqueryStore } from './subquery-store.js';
 import type { TableRouters } from './table-routers.js';
@@ -35,6 +36,12 @@ export class Subqueries {
       keyColumns: (schema, name) => this.inner.get(`${schema}.${name}`)?.keyColumns ?? [],
     });
     this.shapes = new SubqueryShapes(this.store, pool, (schema, table) => routers.columnsOf(schema, table));
+  }
+
+  counters(): SubqueryCounters {
+    const { moveQueries, movedIn, movedOut } = this.shapes.counters;
+    const { innerRows, reloads } = this.store.counters;
+    return { moveQueries, movedIn, movedOut, innerRows, reloads };
   }
 
   /** Router ids that are not plain shapes: sets' internal entries and subquery shapes (decided here, not by the router). */

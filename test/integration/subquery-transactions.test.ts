@@ -62,6 +62,7 @@ function clause(g: Gen, depth: number): string {
 }
 
 interface Tracked {
+  readonly table: string;
   readonly where: string;
   readonly params: Record<string, string>;
   readonly handle: string;
@@ -102,6 +103,8 @@ beforeAll(async () => {
   await db.sql.query(`CREATE TABLE m (id int4 PRIMARY KEY, a int4, k int8, t text, g int4)`);
   await db.sql.query(`CREATE TABLE q (id int4 PRIMARY KEY, v int4, flag bool)`);
   await db.sql.query(`CREATE TABLE ticks (id int4 PRIMARY KEY)`);
+  await db.sql.query(`CREATE TABLE ro (id int4 PRIMARY KEY, a int4, b int4)`);
+  await db.sql.query(`CREATE TABLE rm (id int4 PRIMARY KEY, g int4, grp int4)`);
   ({ service } = await db.start());
   await service.getOrCreate(def('ticks'));
 });
@@ -109,6 +112,41 @@ beforeAll(async () => {
 afterAll(async () => {
   await db?.cleanup();
 });
+
+let tick = 0;
+/** Waits until the service has processed everything committed so far (a later transaction is visible). */
+async function caughtUp(): Promise<void> {
+  await db.sql.query('BEGIN');
+  await db.sql.query(`INSERT INTO ticks VALUES (${++tick})`);
+  const lsn = (await db.sql.query<{ l: string }>('SELECT pg_current_wal_insert_lsn()::text AS l')).rows[0]!.l;
+  await db.sql.query('COMMIT');
+  const [hi, lo] = lsn.split('/') as [string, string];
+  const want = (BigInt(`0x${hi}`) << 32n) | BigInt(`0x${lo}`);
+  await eventually(() => service.lastSeenLsn() >= want, 20_000, `the service to pass ${lsn}`);
+}
+
+async function follow(table: string, where: string, params: Record<string, string> = {}): Promise<Tracked> {
+  const info = await service.getOrCreate(def(table, { where, ...(Object.keys(params).length > 0 ? { params } : {}) }));
+  return { table, where, params, handle: info.handle, after: BEFORE_ALL, rows: new Map() };
+}
+
+/** Reads the shape's new messages and compares its rows with Postgres's; returns Postgres's rows. */
+async function compare(s: Tracked, step: string): Promise<Map<string, Rec>> {
+  if (service.get(s.handle) === undefined)
+    throw new Error(`${step}: shape ${s.where} was invalidated: ${JSON.stringify(db.events.slice(-3))}`);
+  const r = await readAll(service, s.handle, s.after);
+  s.after = r.end;
+  apply(s, r.messages);
+  const want = await truth(db.sql, `SELECT * FROM ${s.table} WHERE ${inlined(s)}`, s.table);
+  const sorted = (m: Map<string, Rec>): [string, Rec][] => [...m].sort(([a], [b]) => (a < b ? -1 : 1));
+  const what = `${step}\nshape: ${s.where} ${JSON.stringify(s.params)}`;
+  expect(
+    sorted(s.rows).map(([k]) => k),
+    what,
+  ).toEqual(sorted(want).map(([k]) => k));
+  expect(sorted(s.rows), what).toEqual(sorted(want));
+  return want;
+}
 
 describe('subquery shapes under random transactions on both tables', () => {
   const seed = seedFrom('SUBQUERY_TX_SEED', 1406);
@@ -164,41 +202,16 @@ describe('subquery shapes under random transactions on both tables', () => {
         for (let i = 0; i < n; i++) {
           const where = clause(g, 3);
           const params: Record<string, string> = where.includes('$1') ? { '1': String(g.int(5)) } : {};
-          const info = await service.getOrCreate(def('o', { where, ...(where.includes('$1') ? { params } : {}) }));
-          if (shapes.some((s) => s.handle === info.handle)) continue;
-          shapes.push({ where, params, handle: info.handle, after: BEFORE_ALL, rows: new Map() });
+          const s = await follow('o', where, params);
+          if (!shapes.some((x) => x.handle === s.handle)) shapes.push(s);
         }
-      };
-
-      let tick = 0;
-      /** Waits until the service has processed everything committed so far (a later transaction is visible). */
-      const caughtUp = async (): Promise<void> => {
-        await db.sql.query('BEGIN');
-        await db.sql.query(`INSERT INTO ticks VALUES (${++tick})`);
-        const lsn = (await db.sql.query<{ l: string }>('SELECT pg_current_wal_insert_lsn()::text AS l')).rows[0]!.l;
-        await db.sql.query('COMMIT');
-        const [hi, lo] = lsn.split('/') as [string, string];
-        const want = (BigInt(`0x${hi}`) << 32n) | BigInt(`0x${lo}`);
-        await eventually(() => service.lastSeenLsn() >= want, 20_000, `the service to pass ${lsn}`);
       };
 
       let compared = 0;
       let nonTrivial = 0;
       const check = async (step: string): Promise<void> => {
         for (const s of shapes) {
-          if (service.get(s.handle) === undefined)
-            throw new Error(`${step}: shape ${s.where} was invalidated: ${JSON.stringify(db.events.slice(-3))}`);
-          const r = await readAll(service, s.handle, s.after);
-          s.after = r.end;
-          apply(s, r.messages);
-          const want = await truth(db.sql, `SELECT * FROM o WHERE ${inlined(s)}`, 'o');
-          const sorted = (m: Map<string, Rec>): [string, Rec][] => [...m].sort(([a], [b]) => (a < b ? -1 : 1));
-          const what = `${step}\nshape: ${s.where} ${JSON.stringify(s.params)}`;
-          expect(
-            sorted(s.rows).map(([k]) => k),
-            what,
-          ).toEqual(sorted(want).map(([k]) => k));
-          expect(sorted(s.rows), what).toEqual(sorted(want));
+          const want = await compare(s, step);
           compared++;
           if (want.size > 0 && want.size < ids['o']!.size) nonTrivial++;
         }
@@ -219,5 +232,49 @@ describe('subquery shapes under random transactions on both tables', () => {
       expect(compared).toBeGreaterThanOrEqual(12 * (steps + 1));
       expect(nonTrivial).toBeGreaterThan(compared / 3);
     });
+  });
+});
+
+describe('subquery shapes: regressions the random transactions found, and what moves cost', () => {
+  it('decides again rows whose value entered and left the set within one transaction (IN and NOT IN)', async () => {
+    await db.sql.query(`INSERT INTO ro VALUES (1, 7, 0), (2, 8, 0); INSERT INTO rm VALUES (1, 8, 0)`);
+    const inSet = await follow('ro', 'a IN (SELECT g FROM rm WHERE grp = 0)');
+    const notIn = await follow('ro', 'a NOT IN (SELECT g FROM rm WHERE grp = 0 AND g IS NOT NULL)');
+    await caughtUp();
+    for (const s of [inSet, notIn]) await compare(s, 'snapshot');
+    // 7 enters, row 1 changes (decided while 7 is in the set), 7 leaves: row 1 is in neither shape's IN, in NOT IN.
+    await db.sql.query(`BEGIN; INSERT INTO rm VALUES (2, 7, 0); UPDATE ro SET b = 1 WHERE id = 1;
+      DELETE FROM rm WHERE id = 2; COMMIT`);
+    await caughtUp();
+    for (const s of [inSet, notIn]) await compare(s, 'a value entered and left');
+    // 8 leaves, row 2 changes (decided while 8 is out), 8 enters again.
+    await db.sql.query(`BEGIN; DELETE FROM rm WHERE id = 1; UPDATE ro SET b = 2 WHERE id = 2;
+      INSERT INTO rm VALUES (3, 8, 0); COMMIT`);
+    await caughtUp();
+    for (const s of [inSet, notIn]) await compare(s, 'a value left and entered');
+    expect([...inSet.rows.keys()]).toEqual(['"public"."ro"/"2"']);
+    expect([...notIn.rows.keys()]).toEqual(['"public"."ro"/"1"']);
+  });
+
+  it('moves k rows into every shape comparing one expression with one query per transaction', async () => {
+    await db.sql.query(`INSERT INTO ro SELECT i, 0, 0 FROM generate_series(100, 139) i`);
+    const one = await follow('ro', 'id IN (SELECT g FROM rm WHERE grp = 1)');
+    const two = await follow('ro', 'id IN (SELECT g FROM rm WHERE grp = 2)');
+    await caughtUp();
+    const before = service.metrics().subqueries;
+    // 40 values enter two sets (20 each): 40 rows move in, read by one query (both shapes compare `id`).
+    await db.sql.query(`INSERT INTO rm SELECT 1000 + i, 100 + i, 1 + i % 2 FROM generate_series(0, 39) i`);
+    await caughtUp();
+    const after = service.metrics().subqueries;
+    expect(after.moveQueries - before.moveQueries).toBe(1);
+    expect(after.movedIn - before.movedIn).toBe(40);
+    for (const s of [one, two]) expect((await compare(s, 'moved in')).size).toBe(20);
+    // They leave again without any query: the rows are the shapes' own.
+    await db.sql.query(`DELETE FROM rm WHERE id >= 1000`);
+    await caughtUp();
+    const end = service.metrics().subqueries;
+    expect(end.moveQueries - after.moveQueries).toBe(0);
+    expect(end.movedOut - after.movedOut).toBe(40);
+    for (const s of [one, two]) expect((await compare(s, 'moved out')).size).toBe(0);
   });
 });
