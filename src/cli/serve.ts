@@ -75,6 +75,7 @@ export interface ServeFlags {
   maxShapesPerTable?: string;
   maxWhereBytes?: string;
   maxWhereNodes?: string;
+  maxCreationLatency?: string;
 }
 
 /** The admission flags; each falls back to the service default (0 turns a limit off). */
@@ -90,6 +91,7 @@ function admissionFlags(flags: ServeFlags): AdmissionLimits {
     maxShapesPerTable: nonNegativeInt('--max-shapes-per-table', flags.maxShapesPerTable, d.maxShapesPerTable),
     maxWhereBytes: nonNegativeInt('--max-where-bytes', flags.maxWhereBytes, d.maxWhereBytes),
     maxWhereNodes: nonNegativeInt('--max-where-nodes', flags.maxWhereNodes, d.maxWhereNodes),
+    maxCreationLatencyMs: nonNegativeInt('--max-creation-latency', flags.maxCreationLatency, d.maxCreationLatencyMs),
   };
 }
 

@@ -2,7 +2,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { compareOffsets, type LogOffset } from '../log/offset.js';
 import type { ShapeLogStore } from '../log/shape-log-store.js';
+import type { Transaction } from '../replication/transaction-types.js';
 import type { LiveShape } from './live-shape.js';
+import { VisibilityLatency } from './visibility-latency.js';
 
 export interface CommitPipelineOptions {
   /**
@@ -36,6 +38,10 @@ export class CommitPipeline {
   /** Commit LSN of the last transaction whose effects are readable in every shape log (≥ `durableLsn`). */
   visibleLsn = 0n;
   syncs = 0;
+  /** How long transactions that touched a shape took to become readable. */
+  readonly visibility = new VisibilityLatency();
+  /** Transactions waiting for the fsync to become readable (without early visibility), for `visibility`. */
+  private unseen: Pick<Transaction, 'commitTime' | 'receivedAt'>[] = [];
   readonly earlyVisibility: boolean;
   private readonly delayMs: number;
   private readonly maxBacklog: number;
@@ -55,18 +61,26 @@ export class CommitPipeline {
    * Records a processed transaction; `touched` shapes got entries appended (each shape's `appendedEnd` is the end of
    * its part of this transaction, so the whole transaction becomes readable at once, or nothing of it).
    */
-  committed(commitLsn: bigint, endLsn: bigint, touched: readonly LiveShape[], changes: number): void {
+  committed(
+    tx: Pick<Transaction, 'commitLsn' | 'endLsn' | 'commitTime' | 'receivedAt' | 'changes'>,
+    touched: readonly LiveShape[],
+  ): void {
+    const { commitLsn, endLsn } = tx;
     if (this.earlyVisibility) {
       for (const s of touched) {
         s.readableEnd = s.appendedEnd;
         if (s.state === 'ready') s.wake();
       }
       if (commitLsn > this.visibleLsn) this.visibleLsn = commitLsn;
-    } else for (const s of touched) this.shapes.add(s);
+      if (touched.length > 0) this.visibility.record(tx.commitTime, tx.receivedAt);
+    } else {
+      for (const s of touched) this.shapes.add(s);
+      if (touched.length > 0) this.unseen.push(tx);
+    }
     if (touched.length > 0) this.dirty = true;
     if (endLsn > this.pendingEnd) this.pendingEnd = endLsn;
     if (commitLsn > this.pendingCommit) this.pendingCommit = commitLsn;
-    this.backlog += changes + 1;
+    this.backlog += tx.changes.length + 1;
     this.running ??= this.loop();
   }
 
@@ -93,6 +107,8 @@ export class CommitPipeline {
         const commit = this.pendingCommit;
         const dirty = this.dirty;
         const weight = this.backlog;
+        const unseen = this.unseen;
+        this.unseen = [];
         this.pendingEnd = 0n;
         this.dirty = false;
         if (dirty) {
@@ -109,6 +125,7 @@ export class CommitPipeline {
             s.readableEnd = off;
           if (s.state === 'ready') s.wake();
         }
+        for (const tx of unseen) this.visibility.record(tx.commitTime, tx.receivedAt);
       }
     } catch (err) {
       this.failure ??= err instanceof Error ? err : new Error(String(err));

@@ -3,6 +3,7 @@ import type { ShapeLogStoreOptions } from '../log/shape-log-store.js';
 import type { ReplicationEvent } from '../replication/replication-client.js';
 import type { LaneKind } from '../router/types.js';
 import type { AdmissionCounters, AdmissionLimits } from './admission.js';
+import type { VisibilityLatencyStats } from './visibility-latency.js';
 import type { ProcessCounters } from './change-processor.js';
 import type { TableCount } from './table-counts.js';
 import type { SliceStats } from './time-slicer.js';
@@ -107,4 +108,9 @@ export interface ServiceMetrics extends ProcessCounters {
   readonly processing: SliceStats;
   /** Subquery shapes' work: move queries run and rows moved in and out, inner rows applied to sets, set reloads. */
   readonly subqueries: SubqueryCounters;
+  /**
+   * Milliseconds until the last 1,024 transactions that touched a shape became readable: from Postgres's commit
+   * timestamp and from their arrival here (with `durableReads`, readable means fsynced).
+   */
+  readonly visibilityLatency: VisibilityLatencyStats;
 }

@@ -249,11 +249,14 @@ export class SwitchyardService implements ShapeService {
       return shape.info;
     });
     this.creating.set(key, p);
-    const clear = (): void => {
-      release();
+    const clear = (succeeded: boolean): void => {
+      release(succeeded);
       if (this.creating.get(key) === p) this.creating.delete(key);
     };
-    p.then(clear, clear);
+    p.then(
+      () => clear(true),
+      () => clear(false),
+    );
     return p;
   }
 
@@ -358,6 +361,7 @@ export class SwitchyardService implements ShapeService {
       failOpenByTable: r.failOpenByTable,
       processing: { ...this.slicer.stats },
       subqueries: this.subqueries.counters(),
+      visibilityLatency: this.pipeline.visibility.stats(),
     };
   }
 
@@ -427,7 +431,7 @@ export class SwitchyardService implements ShapeService {
       const { touched, truncated, failedMoves } = await this.processor.append(prepared, this.appendSlicer);
       for (const s of truncated) this.invalidateShape(s, 'table truncated');
       for (const s of failedMoves) this.invalidateShape(s, 'rows moving in or out of a subquery could not be read');
-      this.pipeline.committed(tx.commitLsn, tx.endLsn, touched, tx.changes.length);
+      this.pipeline.committed(tx, touched);
     } catch (err) {
       this.appendFailure = err instanceof Error ? err : new Error(String(err));
       this.emit({
