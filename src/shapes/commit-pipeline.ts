@@ -13,6 +13,11 @@ export interface CommitPipelineOptions {
    * false: readable only once fsynced (the earlier behaviour; for benchmarking and diagnosis).
    */
   readonly earlyVisibility?: boolean;
+  /**
+   * Shapes readable only once fsynced even with early visibility: subquery shapes, whose moved rows come from a query
+   * that a replay after kill -9 could not repeat byte for byte (shapes/subquery-resume.ts).
+   */
+  readonly durableOnly?: (shape: LiveShape) => boolean;
   /** Waits this long before each group fsync: a test and diagnosis hook that widens the not-yet-durable window. */
   readonly delayMs?: number;
   /** Processed changes not yet durable beyond which `throttle` holds the producer. */
@@ -45,6 +50,7 @@ export class CommitPipeline {
   readonly earlyVisibility: boolean;
   private readonly delayMs: number;
   private readonly maxBacklog: number;
+  private readonly durableOnly: (shape: LiveShape) => boolean;
 
   constructor(
     private readonly store: ShapeLogStore,
@@ -55,6 +61,7 @@ export class CommitPipeline {
     this.earlyVisibility = opts.earlyVisibility ?? true;
     this.delayMs = opts.delayMs ?? 0;
     this.maxBacklog = opts.maxBacklog ?? 50_000;
+    this.durableOnly = opts.durableOnly ?? (() => false);
   }
 
   /**
@@ -68,6 +75,10 @@ export class CommitPipeline {
     const { commitLsn, endLsn } = tx;
     if (this.earlyVisibility) {
       for (const s of touched) {
+        if (this.durableOnly(s)) {
+          this.shapes.add(s);
+          continue;
+        }
         s.readableEnd = s.appendedEnd;
         if (s.state === 'ready') s.wake();
       }

@@ -57,6 +57,11 @@ export interface SwitchyardServiceOptions {
    * entries that are not yet durable (the early-visibility crash test). Default 0.
    */
   readonly commitDelayMs?: number;
+  /**
+   * Test hook: waits this many ms inside each subquery move-in, after its snapshot began and before its query (the
+   * kill -9 test lands a crash there). Default 0.
+   */
+  readonly moveDelayMs?: number;
   /** Structured events (one object per event; the CLI prints them as JSON lines). */
   readonly onEvent?: (event: ServiceEvent) => void;
 }

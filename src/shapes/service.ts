@@ -16,7 +16,7 @@ import { CommitPipeline } from './commit-pipeline.js';
 import type { LiveShape } from './live-shape.js';
 import { PredicateCache } from './predicate-cache.js';
 import { Publication, type PublishedTable } from './publication.js';
-import { SHAPE_RECORD_PREFIX, ShapeRegistry, definitionKey, type StoredShape } from './registry.js';
+import { SHAPE_RECORD_PREFIX, ShapeRegistry, definitionKey, type ShapeRecord, type StoredShape } from './registry.js';
 import { affectedByRelation, relationChange } from './relation-check.js';
 import { SchemaWatch, isConnectionLoss } from './schema-watch.js';
 import { Admission } from './admission.js';
@@ -27,6 +27,7 @@ import { runSubset } from './subset.js';
 import { TableCache } from './table-cache.js';
 import { TableRouters } from './table-routers.js';
 import { Subqueries } from './subqueries.js';
+import { NotResumable, hasSubqueries, resumeSubqueryShape } from './subquery-resume.js';
 import { DEFAULT_SLICE_MS, TimeSlicer } from './time-slicer.js';
 import type {
   LogChunk,
@@ -116,8 +117,11 @@ export class SwitchyardService implements ShapeService {
     // Sets are loaded and moves read under the processing lock: their own connections, so creations holding the
     // snapshot pool's connections while they wait for the lock can never starve them.
     this.subqueryPool = snapshotPool(opts.databaseUrl, 2);
-    this.subqueries = new Subqueries(this.routers, this.subqueryPool, (message) =>
-      this.emit({ event: 'error', message }),
+    this.subqueries = new Subqueries(
+      this.routers,
+      this.subqueryPool,
+      (message) => this.emit({ event: 'error', message }),
+      opts.moveDelayMs ?? 0,
     );
     this.processor = new ChangeProcessor(
       this.routers,
@@ -152,6 +156,7 @@ export class SwitchyardService implements ShapeService {
       {
         ...(opts.earlyVisibility !== undefined ? { earlyVisibility: opts.earlyVisibility } : {}),
         ...(opts.commitDelayMs !== undefined ? { delayMs: opts.commitDelayMs } : {}),
+        durableOnly: (s) => this.subqueries.shapes.has(s.handle),
       },
     );
   }
@@ -430,7 +435,11 @@ export class SwitchyardService implements ShapeService {
     try {
       const { touched, truncated, failedMoves } = await this.processor.append(prepared, this.appendSlicer);
       for (const s of truncated) this.invalidateShape(s, 'table truncated');
-      for (const s of failedMoves) this.invalidateShape(s, 'rows moving in or out of a subquery could not be read');
+      for (const s of failedMoves)
+        this.invalidateShape(
+          s,
+          'subquery rows could not be kept exact (a move failed or a transaction raced a restart)',
+        );
       this.pipeline.committed(tx, touched);
     } catch (err) {
       this.appendFailure = err instanceof Error ? err : new Error(String(err));
@@ -526,12 +535,19 @@ export class SwitchyardService implements ShapeService {
       const tk = `${d.schema}\u0000${d.table}`;
       if (!tables.has(tk)) tables.set(tk, await loadTable(await this.adminClient(), d.schema, d.table));
     }
+    /** Subquery shapes (by index in `stored`), resumed after the others: their sets and rows are read again. */
+    const withSubqueries = new Map<number, TableInfo>();
     for (const st of stored) {
       const d = st.record.definition;
       const tk = `${d.schema}\u0000${d.table}`;
       const table = tables.get(tk);
       if (!this.snapshotStored(st) || table === undefined || table.oid !== st.record.tableOid) {
         added.push(Promise.resolve(false));
+        continue;
+      }
+      if (hasSubqueries(d)) {
+        withSubqueries.set(added.length, table);
+        added.push(Promise.resolve(true));
         continue;
       }
       if (!ensured.has(tk)) {
@@ -546,6 +562,7 @@ export class SwitchyardService implements ShapeService {
       );
     }
     const results = await Promise.all(added);
+    const resuming: [LiveShape, ShapeRecord, TableInfo][] = [];
     stored.forEach(({ handle, record, visibility, done }, i) => {
       if (!results[i]) {
         this.registry.dropStored(handle);
@@ -554,6 +571,11 @@ export class SwitchyardService implements ShapeService {
         return;
       }
       const shape = this.registry.register(handle, record, this.store);
+      const table = withSubqueries.get(i);
+      if (table !== undefined) {
+        resuming.push([shape, record, table]);
+        return;
+      }
       shape.persisted = true;
       shape.visibility = visibility;
       shape.state = 'ready';
@@ -563,6 +585,9 @@ export class SwitchyardService implements ShapeService {
       if (!done) this.registry.persist(shape);
       count++;
     });
+    const resumed = await this.resumeSubqueryShapes(resuming);
+    count += resumed;
+    dropped += resuming.length - resumed;
     // Logs without a record: shapes whose creation never committed.
     for (const h of this.store.listLogs()) {
       if (this.registry.get(h) === undefined) {
@@ -571,6 +596,43 @@ export class SwitchyardService implements ShapeService {
       }
     }
     this.emit({ event: 'shape_resumed', count, dropped });
+  }
+
+  /**
+   * Subquery shapes: sets loaded again and each shape's log brought level with its rows under a new snapshot
+   * (shapes/subquery-resume.ts), made durable before anyone reads them. One that cannot be is dropped (409). Returns
+   * how many were resumed.
+   */
+  private async resumeSubqueryShapes(resuming: readonly [LiveShape, ShapeRecord, TableInfo][]): Promise<number> {
+    const deps = {
+      admin: () => this.adminClient(),
+      routers: this.routers,
+      subqueries: this.subqueries,
+      pool: this.pool,
+    };
+    const ends: [LiveShape, LogOffset | undefined][] = [];
+    let appended = 0;
+    for (const [shape, record, table] of resuming) {
+      try {
+        const r = await resumeSubqueryShape(deps, shape, record, table);
+        appended += r.appended;
+        ends.push([shape, r.end]);
+      } catch (err) {
+        if (!(err instanceof NotResumable)) throw err;
+        this.registry.remove(shape);
+        this.registry.dropStored(shape.handle);
+        this.store.deleteLog(shape.handle);
+        this.emit({ event: 'warning', message: `subquery shape ${shape.handle} dropped at restart: ${err.message}` });
+      }
+    }
+    if (appended > 0) await this.store.syncAll();
+    for (const [shape, end] of ends) {
+      shape.appendedEnd = end;
+      shape.readableEnd = end;
+      shape.persisted = true;
+      shape.state = 'ready';
+    }
+    return ends.length;
   }
 
   /**
