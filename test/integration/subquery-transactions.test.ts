@@ -114,7 +114,7 @@ afterAll(async () => {
 });
 
 let tick = 0;
-/** Waits until the service has processed everything committed so far (a later transaction is visible). */
+/** Waits until the service has processed everything committed so far (a later transaction is durable). */
 async function caughtUp(): Promise<void> {
   await db.sql.query('BEGIN');
   await db.sql.query(`INSERT INTO ticks VALUES (${++tick})`);
@@ -122,7 +122,8 @@ async function caughtUp(): Promise<void> {
   await db.sql.query('COMMIT');
   const [hi, lo] = lsn.split('/') as [string, string];
   const want = (BigInt(`0x${hi}`) << 32n) | BigInt(`0x${lo}`);
-  await eventually(() => service.lastSeenLsn() >= want, 20_000, `the service to pass ${lsn}`);
+  // Durable, not only visible: subquery shapes become readable at the fsync (shapes/subquery-resume.ts).
+  await eventually(() => service.metrics().durableLsn >= want, 20_000, `the service to pass ${lsn}`);
 }
 
 async function follow(table: string, where: string, params: Record<string, string> = {}): Promise<Tracked> {
