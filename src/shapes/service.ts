@@ -379,6 +379,7 @@ export class SwitchyardService implements ShapeService {
       slowEvaluationsByTable: sumCounts(r.slowEvaluationsByTable, this.processor.slowEvaluationsByTable.list()),
       tooExpensiveByTable: this.tooExpensiveByTable.list(),
       processing: { ...this.slicer.stats },
+      subqueries: this.subqueries.counters(),
       visibilityLatency: this.pipeline.visibility.stats(),
     };
   }
