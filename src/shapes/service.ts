@@ -90,7 +90,7 @@ export class SwitchyardService implements ShapeService {
     slot: string,
     publication: string,
   ) {
-    this.registry = new ShapeRegistry(meta);
+    this.registry = new ShapeRegistry(meta, store);
     this.commitMeta = coalesced(() => meta.commit());
     this.admission = new Admission(opts.admission);
     this.routers = new TableRouters({
@@ -106,6 +106,11 @@ export class SwitchyardService implements ShapeService {
       },
       onDropped: (ids) => ids.forEach((h) => this.invalidateWith(h, 'router rebuild failed')),
       onError: (message) => this.emit({ event: 'error', message }),
+      // Shapes added as `owned` keep their definition here, not in the router's table.
+      defOf: (id) => {
+        const d = this.registry.get(id)?.definition;
+        return d === undefined ? undefined : { where: d.where?.trim() === '' ? undefined : d.where, params: d.params };
+      },
     });
     this.slicer = new TimeSlicer(opts.processSliceMs ?? DEFAULT_SLICE_MS);
     this.appendSlicer = new TimeSlicer(this.slicer.sliceMs, this.slicer.stats);
@@ -514,50 +519,50 @@ export class SwitchyardService implements ShapeService {
     let count = 0;
     let dropped = 0;
     const stored = [...this.registry.stored()];
-    // Every shape's router add is issued before any is awaited: a sharded router applies them in a few messages.
-    const added: Promise<boolean>[] = [];
-    for (const { record } of stored) {
-      const d = record.definition;
+    for (const { definition: d } of stored) {
       const tk = `${d.schema}\u0000${d.table}`;
       if (!tables.has(tk)) tables.set(tk, await loadTable(await this.adminClient(), d.schema, d.table));
     }
+    // Every shape's router add is issued before any is awaited: a sharded router applies them in a few messages. A
+    // shape is registered first: the table's router reads its definition from the registry if it is rebuilt.
+    const added: Promise<void>[] = [];
+    const drop = (st: StoredShape): void => {
+      this.registry.dropStored(st.handle);
+      this.store.deleteLog(st.handle);
+      dropped++;
+    };
     for (const st of stored) {
-      const d = st.record.definition;
+      const d = st.definition;
       const tk = `${d.schema}\u0000${d.table}`;
       const table = tables.get(tk);
-      if (!this.snapshotStored(st) || table === undefined || table.oid !== st.record.tableOid) {
-        added.push(Promise.resolve(false));
+      if (!this.snapshotStored(st) || table === undefined || table.oid !== st.layout.tableOid) {
+        drop(st);
         continue;
       }
       if (!ensured.has(tk)) {
         ensured.add(tk);
         await this.routers.ensureTable(d.schema, d.table, columnTypes(table));
       }
+      const shape = this.registry.registerStored(st);
+      const where = d.where?.trim() === '' ? undefined : d.where;
       added.push(
-        this.routers.add(st.handle, d.schema, d.table, d.where?.trim() === '' ? undefined : d.where, d.params).then(
-          () => true,
-          () => false,
+        this.routers.add(st.handle, d.schema, d.table, where, d.params, true).then(
+          () => {
+            shape.state = 'ready';
+            // Its log is read on first use (a read, an append, a wait), not here.
+            shape.resumeCold();
+            // A record from before completions were recorded: rewritten, so the next start need not check its log.
+            if (!st.done) this.registry.persist(shape);
+            count++;
+          },
+          () => {
+            this.registry.remove(shape);
+            drop(st);
+          },
         ),
       );
     }
-    const results = await Promise.all(added);
-    stored.forEach(({ handle, record, visibility, done }, i) => {
-      if (!results[i]) {
-        this.registry.dropStored(handle);
-        this.store.deleteLog(handle);
-        dropped++;
-        return;
-      }
-      const shape = this.registry.register(handle, record, this.store);
-      shape.persisted = true;
-      shape.visibility = visibility;
-      shape.state = 'ready';
-      // Its log is read on first use (a read, an append, a wait), not here.
-      shape.resumeCold();
-      // A record from before completions were recorded: rewritten, so the next start need not check its log.
-      if (!done) this.registry.persist(shape);
-      count++;
-    });
+    await Promise.all(added);
     // Logs without a record: shapes whose creation never committed.
     for (const h of this.store.listLogs()) {
       if (this.registry.get(h) === undefined) {
