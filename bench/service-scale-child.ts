@@ -3,6 +3,7 @@
 import { startServer } from '../src/cli/serve.js';
 import { jsonLogger } from '../src/http/logger.js';
 import { ShapeCreationError } from '../src/shapes/types.js';
+import { BENCH_WHERE } from './bench-shapes.js';
 
 const [databaseUrl, dataDir, port] = process.argv.slice(2) as [string, string, string];
 
@@ -12,9 +13,6 @@ export type ChildRequest =
   | { readonly cmd: 'sample' }
   | { readonly cmd: 'stop' }
   | { readonly cmd: 'create'; readonly from: number; readonly to: number; readonly concurrency: number };
-
-/** The bench's shapes: `user_id = $1` on `public.items`, as the HTTP API defines them (`offset=-1`, defaults). */
-export const BENCH_WHERE = 'user_id = $1';
 
 /** Memory of this process after two full collections (bytes). */
 export interface ChildMemory {

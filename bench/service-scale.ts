@@ -12,6 +12,7 @@ import pg from 'pg';
 import { Router } from '../src/router/router.js';
 import { startPostgres, type PostgresInstance } from '../test/support/postgres.js';
 import { freePort } from '../test/support/service-process.js';
+import { BENCH_WHERE } from './bench-shapes.js';
 import type { ChildMemory, ChildSample } from './service-scale-child.js';
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'service-scale-child.ts');
@@ -64,7 +65,6 @@ export interface ServiceScaleReport {
 
 export const TABLE_SQL = `CREATE TABLE items (id int8 PRIMARY KEY, user_id int8 NOT NULL, title text NOT NULL, score int4 NOT NULL);
   CREATE INDEX items_user_id ON items (user_id)`;
-const WHERE = 'user_id = $1';
 
 export async function runServiceScaleBench(opts: ServiceScaleOptions): Promise<ServiceScaleReport> {
   const n = opts.shapes;
@@ -275,9 +275,10 @@ function routerBytesPerShape(n: number): number {
   const router = new Router({
     schema: { 'public.items': { id: 'int8', user_id: 'int8', title: 'text', score: 'int4' } },
   });
-  router.addShape('warm', { table: 'items', where: WHERE, params: { '1': '-1' } });
+  router.addShape('warm', { table: 'items', where: BENCH_WHERE, params: { '1': '-1' } });
   const before = used();
-  for (let i = 0; i < n; i++) router.addShape(`h${i}`, { table: 'items', where: WHERE, params: { '1': String(i) } });
+  for (let i = 0; i < n; i++)
+    router.addShape(`h${i}`, { table: 'items', where: BENCH_WHERE, params: { '1': String(i) } });
   const bytes = (used() - before) / n;
   // Keeps the router reachable until after the measurement.
   if (router.stats().shapes < n) throw new Error('router lost shapes');
@@ -368,7 +369,7 @@ class ShapeClient {
 
   /** Resolves with the shape's handle once its first response (the snapshot) has been read whole. */
   async create(i: number): Promise<string> {
-    const q = `table=items&where=${encodeURIComponent(WHERE)}&params%5B1%5D=${i}&offset=-1`;
+    const q = `table=items&where=${encodeURIComponent(BENCH_WHERE)}&params%5B1%5D=${i}&offset=-1`;
     for (;;) {
       const { status, handle, body } = await this.get(`/v1/shape?${q}`);
       if (status === 200 && handle !== undefined) return handle;

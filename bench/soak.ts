@@ -10,7 +10,7 @@ import { startPostgres } from '../test/support/postgres.js';
 import { freePort } from '../test/support/service-process.js';
 import { timeSeriesSvg } from './chart.js';
 import type { ChildMemory, ChildSample } from './service-scale-child.js';
-import { BENCH_WHERE } from './service-scale-child.js';
+import { BENCH_WHERE } from './bench-shapes.js';
 import { LoadSampler, ServiceChild, machine, seed, type ServiceScaleReport } from './service-scale.js';
 
 export interface SoakOptions {

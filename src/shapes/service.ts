@@ -82,6 +82,8 @@ export class SwitchyardService implements ShapeService {
   private state: 'starting' | 'active' | 'waiting' = 'starting';
   private lagBytes = 0;
   private closed = false;
+  /** The background removal of logs without a shape (started once the service is active; awaited by close). */
+  private orphanSweep: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly opts: SwitchyardServiceOptions,
@@ -184,6 +186,7 @@ export class SwitchyardService implements ShapeService {
       await service.replication.start();
       service.state = 'active';
       service.startSchemaChecks();
+      service.orphanSweep = service.removeOrphanLogs();
     } catch (err) {
       await service.close().catch(() => undefined);
       throw err;
@@ -376,6 +379,7 @@ export class SwitchyardService implements ShapeService {
     this.closed = true;
     if (this.schemaTimer !== null) clearInterval(this.schemaTimer);
     await this.replication.close().catch(this.reportFailure('closing replication'));
+    await this.orphanSweep;
     await this.appending;
     await this.pipeline.drain();
     await this.routers.close();
@@ -563,23 +567,34 @@ export class SwitchyardService implements ShapeService {
       );
     }
     await Promise.all(added);
-    // Logs without a record: shapes whose creation never committed.
-    for (const h of this.store.listLogs()) {
-      if (this.registry.get(h) === undefined) {
-        this.store.deleteLog(h);
-        dropped++;
-      }
-    }
     this.emit({ event: 'shape_resumed', count, dropped });
   }
 
   /**
-   * Whether a stored shape's snapshot is complete on disk: recorded with the record once durable; records written
-   * before that was recorded have their log checked (which loads it).
+   * Whether a stored shape's snapshot is complete on disk: recorded with the record once durable (its log directory
+   * was made durable before, so it is not looked up: a restart touches no log file); records written before that was
+   * recorded have their log checked (which loads it).
    */
   private snapshotStored(st: StoredShape): boolean {
-    if (st.done) return this.store.hasLog(st.handle);
+    if (st.done) return true;
     return this.store.getLog(st.handle)?.snapshotState() === 'complete';
+  }
+
+  /**
+   * Deletes logs without a shape (creations that never committed, shapes dropped at resume), listing the directory in
+   * the background after start: a log created meanwhile is registered in the same turn, so it is never taken for one.
+   */
+  private async removeOrphanLogs(): Promise<void> {
+    let removed = 0;
+    try {
+      for await (const h of this.store.scanLogs()) {
+        if (this.closed) return;
+        if (this.registry.get(h) === undefined && this.store.deleteLog(h)) removed++;
+      }
+    } catch (err) {
+      this.emit({ event: 'error', message: `removing logs without a shape failed: ${String(err)}` });
+    }
+    if (removed > 0) this.emit({ event: 'orphan_logs_removed', count: removed });
   }
 
   /** The tables of every shape not invalidated: what the publication must hold. */
