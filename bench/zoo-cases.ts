@@ -74,6 +74,13 @@ function pair<T>(r: Rand, draw: (r: Rand) => T, cmp: (a: T, b: T) => number): [T
   const b = draw(r);
   return cmp(a, b) <= 0 ? [a, b] : [b, a];
 }
+/** Two sorted integers below m. */
+const intPair = (r: Rand, m: number): [number, number] =>
+  pair(
+    r,
+    (x) => int(x, m),
+    (x, y) => x - y,
+  );
 const numCmp = (a: string, b: string): number => Number(a) - Number(b);
 const strCmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -120,11 +127,7 @@ export const ZOO_CASES: readonly ZooCase[] = [
     about: 'a one-sided timestamptz bound and a two-sided int8 range',
     where: 'at >= $1 AND user_id > $2 AND user_id < $3',
     params: (r) => {
-      const [a, b] = pair(
-        r,
-        (x) => int(x, USERS),
-        (x, y) => x - y,
-      );
+      const [a, b] = intPair(r, USERS);
       return { '1': at(r), '2': String(a), '3': String(b) };
     },
     row: () => ({}),
@@ -200,11 +203,7 @@ export const ZOO_CASES: readonly ZooCase[] = [
     about: 'date BETWEEN with uniform bounds',
     where: 'day BETWEEN $1 AND $2',
     params: (r) => {
-      const [a, b] = pair(
-        r,
-        (x) => int(x, YEAR_DAYS),
-        (x, y) => x - y,
-      );
+      const [a, b] = intPair(r, YEAR_DAYS);
       return { '1': dayText(a), '2': dayText(b) };
     },
     row: () => ({}),
@@ -215,6 +214,75 @@ export const ZOO_CASES: readonly ZooCase[] = [
     where: 'region = 7 AND qty > $1 AND flag',
     params: (r) => ({ '1': String(int(r, 1000)) }),
     row: (r) => ({ region: region7(r) }),
+  },
+  // Other types and forms of the same cliffs (issue 12: the fix must be general).
+  {
+    name: 'conj-late',
+    about: 'conj-ranges with late timestamps: a row passes about one bound in ten of `at`, a third of the int8 ranges',
+    where: 'at >= $1 AND user_id > $2 AND user_id < $3',
+    params: (r) => {
+      const [a, b] = intPair(r, USERS);
+      return {
+        '1': tsText(T0_US + Math.floor((0.8 + 0.2 * r()) * YEAR_DAYS * DAY_US)),
+        '2': String(a),
+        '3': String(b),
+      };
+    },
+    row: () => ({}),
+  },
+  {
+    name: 'text-date-conj',
+    about: 'a half-open text range and a one-sided date bound',
+    where: 'name >= $1 AND name < $2 AND day >= $3',
+    params: (r) => {
+      const [a, b] = pair(r, (x) => word(x, 3), strCmp);
+      return { '1': a, '2': b, '3': dayText(int(r, YEAR_DAYS)) };
+    },
+    row: () => ({}),
+  },
+  {
+    name: 'two-thresholds',
+    about: 'numeric and timestamptz thresholds on two columns, no equality',
+    where: 'amount > $1 AND at < $2',
+    params: (r) => ({ '1': amount(r), '2': at(r) }),
+    row: () => ({}),
+  },
+  {
+    name: 'in-text-range',
+    about: 'an IN list of statuses and a text range',
+    where: 'status IN ($1, $2, $3) AND name BETWEEN $4 AND $5',
+    params: (r) => {
+      const [a, b] = pair(r, (x) => word(x, 3), strCmp);
+      return { '1': `st${int(r, 50)}`, '2': `st${int(r, 50)}`, '3': `st${int(r, 50)}`, '4': a, '5': b };
+    },
+    row: () => ({}),
+  },
+  {
+    name: 'bool-int2-range',
+    about: 'a bool column and an int2 range (the bool is the least selective conjunct)',
+    where: 'NOT flag AND qty BETWEEN $1 AND $2',
+    params: (r) => {
+      const [a, b] = intPair(r, 1000);
+      return { '1': String(a), '2': String(b) };
+    },
+    row: () => ({}),
+  },
+  {
+    name: 'eq-int2-bool',
+    about: 'equality on a hot key, a two-sided int2 range and a bool column',
+    where: 'region = $1 AND qty >= $2 AND qty < $3 AND flag',
+    params: (r) => {
+      const [a, b] = intPair(r, 1000);
+      return { '1': region7(r), '2': String(a), '3': String(b) };
+    },
+    row: (r) => ({ region: region7(r) }),
+  },
+  {
+    name: 'date-thresholds',
+    about: 'one-sided date bounds, both directions',
+    where: 'day > $1 OR day < $2',
+    params: (r) => ({ '1': dayText(int(r, YEAR_DAYS)), '2': dayText(int(r, YEAR_DAYS >> 3)) }),
+    row: () => ({}),
   },
 ];
 

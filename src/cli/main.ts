@@ -141,6 +141,10 @@ export async function main(argv: readonly string[]): Promise<void> {
     )
     .option('--max-where-nodes <n>', 'nodes of an analysed where clause; beyond: 400 where_too_complex (default 20000)')
     .option(
+      '--max-creation-latency <ms>',
+      'while 4+ creations run and recent ones took longer than this, new ones get 429 with a paced retry-after (default 20000, 0 = off)',
+    )
+    .option(
       '--compile-budget <ms>',
       'work budget for compiling a where clause, constant folding included; beyond it 400 too_expensive (env SWITCHYARD_COMPILE_BUDGET_MS; default 50)',
     )

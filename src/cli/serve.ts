@@ -42,6 +42,8 @@ export interface ServeOptions {
   readonly durableReads?: boolean;
   /** Test hook (env SWITCHYARD_TEST_COMMIT_DELAY_MS): wait before each group fsync; see SwitchyardServiceOptions. */
   readonly commitDelayMs?: number;
+  /** Test hook (env SWITCHYARD_TEST_MOVE_DELAY_MS): wait inside each subquery move-in; see SwitchyardServiceOptions. */
+  readonly moveDelayMs?: number;
   readonly version?: string;
 }
 
@@ -75,6 +77,7 @@ export interface ServeFlags {
   maxShapesPerTable?: string;
   maxWhereBytes?: string;
   maxWhereNodes?: string;
+  maxCreationLatency?: string;
 }
 
 /** The admission flags; each falls back to the service default (0 turns a limit off). */
@@ -90,6 +93,7 @@ function admissionFlags(flags: ServeFlags): AdmissionLimits {
     maxShapesPerTable: nonNegativeInt('--max-shapes-per-table', flags.maxShapesPerTable, d.maxShapesPerTable),
     maxWhereBytes: nonNegativeInt('--max-where-bytes', flags.maxWhereBytes, d.maxWhereBytes),
     maxWhereNodes: nonNegativeInt('--max-where-nodes', flags.maxWhereNodes, d.maxWhereNodes),
+    maxCreationLatencyMs: nonNegativeInt('--max-creation-latency', flags.maxCreationLatency, d.maxCreationLatencyMs),
   };
 }
 
@@ -129,6 +133,7 @@ export function resolveServeOptions(flags: ServeFlags, env: NodeJS.ProcessEnv = 
     processSliceMs: positiveInt('--slice-ms', flags.sliceMs, DEFAULT_SLICE_MS),
     durableReads: flags.durableReads === true,
     commitDelayMs: nonNegativeInt('SWITCHYARD_TEST_COMMIT_DELAY_MS', env['SWITCHYARD_TEST_COMMIT_DELAY_MS'], 0),
+    moveDelayMs: nonNegativeInt('SWITCHYARD_TEST_MOVE_DELAY_MS', env['SWITCHYARD_TEST_MOVE_DELAY_MS'], 0),
     compileBudgetMs: positiveInt(
       '--compile-budget',
       flags.compileBudget ?? env['SWITCHYARD_COMPILE_BUDGET_MS'],
@@ -196,6 +201,7 @@ async function startService(
     ...(opts.processSliceMs !== undefined ? { processSliceMs: opts.processSliceMs } : {}),
     ...(opts.durableReads === true ? { earlyVisibility: false } : {}),
     ...(opts.commitDelayMs !== undefined && opts.commitDelayMs > 0 ? { commitDelayMs: opts.commitDelayMs } : {}),
+    ...(opts.moveDelayMs !== undefined && opts.moveDelayMs > 0 ? { moveDelayMs: opts.moveDelayMs } : {}),
     onEvent: (e) => {
       if (e.event === 'replication') log.log('info', 'replication', { ...e.detail });
       else if (e.event === 'error') log.log('error', 'service_error', { message: e.message });

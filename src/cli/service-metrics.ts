@@ -117,15 +117,34 @@ export function registerServiceMetrics(registry: Registry, read: () => ServiceMe
   gauge('switchyard_log_bytes', 'Bytes in shape-log storage', (m) => m.logBytes);
   gauge('switchyard_loaded_logs', 'Shape logs held in memory (idle ones are evicted)', (m) => m.loadedLogs);
   gauge('switchyard_long_poll_waiters', 'Live requests waiting on shape logs', (m) => m.waiters);
+  new Gauge({
+    name: 'switchyard_visibility_latency_seconds',
+    help: 'Seconds until the last 1,024 transactions touching a shape became readable (from: commit = Postgres commit timestamp on this host clock, receipt = commit message decoded here; quantile 0.5, 0.99, 1)',
+    labelNames: ['from', 'quantile'] as const,
+    registers,
+    collect() {
+      const v = current().visibilityLatency;
+      for (const [from, q] of [
+        ['commit', v.fromCommit],
+        ['receipt', v.fromReceipt],
+      ] as const) {
+        if (q.count === 0) continue;
+        this.set({ from, quantile: '0.5' }, q.p50 / 1000);
+        this.set({ from, quantile: '0.99' }, q.p99 / 1000);
+        this.set({ from, quantile: '1' }, q.max / 1000);
+      }
+    },
+  });
   const reasons: Record<keyof ServiceMetrics['admissionRejected'], string> = {
     tooManyCreations: 'too_many_creations',
+    creationLatency: 'creation_latency',
     shapeLimit: 'shape_limit',
     whereTooComplex: 'where_too_complex',
   };
   const reportedRejections = new Map<string, number>();
   new Counter({
     name: 'switchyard_admission_rejected_total',
-    help: 'Shape requests refused by an admission limit (reason: the ErrorCode of the refusal)',
+    help: 'Shape requests refused by an admission limit (reason: the ErrorCode of the refusal, or creation_latency when Postgres set the pace)',
     labelNames: ['reason'] as const,
     registers,
     collect() {

@@ -128,6 +128,7 @@ export class TransactionAssembler {
           endLsn: msg.endLsn,
           commitTime: msg.commitTime,
           changes: cur.changes,
+          receivedAt: performance.now(),
         });
         return;
       }

@@ -80,4 +80,6 @@ export interface Transaction {
   /** Commit time in microseconds since the Unix epoch. */
   readonly commitTime: bigint;
   readonly changes: readonly Change[];
+  /** `performance.now()` when the commit message was decoded (latency metrics; absent for synthesized transactions). */
+  readonly receivedAt?: number;
 }

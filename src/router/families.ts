@@ -12,6 +12,7 @@ import type { Value } from '../values/types.js';
 import type { RangeAccess } from './atoms.js';
 import { BoundsIx, ThresholdFamily, type EqKey } from './lanes.js';
 import { ProbeValue } from './pools.js';
+import { mostSelectiveFirst, type Spread } from './spreads.js';
 
 /** A one-sided bound as BoundList/BoundPairs keep it: the constant, strictness and the order it is read in. */
 interface OneSided {
@@ -96,21 +97,27 @@ export function addToFamily<K extends EqKey>(
   (part as BoundPairs).add(entry, a.value, a.strict, b.value, b.strict, entries);
 }
 
-/** One one-sided bound of a conjunction of ranges, with its probe. */
+/** One one-sided bound of a conjunction of ranges, with its probe and the probe's spread. */
 interface ProbeBound extends OneSided {
   readonly range: RangeAccess;
   readonly sql: string;
+  readonly spread: Spread;
 }
 
-/** A range access and its further ranges as one-sided bounds (a two-sided range gives two). */
-export function boundsOf(r: RangeAccess): ProbeBound[] {
+/**
+ * A range access and its further ranges as one-sided bounds (a two-sided range gives two), the most selective pair
+ * first by the probes' spreads (`spreadOf`), which learn these constants.
+ */
+export function boundsOf(r: RangeAccess, spreadOf: (sql: string, r: RangeAccess) => Spread): ProbeBound[] {
   const out: ProbeBound[] = [];
   for (const x of [r, ...(r.more ?? [])]) {
     const sql = renderSql(x.probe);
-    if (x.lo !== undefined) out.push({ range: x, sql, value: x.lo, strict: !x.loIncl, upper: false });
-    if (x.hi !== undefined) out.push({ range: x, sql, value: x.hi, strict: !x.hiIncl, upper: true });
+    const spread = spreadOf(sql, x);
+    if (x.lo !== undefined) out.push({ range: x, sql, spread, value: x.lo, strict: !x.loIncl, upper: false });
+    if (x.hi !== undefined) out.push({ range: x, sql, spread, value: x.hi, strict: !x.hiIncl, upper: true });
   }
-  return out;
+  for (const b of out) b.spread.noteConstant(b.value);
+  return mostSelectiveFirst(out);
 }
 
 /** The BoundsIx of these bounds' signature, created (and listed) when absent. */
@@ -131,6 +138,7 @@ export function boundsIxFor(
     sig,
     bounds.map((b) => probes.get(b.sql) as ProbeValue),
     pairs,
+    bounds.map((b) => b.spread),
   );
   bySig.set(sig, ix);
   ix.at = list.push(ix) - 1;

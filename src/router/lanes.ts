@@ -10,6 +10,7 @@ import type { BoundPairs } from '../index/bound-pairs.js';
 import type { PrefixIndex } from '../index/prefix-index.js';
 import type { ElementKey, InclusionIndex } from '../index/inclusion-index.js';
 import type { ProbeValue } from './pools.js';
+import type { Spread } from './spreads.js';
 import type { LaneKind } from './types.js';
 
 /** Something that holds entries of shapes; dropped from the table's lists when its last entry goes. */
@@ -110,7 +111,8 @@ export class ProbeIx implements Owner {
 /**
  * Conjunctions of ranges on one or more probes (`at >= $1 AND user_id > $2 AND user_id < $3`), decided together as
  * one-sided bounds: the first two by BoundPairs' runs, the rest checked per entry inside the structure (a comparison
- * of decoded values, not a residual). One per signature (the probes, their directions and types).
+ * of decoded values, not a residual). One per signature (the probes, their directions and types, in the order of the
+ * bounds: shapes of one clause whose most selective pair differs live in different ones).
  */
 export class BoundsIx implements Owner {
   count = 0;
@@ -122,6 +124,8 @@ export class BoundsIx implements Owner {
     readonly sql: string,
     readonly probes: readonly ProbeValue[],
     readonly pairs: BoundPairs,
+    /** Per probe, its spread (sampled rows teach it: see TableState.routeBounds). */
+    readonly spreads: readonly Spread[],
   ) {}
 
   forEachEntry(fn: (entry: number) => void): void {

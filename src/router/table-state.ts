@@ -17,6 +17,7 @@ import { foldAscii } from './atoms.js';
 import type { RouteContext } from './context.js';
 import { ProbeValue, ResidualPool, type RaiseMemo } from './pools.js';
 import type { RowRecord } from './types.js';
+import { Spread } from './spreads.js';
 import {
   Group,
   ProbeIx,
@@ -50,6 +51,17 @@ export class TableState {
   /** Conjunctions of ranges decided by one structure of bounds each. */
   readonly boundsIxs: BoundsIx[] = [];
   private readonly boundsBySig = new Map<string, BoundsIx>();
+  /** Per bounded probe (SQL and compared type), the spread of its values: what bounds' selectivity is estimated by. */
+  private readonly spreads = new Map<string, Spread>();
+  private readonly spreadFn = (sql: string, r: RangeAccess): Spread => {
+    const key = `${sql}\u0000${r.keyType.scalar}`;
+    let sp = this.spreads.get(key);
+    if (sp === undefined) {
+      sp = new Spread(projectionFor(r.keyType));
+      this.spreads.set(key, sp);
+    }
+    return sp;
+  };
   readonly always: Group;
   private readonly rawByColumn = new Map<string, RawEq>();
   private readonly probeBySql = new Map<string, ProbeIx>();
@@ -182,7 +194,7 @@ export class TableState {
       }
     }
     if (access.kind === 'range' && access.more !== undefined) {
-      const bounds = boundsOf(access);
+      const bounds = boundsOf(access, this.spreadFn);
       const ix = boundsIxFor(this.boundsBySig, this.boundsIxs, bounds, this.layout);
       const e = this.allocFn();
       addBounds(ix, e, bounds, this.ctx.entries);
@@ -501,6 +513,8 @@ export class TableState {
       return;
     }
     for (let i = 0; i < ix.probes.length; i++) if (known[i] === null) return;
+    // One row in 64 teaches the probes' spreads (a projection each): later shapes pick their pair by live values.
+    if ((this.round & 63) === 0) for (let i = 0; i < ix.probes.length; i++) ix.spreads[i]?.noteRow(known[i] as Value);
     const rest = ix.rest;
     for (let i = 2; i < ix.probes.length; i++) rest[i - 2] = known[i] as Value;
     this.ctx.counters.lookups += ix.pairs.stab(

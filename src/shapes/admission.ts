@@ -1,5 +1,6 @@
-// Admission limits of the shape service: caps on concurrent creations, on shapes (total and per table), and on the
-// size and complexity of a where clause, so that no single client can exhaust the service by creating shapes.
+// Admission limits of the shape service: caps on concurrent creations, on shapes (total and per table), on the
+// creation latency Postgres allows, and on the size and complexity of a where clause, so that no single client can
+// exhaust the service by creating shapes.
 import { ErrorCode } from '../errors/index.js';
 import { childrenOf, type Expr } from '../sql/ast.js';
 import { ShapeCreationError, ShapeRequestError } from './types.js';
@@ -18,6 +19,12 @@ export interface AdmissionLimits {
   readonly maxWhereNodes?: number;
   /** `retry-after` of a 429 (too many creations); a 503 for a shape limit says `retryAfterSeconds × 30`. */
   readonly retryAfterSeconds?: number;
+  /**
+   * Milliseconds a creation may take at the current pace: while at least `SHED_MIN_RUNNING` creations run and recent
+   * ones took longer than this (Postgres answering snapshots slower than they arrive), a new creation is refused with
+   * 429 and a `retry-after` derived from that pace instead of queueing behind the others.
+   */
+  readonly maxCreationLatencyMs?: number;
 }
 
 export const DEFAULT_ADMISSION: Required<AdmissionLimits> = {
@@ -27,7 +34,18 @@ export const DEFAULT_ADMISSION: Required<AdmissionLimits> = {
   maxWhereBytes: 0,
   maxWhereNodes: 20_000,
   retryAfterSeconds: 1,
+  maxCreationLatencyMs: 20_000,
 };
+
+/**
+ * Below this many running creations the latency limit does not shed: one large table's snapshot may take long without
+ * the service being busy, and a client must always be able to create a shape on an idle service.
+ */
+export const SHED_MIN_RUNNING = 4;
+/** Weight of the newest creation in the smoothed latency (about the last ten creations count). */
+const LATENCY_ALPHA = 0.2;
+/** A paced retry-after never exceeds this: the client retries anyway, and a minute is long for a user to wait. */
+const MAX_RETRY_AFTER_SECONDS = 60;
 
 /** The code of a too-large or too-complex clause travels in the error-details header, as a rejected clause's does. */
 const WHERE_TOO_COMPLEX_DETAILS = { where: { code: ErrorCode.WhereTooComplex } };
@@ -35,6 +53,8 @@ const WHERE_TOO_COMPLEX_DETAILS = { where: { code: ErrorCode.WhereTooComplex } }
 /** Requests refused by each limit since start (exported as `switchyard_admission_rejected_total{reason}`). */
 export interface AdmissionCounters {
   tooManyCreations: number;
+  /** Refused because creations took longer than `maxCreationLatencyMs` at the current pace. */
+  creationLatency: number;
   shapeLimit: number;
   whereTooComplex: number;
 }
@@ -53,11 +73,17 @@ export function countNodes(expr: Expr, limit = Infinity): number {
 
 export class Admission {
   readonly limits: Required<AdmissionLimits>;
-  readonly counters: AdmissionCounters = { tooManyCreations: 0, shapeLimit: 0, whereTooComplex: 0 };
+  readonly counters: AdmissionCounters = { tooManyCreations: 0, creationLatency: 0, shapeLimit: 0, whereTooComplex: 0 };
   private running = 0;
   private readonly runningByTable = new Map<string, number>();
+  /** Smoothed duration of the creations that succeeded lately (ms); 0 before the first. */
+  private latencyMs = 0;
 
-  constructor(limits: AdmissionLimits = {}) {
+  /** `now` is the clock creations are timed with (tests pass their own). */
+  constructor(
+    limits: AdmissionLimits = {},
+    private readonly now: () => number = () => performance.now(),
+  ) {
     const merged = { ...DEFAULT_ADMISSION };
     for (const [k, v] of Object.entries(limits) as [keyof AdmissionLimits, number | undefined][]) {
       if (v === undefined) continue;
@@ -71,9 +97,10 @@ export class Admission {
    * Admits one shape creation for `table` or throws: `ShapeRequestError` for a where clause over the byte limit,
    * `ShapeCreationError` (429/503) for the concurrency and count limits. `shapes` and `tableShapes` are the shapes
    * registered now; creations in flight are added, so concurrent requests cannot overshoot a limit. The returned
-   * function releases the slot when the creation settles.
+   * function releases the slot when the creation settles; `succeeded` creations time the pace the latency limit and
+   * paced retry-afters follow (a refused clause fails fast and says nothing about Postgres).
    */
-  begin(table: string, where: string | undefined, shapes: number, tableShapes: number): () => void {
+  begin(table: string, where: string | undefined, shapes: number, tableShapes: number): (succeeded?: boolean) => void {
     const l = this.limits;
     if (l.maxWhereBytes > 0 && where !== undefined && Buffer.byteLength(where) > l.maxWhereBytes) {
       this.counters.whereTooComplex++;
@@ -91,7 +118,16 @@ export class Admission {
       this.counters.tooManyCreations++;
       throw new ShapeCreationError(
         `${this.running} shapes are being created; at most ${l.maxConcurrentCreations} at once`,
-        l.retryAfterSeconds,
+        // A slot frees about every latency / running: a client asked to come back sooner would only be refused again.
+        this.pacedRetryAfter(this.latencyMs / this.running),
+        { code: ErrorCode.TooManyCreations },
+      );
+    }
+    if (l.maxCreationLatencyMs > 0 && this.running >= SHED_MIN_RUNNING && this.latencyMs > l.maxCreationLatencyMs) {
+      this.counters.creationLatency++;
+      throw new ShapeCreationError(
+        `shape creations take ${Math.round(this.latencyMs)} ms at the current pace (this service's limit is ${l.maxCreationLatencyMs} ms, ${this.running} running): Postgres is answering snapshots slower than they arrive`,
+        this.pacedRetryAfter(this.latencyMs),
         { code: ErrorCode.TooManyCreations },
       );
     }
@@ -102,15 +138,31 @@ export class Admission {
       this.refuseCount(`table ${table} holds its limit of ${l.maxShapesPerTable} shapes`);
     this.running++;
     this.runningByTable.set(table, inTable + 1);
+    const started = this.now();
     let released = false;
-    return () => {
+    return (succeeded = false) => {
       if (released) return;
       released = true;
+      if (succeeded) this.observe(this.now() - started);
       this.running--;
       const left = (this.runningByTable.get(table) ?? 1) - 1;
       if (left === 0) this.runningByTable.delete(table);
       else this.runningByTable.set(table, left);
     };
+  }
+
+  /** The smoothed duration of recent successful creations (ms; 0 before the first). */
+  get creationLatencyMs(): number {
+    return this.latencyMs;
+  }
+
+  private observe(ms: number): void {
+    this.latencyMs = this.latencyMs === 0 ? ms : this.latencyMs + LATENCY_ALPHA * (ms - this.latencyMs);
+  }
+
+  private pacedRetryAfter(ms: number): number {
+    const paced = Math.ceil(ms / 1000);
+    return Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(this.limits.retryAfterSeconds, paced));
   }
 
   /** Rejects a compiled clause with more nodes than the limit (400 `where_too_complex`). */

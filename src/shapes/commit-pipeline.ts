@@ -2,7 +2,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { compareOffsets, type LogOffset } from '../log/offset.js';
 import type { ShapeLogStore } from '../log/shape-log-store.js';
+import type { Transaction } from '../replication/transaction-types.js';
 import type { LiveShape } from './live-shape.js';
+import { VisibilityLatency } from './visibility-latency.js';
 
 export interface CommitPipelineOptions {
   /**
@@ -11,6 +13,11 @@ export interface CommitPipelineOptions {
    * false: readable only once fsynced (the earlier behaviour; for benchmarking and diagnosis).
    */
   readonly earlyVisibility?: boolean;
+  /**
+   * Shapes readable only once fsynced even with early visibility: subquery shapes, whose moved rows come from a query
+   * that a replay after kill -9 could not repeat byte for byte (shapes/subquery-resume.ts).
+   */
+  readonly durableOnly?: (shape: LiveShape) => boolean;
   /** Waits this long before each group fsync: a test and diagnosis hook that widens the not-yet-durable window. */
   readonly delayMs?: number;
   /** Processed changes not yet durable beyond which `throttle` holds the producer. */
@@ -36,9 +43,14 @@ export class CommitPipeline {
   /** Commit LSN of the last transaction whose effects are readable in every shape log (≥ `durableLsn`). */
   visibleLsn = 0n;
   syncs = 0;
+  /** How long transactions that touched a shape took to become readable. */
+  readonly visibility = new VisibilityLatency();
+  /** Transactions waiting for the fsync to become readable (without early visibility), for `visibility`. */
+  private unseen: Pick<Transaction, 'commitTime' | 'receivedAt'>[] = [];
   readonly earlyVisibility: boolean;
   private readonly delayMs: number;
   private readonly maxBacklog: number;
+  private readonly durableOnly: (shape: LiveShape) => boolean;
 
   constructor(
     private readonly store: ShapeLogStore,
@@ -49,24 +61,37 @@ export class CommitPipeline {
     this.earlyVisibility = opts.earlyVisibility ?? true;
     this.delayMs = opts.delayMs ?? 0;
     this.maxBacklog = opts.maxBacklog ?? 50_000;
+    this.durableOnly = opts.durableOnly ?? (() => false);
   }
 
   /**
    * Records a processed transaction; `touched` shapes got entries appended (each shape's `appendedEnd` is the end of
    * its part of this transaction, so the whole transaction becomes readable at once, or nothing of it).
    */
-  committed(commitLsn: bigint, endLsn: bigint, touched: readonly LiveShape[], changes: number): void {
+  committed(
+    tx: Pick<Transaction, 'commitLsn' | 'endLsn' | 'commitTime' | 'receivedAt' | 'changes'>,
+    touched: readonly LiveShape[],
+  ): void {
+    const { commitLsn, endLsn } = tx;
     if (this.earlyVisibility) {
       for (const s of touched) {
+        if (this.durableOnly(s)) {
+          this.shapes.add(s);
+          continue;
+        }
         s.readableEnd = s.appendedEnd;
         if (s.state === 'ready') s.wake();
       }
       if (commitLsn > this.visibleLsn) this.visibleLsn = commitLsn;
-    } else for (const s of touched) this.shapes.add(s);
+      if (touched.length > 0) this.visibility.record(tx.commitTime, tx.receivedAt);
+    } else {
+      for (const s of touched) this.shapes.add(s);
+      if (touched.length > 0) this.unseen.push(tx);
+    }
     if (touched.length > 0) this.dirty = true;
     if (endLsn > this.pendingEnd) this.pendingEnd = endLsn;
     if (commitLsn > this.pendingCommit) this.pendingCommit = commitLsn;
-    this.backlog += changes + 1;
+    this.backlog += tx.changes.length + 1;
     this.running ??= this.loop();
   }
 
@@ -93,6 +118,8 @@ export class CommitPipeline {
         const commit = this.pendingCommit;
         const dirty = this.dirty;
         const weight = this.backlog;
+        const unseen = this.unseen;
+        this.unseen = [];
         this.pendingEnd = 0n;
         this.dirty = false;
         if (dirty) {
@@ -109,6 +136,7 @@ export class CommitPipeline {
             s.readableEnd = off;
           if (s.state === 'ready') s.wake();
         }
+        for (const tx of unseen) this.visibility.record(tx.commitTime, tx.receivedAt);
       }
     } catch (err) {
       this.failure ??= err instanceof Error ? err : new Error(String(err));

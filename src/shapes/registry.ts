@@ -259,6 +259,23 @@ export class ShapeRegistry {
   }
 }
 
+/** The record a live shape was registered from (its layout's fields and its definition). */
+export function recordOf(shape: LiveShape): ShapeRecord {
+  const l = shape.layout;
+  return {
+    definition: shape.definition,
+    tableOid: l.tableOid,
+    selected: l.selected,
+    keyColumns: l.keyColumns,
+    valueKeyColumns: l.valueKeyColumns,
+    usedColumns: l.usedColumns,
+    ...(l.usedTypmods !== undefined ? { usedTypmods: l.usedTypmods } : {}),
+    selectsAll: l.selectsAll,
+    columnCount: l.columnCount,
+    schema: l.columnsSchema,
+  };
+}
+
 /** A version 1 record: the whole layout inline. */
 function recordFromV1(o: Record<string, MetaValue>): ShapeRecord {
   const d = o['def'] as Record<string, MetaValue>;

@@ -3,6 +3,7 @@ import type { ShapeLogStoreOptions } from '../log/shape-log-store.js';
 import type { ReplicationEvent } from '../replication/replication-client.js';
 import type { LaneKind } from '../router/types.js';
 import type { AdmissionCounters, AdmissionLimits } from './admission.js';
+import type { VisibilityLatencyStats } from './visibility-latency.js';
 import type { ProcessCounters } from './change-processor.js';
 import type { TableCount } from './table-counts.js';
 import type { SliceStats } from './time-slicer.js';
@@ -56,6 +57,11 @@ export interface SwitchyardServiceOptions {
    * entries that are not yet durable (the early-visibility crash test). Default 0.
    */
   readonly commitDelayMs?: number;
+  /**
+   * Test hook: waits this many ms inside each subquery move-in, after its snapshot began and before its query (the
+   * kill -9 test lands a crash there). Default 0.
+   */
+  readonly moveDelayMs?: number;
   /** Structured events (one object per event; the CLI prints them as JSON lines). */
   readonly onEvent?: (event: ServiceEvent) => void;
 }
@@ -99,4 +105,9 @@ export interface ServiceMetrics extends ProcessCounters {
   readonly failOpenByTable: readonly TableCount[];
   /** Time slices of transaction processing: slices run, yields to the event loop, longest slice (ms). */
   readonly processing: SliceStats;
+  /**
+   * Milliseconds until the last 1,024 transactions that touched a shape became readable: from Postgres's commit
+   * timestamp and from their arrival here (with `durableReads`, readable means fsynced).
+   */
+  readonly visibilityLatency: VisibilityLatencyStats;
 }

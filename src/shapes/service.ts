@@ -16,7 +16,14 @@ import { CommitPipeline } from './commit-pipeline.js';
 import type { LiveShape } from './live-shape.js';
 import { PredicateCache } from './predicate-cache.js';
 import { Publication, type PublishedTable } from './publication.js';
-import { SHAPE_RECORD_PREFIX, ShapeRegistry, definitionKey, type StoredShape } from './registry.js';
+import {
+  SHAPE_RECORD_PREFIX,
+  ShapeRegistry,
+  definitionKey,
+  recordOf,
+  type ShapeRecord,
+  type StoredShape,
+} from './registry.js';
 import { affectedByRelation, relationChange } from './relation-check.js';
 import { SchemaWatch, isConnectionLoss } from './schema-watch.js';
 import { Admission } from './admission.js';
@@ -27,6 +34,7 @@ import { runSubset } from './subset.js';
 import { TableCache } from './table-cache.js';
 import { TableRouters } from './table-routers.js';
 import { Subqueries } from './subqueries.js';
+import { NotResumable, hasSubqueries, resumeSubqueryShape } from './subquery-resume.js';
 import { DEFAULT_SLICE_MS, TimeSlicer } from './time-slicer.js';
 import type {
   LogChunk,
@@ -123,8 +131,11 @@ export class SwitchyardService implements ShapeService {
     // Sets are loaded and moves read under the processing lock: their own connections, so creations holding the
     // snapshot pool's connections while they wait for the lock can never starve them.
     this.subqueryPool = snapshotPool(opts.databaseUrl, 2);
-    this.subqueries = new Subqueries(this.routers, this.subqueryPool, (message) =>
-      this.emit({ event: 'error', message }),
+    this.subqueries = new Subqueries(
+      this.routers,
+      this.subqueryPool,
+      (message) => this.emit({ event: 'error', message }),
+      opts.moveDelayMs ?? 0,
     );
     this.processor = new ChangeProcessor(
       this.routers,
@@ -159,6 +170,7 @@ export class SwitchyardService implements ShapeService {
       {
         ...(opts.earlyVisibility !== undefined ? { earlyVisibility: opts.earlyVisibility } : {}),
         ...(opts.commitDelayMs !== undefined ? { delayMs: opts.commitDelayMs } : {}),
+        durableOnly: (s) => this.subqueries.shapes.has(s.handle),
       },
     );
   }
@@ -257,11 +269,14 @@ export class SwitchyardService implements ShapeService {
       return shape.info;
     });
     this.creating.set(key, p);
-    const clear = (): void => {
-      release();
+    const clear = (succeeded: boolean): void => {
+      release(succeeded);
       if (this.creating.get(key) === p) this.creating.delete(key);
     };
-    p.then(clear, clear);
+    p.then(
+      () => clear(true),
+      () => clear(false),
+    );
     return p;
   }
 
@@ -365,6 +380,7 @@ export class SwitchyardService implements ShapeService {
       evaluationErrorsByTable: this.processor.evaluationErrorsByTable.list(),
       failOpenByTable: r.failOpenByTable,
       processing: { ...this.slicer.stats },
+      visibilityLatency: this.pipeline.visibility.stats(),
     };
   }
 
@@ -434,8 +450,12 @@ export class SwitchyardService implements ShapeService {
     try {
       const { touched, truncated, failedMoves } = await this.processor.append(prepared, this.appendSlicer);
       for (const s of truncated) this.invalidateShape(s, 'table truncated');
-      for (const s of failedMoves) this.invalidateShape(s, 'rows moving in or out of a subquery could not be read');
-      this.pipeline.committed(tx.commitLsn, tx.endLsn, touched, tx.changes.length);
+      for (const s of failedMoves)
+        this.invalidateShape(
+          s,
+          'subquery rows could not be kept exact (a move failed or a transaction raced a restart)',
+        );
+      this.pipeline.committed(tx, touched);
     } catch (err) {
       this.appendFailure = err instanceof Error ? err : new Error(String(err));
       this.emit({
@@ -535,12 +555,21 @@ export class SwitchyardService implements ShapeService {
       this.store.deleteLog(st.handle);
       dropped++;
     };
+    /** Subquery shapes, resumed after the others: their sets and rows are read again (under a new snapshot). */
+    const resuming: [LiveShape, ShapeRecord, TableInfo][] = [];
     for (const st of stored) {
       const d = st.definition;
       const tk = `${d.schema}\u0000${d.table}`;
       const table = tables.get(tk);
       if (!this.snapshotStored(st) || table === undefined || table.oid !== st.layout.tableOid) {
         drop(st);
+        continue;
+      }
+      if (hasSubqueries(d)) {
+        const shape = this.registry.registerStored(st);
+        shape.persisted = false;
+        shape.visibility = undefined;
+        resuming.push([shape, recordOf(shape), table]);
         continue;
       }
       if (!ensured.has(tk)) {
@@ -567,7 +596,47 @@ export class SwitchyardService implements ShapeService {
       );
     }
     await Promise.all(added);
+    const resumed = await this.resumeSubqueryShapes(resuming);
+    count += resumed;
+    dropped += resuming.length - resumed;
     this.emit({ event: 'shape_resumed', count, dropped });
+  }
+
+  /**
+   * Subquery shapes: sets loaded again and each shape's log brought level with its rows under a new snapshot
+   * (shapes/subquery-resume.ts), made durable before anyone reads them. One that cannot be is dropped (409). Returns
+   * how many were resumed.
+   */
+  private async resumeSubqueryShapes(resuming: readonly [LiveShape, ShapeRecord, TableInfo][]): Promise<number> {
+    const deps = {
+      admin: () => this.adminClient(),
+      routers: this.routers,
+      subqueries: this.subqueries,
+      pool: this.pool,
+    };
+    const ends: [LiveShape, LogOffset | undefined][] = [];
+    let appended = 0;
+    for (const [shape, record, table] of resuming) {
+      try {
+        const r = await resumeSubqueryShape(deps, shape, record, table);
+        appended += r.appended;
+        ends.push([shape, r.end]);
+      } catch (err) {
+        if (!(err instanceof NotResumable)) throw err;
+        this.registry.remove(shape);
+        this.registry.dropStored(shape.handle);
+        this.store.deleteLog(shape.handle);
+        this.emit({ event: 'warning', message: `subquery shape ${shape.handle} dropped at restart: ${err.message}` });
+      }
+    }
+    if (appended > 0) await this.store.syncAll();
+    for (const [shape, end] of ends) {
+      shape.appendedEnd = end;
+      shape.readableEnd = end;
+      shape.persisted = true;
+      shape.state = 'ready';
+    }
+    return ends.length;
   }
 
   /**

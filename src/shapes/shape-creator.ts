@@ -254,7 +254,8 @@ async function prepareInnerRouter(deps: CreatorDeps, t: TableInfo): Promise<void
   if (failed.length > 0) deps.invalidateIds(failed, 'schema changed');
 }
 
-function innerTables(inner: ReadonlyMap<string, TableInfo>): InnerTable[] {
+/** The inner tables as the subquery service keeps them. */
+export function innerTables(inner: ReadonlyMap<string, TableInfo>): InnerTable[] {
   return [...inner.values()].map((t) => ({ oid: t.oid, schema: t.schema, name: t.name, keyColumns: keyColumns(t) }));
 }
 

@@ -23,18 +23,27 @@ export class Subqueries {
   private readonly inner = new Map<string, InnerTable>();
   /** Tables with subquery shapes or sets, counted per registration. */
   private readonly tableUse = new Map<string, number>();
+  /** Shapes the current transaction reached below their resume point (see `finish`). */
+  private readonly behind = new Set<LiveShape>();
 
   constructor(
     private readonly routers: TableRouters,
     pool: pg.Pool,
     private readonly onError: (message: string) => void = () => undefined,
+    /** Test hook: a wait inside each move-in (`SwitchyardServiceOptions.moveDelayMs`). */
+    moveDelayMs = 0,
   ) {
     this.store = new SubqueryStore({
       routers,
       pool,
       keyColumns: (schema, name) => this.inner.get(`${schema}.${name}`)?.keyColumns ?? [],
     });
-    this.shapes = new SubqueryShapes(this.store, pool, (schema, table) => routers.columnsOf(schema, table));
+    this.shapes = new SubqueryShapes(
+      this.store,
+      pool,
+      (schema, table) => routers.columnsOf(schema, table),
+      moveDelayMs,
+    );
   }
 
   /** Router ids that are not plain shapes: sets' internal entries and subquery shapes (decided here, not by the router). */
@@ -111,7 +120,15 @@ export class Subqueries {
   ): void {
     this.store.onInnerChange(tx, change, oldIds, newIds, oldRow);
     const ids = oldIds.length === 0 ? newIds : newIds.length === 0 ? oldIds : [...oldIds, ...newIds];
-    this.shapes.onChange(tx, txh, op, change, oldRow, ids, emit);
+    this.shapes.onChange(tx, txh, op, change, oldRow, ids, this.guarded(tx, emit));
+  }
+
+  /** `emit`, except for shapes the transaction reaches below their resume point: those are set aside. */
+  private guarded(tx: Transaction, emit: Emit): Emit {
+    return (shape, op, msg) => {
+      if (this.shapes.behindResume(shape, tx.commitLsn)) this.behind.add(shape);
+      else emit(shape, op, msg);
+    };
   }
 
   /**
@@ -123,14 +140,18 @@ export class Subqueries {
     let deltas;
     try {
       deltas = await this.store.settle();
-      if (deltas.size === 0) return [];
-      await this.shapes.finish(tx, txh, 2 * tx.changes.length, deltas, emit);
-      return [];
+      if (deltas.size > 0) await this.shapes.finish(tx, txh, 2 * tx.changes.length, deltas, this.guarded(tx, emit));
+      // A transaction racing a restart's snapshot (shapes/subquery-resume.ts): its shapes are invalidated rather than
+      // given entries out of order.
+      const behind = [...this.behind];
+      this.behind.clear();
+      return behind;
     } catch (err) {
       this.onError(
         `moving rows for subqueries at ${tx.commitLsn} failed; their shapes are invalidated: ${String(err)}`,
       );
-      const out = new Set<LiveShape>();
+      const out = new Set<LiveShape>(this.behind);
+      this.behind.clear();
       for (const m of deltas?.keys() ?? this.store.allSets())
         for (const s of this.shapes.dependents(m.sub.table.schema, m.sub.table.name)) out.add(s);
       return [...out];

@@ -1,4 +1,5 @@
 // Shapes whose clause has `IN (SELECT …)`: their rows, found by value, and rows moving in and out with the sets.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { ValueError } from '../errors/index.js';
 import type { Expr } from '../sql/ast.js';
@@ -59,6 +60,8 @@ interface SubqueryShape {
   /** The shape's rows as the client has them (complete records), by row key. */
   readonly members: Map<string, Row>;
   skips: MoveSkip[];
+  /** Resumed after a restart: its log was brought level at this commit LSN (shapes/subquery-resume.ts). */
+  resumedAt: bigint | undefined;
 }
 
 /** Per table: the probes of its subquery shapes. */
@@ -75,6 +78,8 @@ export class SubqueryShapes {
     private readonly store: SubqueryStore,
     private readonly pool: pg.Pool,
     private readonly columnsOf: (schema: string, table: string) => Record<string, string> | undefined,
+    /** Test hook: a wait inside each move-in, between its snapshot and its query (`moveDelayMs`). */
+    private readonly moveDelayMs = 0,
   ) {}
 
   has(handle: string): boolean {
@@ -87,7 +92,15 @@ export class SubqueryShapes {
     const tk = tableKey(shape.schema, shape.table);
     let probes = this.probes.get(tk);
     if (probes === undefined) this.probes.set(tk, (probes = new Map()));
-    const s: SubqueryShape = { shape, predicate, plan, atoms: [], members: new Map(), skips: [] };
+    const s: SubqueryShape = {
+      shape,
+      predicate,
+      plan,
+      atoms: [],
+      members: new Map(),
+      skips: [],
+      resumedAt: undefined,
+    };
     for (const a of plan.atoms) {
       const set = this.store.matSet(a.sub.key);
       if (set === undefined) throw new Error(`subquery set not acquired: ${a.sub.key}`);
@@ -123,6 +136,21 @@ export class SubqueryShapes {
   noteRow(handle: string, row: Row): void {
     const s = this.shapes.get(handle);
     if (s !== undefined) s.members.set(rowKey(s.shape, row), row);
+  }
+
+  /** A resumed shape's log was brought level at commit LSN `at`: nothing may be applied to it at or below that. */
+  markResumed(handle: string, at: bigint): void {
+    const s = this.shapes.get(handle);
+    if (s !== undefined) s.resumedAt = at;
+  }
+
+  /**
+   * Whether a transaction applied to the shape (one its snapshot did not see) commits at or below the point its log
+   * was brought level at a restart: its entries would belong before entries already in the log.
+   */
+  behindResume(shape: LiveShape, commitLsn: bigint): boolean {
+    const at = this.shapes.get(shape.handle)?.resumedAt;
+    return at !== undefined && commitLsn <= at;
   }
 
   /** Forgets a shape; the caller releases its sets. */
@@ -358,6 +386,7 @@ export class SubqueryShapes {
     const session = await SnapshotSession.begin(await this.pool.connect());
     const rows: Row[] = [];
     try {
+      if (this.moveDelayMs > 0) await sleep(this.moveDelayMs);
       await session.query(table.schema, table.table, columns, where, (batch) => {
         for (const values of batch) {
           const rec: Record<string, string | null> = {};

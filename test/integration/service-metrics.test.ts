@@ -70,4 +70,23 @@ describe('per-table error metrics', () => {
     expect(await evalErrors('calm')).toBeUndefined();
     expect(await failOpen('calm')).toBe(0);
   });
+
+  it('reports how long transactions took to become readable, from the commit and from their arrival', async () => {
+    const latency = async (from: string): Promise<number | undefined> => {
+      const text = await (await fetch(`${base}/metrics`)).text();
+      const m = new RegExp(
+        `^switchyard_visibility_latency_seconds\\{from="${from}",quantile="0.5"\\} (\\S+)$`,
+        'm',
+      ).exec(text);
+      return m === null ? undefined : Number(m[1]);
+    };
+    await served.db.client.query('INSERT INTO calm VALUES (2, 3)');
+    await until('a latency to be reported', async () => (await latency('receipt')) !== undefined);
+    const fromCommit = (await latency('commit'))!;
+    const fromReceipt = (await latency('receipt'))!;
+    // Both are real durations; the commit side includes the receipt side (same transactions) up to clock noise.
+    expect(fromReceipt).toBeGreaterThanOrEqual(0);
+    expect(fromCommit).toBeGreaterThanOrEqual(0);
+    expect(fromCommit).toBeLessThan(60);
+  });
 });

@@ -237,6 +237,40 @@ function scenarioGen(): fc.Arbitrary<{ cols: [string, ColType][]; ops: Op[] }> {
               return { kind: 'add' as const, id, where, params: used };
             }),
         },
+        // Conjunctions of ranges on up to three columns with `$n` values (structures of bounds): shapes of one clause
+        // text pick their most selective pair of bounds by their own constants, so they spread over several.
+        {
+          weight: scalarCols.length > 0 ? 3 : 0,
+          arbitrary: fc
+            .tuple(
+              fc.nat(11),
+              fc.array(
+                fc.tuple(
+                  fc.constantFrom(...famCols),
+                  fc.constantFrom('<', '<=', '>', '>=', 'BETWEEN'),
+                  fc.nat(20),
+                  fc.nat(20),
+                ),
+                { minLength: 2, maxLength: 3 },
+              ),
+            )
+            .map(([id, atoms]) => {
+              const params: Record<string, string> = {};
+              const param = (t: ColType, n: number): string => {
+                const lits = LITS[t].filter((l) => l !== 'NULL');
+                const lit = lits[n % lits.length] as string;
+                const k = String(Object.keys(params).length + 1);
+                params[k] = lit.startsWith("'") ? lit.slice(1, -1).replace(/''/g, "'") : lit;
+                return `$${k}`;
+              };
+              const where = atoms
+                .map(([[c, t], op, i, j]) =>
+                  op === 'BETWEEN' ? `${c} BETWEEN ${param(t, i)} AND ${param(t, j)}` : `${c} ${op} ${param(t, i)}`,
+                )
+                .join(' AND ');
+              return { kind: 'add' as const, id, where, params };
+            }),
+        },
         { weight: 1, arbitrary: fc.nat(11).map((id) => ({ kind: 'remove' as const, id })) },
         { weight: 5, arbitrary: change.map((c) => ({ kind: 'route' as const, change: c })) },
       );

@@ -22,6 +22,7 @@ try {
       enableDelete: false,
       demo: false,
       commitDelayMs: Number(process.env['SWITCHYARD_TEST_COMMIT_DELAY_MS'] ?? 0),
+      moveDelayMs: Number(process.env['SWITCHYARD_TEST_MOVE_DELAY_MS'] ?? 0),
     },
     log,
   );

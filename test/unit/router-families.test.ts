@@ -89,6 +89,17 @@ const CASES: Case[] = [
     perMatch: 2.5,
   },
   {
+    name: 'conjunction whose one-sided bound is the most selective (the pair holds it, the wide interval is checked)',
+    where: 'at >= $1 AND user_id > $2 AND user_id < $3',
+    params: (r) => {
+      const a = Math.floor(r() * 100);
+      const b = 900 + Math.floor(r() * 100);
+      return { '1': ts(Math.floor(r() * 365)), '2': String(a), '3': String(b) };
+    },
+    // Indexed on the interval, `at >= $1` would fail half of each run (two comparisons per match).
+    perMatch: 1.3,
+  },
+  {
     name: 'equality list + numeric interval',
     where: 'region IN (7, 8) AND amount BETWEEN $1 AND $2',
     params: (r) => {

@@ -25,13 +25,17 @@ const metrics: ServiceMetrics = {
   durableLsn: 0n,
   visibleLsn: 0n,
   waiters: 1,
-  admissionRejected: { tooManyCreations: 2, shapeLimit: 0, whereTooComplex: 1 },
+  admissionRejected: { tooManyCreations: 2, creationLatency: 0, shapeLimit: 0, whereTooComplex: 1 },
   evaluationErrorsByTable: [{ schema: 'public', table: 'nums', count: 3 }],
   failOpenByTable: [
     { schema: 'public', table: 'nums', count: 2 },
     { schema: 'app', table: 'calm', count: 0 },
   ],
   processing: { slices: 9, yields: 6, longestSliceMs: 12.5, longestSliceCpuMs: 11 },
+  visibilityLatency: {
+    fromCommit: { p50: 4.5, p99: 20, max: 31, count: 10 },
+    fromReceipt: { p50: NaN, p99: NaN, max: NaN, count: 0 },
+  },
 };
 
 it('names process metrics switchyard_process_… and switchyard_nodejs_…, once prefixed', async () => {
@@ -48,6 +52,10 @@ it('names process metrics switchyard_process_… and switchyard_nodejs_…, once
   expect(text).toContain('switchyard_admission_rejected_total{reason="too_many_creations"} 2');
   expect(text).toContain('switchyard_admission_rejected_total{reason="shape_limit"} 0');
   expect(text).toContain('switchyard_admission_rejected_total{reason="where_too_complex"} 1');
+  expect(text).toContain('switchyard_visibility_latency_seconds{from="commit",quantile="0.5"} 0.0045');
+  expect(text).toContain('switchyard_visibility_latency_seconds{from="commit",quantile="0.99"} 0.02');
+  // A latency without samples is left out rather than reported as NaN.
+  expect(text).not.toContain('from="receipt"');
 });
 
 it('exports evaluation errors and router fail-opens per table, as counters that follow the service', async () => {

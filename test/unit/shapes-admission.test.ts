@@ -1,7 +1,7 @@
 // Admission limits: concurrent creations, shape counts (with creations in flight), where-clause bytes and nodes.
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/errors/index.js';
-import { Admission, countNodes } from '../../src/shapes/admission.js';
+import { Admission, countNodes, SHED_MIN_RUNNING } from '../../src/shapes/admission.js';
 import { ShapeCreationError, ShapeRequestError } from '../../src/shapes/types.js';
 import { compileWhere } from '../../src/where.js';
 
@@ -26,7 +26,44 @@ describe('admission', () => {
     r1(); // releasing twice frees one slot only
     a.begin('public.u', undefined, 0, 0);
     expect(() => a.begin('public.u', undefined, 0, 0)).toThrow(ShapeCreationError);
-    expect(a.counters).toEqual({ tooManyCreations: 2, shapeLimit: 0, whereTooComplex: 0 });
+    expect(a.counters).toEqual({ tooManyCreations: 2, creationLatency: 0, shapeLimit: 0, whereTooComplex: 0 });
+  });
+
+  it('sheds creations with a paced retry-after while 4+ run and recent ones took longer than the latency limit', () => {
+    let now = 0;
+    const a = new Admission({ maxConcurrentCreations: 6, maxCreationLatencyMs: 5_000 }, () => now);
+    // An idle service admits whatever one slow snapshot took: below SHED_MIN_RUNNING nothing is shed.
+    const slow = a.begin('public.big', undefined, 0, 0);
+    now += 30_000;
+    slow(true);
+    expect(a.creationLatencyMs).toBe(30_000);
+    const running = [0, 1, 2, 3].map(() => a.begin('public.t', undefined, 0, 0));
+    expect(running.length).toBe(SHED_MIN_RUNNING);
+    const shed = refusal(() => a.begin('public.t', undefined, 0, 0)) as ShapeCreationError;
+    expect([shed.code, shed.httpStatus, shed.retryAfterSeconds]).toEqual([ErrorCode.TooManyCreations, 429, 30]);
+    expect(shed.message).toMatch(/take 30000 ms at the current pace .*limit is 5000 ms, 4 running/);
+    expect(a.counters.creationLatency).toBe(1);
+    // Fast creations bring the smoothed latency under the limit again; failed ones do not count.
+    now += 100;
+    (running[0] as (ok?: boolean) => void)(false);
+    expect(a.creationLatencyMs).toBe(30_000);
+    for (let i = 0; i < 12; i++) {
+      const r = a.begin('public.t', undefined, 0, 0);
+      now += 100;
+      r(true);
+    }
+    expect(a.creationLatencyMs).toBeLessThan(5_000);
+    // Admitted again: 3 were still running, 6 make the concurrency cap.
+    [0, 1, 2].forEach(() => a.begin('public.t', undefined, 0, 0));
+    // The concurrency cap's retry-after is when a slot frees: latency / running, at least the configured second.
+    const capped = refusal(() => a.begin('public.t', undefined, 0, 0)) as ShapeCreationError;
+    expect(capped.retryAfterSeconds).toBe(Math.max(1, Math.ceil(a.creationLatencyMs / 6 / 1000)));
+    // 0 turns the latency limit off.
+    const off = new Admission({ maxCreationLatencyMs: 0 }, () => now);
+    const r = off.begin('public.t', undefined, 0, 0);
+    now += 60_000;
+    r(true);
+    [0, 1, 2, 3, 4].forEach(() => off.begin('public.t', undefined, 0, 0));
   });
 
   it('counts creations in flight against the total and per-table caps (503, longer retry-after)', () => {
