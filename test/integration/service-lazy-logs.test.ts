@@ -104,12 +104,15 @@ describe('lazy shape logs', () => {
     mkdirSync(join(logs, '.deleted-789-1'));
     db.events.length = 0;
     const second = await db.start(first.dataDir, small);
+    // The scan reports once it has read the whole directory.
     await eventually(
-      () => !existsSync(join(logs, '123-456')) && !existsSync(join(logs, '.deleted-789-1')),
+      () => db.events.some((e) => e.event === 'orphan_logs_removed'),
       10_000,
       'the orphan log to be removed',
     );
     expect(db.events).toContainEqual({ event: 'orphan_logs_removed', count: 1 });
+    expect(existsSync(join(logs, '123-456'))).toBe(false);
+    expect(existsSync(join(logs, '.deleted-789-1'))).toBe(false);
     expect(await handles(second.service)).toEqual(hs);
     await expectEqualToPostgres(second.service, hs);
     await second.service.close();
