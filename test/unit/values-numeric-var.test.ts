@@ -1,7 +1,7 @@
 // mul_var's truncated product and sqrt_var against plain reference computations, across the digit loop's paired
 // and single forms and the bigint path.
 import { describe, expect, it } from 'vitest';
-import { mulVar, roundVar, sqrtVar, stripVar } from '../../src/values/numeric-var.js';
+import { copyVar, divVar, divVarFast, mulVar, roundVar, sqrtVar, stripVar } from '../../src/values/numeric-var.js';
 import type { NumVar } from '../../src/values/numeric-var.js';
 
 /** Deterministic pseudo-random integers (an LCG), so failures reproduce. */
@@ -72,6 +72,32 @@ describe('mulVar', () => {
       const copy: NumVar = { ...a, digits: a.digits.slice() };
       const rscale = r(2) === 0 ? 2 * a.dscale : 16 + r(200);
       expect(mulVar(a, a, rscale)).toEqual(referenceMul(a, copy, rscale));
+    }
+  });
+});
+
+describe('divVar and divVarFast', () => {
+  it('give exact quotients (x / x, multiples) at rscale, however many zeros that scale holds', () => {
+    const r = rng(5);
+    for (let k = 0; k < 60; k++) {
+      const b = randomVar(r, 3 + r(300), [1, 0.05][k % 2] as number);
+      const q = randomVar(r, 1 + r(3), 1);
+      const a = mulVar(q, b, q.dscale + b.dscale);
+      const rscale = [0, 16, 1000][k % 3] as number;
+      const expected = copyVar(q);
+      roundVar(expected, rscale);
+      stripVar(expected);
+      expect(divVar(a, b, rscale, k % 2 === 0), `case ${k}`).toEqual({ ...expected, dscale: rscale });
+    }
+  });
+
+  it('agree on sparse operands, where div_var_fast runs its own digit loop (the exact quotient, rounded)', () => {
+    const r = rng(9);
+    for (let k = 0; k < 60; k++) {
+      const a = randomVar(r, 1 + r(200), 0.03);
+      const b = randomVar(r, 20 + r(250), 0.03);
+      const rscale = 20 + r(1000);
+      expect(divVarFast(a, b, rscale, true), `case ${k}`).toEqual(divVar(a, b, rscale, true));
     }
   });
 });
