@@ -107,6 +107,17 @@ export function registerServiceMetrics(registry: Registry, read: () => ServiceMe
     'Most process CPU time used during one time slice of transaction processing since start',
     (m) => m.processing.longestSliceCpuMs / 1000,
   );
+  counter(
+    'switchyard_subquery_move_queries_total',
+    'Queries reading rows that move into subquery shapes (one per compared expression and transaction)',
+    (m) => m.subqueries.moveQueries,
+  );
+  counter('switchyard_subquery_rows_moved_in_total', 'Rows moved into subquery shapes', (m) => m.subqueries.movedIn);
+  counter(
+    'switchyard_subquery_rows_moved_out_total',
+    'Rows moved out of subquery shapes',
+    (m) => m.subqueries.movedOut,
+  );
   counter('switchyard_fsyncs_total', 'fsync calls on shape logs', (m) => m.fsyncs);
   gauge(
     'switchyard_replication_lag_bytes',

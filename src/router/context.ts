@@ -50,8 +50,9 @@ export class RouteContext {
   begin(): void {
     this.marks.next();
     this.failedMarks.next();
-    this.out.length = 0;
-    this.failed.length = 0;
+    // Setting an array's length is a runtime call: skipped when already empty (`failed` nearly always is).
+    if (this.out.length !== 0) this.out.length = 0;
+    if (this.failed.length !== 0) this.failed.length = 0;
   }
 
   emitShape(s: number): void {

@@ -364,7 +364,7 @@ export class TableState {
         sql,
         ProbeValue.compile(expr, sql, this.layout),
         expr.type,
-        expr.kind === 'column' ? expr.name : undefined,
+        expr.kind === 'column' ? this.layout.indexOf(expr.name) : -1,
       );
       this.probeBySql.set(sql, p);
       p.at = this.probes.push(p) - 1;
@@ -397,7 +397,7 @@ export class TableState {
     this.residuals.memo.next();
     this.round++;
     try {
-      this.routeIndexes(record);
+      this.routeIndexes();
     } catch (err) {
       // Not a value error of one expression (those are confined below): a bug. Stay safe: every shape, re-checked.
       ctx.noteFailure(err);
@@ -415,12 +415,14 @@ export class TableState {
     }
   }
 
-  private routeIndexes(record: RowRecord): void {
+  private routeIndexes(): void {
     const counters = this.ctx.counters;
     const rawEqs = this.rawEqs;
+    const texts = this.row.texts;
+    const record = this.row.record;
     for (let i = 0; i < rawEqs.length; i++) {
       const ix = rawEqs[i] as RawEq;
-      const t = record[ix.column];
+      const t = texts[ix.col];
       const key = t === undefined ? null : t;
       counters.lookups++;
       const hit = ix.pm.get(key);
@@ -479,7 +481,8 @@ export class TableState {
     const part = f.parts.get(key);
     if (part === undefined) return;
     const vals = this.familyVals;
-    vals.length = f.second === null ? 1 : 2;
+    const nv = f.second === null ? 1 : 2;
+    if (vals.length !== nv) vals.length = nv;
     vals[0] = f.probe;
     if (f.second !== null) vals[1] = f.second;
     if (!this.probeValues(vals)) {
@@ -531,7 +534,7 @@ export class TableState {
    */
   private probeValues(probes: readonly ProbeValue[]): boolean {
     const known = this.known;
-    known.length = probes.length;
+    if (known.length !== probes.length) known.length = probes.length;
     let raised = false;
     let sawNull = false;
     for (let i = 0; i < probes.length; i++) {
@@ -572,7 +575,7 @@ export class TableState {
     const counters = this.ctx.counters;
     const ra = p.rawArray;
     if (ra !== undefined && p.incl !== undefined && p.eq === undefined && p.families.length === 0) {
-      const t = this.row.record[ra.column];
+      const t = this.row.texts[ra.col];
       if (t === null || t === undefined) return;
       const n = splitRawArray(t, ra.ints, this.keyBuf);
       if (n >= 0) {

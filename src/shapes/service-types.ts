@@ -81,6 +81,14 @@ export type ServiceEvent =
   /** Something failed that fixes itself (the database is restarting); logged at warn level, counted nowhere. */
   | { readonly event: 'warning'; readonly message: string };
 
+export interface SubqueryCounters {
+  readonly moveQueries: number;
+  readonly movedIn: number;
+  readonly movedOut: number;
+  readonly innerRows: number;
+  readonly reloads: number;
+}
+
 export interface ServiceMetrics extends ProcessCounters {
   readonly shapes: number;
   readonly lanes: Record<LaneKind, number>;
@@ -103,6 +111,8 @@ export interface ServiceMetrics extends ProcessCounters {
   readonly failOpenByTable: readonly TableCount[];
   /** Time slices of transaction processing: slices run, yields to the event loop, longest slice (ms). */
   readonly processing: SliceStats;
+  /** Subquery shapes' work: move queries run and rows moved in and out, inner rows applied to sets, set reloads. */
+  readonly subqueries: SubqueryCounters;
   /**
    * Milliseconds until the last 1,024 transactions that touched a shape became readable: from Postgres's commit
    * timestamp and from their arrival here (with `durableReads`, readable means fsynced).

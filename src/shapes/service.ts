@@ -365,6 +365,7 @@ export class SwitchyardService implements ShapeService {
       evaluationErrorsByTable: this.processor.evaluationErrorsByTable.list(),
       failOpenByTable: r.failOpenByTable,
       processing: { ...this.slicer.stats },
+      subqueries: this.subqueries.counters(),
       visibilityLatency: this.pipeline.visibility.stats(),
     };
   }

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { PINNED_SERVER_OPTIONS } from '../replication/replication-client.js';
 import { parseLsn } from '../replication/lsn.js';
 import { qualifiedTable, quoteName } from './catalog.js';
-import { parseSnapshot, type SnapshotVisibility } from './live-shape.js';
+import { parseSnapshot, visibleToSnapshot, type SnapshotVisibility } from './live-shape.js';
 import type { SnapshotTicket } from './shared-snapshot.js';
 
 /** Every value comes back as Postgres's own text output (under the pinned settings), never parsed by `pg`. */
@@ -56,6 +56,27 @@ export class SnapshotSession {
     } catch (err) {
       client.release(err instanceof Error ? err : true);
       throw err;
+    }
+  }
+
+  /**
+   * A session whose snapshot sees `tx`, a transaction the stream delivered. Postgres hands a commit to the walsender
+   * before the committing backend leaves the proc array, so a snapshot taken right after the stream delivered it
+   * can still count it as running (its rows would be read as before it): such a snapshot is dropped and retaken.
+   */
+  static async beginSeeing(
+    pool: pg.Pool,
+    tx: { xid: number; commitLsn: bigint },
+    timeoutMs = 30_000,
+  ): Promise<SnapshotSession> {
+    const until = performance.now() + timeoutMs;
+    for (let pause = 1; ; pause = Math.min(2 * pause, 50)) {
+      const session = await SnapshotSession.begin(await pool.connect());
+      if (visibleToSnapshot(session.visibility, tx.xid, tx.commitLsn)) return session;
+      await session.close();
+      if (performance.now() > until)
+        throw new Error(`transaction ${tx.xid} did not become visible to snapshots within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, pause));
     }
   }
 

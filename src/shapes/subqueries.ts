@@ -6,6 +6,7 @@ import type { Change, RelationInfo, Transaction } from '../replication/transacti
 import type { LiveShape } from './live-shape.js';
 import type { Row, TxHeaders } from './messages.js';
 import type { PublishedTable } from './publication.js';
+import type { SubqueryCounters } from './service-types.js';
 import { SubqueryShapes, type Emit } from './subquery-shapes.js';
 import { SubqueryStore } from './subquery-store.js';
 import type { TableRouters } from './table-routers.js';
@@ -44,6 +45,12 @@ export class Subqueries {
       (schema, table) => routers.columnsOf(schema, table),
       moveDelayMs,
     );
+  }
+
+  counters(): SubqueryCounters {
+    const { moveQueries, movedIn, movedOut } = this.shapes.counters;
+    const { innerRows, reloads } = this.store.counters;
+    return { moveQueries, movedIn, movedOut, innerRows, reloads };
   }
 
   /** Router ids that are not plain shapes: sets' internal entries and subquery shapes (decided here, not by the router). */
@@ -139,7 +146,7 @@ export class Subqueries {
   async finish(tx: Transaction, txh: TxHeaders, emit: Emit): Promise<LiveShape[]> {
     let deltas;
     try {
-      deltas = await this.store.settle();
+      deltas = await this.store.settle(tx);
       if (deltas.size > 0) await this.shapes.finish(tx, txh, 2 * tx.changes.length, deltas, this.guarded(tx, emit));
       // A transaction racing a restart's snapshot (shapes/subquery-resume.ts): its shapes are invalidated rather than
       // given entries out of order.

@@ -38,7 +38,7 @@ import { validateShape } from './validate.js';
  * committed before S, so its commit LSN is below S.lsn − 1 (its commit record lies between): the difference comes after
  * everything a client read. Every transaction S did not see is applied after it; one committing below S.lsn − 1
  * (possible only for a commit racing S itself) would belong before the difference, so the shape is invalidated then
- * (Subqueries.behindResume). A move whose query was in flight at a crash is covered the same way: its transaction was
+ * (SubqueryShapes.behindResume). A move whose query was in flight at a crash is covered the same way: its transaction was
  * not acknowledged, S saw it, and its rows are in the difference, once.
  */
 
@@ -131,8 +131,9 @@ export async function resumeSubqueryShape(
     const log = shape.log;
     const last = log.lastOffset();
     const at = session.visibility.lsn - 1n;
-    if (last.tx >= at) throw new NotResumable('its log is ahead of the database');
     const entries = difference(shape, heldRows(log), rows, at);
+    // Only a difference needs room: with no WAL written since the last start, S.lsn may not have moved past it.
+    if (entries.length > 0 && last.tx >= at) throw new NotResumable('its log is ahead of the database');
     const whole = last.tx < 1n || compareOffsets(lastCompleteOffset(log) ?? BEFORE_ALL, last) === 0;
     // A log ending inside a transaction is shown only up to that transaction's start; only a difference appended
     // after it ends it (and its entries are part of what the difference was taken against).

@@ -290,11 +290,11 @@ export class SubqueryShapes {
   }
 
   /**
-   * Ends a transaction with the sets' net deltas: the value index follows them, then rows move. Out: members whose
+   * Ends a transaction with the sets' deltas: the value index follows them, then rows move. Out: members whose
    * probe value left (or, for NOT IN, entered) are re-evaluated, and deleted unless another branch holds them. In:
    * one query per probe fetches the outer rows carrying values that entered (for NOT IN: left), under a new
-   * snapshot; each row the clause holds for and the client lacks is inserted. A set whose NULL or emptiness changed
-   * re-checks every member and fetches the shape's rows with its whole clause. Returns the next free op.
+   * snapshot; each row the clause holds for and the client lacks is inserted. A NOT IN set whose NULL or emptiness
+   * changed re-checks every member and fetches the shape's rows with its whole clause. Returns the next free op.
    */
   async finish(
     tx: { xid: number; commitLsn: bigint },
@@ -308,8 +308,11 @@ export class SubqueryShapes {
     const wanted = new Map<Probe, { values: Map<string | number, string>; shapes: Set<SubqueryShape> }>();
     for (const [set, d] of deltas) {
       for (const p of this.probesOfSet.get(set) ?? []) {
-        for (const k of d.entered.keys()) indexValue(p, k, set);
-        for (const k of d.left.keys()) unindexValue(p, k, set);
+        // A value may have entered and left (or the reverse): the index follows where it ended.
+        for (const k of [...d.entered.keys(), ...d.left.keys()]) {
+          if (set.set.has(k)) indexValue(p, k, set);
+          else unindexValue(p, k, set);
+        }
       }
     }
     for (const [set, d] of deltas) {
@@ -319,9 +322,11 @@ export class SubqueryShapes {
           if (s.shape.visibility !== undefined && visibleToSnapshot(s.shape.visibility, tx.xid, tx.commitLsn)) continue;
           let a = affected.get(s);
           if (a === undefined) affected.set(s, (a = { out: new Map(), full: false }));
-          a.full ||= d.wholeSet;
           for (const atom of s.atoms) {
             if (atom.set !== set || atom.probe !== p) continue;
+            // NULL or emptiness changes only a NOT IN for every value: NOT is pushed down to the atoms and the rest
+            // is AND/OR, so an IN atom's NULL counts as FALSE and only its values decide it.
+            a.full ||= atom.negated && d.wholeSet;
             const outVals = atom.negated ? d.entered : d.left;
             const inVals = atom.negated ? d.left : d.entered;
             if (outVals.size > 0) {
@@ -345,10 +350,10 @@ export class SubqueryShapes {
       if (shapes.length === 0) continue;
       const first = shapes[0] as SubqueryShape;
       const where = `${renderSql(unwidened(p.expr))} IN (${[...w.values.values()].map((t) => literal(p.expr, t)).join(', ')})`;
-      op = await this.moveIn(first.shape, where, shapes, txh, op, emit);
+      op = await this.moveIn(tx, first.shape, where, shapes, txh, op, emit);
     }
     for (const [s, a] of affected) {
-      if (a.full) op = await this.moveIn(s.shape, s.predicate.sql, [s], txh, op, emit);
+      if (a.full) op = await this.moveIn(tx, s.shape, s.predicate.sql, [s], txh, op, emit);
     }
     return op;
   }
@@ -373,8 +378,9 @@ export class SubqueryShapes {
     return op;
   }
 
-  /** One query under a new snapshot for the rows `where` selects; each shape takes those it holds and lacks. */
+  /** One query under a new snapshot (seeing `tx`) for the rows `where` selects; each shape takes those it holds and lacks. */
   private async moveIn(
+    tx: { xid: number; commitLsn: bigint },
     table: LiveShape,
     where: string,
     shapes: SubqueryShape[],
@@ -383,7 +389,7 @@ export class SubqueryShapes {
     emit: Emit,
   ): Promise<number> {
     const columns = Object.keys(this.columnsOf(table.schema, table.table) ?? {});
-    const session = await SnapshotSession.begin(await this.pool.connect());
+    const session = await SnapshotSession.beginSeeing(this.pool, tx);
     const rows: Row[] = [];
     try {
       if (this.moveDelayMs > 0) await sleep(this.moveDelayMs);

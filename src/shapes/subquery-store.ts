@@ -15,7 +15,11 @@ import type { TableRouters } from './table-routers.js';
 
 /** What one transaction did to a set. */
 export interface SetDelta {
-  /** Values that entered, by key, with their text (to fetch the outer rows carrying them). */
+  /**
+   * Values that entered and values that left, by key, with their text (to fetch the outer rows carrying them). They
+   * do not cancel out: a value that entered and left again is in both, because the transaction's outer rows were
+   * decided against the set as it was at their change, so rows carrying it must be decided again either way.
+   */
   readonly entered: Map<string | number, string>;
   readonly left: Map<string | number, string>;
   /** Whether the set's NULL or emptiness changed: `NOT IN` then changes for every value. */
@@ -47,6 +51,9 @@ export interface StoreDeps {
   readonly pool: pg.Pool;
   readonly keyColumns: (schema: string, table: string) => readonly string[];
 }
+
+/** A transaction from the stream, being applied. */
+type StreamTx = { readonly xid: number; readonly commitLsn: bigint };
 
 const ROUTER_PREFIX = '\u0001subquery:';
 
@@ -170,13 +177,17 @@ export class SubqueryStore implements SubquerySets {
   /**
    * (Re)reads the set's inner rows under a new snapshot and applies the difference to its counts, into `deltas`.
    * The rows are read with the WHERE pushed down when it has no subqueries (else all rows: nested sets are ours).
+   * While the stream applies `tx`, the snapshot must see it (else the reload would undo it).
    */
-  private async fill(m: MatSet, deltas: Map<MatSet, SetDelta>): Promise<void> {
+  private async fill(m: MatSet, deltas: Map<MatSet, SetDelta>, tx?: StreamTx): Promise<void> {
     const { schema, name } = m.sub.table;
     const cols = [...new Set([...m.keyColumns, ...m.sub.referenced])];
     const pushdown =
       m.sub.where !== null && subqueriesOf(m.sub.where).length === 0 ? renderSql(m.sub.where) : undefined;
-    const session = await SnapshotSession.begin(await this.deps.pool.connect());
+    const session =
+      tx === undefined
+        ? await SnapshotSession.begin(await this.deps.pool.connect())
+        : await SnapshotSession.beginSeeing(this.deps.pool, tx);
     const seen = new Map<string, Contribution>();
     try {
       await session.query(schema, name, cols, pushdown, (batch) => {
@@ -237,10 +248,11 @@ export class SubqueryStore implements SubquerySets {
   }
 
   /**
-   * Ends a transaction: sets whose nested sets changed are reloaded (outward, until nothing changes) and every
-   * set's net delta is returned (values that entered and left again cancel out).
+   * Ends transaction `tx`: sets whose nested sets changed are reloaded (outward, until nothing changes, under
+   * snapshots that see `tx`) and every
+   * set's delta is returned (a value that entered and left again counts as both: see SetDelta).
    */
-  async settle(): Promise<Map<MatSet, SetDelta>> {
+  async settle(tx: StreamTx): Promise<Map<MatSet, SetDelta>> {
     const out = new Map<MatSet, SetDelta>();
     let round = new Map(this.pending);
     this.pending.clear();
@@ -254,7 +266,7 @@ export class SubqueryStore implements SubquerySets {
       round = new Map();
       for (const p of parents) {
         this.counters.reloads++;
-        await this.fill(p, round);
+        await this.fill(p, round, tx);
       }
     }
     return out;
@@ -267,10 +279,7 @@ export class SubqueryStore implements SubquerySets {
     const entered = m.set.add(c === null ? null : c.key);
     const d = deltaOf(deltas, m);
     if (shapeOf(m.set) !== before) d.wholeSet = true;
-    if (entered && c !== null) {
-      if (d.left.has(c.key)) d.left.delete(c.key);
-      else d.entered.set(c.key, c.text);
-    }
+    if (entered && c !== null) d.entered.set(c.key, c.text);
   }
 
   private uncount(m: MatSet, k: string, deltas: Map<MatSet, SetDelta>): void {
@@ -281,10 +290,7 @@ export class SubqueryStore implements SubquerySets {
     const left = m.set.remove(c === null ? null : c.key);
     const d = deltaOf(deltas, m);
     if (shapeOf(m.set) !== before) d.wholeSet = true;
-    if (left && c !== null) {
-      if (d.entered.has(c.key)) d.entered.delete(c.key);
-      else d.left.set(c.key, c.text);
-    }
+    if (left && c !== null) d.left.set(c.key, c.text);
   }
 }
 
@@ -305,14 +311,8 @@ function deltaOf(deltas: Map<MatSet, SetDelta>, m: MatSet): SetDelta {
 function merge(out: Map<MatSet, SetDelta>, m: MatSet, d: SetDelta): void {
   const o = deltaOf(out, m);
   o.wholeSet ||= d.wholeSet;
-  for (const [k, t] of d.entered) {
-    if (o.left.has(k)) o.left.delete(k);
-    else o.entered.set(k, t);
-  }
-  for (const [k, t] of d.left) {
-    if (o.entered.has(k)) o.entered.delete(k);
-    else o.left.set(k, t);
-  }
+  for (const [k, t] of d.entered) o.entered.set(k, t);
+  for (const [k, t] of d.left) o.left.set(k, t);
 }
 
 function sameContribution(a: Contribution, b: Contribution): boolean {

@@ -8,6 +8,7 @@ import { CountedValueSet } from '../../src/subquery/value-set.js';
 import { SubqueryView } from '../../src/subquery/view.js';
 import { freshDatabase, type FreshDatabase } from '../support/pg-env.js';
 import { reportSeedOnFailure, seedFrom } from '../support/seed.js';
+import { Gen, rng } from '../support/seeded-gen.js';
 
 type Rec = Record<string, string | null>;
 
@@ -16,31 +17,6 @@ const TABLES: Record<string, Record<string, string>> = {
   'public.m': { id: 'int4', a: 'int4', k: 'int8', t: 'text', g: 'int4' },
   'public.q': { id: 'int4', v: 'int4', flag: 'bool', w: 'text' },
 };
-
-/** A small deterministic generator (mulberry32), so a seed reproduces data and clauses. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-class Gen {
-  constructor(readonly r: () => number) {}
-  int(n: number): number {
-    return Math.floor(this.r() * n);
-  }
-  pick<T>(xs: readonly T[]): T {
-    return xs[this.int(xs.length)] as T;
-  }
-  maybeNull(v: string, p = 0.2): string | null {
-    return this.r() < p ? null : v;
-  }
-}
 
 const TEXTS = ['a', 'b', 'c', 'd', 'a ', ''];
 

@@ -32,6 +32,7 @@ const metrics: ServiceMetrics = {
     { schema: 'app', table: 'calm', count: 0 },
   ],
   processing: { slices: 9, yields: 6, longestSliceMs: 12.5, longestSliceCpuMs: 11 },
+  subqueries: { moveQueries: 2, movedIn: 11, movedOut: 3, innerRows: 6, reloads: 1 },
   visibilityLatency: {
     fromCommit: { p50: 4.5, p99: 20, max: 31, count: 10 },
     fromReceipt: { p50: NaN, p99: NaN, max: NaN, count: 0 },
@@ -48,6 +49,8 @@ it('names process metrics switchyard_process_… and switchyard_nodejs_…, once
   expect(text).toContain('switchyard_routing_seconds_total 2');
   expect(text).toContain('switchyard_shapes_by_lane{lane="range"} 1');
   expect(text).toContain('switchyard_processing_yields_total 6');
+  expect(text).toContain('switchyard_subquery_move_queries_total 2');
+  expect(text).toContain('switchyard_subquery_rows_moved_in_total 11');
   expect(text).toContain('switchyard_processing_slice_max_seconds 0.0125');
   expect(text).toContain('switchyard_admission_rejected_total{reason="too_many_creations"} 2');
   expect(text).toContain('switchyard_admission_rejected_total{reason="shape_limit"} 0');
