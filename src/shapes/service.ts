@@ -1,5 +1,6 @@
 // SwitchyardService: Postgres replication → router → durable shape logs, exposed as the ShapeService contract.
-import { setDefaultCompileBudgetMs, setRowOperationLimitMs } from '../values/work-budget.js';
+import { setDefaultCompileBudgetMs, setRowOperationLimitMs, setShapeRowBudgetMs } from '../values/work-budget.js';
+import { ErrorCode, WhereError } from '../errors/index.js';
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
@@ -25,6 +26,9 @@ import { SharedSnapshots } from './shared-snapshot.js';
 import { snapshotPool } from './snapshot.js';
 import { runSubset } from './subset.js';
 import { TableCache } from './table-cache.js';
+import { TableCounts, sumCounts } from './table-counts.js';
+import { TooExpensiveClauses } from './too-expensive.js';
+import { whereRejection } from './validate.js';
 import { TableRouters } from './table-routers.js';
 import { Subqueries } from './subqueries.js';
 import { NotResumable, hasSubqueries, resumeSubqueryShape } from './subquery-resume.js';
@@ -71,6 +75,9 @@ export class SwitchyardService implements ShapeService {
   private readonly replication: ReplicationClient;
   private readonly creating = new Map<string, Promise<ShapeInfo>>();
   private readonly admission: Admission;
+  /** Clauses whose shape was invalidated for running out of the shape row budget: refused from then on. */
+  private readonly tooExpensive = new TooExpensiveClauses();
+  private readonly tooExpensiveByTable = new TableCounts();
   private readonly commitMeta: () => Promise<void>;
   private readonly catalogReads = new CoalescedReads<TableInfo | undefined>();
   private readonly tables = new TableCache();
@@ -165,6 +172,7 @@ export class SwitchyardService implements ShapeService {
   static async start(opts: SwitchyardServiceOptions): Promise<SwitchyardService> {
     if (opts.compileBudgetMs !== undefined) setDefaultCompileBudgetMs(opts.compileBudgetMs);
     if (opts.rowOperationLimitMs !== undefined) setRowOperationLimitMs(opts.rowOperationLimitMs);
+    if (opts.shapeRowBudgetMs !== undefined) setShapeRowBudgetMs(opts.shapeRowBudgetMs);
     const dir = resolve(opts.dataDir);
     const meta = await MetaStore.open(join(dir, 'meta'), { externalPrefix: SHAPE_RECORD_PREFIX });
     const store = await ShapeLogStore.open(join(dir, 'logs'), opts.log ?? {});
@@ -213,6 +221,9 @@ export class SwitchyardService implements ShapeService {
     if (existing !== undefined && existing.state === 'ready') return Promise.resolve(existing.info);
     const pending = this.creating.get(key);
     if (pending !== undefined) return pending;
+    const refused = this.tooExpensive.refusal(def);
+    if (refused !== undefined)
+      return Promise.reject(whereRejection(new WhereError(ErrorCode.TooExpensive, refused), def.where ?? '', 'where'));
     const release = this.admission.begin(
       `${def.schema}.${def.table}`,
       def.where,
@@ -364,6 +375,9 @@ export class SwitchyardService implements ShapeService {
       admissionRejected: { ...this.admission.counters },
       evaluationErrorsByTable: this.processor.evaluationErrorsByTable.list(),
       failOpenByTable: r.failOpenByTable,
+      evaluationWorkByTable: sumCounts(r.evaluationWorkByTable, this.processor.evaluationWorkByTable.list()),
+      slowEvaluationsByTable: sumCounts(r.slowEvaluationsByTable, this.processor.slowEvaluationsByTable.list()),
+      tooExpensiveByTable: this.tooExpensiveByTable.list(),
       processing: { ...this.slicer.stats },
       subqueries: this.subqueries.counters(),
       visibilityLatency: this.pipeline.visibility.stats(),
@@ -433,8 +447,12 @@ export class SwitchyardService implements ShapeService {
   private async appendPrepared(prepared: Prepared): Promise<void> {
     const tx = prepared.tx;
     try {
-      const { touched, truncated, failedMoves } = await this.processor.append(prepared, this.appendSlicer);
+      const { touched, truncated, failedMoves, tooExpensive } = await this.processor.append(
+        prepared,
+        this.appendSlicer,
+      );
       for (const s of truncated) this.invalidateShape(s, 'table truncated');
+      for (const [s, why] of tooExpensive) this.invalidateTooExpensive(s, why);
       for (const s of failedMoves)
         this.invalidateShape(
           s,
@@ -689,6 +707,17 @@ export class SwitchyardService implements ShapeService {
     s.invalidateWaiters();
     this.meta.commit().catch(this.reportFailure('meta commit'));
     this.emit({ event: 'shape_invalidated', handle: s.handle, table: `${s.schema}.${s.table}`, reason });
+  }
+
+  /**
+   * Invalidates a shape whose clause ran out of the shape row budget on a row, and refuses its clause from now on:
+   * re-created, it would be as costly on the next such row.
+   */
+  private invalidateTooExpensive(s: LiveShape, why: string): void {
+    if (s.state === 'invalidated') return;
+    this.tooExpensive.add(s.definition, why);
+    this.tooExpensiveByTable.add(s.schema, s.table);
+    this.invalidateShape(s, `too_expensive: ${why}`);
   }
 
   /** Drops a shape whose creation failed. */

@@ -446,6 +446,8 @@ async function writeSnapshot(
       return predicate.matches(row);
     } catch (err) {
       if (!(err instanceof ValueError)) throw err;
+      // Out of the shape row budget: the clause is too costly to keep (as a live row would invalidate the shape).
+      if (err.code === ErrorCode.TooExpensive) throw whereRejection(err, shape.definition.where ?? '', 'where');
       evaluationErrors++;
       return false;
     }

@@ -24,6 +24,9 @@ export interface TableRef {
   readonly shapes: Map<string, ShapeDef>;
   /** Fail-open count of the routers this table had before its last rebuild (a metrics counter must not go back). */
   retiredFailOpen: number;
+  /** The same for evaluation work and slow evaluations. */
+  retiredWork: number;
+  retiredSlow: number;
 }
 
 /** Row images routed as inserts: `routed[i]` the shapes image i is in, and those of them to re-check exactly. */
@@ -94,6 +97,8 @@ export class TableRouters {
         table,
         shapes: new Map(),
         retiredFailOpen: 0,
+        retiredWork: 0,
+        retiredSlow: 0,
       };
       this.tables.set(k, ref);
       return [];
@@ -118,7 +123,10 @@ export class TableRouters {
       if (!t.shapes.has(id)) void attempt(() => router.removeShape(id)).catch(this.reportFailure(`removing ${id}`));
     for (const id of failed) t.shapes.delete(id);
     const old = t.router;
-    t.retiredFailOpen += old.summary().failOpen;
+    const retired = old.summary();
+    t.retiredFailOpen += retired.failOpen;
+    t.retiredWork += retired.evaluationWork;
+    t.retiredSlow += retired.slowEvaluations;
     t.router = router;
     t.columns = columns;
     t.signature = signatureOf(columns);
@@ -260,6 +268,9 @@ export class TableRouters {
     estimatedBytes: number;
     /** The routers' fail-open counts (expressions that raised) per table, across rebuilds. */
     failOpenByTable: TableCount[];
+    /** The routers' evaluation work units and slow evaluations per table, across rebuilds. */
+    evaluationWorkByTable: TableCount[];
+    slowEvaluationsByTable: TableCount[];
   } {
     const lanes = emptyLanes();
     let shapes = 0;
@@ -267,16 +278,30 @@ export class TableRouters {
     let failedOpenIds = 0;
     let estimatedBytes = 0;
     const failOpenByTable: TableCount[] = [];
+    const evaluationWorkByTable: TableCount[] = [];
+    const slowEvaluationsByTable: TableCount[] = [];
     for (const t of this.tables.values()) {
       const s = t.router.summary();
-      failOpenByTable.push({ schema: t.schema, table: t.table, count: t.retiredFailOpen + s.failOpen });
+      const { schema, table } = t;
+      failOpenByTable.push({ schema, table, count: t.retiredFailOpen + s.failOpen });
+      evaluationWorkByTable.push({ schema, table, count: t.retiredWork + s.evaluationWork });
+      slowEvaluationsByTable.push({ schema, table, count: t.retiredSlow + s.slowEvaluations });
       shapes += s.shapes;
       failOpen += s.failOpen;
       failedOpenIds += s.failedOpenIds;
       estimatedBytes += s.estimatedBytes;
       for (const [k, v] of Object.entries(s.lanes)) lanes[k as LaneKind] += v;
     }
-    return { shapes, lanes, failOpen, failedOpenIds, estimatedBytes, failOpenByTable };
+    return {
+      shapes,
+      lanes,
+      failOpen,
+      failedOpenIds,
+      estimatedBytes,
+      failOpenByTable,
+      evaluationWorkByTable,
+      slowEvaluationsByTable,
+    };
   }
 
   /** Closes every table's router (terminates sharded routers' workers). */
