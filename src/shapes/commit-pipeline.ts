@@ -74,16 +74,20 @@ export class CommitPipeline {
   ): void {
     const { commitLsn, endLsn } = tx;
     if (this.earlyVisibility) {
+      let early = false;
       for (const s of touched) {
         if (this.durableOnly(s)) {
           this.shapes.add(s);
           continue;
         }
+        early = true;
         s.readableEnd = s.appendedEnd;
         if (s.state === 'ready') s.wake();
       }
       if (commitLsn > this.visibleLsn) this.visibleLsn = commitLsn;
-      if (touched.length > 0) this.visibility.record(tx.commitTime, tx.receivedAt);
+      // A transaction touching only durable-read shapes becomes readable at the fsync: its latency is taken there.
+      if (early) this.visibility.record(tx.commitTime, tx.receivedAt);
+      else if (touched.length > 0) this.unseen.push(tx);
     } else {
       for (const s of touched) this.shapes.add(s);
       if (touched.length > 0) this.unseen.push(tx);
