@@ -40,14 +40,16 @@ export function familyFor<K extends EqKey>(
   then: RangeAccess,
   then2: RangeAccess | undefined,
   layout: ColumnLayout,
+  guard = -1,
 ): ThresholdFamily<K> {
   const sql1 = renderSql(then.probe);
   const sql2 = then2 === undefined ? undefined : renderSql(then2.probe);
   const b1 = oneSided(then);
   const id =
-    then2 === undefined || sql2 === undefined
+    (then2 === undefined || sql2 === undefined
       ? sql1
-      : `${sql1}\u0000${b1.upper ? '<' : '>'}\u0000${sql2}\u0000${oneSided(then2).upper ? '<' : '>'}`;
+      : `${sql1}\u0000${b1.upper ? '<' : '>'}\u0000${sql2}\u0000${oneSided(then2).upper ? '<' : '>'}`) +
+    (guard >= 0 ? `\u0002${guard}` : '');
   const found = families.find((f) => f.sql === id);
   if (found !== undefined) return found;
   const drop = (): void => {
@@ -73,7 +75,7 @@ export function familyFor<K extends EqKey>(
     }, drop);
   }
   const second = then2 === undefined ? null : ProbeValue.compile(then2.probe, sql2 as string, layout);
-  const fam = new ThresholdFamily<K>(id, ProbeValue.compile(then.probe, sql1, layout), second, parts);
+  const fam = new ThresholdFamily<K>(id, ProbeValue.compile(then.probe, sql1, layout), second, parts, guard);
   families.push(fam);
   return fam;
 }
