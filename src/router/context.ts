@@ -14,6 +14,8 @@ export function newCounters(): RouterCounters {
     residualsEvaluated: 0,
     failOpen: 0,
     failedOpenIds: 0,
+    evaluationWork: 0,
+    slowEvaluations: 0,
     matches: new Array<number>(HISTOGRAM_BUCKETS).fill(0),
   };
 }

@@ -15,7 +15,7 @@ import { InclusionIndex, type ElementKey } from '../index/inclusion-index.js';
 import type { Access, RangeAccess } from './atoms.js';
 import { foldAscii } from './atoms.js';
 import type { RouteContext } from './context.js';
-import { ProbeValue, ResidualPool, type RaiseMemo } from './pools.js';
+import { ProbeValue, ResidualPool, meterEvaluation, startEvaluation, type RaiseMemo } from './pools.js';
 import type { RowRecord } from './types.js';
 import { Spread } from './spreads.js';
 import {
@@ -89,6 +89,9 @@ export class TableState {
   };
   /** When set (explain only), every entry an index yields is recorded here before its residual is checked. */
   trace: Set<number> | null = null;
+  /** Compiles a probe whose evaluations are metered in this router's counters. */
+  private readonly compileProbe = (expr: Expr, sql: string): ProbeValue =>
+    ProbeValue.compile(expr, sql, this.layout, this.ctx.counters);
   private readonly emitEntryFn: (e: number) => void;
   private readonly failEntryFn: (e: number) => void;
   /** Reused per row: the values of a structure's probes (undefined where one raised). */
@@ -198,7 +201,7 @@ export class TableState {
     }
     if (access.kind === 'range' && access.more !== undefined) {
       const bounds = boundsOf(access, this.spreadFn);
-      const ix = boundsIxFor(this.boundsBySig, this.boundsIxs, bounds, this.layout);
+      const ix = boundsIxFor(this.boundsBySig, this.boundsIxs, bounds, this.compileProbe);
       const e = this.allocFn();
       addBounds(ix, e, bounds, this.ctx.entries);
       this.ownFn(e, ix);
@@ -280,7 +283,7 @@ export class TableState {
     keyOf: (v: Value) => K,
   ): void {
     const then = eq.then as RangeAccess;
-    const fam = familyFor(families, then, eq.then2, this.layout, this.guardFor(families));
+    const fam = familyFor(families, then, eq.then2, this.compileProbe, this.guardFor(families));
     const keys: K[] = eq.keys.map(keyOf);
     if (eq.nullKey) keys.push(null as K);
     for (const k of keys) {
@@ -381,7 +384,7 @@ export class TableState {
     if (p === undefined) {
       p = new ProbeIx(
         sql,
-        ProbeValue.compile(expr, sql, this.layout),
+        this.compileProbe(expr, sql),
         expr.type,
         expr.kind === 'column' ? this.layout.indexOf(expr.name) : -1,
       );
@@ -702,6 +705,7 @@ export class TableState {
       this.ctx.noteFailure(raised.error);
       v = RAISED;
     } else {
+      const start = startEvaluation();
       try {
         v = (this.residuals.fns[r] as (row: RowView) => boolean | null)(this.row) === true ? TRUE : FALSE;
       } catch (err) {
@@ -709,6 +713,8 @@ export class TableState {
         this.ctx.noteFailure(err);
         v = RAISED;
       }
+      const spent = meterEvaluation(this.ctx.counters, start);
+      if (spent !== 0) this.residuals.work[r] = (this.residuals.work[r] as number) + spent;
     }
     memo.set(r, v);
     return v;
