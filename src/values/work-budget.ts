@@ -40,6 +40,8 @@ export class TooExpensiveError extends SwitchyardError {
 }
 
 let remaining = Infinity;
+/** withWorkBudget calls in progress: a compile, even with an infinite budget, is not a row's evaluation. */
+let budgetDepth = 0;
 let budgetLabel = '';
 let budgetMs = 0;
 let rowOperationLimit = DEFAULT_ROW_OPERATION_LIMIT_MS * WORK_UNITS_PER_MS;
@@ -133,13 +135,14 @@ export function chargeWork(units: number): void {
     );
   }
   // Checked before the step runs (its units are charged ahead), so an evaluation never overshoots by a step.
-  if (workMeter.total - workMeter.evaluationStart > shapeRowBudget) {
+  if (budgetDepth === 0 && workMeter.total - workMeter.evaluationStart > shapeRowBudget) {
     throw new ValueError(
       ErrorCode.TooExpensive,
       `evaluating the clause for one row exceeds the shape row budget of ${shapeRowBudget / WORK_UNITS_PER_MS} ms of work`,
     );
   }
-  if (rowScopeFresh) {
+  // Inside a compile with no budget (withWorkBudget(Infinity)) the compile's own scope stays.
+  if (rowScopeFresh && budgetDepth === 0) {
     rowScopeFresh = false;
     const capMs = Math.min(
       rowOperationLimit / WORK_UNITS_PER_MS,
@@ -227,10 +230,15 @@ export function withWorkBudget<T>(ms: number, what: string, fn: () => T): T {
     budgetLabel = what;
     budgetMs = ms;
     startScope(ms * COMPILE_CAP_FACTOR, units, true);
+  } else if (remaining === Infinity) {
+    // No budget at all: only the row operation limit's cap, timed from now (not the last row's scope).
+    startScope(rowOperationLimit / WORK_UNITS_PER_MS, rowOperationLimit, true);
   }
+  budgetDepth++;
   try {
     return fn();
   } finally {
+    budgetDepth--;
     ({ remaining, budgetLabel, budgetMs } = saved);
     Object.assign(scope, savedScope);
   }
