@@ -149,6 +149,10 @@ export async function main(argv: readonly string[]): Promise<void> {
       'work budget for compiling a where clause, constant folding included; beyond it 400 too_expensive (env SWITCHYARD_COMPILE_BUDGET_MS; default 50)',
     )
     .option(
+      '--shape-row-budget <ms>',
+      "work one evaluation of a shape's where clause may spend on one row; beyond it the shape is invalidated (409) and its clause refused with 400 too_expensive (env SWITCHYARD_SHAPE_ROW_BUDGET_MS; default 50)",
+    )
+    .option(
       '--slice-ms <ms>',
       'longest stretch processing one replicated transaction holds the event loop before yielding to HTTP (default 10)',
     )

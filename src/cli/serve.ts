@@ -1,5 +1,5 @@
 // `switchyard serve`: the sync service (replication → router → shape logs → HTTP), with an embedded Postgres when no URL is given.
-import { DEFAULT_COMPILE_BUDGET_MS } from '../values/work-budget.js';
+import { DEFAULT_COMPILE_BUDGET_MS, DEFAULT_SHAPE_ROW_BUDGET_MS } from '../values/work-budget.js';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { jsonLogger, type Logger } from '../http/logger.js';
@@ -36,6 +36,8 @@ export interface ServeOptions {
   readonly admission?: AdmissionLimits;
   /** Compile budget of a shape's where clause in nominal ms (default 50); see SwitchyardServiceOptions. */
   readonly compileBudgetMs?: number;
+  /** Shape row budget in nominal ms (default 50): past it a shape is invalidated; see SwitchyardServiceOptions. */
+  readonly shapeRowBudgetMs?: number;
   /** Time slice of transaction processing in ms (default 10; Infinity never yields); see SwitchyardServiceOptions. */
   readonly processSliceMs?: number;
   /** Readers see only fsynced changes (`--durable-reads`; for benchmarking and diagnosis). */
@@ -70,6 +72,7 @@ export interface ServeFlags {
   demo?: boolean;
   shards?: string;
   compileBudget?: string;
+  shapeRowBudget?: string;
   sliceMs?: string;
   durableReads?: boolean;
   maxConcurrentCreations?: string;
@@ -139,6 +142,11 @@ export function resolveServeOptions(flags: ServeFlags, env: NodeJS.ProcessEnv = 
       flags.compileBudget ?? env['SWITCHYARD_COMPILE_BUDGET_MS'],
       DEFAULT_COMPILE_BUDGET_MS,
     ),
+    shapeRowBudgetMs: positiveInt(
+      '--shape-row-budget',
+      flags.shapeRowBudget ?? env['SWITCHYARD_SHAPE_ROW_BUDGET_MS'],
+      DEFAULT_SHAPE_ROW_BUDGET_MS,
+    ),
   };
 }
 
@@ -198,6 +206,7 @@ async function startService(
     router: { shards: opts.shards ?? 0 },
     ...(opts.admission !== undefined ? { admission: opts.admission } : {}),
     ...(opts.compileBudgetMs !== undefined ? { compileBudgetMs: opts.compileBudgetMs } : {}),
+    ...(opts.shapeRowBudgetMs !== undefined ? { shapeRowBudgetMs: opts.shapeRowBudgetMs } : {}),
     ...(opts.processSliceMs !== undefined ? { processSliceMs: opts.processSliceMs } : {}),
     ...(opts.durableReads === true ? { earlyVisibility: false } : {}),
     ...(opts.commitDelayMs !== undefined && opts.commitDelayMs > 0 ? { commitDelayMs: opts.commitDelayMs } : {}),

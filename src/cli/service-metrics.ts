@@ -87,6 +87,21 @@ export function registerServiceMetrics(registry: Registry, read: () => ServiceMe
     "Expressions that raised while routing a row, failing their shapes open for an exact re-check (the router's failOpen), per table",
     (m) => m.failOpenByTable,
   );
+  perTable(
+    'switchyard_shape_evaluation_work_units_total',
+    "Work units (about a ns each: arbitrary-precision loops) charged evaluating shapes' where clauses on rows, router and exact re-checks, per table",
+    (m) => m.evaluationWorkByTable,
+  );
+  perTable(
+    'switchyard_slow_shape_evaluations_total',
+    "Evaluations of a shape's where clause (or one of its router expressions) for one row that charged at least 1 nominal ms of work, per table",
+    (m) => m.slowEvaluationsByTable,
+  );
+  perTable(
+    'switchyard_shapes_too_expensive_total',
+    'Shapes invalidated because evaluating their where clause for one row ran out of the shape row budget (--shape-row-budget), per table',
+    (m) => m.tooExpensiveByTable,
+  );
   counter(
     'switchyard_processing_yields_total',
     'Times processing a large transaction gave way to HTTP (time slicing)',

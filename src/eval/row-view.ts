@@ -10,6 +10,12 @@ export class ColumnLayout {
   readonly decoders: readonly ((text: string) => Value)[];
   /** Per column, text → comparable key (see values/comparable.ts), or undefined when its type has none. */
   readonly keyers: readonly (Keyer | undefined)[];
+  /**
+   * Copies a record's column texts into an array in layout order. Generated with each name as a literal key: records
+   * of one table share a hidden class, so every load is monomorphic, where `record[name]` with a varying name is a
+   * megamorphic lookup per column read.
+   */
+  readonly readTexts: (record: Readonly<Record<string, string | null>>, out: (string | null | undefined)[]) => void;
   private readonly byName: Map<string, number>;
 
   constructor(columns: readonly { name: string; type: PgType; decode: (text: string) => Value }[]) {
@@ -18,6 +24,15 @@ export class ColumnLayout {
     this.decoders = columns.map((c) => c.decode);
     this.keyers = columns.map((c) => keyerFor(c.type, c.decode));
     this.byName = new Map(this.names.map((n, i) => [n, i]));
+    // Names are JSON-quoted, so any column name is a string literal here (never code); `__proto__` is read as an own
+    // property only (a literal `r["__proto__"]` would reach Object.prototype's accessor).
+    const body = this.names
+      .map((n, i) => {
+        const k = JSON.stringify(n);
+        return n === '__proto__' ? `o[${i}] = Object.hasOwn(r, ${k}) ? r[${k}] : undefined;` : `o[${i}] = r[${k}];`;
+      })
+      .join('\n');
+    this.readTexts = new Function('r', 'o', body) as ColumnLayout['readTexts'];
   }
 
   indexOf(name: string): number {
@@ -36,6 +51,8 @@ export class ColumnLayout {
  */
 export class RowView {
   record: Readonly<Record<string, string | null>> = {};
+  /** The record's column texts in layout order (undefined: the record lacks the column), read once per row. */
+  readonly texts: (string | null | undefined)[];
   private readonly cache: (Value | null)[];
   private readonly stamps: Uint32Array;
   /** Comparable keys of this row's columns (NaN: none), valid where keyStamps holds the epoch. */
@@ -44,6 +61,7 @@ export class RowView {
   private epoch = 1;
 
   constructor(readonly layout: ColumnLayout) {
+    this.texts = new Array<string | null | undefined>(layout.size).fill(null);
     this.cache = new Array<Value | null>(layout.size).fill(null);
     this.stamps = new Uint32Array(layout.size);
     this.keys = new Float64Array(layout.size);
@@ -54,6 +72,7 @@ export class RowView {
   reset(record: Readonly<Record<string, string | null>>): this {
     beginEvaluation();
     this.record = record;
+    this.layout.readTexts(record, this.texts);
     this.epoch++;
     if (this.epoch === 0xffffffff) {
       this.stamps.fill(0);
@@ -65,7 +84,7 @@ export class RowView {
 
   get(i: number): Value | null {
     if (this.stamps[i] === this.epoch) return this.cache[i] as Value | null;
-    const text = this.record[this.layout.names[i] as string];
+    const text = this.texts[i];
     const v = text === null || text === undefined ? null : (this.layout.decoders[i] as (t: string) => Value)(text);
     this.cache[i] = v;
     this.stamps[i] = this.epoch;
@@ -78,7 +97,7 @@ export class RowView {
    */
   key(i: number): number {
     if (this.keyStamps[i] === this.epoch) return this.keys[i] as number;
-    const text = this.record[this.layout.names[i] as string];
+    const text = this.texts[i];
     const keyer = this.layout.keyers[i];
     const k = text === null || text === undefined || keyer === undefined ? NaN : keyer(text);
     this.keys[i] = k;
@@ -88,7 +107,7 @@ export class RowView {
 
   /** The raw text of column i (no decoding): equality indexes on canonical-text types key on it directly. */
   raw(i: number): string | null {
-    const text = this.record[this.layout.names[i] as string];
+    const text = this.texts[i];
     return text === undefined ? null : text;
   }
 }

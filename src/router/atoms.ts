@@ -2,6 +2,7 @@
 import { childrenOf, type CompareOp, type ConstExpr, type Expr } from '../sql/ast.js';
 import { baseType, elementType, pgType, type ArrayValue, type PgType, type Value } from '../values/types.js';
 import { codecFor } from '../values/registry.js';
+import { lowerAscii } from '../values/text.js';
 
 export const BOOL = pgType('bool');
 
@@ -285,13 +286,7 @@ export function likePrefix(pattern: string, esc: string | null): { prefix: strin
 }
 
 /** ASCII-only lower-casing, as `lower` and ILIKE do under the C collation. */
-export function foldAscii(s: string): string {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 65 && c <= 90) return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
-  }
-  return s;
-}
+export const foldAscii = lowerAscii;
 
 export function andOf(args: readonly Expr[]): Expr {
   if (args.length === 1) return args[0] as Expr;

@@ -14,6 +14,8 @@ export function newCounters(): RouterCounters {
     residualsEvaluated: 0,
     failOpen: 0,
     failedOpenIds: 0,
+    evaluationWork: 0,
+    slowEvaluations: 0,
     matches: new Array<number>(HISTOGRAM_BUCKETS).fill(0),
   };
 }
@@ -50,8 +52,9 @@ export class RouteContext {
   begin(): void {
     this.marks.next();
     this.failedMarks.next();
-    this.out.length = 0;
-    this.failed.length = 0;
+    // Setting an array's length is a runtime call: skipped when already empty (`failed` nearly always is).
+    if (this.out.length !== 0) this.out.length = 0;
+    if (this.failed.length !== 0) this.failed.length = 0;
   }
 
   emitShape(s: number): void {

@@ -239,6 +239,18 @@ export class RouterCore {
 
   /** The table a change names, or null (unknown or malformed names route nowhere). Cached per spelling. */
   lookupTable(name: string): TableState | null {
+    // Changes come in runs on one table: the last name answers without hashing it.
+    if (name === this.lastName) return this.lastTable;
+    const t = this.lookupTableCached(name);
+    this.lastName = name;
+    this.lastTable = t;
+    return t;
+  }
+
+  private lastName: string | undefined = undefined;
+  private lastTable: TableState | null = null;
+
+  private lookupTableCached(name: string): TableState | null {
     const hit = this.tableCache.get(name);
     if (hit !== undefined) return hit;
     let t: TableState | null = null;

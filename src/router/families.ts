@@ -1,17 +1,17 @@
 // Structures of bounds: the threshold family of an equality access's bounds, the BoundsIx of a conjunction of ranges,
 // and each shape's bound values in them.
-import type { ColumnLayout } from '../eval/row-view.js';
 import { BoundPairs } from '../index/bound-pairs.js';
 import type { EntryTable } from '../index/entries.js';
 import { KeyedParts } from '../index/keyed-parts.js';
 import { projectionFor, type KeyOrder } from '../index/order-key.js';
 import { RangeIndex } from '../index/range-index.js';
+import type { Expr } from '../sql/ast.js';
 import { renderSql } from '../sql/render.js';
 import { codecFor } from '../values/registry.js';
 import type { Value } from '../values/types.js';
 import type { RangeAccess } from './atoms.js';
 import { BoundsIx, ThresholdFamily, type EqKey } from './lanes.js';
-import { ProbeValue } from './pools.js';
+import type { ProbeValue } from './pools.js';
 import { mostSelectiveFirst, type Spread } from './spreads.js';
 
 /** A one-sided bound as BoundList/BoundPairs keep it: the constant, strictness and the order it is read in. */
@@ -39,7 +39,8 @@ export function familyFor<K extends EqKey>(
   families: ThresholdFamily<K>[],
   then: RangeAccess,
   then2: RangeAccess | undefined,
-  layout: ColumnLayout,
+  /** Compiles a bounded probe (the table's, so its work is metered there). */
+  compile: (expr: Expr, sql: string) => ProbeValue,
 ): ThresholdFamily<K> {
   const sql1 = renderSql(then.probe);
   const sql2 = then2 === undefined ? undefined : renderSql(then2.probe);
@@ -72,8 +73,8 @@ export function familyFor<K extends EqKey>(
       return pairs;
     }, drop);
   }
-  const second = then2 === undefined ? null : ProbeValue.compile(then2.probe, sql2 as string, layout);
-  const fam = new ThresholdFamily<K>(id, ProbeValue.compile(then.probe, sql1, layout), second, parts);
+  const second = then2 === undefined ? null : compile(then2.probe, sql2 as string);
+  const fam = new ThresholdFamily<K>(id, compile(then.probe, sql1), second, parts);
   families.push(fam);
   return fam;
 }
@@ -125,14 +126,15 @@ export function boundsIxFor(
   bySig: Map<string, BoundsIx>,
   list: BoundsIx[],
   bounds: readonly ProbeBound[],
-  layout: ColumnLayout,
+  /** Compiles a bounded probe (the table's, so its work is metered there). */
+  compile: (expr: Expr, sql: string) => ProbeValue,
 ): BoundsIx {
   const sig = bounds.map((b) => `${b.sql}\u0000${b.upper ? '<' : '>'}\u0000${b.range.keyType.scalar}`).join('\u0001');
   let ix = bySig.get(sig);
   if (ix !== undefined) return ix;
   const orders = bounds.map((b) => orderOf(b.range, b.upper));
   const probes = new Map<string, ProbeValue>();
-  for (const b of bounds) if (!probes.has(b.sql)) probes.set(b.sql, ProbeValue.compile(b.range.probe, b.sql, layout));
+  for (const b of bounds) if (!probes.has(b.sql)) probes.set(b.sql, compile(b.range.probe, b.sql));
   const pairs = new BoundPairs(orders[0] as KeyOrder, orders[1] as KeyOrder, null, orders.slice(2));
   ix = new BoundsIx(
     sig,

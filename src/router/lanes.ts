@@ -78,22 +78,23 @@ export class ProbeIx implements Owner {
   readonly keyCodec: Codec;
   readonly elemCodec: Codec | undefined;
   /** For a plain text[]/int2[]/int4[] column: element keys are split from the raw text, without decoding. */
-  readonly rawArray: { readonly column: string; readonly ints: boolean } | undefined;
+  readonly rawArray: { readonly col: number; readonly ints: boolean } | undefined;
   constructor(
     readonly sql: string,
     readonly probe: ProbeValue,
     readonly type: PgType,
-    column: string | undefined,
+    /** The column's layout index when the probe is a plain column, else -1. */
+    column: number,
   ) {
-    this.lane = column !== undefined ? 'equality' : 'expression';
+    this.lane = column >= 0 ? 'equality' : 'expression';
     this.keyCodec = codecFor(baseType(type));
     this.elemCodec = type.array ? codecFor(baseType(elementType(type))) : undefined;
     const sc = type.scalar;
     this.rawArray =
-      column !== undefined &&
+      column >= 0 &&
       type.array &&
       (sc === 'text' || sc === 'varchar' || sc === 'name' || sc === 'int2' || sc === 'int4')
-        ? { column, ints: sc === 'int2' || sc === 'int4' }
+        ? { col: column, ints: sc === 'int2' || sc === 'int4' }
         : undefined;
   }
 

@@ -4,6 +4,8 @@ import type { ColumnLayout, RowView } from '../eval/row-view.js';
 import type { Value } from '../values/types.js';
 import { compileBool, compileExpr } from '../eval/compile.js';
 import { EpochMemo } from '../index/epoch-marks.js';
+import { SLOW_EVALUATION_UNITS, beginEvaluation, isTooExpensive, workMeter } from '../values/work-budget.js';
+import type { RouterCounters } from './types.js';
 
 type Rec = Readonly<Record<string, string | null>>;
 
@@ -15,15 +17,43 @@ function columnsOf(e: Expr, out: Set<string> = new Set()): Set<string> {
 }
 
 /**
+ * Starts metering one expression's evaluation for a row: a new evaluation scope (its shape row budget), and the
+ * meter's reading to pass to `meterEvaluation`.
+ */
+export function startEvaluation(): number {
+  beginEvaluation();
+  return workMeter.total;
+}
+
+/**
+ * Counts the work charged since `start` (one evaluation) in the router's counters and returns it: two loads and a
+ * compare for the usual evaluation that charges nothing (only arbitrary-precision loops charge).
+ */
+export function meterEvaluation(counters: RouterCounters, start: number): number {
+  const spent = workMeter.total - start;
+  if (spent !== 0) {
+    counters.evaluationWork += spent;
+    if (spent >= SLOW_EVALUATION_UNITS) counters.slowEvaluations++;
+  }
+  return spent;
+}
+
+/**
  * The inputs of the last row an expression raised on. A clause's value depends only on the columns it reads, so a
  * row repeating those column texts raises the same error: it fails open without evaluating (and building and
  * throwing an error, which costs several times a whole routed row) again. One remembered input is what a stream
  * of rows with the same poisonous value (`n = 0` under `1 / n`) needs; a new value just replaces it.
+ *
+ * An expression that ran out of its shape row budget (too_expensive) is remembered for every row: its shapes are
+ * about to be invalidated (the service's exact re-check raises the same), and evaluating it again per row would
+ * spend the budget on every row of the transaction.
  */
 export class RaiseMemo {
   private readonly columns: readonly string[];
   /** The remembered input key; undefined while nothing is remembered. */
   private key: string | null | undefined = undefined;
+  /** Too expensive: raises again on every row. */
+  private always = false;
   error: unknown = undefined;
 
   constructor(expr: Expr) {
@@ -45,11 +75,12 @@ export class RaiseMemo {
   remember(record: Rec, error: unknown): void {
     this.key = this.keyOf(record);
     this.error = error;
+    if (isTooExpensive(error)) this.always = true;
   }
 
-  /** True when the row has the inputs the expression last raised on (it would raise `error` again). */
+  /** True when the row has the inputs the expression last raised on (it would raise `error` again), or it was too expensive. */
   repeats(record: Rec): boolean {
-    return this.key !== undefined && this.keyOf(record) === this.key;
+    return this.always || (this.key !== undefined && this.keyOf(record) === this.key);
   }
 }
 
@@ -62,6 +93,8 @@ export class ResidualPool {
   readonly sqls: (string | undefined)[] = [];
   /** Per residual, the inputs it last raised on. */
   readonly raised: (RaiseMemo | undefined)[] = [];
+  /** Per residual, the work units its evaluations charged so far (its running cost). */
+  readonly work: number[] = [];
   private readonly refs: number[] = [];
   private readonly byKey = new Map<string, number>();
   private readonly keys: (string | undefined)[] = [];
@@ -83,6 +116,7 @@ export class ResidualPool {
     this.fns[id] = fn;
     this.sqls[id] = sql;
     this.raised[id] = new RaiseMemo(expr);
+    this.work[id] = 0;
     this.keys[id] = key;
     this.refs[id] = 1;
     this.byKey.set(key, id);
@@ -115,16 +149,20 @@ export class ResidualPool {
 export class ProbeValue {
   private value: Value | null = null;
   private round = -1;
+  /** Work units its evaluations charged so far (its running cost). */
+  work = 0;
 
   constructor(
     readonly sql: string,
     private readonly fn: (row: RowView) => Value | null,
     /** The inputs this probe last raised on (see RaiseMemo). */
     readonly raised: RaiseMemo,
+    /** Where its evaluations' work is counted (the router's). */
+    private readonly counters: RouterCounters,
   ) {}
 
-  static compile(expr: Expr, sql: string, layout: ColumnLayout): ProbeValue {
-    return new ProbeValue(sql, compileExpr(expr, layout), new RaiseMemo(expr));
+  static compile(expr: Expr, sql: string, layout: ColumnLayout, counters: RouterCounters): ProbeValue {
+    return new ProbeValue(sql, compileExpr(expr, layout), new RaiseMemo(expr), counters);
   }
 
   /** Computes without the memo (explain). */
@@ -135,11 +173,14 @@ export class ProbeValue {
   /** The probe's value for the current row; `round` is the table's row counter. Throws ValueError. */
   get(row: RowView, round: number): Value | null {
     if (this.round !== round) {
+      const start = startEvaluation();
       try {
         this.value = this.fn(row);
       } catch (err) {
         this.raised.remember(row.record, err);
         throw err;
+      } finally {
+        this.work += meterEvaluation(this.counters, start);
       }
       this.round = round;
     }

@@ -84,6 +84,8 @@ export function summarize(router: RouterCore): RoutingSummary {
     lanes: s.lanes,
     failOpen: s.counters.failOpen,
     failedOpenIds: s.counters.failedOpenIds,
+    evaluationWork: s.counters.evaluationWork,
+    slowEvaluations: s.counters.slowEvaluations,
     estimatedBytes: s.estimatedBytes,
   };
 }

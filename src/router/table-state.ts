@@ -15,7 +15,7 @@ import { InclusionIndex, type ElementKey } from '../index/inclusion-index.js';
 import type { Access, RangeAccess } from './atoms.js';
 import { foldAscii } from './atoms.js';
 import type { RouteContext } from './context.js';
-import { ProbeValue, ResidualPool, type RaiseMemo } from './pools.js';
+import { ProbeValue, ResidualPool, meterEvaluation, startEvaluation, type RaiseMemo } from './pools.js';
 import type { RowRecord } from './types.js';
 import { Spread } from './spreads.js';
 import {
@@ -86,6 +86,9 @@ export class TableState {
   };
   /** When set (explain only), every entry an index yields is recorded here before its residual is checked. */
   trace: Set<number> | null = null;
+  /** Compiles a probe whose evaluations are metered in this router's counters. */
+  private readonly compileProbe = (expr: Expr, sql: string): ProbeValue =>
+    ProbeValue.compile(expr, sql, this.layout, this.ctx.counters);
   private readonly emitEntryFn: (e: number) => void;
   private readonly failEntryFn: (e: number) => void;
   /** Reused per row: the values of a structure's probes (undefined where one raised). */
@@ -195,7 +198,7 @@ export class TableState {
     }
     if (access.kind === 'range' && access.more !== undefined) {
       const bounds = boundsOf(access, this.spreadFn);
-      const ix = boundsIxFor(this.boundsBySig, this.boundsIxs, bounds, this.layout);
+      const ix = boundsIxFor(this.boundsBySig, this.boundsIxs, bounds, this.compileProbe);
       const e = this.allocFn();
       addBounds(ix, e, bounds, this.ctx.entries);
       this.ownFn(e, ix);
@@ -277,7 +280,7 @@ export class TableState {
     keyOf: (v: Value) => K,
   ): void {
     const then = eq.then as RangeAccess;
-    const fam = familyFor(families, then, eq.then2, this.layout);
+    const fam = familyFor(families, then, eq.then2, this.compileProbe);
     const keys: K[] = eq.keys.map(keyOf);
     if (eq.nullKey) keys.push(null as K);
     for (const k of keys) {
@@ -362,9 +365,9 @@ export class TableState {
     if (p === undefined) {
       p = new ProbeIx(
         sql,
-        ProbeValue.compile(expr, sql, this.layout),
+        this.compileProbe(expr, sql),
         expr.type,
-        expr.kind === 'column' ? expr.name : undefined,
+        expr.kind === 'column' ? this.layout.indexOf(expr.name) : -1,
       );
       this.probeBySql.set(sql, p);
       p.at = this.probes.push(p) - 1;
@@ -397,7 +400,7 @@ export class TableState {
     this.residuals.memo.next();
     this.round++;
     try {
-      this.routeIndexes(record);
+      this.routeIndexes();
     } catch (err) {
       // Not a value error of one expression (those are confined below): a bug. Stay safe: every shape, re-checked.
       ctx.noteFailure(err);
@@ -415,12 +418,14 @@ export class TableState {
     }
   }
 
-  private routeIndexes(record: RowRecord): void {
+  private routeIndexes(): void {
     const counters = this.ctx.counters;
     const rawEqs = this.rawEqs;
+    const texts = this.row.texts;
+    const record = this.row.record;
     for (let i = 0; i < rawEqs.length; i++) {
       const ix = rawEqs[i] as RawEq;
-      const t = record[ix.column];
+      const t = texts[ix.col];
       const key = t === undefined ? null : t;
       counters.lookups++;
       const hit = ix.pm.get(key);
@@ -479,7 +484,8 @@ export class TableState {
     const part = f.parts.get(key);
     if (part === undefined) return;
     const vals = this.familyVals;
-    vals.length = f.second === null ? 1 : 2;
+    const nv = f.second === null ? 1 : 2;
+    if (vals.length !== nv) vals.length = nv;
     vals[0] = f.probe;
     if (f.second !== null) vals[1] = f.second;
     if (!this.probeValues(vals)) {
@@ -531,7 +537,7 @@ export class TableState {
    */
   private probeValues(probes: readonly ProbeValue[]): boolean {
     const known = this.known;
-    known.length = probes.length;
+    if (known.length !== probes.length) known.length = probes.length;
     let raised = false;
     let sawNull = false;
     for (let i = 0; i < probes.length; i++) {
@@ -572,7 +578,7 @@ export class TableState {
     const counters = this.ctx.counters;
     const ra = p.rawArray;
     if (ra !== undefined && p.incl !== undefined && p.eq === undefined && p.families.length === 0) {
-      const t = this.row.record[ra.column];
+      const t = this.row.texts[ra.col];
       if (t === null || t === undefined) return;
       const n = splitRawArray(t, ra.ints, this.keyBuf);
       if (n >= 0) {
@@ -678,6 +684,7 @@ export class TableState {
       this.ctx.noteFailure(raised.error);
       v = RAISED;
     } else {
+      const start = startEvaluation();
       try {
         v = (this.residuals.fns[r] as (row: RowView) => boolean | null)(this.row) === true ? TRUE : FALSE;
       } catch (err) {
@@ -685,6 +692,8 @@ export class TableState {
         this.ctx.noteFailure(err);
         v = RAISED;
       }
+      const spent = meterEvaluation(this.ctx.counters, start);
+      if (spent !== 0) this.residuals.work[r] = (this.residuals.work[r] as number) + spent;
     }
     memo.set(r, v);
     return v;

@@ -39,6 +39,10 @@ export interface RouterCounters {
   failOpen: number;
   /** Shape ids answered failed open (to be re-checked exactly by the caller), summed over routes. */
   failedOpenIds: number;
+  /** Work units (work-budget.ts) charged evaluating residuals and expression keys: arbitrary-precision loops. */
+  evaluationWork: number;
+  /** Evaluations of one residual or expression key for one row that charged at least 1 nominal ms of work. */
+  slowEvaluations: number;
   /** Histogram of matches per route: index i counts routes with i matches, the last bucket holds ≥ its index. */
   matches: number[];
 }
@@ -115,6 +119,10 @@ export interface RoutingSummary {
   readonly failOpen: number;
   /** Shape ids answered failed open. */
   readonly failedOpenIds: number;
+  /** Work units charged evaluating residuals and expression keys (RouterCounters.evaluationWork). */
+  readonly evaluationWork: number;
+  /** Evaluations that charged at least 1 nominal ms (RouterCounters.slowEvaluations). */
+  readonly slowEvaluations: number;
   readonly estimatedBytes: number;
 }
 

@@ -18,6 +18,7 @@ import type { Subqueries } from './subqueries.js';
 import { TableCounts } from './table-counts.js';
 import type { RoutedImages, TableRef, TableRouters } from './table-routers.js';
 import type { TimeSlicer } from './time-slicer.js';
+import { SLOW_EVALUATION_UNITS, isTooExpensive, workMeter } from '../values/work-budget.js';
 
 export interface ProcessCounters {
   transactions: number;
@@ -29,6 +30,8 @@ export interface ProcessCounters {
   failOpenRoutes: number;
   /** Shapes re-checked exactly because the router failed them open. */
   failOpenRechecks: number;
+  /** Shapes invalidated because evaluating their clause for one row ran out of the shape row budget. */
+  tooExpensiveShapes: number;
   /** Shape-transactions skipped because the shape's snapshot already saw them. */
   snapshotSkips: number;
   /** Entries at or below a log's last offset (a replay after restart). */
@@ -43,6 +46,8 @@ export interface ProcessResult {
   readonly truncated: LiveShape[];
   /** Subquery shapes to invalidate: a move of their rows could not be completed. */
   readonly failedMoves: LiveShape[];
+  /** Shapes to invalidate: evaluating their clause for one row ran out of the shape row budget (with the error). */
+  readonly tooExpensive: ReadonlyMap<LiveShape, string>;
 }
 
 interface Pending {
@@ -68,12 +73,21 @@ export class ChangeProcessor {
     evaluationErrors: 0,
     failOpenRoutes: 0,
     failOpenRechecks: 0,
+    tooExpensiveShapes: 0,
     snapshotSkips: 0,
     replaySkips: 0,
     routeNanos: 0,
   };
   /** `counters.evaluationErrors` per table (live rows here; the service adds snapshot and subset rows). */
   readonly evaluationErrorsByTable = new TableCounts();
+  /** Work units charged by exact re-checks, and re-checks that charged ≥ 1 nominal ms, per table. */
+  readonly evaluationWorkByTable = new TableCounts();
+  readonly slowEvaluationsByTable = new TableCounts();
+  /**
+   * Shapes of the transaction being built whose exact re-check ran out of the shape row budget: they are left out of
+   * every later row (not re-checked again: each would spend the budget once more) and invalidated at its append.
+   */
+  private tooExpensive = new Map<LiveShape, string>();
 
   constructor(
     private readonly routers: TableRouters,
@@ -99,7 +113,13 @@ export class ChangeProcessor {
     const built = await this.build(tx, routed, images, slicer);
     slicer.end();
     this.counters.routeNanos += Math.round(slicer.takeBusyMs() * 1e6);
-    return { tx, pending: built.pending, truncated: built.truncated, failedMoves: built.failedMoves };
+    return {
+      tx,
+      pending: built.pending,
+      truncated: built.truncated,
+      failedMoves: built.failedMoves,
+      tooExpensive: built.tooExpensive,
+    };
   }
 
   /**
@@ -112,7 +132,12 @@ export class ChangeProcessor {
     const touched = await this.appendAll(prepared.pending, prepared.tx.commitLsn, slicer);
     slicer.end();
     slicer.takeBusyMs();
-    return { touched, truncated: prepared.truncated, failedMoves: prepared.failedMoves };
+    return {
+      touched,
+      truncated: prepared.truncated,
+      failedMoves: prepared.failedMoves,
+      tooExpensive: prepared.tooExpensive,
+    };
   }
 
   /** Every row image of the transaction (old and new) with its table, and where each change's images start. */
@@ -177,6 +202,7 @@ export class ChangeProcessor {
     const truncated: LiveShape[] = [];
     const txh: TxHeaders = { lsn: tx.commitLsn.toString(), txids: [tx.xid] };
     const sq = this.subqueries;
+    const tooExpensive = (this.tooExpensive = new Map());
     const emit = (s: LiveShape, op: number, msg: ChangeMessage): void => this.add(pending, s, tx, op, msg);
     for (let i = 0; i < tx.changes.length; i++) {
       if ((i & 63) === 63 && slicer.due()) await slicer.pause();
@@ -218,7 +244,9 @@ export class ChangeProcessor {
       } else this.buildUpdate(pending, tx, txh, op, routed, img, rows[img] as Row, change.record);
     }
     const failedMoves = sq === undefined ? [] : await sq.finish(tx, txh, emit);
-    return { pending, truncated, failedMoves };
+    // Their messages of this transaction are dropped with their logs.
+    for (const s of tooExpensive.keys()) pending.delete(s);
+    return { pending, truncated, failedMoves, tooExpensive };
   }
 
   /** An update's messages: moves out, in-place updates, key changes (delete + insert) and moves in. */
@@ -272,7 +300,7 @@ export class ChangeProcessor {
     for (const id of ids) {
       if (this.subqueries?.owns(id) === true) continue;
       const s = this.shapes(id);
-      if (s === undefined || s.state === 'invalidated') continue;
+      if (s === undefined || s.state === 'invalidated' || this.tooExpensive.has(s)) continue;
       if (failed !== null && failed.has(id)) {
         this.counters.failOpenRechecks++;
         if (!this.exact(s, row)) continue;
@@ -282,15 +310,29 @@ export class ChangeProcessor {
     return out;
   }
 
-  /** The shape's own predicate verdict; an evaluation error means "not in" (where-language.md §8.2). */
+  /**
+   * The shape's own predicate verdict; an evaluation error means "not in" (where-language.md §8.2), except running
+   * out of the shape row budget, which marks the shape to be invalidated (§8.3). Its work is metered per table.
+   */
   private exact(s: LiveShape, row: Row): boolean {
     const where = s.definition.where;
     if (where === undefined || where.trim() === '') return true;
+    const predicate = this.predicates.get(s);
+    const start = workMeter.total;
     try {
-      return this.predicates.get(s).matches(row);
-    } catch {
-      this.countEvaluationErrors(s.schema, s.table, 1);
+      return predicate.matches(row);
+    } catch (err) {
+      if (isTooExpensive(err)) {
+        this.counters.tooExpensiveShapes++;
+        this.tooExpensive.set(s, (err as Error).message);
+      } else this.countEvaluationErrors(s.schema, s.table, 1);
       return false;
+    } finally {
+      const spent = workMeter.total - start;
+      if (spent !== 0) {
+        this.evaluationWorkByTable.add(s.schema, s.table, spent);
+        if (spent >= SLOW_EVALUATION_UNITS) this.slowEvaluationsByTable.add(s.schema, s.table, 1);
+      }
     }
   }
 
@@ -382,6 +424,7 @@ interface Built {
   /** Shapes to invalidate (TRUNCATE of their table). */
   readonly truncated: LiveShape[];
   readonly failedMoves: LiveShape[];
+  readonly tooExpensive: ReadonlyMap<LiveShape, string>;
 }
 
 /** A routed transaction whose messages wait to be appended (`ChangeProcessor.append`). */

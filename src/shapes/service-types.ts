@@ -42,6 +42,13 @@ export interface SwitchyardServiceOptions {
   /** Cap on one arbitrary-precision step while evaluating a row (nominal ms); beyond it the row raises. Default 2000. */
   readonly rowOperationLimitMs?: number;
   /**
+   * Shape row budget: the work one evaluation of a shape's clause (or of one of its router expressions) may charge
+   * for one row, in nominal ms. A shape whose evaluation runs out of it is invalidated (clients get 409 and
+   * refetch) and the same clause is refused with 400 `too_expensive` from then on. Sets the process default
+   * (work-budget.ts). Default 50; Infinity turns it off (the row operation limit still applies).
+   */
+  readonly shapeRowBudgetMs?: number;
+  /**
    * Longest stretch (ms) that processing a replicated transaction holds the event loop before it yields to HTTP
    * (time-sliced routing and appends; the transaction stays atomic for readers). Default 10; Infinity never yields.
    */
@@ -75,6 +82,8 @@ export type ServiceEvent =
       readonly ms: number;
     }
   | { readonly event: 'shape_resumed'; readonly count: number; readonly dropped: number }
+  /** Logs without a shape found after start (creations that never committed) and deleted. */
+  | { readonly event: 'orphan_logs_removed'; readonly count: number }
   | { readonly event: 'shape_invalidated'; readonly handle: string; readonly table: string; readonly reason: string }
   | { readonly event: 'replication'; readonly detail: ReplicationEvent }
   | { readonly event: 'error'; readonly message: string }
@@ -109,6 +118,12 @@ export interface ServiceMetrics extends ProcessCounters {
   readonly evaluationErrorsByTable: readonly TableCount[];
   /** Expressions that raised while routing a row and failed their shapes open (the routers' `failOpen`), per table. */
   readonly failOpenByTable: readonly TableCount[];
+  /** Work units charged evaluating shapes' clauses on rows (router expressions and exact re-checks), per table. */
+  readonly evaluationWorkByTable: readonly TableCount[];
+  /** Evaluations of one expression or clause for one row that charged at least 1 nominal ms, per table. */
+  readonly slowEvaluationsByTable: readonly TableCount[];
+  /** Shapes invalidated for running out of the shape row budget, per table. */
+  readonly tooExpensiveByTable: readonly TableCount[];
   /** Time slices of transaction processing: slices run, yields to the event loop, longest slice (ms). */
   readonly processing: SliceStats;
   /** Subquery shapes' work: move queries run and rows moved in and out, inner rows applied to sets, set reloads. */

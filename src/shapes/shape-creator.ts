@@ -177,7 +177,7 @@ async function createOnTable(
   await prepareRouter(deps, table);
   const handle = deps.registry.newHandle(defKey);
   deps.store.createLog(handle);
-  const shape = deps.registry.register(handle, v.record, deps.store);
+  const shape = deps.registry.register(handle, v.record);
   try {
     await publishTable(deps, table);
     deps.subqueries.remember(innerTables(inner));
@@ -333,6 +333,7 @@ async function startSnapshot(
         def.table,
         def.where?.trim() === '' ? undefined : def.where,
         def.params,
+        true,
       );
     },
     taken: (visibility) => {
@@ -446,6 +447,8 @@ async function writeSnapshot(
       return predicate.matches(row);
     } catch (err) {
       if (!(err instanceof ValueError)) throw err;
+      // Out of the shape row budget: the clause is too costly to keep (as a live row would invalidate the shape).
+      if (err.code === ErrorCode.TooExpensive) throw whereRejection(err, shape.definition.where ?? '', 'where');
       evaluationErrors++;
       return false;
     }

@@ -24,3 +24,10 @@ export class TableCounts {
     return [...this.counts.values()].map((c) => ({ ...c }));
   }
 }
+
+/** Lists of per-table counts added up, table by table (a table in one list only keeps its count). */
+export function sumCounts(...lists: readonly (readonly TableCount[])[]): TableCount[] {
+  const sum = new TableCounts();
+  for (const list of lists) for (const c of list) sum.add(c.schema, c.table, c.count);
+  return sum.list();
+}

@@ -36,6 +36,7 @@ export interface InitMessage {
   /** The dispatching process's compile budget and row operation limit (work-budget.ts), so workers judge alike. */
   readonly compileBudgetMs: number;
   readonly rowOperationLimitMs: number;
+  readonly shapeRowBudgetMs: number;
 }
 
 /** A packed range (batch-codec.ts): SharedArrayBuffer views under 'shared', copies under 'packed'. */
@@ -63,6 +64,9 @@ export interface WorkerStats {
   /** Expressions that raised in this worker and failed their dependents open, and the ids answered failed open. */
   readonly failOpen: number;
   readonly failedOpenIds: number;
+  /** Work units charged evaluating expressions in this worker, and the evaluations that charged ≥ 1 nominal ms. */
+  readonly evaluationWork: number;
+  readonly slowEvaluations: number;
   readonly shapes: number;
   readonly keys: number;
   readonly entries: number;

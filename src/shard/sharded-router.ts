@@ -1,5 +1,5 @@
 // ShardedRouter: the Router's API across worker threads, shapes placed by routing key, rows sent only where needed.
-import { defaultCompileBudgetMs, rowOperationLimitMs } from '../values/work-budget.js';
+import { defaultCompileBudgetMs, rowOperationLimitMs, shapeRowBudgetMs } from '../values/work-budget.js';
 import os from 'node:os';
 import { ErrorCode, RouterError } from '../errors/index.js';
 import { emptyLanes } from '../router/index.js';
@@ -121,6 +121,7 @@ export class ShardedRouter implements ShapeRouting {
       tableColumns: this.tableColumns,
       compileBudgetMs: defaultCompileBudgetMs(),
       rowOperationLimitMs: rowOperationLimitMs(),
+      shapeRowBudgetMs: shapeRowBudgetMs(),
     };
     for (let s = 0; s < this.shards; s++) {
       this.buffers.push({ ops: [], removed: [], waiters: [] });
@@ -388,7 +389,18 @@ export class ShardedRouter implements ShapeRouting {
     void this.flushNow();
     const per = (await Promise.all(this.handles.map((h) => h.request({ t: 'stats' })))) as WorkerStats[];
     const shards: ShardStats[] = per.map(
-      ({ placedLanes: _p, replicatedLanes: _r, failOpen: _f, failedOpenIds: _i, ...w }, s) => ({
+      (
+        {
+          placedLanes: _p,
+          replicatedLanes: _r,
+          failOpen: _f,
+          failedOpenIds: _i,
+          evaluationWork: _w,
+          slowEvaluations: _s,
+          ...w
+        },
+        s,
+      ) => ({
         shard: s,
         ...w,
         changesSent: this.sent[s] as number,
@@ -404,6 +416,8 @@ export class ShardedRouter implements ShapeRouting {
       lanes,
       failOpen,
       failedOpenIds,
+      evaluationWork: per.reduce((a, w) => a + w.evaluationWork, 0),
+      slowEvaluations: per.reduce((a, w) => a + w.slowEvaluations, 0),
       mode: this.mode,
       transport: this.transport,
       shapes: this.shapeCount,
@@ -430,6 +444,8 @@ export class ShardedRouter implements ShapeRouting {
       lanes: last?.lanes ?? emptyLanes(),
       failOpen: last?.failOpen ?? 0,
       failedOpenIds: last?.failedOpenIds ?? 0,
+      evaluationWork: last?.evaluationWork ?? 0,
+      slowEvaluations: last?.slowEvaluations ?? 0,
       estimatedBytes,
     };
   }

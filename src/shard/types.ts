@@ -67,6 +67,9 @@ export interface ShardedStats {
   readonly failOpen: number;
   /** Shape ids answered failed open (re-checked by the caller), summed likewise. */
   readonly failedOpenIds: number;
+  /** Work units charged evaluating expressions, and evaluations that charged ≥ 1 nominal ms, summed likewise. */
+  readonly evaluationWork: number;
+  readonly slowEvaluations: number;
   readonly mode: RouterMode;
   readonly transport: Transport;
   readonly shapes: number;

@@ -1,5 +1,5 @@
 // A shard's worker thread: owns the Routers of its part of the shapes and answers shape ops, batches and stats.
-import { setDefaultCompileBudgetMs, setRowOperationLimitMs } from '../values/work-budget.js';
+import { setDefaultCompileBudgetMs, setRowOperationLimitMs, setShapeRowBudgetMs } from '../values/work-budget.js';
 import { parentPort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { Router } from '../router/index.js';
@@ -79,6 +79,7 @@ function handle(msg: InitMessage | Request): void {
     tableNames = msg.tableNames;
     setDefaultCompileBudgetMs(msg.compileBudgetMs);
     setRowOperationLimitMs(msg.rowOperationLimitMs);
+    setShapeRowBudgetMs(msg.shapeRowBudgetMs);
     tableColumns = msg.tableColumns;
     return;
   }
@@ -117,6 +118,8 @@ function handle(msg: InitMessage | Request): void {
       let estimatedBytes = 0;
       let failOpen = 0;
       let failedOpenIds = 0;
+      let evaluationWork = 0;
+      let slowEvaluations = 0;
       const lanes = sl.map((slot) => {
         const s = slot.router.stats();
         shapes += s.shapes;
@@ -124,6 +127,8 @@ function handle(msg: InitMessage | Request): void {
         estimatedBytes += s.estimatedBytes;
         failOpen += s.counters.failOpen;
         failedOpenIds += s.counters.failedOpenIds;
+        evaluationWork += s.counters.evaluationWork;
+        slowEvaluations += s.counters.slowEvaluations;
         for (const ix of s.indexes) keys += ix.keys;
         return s.lanes;
       });
@@ -132,6 +137,8 @@ function handle(msg: InitMessage | Request): void {
         replicatedLanes: lanes[1] as WorkerStats['replicatedLanes'],
         failOpen,
         failedOpenIds,
+        evaluationWork,
+        slowEvaluations,
         shapes,
         keys,
         entries,

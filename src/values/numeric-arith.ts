@@ -14,7 +14,7 @@ import {
 import type { FiniteNumeric } from './numeric.js';
 import { DigitNumeric, numericFromVar, varOf } from './numeric-digits.js';
 import type { NumVar } from './numeric-digits.js';
-import { addVar, checkVarRange, divVar, mulVar, roundVar, subVar } from './numeric-var.js';
+import { addVar, checkVarRange, cmpAbs, divVar, mulVar, roundVar, subVar } from './numeric-var.js';
 import type { NumericValue } from './types.js';
 
 /** Largest display scale a numeric may carry (NUMERIC_DSCALE_MAX); products beyond it are rounded. */
@@ -170,6 +170,8 @@ export function numericMod(a: NumericValue, b: NumericValue): NumericValue {
 
 /** mod_var: a − b · trunc(a / b), exactly (truncated integer quotient, then an exact product and difference). */
 function modVar(a: NumVar, b: NumVar): NumVar {
+  // |a| < |b|: the quotient is 0 and the remainder a itself (at the larger scale, as a − b·0 has), with no division.
+  if (cmpAbs(a, b) < 0) return { ...a, dscale: Math.max(a.dscale, b.dscale) };
   const q = divVar(a, b, 0, false);
   return subVar(a, mulVar(b, q, b.dscale));
 }

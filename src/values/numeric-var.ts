@@ -8,6 +8,7 @@ import {
   numericFromVar,
   pow10,
   stripVar,
+  varFromDecimalText,
   varOf,
   varToText,
   zeroVar,
@@ -337,8 +338,8 @@ export function mulVar(x: NumVar, y: NumVar, rscale: number): NumVar {
   // `1.000…0001 ^ n` stays cheap) and partial products right of the guard digits are never formed.
   const i1max = Math.min(n1 - 1, resN - 3);
   const ad = a.digits;
-  let ops = 0;
-  for (let i1 = 0; i1 <= i1max; i1++) if (ad[i1] !== 0) ops += Math.min(n2, resN - i1 - 2);
+  const paired = n1 <= PAIRED_MAX_DIGITS;
+  const ops = digitLoopOps(ad, i1max, n2, resN, paired);
   // Through bigint the product is subquadratic but the operands and the result are converted to and from
   // decimal text, which costs about BIG_MUL_UNITS_PER_DIGIT multiply-adds per base-10000 digit.
   const conversion = BIG_MUL_UNITS_PER_DIGIT * (n1 + n2 + resN);
@@ -348,10 +349,27 @@ export function mulVar(x: NumVar, y: NumVar, rscale: number): NumVar {
     if (r !== undefined) return r;
   }
   chargeWork(ops + resN);
-  // Every partial sum stays below 2^53 (at most ~10^5 terms of < 10^8), so one carry pass at the end suffices.
   const dig = scratch(resN);
   const bd = b.digits;
-  for (let i1 = i1max; i1 >= 0; i1--) {
+  let i1 = 0;
+  if (paired) {
+    // Two digits of the shorter operand at a time, as one multiplier hi·NBASE + lo landing one position lower:
+    // the same partial products as mul_var's (hi's one extra product where its range is one longer), in half
+    // the multiply-adds. Sums stay exact: fewer than PAIRED_MAX_DIGITS / 2 terms below 10^12 per position.
+    for (; i1 < i1max; i1 += 2) {
+      const hi = ad[i1] as number;
+      const lo = ad[i1 + 1] as number;
+      if (hi === 0 && lo === 0) continue;
+      const limLo = Math.min(n2, resN - i1 - 3);
+      const d = hi * NBASE + lo;
+      const base = i1 + 3;
+      for (let i2 = 0; i2 < limLo; i2++) dig[base + i2] = (dig[base + i2] as number) + d * (bd[i2] as number);
+      if (limLo < n2 && hi !== 0)
+        dig[base + limLo - 1] = (dig[base + limLo - 1] as number) + hi * (bd[limLo] as number);
+    }
+  }
+  // Every partial sum stays below 2^53 (at most ~10^5 terms of < 10^8), so one carry pass at the end suffices.
+  for (; i1 <= i1max; i1++) {
     const d1 = ad[i1] as number;
     if (d1 === 0) continue;
     const lim = Math.min(n2, resN - i1 - 2);
@@ -377,6 +395,20 @@ export function mulVar(x: NumVar, y: NumVar, rscale: number): NumVar {
   roundVar(r, rscale);
   stripVar(r);
   return r;
+}
+
+/** Up to this many digits in the shorter operand, mul_var's digit loop takes them in pairs (sums stay below 2^53). */
+const PAIRED_MAX_DIGITS = 16000;
+
+/** The multiply-adds of mulVar's digit loop (paired or not) for these operands. */
+function digitLoopOps(ad: readonly number[], i1max: number, n2: number, resN: number, paired: boolean): number {
+  let ops = 0;
+  let i1 = 0;
+  if (paired) {
+    for (; i1 < i1max; i1 += 2) if (ad[i1] !== 0 || ad[i1 + 1] !== 0) ops += Math.min(n2, resN - i1 - 2);
+  }
+  for (; i1 <= i1max; i1++) if (ad[i1] !== 0) ops += Math.min(n2, resN - i1 - 2);
+  return ops;
 }
 
 let scratchBuf = new Float64Array(256);
@@ -475,7 +507,17 @@ export function divVar(a: NumVar, b: NumVar, rscale: number, round: boolean): Nu
   const B = leadingInt(b, b.digits.length);
   chargeWork((a.digits.length + 4) * (b.digits.length + 4));
   // |a|/|b| = A/B · 10^(4·((wa − na) − (wb − nb))); we want it times 10^rscale, plus one digit when rounding.
-  const e = DEC_DIGITS * (a.weight - a.digits.length - (b.weight - b.digits.length)) + rscale + (round ? 1 : 0);
+  const roundDigit = round ? 1 : 0;
+  const e = DEC_DIGITS * (a.weight - a.digits.length - (b.weight - b.digits.length)) + rscale + roundDigit;
+  if (e >= roundDigit && a.digits.length <= b.digits.length + 2) {
+    // A short exact quotient (x / x, a small multiple): its few digits, shifted into place, instead of a quotient
+    // scaled to rscale whose thousand trailing zeros would all be printed and parsed again.
+    const q0 = A / B;
+    if (q0 * B === A) {
+      const text = q0.toString();
+      return varFromDecimalText(text, 0, text.length, -1, e - roundDigit - rscale, sign < 0, rscale);
+    }
+  }
   const q = e >= 0 ? (A * pow10(e)) / B : A / (B * pow10(-e));
   let coef = q;
   if (round) {
@@ -557,11 +599,20 @@ export function divVarFast(a: NumVar, b: NumVar, rscale: number, round: boolean)
   const resWeight = a.weight - b.weight + 1;
   let divN = resWeight + 1 + Math.floor((rscale + DEC_DIGITS - 1) / DEC_DIGITS) + DIV_GUARD_DIGITS;
   if (divN < DIV_GUARD_DIGITS) divN = DIV_GUARD_DIGITS;
-  const quick = divFastByBigInt(a, b, resWeight, divN, rscale, round, sign);
-  if (quick !== undefined) return quick;
-  chargeWork(divN * n2 * 5);
-  const div = new Float64Array(divN + 1);
   const load = Math.min(divN, n1);
+  // Sparse operands (`1 / 1.000…0003`, negative powers of `1.000…0001`) leave almost every quotient digit zero,
+  // and the loop only works on the others, as Postgres's does: cheaper than the bigint division and its conversions.
+  const sparse =
+    n2 >= SPARSE_MIN_DIGITS &&
+    nonZeroDigits(d2, n2) * SPARSE_RATIO <= n2 &&
+    nonZeroDigits(a.digits, load) * SPARSE_RATIO <= Math.max(load, n2);
+  if (sparse) chargeWork(divN * 8);
+  else {
+    const quick = divFastByBigInt(a, b, resWeight, divN, rscale, round, sign);
+    if (quick !== undefined) return quick;
+    chargeWork(divN * n2 * 5);
+  }
+  const div = new Float64Array(divN + 1);
   for (let i = 0; i < load; i++) div[i + 1] = a.digits[i] as number;
   let fdivisor = d2[0] as number;
   for (let i = 1; i < 4; i++) {
@@ -605,6 +656,7 @@ export function divVarFast(a: NumVar, b: NumVar, rscale: number, round: boolean)
       }
       if (qdigit !== 0) {
         const istop = Math.min(n2, divN - qi + 1);
+        if (sparse) chargeWork(istop * 5);
         for (let i = 0; i < istop; i++) div[qi + i] = (div[qi + i] as number) - qdigit * (d2[i] as number);
       }
     }
@@ -665,6 +717,17 @@ function divFastByBigInt(
   const coef = at(q);
   if (at(q - DIV_FAST_SLACK) !== coef || at(q + DIV_FAST_SLACK) !== coef) return undefined;
   return varAtScale(coef, rscale, sign);
+}
+
+/** div_var_fast runs its own loop when both operands have at most one non-zero digit in SPARSE_RATIO. */
+const SPARSE_MIN_DIGITS = 16;
+const SPARSE_RATIO = 8;
+
+/** The number of non-zero digits among d[0, n). */
+function nonZeroDigits(d: readonly number[], n: number): number {
+  let k = 0;
+  for (let i = 0; i < n; i++) if (d[i] !== 0) k++;
+  return k;
 }
 
 /** How far (in units of its last digit) div_var_fast's estimate may stray from the exact quotient, with margin. */

@@ -61,37 +61,37 @@ export function bpcharEquals(a: string, b: string): boolean {
 
 /** ASCII-only lower case, as Postgres's lower() under COLLATE "C" (`lower('É')` stays `É`). */
 export function lowerAscii(s: string): string {
-  let i = 0;
-  const n = s.length;
-  while (i < n) {
-    const c = s.charCodeAt(i);
-    if (c >= 0x41 && c <= 0x5a) break;
-    i++;
-  }
-  if (i === n) return s;
-  let out = s.slice(0, i);
-  for (; i < n; i++) {
-    const c = s.charCodeAt(i);
-    out += c >= 0x41 && c <= 0x5a ? String.fromCharCode(c + 32) : s[i];
-  }
-  return out;
+  return mapAscii(s, 0x41, 32);
 }
 
 /** ASCII-only upper case, as Postgres's upper() under COLLATE "C" (`upper('é')` stays `é`). */
 export function upperAscii(s: string): string {
-  let i = 0;
+  return mapAscii(s, 0x61, -32);
+}
+
+/**
+ * Shifts the 26 ASCII letters from `first` by `shift`, nothing else. An all-ASCII string goes through the engine's
+ * own case mapping (it maps exactly those letters there) in one flat allocation; only strings with other characters
+ * (which the engine would map too) are rebuilt code unit by code unit.
+ */
+function mapAscii(s: string, first: number, shift: number): string {
   const n = s.length;
-  while (i < n) {
+  let hit = false;
+  let ascii = true;
+  for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
-    if (c >= 0x61 && c <= 0x7a) break;
-    i++;
+    if ((c - first) >>> 0 < 26) hit = true;
+    else if (c >= 0x80) ascii = false;
   }
-  if (i === n) return s;
-  let out = s.slice(0, i);
-  for (; i < n; i++) {
+  if (!hit) return s;
+  if (ascii) return shift > 0 ? s.toLowerCase() : s.toUpperCase();
+  const units = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
-    out += c >= 0x61 && c <= 0x7a ? String.fromCharCode(c - 32) : s[i];
+    units[i] = (c - first) >>> 0 < 26 ? c + shift : c;
   }
+  let out = '';
+  for (let i = 0; i < n; i += 4096) out += String.fromCharCode(...units.slice(i, i + 4096));
   return out;
 }
 

@@ -18,6 +18,17 @@ export const DEFAULT_COMPILE_BUDGET_MS = 50;
 export const DEFAULT_ROW_OPERATION_LIMIT_MS = 2000;
 
 /**
+ * Default cap on one evaluation of a shape's expression for one row (a router residual or expression key, or the
+ * service's exact re-check of a whole clause): what a compile may spend. Past it the evaluation raises
+ * too_expensive and the service invalidates the shape (a clause that costs this much per row would hold every other
+ * shape's changes up); Postgres-sized work on ordinary values charges microseconds.
+ */
+export const DEFAULT_SHAPE_ROW_BUDGET_MS = 50;
+
+/** An evaluation that charges at least this much work (1 nominal ms) counts as slow in the metrics. */
+export const SLOW_EVALUATION_UNITS = 1_000_000;
+
+/**
  * Raised when an active budget runs out. Not a ValueError on purpose: constant folding turns value errors into a
  * rejected clause ("constant_error"), while running out of budget is about our cost, not the clause's meaning.
  */
@@ -32,13 +43,14 @@ let remaining = Infinity;
 let budgetLabel = '';
 let budgetMs = 0;
 let rowOperationLimit = DEFAULT_ROW_OPERATION_LIMIT_MS * WORK_UNITS_PER_MS;
+let shapeRowBudget = DEFAULT_SHAPE_ROW_BUDGET_MS * WORK_UNITS_PER_MS;
 
 /**
- * Every unit charged since the process started, compile and row evaluation alike. Read it before and after an
- * evaluation to attribute that evaluation's metered work (the router does, per residual and probe): an object
- * field, so a reader pays one load.
+ * `total`: every unit charged since the process started, compile and row evaluation alike. Read it before and after
+ * an evaluation to attribute that evaluation's metered work (the router does, per residual and probe): an object
+ * field, so a reader pays one load. `evaluationStart`: `total` when the current evaluation began.
  */
-export const workMeter = { total: 0 };
+export const workMeter = { total: 0, evaluationStart: 0 };
 
 /**
  * The real-time safety net. Work units are the rule, but they are only as good as their calibration (a unit is
@@ -50,11 +62,11 @@ export const workMeter = { total: 0 };
  * second; the CPU time is read (one getrusage) only once the wall time alone would pass the cap.
  *
  * A compile's cap is COMPILE_CAP_FACTOR × its budget, timed from the budget's start, and bites once the compile
- * has charged CAP_MIN_UNITS_SHARE of its budget; one row's evaluation
- * (everything charged between two `beginEvaluation` calls: RowView.reset calls it per row) is capped at the row
- * operation limit in real ms (same share), timed from its first clock check (no clock read for rows with little
- * work). Work
- * charged outside both (a numeric function called directly) counts towards the last row's scope.
+ * has charged CAP_MIN_UNITS_SHARE of its budget; one evaluation (everything charged between two `beginEvaluation`
+ * calls: RowView.reset calls it per row, the router per residual and expression key) is capped alike at
+ * COMPILE_CAP_FACTOR × the shape row budget, and never above the row operation limit, in real ms (same share),
+ * timed from its first clock check (no clock read for evaluations with little work). Work charged outside both (a
+ * numeric function called directly) counts towards the last evaluation's scope.
  */
 export const CLOCK_CHECK_UNITS = 100_000;
 /**
@@ -83,11 +95,18 @@ const scope = { capMs: Infinity, minUnits: 0, units: 0, wall: -1, cpu: 0, sinceC
 let rowScopeFresh = false;
 
 /**
- * Starts a new evaluation scope (a row): work charged from now on counts towards its wall-clock cap. O(1) and no
- * clock read, since it runs for every row; the clock starts at the scope's first check.
+ * Starts a new evaluation scope (a row, or one expression's evaluation for it): work charged from now on counts
+ * towards its shape row budget and its wall-clock cap. O(1) and no clock read, since it runs for every row and
+ * expression; the clock starts at the scope's first check.
  */
 export function beginEvaluation(): void {
   rowScopeFresh = true;
+  workMeter.evaluationStart = workMeter.total;
+}
+
+/** True for the error an evaluation raises when it runs out of its shape row budget (or its real-time cap). */
+export function isTooExpensive(err: unknown): boolean {
+  return err instanceof SwitchyardError && err.code === ErrorCode.TooExpensive;
 }
 
 /**
@@ -113,9 +132,20 @@ export function chargeWork(units: number): void {
       `numeric computation too expensive for one row (over ${rowOperationLimit / WORK_UNITS_PER_MS} ms of work in one step)`,
     );
   }
+  // Checked before the step runs (its units are charged ahead), so an evaluation never overshoots by a step.
+  if (workMeter.total - workMeter.evaluationStart > shapeRowBudget) {
+    throw new ValueError(
+      ErrorCode.TooExpensive,
+      `evaluating the clause for one row exceeds the shape row budget of ${shapeRowBudget / WORK_UNITS_PER_MS} ms of work`,
+    );
+  }
   if (rowScopeFresh) {
     rowScopeFresh = false;
-    startScope(rowOperationLimit / WORK_UNITS_PER_MS, rowOperationLimit);
+    const capMs = Math.min(
+      rowOperationLimit / WORK_UNITS_PER_MS,
+      (shapeRowBudget / WORK_UNITS_PER_MS) * COMPILE_CAP_FACTOR,
+    );
+    startScope(capMs, Math.min(rowOperationLimit, shapeRowBudget));
   }
   if (overClock(units)) {
     throw new ValueError(
@@ -204,6 +234,19 @@ export function withWorkBudget<T>(ms: number, what: string, fn: () => T): T {
     ({ remaining, budgetLabel, budgetMs } = saved);
     Object.assign(scope, savedScope);
   }
+}
+
+/** The current shape row budget: work one evaluation of a shape's expression may charge for one row, nominal ms. */
+export function shapeRowBudgetMs(): number {
+  return shapeRowBudget / WORK_UNITS_PER_MS;
+}
+
+/** Sets the shape row budget (nominal ms; Infinity disables it). Returns the previous value. */
+export function setShapeRowBudgetMs(ms: number): number {
+  if (!(ms > 0)) throw new RangeError(`shape row budget must be a positive number of ms, got ${String(ms)}`);
+  const prev = shapeRowBudget / WORK_UNITS_PER_MS;
+  shapeRowBudget = ms * WORK_UNITS_PER_MS;
+  return prev;
 }
 
 /** Sets the per-operation cap for row evaluation (nominal ms; Infinity disables it). Returns the previous value. */

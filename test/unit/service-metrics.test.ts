@@ -11,6 +11,7 @@ const metrics: ServiceMetrics = {
   evaluationErrors: 0,
   failOpenRoutes: 0,
   failOpenRechecks: 0,
+  tooExpensiveShapes: 1,
   snapshotSkips: 0,
   replaySkips: 0,
   routeNanos: 2e9,
@@ -31,6 +32,9 @@ const metrics: ServiceMetrics = {
     { schema: 'public', table: 'nums', count: 2 },
     { schema: 'app', table: 'calm', count: 0 },
   ],
+  evaluationWorkByTable: [{ schema: 'public', table: 'nums', count: 75_000_000 }],
+  slowEvaluationsByTable: [{ schema: 'public', table: 'nums', count: 2 }],
+  tooExpensiveByTable: [{ schema: 'public', table: 'nums', count: 1 }],
   processing: { slices: 9, yields: 6, longestSliceMs: 12.5, longestSliceCpuMs: 11 },
   subqueries: { moveQueries: 2, movedIn: 11, movedOut: 3, innerRows: 6, reloads: 1 },
   visibilityLatency: {
@@ -55,6 +59,9 @@ it('names process metrics switchyard_process_… and switchyard_nodejs_…, once
   expect(text).toContain('switchyard_admission_rejected_total{reason="too_many_creations"} 2');
   expect(text).toContain('switchyard_admission_rejected_total{reason="shape_limit"} 0');
   expect(text).toContain('switchyard_admission_rejected_total{reason="where_too_complex"} 1');
+  expect(text).toContain('switchyard_shape_evaluation_work_units_total{schema="public",table="nums"} 75000000');
+  expect(text).toContain('switchyard_slow_shape_evaluations_total{schema="public",table="nums"} 2');
+  expect(text).toContain('switchyard_shapes_too_expensive_total{schema="public",table="nums"} 1');
   expect(text).toContain('switchyard_visibility_latency_seconds{from="commit",quantile="0.5"} 0.0045');
   expect(text).toContain('switchyard_visibility_latency_seconds{from="commit",quantile="0.99"} 0.02');
   // A latency without samples is left out rather than reported as NaN.
