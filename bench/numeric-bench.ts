@@ -15,7 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { compileWhere, type PgRecord, type Predicate } from '../src/index.js';
-import { setRowOperationLimitMs } from '../src/values/work-budget.js';
+import { setRowOperationLimitMs, setShapeRowBudgetMs } from '../src/values/work-budget.js';
 import { NUMERIC_CASES, NUMERIC_SQL } from '../test/support/numeric-cases.js';
 import { startPostgres, type PostgresInstance } from '../test/support/postgres.js';
 
@@ -297,8 +297,10 @@ async function measure(jsonPath: string | undefined): Promise<Run[]> {
   // A case filter (on `a op b`), for re-measuring the worst cases on their own.
   const match = arg('--match');
   const re = match !== undefined ? new RegExp(match) : undefined;
-  // Time the arithmetic itself: the per-operation cap of row evaluation would turn the longest cases into errors.
+  // Time the arithmetic itself: the per-operation cap and the shape row budget would turn the longest cases into
+  // errors.
   setRowOperationLimitMs(Infinity);
+  setShapeRowBudgetMs(Infinity);
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   backendPid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid ?? 0;
