@@ -145,3 +145,57 @@ ${legend}
 </svg>
 `;
 }
+
+/** One panel of a time-series chart: lines sharing a y axis (linear from 0). */
+export interface SeriesPanel {
+  readonly title: string;
+  readonly unit: string;
+  readonly lines: readonly { readonly label: string; readonly points: readonly (readonly [number, number])[] }[];
+}
+
+/** Panels side by side, x = minutes since the start (linear), y linear from 0; a legend per panel. */
+export function timeSeriesSvg(panels: readonly SeriesPanel[], title: string): string {
+  const W = 360;
+  const H = 260;
+  const pad = { l: 58, r: 14, t: 36, b: 40 };
+  const out: string[] = [];
+  panels.forEach((p, k) => {
+    const pts = p.lines.flatMap((l) => l.points);
+    const xMax = Math.max(1e-9, ...pts.map(([x]) => x));
+    const yRaw = Math.max(1e-9, ...pts.map(([, y]) => y));
+    const step = 10 ** Math.floor(Math.log10(yRaw));
+    const yMax = Math.ceil(yRaw / step) * step;
+    const px = (x: number): number => pad.l + (x / xMax) * (W - pad.l - pad.r);
+    const py = (y: number): number => H - pad.b - (y / yMax) * (H - pad.t - pad.b);
+    const g: string[] = [
+      `<g transform="translate(${k * W},24)">`,
+      `<text x="${W / 2}" y="16" text-anchor="middle" font-weight="bold" font-size="13">${esc(p.title)}</text>`,
+    ];
+    for (let v = 0; v <= yMax + 1e-9; v += step) {
+      g.push(`<line x1="${pad.l}" y1="${py(v).toFixed(1)}" x2="${W - pad.r}" y2="${py(v).toFixed(1)}" stroke="#eee"/>`);
+      g.push(
+        `<text x="${pad.l - 6}" y="${(py(v) + 4).toFixed(1)}" text-anchor="end" font-size="10">${Number(v.toPrecision(6)).toLocaleString('en-US')}</text>`,
+      );
+    }
+    for (let m = 0; m <= Math.floor(xMax); m += Math.max(1, Math.ceil(xMax / 10)))
+      g.push(`<text x="${px(m).toFixed(1)}" y="${H - pad.b + 14}" text-anchor="middle" font-size="10">${m}</text>`);
+    g.push(`<text x="${W / 2}" y="${H - 8}" text-anchor="middle" font-size="11">minutes (${esc(p.unit)})</text>`);
+    p.lines.forEach((l, i) => {
+      const color = BAR_COLORS[(i + 1) % BAR_COLORS.length];
+      g.push(
+        `<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${l.points.map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ')}"/>`,
+      );
+      g.push(
+        `<g transform="translate(${pad.l + 8 + i * 90},${pad.t + 4})"><rect width="10" height="10" y="-9" fill="${color}"/><text x="14" font-size="11">${esc(l.label)}</text></g>`,
+      );
+    });
+    g.push('</g>');
+    out.push(g.join('\n'));
+  });
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${panels.length * W}" height="${H + 30}" font-family="sans-serif">
+<rect width="100%" height="100%" fill="white"/>
+<text x="8" y="16" font-size="13">${esc(title)}</text>
+${out.join('\n')}
+</svg>
+`;
+}

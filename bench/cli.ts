@@ -14,6 +14,7 @@ import {
 import { WORKLOADS, type WorkloadName } from './router-workloads.js';
 import { runServiceScaleBench, serviceScaleMarkdown } from './service-scale.js';
 import { runScaleBench, scaleChartSvg, scaleMarkdown } from './scale-bench.js';
+import { runSoak, soakMarkdown, soakSvg } from './soak.js';
 import { runShardBench, shardBenchMarkdown, shardBenchSvg } from './shard-bench.js';
 import { runWhereBench } from './where-bench.js';
 import { runZoo, zooChartSvg, zooMarkdown } from './zoo-bench.js';
@@ -76,6 +77,8 @@ async function main(): Promise<void> {
       shapes: arg('shapes') !== undefined ? (counts[0] as number) : 30_000,
       ...(arg('clients') !== undefined ? { clients: Number(arg('clients')) } : {}),
       ...(arg('rows-per-shape') !== undefined ? { rowsPerShape: Number(arg('rows-per-shape')) } : {}),
+      // `--in-process`: shapes created by the service's own getOrCreate in its process (a large registry fast).
+      inProcess: process.argv.includes('--in-process'),
       onProgress: (m) => process.stderr.write(`${m}\n`),
     });
     if (json) console.log(JSON.stringify(report, null, 2));
@@ -83,6 +86,23 @@ async function main(): Promise<void> {
       const md = serviceScaleMarkdown(report);
       console.log(md);
       save({ 'service-scale.md': md, 'service-scale.json': JSON.stringify(report, null, 2) + '\n' });
+    }
+    return;
+  }
+  if (suite === 'soak') {
+    // Issue 13 item 6: N shapes held while a writer commits at a fixed rate; memory, lag and latency over time.
+    const report = await runSoak({
+      shapes: arg('shapes') !== undefined ? (counts[0] as number) : 1_000_000,
+      minutes: arg('minutes') !== undefined ? Number(arg('minutes')) : 10,
+      rate: arg('rate') !== undefined ? Number(arg('rate')) : 100,
+      watched: arg('watched') !== undefined ? Number(arg('watched')) : 16,
+      onProgress: (m) => process.stderr.write(`${m}\n`),
+    });
+    if (json) console.log(JSON.stringify(report, null, 2));
+    else {
+      const md = soakMarkdown(report);
+      console.log(md);
+      save({ 'soak.md': md, 'soak.json': JSON.stringify(report, null, 2) + '\n', 'soak.svg': soakSvg(report) });
     }
     return;
   }

@@ -2,11 +2,17 @@
 // the bench asks for its memory after a full GC, so RSS and heap are the service process's own.
 import { startServer } from '../src/cli/serve.js';
 import { jsonLogger } from '../src/http/logger.js';
+import { ShapeCreationError } from '../src/shapes/types.js';
+import { BENCH_WHERE } from './bench-shapes.js';
 
 const [databaseUrl, dataDir, port] = process.argv.slice(2) as [string, string, string];
 
 /** What the bench asks over IPC. */
-export type ChildRequest = { readonly cmd: 'mem' } | { readonly cmd: 'stop' };
+export type ChildRequest =
+  | { readonly cmd: 'mem' }
+  | { readonly cmd: 'sample' }
+  | { readonly cmd: 'stop' }
+  | { readonly cmd: 'create'; readonly from: number; readonly to: number; readonly concurrency: number };
 
 /** Memory of this process after two full collections (bytes). */
 export interface ChildMemory {
@@ -14,6 +20,13 @@ export interface ChildMemory {
   readonly heapUsed: number;
   readonly external: number;
   readonly arrayBuffers: number;
+}
+
+/** Memory as it is (no collection forced) and service metrics, sampled while a soak runs. */
+export interface ChildSample extends ChildMemory {
+  readonly replicationLagBytes: number;
+  readonly loadedLogs: number;
+  readonly shapes: number;
 }
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -35,8 +48,61 @@ const server = await startServer(
   log,
 );
 
+/**
+ * Creates shapes `from`…`to - 1` through the service's own `getOrCreate` (the code path of `GET /v1/shape`, HTTP
+ * parsing and response writing aside), `concurrency` at once: builds a large registry faster than HTTP clients can,
+ * for the memory and restart measures. Replies with the count created.
+ */
+async function createInProcess(from: number, to: number, concurrency: number): Promise<number> {
+  let next = from;
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let i = next++; i < to; i = next++) {
+        for (;;) {
+          try {
+            await server.service.getOrCreate({
+              schema: 'public',
+              table: 'items',
+              where: BENCH_WHERE,
+              params: { '1': String(i) },
+              replica: 'default',
+              log: 'full',
+            });
+            break;
+          } catch (err) {
+            // Admission's "too many at once" is retried, as the HTTP clients retry a 429/503.
+            if (!(err instanceof ShapeCreationError)) throw err;
+            await new Promise((r) => setTimeout(r, 20));
+          }
+        }
+        done++;
+      }
+    }),
+  );
+  return done;
+}
+
 process.on('message', (m: ChildRequest) => {
-  if (m.cmd === 'mem') {
+  if (m.cmd === 'create') {
+    void createInProcess(m.from, m.to, m.concurrency).then(
+      (created) => process.send?.({ created }),
+      (err: unknown) => process.send?.({ failed: String(err) }),
+    );
+  } else if (m.cmd === 'sample') {
+    const u = process.memoryUsage();
+    const metrics = server.service.metrics();
+    const sample: ChildSample = {
+      rss: u.rss,
+      heapUsed: u.heapUsed,
+      external: u.external,
+      arrayBuffers: u.arrayBuffers,
+      replicationLagBytes: metrics.replicationLagBytes,
+      loadedLogs: metrics.loadedLogs,
+      shapes: metrics.shapes,
+    };
+    process.send?.({ sample });
+  } else if (m.cmd === 'mem') {
     gc?.();
     gc?.();
     const u = process.memoryUsage();

@@ -12,7 +12,8 @@ import pg from 'pg';
 import { Router } from '../src/router/router.js';
 import { startPostgres, type PostgresInstance } from '../test/support/postgres.js';
 import { freePort } from '../test/support/service-process.js';
-import type { ChildMemory } from './service-scale-child.js';
+import { BENCH_WHERE } from './bench-shapes.js';
+import type { ChildMemory, ChildSample } from './service-scale-child.js';
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'service-scale-child.ts');
 
@@ -21,6 +22,12 @@ export interface ServiceScaleOptions {
   readonly clients?: number;
   /** Rows of the table per shape (each shape's snapshot has this many rows). */
   readonly rowsPerShape?: number;
+  /**
+   * Create the shapes through the service's own `getOrCreate` in its process (`--in-process`) instead of HTTP: the
+   * same creation code without request parsing, so a registry of 100k+ shapes is built in minutes for the memory and
+   * restart measures. Postgres's own rates are then not measured (the creation rate is not the HTTP API's).
+   */
+  readonly inProcess?: boolean;
   readonly onProgress?: (message: string) => void;
 }
 
@@ -38,9 +45,10 @@ export interface ServiceScaleReport {
   readonly shapes: number;
   readonly clients: number;
   readonly rowsPerShape: number;
+  readonly creation: 'http' | 'in-process';
   /** Load average (1 min) sampled each second, max per phase. */
   readonly load: Readonly<Record<string, number>>;
-  readonly postgres: { readonly plain: RateFigures; readonly snapshot: RateFigures };
+  readonly postgres: { readonly plain: RateFigures; readonly snapshot: RateFigures } | undefined;
   readonly service: RateFigures & { readonly retries: number };
   readonly memory: {
     readonly baseline: ChildMemory;
@@ -55,9 +63,8 @@ export interface ServiceScaleReport {
   readonly dataDirBytes: number;
 }
 
-const TABLE_SQL = `CREATE TABLE items (id int8 PRIMARY KEY, user_id int8 NOT NULL, title text NOT NULL, score int4 NOT NULL);
+export const TABLE_SQL = `CREATE TABLE items (id int8 PRIMARY KEY, user_id int8 NOT NULL, title text NOT NULL, score int4 NOT NULL);
   CREATE INDEX items_user_id ON items (user_id)`;
-const WHERE = 'user_id = $1';
 
 export async function runServiceScaleBench(opts: ServiceScaleOptions): Promise<ServiceScaleReport> {
   const n = opts.shapes;
@@ -72,12 +79,16 @@ export async function runServiceScaleBench(opts: ServiceScaleOptions): Promise<S
   try {
     await seed(cluster, n, rowsPerShape);
     say(`table seeded: ${(n * rowsPerShape).toLocaleString('en-US')} rows for ${n.toLocaleString('en-US')} users`);
-    load.phase('postgres');
-    const plain = await postgresRate(cluster.url, n, clients, false);
-    const snapshot = await postgresRate(cluster.url, n, clients, true);
-    say(
-      `postgres: ${Math.round(plain.perSecond)}/s plain, ${Math.round(snapshot.perSecond)}/s as snapshot transactions`,
-    );
+    let postgres: ServiceScaleReport['postgres'];
+    if (opts.inProcess !== true) {
+      load.phase('postgres');
+      const plain = await postgresRate(cluster.url, n, clients, false);
+      const snapshot = await postgresRate(cluster.url, n, clients, true);
+      postgres = { plain, snapshot };
+      say(
+        `postgres: ${Math.round(plain.perSecond)}/s plain, ${Math.round(snapshot.perSecond)}/s as snapshot transactions`,
+      );
+    }
 
     const port = await freePort();
     child = await ServiceChild.start(cluster.url, dataDir, port);
@@ -89,7 +100,8 @@ export async function runServiceScaleBench(opts: ServiceScaleOptions): Promise<S
     const withOneMs = await timeRestart(cluster.url, dataDir, port, n, first, (c) => (child = c));
     const baseline = await child.memory();
     load.phase('creation');
-    const created = await createAll(client, n, clients, say);
+    const created =
+      opts.inProcess === true ? await createInChild(child, n, clients, say) : await createAll(client, n, clients, say);
     const idle = await child.memory();
     say(`service: ${Math.round(created.perSecond)}/s; rss ${mb(idle.rss)} MB, heap ${mb(idle.heapUsed)} MB`);
 
@@ -110,8 +122,9 @@ export async function runServiceScaleBench(opts: ServiceScaleOptions): Promise<S
       shapes: n,
       clients,
       rowsPerShape,
+      creation: opts.inProcess === true ? 'in-process' : 'http',
       load: load.finish(),
-      postgres: { plain, snapshot },
+      postgres,
       service: created,
       memory: {
         baseline,
@@ -132,7 +145,7 @@ export async function runServiceScaleBench(opts: ServiceScaleOptions): Promise<S
   }
 }
 
-async function seed(cluster: PostgresInstance, n: number, rowsPerShape: number): Promise<void> {
+export async function seed(cluster: PostgresInstance, n: number, rowsPerShape: number): Promise<void> {
   const c = new pg.Client({ connectionString: cluster.url });
   await c.connect();
   try {
@@ -209,6 +222,27 @@ async function createAll(
   return { ...timer.figures(), retries: client.retries };
 }
 
+/** Every shape through the service's `getOrCreate` in its own process, in ten steps (the rate per tenth). */
+async function createInChild(
+  child: ServiceChild,
+  n: number,
+  concurrency: number,
+  say: (m: string) => void,
+): Promise<RateFigures & { retries: number }> {
+  const deciles: number[] = [];
+  const t0 = performance.now();
+  for (let d = 0; d < 10; d++) {
+    const from = Math.round((d * n) / 10);
+    const to = Math.round(((d + 1) * n) / 10);
+    const t = performance.now();
+    await child.create(from, to, concurrency);
+    deciles.push(((to - from) * 1000) / Math.max(1e-6, performance.now() - t));
+    say(`${to.toLocaleString('en-US')} shapes in process, ${Math.round(deciles[d]!)}/s in this tenth`);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  return { count: n, seconds, perSecond: n / seconds, deciles, retries: 0 };
+}
+
 async function timeRestart(
   url: string,
   dataDir: string,
@@ -241,9 +275,10 @@ function routerBytesPerShape(n: number): number {
   const router = new Router({
     schema: { 'public.items': { id: 'int8', user_id: 'int8', title: 'text', score: 'int4' } },
   });
-  router.addShape('warm', { table: 'items', where: WHERE, params: { '1': '-1' } });
+  router.addShape('warm', { table: 'items', where: BENCH_WHERE, params: { '1': '-1' } });
   const before = used();
-  for (let i = 0; i < n; i++) router.addShape(`h${i}`, { table: 'items', where: WHERE, params: { '1': String(i) } });
+  for (let i = 0; i < n; i++)
+    router.addShape(`h${i}`, { table: 'items', where: BENCH_WHERE, params: { '1': String(i) } });
   const bytes = (used() - before) / n;
   // Keeps the router reachable until after the measurement.
   if (router.stats().shapes < n) throw new Error('router lost shapes');
@@ -251,7 +286,7 @@ function routerBytesPerShape(n: number): number {
 }
 
 /** The service in a child process (its memory is its own), with its JSON log drained. */
-class ServiceChild {
+export class ServiceChild {
   private constructor(
     private readonly proc: ChildProcess,
     private readonly exited: Promise<void>,
@@ -282,10 +317,27 @@ class ServiceChild {
     return new ServiceChild(proc, exited);
   }
 
+  /** Memory without a collection and the service's metrics (what a soak samples while it runs). */
+  sample(): Promise<ChildSample> {
+    return new Promise((resolve) => {
+      this.proc.once('message', (m: { sample: ChildSample }) => resolve(m.sample));
+      this.proc.send({ cmd: 'sample' });
+    });
+  }
+
   memory(): Promise<ChildMemory> {
     return new Promise((resolve) => {
       this.proc.once('message', (m: { mem: ChildMemory }) => resolve(m.mem));
       this.proc.send({ cmd: 'mem' });
+    });
+  }
+
+  create(from: number, to: number, concurrency: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.proc.once('message', (m: { created?: number; failed?: string }) =>
+        m.failed !== undefined ? reject(new Error(m.failed)) : resolve(),
+      );
+      this.proc.send({ cmd: 'create', from, to, concurrency });
     });
   }
 
@@ -317,7 +369,7 @@ class ShapeClient {
 
   /** Resolves with the shape's handle once its first response (the snapshot) has been read whole. */
   async create(i: number): Promise<string> {
-    const q = `table=items&where=${encodeURIComponent(WHERE)}&params%5B1%5D=${i}&offset=-1`;
+    const q = `table=items&where=${encodeURIComponent(BENCH_WHERE)}&params%5B1%5D=${i}&offset=-1`;
     for (;;) {
       const { status, handle, body } = await this.get(`/v1/shape?${q}`);
       if (status === 200 && handle !== undefined) return handle;
@@ -387,7 +439,7 @@ class CompletionTimer {
 }
 
 /** Load average (1 min) each second; the max per named phase. */
-class LoadSampler {
+export class LoadSampler {
   private readonly max: Record<string, number> = {};
   private current = 'setup';
   private readonly timer = setInterval(() => this.sample(), 1000);
@@ -408,7 +460,7 @@ class LoadSampler {
   }
 }
 
-function machine(): ServiceScaleReport['machine'] {
+export function machine(): ServiceScaleReport['machine'] {
   const cpus = os.cpus();
   return {
     cpu: cpus[0]?.model ?? 'unknown',
@@ -450,12 +502,18 @@ export function serviceScaleMarkdown(r: ServiceScaleReport): string {
     '',
     '| measure | figure | target |',
     '|---|---|---|',
-    `| Postgres, bare \`SELECT … WHERE user_id = $1\` | ${rate(r.postgres.plain.perSecond)}/s | — |`,
-    `| Postgres, the service's snapshot transaction (REPEATABLE READ, snapshot + LSN, cursor, COMMIT) | ${rate(r.postgres.snapshot.perSecond)}/s | — |`,
-    `| shapes created through the HTTP API (\`offset=-1\`, snapshot read whole) | ${rate(s.perSecond)}/s (${s.count.toLocaleString('en-US')} in ${s.seconds.toFixed(1)} s, ${s.retries} retries) | ≥ 0.5× Postgres |`,
-    `| ratio to Postgres: bare / snapshot transaction | ${(s.perSecond / r.postgres.plain.perSecond).toFixed(2)}× / ${(s.perSecond / r.postgres.snapshot.perSecond).toFixed(2)}× | ≥ 0.5× |`,
+    ...(r.postgres === undefined
+      ? [
+          `| shapes created in the service's process (\`getOrCreate\`, ${r.clients} at once; not the HTTP API's rate) | ${rate(s.perSecond)}/s (${s.count.toLocaleString('en-US')} in ${s.seconds.toFixed(1)} s) | — |`,
+        ]
+      : [
+          `| Postgres, bare \`SELECT … WHERE user_id = $1\` | ${rate(r.postgres.plain.perSecond)}/s | — |`,
+          `| Postgres, the service's snapshot transaction (REPEATABLE READ, snapshot + LSN, cursor, COMMIT) | ${rate(r.postgres.snapshot.perSecond)}/s | — |`,
+          `| shapes created through the HTTP API (\`offset=-1\`, snapshot read whole) | ${rate(s.perSecond)}/s (${s.count.toLocaleString('en-US')} in ${s.seconds.toFixed(1)} s, ${s.retries} retries) | ≥ 0.5× Postgres |`,
+          `| ratio to Postgres: bare / snapshot transaction | ${(s.perSecond / r.postgres.plain.perSecond).toFixed(2)}× / ${(s.perSecond / r.postgres.snapshot.perSecond).toFixed(2)}× | ≥ 0.5× |`,
+        ]),
     `| creation rate per tenth of the run | ${s.deciles.map(rate).join(', ')} | — |`,
-    `| flatness: last tenth / first tenth | ${flat.toFixed(2)} | ≥ 0.8 |`,
+    `| flatness: last tenth / first tenth | ${flat.toFixed(2)} | ${r.postgres === undefined ? '—' : '≥ 0.8'} |`,
     `| service RSS per idle shape (after GC) | ${rate(r.memory.rssPerShape)} B | — |`,
     `| service heap + array buffers per idle shape | ${rate(r.memory.heapPerShape + r.memory.buffersPerShape)} B (heap ${rate(r.memory.heapPerShape)}, buffers ${rate(r.memory.buffersPerShape)}) | — |`,
     `| a bare Router holding the same shapes | ${rate(r.memory.routerPerShape)} B | — |`,

@@ -1,5 +1,6 @@
 // The shape logs of one data directory: create, find, delete, journal replay, and group commit.
-import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { opendir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { flushStreams, syncDirTrees, syncDirs, syncFilesystem, syncStreams } from './durable-files.js';
 import { FdCache } from './fd-cache.js';
@@ -79,13 +80,15 @@ const SNAPSHOT_STREAM = 0;
 const CHANGE_STREAM = 1;
 
 /**
- * Logs live in `<dir>/<handle>/`, the journal in `<dir>/.journal/`. Only the set of handles is read at open; a
- * log's metadata (segments, last offset, snapshot state) is loaded on first use, which is also when a torn tail is
+ * Logs live in `<dir>/<handle>/`, the journal in `<dir>/.journal/`. Nothing per log is read at open — not even the
+ * directory listing, which at a million logs costs seconds: a handle's directory is looked up on its first use, and
+ * `scanLogs` lists them in the background (for the owner's clean-up of orphans). A log's metadata (segments, last offset, snapshot state) is loaded on first use, which is also when a torn tail is
  * repaired. Appends are buffered per log and written to its files lazily; `syncAll()` resolves once everything
  * appended before the call is durable, so the service may then acknowledge the replication LSN.
  */
 export class ShapeLogStore implements StreamHost {
   readonly fds: FdCache;
+  /** Handles whose log directory is known to exist (created here, or found on first use): not a listing. */
   private readonly known = new Set<string>();
   private readonly loaded = new Map<string, ShapeLog>();
   /** Streams appended since the last checkpoint rotation (journal) or the last syncAll (per-file). */
@@ -141,10 +144,6 @@ export class ShapeLogStore implements StreamHost {
   static async open(dir: string, opts: ShapeLogStoreOptions = {}): Promise<ShapeLogStore> {
     mkdirSync(dir, { recursive: true });
     const store = new ShapeLogStore(dir, opts);
-    for (const name of readdirSync(dir)) {
-      if (name.startsWith(DELETED_PREFIX)) rmSync(join(dir, name), { recursive: true, force: true });
-      else if (HANDLE_RE.test(name)) store.known.add(name);
-    }
     if (store.journal !== undefined) {
       await store.replay();
       store.journal.start();
@@ -157,7 +156,7 @@ export class ShapeLogStore implements StreamHost {
   createLog(handle: string): ShapeLog {
     this.check();
     if (!HANDLE_RE.test(handle)) throw new RangeError(`invalid shape handle for a log: ${JSON.stringify(handle)}`);
-    if (this.known.has(handle)) throw new RangeError(`shape log ${handle} already exists`);
+    if (this.exists(handle)) throw new RangeError(`shape log ${handle} already exists`);
     mkdirSync(join(this.dir, handle));
     this.known.add(handle);
     // The log's directory entry must be durable before a commit that journals its records is acknowledged.
@@ -176,7 +175,7 @@ export class ShapeLogStore implements StreamHost {
       this.loaded.set(handle, log);
       return log;
     }
-    if (!this.known.has(handle)) return undefined;
+    if (!this.exists(handle)) return undefined;
     this.check();
     const loaded = this.makeLog(handle, true);
     this.loaded.set(handle, loaded);
@@ -184,16 +183,36 @@ export class ShapeLogStore implements StreamHost {
   }
 
   hasLog(handle: string): boolean {
-    return this.known.has(handle);
+    return this.exists(handle);
   }
 
+  /** Every log on disk (one directory listing). */
   listLogs(): string[] {
-    return [...this.known];
+    return readdirSync(this.dir).filter((n) => HANDLE_RE.test(n));
+  }
+
+  /**
+   * The logs on disk, read in the background a batch of entries at a time; directories left by a deletion that a
+   * crash interrupted are removed on the way.
+   */
+  async *scanLogs(): AsyncIterable<string> {
+    for await (const e of await opendir(this.dir, { bufferSize: 1024 })) {
+      if (e.name.startsWith(DELETED_PREFIX)) rmSync(join(this.dir, e.name), { recursive: true, force: true });
+      else if (HANDLE_RE.test(e.name)) yield e.name;
+    }
+  }
+
+  /** Whether the handle's log directory exists (looked up once, then remembered). */
+  private exists(handle: string): boolean {
+    if (this.known.has(handle)) return true;
+    if (!HANDLE_RE.test(handle) || !existsSync(join(this.dir, handle))) return false;
+    this.known.add(handle);
+    return true;
   }
 
   /** Removes a log and its files. The directory is renamed first so a crash mid-way leaves nothing half-deleted. */
   deleteLog(handle: string): boolean {
-    if (!this.known.has(handle)) return false;
+    if (!this.exists(handle)) return false;
     const log = this.getLog(handle)!;
     log.deleted = true;
     for (const s of log.streams()) {
@@ -436,7 +455,7 @@ export class ShapeLogStore implements StreamHost {
     this.replaying = true;
     try {
       const r = replayJournal(jdir, (rec) => {
-        if (!this.known.has(rec.handle)) return; // deleted since
+        if (!this.exists(rec.handle)) return; // deleted since
         let pair = streams.get(rec.handle);
         if (pair === undefined) {
           const log = this.makeLog(rec.handle, true);

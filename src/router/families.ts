@@ -41,14 +41,16 @@ export function familyFor<K extends EqKey>(
   then2: RangeAccess | undefined,
   /** Compiles a bounded probe (the table's, so its work is metered there). */
   compile: (expr: Expr, sql: string) => ProbeValue,
+  guard = -1,
 ): ThresholdFamily<K> {
   const sql1 = renderSql(then.probe);
   const sql2 = then2 === undefined ? undefined : renderSql(then2.probe);
   const b1 = oneSided(then);
   const id =
-    then2 === undefined || sql2 === undefined
+    (then2 === undefined || sql2 === undefined
       ? sql1
-      : `${sql1}\u0000${b1.upper ? '<' : '>'}\u0000${sql2}\u0000${oneSided(then2).upper ? '<' : '>'}`;
+      : `${sql1}\u0000${b1.upper ? '<' : '>'}\u0000${sql2}\u0000${oneSided(then2).upper ? '<' : '>'}`) +
+    (guard >= 0 ? `\u0002${guard}` : '');
   const found = families.find((f) => f.sql === id);
   if (found !== undefined) return found;
   const drop = (): void => {
@@ -74,7 +76,7 @@ export function familyFor<K extends EqKey>(
     }, drop);
   }
   const second = then2 === undefined ? null : compile(then2.probe, sql2 as string);
-  const fam = new ThresholdFamily<K>(id, compile(then.probe, sql1), second, parts);
+  const fam = new ThresholdFamily<K>(id, compile(then.probe, sql1), second, parts, guard);
   families.push(fam);
   return fam;
 }

@@ -37,6 +37,11 @@ export class ThresholdFamily<K extends EqKey> {
     /** The second bounded probe (pairs), or null. */
     readonly second: ProbeValue | null,
     readonly parts: KeyedParts<K, RangeIndex | BoundPairs>,
+    /**
+     * The residual every entry of the family shares (`region = 7 AND qty > $1 AND flag`: `flag`), or -1. Checked
+     * once per row before the stab: a row it fails costs no candidate, instead of one per passing bound.
+     */
+    readonly guard: number = -1,
   ) {}
 }
 

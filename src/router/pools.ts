@@ -126,6 +126,11 @@ export class ResidualPool {
     return id;
   }
 
+  /** References to an acquired id (a residual shared by several shapes has more than one). */
+  refsOf(id: number): number {
+    return this.refs[id] ?? 0;
+  }
+
   /** One more reference to an acquired id (a disjunct posted under several keys). */
   retain(id: number): void {
     this.refs[id] = (this.refs[id] as number) + 1;

@@ -34,6 +34,9 @@ import {
 
 export { BoundsIx, Group, ProbeIx, RawEq, rawColumn, splitRawArray, type Owner } from './lanes.js';
 
+/** Guarded threshold families per index at most (see TableState.guardFor). */
+const MAX_GUARDED = 8;
+
 /** Residual verdicts as memoised per row. */
 const FALSE = 0;
 const TRUE = 1;
@@ -280,7 +283,7 @@ export class TableState {
     keyOf: (v: Value) => K,
   ): void {
     const then = eq.then as RangeAccess;
-    const fam = familyFor(families, then, eq.then2, this.compileProbe);
+    const fam = familyFor(families, then, eq.then2, this.compileProbe, this.guardFor(families));
     const keys: K[] = eq.keys.map(keyOf);
     if (eq.nullKey) keys.push(null as K);
     for (const k of keys) {
@@ -288,6 +291,22 @@ export class TableState {
       addToFamily(fam, k, e, then, eq.then2, this.ctx.entries);
       this.ownFn(e, owner);
     }
+  }
+
+  /**
+   * The residual a family's entries may share as its guard: the current disjunct's, once another shape holds it too
+   * (a residual with per-shape constants never is, and stays checked per entry). At most MAX_GUARDED guarded
+   * families per index, so a row never checks many guards.
+   */
+  private guardFor<K extends EqKey>(families: readonly ThresholdFamily<K>[]): number {
+    const rid = this.cur.rid;
+    if (rid < 0 || this.residuals.refsOf(rid) < 2) return -1;
+    let guarded = 0;
+    for (const f of families) {
+      if (f.guard === rid) return rid;
+      if (f.guard >= 0) guarded++;
+    }
+    return guarded < MAX_GUARDED ? rid : -1;
   }
 
   private installInclusion(p: ProbeIx, access: Extract<Access, { kind: 'inclusion' }>): void {
@@ -483,6 +502,8 @@ export class TableState {
   private routeFamily<K extends EqKey>(f: ThresholdFamily<K>, key: K): void {
     const part = f.parts.get(key);
     if (part === undefined) return;
+    // A shared residual false for the row decides every entry (a raising one is left to each entry's check).
+    if (f.guard >= 0 && this.residualVerdict(f.guard) === FALSE) return;
     const vals = this.familyVals;
     const nv = f.second === null ? 1 : 2;
     if (vals.length !== nv) vals.length = nv;

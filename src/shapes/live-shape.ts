@@ -59,14 +59,88 @@ export interface LogSource {
   getLog(handle: string): ShapeLog | undefined;
 }
 
-export class LiveShape implements MessageShape {
-  state: ShapeState = 'creating';
-  /** Its record was written to the meta store (and is rendered again by a compaction). */
-  persisted = false;
+/**
+ * What a shape has in common with the other shapes of its table and column selection: held once per distinct layout
+ * (interned by the registry), so an idle shape costs its handle, its definition key and a few fields.
+ */
+/** What validation derives from a shape's table and column selection (stored with the shape). */
+export interface ShapeColumns {
+  readonly tableOid: number;
+  readonly selected: readonly string[];
+  readonly keyColumns: readonly string[];
+  readonly valueKeyColumns: readonly string[];
+  /** Columns the shape depends on (selected and referenced by the where clause) → type OID, for §9.5 checks. */
+  readonly usedColumns: Readonly<Record<string, number>>;
+  /** The used columns' typmods (absent in records written before they were kept: then only types are compared). */
+  readonly usedTypmods?: Readonly<Record<string, number>>;
+  /** True when the shape selects every column: any change of the column count affects it. */
+  readonly selectsAll: boolean;
+  readonly columnCount: number;
+}
+
+export interface ShapeLayout extends ShapeColumns {
+  /** Its number in the meta store (shape records name their layout by it). */
+  readonly id: number;
   readonly schema: string;
   readonly table: string;
-  readonly keyPrefix: string;
   readonly replica: 'default' | 'full';
+  readonly keyPrefix: string;
+  /** The schema header. */
+  readonly columnsSchema: Readonly<Record<string, SchemaColumn>>;
+  readonly logs: LogSource;
+}
+
+/** Bits of `LiveShape.flags`. */
+const PERSISTED = 1;
+const TAIL_UNKNOWN = 2;
+
+/**
+ * Where clauses read back from keys, by text: the shapes of one clause with different parameters (the common case at
+ * scale) then share one string here and in their router. Bounded: past the cap it starts over.
+ */
+const clauses = new Map<string, string>();
+const CLAUSES_CAP = 4096;
+
+function sharedClause(where: string): string {
+  const had = clauses.get(where);
+  if (had !== undefined) return had;
+  if (clauses.size >= CLAUSES_CAP) clauses.clear();
+  clauses.set(where, where);
+  return where;
+}
+
+/** The definition a canonical key (`definitionKey`) stands for. */
+export function definitionFromKey(key: string): ShapeDefinition {
+  const [schema, table, where, params, columns, replica, log] = JSON.parse(key) as [
+    string,
+    string,
+    string | null,
+    Record<string, string> | null,
+    string[] | null,
+    'default' | 'full',
+    'full' | 'changes_only',
+  ];
+  return {
+    schema,
+    table,
+    ...(where !== null ? { where: sharedClause(where) } : {}),
+    ...(params !== null ? { params } : {}),
+    ...(columns !== null ? { columns } : {}),
+    replica,
+    log,
+  };
+}
+
+/**
+ * A shape in memory. Idle shapes are the bulk of a large service, so an instance holds only what differs per shape
+ * (handle, definition key, state, snapshot visibility, log ends, waiters): the layout is shared, the definition is
+ * parsed from the key on use.
+ */
+export class LiveShape implements MessageShape {
+  state: ShapeState = 'creating';
+  /** PERSISTED | TAIL_UNKNOWN. */
+  private flags = 0;
+  /** Shared by the shapes of one snapshot batch (and interned at restart). */
   visibility: SnapshotVisibility | undefined;
   /** Offset of the last change appended to the log (durable or not). */
   appendedEnd: LogOffset | undefined;
@@ -75,40 +149,88 @@ export class LiveShape implements MessageShape {
    * `earlyVisibility: false`, made durable). Readers and waiters see nothing beyond it.
    */
   readableEnd: LogOffset | undefined;
-  /** Typmods of `usedColumns` (a changed typmod can change stored values: numeric scale, char length). */
-  usedTypmods: Readonly<Record<string, number>> | undefined;
   /** Parked long-polls; allocated only while someone waits. */
   private waiters: Waiter[] | undefined;
+
+  constructor(
+    readonly handle: string,
+    /** `definitionKey(definition)`: the shape's identity, from which its definition is read back. */
+    readonly defKey: string,
+    readonly layout: ShapeLayout,
+  ) {}
+
+  /** Parsed from the key on each use (an idle shape holds no definition object). */
+  get definition(): ShapeDefinition {
+    return definitionFromKey(this.defKey);
+  }
+
+  /** Its record was written to the meta store (and is rendered again by a compaction). */
+  get persisted(): boolean {
+    return (this.flags & PERSISTED) !== 0;
+  }
+
+  set persisted(v: boolean) {
+    this.flags = v ? this.flags | PERSISTED : this.flags & ~PERSISTED;
+  }
+
   /**
    * Resumed after a restart without reading its log: `appendedEnd` and `readableEnd` are taken from the log's tail on
    * its first use (a restart then reads no log of a cold shape).
    */
-  private tailUnknown = false;
-  /** The schema header (shared by the shapes of a table with the same columns). */
-  readonly columnsSchema: Readonly<Record<string, SchemaColumn>>;
+  private get tailUnknown(): boolean {
+    return (this.flags & TAIL_UNKNOWN) !== 0;
+  }
 
-  constructor(
-    readonly handle: string,
-    readonly definition: ShapeDefinition,
-    readonly defKey: string,
-    readonly tableOid: number,
-    readonly selected: readonly string[],
-    readonly keyColumns: readonly string[],
-    readonly valueKeyColumns: readonly string[],
-    /** Columns the shape depends on (selected and referenced by the where clause) → type OID, for §9.5 checks. */
-    readonly usedColumns: Readonly<Record<string, number>>,
-    /** True when the shape selects every column: any change of the column count affects it. */
-    readonly selectsAll: boolean,
-    readonly columnCount: number,
-    schema: Readonly<Record<string, SchemaColumn>>,
-    keyPrefix: string,
-    private readonly logs: LogSource,
-  ) {
-    this.schema = definition.schema;
-    this.table = definition.table;
-    this.replica = definition.replica;
-    this.keyPrefix = keyPrefix;
-    this.columnsSchema = schema;
+  get schema(): string {
+    return this.layout.schema;
+  }
+
+  get table(): string {
+    return this.layout.table;
+  }
+
+  get replica(): 'default' | 'full' {
+    return this.layout.replica;
+  }
+
+  get keyPrefix(): string {
+    return this.layout.keyPrefix;
+  }
+
+  get tableOid(): number {
+    return this.layout.tableOid;
+  }
+
+  get selected(): readonly string[] {
+    return this.layout.selected;
+  }
+
+  get keyColumns(): readonly string[] {
+    return this.layout.keyColumns;
+  }
+
+  get valueKeyColumns(): readonly string[] {
+    return this.layout.valueKeyColumns;
+  }
+
+  get usedColumns(): Readonly<Record<string, number>> {
+    return this.layout.usedColumns;
+  }
+
+  get usedTypmods(): Readonly<Record<string, number>> | undefined {
+    return this.layout.usedTypmods;
+  }
+
+  get selectsAll(): boolean {
+    return this.layout.selectsAll;
+  }
+
+  get columnCount(): number {
+    return this.layout.columnCount;
+  }
+
+  get columnsSchema(): Readonly<Record<string, SchemaColumn>> {
+    return this.layout.columnsSchema;
   }
 
   /** What the HTTP layer needs of the shape; built per call so an idle shape holds no extra object. */
@@ -118,10 +240,10 @@ export class LiveShape implements MessageShape {
 
   /** The shape's log, loaded from its files if it was evicted; fetch it for each use rather than keeping it. */
   get log(): ShapeLog {
-    const log = this.logs.getLog(this.handle);
+    const log = this.layout.logs.getLog(this.handle);
     if (log === undefined) throw new RangeError(`shape ${this.handle} has no log`);
     if (this.tailUnknown) {
-      this.tailUnknown = false;
+      this.flags &= ~TAIL_UNKNOWN;
       const last = log.lastOffset();
       if (last.tx >= 1n) {
         this.appendedEnd = last;
@@ -134,7 +256,7 @@ export class LiveShape implements MessageShape {
 
   /** Marks a shape resumed without reading its log: its ends are read from the log's tail on first use. */
   resumeCold(): void {
-    this.tailUnknown = true;
+    this.flags |= TAIL_UNKNOWN;
   }
 
   /** The last readable offset: the readable change end, else `0_inf` (the shape is only served once ready). */

@@ -1,8 +1,16 @@
 // The live shapes by handle and by definition, their handles, and their durable records in the meta store.
 import { createHash } from 'node:crypto';
 import type { MetaStore, MetaValue } from '../log/meta-store.js';
-import { LiveShape, xipSet, type LogSource, type SnapshotVisibility } from './live-shape.js';
-import { keyPrefix } from './messages.js';
+import {
+  LiveShape,
+  definitionFromKey,
+  xipSet,
+  type LogSource,
+  type ShapeColumns,
+  type ShapeLayout,
+  type SnapshotVisibility,
+} from './live-shape.js';
+import { ShapeLayouts, columnsFromMeta } from './shape-layouts.js';
 import type { SchemaColumn, ShapeDefinition } from './types.js';
 
 /** Meta-store keys of shape records; the store keeps none of them in memory (see MetaStore's externalPrefix). */
@@ -22,85 +30,69 @@ export function definitionKey(def: ShapeDefinition): string {
 }
 
 /** Everything needed to bring a shape back after a restart. */
-export interface ShapeRecord {
+export interface ShapeRecord extends ShapeColumns {
   readonly definition: ShapeDefinition;
-  readonly tableOid: number;
-  readonly selected: readonly string[];
-  readonly keyColumns: readonly string[];
-  readonly valueKeyColumns: readonly string[];
-  readonly usedColumns: Readonly<Record<string, number>>;
-  /** The used columns' typmods (absent in records written before they were kept: then only types are compared). */
-  readonly usedTypmods?: Readonly<Record<string, number>>;
-  readonly selectsAll: boolean;
-  readonly columnCount: number;
   readonly schema: Readonly<Record<string, SchemaColumn>>;
 }
 
+/** `xmin:xmax:xip,…:lsn` (decimal): the record's form of a snapshot visibility. */
 function visibilityToMeta(v: SnapshotVisibility | undefined): MetaValue {
   if (v === undefined) return null;
-  return { xmin: v.xmin.toString(), xmax: v.xmax.toString(), xip: [...v.xip].map(String), lsn: v.lsn.toString() };
+  return `${v.xmin}:${v.xmax}:${[...v.xip].join(',')}:${v.lsn}`;
 }
 
-function visibilityFromMeta(m: MetaValue | undefined): SnapshotVisibility | undefined {
-  if (m === null || m === undefined || typeof m !== 'object' || Array.isArray(m)) return undefined;
-  const o = m as Record<string, MetaValue>;
-  return {
-    xmin: BigInt(o['xmin'] as string),
-    xmax: BigInt(o['xmax'] as string),
-    xip: xipSet((o['xip'] as string[]).map((x) => BigInt(x))),
-    lsn: BigInt(o['lsn'] as string),
+/**
+ * The visibility of a stored record. The shapes of one snapshot batch share one visibility in memory, so equal ones
+ * read back at open share one instance again (`seen`, by their text).
+ */
+function visibilityFromMeta(
+  m: MetaValue | undefined,
+  seen: Map<string, SnapshotVisibility>,
+): SnapshotVisibility | undefined {
+  let text: string;
+  if (typeof m === 'string') text = m;
+  else if (m === null || m === undefined || typeof m !== 'object' || Array.isArray(m)) return undefined;
+  else {
+    // Version 1 records: an object of decimal strings.
+    const o = m as Record<string, MetaValue>;
+    text = `${o['xmin'] as string}:${o['xmax'] as string}:${(o['xip'] as string[]).join(',')}:${o['lsn'] as string}`;
+  }
+  const had = seen.get(text);
+  if (had !== undefined) return had;
+  const [xmin, xmax, xip, lsn] = text.split(':') as [string, string, string, string];
+  const v: SnapshotVisibility = {
+    xmin: BigInt(xmin),
+    xmax: BigInt(xmax),
+    xip: xipSet(xip === '' ? [] : xip.split(',').map((x) => BigInt(x))),
+    lsn: BigInt(lsn),
   };
+  seen.set(text, v);
+  return v;
 }
 
-/** A shape's durable record as stored under `shape:<handle>`. */
+/**
+ * A shape's durable record as stored under `shape:<handle>` (version 2): its handle, definition key, layout number,
+ * snapshot visibility and completion. Version 1 records (a whole layout per shape) are still read.
+ */
 function recordValue(shape: LiveShape): MetaValue {
-  const d = shape.definition;
-  const def: Record<string, MetaValue> = { schema: d.schema, table: d.table, replica: d.replica, log: d.log };
-  if (d.where !== undefined) def['where'] = d.where;
-  if (d.params !== undefined) def['params'] = { ...d.params };
-  if (d.columns !== undefined) def['columns'] = [...d.columns];
   return {
-    v: 1,
-    def,
-    oid: shape.tableOid,
-    selected: [...shape.selected],
-    key: [...shape.keyColumns],
-    valueKey: [...shape.valueKeyColumns],
-    used: { ...shape.usedColumns },
-    ...(shape.usedTypmods !== undefined ? { usedMods: { ...shape.usedTypmods } } : {}),
-    selectsAll: shape.selectsAll,
-    columnCount: shape.columnCount,
-    schema: shape.columnsSchema as unknown as MetaValue,
+    v: 2,
+    h: shape.handle,
+    k: shape.defKey,
+    l: shape.layout.id,
     vis: visibilityToMeta(shape.visibility),
     // The snapshot is complete and durable: a restart resumes the shape without opening its log.
     ...(shape.state === 'ready' ? { done: true } : {}),
   };
 }
 
-/**
- * Equal JSON-like values (by their JSON text) share one instance, so a million shapes of a few tables hold a few
- * column lists and schema headers, not a million copies. The values are never mutated after registration. Bounded:
- * past `cap` distinct values the table starts over (sharing is an optimisation, not a contract).
- */
-class LayoutInterner {
-  private readonly seen = new Map<string, unknown>();
-
-  constructor(private readonly cap = 4096) {}
-
-  get<T>(value: T): T {
-    const key = JSON.stringify(value);
-    const had = this.seen.get(key);
-    if (had !== undefined) return had as T;
-    if (this.seen.size >= this.cap) this.seen.clear();
-    this.seen.set(key, value);
-    return value;
-  }
-}
-
 /** A persisted shape as read back at open. */
 export interface StoredShape {
   readonly handle: string;
-  readonly record: ShapeRecord;
+  readonly defKey: string;
+  readonly definition: ShapeDefinition;
+  /** The stored layout (version 2 records), or the record to intern one from (version 1). */
+  readonly layout: ShapeLayout | ShapeRecord;
   readonly visibility: SnapshotVisibility | undefined;
   /** Written once the snapshot was durable (records written before that flag existed lack it). */
   readonly done: boolean;
@@ -113,9 +105,13 @@ export class ShapeRegistry {
   private readonly perTable = new Map<string, number>();
   private lastTs: bigint;
   /** Column lists, type maps and schema headers are the same for most shapes of a table: held once. */
-  private readonly layouts = new LayoutInterner();
+  private readonly layouts: ShapeLayouts;
 
-  constructor(private readonly meta: MetaStore) {
+  constructor(
+    private readonly meta: MetaStore,
+    logs: LogSource,
+  ) {
+    this.layouts = new ShapeLayouts(meta, logs);
     const t = meta.get(LAST_TS_KEY);
     this.lastTs = typeof t === 'string' ? BigInt(t) : 0n;
     // The meta store keeps no copy of shape records: a compaction renders them from the live shapes.
@@ -158,29 +154,42 @@ export class ShapeRegistry {
   }
 
   /** Builds the in-memory shape for a record and registers it (not yet persisted: call `persist`). */
-  register(handle: string, rec: ShapeRecord, logs: LogSource): LiveShape {
-    const defKey = definitionKey(rec.definition);
-    const i = this.layouts;
-    const shape = new LiveShape(
-      handle,
-      rec.definition,
-      defKey,
-      rec.tableOid,
-      i.get(rec.selected),
-      i.get(rec.keyColumns),
-      i.get(rec.valueKeyColumns),
-      i.get(rec.usedColumns),
-      rec.selectsAll,
-      rec.columnCount,
-      i.get(rec.schema),
-      i.get(keyPrefix(rec.definition.schema, rec.definition.table)),
-      logs,
-    );
-    if (rec.usedTypmods !== undefined) shape.usedTypmods = i.get(rec.usedTypmods);
-    const previous = this.byHandle.get(handle);
+  register(handle: string, rec: ShapeRecord): LiveShape {
+    return this.add(new LiveShape(handle, definitionKey(rec.definition), this.layoutOf(rec)));
+  }
+
+  /** Registers a stored shape (marked persisted; the caller sets its state). */
+  registerStored(st: StoredShape): LiveShape {
+    const layout = 'id' in st.layout ? st.layout : this.layoutOf(st.layout);
+    const shape = this.add(new LiveShape(st.handle, st.defKey, layout));
+    shape.persisted = true;
+    shape.visibility = st.visibility;
+    return shape;
+  }
+
+  private layoutOf(rec: ShapeRecord): ShapeLayout {
+    const d = rec.definition;
+    return this.layouts.intern({
+      schema: d.schema,
+      table: d.table,
+      replica: d.replica,
+      tableOid: rec.tableOid,
+      selected: rec.selected,
+      keyColumns: rec.keyColumns,
+      valueKeyColumns: rec.valueKeyColumns,
+      usedColumns: rec.usedColumns,
+      ...(rec.usedTypmods !== undefined ? { usedTypmods: rec.usedTypmods } : {}),
+      selectsAll: rec.selectsAll,
+      columnCount: rec.columnCount,
+      columnsSchema: rec.schema,
+    });
+  }
+
+  private add(shape: LiveShape): LiveShape {
+    const previous = this.byHandle.get(shape.handle);
     if (previous !== undefined) this.countTable(previous, -1); // never expected: handles are unique
-    this.byHandle.set(handle, shape);
-    this.byDef.set(defKey, shape);
+    this.byHandle.set(shape.handle, shape);
+    this.byDef.set(shape.defKey, shape);
     this.countTable(shape, 1);
     return shape;
   }
@@ -208,43 +217,38 @@ export class ShapeRegistry {
   }
 
   private countTable(shape: LiveShape, delta: number): void {
-    const k = `${shape.definition.schema}\u0000${shape.definition.table}`;
+    const k = `${shape.schema}\u0000${shape.table}`;
     const n = (this.perTable.get(k) ?? 0) + delta;
     if (n === 0) this.perTable.delete(k);
     else this.perTable.set(k, n);
   }
 
-  /** Persisted shapes, as written by `persist`. */
+  /** Persisted shapes, as written by `persist`; records naming a layout that was not stored are dropped. */
   *stored(): IterableIterator<StoredShape> {
+    const visibilities = new Map<string, SnapshotVisibility>();
     for (const [key, value] of this.meta.takeStored()) {
       if (!key.startsWith(SHAPE_PREFIX)) continue;
       const o = value as Record<string, MetaValue>;
-      const d = o['def'] as Record<string, MetaValue>;
-      const definition: ShapeDefinition = {
-        schema: d['schema'] as string,
-        table: d['table'] as string,
-        replica: d['replica'] as 'default' | 'full',
-        log: d['log'] as 'full' | 'changes_only',
-        ...(d['where'] !== undefined ? { where: d['where'] as string } : {}),
-        ...(d['params'] !== undefined ? { params: d['params'] as Record<string, string> } : {}),
-        ...(d['columns'] !== undefined ? { columns: d['columns'] as string[] } : {}),
-      };
+      const visibility = visibilityFromMeta(o['vis'], visibilities);
+      const done = o['done'] === true;
+      if (o['v'] === 2) {
+        const layout = this.layouts.get(o['l'] as number);
+        const defKey = o['k'] as string;
+        if (layout === undefined) this.dropStored(key.slice(SHAPE_PREFIX.length));
+        // The handle inside the value is a string of its own (one sliced from the key would keep the key alive).
+        else
+          yield { handle: o['h'] as string, defKey, definition: definitionFromKey(defKey), layout, visibility, done };
+        continue;
+      }
+      const record = recordFromV1(o);
+      const handle = key.slice(SHAPE_PREFIX.length);
       yield {
-        handle: key.slice(SHAPE_PREFIX.length),
-        record: {
-          definition,
-          tableOid: o['oid'] as number,
-          selected: o['selected'] as string[],
-          keyColumns: o['key'] as string[],
-          valueKeyColumns: o['valueKey'] as string[],
-          usedColumns: o['used'] as Record<string, number>,
-          ...(o['usedMods'] !== undefined ? { usedTypmods: o['usedMods'] as Record<string, number> } : {}),
-          selectsAll: o['selectsAll'] as boolean,
-          columnCount: o['columnCount'] as number,
-          schema: o['schema'] as unknown as Record<string, SchemaColumn>,
-        },
-        visibility: visibilityFromMeta(o['vis']),
-        done: o['done'] === true,
+        handle,
+        defKey: definitionKey(record.definition),
+        definition: record.definition,
+        layout: record,
+        visibility,
+        done,
       };
     }
   }
@@ -253,4 +257,36 @@ export class ShapeRegistry {
   dropStored(handle: string): void {
     this.meta.delete(SHAPE_PREFIX + handle);
   }
+}
+
+/** The record a live shape was registered from (its layout's fields and its definition). */
+export function recordOf(shape: LiveShape): ShapeRecord {
+  const l = shape.layout;
+  return {
+    definition: shape.definition,
+    tableOid: l.tableOid,
+    selected: l.selected,
+    keyColumns: l.keyColumns,
+    valueKeyColumns: l.valueKeyColumns,
+    usedColumns: l.usedColumns,
+    ...(l.usedTypmods !== undefined ? { usedTypmods: l.usedTypmods } : {}),
+    selectsAll: l.selectsAll,
+    columnCount: l.columnCount,
+    schema: l.columnsSchema,
+  };
+}
+
+/** A version 1 record: the whole layout inline. */
+function recordFromV1(o: Record<string, MetaValue>): ShapeRecord {
+  const d = o['def'] as Record<string, MetaValue>;
+  const definition: ShapeDefinition = {
+    schema: d['schema'] as string,
+    table: d['table'] as string,
+    replica: d['replica'] as 'default' | 'full',
+    log: d['log'] as 'full' | 'changes_only',
+    ...(d['where'] !== undefined ? { where: d['where'] as string } : {}),
+    ...(d['params'] !== undefined ? { params: d['params'] as Record<string, string> } : {}),
+    ...(d['columns'] !== undefined ? { columns: d['columns'] as string[] } : {}),
+  };
+  return { definition, ...columnsFromMeta(o), schema: o['schema'] as unknown as Record<string, SchemaColumn> };
 }

@@ -82,6 +82,8 @@ export type ServiceEvent =
       readonly ms: number;
     }
   | { readonly event: 'shape_resumed'; readonly count: number; readonly dropped: number }
+  /** Logs without a shape found after start (creations that never committed) and deleted. */
+  | { readonly event: 'orphan_logs_removed'; readonly count: number }
   | { readonly event: 'shape_invalidated'; readonly handle: string; readonly table: string; readonly reason: string }
   | { readonly event: 'replication'; readonly detail: ReplicationEvent }
   | { readonly event: 'error'; readonly message: string }

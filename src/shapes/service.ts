@@ -17,7 +17,14 @@ import { CommitPipeline } from './commit-pipeline.js';
 import type { LiveShape } from './live-shape.js';
 import { PredicateCache } from './predicate-cache.js';
 import { Publication, type PublishedTable } from './publication.js';
-import { SHAPE_RECORD_PREFIX, ShapeRegistry, definitionKey, type ShapeRecord, type StoredShape } from './registry.js';
+import {
+  SHAPE_RECORD_PREFIX,
+  ShapeRegistry,
+  definitionKey,
+  recordOf,
+  type ShapeRecord,
+  type StoredShape,
+} from './registry.js';
 import { affectedByRelation, relationChange } from './relation-check.js';
 import { SchemaWatch, isConnectionLoss } from './schema-watch.js';
 import { Admission } from './admission.js';
@@ -90,6 +97,8 @@ export class SwitchyardService implements ShapeService {
   private state: 'starting' | 'active' | 'waiting' = 'starting';
   private lagBytes = 0;
   private closed = false;
+  /** The background removal of logs without a shape (started once the service is active; awaited by close). */
+  private orphanSweep: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly opts: SwitchyardServiceOptions,
@@ -98,7 +107,7 @@ export class SwitchyardService implements ShapeService {
     slot: string,
     publication: string,
   ) {
-    this.registry = new ShapeRegistry(meta);
+    this.registry = new ShapeRegistry(meta, store);
     this.commitMeta = coalesced(() => meta.commit());
     this.admission = new Admission(opts.admission);
     this.routers = new TableRouters({
@@ -114,6 +123,11 @@ export class SwitchyardService implements ShapeService {
       },
       onDropped: (ids) => ids.forEach((h) => this.invalidateWith(h, 'router rebuild failed')),
       onError: (message) => this.emit({ event: 'error', message }),
+      // Shapes added as `owned` keep their definition here, not in the router's table.
+      defOf: (id) => {
+        const d = this.registry.get(id)?.definition;
+        return d === undefined ? undefined : { where: d.where?.trim() === '' ? undefined : d.where, params: d.params };
+      },
     });
     this.slicer = new TimeSlicer(opts.processSliceMs ?? DEFAULT_SLICE_MS);
     this.appendSlicer = new TimeSlicer(this.slicer.sliceMs, this.slicer.stats);
@@ -192,6 +206,7 @@ export class SwitchyardService implements ShapeService {
       await service.replication.start();
       service.state = 'active';
       service.startSchemaChecks();
+      service.orphanSweep = service.removeOrphanLogs();
     } catch (err) {
       await service.close().catch(() => undefined);
       throw err;
@@ -395,6 +410,7 @@ export class SwitchyardService implements ShapeService {
     this.closed = true;
     if (this.schemaTimer !== null) clearInterval(this.schemaTimer);
     await this.replication.close().catch(this.reportFailure('closing replication'));
+    await this.orphanSweep;
     await this.appending;
     await this.pipeline.drain();
     await this.routers.close();
@@ -546,73 +562,62 @@ export class SwitchyardService implements ShapeService {
     let count = 0;
     let dropped = 0;
     const stored = [...this.registry.stored()];
-    // Every shape's router add is issued before any is awaited: a sharded router applies them in a few messages.
-    const added: Promise<boolean>[] = [];
-    for (const { record } of stored) {
-      const d = record.definition;
+    for (const { definition: d } of stored) {
       const tk = `${d.schema}\u0000${d.table}`;
       if (!tables.has(tk)) tables.set(tk, await loadTable(await this.adminClient(), d.schema, d.table));
     }
-    /** Subquery shapes (by index in `stored`), resumed after the others: their sets and rows are read again. */
-    const withSubqueries = new Map<number, TableInfo>();
+    // Every shape's router add is issued before any is awaited: a sharded router applies them in a few messages. A
+    // shape is registered first: the table's router reads its definition from the registry if it is rebuilt.
+    const added: Promise<void>[] = [];
+    const drop = (st: StoredShape): void => {
+      this.registry.dropStored(st.handle);
+      this.store.deleteLog(st.handle);
+      dropped++;
+    };
+    /** Subquery shapes, resumed after the others: their sets and rows are read again (under a new snapshot). */
+    const resuming: [LiveShape, ShapeRecord, TableInfo][] = [];
     for (const st of stored) {
-      const d = st.record.definition;
+      const d = st.definition;
       const tk = `${d.schema}\u0000${d.table}`;
       const table = tables.get(tk);
-      if (!this.snapshotStored(st) || table === undefined || table.oid !== st.record.tableOid) {
-        added.push(Promise.resolve(false));
+      if (!this.snapshotStored(st) || table === undefined || table.oid !== st.layout.tableOid) {
+        drop(st);
         continue;
       }
       if (hasSubqueries(d)) {
-        withSubqueries.set(added.length, table);
-        added.push(Promise.resolve(true));
+        const shape = this.registry.registerStored(st);
+        shape.persisted = false;
+        shape.visibility = undefined;
+        resuming.push([shape, recordOf(shape), table]);
         continue;
       }
       if (!ensured.has(tk)) {
         ensured.add(tk);
         await this.routers.ensureTable(d.schema, d.table, columnTypes(table));
       }
+      const shape = this.registry.registerStored(st);
+      const where = d.where?.trim() === '' ? undefined : d.where;
       added.push(
-        this.routers.add(st.handle, d.schema, d.table, d.where?.trim() === '' ? undefined : d.where, d.params).then(
-          () => true,
-          () => false,
+        this.routers.add(st.handle, d.schema, d.table, where, d.params, true).then(
+          () => {
+            shape.state = 'ready';
+            // Its log is read on first use (a read, an append, a wait), not here.
+            shape.resumeCold();
+            // A record from before completions were recorded: rewritten, so the next start need not check its log.
+            if (!st.done) this.registry.persist(shape);
+            count++;
+          },
+          () => {
+            this.registry.remove(shape);
+            drop(st);
+          },
         ),
       );
     }
-    const results = await Promise.all(added);
-    const resuming: [LiveShape, ShapeRecord, TableInfo][] = [];
-    stored.forEach(({ handle, record, visibility, done }, i) => {
-      if (!results[i]) {
-        this.registry.dropStored(handle);
-        this.store.deleteLog(handle);
-        dropped++;
-        return;
-      }
-      const shape = this.registry.register(handle, record, this.store);
-      const table = withSubqueries.get(i);
-      if (table !== undefined) {
-        resuming.push([shape, record, table]);
-        return;
-      }
-      shape.persisted = true;
-      shape.visibility = visibility;
-      shape.state = 'ready';
-      // Its log is read on first use (a read, an append, a wait), not here.
-      shape.resumeCold();
-      // A record from before completions were recorded: rewritten, so the next start need not check its log.
-      if (!done) this.registry.persist(shape);
-      count++;
-    });
+    await Promise.all(added);
     const resumed = await this.resumeSubqueryShapes(resuming);
     count += resumed;
     dropped += resuming.length - resumed;
-    // Logs without a record: shapes whose creation never committed.
-    for (const h of this.store.listLogs()) {
-      if (this.registry.get(h) === undefined) {
-        this.store.deleteLog(h);
-        dropped++;
-      }
-    }
     this.emit({ event: 'shape_resumed', count, dropped });
   }
 
@@ -654,12 +659,30 @@ export class SwitchyardService implements ShapeService {
   }
 
   /**
-   * Whether a stored shape's snapshot is complete on disk: recorded with the record once durable; records written
-   * before that was recorded have their log checked (which loads it).
+   * Whether a stored shape's snapshot is complete on disk: recorded with the record once durable (its log directory
+   * was made durable before, so it is not looked up: a restart touches no log file); records written before that was
+   * recorded have their log checked (which loads it).
    */
   private snapshotStored(st: StoredShape): boolean {
-    if (st.done) return this.store.hasLog(st.handle);
+    if (st.done) return true;
     return this.store.getLog(st.handle)?.snapshotState() === 'complete';
+  }
+
+  /**
+   * Deletes logs without a shape (creations that never committed, shapes dropped at resume), listing the directory in
+   * the background after start: a log created meanwhile is registered in the same turn, so it is never taken for one.
+   */
+  private async removeOrphanLogs(): Promise<void> {
+    let removed = 0;
+    try {
+      for await (const h of this.store.scanLogs()) {
+        if (this.closed) return;
+        if (this.registry.get(h) === undefined && this.store.deleteLog(h)) removed++;
+      }
+    } catch (err) {
+      this.emit({ event: 'error', message: `removing logs without a shape failed: ${String(err)}` });
+    }
+    if (removed > 0) this.emit({ event: 'orphan_logs_removed', count: removed });
   }
 
   /** The tables of every shape not invalidated: what the publication must hold. */

@@ -177,7 +177,7 @@ async function createOnTable(
   await prepareRouter(deps, table);
   const handle = deps.registry.newHandle(defKey);
   deps.store.createLog(handle);
-  const shape = deps.registry.register(handle, v.record, deps.store);
+  const shape = deps.registry.register(handle, v.record);
   try {
     await publishTable(deps, table);
     deps.subqueries.remember(innerTables(inner));
@@ -333,6 +333,7 @@ async function startSnapshot(
         def.table,
         def.where?.trim() === '' ? undefined : def.where,
         def.params,
+        true,
       );
     },
     taken: (visibility) => {

@@ -83,6 +83,11 @@ export async function resumeSubqueryShape(
 ): Promise<Resumed> {
   const def = record.definition;
   if (def.log !== 'full') throw new NotResumable('a changes_only subquery shape holds no rows to compare');
+  try {
+    void shape.log;
+  } catch {
+    throw new NotResumable('its log is gone');
+  }
   const admin = await deps.admin();
   const inner = new Map<string, TableInfo>();
   for (const n of subqueryTables(def.where ?? '')) {
@@ -128,6 +133,7 @@ export async function resumeSubqueryShape(
       await session.close(err);
       throw notResumableIfData(err, 'its rows could not be read');
     }
+    // Fetched again after the awaits: the store may have evicted the instance meanwhile.
     const log = shape.log;
     const last = log.lastOffset();
     const at = session.visibility.lsn - 1n;

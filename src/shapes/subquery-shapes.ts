@@ -410,8 +410,10 @@ export class SubqueryShapes {
       const keys = new Set<string>();
       for (const row of rows) {
         const key = rowKey(s.shape, row);
-        keys.add(key);
         if (s.members.has(key) || !this.exact(s, row)) continue;
+        // Only rows inserted from the snapshot skip the changes it saw: a member keeps its own version, which those
+        // changes (applied as usual) bring up to date; skipping them lost updates when processing lagged behind.
+        keys.add(key);
         s.members.set(key, row);
         this.counters.movedIn++;
         emit(s.shape, op, insertMessage(s.shape, row, txh, op, key));

@@ -21,7 +21,11 @@ export interface TableRef {
   readonly name: string;
   readonly schema: string;
   readonly table: string;
-  readonly shapes: Map<string, ShapeDef>;
+  /**
+   * Every shape of the table, with its definition when the router holds it for someone else (subquery sets);
+   * `null` for a shape whose definition its owner keeps (`defOf`): a million idle shapes hold no ShapeDef here.
+   */
+  readonly shapes: Map<string, ShapeDef | null>;
   /** Fail-open count of the routers this table had before its last rebuild (a metrics counter must not go back). */
   retiredFailOpen: number;
   /** The same for evaluation work and slow evaluations. */
@@ -42,6 +46,8 @@ export interface TableRoutersOptions {
   readonly onDropped?: (ids: readonly string[]) => void;
   /** A background step failed (a shard's remove or close); reported so it is not lost, nothing waits on it. */
   readonly onError?: (message: string) => void;
+  /** The where clause and parameters of a shape added with `owned` (read again when its router is rebuilt). */
+  readonly defOf?: (id: string) => Pick<ShapeDef, 'where' | 'params'> | undefined;
 }
 
 const signatureOf = (columns: Record<string, string>): string => JSON.stringify(Object.entries(columns));
@@ -112,9 +118,7 @@ export class TableRouters {
     const ids = [...t.shapes.keys()];
     const failed: string[] = [];
     // addShape per shape (a sharded router still posts its ops in one message per shard) so each refusal is reported.
-    const settled = await Promise.allSettled(
-      ids.map((id) => attempt(() => router.addShape(id, t.shapes.get(id) as ShapeDef))),
-    );
+    const settled = await Promise.allSettled(ids.map((id) => attempt(() => router.addShape(id, this.defIn(t, id)))));
     settled.forEach((r, i) => {
       if (r.status === 'rejected') failed.push(ids[i] as string);
     });
@@ -135,6 +139,19 @@ export class TableRouters {
     return failed;
   }
 
+  /** A shape's router definition: held here, or its owner's (`defOf`). */
+  private defIn(t: TableRef, id: string): ShapeDef {
+    const held = t.shapes.get(id);
+    if (held !== null && held !== undefined) return held;
+    const d = this.opts.defOf?.(id);
+    if (d === undefined) throw new RangeError(`shape ${id} has no definition to re-add`);
+    return {
+      table: t.name,
+      ...(d.where !== undefined ? { where: d.where } : {}),
+      ...(d.params ? { params: d.params } : {}),
+    };
+  }
+
   private newRouter(name: string, columns: Record<string, string>): ShapeRouting {
     const schema = { [name]: columns };
     if (this.shards === 0) return new Router({ schema, mode: this.mode });
@@ -143,14 +160,16 @@ export class TableRouters {
 
   /**
    * Adds a shape (ensureTable first); resolves once the router applies it, so a snapshot started afterwards is
-   * consistent with routing. Rejects with the router's WhereError/RouterError.
+   * consistent with routing. Rejects with the router's WhereError/RouterError. `owned`: the caller keeps the
+   * definition and answers `defOf(id)` with these `where` and `params` for as long as the shape is here.
    */
   add(
     id: string,
     schema: string,
     table: string,
     where: string | undefined,
-    params: Record<string, string> | undefined,
+    params: Readonly<Record<string, string>> | undefined,
+    owned = false,
   ): Promise<void> {
     const t = this.tables.get(this.key(schema, table));
     if (t === undefined) return Promise.reject(new Error(`table ${schema}.${table} has no router`));
@@ -160,7 +179,8 @@ export class TableRouters {
       ...(params !== undefined ? { params } : {}),
     };
     // Recorded at once so a concurrent rebuild re-adds it; dropped again if the router refuses it.
-    t.shapes.set(id, def);
+    const held = owned && this.opts.defOf !== undefined ? null : def;
+    t.shapes.set(id, held);
     let applied: void | Promise<void>;
     try {
       applied = t.router.addShape(id, def);
@@ -169,7 +189,7 @@ export class TableRouters {
       return Promise.reject(err);
     }
     return Promise.resolve(applied).catch((err: unknown) => {
-      if (t.shapes.get(id) === def) t.shapes.delete(id);
+      if (t.shapes.get(id) === held) t.shapes.delete(id);
       throw err;
     });
   }

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MetaStore, type MetaValue } from '../../src/log/meta-store.js';
 import { formatOffset } from '../../src/log/offset.js';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SHAPE_RECORD_PREFIX } from '../../src/shapes/registry.js';
 import type { SwitchyardService } from '../../src/shapes/service.js';
@@ -90,5 +91,30 @@ describe('lazy shape logs', () => {
     const again = await MetaStore.open(metaDir, { externalPrefix: SHAPE_RECORD_PREFIX });
     for (const v of again.takeStored().values()) expect((v as Record<string, MetaValue>)['done']).toBe(true);
     await again.close();
+  });
+
+  it('logs without a shape, and deletions a crash interrupted, are removed in the background after start', async () => {
+    const first = await db.start(undefined, small);
+    const hs = await handles(first.service);
+    await first.service.close();
+    const logs = join(first.dataDir, 'logs');
+    // A creation that never committed its record, and a deletion cut short by a crash.
+    mkdirSync(join(logs, '123-456'));
+    writeFileSync(join(logs, '123-456', 's000000000000.seg'), 'x');
+    mkdirSync(join(logs, '.deleted-789-1'));
+    db.events.length = 0;
+    const second = await db.start(first.dataDir, small);
+    // The scan reports once it has read the whole directory.
+    await eventually(
+      () => db.events.some((e) => e.event === 'orphan_logs_removed'),
+      10_000,
+      'the orphan log to be removed',
+    );
+    expect(db.events).toContainEqual({ event: 'orphan_logs_removed', count: 1 });
+    expect(existsSync(join(logs, '123-456'))).toBe(false);
+    expect(existsSync(join(logs, '.deleted-789-1'))).toBe(false);
+    expect(await handles(second.service)).toEqual(hs);
+    await expectEqualToPostgres(second.service, hs);
+    await second.service.close();
   });
 });

@@ -211,8 +211,10 @@ function scenarioGen(): fc.Arbitrary<{ cols: [string, ColType][]; ops: Op[] }> {
               fc.nat(20),
               fc.boolean(),
               fc.option(fc.tuple(fc.constantFrom(...famCols), fc.constantFrom('<', '<=', '>', '>='), fc.nat(20))),
+              // A further conjunct with constants only: a residual the shapes of one clause text share (a guard).
+              fc.option(atomGen(cols), { freq: 2 }),
             )
-            .map(([id, [c, t], [d, u], op, i, j, k, literal, second]) => {
+            .map(([id, [c, t], [d, u], op, i, j, k, literal, second, shared]) => {
               const pick = (ty: ColType, n: number): string => {
                 const lits = LITS[ty].filter((l) => l !== 'NULL');
                 return lits[n % lits.length] as string;
@@ -233,6 +235,7 @@ function scenarioGen(): fc.Arbitrary<{ cols: [string, ColType][]; ops: Op[] }> {
                 const [[g, w], op2, m] = second;
                 where += ` AND ${g} ${op2} ${pick(w, m)}`;
               }
+              if (shared !== null) where += ` AND (${shared})`;
               const used = Object.fromEntries(Object.entries(params).filter(([n]) => where.includes(`$${n}`)));
               return { kind: 'add' as const, id, where, params: used };
             }),

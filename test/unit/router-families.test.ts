@@ -5,7 +5,16 @@ import { Router } from '../../src/router/index.js';
 import type { Change } from '../../src/router/index.js';
 
 const SCHEMA = {
-  zoo: { region: 'int4', amount: 'numeric', price: 'float8', at: 'timestamptz', user_id: 'int8', day: 'date' },
+  zoo: {
+    region: 'int4',
+    amount: 'numeric',
+    price: 'float8',
+    at: 'timestamptz',
+    user_id: 'int8',
+    day: 'date',
+    qty: 'int2',
+    flag: 'bool',
+  },
 };
 
 function lcg(seed: number): () => number {
@@ -39,7 +48,16 @@ function cost(r: Router, record: Record<string, string | null>): Cost {
   };
 }
 
-const ROW = { region: '7', amount: '500.50', price: '500', at: ts(180), user_id: '500', day: '2024-07-01' };
+const ROW = {
+  region: '7',
+  amount: '500.50',
+  price: '500',
+  at: ts(180),
+  user_id: '500',
+  day: '2024-07-01',
+  qty: '500',
+  flag: 't',
+};
 
 /** Shapes of one clause with random bounds; the same seed gives the same shapes at every size. */
 function build(n: number, where: string, params: (r: () => number) => Record<string, string>): Router {
@@ -125,6 +143,24 @@ describe('structures of bounds (counters)', () => {
       expect(large.lookups).toBeLessThan(large.ids * (c.perMatch ?? 0.5) + 600);
     });
   }
+
+  it('a residual every shape of a family shares is checked once per row, not once per candidate', () => {
+    const where = 'region = 7 AND qty >= $1 AND qty < $2 AND flag';
+    const r = build(5_000, where, (rnd) => {
+      const a = Math.floor(rnd() * 1000);
+      const b = Math.floor(rnd() * 1000);
+      return { '1': String(Math.min(a, b)), '2': String(Math.max(a, b)) };
+    });
+    const yes = cost(r, ROW);
+    expect(yes.ids).toBeGreaterThan(500);
+    expect(yes.residuals).toBe(1);
+    // The first shape held the residual alone (unguarded): at most its one entry is a candidate more.
+    expect(yes.probed).toBeLessThanOrEqual(yes.ids + 1);
+    const no = cost(r, { ...ROW, flag: 'f' });
+    expect(no.ids).toBe(0);
+    expect(no.probed).toBeLessThanOrEqual(1);
+    expect(no.residuals).toBe(1);
+  });
 
   it('a row whose bounded value is NULL matches no shape of the family, and costs no emission', () => {
     const r = build(5_000, 'region = 7 AND amount > $1', (rnd) => ({ '1': (rnd() * 1000).toFixed(2) }));

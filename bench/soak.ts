@@ -1,0 +1,389 @@
+// Soak (issue 13, item 6): the service holds N shapes while a writer commits at a fixed rate for M minutes; RSS, heap,
+// replication lag and write→client latency (p50/p99) are sampled over time and charted; the run ends by itself.
+// `switchyard bench --suite soak [--shapes 1m] [--minutes 10] [--rate 100] [--watched 16]`.
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { startPostgres } from '../test/support/postgres.js';
+import { freePort } from '../test/support/service-process.js';
+import { timeSeriesSvg } from './chart.js';
+import type { ChildMemory, ChildSample } from './service-scale-child.js';
+import { BENCH_WHERE } from './bench-shapes.js';
+import { LoadSampler, ServiceChild, machine, seed, type ServiceScaleReport } from './service-scale.js';
+
+export interface SoakOptions {
+  readonly shapes: number;
+  readonly minutes: number;
+  /** Committed single-row updates per second (each a transaction). */
+  readonly rate: number;
+  /** Shapes followed by live HTTP clients (long-polls); writes to them are timed to the client. */
+  readonly watched: number;
+  /** Seconds between samples. */
+  readonly sampleSeconds?: number;
+  readonly onProgress?: (message: string) => void;
+}
+
+export interface SoakSample {
+  /** Minutes since the writer started. */
+  readonly minute: number;
+  readonly rssMB: number;
+  readonly heapMB: number;
+  /** WAL bytes the slot holds beyond what the service confirmed (Postgres's view). */
+  readonly lagKB: number;
+  readonly loadedLogs: number;
+  /** Writes committed in the window, per second. */
+  readonly writesPerSecond: number;
+  /** Write (before COMMIT is sent) → the change read by a live client, over the window (ms). */
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly delivered: number;
+}
+
+export interface SoakReport {
+  readonly date: string;
+  readonly machine: ServiceScaleReport['machine'];
+  readonly shapes: number;
+  readonly minutes: number;
+  readonly rate: number;
+  readonly watched: number;
+  readonly load: Readonly<Record<string, number>>;
+  readonly creationSeconds: number;
+  /** After two full collections, once the shapes were created and again at the end of the run. */
+  readonly idle: ChildMemory;
+  readonly end: ChildMemory;
+  readonly samples: readonly SoakSample[];
+  readonly writes: number;
+  /** Timed writes that never reached their client by the end (should be 0). */
+  readonly undelivered: number;
+}
+
+/** Runs the soak: Postgres (fsync on), the service in its own process, N shapes, the writer, the live clients. */
+export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
+  const say = opts.onProgress ?? (() => undefined);
+  const n = opts.shapes;
+  const load = new LoadSampler();
+  const cluster = await startPostgres({ fsync: true, dir: os.tmpdir(), settings: { max_connections: '200' } });
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sy-soak-'));
+  let child: ServiceChild | undefined;
+  const followers: Follower[] = [];
+  try {
+    await seed(cluster, n, 1);
+    const port = await freePort();
+    child = await ServiceChild.start(cluster.url, dataDir, port);
+    load.phase('creation');
+    const t0 = performance.now();
+    for (let d = 0; d < 10; d++) {
+      const to = Math.round(((d + 1) * n) / 10);
+      await child.create(Math.round((d * n) / 10), to, 64);
+      say(`${to.toLocaleString('en-US')} shapes created`);
+    }
+    const creationSeconds = (performance.now() - t0) / 1000;
+    const idle = await child.memory();
+    say(`idle: rss ${mb(idle.rss)} MB, heap ${mb(idle.heapUsed)} MB`);
+
+    const timed = new Map<string, number>();
+    const latencies: number[] = [];
+    const watched = Math.min(opts.watched, n);
+    for (let i = 0; i < watched; i++) followers.push(new Follower(port, i, timed, latencies));
+    await Promise.all(followers.map((f) => f.untilLive()));
+    followers.forEach((f) => f.run());
+
+    load.phase('soak');
+    const writer = new Writer(cluster.url, n, watched, opts.rate, timed);
+    await writer.connect();
+    const slot = new pg.Client({ connectionString: cluster.url });
+    await slot.connect();
+    const samples: SoakSample[] = [];
+    const every = (opts.sampleSeconds ?? 10) * 1000;
+    const start = performance.now();
+    writer.start();
+    let lastWrites = 0;
+    for (let at = every; at <= opts.minutes * 60_000 + 1; at += every) {
+      await sleep(start + at - performance.now());
+      const s = await child.sample();
+      const lag = await slotLag(slot);
+      const window = latencies.splice(0).sort((a, b) => a - b);
+      const writes = writer.committed;
+      samples.push(toSample(at / 60_000, s, lag, (writes - lastWrites) / (every / 1000), window));
+      lastWrites = writes;
+      const last = samples[samples.length - 1]!;
+      say(
+        `${last.minute.toFixed(1)} min: rss ${last.rssMB} MB, heap ${last.heapMB} MB, lag ${last.lagKB} KB, ` +
+          `${last.writesPerSecond}/s, p50 ${last.p50Ms} ms, p99 ${last.p99Ms} ms (${last.delivered} timed)`,
+      );
+    }
+    await writer.stop();
+    // The last timed writes get a moment to arrive before the count of undelivered ones is taken.
+    await sleep(3000);
+    load.phase('end');
+    const end = await child.memory();
+    await slot.end();
+    return {
+      date: new Date().toISOString(),
+      machine: machine(),
+      shapes: n,
+      minutes: opts.minutes,
+      rate: opts.rate,
+      watched,
+      load: load.finish(),
+      creationSeconds,
+      idle,
+      end,
+      samples,
+      writes: writer.committed,
+      undelivered: timed.size,
+    };
+  } finally {
+    load.finish();
+    followers.forEach((f) => f.stop());
+    await child?.kill9().catch(() => undefined);
+    await cluster.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function toSample(minute: number, s: ChildSample, lagBytes: number, wps: number, window: number[]): SoakSample {
+  const q = (p: number): number =>
+    window.length === 0 ? 0 : round1(window[Math.min(window.length - 1, Math.floor(p * window.length))]!);
+  return {
+    minute,
+    rssMB: Number(mb(s.rss)),
+    heapMB: Number(mb(s.heapUsed)),
+    lagKB: Math.round(lagBytes / 1024),
+    loadedLogs: s.loadedLogs,
+    writesPerSecond: Math.round(wps),
+    p50Ms: q(0.5),
+    p99Ms: q(0.99),
+    delivered: window.length,
+  };
+}
+
+async function slotLag(c: pg.Client): Promise<number> {
+  const r = await c.query<{ lag: string | null }>(
+    'SELECT max(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn))::text AS lag FROM pg_replication_slots',
+  );
+  return Number(r.rows[0]?.lag ?? 0);
+}
+
+/**
+ * Single-row updates at a fixed rate (a schedule, not a closed loop: a slow commit does not lower the offered rate
+ * until all connections are busy). Every tenth write goes to a watched shape, with a unique score the client reports
+ * back; the others go to random shapes, so idle logs are loaded and evicted as the run goes.
+ */
+class Writer {
+  private readonly conns: pg.Client[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private issued = 0;
+  private busy = 0;
+  private seq = 1_000_000;
+  private t0 = 0;
+  committed = 0;
+  private readonly idle: pg.Client[] = [];
+  private done: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly url: string,
+    private readonly n: number,
+    private readonly watched: number,
+    private readonly rate: number,
+    private readonly timed: Map<string, number>,
+  ) {}
+
+  async connect(): Promise<void> {
+    for (let i = 0; i < 8; i++) {
+      const c = new pg.Client({ connectionString: this.url });
+      await c.connect();
+      this.conns.push(c);
+      this.idle.push(c);
+    }
+  }
+
+  start(): void {
+    this.t0 = performance.now();
+    this.timer = setInterval(() => this.tick(), 5);
+  }
+
+  private tick(): void {
+    const due = Math.floor(((performance.now() - this.t0) / 1000) * this.rate);
+    while (this.issued < due && this.idle.length > 0) {
+      const c = this.idle.pop()!;
+      const k = this.issued++;
+      const watchedWrite = this.watched > 0 && k % 10 === 0;
+      const id = watchedWrite
+        ? (k / 10) % this.watched
+        : this.watched + Math.floor(Math.random() * (this.n - this.watched));
+      const score = this.seq++;
+      if (watchedWrite) this.timed.set(`${id}:${score}`, performance.now());
+      this.busy++;
+      const p = c.query('UPDATE items SET score = $2 WHERE id = $1', [id, score]).then(
+        () => {
+          this.committed++;
+        },
+        () => undefined,
+      );
+      this.done = Promise.all([this.done, p]).then(() => undefined);
+      void p.finally(() => {
+        this.busy--;
+        this.idle.push(c);
+      });
+    }
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.done;
+    await Promise.all(this.conns.map((c) => c.end()));
+  }
+}
+
+/** A live HTTP client of one shape (`user_id = i`): long-polls and reports each timed write's latency. */
+class Follower {
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  private offset = '-1';
+  private handle: string | undefined;
+  private cursor: string | undefined;
+  private live = false;
+  private stopped = false;
+
+  constructor(
+    private readonly port: number,
+    private readonly user: number,
+    private readonly timed: Map<string, number>,
+    private readonly latencies: number[],
+  ) {}
+
+  async untilLive(): Promise<void> {
+    while (!this.live) await this.poll();
+  }
+
+  run(): void {
+    void (async () => {
+      while (!this.stopped) await this.poll().catch(() => sleep(100));
+    })();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.agent.destroy();
+  }
+
+  private async poll(): Promise<void> {
+    const q = new URLSearchParams({ table: 'items', where: BENCH_WHERE, 'params[1]': String(this.user) });
+    q.set('offset', this.offset);
+    if (this.handle !== undefined) q.set('handle', this.handle);
+    if (this.live) q.set('live', 'true');
+    if (this.live && this.cursor !== undefined) q.set('cursor', this.cursor);
+    const r = await get(this.port, `/v1/shape?${q}`, this.agent);
+    const now = performance.now();
+    if (r.status === 409) {
+      this.offset = '-1';
+      this.handle = undefined;
+      this.live = false;
+      return;
+    }
+    if (r.status !== 200 && r.status !== 204) throw new Error(`follower ${this.user}: HTTP ${r.status}`);
+    this.handle = r.headers['electric-handle'] as string | undefined;
+    this.offset = (r.headers['electric-offset'] as string | undefined) ?? this.offset;
+    this.cursor = r.headers['electric-cursor'] as string | undefined;
+    if (r.status === 204 || r.body === '') return;
+    for (const m of JSON.parse(r.body) as { value?: { score?: string }; headers?: { control?: string } }[]) {
+      if (m.headers?.control === 'up-to-date') this.live = true;
+      const score = m.value?.score;
+      if (score === undefined) continue;
+      const key = `${this.user}:${score}`;
+      const t = this.timed.get(key);
+      if (t === undefined) continue;
+      this.timed.delete(key);
+      this.latencies.push(now - t);
+    }
+  }
+}
+
+function get(
+  port: number,
+  p: string,
+  agent: http.Agent,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: p, agent }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (b: Buffer) => parts.push(b));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts).toString('utf8') }),
+      );
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+const mb = (b: number): string => (b / 2 ** 20).toFixed(0);
+const round1 = (x: number): number => Math.round(x * 10) / 10;
+
+/** Mean of a field over the first and the last fifth of the samples: the flatness the soak is judged by. */
+function drift(samples: readonly SoakSample[], f: (s: SoakSample) => number): { first: number; last: number } {
+  const k = Math.max(1, Math.floor(samples.length / 5));
+  const mean = (xs: readonly SoakSample[]): number => xs.reduce((a, s) => a + f(s), 0) / xs.length;
+  return { first: mean(samples.slice(0, k)), last: mean(samples.slice(-k)) };
+}
+
+export function soakMarkdown(r: SoakReport): string {
+  const fmt = (x: number, d = 0): string => x.toLocaleString('en-US', { maximumFractionDigits: d });
+  const rows = (label: string, f: (s: SoakSample) => number, unit: string, d = 0): string => {
+    const { first, last } = drift(r.samples, f);
+    const max = Math.max(...r.samples.map(f));
+    return `| ${label} | ${fmt(first, d)} ${unit} | ${fmt(last, d)} ${unit} | ${fmt(max, d)} ${unit} |`;
+  };
+  return [
+    `# Soak — \`switchyard bench --suite soak --shapes ${r.shapes} --minutes ${r.minutes} --rate ${r.rate}\``,
+    '',
+    `${r.date} — ${r.machine.cpu} × ${r.machine.cores}, ${r.machine.memGiB} GiB, Node ${r.machine.node}; load average ` +
+      `(1 min, max per phase): ${Object.entries(r.load)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}. Postgres 15 with fsync on; the service in its own process holding ` +
+      `${r.shapes.toLocaleString('en-US')} shapes \`user_id = $1\` (created in ${fmt(r.creationSeconds)} s through its ` +
+      `own getOrCreate); ${r.rate} single-row UPDATE transactions/s for ${r.minutes} min, one in ten to one of ` +
+      `${r.watched} shapes followed by live HTTP clients (latency: before COMMIT is sent → change read by the client), ` +
+      'the others to random shapes (their logs loaded, appended, evicted).',
+    '',
+    '| measure | first fifth (mean) | last fifth (mean) | max |',
+    '|---|---|---|---|',
+    rows('RSS', (s) => s.rssMB, 'MB'),
+    rows('heap used (no forced GC)', (s) => s.heapMB, 'MB'),
+    rows('replication lag (slot, Postgres view)', (s) => s.lagKB, 'KB'),
+    rows('writes committed', (s) => s.writesPerSecond, '/s'),
+    rows('write → client p50', (s) => s.p50Ms, 'ms', 1),
+    rows('write → client p99', (s) => s.p99Ms, 'ms', 1),
+    rows('logs loaded in memory', (s) => s.loadedLogs, ''),
+    '',
+    `After two full collections: heap ${mb(r.idle.heapUsed)} MB / RSS ${mb(r.idle.rss)} MB with the shapes idle, ` +
+      `heap ${mb(r.end.heapUsed)} MB / RSS ${mb(r.end.rss)} MB at the end. ${fmt(r.writes)} writes committed; ` +
+      `${r.undelivered} timed writes not delivered by the end. Chart: soak.svg (one sample every ` +
+      `${fmt((r.samples[1]?.minute ?? 0) * 60 - (r.samples[0]?.minute ?? 0) * 60)} s).`,
+    '',
+  ].join('\n');
+}
+
+export function soakSvg(r: SoakReport): string {
+  const line = (label: string, f: (s: SoakSample) => number): SeriesLine => ({
+    label,
+    points: r.samples.map((s) => [s.minute, f(s)] as const),
+  });
+  return timeSeriesSvg(
+    [
+      { title: 'memory', unit: 'MB', lines: [line('RSS', (s) => s.rssMB), line('heap', (s) => s.heapMB)] },
+      { title: 'replication lag', unit: 'KB', lines: [line('slot lag', (s) => s.lagKB)] },
+      {
+        title: 'write → client latency',
+        unit: 'ms',
+        lines: [line('p50', (s) => s.p50Ms), line('p99', (s) => s.p99Ms)],
+      },
+    ],
+    `Soak: ${r.shapes.toLocaleString('en-US')} shapes, ${r.rate} writes/s, ${r.minutes} min (${r.date.slice(0, 16)}Z)`,
+  );
+}
+
+type SeriesLine = { readonly label: string; readonly points: readonly (readonly [number, number])[] };
