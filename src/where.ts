@@ -127,7 +127,6 @@ export function analyzeClause(
 function budgeted<T>(where: string, options: CompileOptions, work: () => T): T {
   if (typeof where !== 'string') throw new WhereError(ErrorCode.Syntax, 'where clause must be a string');
   const budget = options.budgetMs ?? defaultCompileBudgetMs();
-  if (budget === Infinity) return work();
   try {
     return withWorkBudget(budget, 'compiling the where clause', work);
   } catch (err) {

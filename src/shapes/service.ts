@@ -1,5 +1,10 @@
 // SwitchyardService: Postgres replication → router → durable shape logs, exposed as the ShapeService contract.
-import { setDefaultCompileBudgetMs, setRowOperationLimitMs, setShapeRowBudgetMs } from '../values/work-budget.js';
+import {
+  DEFAULT_SHAPE_ROW_BUDGET_MS,
+  setDefaultCompileBudgetMs,
+  setRowOperationLimitMs,
+  setShapeRowBudgetMs,
+} from '../values/work-budget.js';
 import { ErrorCode, WhereError } from '../errors/index.js';
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
@@ -186,7 +191,7 @@ export class SwitchyardService implements ShapeService {
   static async start(opts: SwitchyardServiceOptions): Promise<SwitchyardService> {
     if (opts.compileBudgetMs !== undefined) setDefaultCompileBudgetMs(opts.compileBudgetMs);
     if (opts.rowOperationLimitMs !== undefined) setRowOperationLimitMs(opts.rowOperationLimitMs);
-    if (opts.shapeRowBudgetMs !== undefined) setShapeRowBudgetMs(opts.shapeRowBudgetMs);
+    setShapeRowBudgetMs(opts.shapeRowBudgetMs ?? DEFAULT_SHAPE_ROW_BUDGET_MS);
     const dir = resolve(opts.dataDir);
     const meta = await MetaStore.open(join(dir, 'meta'), { externalPrefix: SHAPE_RECORD_PREFIX });
     const store = await ShapeLogStore.open(join(dir, 'logs'), opts.log ?? {});

@@ -21,8 +21,20 @@ import type { FiniteNumeric } from './numeric.js';
 export { DEC_DIGITS, NBASE, makeVar, stripVar, zeroVar };
 export type { NumVar };
 
-/** Work charged per decimal digit converted between bigint and digits (V8's conversions cost ~50 ns a digit). */
+/** Work charged per decimal digit converted between bigint and digits, at least (small conversions). */
 const CONVERSION_UNITS_PER_DIGIT = 50;
+
+/**
+ * Work units for converting a bigint of `digits` decimal digits to text (`toString`) or, with `parse`, from text.
+ * V8's conversions are subquadratic but not linear: measured on the 2-core EPYC (best of 3, warm), `toString` costs
+ * 18, 53, 151 and 228 ns a digit at 1k, 10k, 100k and 400k digits, parsing 8, 19, 61 and 90: about 0.8 · d^0.46 and
+ * 0.3 · d^0.46 ns a digit. A flat rate under-counted a 100,000-digit power's conversions 3–5×, so a compile that
+ * used up its budget had held the thread for twice its budget.
+ */
+function conversionUnits(digits: number, parse = false): number {
+  const perDigit = (parse ? 0.3 : 0.8) * digits ** 0.46;
+  return Math.ceil(digits * (parse ? perDigit : Math.max(CONVERSION_UNITS_PER_DIGIT, perDigit)));
+}
 const HALF_NBASE = 5000;
 const MUL_GUARD_DIGITS = 2;
 const DIV_GUARD_DIGITS = 4;
@@ -100,7 +112,7 @@ function varFromBigInt(x: bigint, lowWeight: number, sign: 1 | -1, dscale: numbe
     digits.reverse();
   } else {
     const text = x.toString();
-    chargeWork(text.length * CONVERSION_UNITS_PER_DIGIT);
+    chargeWork(conversionUnits(text.length));
     digits = digitsOfString(text);
   }
   return makeVar(sign, lowWeight + digits.length - 1, dscale, digits);
@@ -115,6 +127,7 @@ const CHUNKED_DIGITS = 48;
 function digitsInt(d: readonly number[], count = d.length): bigint {
   if (count > CHUNKED_DIGITS) {
     const ds = d.length >= count ? d.slice(0, count) : d.concat(new Array<number>(count - d.length).fill(0));
+    chargeWork(conversionUnits(DEC_DIGITS * count, true));
     return BigInt(digitString(ds));
   }
   const at = (i: number): number => (i < d.length ? (d[i] as number) : 0);
@@ -344,11 +357,14 @@ export function mulVar(x: NumVar, y: NumVar, rscale: number): NumVar {
   // decimal text, which costs about BIG_MUL_UNITS_PER_DIGIT multiply-adds per base-10000 digit.
   const conversion = BIG_MUL_UNITS_PER_DIGIT * (n1 + n2 + resN);
   if (ops > conversion) {
-    chargeWork(conversion + (n1 * n2) / 16);
+    // Charged before it runs, so a budget can refuse it: the result's decimal printing grows with the square of
+    // its length (100,000 digits: ~100 ms), which n1·n2/4 tracks on long operands; conversion on shorter ones.
+    chargeWork(Math.max(conversion, (n1 * n2) / 4));
     const r = mulVarBig(a, b, resN, resWeight, rscale, sign);
     if (r !== undefined) return r;
   }
-  chargeWork(ops + resN);
+  // The carry pass, the copy out and round_var cost several units a result digit (sparse products are mostly that).
+  chargeWork(ops + RESULT_DIGIT_UNITS * resN);
   const dig = scratch(resN);
   const bd = b.digits;
   let i1 = 0;
@@ -396,6 +412,9 @@ export function mulVar(x: NumVar, y: NumVar, rscale: number): NumVar {
   stripVar(r);
   return r;
 }
+
+/** Work units per result digit of mulVar's digit loop, beyond its multiply-adds. */
+const RESULT_DIGIT_UNITS = 8;
 
 /** Up to this many digits in the shorter operand, mul_var's digit loop takes them in pairs (sums stay below 2^53). */
 const PAIRED_MAX_DIGITS = 16000;

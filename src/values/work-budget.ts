@@ -18,8 +18,8 @@ export const DEFAULT_COMPILE_BUDGET_MS = 50;
 export const DEFAULT_ROW_OPERATION_LIMIT_MS = 2000;
 
 /**
- * Default cap on one evaluation of a shape's expression for one row (a router residual or expression key, or the
- * service's exact re-check of a whole clause): what a compile may spend. Past it the evaluation raises
+ * The service's default cap on one evaluation of a shape's expression for one row (a router residual or expression
+ * key, or the exact re-check of a whole clause): what a compile may spend. Past it the evaluation raises
  * too_expensive and the service invalidates the shape (a clause that costs this much per row would hold every other
  * shape's changes up); Postgres-sized work on ordinary values charges microseconds.
  */
@@ -40,10 +40,16 @@ export class TooExpensiveError extends SwitchyardError {
 }
 
 let remaining = Infinity;
+/** withWorkBudget calls in progress: a compile, even with an infinite budget, is not a row's evaluation. */
+let budgetDepth = 0;
 let budgetLabel = '';
 let budgetMs = 0;
 let rowOperationLimit = DEFAULT_ROW_OPERATION_LIMIT_MS * WORK_UNITS_PER_MS;
-let shapeRowBudget = DEFAULT_SHAPE_ROW_BUDGET_MS * WORK_UNITS_PER_MS;
+/**
+ * Off (Infinity) in the library, where numeric functions may be called directly, outside any evaluation scope (their
+ * work would add up against the last one's budget); the service sets DEFAULT_SHAPE_ROW_BUDGET_MS unless told otherwise.
+ */
+let shapeRowBudget = Infinity;
 
 /**
  * `total`: every unit charged since the process started, compile and row evaluation alike. Read it before and after
@@ -122,7 +128,7 @@ export function chargeWork(units: number): void {
     if (remaining < 0) throw new TooExpensiveError(`${budgetLabel} exceeds its work budget of ${budgetMs} ms`);
     if (overClock(units))
       throw new TooExpensiveError(
-        `${budgetLabel} exceeds its work budget of ${budgetMs} ms (stopped by its real-time cap of ${scope.capMs} ms)`,
+        `${budgetLabel} exceeds its work budget of ${budgetMs} ms (stopped by its real-time cap of ${Math.round(scope.capMs * 10) / 10} ms)`,
       );
     return;
   }
@@ -133,13 +139,14 @@ export function chargeWork(units: number): void {
     );
   }
   // Checked before the step runs (its units are charged ahead), so an evaluation never overshoots by a step.
-  if (workMeter.total - workMeter.evaluationStart > shapeRowBudget) {
+  if (budgetDepth === 0 && workMeter.total - workMeter.evaluationStart > shapeRowBudget) {
     throw new ValueError(
       ErrorCode.TooExpensive,
       `evaluating the clause for one row exceeds the shape row budget of ${shapeRowBudget / WORK_UNITS_PER_MS} ms of work`,
     );
   }
-  if (rowScopeFresh) {
+  // Inside a compile with no budget (withWorkBudget(Infinity)) the compile's own scope stays.
+  if (rowScopeFresh && budgetDepth === 0) {
     rowScopeFresh = false;
     const capMs = Math.min(
       rowOperationLimit / WORK_UNITS_PER_MS,
@@ -150,7 +157,7 @@ export function chargeWork(units: number): void {
   if (overClock(units)) {
     throw new ValueError(
       ErrorCode.TooExpensive,
-      `numeric computation too expensive for one row (over ${scope.capMs} ms of real time)`,
+      `numeric computation too expensive for one row (over ${Math.round(scope.capMs * 10) / 10} ms of real time)`,
     );
   }
 }
@@ -227,10 +234,15 @@ export function withWorkBudget<T>(ms: number, what: string, fn: () => T): T {
     budgetLabel = what;
     budgetMs = ms;
     startScope(ms * COMPILE_CAP_FACTOR, units, true);
+  } else if (remaining === Infinity) {
+    // No budget at all: only the row operation limit's cap, timed from now (not the last row's scope).
+    startScope(rowOperationLimit / WORK_UNITS_PER_MS, rowOperationLimit, true);
   }
+  budgetDepth++;
   try {
     return fn();
   } finally {
+    budgetDepth--;
     ({ remaining, budgetLabel, budgetMs } = saved);
     Object.assign(scope, savedScope);
   }

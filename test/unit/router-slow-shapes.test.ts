@@ -5,8 +5,8 @@ import { Router } from '../../src/router/index.js';
 import type { Change } from '../../src/router/index.js';
 import { compileWhere, ErrorCode } from '../../src/index.js';
 import {
-  DEFAULT_SHAPE_ROW_BUDGET_MS,
   SLOW_EVALUATION_UNITS,
+  shapeRowBudgetMs,
   setShapeRowBudgetMs,
   workMeter,
 } from '../../src/values/work-budget.js';
@@ -36,8 +36,10 @@ function build(): Router {
   return r;
 }
 
+const libraryDefault = shapeRowBudgetMs();
+
 afterEach(() => {
-  setShapeRowBudgetMs(DEFAULT_SHAPE_ROW_BUDGET_MS);
+  setShapeRowBudgetMs(libraryDefault);
 });
 
 describe('slow-shape metering', () => {
@@ -71,6 +73,10 @@ describe('slow-shape metering', () => {
 });
 
 describe('the shape row budget', () => {
+  it('is off in the library (the service turns it on)', () => {
+    expect(libraryDefault).toBe(Infinity);
+  });
+
   it('fails open only the shapes of an expression over budget, and never evaluates it again', () => {
     setShapeRowBudgetMs(5); // x ^ 12000 at 9.99 charges about 9 ms of units
     const r = build();

@@ -55,6 +55,10 @@ describe('compile budget', () => {
     expect(rejection('price > 10::numeric ^ 1000000').code).toBe(ErrorCode.ConstantError);
   });
 
+  it('an infinite compile budget is not capped by the shape row budget', () => {
+    expect(() => compileWhere('price > 9.99 ^ 30000', COLS, { budgetMs: Infinity })).not.toThrow();
+  });
+
   it('budgets nest without extending the outer one', () => {
     expect(() => withWorkBudget(1, 'outer', () => withWorkBudget(1000, 'inner', () => chargeWork(2_000_000)))).toThrow(
       TooExpensiveError,
