@@ -23,6 +23,8 @@ import {
   type TxHeaders,
 } from './messages.js';
 import { SnapshotSession } from './snapshot.js';
+import { SetShapes } from './subquery-candidates.js';
+import { qualifiedTable } from './catalog.js';
 import type { MatSet, SetDelta, SubqueryStore } from './subquery-store.js';
 
 export type Emit = (shape: LiveShape, op: number, msg: ChangeMessage) => void;
@@ -37,7 +39,7 @@ interface Probe {
   /** value key → the sets (compared through this probe) holding it: the value index. */
   readonly byValue: Map<string | number, Set<MatSet>>;
   /** set → shapes comparing this probe with it. */
-  readonly shapesBySet: Map<MatSet, Set<SubqueryShape>>;
+  readonly shapesBySet: Map<MatSet, SetShapes<SubqueryShape>>;
 }
 
 interface Atom {
@@ -120,7 +122,7 @@ export class SubqueryShapes {
       }
       let users = probe.shapesBySet.get(set);
       if (users === undefined) {
-        probe.shapesBySet.set(set, (users = new Set()));
+        probe.shapesBySet.set(set, (users = new SetShapes(qualifiedTable(shape.schema, shape.table), columns)));
         let ps = this.probesOfSet.get(set);
         if (ps === undefined) this.probesOfSet.set(set, (ps = new Set()));
         ps.add(probe);
@@ -214,7 +216,7 @@ export class SubqueryShapes {
       if (v === null) continue;
       const sets = p.byValue.get(p.codec.key(v));
       if (sets === undefined) continue;
-      for (const set of sets) for (const s of p.shapesBySet.get(set) ?? []) out.add(s);
+      for (const set of sets) p.shapesBySet.get(set)?.candidates(row, out);
     }
   }
 
@@ -317,7 +319,7 @@ export class SubqueryShapes {
     }
     for (const [set, d] of deltas) {
       for (const p of this.probesOfSet.get(set) ?? []) {
-        for (const s of p.shapesBySet.get(set) ?? []) {
+        for (const s of p.shapesBySet.get(set)?.all ?? []) {
           if (s.shape.state === 'invalidated') continue;
           if (s.shape.visibility !== undefined && visibleToSnapshot(s.shape.visibility, tx.xid, tx.commitLsn)) continue;
           let a = affected.get(s);

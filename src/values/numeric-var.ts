@@ -357,11 +357,14 @@ export function mulVar(x: NumVar, y: NumVar, rscale: number): NumVar {
   // decimal text, which costs about BIG_MUL_UNITS_PER_DIGIT multiply-adds per base-10000 digit.
   const conversion = BIG_MUL_UNITS_PER_DIGIT * (n1 + n2 + resN);
   if (ops > conversion) {
-    chargeWork(conversion + (n1 * n2) / 16);
+    // Charged before it runs, so a budget can refuse it: the result's decimal printing grows with the square of
+    // its length (100,000 digits: ~100 ms), which n1·n2/4 tracks on long operands; conversion on shorter ones.
+    chargeWork(Math.max(conversion, (n1 * n2) / 4));
     const r = mulVarBig(a, b, resN, resWeight, rscale, sign);
     if (r !== undefined) return r;
   }
-  chargeWork(ops + resN);
+  // The carry pass, the copy out and round_var cost several units a result digit (sparse products are mostly that).
+  chargeWork(ops + RESULT_DIGIT_UNITS * resN);
   const dig = scratch(resN);
   const bd = b.digits;
   let i1 = 0;
@@ -409,6 +412,9 @@ export function mulVar(x: NumVar, y: NumVar, rscale: number): NumVar {
   stripVar(r);
   return r;
 }
+
+/** Work units per result digit of mulVar's digit loop, beyond its multiply-adds. */
+const RESULT_DIGIT_UNITS = 8;
 
 /** Up to this many digits in the shorter operand, mul_var's digit loop takes them in pairs (sums stay below 2^53). */
 const PAIRED_MAX_DIGITS = 16000;

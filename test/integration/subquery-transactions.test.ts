@@ -3,6 +3,7 @@
 // every transaction each shape's rows, read from its log as a client reads them, equal Postgres's `SELECT … WHERE …`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BEFORE_ALL, type LogOffset } from '../../src/log/offset.js';
+import { ROUTED_FROM } from '../../src/shapes/subquery-candidates.js';
 import type { SwitchyardService } from '../../src/shapes/service.js';
 import { reportSeedOnFailure, seedFrom } from '../support/seed.js';
 import { Gen, rng } from '../support/seeded-gen.js';
@@ -218,7 +219,20 @@ describe('subquery shapes under random transactions on both tables', () => {
         }
       };
 
+      /** Many shapes comparing one expression with one set (the set's shapes are then routed by the rest). */
+      const addFamily = async (n: number): Promise<void> => {
+        const shared = atom(g);
+        const params: Record<string, string> = shared.includes('$1') ? { '1': String(g.int(5)) } : {};
+        for (let i = 0; i < n; i++) {
+          const rest = g.pick([`id % ${n} <> ${i}`, `id = ${i}`, `a IS NULL`, `t = 'b'`]);
+          const where = i % 2 === 0 ? `${shared} AND ${rest}` : `(${shared} OR ${rest}) AND id <> ${100 + i}`;
+          const s = await follow('o', where, params);
+          if (!shapes.some((x) => x.handle === s.handle)) shapes.push(s);
+        }
+      };
+
       await addShapes(12);
+      await addFamily(ROUTED_FROM + 4);
       await caughtUp();
       await check('initial snapshot');
       const steps = 60;
