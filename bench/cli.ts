@@ -85,7 +85,9 @@ async function main(): Promise<void> {
     else {
       const md = serviceScaleMarkdown(report);
       console.log(md);
-      save({ 'service-scale.md': md, 'service-scale.json': JSON.stringify(report, null, 2) + '\n' });
+      // An in-process run (memory and restart at scale) does not replace the HTTP creation run's results.
+      const name = report.creation === 'in-process' ? 'service-scale-inprocess' : 'service-scale';
+      save({ [`${name}.md`]: md, [`${name}.json`]: JSON.stringify(report, null, 2) + '\n' });
     }
     return;
   }

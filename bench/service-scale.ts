@@ -13,7 +13,7 @@ import { Router } from '../src/router/router.js';
 import { startPostgres, type PostgresInstance } from '../test/support/postgres.js';
 import { freePort } from '../test/support/service-process.js';
 import { BENCH_WHERE } from './bench-shapes.js';
-import type { ChildMemory, ChildSample } from './service-scale-child.js';
+import type { ChildMemory, ChildRequest, ChildSample } from './service-scale-child.js';
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'service-scale-child.ts');
 
@@ -290,6 +290,8 @@ export class ServiceChild {
   private constructor(
     private readonly proc: ChildProcess,
     private readonly exited: Promise<void>,
+    /** The last 4,000 characters the service wrote to stderr. */
+    private readonly stderrTail: () => string,
   ) {}
 
   static async start(url: string, dataDir: string, port: number): Promise<ServiceChild> {
@@ -314,31 +316,34 @@ export class ServiceChild {
       proc.once('message', () => resolve());
       void exited.then(() => reject(new Error(`service exited before listening:\n${err}`)));
     });
-    return new ServiceChild(proc, exited);
+    return new ServiceChild(proc, exited, () => err);
+  }
+
+  /** Sends a request and resolves with the answer; rejects (with the service's stderr) if the service exits first. */
+  private ask<T>(req: ChildRequest, pick: (m: Record<string, unknown>) => T): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const onExit = (): void => reject(new Error(`service exited during ${req.cmd}:\n${this.stderrTail()}`));
+      this.proc.once('exit', onExit);
+      this.proc.once('message', (m: Record<string, unknown>) => {
+        this.proc.off('exit', onExit);
+        resolve(pick(m));
+      });
+      this.proc.send(req);
+    });
   }
 
   /** Memory without a collection and the service's metrics (what a soak samples while it runs). */
   sample(): Promise<ChildSample> {
-    return new Promise((resolve) => {
-      this.proc.once('message', (m: { sample: ChildSample }) => resolve(m.sample));
-      this.proc.send({ cmd: 'sample' });
-    });
+    return this.ask({ cmd: 'sample' }, (m) => m['sample'] as ChildSample);
   }
 
   memory(): Promise<ChildMemory> {
-    return new Promise((resolve) => {
-      this.proc.once('message', (m: { mem: ChildMemory }) => resolve(m.mem));
-      this.proc.send({ cmd: 'mem' });
-    });
+    return this.ask({ cmd: 'mem' }, (m) => m['mem'] as ChildMemory);
   }
 
-  create(from: number, to: number, concurrency: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.proc.once('message', (m: { created?: number; failed?: string }) =>
-        m.failed !== undefined ? reject(new Error(m.failed)) : resolve(),
-      );
-      this.proc.send({ cmd: 'create', from, to, concurrency });
-    });
+  async create(from: number, to: number, concurrency: number): Promise<void> {
+    const failed = await this.ask({ cmd: 'create', from, to, concurrency }, (m) => m['failed']);
+    if (failed !== undefined) throw new Error(String(failed));
   }
 
   async kill9(): Promise<void> {
