@@ -32,12 +32,14 @@ import { validateShape } from './validate.js';
  *    snapshot S taken after them, exactly like a new shape's (transactions S saw are skipped for the shape, the
  *    others applied; the sets skip what their snapshots saw);
  *  - the log is folded into the rows a client holds once it has read all of it (C);
- *  - the difference C → rows(S) is appended as one transaction at offset `<S.lsn − 1>_<2i>`.
+ *  - the difference C → rows(S) is appended as one transaction at offset `<L + 1>_<2i>`, L the commit LSN of the
+ *    log's last transaction (0 when it has none).
  * Readers of a subquery shape only ever see durable entries (CommitPipeline `durableOnly`), so every offset a client
  * holds is in the log and C is what it ends with before the difference. Every transaction the old run processed
- * committed before S, so its commit LSN is below S.lsn − 1 (its commit record lies between): the difference comes after
- * everything a client read. Every transaction S did not see is applied after it; one committing below S.lsn − 1
- * (possible only for a commit racing S itself) would belong before the difference, so the shape is invalidated then
+ * committed before S and was decoded before the crash: the difference, at the log's last commit LSN + 1, comes after
+ * everything a client read. Every transaction S did not see commits after everything the old run decoded, so it is
+ * applied after the difference, a commit racing S (in its xip) included. Should one commit at or below that point
+ * anyway, its entries would belong before the difference, so the shape is invalidated then
  * (SubqueryShapes.behindResume). A move whose query was in flight at a crash is covered the same way: its transaction was
  * not acknowledged, S saw it, and its rows are in the difference, once.
  */
@@ -136,10 +138,12 @@ export async function resumeSubqueryShape(
     // Fetched again after the awaits: the store may have evicted the instance meanwhile.
     const log = shape.log;
     const last = log.lastOffset();
-    const at = session.visibility.lsn - 1n;
+    // Right after the log's last transaction: every transaction S did not see commits later than anything the old
+    // run appended (those it appended were decoded, so committed, before S), and a commit record takes more than one
+    // byte of WAL, so no transaction commits at `at` itself. Placing it at S.lsn − 1 instead would put a commit
+    // racing S (in S's xip, committed before S.lsn) behind the difference, and the shape would have to be dropped.
+    const at = (last.tx >= 1n ? last.tx : 0n) + 1n;
     const entries = difference(shape, heldRows(log), rows, at);
-    // Only a difference needs room: with no WAL written since the last start, S.lsn may not have moved past it.
-    if (entries.length > 0 && last.tx >= at) throw new NotResumable('its log is ahead of the database');
     const whole = last.tx < 1n || compareOffsets(lastCompleteOffset(log) ?? BEFORE_ALL, last) === 0;
     // A log ending inside a transaction is shown only up to that transaction's start; only a difference appended
     // after it ends it (and its entries are part of what the difference was taken against).

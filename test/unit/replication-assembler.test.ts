@@ -83,6 +83,8 @@ describe('TransactionAssembler', () => {
         commitLsn: 0x100n,
         endLsn: 0x130n,
         commitTime: 5n,
+        // When the commit was decoded (performance.now()): the service's visibility latency starts there.
+        receivedAt: expect.any(Number) as number,
         changes: [
           { op: 'insert', relation: rel, record: { id: '1', body: 'a', n: null } },
           {
