@@ -133,6 +133,7 @@ export function chargeWork(units: number): void {
     return;
   }
   if (units > rowOperationLimit) {
+    workMeter.total -= units; // refused before it ran: the meter counts work done
     throw new ValueError(
       ErrorCode.TooExpensive,
       `numeric computation too expensive for one row (over ${rowOperationLimit / WORK_UNITS_PER_MS} ms of work in one step)`,
@@ -140,6 +141,7 @@ export function chargeWork(units: number): void {
   }
   // Checked before the step runs (its units are charged ahead), so an evaluation never overshoots by a step.
   if (budgetDepth === 0 && workMeter.total - workMeter.evaluationStart > shapeRowBudget) {
+    workMeter.total -= units;
     throw new ValueError(
       ErrorCode.TooExpensive,
       `evaluating the clause for one row exceeds the shape row budget of ${shapeRowBudget / WORK_UNITS_PER_MS} ms of work`,
@@ -155,6 +157,7 @@ export function chargeWork(units: number): void {
     startScope(capMs, Math.min(rowOperationLimit, shapeRowBudget));
   }
   if (overClock(units)) {
+    workMeter.total -= units;
     throw new ValueError(
       ErrorCode.TooExpensive,
       `numeric computation too expensive for one row (over ${Math.round(scope.capMs * 10) / 10} ms of real time)`,
