@@ -8,7 +8,15 @@ import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { freshDatabase, type FreshDatabase } from '../support/pg-env.js';
 import { freePort, startServiceProcess, type ServiceProcess } from '../support/service-process.js';
-import { keyed, sortedEntries, trackShape, type TrackedShape } from '../support/shape-tracker.js';
+import {
+  keyed,
+  sortedEntries,
+  trackShape,
+  type TrackedShape,
+  sameRows,
+  sleep,
+  waitUntil,
+} from '../support/shape-tracker.js';
 import { rng } from '../../bench/router-workloads.js';
 
 const SEED = Number(process.env['SWITCHYARD_CRASH_SEED'] ?? Date.now() % 1_000_000);
@@ -176,12 +184,6 @@ it(
   },
 );
 
-function sameRows(a: ReadonlyMap<string, unknown>, b: ReadonlyMap<string, unknown>): boolean {
-  if (a.size !== b.size) return false;
-  for (const [k, v] of b) if (JSON.stringify(a.get(k)) !== JSON.stringify(v)) return false;
-  return true;
-}
-
 /** Keys missing from the client, extra in it, and held with other values: for the failure's log. */
 function rowDiff(got: ReadonlyMap<string, unknown>, want: ReadonlyMap<string, unknown>): string {
   const missing = [...want.keys()].filter((k) => !got.has(k));
@@ -189,14 +191,4 @@ function rowDiff(got: ReadonlyMap<string, unknown>, want: ReadonlyMap<string, un
   const changed = [...want].filter(([k, v]) => got.has(k) && JSON.stringify(got.get(k)) !== JSON.stringify(v));
   if (missing.length + extra.length + changed.length === 0) return '';
   return JSON.stringify({ missing, extra, changed: changed.map(([k, v]) => [k, got.get(k), v]) });
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((res) => setTimeout(res, ms));
-
-async function waitUntil(pred: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await sleep(50);
-  }
 }
