@@ -46,7 +46,8 @@ export class CommitPipeline {
   /** How long transactions that touched a shape took to become readable. */
   readonly visibility = new VisibilityLatency();
   /** Transactions waiting for the fsync to become readable (without early visibility), for `visibility`. */
-  private unseen: Pick<Transaction, 'commitTime' | 'receivedAt'>[] = [];
+  // Only the two times: the transaction itself (and its changes) need not live until the fsync.
+  private unseen: [commitTime: bigint, receivedAt: number | undefined][] = [];
   readonly earlyVisibility: boolean;
   private readonly delayMs: number;
   private readonly maxBacklog: number;
@@ -87,10 +88,10 @@ export class CommitPipeline {
       if (commitLsn > this.visibleLsn) this.visibleLsn = commitLsn;
       // A transaction touching only durable-read shapes becomes readable at the fsync: its latency is taken there.
       if (early) this.visibility.record(tx.commitTime, tx.receivedAt);
-      else if (touched.length > 0) this.unseen.push(tx);
+      else if (touched.length > 0) this.unseen.push([tx.commitTime, tx.receivedAt]);
     } else {
       for (const s of touched) this.shapes.add(s);
-      if (touched.length > 0) this.unseen.push(tx);
+      if (touched.length > 0) this.unseen.push([tx.commitTime, tx.receivedAt]);
     }
     if (touched.length > 0) this.dirty = true;
     if (endLsn > this.pendingEnd) this.pendingEnd = endLsn;
@@ -140,7 +141,7 @@ export class CommitPipeline {
             s.readableEnd = off;
           if (s.state === 'ready') s.wake();
         }
-        for (const tx of unseen) this.visibility.record(tx.commitTime, tx.receivedAt);
+        for (const [commitTime, receivedAt] of unseen) this.visibility.record(commitTime, receivedAt);
       }
     } catch (err) {
       this.failure ??= err instanceof Error ? err : new Error(String(err));
