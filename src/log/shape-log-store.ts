@@ -156,8 +156,14 @@ export class ShapeLogStore implements StreamHost {
   createLog(handle: string): ShapeLog {
     this.check();
     if (!HANDLE_RE.test(handle)) throw new RangeError(`invalid shape handle for a log: ${JSON.stringify(handle)}`);
-    if (this.exists(handle)) throw new RangeError(`shape log ${handle} already exists`);
-    mkdirSync(join(this.dir, handle));
+    // mkdir itself refuses an existing directory: no separate existence check (a stat per creation).
+    if (this.known.has(handle)) throw new RangeError(`shape log ${handle} already exists`);
+    try {
+      mkdirSync(join(this.dir, handle));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new RangeError(`shape log ${handle} already exists`);
+      throw err;
+    }
     this.known.add(handle);
     // The log's directory entry must be durable before a commit that journals its records is acknowledged.
     this.rootDirty = true;

@@ -183,11 +183,20 @@ function tableFromRows(rows: readonly Row[]): TableInfo {
 }
 
 /** The column map the router and compileWhere take (`{ column: typeName }`), generated columns left out. */
-export function columnTypes(table: TableInfo): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const c of table.columns) if (!c.generated) out[c.name] = c.whereType;
+export function columnTypes(table: TableInfo): Readonly<Record<string, string>> {
+  // One object per catalog entry: compileWhere caches a table's column layout by this object's identity, so a
+  // fresh object per creation rebuilt the layout (decoders included) for every shape.
+  let out = columnTypesOf.get(table);
+  if (out === undefined) {
+    const types: Record<string, string> = {};
+    for (const c of table.columns) if (!c.generated) types[c.name] = c.whereType;
+    out = Object.freeze(types);
+    columnTypesOf.set(table, out);
+  }
   return out;
 }
+
+const columnTypesOf = new WeakMap<TableInfo, Readonly<Record<string, string>>>();
 
 /**
  * The columns that make a row's key: the primary key, or for a table without one every column sorted by name

@@ -19,8 +19,40 @@ export interface ParsedClause {
   readonly position: (location: number) => number;
 }
 
-/** Parses `clause` as exactly one boolean expression, rejecting smuggled statements and trailing clauses. */
+/** Clauses up to this size are remembered parsed (shapes of one family repeat one text with other parameters). */
+const CACHED_CLAUSE_BYTES = 2_048;
+/** Parsed clauses remembered at most (least recently used dropped): at most ~10 MB of frozen trees. */
+const CACHED_CLAUSES = 512;
+const parsedClauses = new Map<string, ParsedClause>();
+
+/**
+ * Parses `clause` as exactly one boolean expression, rejecting smuggled statements and trailing clauses. Results
+ * of short clauses are remembered: the tree is deeply frozen, so a consumer that tried to change a shared tree
+ * would throw rather than corrupt another shape's clause.
+ */
 export function parseClause(clause: string): ParsedClause {
+  const hit = parsedClauses.get(clause);
+  if (hit !== undefined) {
+    parsedClauses.delete(clause);
+    parsedClauses.set(clause, hit);
+    return hit;
+  }
+  const parsed = parseUncached(clause);
+  if (clause.length <= CACHED_CLAUSE_BYTES) {
+    deepFreeze(parsed.where);
+    if (parsedClauses.size >= CACHED_CLAUSES) parsedClauses.delete(parsedClauses.keys().next().value as string);
+    parsedClauses.set(clause, parsed);
+  }
+  return parsed;
+}
+
+function deepFreeze(node: unknown): void {
+  if (node === null || typeof node !== 'object' || Object.isFrozen(node)) return;
+  Object.freeze(node);
+  for (const v of Object.values(node)) deepFreeze(v);
+}
+
+function parseUncached(clause: string): ParsedClause {
   const bytes = Buffer.byteLength(clause, 'utf8');
   if (bytes > MAX_CLAUSE_BYTES) {
     throw new WhereError(ErrorCode.TooLarge, `where clause exceeds ${MAX_CLAUSE_BYTES} bytes (it has ${bytes})`);
