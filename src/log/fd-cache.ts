@@ -46,6 +46,14 @@ export class FdCache {
     this.evict();
   }
 
+  /** Takes over `fd`, already open read-write on `path` (a file created off the main thread), as its cached entry. */
+  adopt(path: string, fd: number): void {
+    if (this.entries.has(path)) throw new RangeError(`a descriptor of ${path} is already cached`);
+    this.opens++;
+    this.entries.set(path, { fd, pins: 0, doomed: false });
+    this.evict();
+  }
+
   /** Closes the descriptor of a file about to be deleted (a pinned one on its last unpin). */
   forget(path: string): void {
     const e = this.entries.get(path);

@@ -120,6 +120,8 @@ export class SegmentStream {
     }
     const pos = seg.size + this.pendingBytes;
     if (pos === 0) {
+      // An adopted first segment was named ahead: its name must be its first record's offset.
+      if (compareOffsets(offset, seg.start) !== 0) throw new RangeError(`stream ${this.dir}: first offset mismatch`);
       // The first record's entry is implicit (the file name is its offset): small logs never need an index file.
       seg.lastIndexedPos = 0;
     } else if (newOffset && (this.opts.indexEvery === 0 || pos - seg.lastIndexedPos >= this.opts.indexEvery)) {
@@ -137,6 +139,24 @@ export class SegmentStream {
     this.host.onPending(frame.length);
     this.host.onAppend(this, this.bytes - frame.length, frame);
     if (this.pendingBytes >= FLUSH_THRESHOLD) this.flush();
+  }
+
+  /** The data file a segment starting at `start` has. */
+  segmentPath(start: LogOffset): string {
+    return join(this.dir, `${this.opts.prefix}-${offsetFileKey(start)}.seg`);
+  }
+
+  /**
+   * Makes `fd`, an empty file created (off the main thread) at `segmentPath(start)`, the stream's first segment:
+   * only before anything was appended, and the first record must then carry offset `start` (a file is named by its
+   * first offset).
+   */
+  adoptFirstSegment(start: LogOffset, fd: number): void {
+    if (this.segments.length > 0) throw new RangeError(`stream ${this.dir}: a first segment already exists`);
+    const seg = this.newSegment(start);
+    this.host.fds.adopt(seg.path, fd);
+    seg.exists = true;
+    this.createdFile = true;
   }
 
   /** Writes pending records and index entries to the active segment (no fsync). */
@@ -255,7 +275,7 @@ export class SegmentStream {
     const key = `${this.opts.prefix}-${offsetFileKey(start)}`;
     const seg: Segment = {
       start,
-      path: join(this.dir, `${key}.seg`),
+      path: this.segmentPath(start),
       idxPath: join(this.dir, `${key}.idx`),
       size: 0,
       idxSize: 0,

@@ -1,12 +1,15 @@
 // The shape logs of one data directory: create, find, delete, journal replay, and group commit.
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import { opendir } from 'node:fs/promises';
+import { open as openCb, closeSync as closeFd } from 'node:fs';
+import { mkdir, opendir } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { flushStreams, syncDirTrees, syncDirs, syncFilesystem, syncStreams } from './durable-files.js';
 import { FdCache } from './fd-cache.js';
 import { Journal, listJournal, replayJournal } from './journal.js';
 import { RecordKind } from './frame.js';
 import { ShapeLog } from './shape-log.js';
+import { chunkOffset } from './offset.js';
 import { SegmentStream } from './segment-stream.js';
 import type { StreamHost, StreamOptions } from './segment-stream.js';
 
@@ -90,6 +93,8 @@ export class ShapeLogStore implements StreamHost {
   readonly fds: FdCache;
   /** Handles whose log directory is known to exist (created here, or found on first use): not a listing. */
   private readonly known = new Set<string>();
+  /** Handles whose log createLogAsync is creating. */
+  private readonly creating = new Set<string>();
   private readonly loaded = new Map<string, ShapeLog>();
   /** Streams appended since the last checkpoint rotation (journal) or the last syncAll (per-file). */
   private epoch = new Set<SegmentStream>();
@@ -157,7 +162,7 @@ export class ShapeLogStore implements StreamHost {
     this.check();
     if (!HANDLE_RE.test(handle)) throw new RangeError(`invalid shape handle for a log: ${JSON.stringify(handle)}`);
     // mkdir itself refuses an existing directory: no separate existence check (a stat per creation).
-    if (this.known.has(handle)) throw new RangeError(`shape log ${handle} already exists`);
+    if (this.known.has(handle) || this.creating.has(handle)) throw new RangeError(`shape log ${handle} already exists`);
     try {
       mkdirSync(join(this.dir, handle));
     } catch (err) {
@@ -170,6 +175,45 @@ export class ShapeLogStore implements StreamHost {
     const log = this.makeLog(handle, false);
     this.loaded.set(handle, log);
     return log;
+  }
+
+  /**
+   * createLog with the file-system work off the main thread: the directory and the snapshot's first segment file
+   * are created by the I/O pool (a directory and a file creation cost 0.1–0.5 ms of blocking each on ext4 under
+   * fsync traffic, which bounded shape creation). The log is usable once the promise resolves.
+   */
+  async createLogAsync(handle: string): Promise<ShapeLog> {
+    this.check();
+    if (!HANDLE_RE.test(handle)) throw new RangeError(`invalid shape handle for a log: ${JSON.stringify(handle)}`);
+    if (this.known.has(handle) || this.creating.has(handle)) throw new RangeError(`shape log ${handle} already exists`);
+    this.creating.add(handle);
+    try {
+      const dir = join(this.dir, handle);
+      try {
+        await mkdir(dir);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST')
+          throw new RangeError(`shape log ${handle} already exists`);
+        throw err;
+      }
+      this.known.add(handle);
+      this.rootDirty = true;
+      const log = this.makeLog(handle, false);
+      const snapshot = log.snapshotStream();
+      const first = chunkOffset(0);
+      const fd = await openAsync(snapshot.segmentPath(first), 'wx+');
+      try {
+        this.check();
+      } catch (err) {
+        closeFd(fd);
+        throw err;
+      }
+      snapshot.adoptFirstSegment(first, fd);
+      this.loaded.set(handle, log);
+      return log;
+    } finally {
+      this.creating.delete(handle);
+    }
   }
 
   /** The log of `handle`, loading and repairing it on first use; undefined for unknown (or malformed) handles. */
@@ -492,3 +536,5 @@ export class ShapeLogStore implements StreamHost {
     }
   }
 }
+
+const openAsync = promisify(openCb) as (path: string, flags: string) => Promise<number>;

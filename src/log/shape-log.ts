@@ -205,6 +205,11 @@ export class ShapeLog {
     }
   }
 
+  /** The snapshot's stream, whose first file the store creates ahead for a new log. */
+  snapshotStream(): SegmentStream {
+    return this.snapshot;
+  }
+
   /** The two streams, for the store's deletion and sync bookkeeping. */
   streams(): readonly SegmentStream[] {
     return [this.snapshot, this.changes];

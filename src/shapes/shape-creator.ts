@@ -176,7 +176,7 @@ async function createOnTable(
   if (v.predicate !== undefined) deps.admission.checkWhereTree(v.predicate.expr);
   await prepareRouter(deps, table);
   const handle = deps.registry.newHandle(defKey);
-  deps.store.createLog(handle);
+  await deps.store.createLogAsync(handle);
   const shape = deps.registry.register(handle, v.record);
   try {
     await publishTable(deps, table);

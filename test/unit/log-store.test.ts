@@ -236,3 +236,36 @@ describe('store', () => {
     await store.close();
   });
 });
+
+describe('createLogAsync', () => {
+  it('creates the directory and the first snapshot file off the main thread; the log reads and reopens as createLog', async () => {
+    const store = await ShapeLogStore.open(dir);
+    const log = await store.createLogAsync('h1');
+    // The first segment exists (empty) before any append, and its descriptor is the cached one.
+    expect(readdirSync(join(dir, 'h1'))).toHaveLength(1);
+    const opens = store.fds.opens;
+    log.appendSnapshot([{ key: 'k1', value: { id: '1' }, headers: { operation: 'insert' } }]);
+    log.finishSnapshot();
+    log.append([change(9, 0, 7, true)]);
+    expect(ids(log.read(BEFORE_ALL))).toEqual([1]);
+    expect(store.fds.opens).toBe(opens + 1); // only the change stream's file was opened on the main thread
+    expect(ids(log.read(off('0_inf')))).toEqual([7]);
+    await store.syncAll();
+    await store.close();
+    const again = await ShapeLogStore.open(dir);
+    const reopened = again.getLog('h1')!;
+    expect(ids(reopened.read(BEFORE_ALL))).toEqual([1]);
+    expect(ids(reopened.read(off('0_inf')))).toEqual([7]);
+    await again.close();
+  });
+
+  it('refuses a handle whose log exists or is being created', async () => {
+    const store = await ShapeLogStore.open(dir);
+    const first = store.createLogAsync('h2');
+    await expect(store.createLogAsync('h2')).rejects.toThrow(/already exists/);
+    await first;
+    await expect(store.createLogAsync('h2')).rejects.toThrow(/already exists/);
+    expect(() => store.createLog('h2')).toThrow(/already exists/);
+    await store.close();
+  });
+});
