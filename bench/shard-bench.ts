@@ -106,6 +106,9 @@ export interface Target {
   readonly transport?: Transport;
   readonly keyFilter?: boolean;
   readonly minSplitPart?: number;
+  readonly localShard?: boolean;
+  /** Another build's ShardedRouter class (before/after comparisons in one run); default this tree's. */
+  readonly impl?: typeof ShardedRouter;
 }
 
 const median = (xs: readonly number[]): number => {
@@ -141,13 +144,14 @@ async function throughput(
         built.push({ t, router: r, sharded: null, add: shapes.length / ((performance.now() - t0) / 1000) });
         for (let i = 0; i < Math.min(2000, changes.length); i++) r.route(changes[i] as Change);
       } else {
-        const r = new ShardedRouter({
+        const r = new (t.impl ?? ShardedRouter)({
           schema: BENCH_SCHEMA,
           shards: t.shards,
           ...(t.placement ? { placement: t.placement } : {}),
           ...(t.transport ? { transport: t.transport } : {}),
           ...(t.keyFilter !== undefined ? { keyFilter: t.keyFilter } : {}),
           ...(t.minSplitPart !== undefined ? { minSplitPart: t.minSplitPart } : {}),
+          ...(t.localShard !== undefined ? { localShard: t.localShard } : {}),
         });
         built.push({ t, router: null, sharded: r, add: 0 });
         for (let i = 0; i < shapes.length; i += 100_000) await r.addShapes(shapes.slice(i, i + 100_000));

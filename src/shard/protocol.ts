@@ -47,7 +47,14 @@ export type RouteBody =
       readonly text: Uint8Array | Uint16Array;
       readonly wide: boolean;
     }
-  | { readonly transport: 'clone'; readonly changes: readonly Change[]; readonly tables: Int32Array };
+  /** changes[from ?? 0, to ?? length): a worker is posted a slice; the local shard reads the caller's array in place. */
+  | {
+      readonly transport: 'clone';
+      readonly changes: readonly Change[];
+      readonly tables: Int32Array;
+      readonly from?: number;
+      readonly to?: number;
+    };
 
 export type Request =
   | { readonly t: 'ops'; readonly seq: number; readonly ops: readonly ShapeOp[] }
@@ -83,6 +90,8 @@ export interface RouteResult {
   /** failOffs[i]..failOffs[i+1] are the global ids among change i's that the shard's router failed open. */
   readonly failOffs: Int32Array;
   readonly failIds: Int32Array;
+  /** When the shard finished the batch (wall-clock ms, wallNow): the dispatcher sizes the next split by it. */
+  readonly doneAt: number;
 }
 
 export type Reply =

@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import type { InitMessage, Reply, Request, ShapeOp } from './protocol.js';
 import { errorFromJson, ShardFailureError } from './protocol.js';
 
-type Body = Request extends infer R ? (R extends { seq: number } ? Omit<R, 'seq'> : never) : never;
+export type Body = Request extends infer R ? (R extends { seq: number } ? Omit<R, 'seq'> : never) : never;
 
 interface Pending {
   readonly body: Body;

@@ -25,7 +25,9 @@ import {
   type ShapeOp,
   type WorkerStats,
 } from './protocol.js';
+import { LocalShard } from './local-shard.js';
 import { ShardHandle } from './shard-handle.js';
+import { wallNow } from './shard-state.js';
 import type { AddShapesResult, ShapeEntry, ShardedRouterOptions, ShardedStats, ShardStats } from './types.js';
 
 interface OpBuffer {
@@ -87,7 +89,15 @@ export class ShardedRouter implements ShapeRouting {
   readonly transport: Transport;
   private readonly minSplitPart: number;
   private readonly dir: Directory;
-  private readonly handles: ShardHandle[] = [];
+  /** Shard 0 is a LocalShard under options.localShard, every other shard a worker. */
+  private readonly handles: (ShardHandle | LocalShard)[] = [];
+  private readonly local: LocalShard | null;
+  /**
+   * Per shard, its measured speed routing a part of a split batch (estimated cost per ms from the batch's start to the
+   * shard's finish, smoothed; 0 until measured): the next batch is cut in proportion, so that the parts finish
+   * together whatever each shard's start delay (packing, waking a worker) and share of the CPU.
+   */
+  private readonly speed: Float64Array;
   private readonly buffers: OpBuffer[] = [];
   private flushScheduled = false;
   /** Free pack buffers (one per range in flight; see Packer). */
@@ -113,6 +123,10 @@ export class ShardedRouter implements ShapeRouting {
     this.tableColumns = this.dir.tables.map((t) => t.info.columnNames);
     const tableNames = this.dir.tables.map((t) => t.info.display);
     this.sent = new Array<number>(this.shards).fill(0);
+    this.speed = new Float64Array(this.shards);
+    const local = options.localShard === true && this.dir.rowsSplit;
+    if (options.localShard === true && !local)
+      throw new RouterError(ErrorCode.NotSupported, 'localShard needs placement "rows" and 2 or more shards');
     const init = {
       t: 'init' as const,
       schema: options.schema,
@@ -125,6 +139,10 @@ export class ShardedRouter implements ShapeRouting {
     };
     for (let s = 0; s < this.shards; s++) {
       this.buffers.push({ ops: [], removed: [], waiters: [] });
+      if (local && s === 0) {
+        this.handles.push(new LocalShard(0, init));
+        continue;
+      }
       this.handles.push(
         new ShardHandle(
           s,
@@ -137,6 +155,7 @@ export class ShardedRouter implements ShapeRouting {
         ),
       );
     }
+    this.local = local ? (this.handles[0] as LocalShard) : null;
   }
 
   get shapeCount(): number {
@@ -253,28 +272,37 @@ export class ShardedRouter implements ShapeRouting {
 
   /**
    * Placement 'rows': every shard holds every shape, so any shard can route any row. A batch large enough to pay for
-   * a second message is cut into contiguous parts of about equal estimated cost, one per shard, so that a caller
-   * awaiting one batch still uses every core; each part is packed and posted before the next is packed (the first
-   * shard routes while the main thread packs the rest), and its answer is placed as soon as it arrives.
+   * a second message is cut into contiguous parts, one per shard, sized by each shard's measured speed (see `speed`),
+   * so that a caller awaiting one batch uses every core; each part is packed and posted before the next is packed (the
+   * first shard routes while the main thread packs the rest), the local shard's part (if any) is routed last, on this
+   * thread, while the workers route theirs, and each answer is placed as soon as it arrives.
    */
   private async routeRows(changes: readonly Change[], tables: Int32Array, out: RoutedChange[]): Promise<void> {
     const n = changes.length;
-    const parts = Math.min(this.shards, Math.floor(n / this.minSplitPart));
-    const cuts = parts <= 1 ? [0, n] : splitByCost(changes, tables, parts, (t) => this.dir.shapeCountOf(t));
-    const jobs: Promise<void>[] = [];
-    for (let p = 0; p + 1 < cuts.length; p++) {
+    const order = this.partShards(Math.max(1, Math.min(this.shards, Math.floor(n / this.minSplitPart))));
+    const prefix = order.length === 1 ? null : costPrefix(changes, tables, (t) => this.dir.shapeCountOf(t));
+    const cuts = prefix === null ? [0, n] : cutByWeights(prefix, this.weights(order));
+    const t0 = wallNow();
+    const jobs: Promise<RouteResult>[] = [];
+    let localPart = -1;
+    for (let p = 0; p < order.length; p++) {
       const from = cuts[p] as number;
       const to = cuts[p + 1] as number;
-      const s = this.dir.nextBatchShard();
+      const s = order[p] as number;
       this.sent[s] = (this.sent[s] as number) + (to - from);
+      const h = this.handles[s] as ShardHandle | LocalShard;
+      if (h instanceof LocalShard) {
+        localPart = p;
+        continue;
+      }
       const packer = this.transport === 'clone' ? null : this.takePacker();
       const body = this.body(changes, tables, from, to, packer);
-      const job = (this.handles[s] as ShardHandle).request({ t: 'route', mask: null, ...body });
       jobs.push(
-        job.then(
+        h.request({ t: 'route', mask: null, ...body }).then(
           (r) => {
             if (packer !== null) this.packers.push(packer);
             this.place(r as RouteResult, from, to, out);
+            return r as RouteResult;
           },
           (err: unknown) => {
             if (packer !== null) this.packers.push(packer);
@@ -283,7 +311,63 @@ export class ShardedRouter implements ShapeRouting {
         ),
       );
     }
+    if (localPart >= 0) {
+      const from = cuts[localPart] as number;
+      const to = cuts[localPart + 1] as number;
+      let job: Promise<RouteResult>;
+      try {
+        const r = (this.local as LocalShard).routeNow(changes, tables, from, to);
+        this.place(r, from, to, out);
+        job = Promise.resolve(r);
+      } catch (err) {
+        job = Promise.reject(err);
+      }
+      // the local shard's part is the last (partShards), so jobs stay in part order
+      jobs.push(job);
+    }
     await settleAll(jobs);
+    if (prefix !== null) await this.measure(order, cuts, prefix, t0, jobs);
+  }
+
+  /** The shards of a batch cut in `parts`: round robin over the workers, the local shard (if any) last. */
+  private partShards(parts: number): number[] {
+    if (parts === 1) return [this.dir.nextBatchShard()];
+    const order: number[] = [];
+    const workers = this.local === null ? parts : parts - 1;
+    while (order.length < workers) {
+      const s = this.dir.nextBatchShard();
+      if (this.handles[s] !== this.local) order.push(s);
+    }
+    if (this.local !== null) order.push(this.local.index);
+    return order;
+  }
+
+  /** Part weights for these shards: their measured speeds, none below a fifth of the fastest (equal until measured). */
+  private weights(order: readonly number[]): number[] {
+    const w = order.map((s) => this.speed[s] as number);
+    const top = Math.max(...w);
+    if (w.some((x) => x <= 0)) return w.map(() => 1);
+    return w.map((x) => Math.max(x, top / 5));
+  }
+
+  /** Updates each shard's speed from a split batch: its part's cost over the time from the batch's start to its finish. */
+  private async measure(
+    order: readonly number[],
+    cuts: readonly number[],
+    prefix: Float64Array,
+    t0: number,
+    jobs: readonly Promise<RouteResult>[],
+  ): Promise<void> {
+    const results = await Promise.all(jobs);
+    for (let p = 0; p < order.length; p++) {
+      const cost = (prefix[cuts[p + 1] as number] as number) - (prefix[cuts[p] as number] as number);
+      // an empty part says nothing of its shard's speed
+      if (cost <= 0) continue;
+      const s = order[p] as number;
+      const seen = cost / Math.max(0.01, (results[p] as RouteResult).doneAt - t0);
+      const old = this.speed[s] as number;
+      this.speed[s] = old <= 0 ? seen : (old + seen) / 2;
+    }
   }
 
   /** Placements 'replicate' and 'spread': the whole batch to each shard some row needs, with a per-row mask. */
@@ -556,6 +640,44 @@ export function changeCost(c: Change, tableShapes: number): number {
   return c.op === 'update' ? 8 : 4;
 }
 
+/** Prefix sums of the changes' estimated costs (changeCost): prefix[i] is the cost of changes [0, i). */
+export function costPrefix(
+  changes: readonly Change[],
+  tables: Int32Array,
+  tableShapes: (t: number) => number,
+): Float64Array {
+  const n = changes.length;
+  const prefix = new Float64Array(n + 1);
+  for (let i = 0; i < n; i++)
+    prefix[i + 1] = (prefix[i] as number) + changeCost(changes[i] as Change, tableShapes(tables[i] as number));
+  return prefix;
+}
+
+/**
+ * Cuts [0, n) (n = prefix.length - 1) into one contiguous range per weight, range p of about weights[p] / Σ weights of
+ * the total cost; returns the weights.length + 1 boundaries, 0 first and n last. A range may be empty (one costly
+ * change can outweigh a whole share).
+ */
+export function cutByWeights(prefix: Float64Array, weights: readonly number[]): number[] {
+  const n = prefix.length - 1;
+  const total = prefix[n] as number;
+  let sum = 0;
+  for (const w of weights) sum += w;
+  const cuts = [0];
+  let j = 0;
+  let acc = 0;
+  for (let p = 0; p + 1 < weights.length; p++) {
+    acc += weights[p] as number;
+    const goal = (total * acc) / sum;
+    while (j < n && (prefix[j] as number) < goal) j++;
+    // the boundary nearer the goal: just before or just after the change that crosses it
+    const cut = j > 0 && goal - (prefix[j - 1] as number) < (prefix[j] as number) - goal ? j - 1 : j;
+    cuts.push(Math.max(cut, cuts[cuts.length - 1] as number));
+  }
+  cuts.push(n);
+  return cuts;
+}
+
 /**
  * Cuts [0, n) into at most `parts` contiguous non-empty ranges of about equal estimated cost (changeCost); returns
  * the boundaries, 0 first and n last.
@@ -566,20 +688,6 @@ export function splitByCost(
   parts: number,
   tableShapes: (t: number) => number,
 ): number[] {
-  const n = changes.length;
-  const prefix = new Float64Array(n + 1);
-  for (let i = 0; i < n; i++)
-    prefix[i + 1] = (prefix[i] as number) + changeCost(changes[i] as Change, tableShapes(tables[i] as number));
-  const total = prefix[n] as number;
-  const cuts = [0];
-  let j = 0;
-  for (let p = 1; p < parts; p++) {
-    const goal = (total * p) / parts;
-    while (j < n && (prefix[j] as number) < goal) j++;
-    // the boundary nearer the goal: just before or just after the change that crosses it
-    const cut = j > 0 && goal - (prefix[j - 1] as number) < (prefix[j] as number) - goal ? j - 1 : j;
-    if (cut > (cuts[cuts.length - 1] as number) && cut < n) cuts.push(cut);
-  }
-  cuts.push(n);
-  return cuts;
+  const cuts = cutByWeights(costPrefix(changes, tables, tableShapes), new Array<number>(parts).fill(1));
+  return cuts.filter((c, i) => i === 0 || c > (cuts[i - 1] as number));
 }

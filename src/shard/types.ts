@@ -22,6 +22,14 @@ export interface ShardedRouterOptions {
    * extra message round trip costs more than a second core saves).
    */
   readonly minSplitPart?: number;
+  /**
+   * With the 'rows' placement and 2+ shards: shard 0 is a Router on the calling thread instead of a worker (default
+   * false). The caller routes its part of each split batch itself while the workers route theirs, instead of waiting;
+   * on 2 cores `shards: 2, localShard: true` (one worker) measured faster per awaited batch than two workers (see
+   * bench/results/shard-single-batch.md), at the price of blocking the caller's event loop for its part of each batch.
+   * Not with crashShard/killShard on shard 0 (it has no worker).
+   */
+  readonly localShard?: boolean;
   /** A routing key with more shapes than this is split across shards (default 10,000). */
   readonly hotKeyThreshold?: number;
   /** Skip a key column's shard when no shape has the row's key (default true). */

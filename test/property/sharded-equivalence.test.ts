@@ -178,6 +178,17 @@ const routers = {
     placement: 'rows',
     minSplitPart: 1,
   }),
+  // Shard 0 on this thread: a batch of 2+ changes is cut between it and the worker at measured speeds (parts of any
+  // size, empty ones included, as the measurements move); a single change goes to either, round robin.
+  'rows local': new ShardedRouter({
+    schema: SCHEMA,
+    shards: 2,
+    hotKeyThreshold: 2,
+    transport,
+    placement: 'rows',
+    minSplitPart: 1,
+    localShard: true,
+  }),
 };
 /** The router under test (the scenario runs against each placement in turn). */
 let sharded: ShardedRouter = routers.replicate;
@@ -324,7 +335,7 @@ async function scenario(ops: Op[]): Promise<void> {
   }
 }
 
-describe.each(['replicate', 'spread', 'rows', 'rows split'] as const)(
+describe.each(['replicate', 'spread', 'rows', 'rows split', 'rows local'] as const)(
   'ShardedRouter ≡ Router (placement %s)',
   (placement) => {
     it('on random shapes and change streams with interleaved adds and removes', async () => {

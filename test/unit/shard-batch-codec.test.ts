@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Change } from '../../src/router/index.js';
 import { Packer, unpackBatch } from '../../src/shard/batch-codec.js';
-import { changeCost, splitByCost } from '../../src/shard/sharded-router.js';
+import { changeCost, costPrefix, cutByWeights, splitByCost } from '../../src/shard/sharded-router.js';
 
 const COLUMNS = [
   ['a', 'b', 'c'],
@@ -120,5 +120,23 @@ describe('splitByCost', () => {
     const cuts = splitByCost(batch, new Int32Array(100), 2, () => 1_000_000);
     expect(cuts).toEqual([0, 1, 100]);
     expect(splitByCost([trunc, ins], new Int32Array(2), 3, () => 1_000_000)).toEqual([0, 1, 2]);
+  });
+
+  it('cuts in proportion to weights, one range per weight, empty ranges kept so that range p is weight p', () => {
+    const same = new Array<Change>(1000).fill(ins);
+    const prefix = costPrefix(same, new Int32Array(1000), () => 10);
+    expect(cutByWeights(prefix, [1, 1])).toEqual([0, 500, 1000]);
+    expect(cutByWeights(prefix, [3, 1])).toEqual([0, 750, 1000]);
+    expect(cutByWeights(prefix, [1, 4])).toEqual([0, 200, 1000]);
+    expect(cutByWeights(prefix, [1])).toEqual([0, 1000]);
+    // a truncate outweighing the first share leaves it empty; the cuts never go back
+    const big = costPrefix([trunc, ins, ins], new Int32Array(3), () => 1_000_000);
+    expect(cutByWeights(big, [1, 1, 1])).toEqual([0, 0, 1, 3]);
+    expect(
+      cutByWeights(
+        costPrefix([], new Int32Array(0), () => 1),
+        [1, 1],
+      ),
+    ).toEqual([0, 0, 0]);
   });
 });

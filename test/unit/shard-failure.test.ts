@@ -128,3 +128,32 @@ describe.each(['replicate', 'spread', 'rows'] as const)('ShardedRouter shard fai
     }
   });
 });
+
+describe('ShardedRouter shard failure with a local shard (placement rows, shard 0 on this thread)', () => {
+  it('retries the worker part of split batches after its worker exits; the local shard cannot be crashed or killed', async () => {
+    const r = new ShardedRouter({ schema, shards: 2, placement: 'rows', localShard: true, minSplitPart: 8 });
+    try {
+      await r.addShapes(shapes);
+      const one = oracle();
+      await expect(r.crashShard(0)).rejects.toMatchObject({ code: 'not_supported' });
+      await expect(r.killShard(0)).rejects.toMatchObject({ code: 'not_supported' });
+      const batches = Array.from({ length: 8 }, (_, i) => changes(100, i + 40));
+      await r.crashShard(1, 3);
+      const got = await Promise.all(batches.map((b) => r.routeBatch(b)));
+      for (let i = 0; i < batches.length; i++)
+        expect(sorted(got[i]!)).toEqual(sorted(batches[i]!.map((c) => one.route(c))));
+      const st = await r.stats();
+      expect(st.shards.map((s) => s.restarts)).toEqual([0, 1]);
+      expect(st.shards.every((s) => s.changes > 0 && s.shapes === 300)).toBe(true);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('needs the rows placement and two shards', () => {
+    expect(() => new ShardedRouter({ schema, shards: 2, placement: 'replicate', localShard: true })).toThrow(
+      /localShard/,
+    );
+    expect(() => new ShardedRouter({ schema, shards: 1, placement: 'rows', localShard: true })).toThrow(/localShard/);
+  });
+});
