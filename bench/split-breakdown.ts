@@ -26,7 +26,7 @@ const core = routerCore(router);
 const cols = [Object.keys(BENCH_SCHEMA['public.items'] as object)];
 const names = ['public.items'];
 
-function time(label: string, f: (b: Change[]) => void, reps = 3): number {
+function time(label: string, f: (b: Change[]) => void, reps = 5): number {
   let best = Infinity;
   for (let r = 0; r < reps; r++) {
     const t0 = performance.now();
@@ -88,21 +88,23 @@ time('merge gids → string[][]', (b) => {
   }
 });
 
-const sharded = new ShardedRouter({ schema: BENCH_SCHEMA, shards: 2, placement: 'rows' });
-for (let i = 0; i < wl.shapes.length; i += 100_000) await sharded.addShapes(wl.shapes.slice(i, i + 100_000));
-await sharded.routeBatch(batches[0] as Change[]);
-for (let r = 0; r < 3; r++) {
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  for (const b of batches) await sharded.routeBatch(b);
-  const wall = performance.now() - t0;
-  const c1 = process.cpuUsage(c0);
-  const st = await sharded.stats();
-  console.log(
-    `ShardedRouter×2 wall ${((wall * 1000) / wl.changes.length).toFixed(2)} µs/change, cpu ${((c1.user + c1.system) / wl.changes.length).toFixed(2)} µs/change, worker busy ${st.shards.map((s) => s.busyMs.toFixed(0)).join('/')} ms (cumulative)`,
-  );
+for (const localShard of [false, true]) {
+  const sharded = new ShardedRouter({ schema: BENCH_SCHEMA, shards: 2, placement: 'rows', localShard });
+  for (let i = 0; i < wl.shapes.length; i += 100_000) await sharded.addShapes(wl.shapes.slice(i, i + 100_000));
+  await sharded.routeBatch(batches[0] as Change[]);
+  for (let r = 0; r < 3; r++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    for (const b of batches) await sharded.routeBatch(b);
+    const wall = performance.now() - t0;
+    const c1 = process.cpuUsage(c0);
+    const st = await sharded.stats();
+    console.log(
+      `ShardedRouter×2${localShard ? ' local' : ''} wall ${((wall * 1000) / wl.changes.length).toFixed(2)} µs/change, cpu ${((c1.user + c1.system) / wl.changes.length).toFixed(2)} µs/change, shards routed ${st.shards.map((s) => s.changes).join('/')} changes in ${st.shards.map((s) => s.busyMs.toFixed(0)).join('/')} ms (cumulative)`,
+    );
+  }
+  await sharded.close();
 }
-await sharded.close();
 console.log(
   `load ${os
     .loadavg()
