@@ -19,11 +19,20 @@ function mix(h: number): number {
   return h ^ (h >>> 16);
 }
 
+/** FNV-1a over UTF-16 code units, before the final mix: callers hashing every prefix of a string extend it a unit at a time. */
+export const FNV_OFFSET = 0x811c9dc5 | 0;
+export const FNV_PRIME = 0x01000193;
+
+/** The table hash of a string whose FNV-1a state (over all its code units) is `fnv`. */
+export function finishStringHash(fnv: number): number {
+  return mix(fnv);
+}
+
 /** A 32-bit hash consistent with SameValueZero (what Map uses): -0 and 0 agree, every NaN agrees. */
 export function hashKey(k: TableKey): number {
   if (typeof k === 'string') {
-    let h = 0x811c9dc5 | 0;
-    for (let i = 0; i < k.length; i++) h = Math.imul(h ^ k.charCodeAt(i), 0x01000193);
+    let h = FNV_OFFSET;
+    for (let i = 0; i < k.length; i++) h = Math.imul(h ^ k.charCodeAt(i), FNV_PRIME);
     return mix(h);
   }
   if ((k | 0) === k) return mix(Math.imul(k, 0x9e3779b1) ^ 0x27d4eb2f);
@@ -54,6 +63,23 @@ export class KeyTable<K extends TableKey> {
       const id = (slots[2 * i + 1] as number) - 1;
       if (id < 0) return -1;
       if (slots[2 * i] === h && sameKey(this.keys[id], key)) return id;
+    }
+  }
+
+  /**
+   * The id of the string key equal to `s`'s first `len` code units, whose table hash is `h`, or -1: a prefix looked
+   * up without slicing it out of `s`.
+   */
+  findPrefix(s: string, len: number, h: number): number {
+    const slots = this.slots;
+    const mask = this.mask;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const id = (slots[2 * i + 1] as number) - 1;
+      if (id < 0) return -1;
+      if (slots[2 * i] === h) {
+        const k = this.keys[id];
+        if (typeof k === 'string' && k.length === len && s.startsWith(k)) return id;
+      }
     }
   }
 

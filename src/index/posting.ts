@@ -64,6 +64,12 @@ export class PostingMap<K extends string | number | null> implements EntryHome {
     return id < 0 ? undefined : this.vals[id];
   }
 
+  /** The entries under the string key equal to `s`'s first `len` code units (table hash `h`; see KeyTable.findPrefix). */
+  getPrefix(s: string, len: number, h: number): number | Posting | undefined {
+    const id = this.table.findPrefix(s, len, h);
+    return id < 0 ? undefined : this.vals[id];
+  }
+
   private put(key: K, v: number | Posting | undefined): void {
     if (key === null) this.nullVal = v;
     else if (v === undefined) {

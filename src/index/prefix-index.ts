@@ -1,129 +1,85 @@
-// LIKE / ILIKE prefix index of one text probe: a trie of literal pattern prefixes, walked along the row's value.
+// LIKE / ILIKE prefix index of one text probe: pattern prefixes in a hash table, probed at each length some prefix has.
 import type { EntryHome, EntryTable } from './entries.js';
-import { Posting } from './posting.js';
-
-interface TrieNode {
-  /** Children by UTF-16 code unit (number keys: no string hashing per step). */
-  children: Map<number, TrieNode> | null;
-  /** Entries whose prefix ends here: a bare entry id, or a Posting when several. */
-  here: number | Posting | -1;
-  /** Entries at or below this node (empty subtrees are pruned on removal). */
-  size: number;
-}
-
-const newNode = (): TrieNode => ({ children: null, here: -1, size: 0 });
+import { FNV_OFFSET, FNV_PRIME, finishStringHash } from './key-table.js';
+import { PostingMap } from './posting.js';
 
 /**
- * A value `s` is a candidate of every entry whose prefix `p` satisfies `s.startsWith(p)`: walking `s` one code unit
- * at a time from the root visits exactly the nodes of its prefixes, so a row costs O(min(|s|, longest prefix))
- * integer-keyed lookups plus its matches, whatever the number of shapes. Prefixes are whole strings, so comparing
- * code units is exact even across surrogate pairs.
+ * A value `s` is a candidate of every entry whose prefix `p` satisfies `s.startsWith(p)`. Prefixes live in one
+ * PostingMap keyed by the prefix string, and the distinct prefix lengths in a sorted list: a row hashes `s` once,
+ * a code unit at a time, and looks up its prefix at each length present (no substring is built). That is one hash
+ * probe per distinct length — usually a single cache line, decided by the stored hash — where a trie walk cost a
+ * node and a Map per code unit, three dependent memory loads a step once the trie outgrew the caches (issue 12:
+ * 5.7 steps a row on the seed mix at 1M shapes). Prefixes are whole strings compared by code unit, so matching is
+ * exact across surrogate pairs.
  */
 export class PrefixIndex implements EntryHome {
-  private readonly root: TrieNode = newNode();
-  private keys = 0;
+  private readonly map = new PostingMap<string>();
+  /** Prefixes held per length (index: length). */
+  private readonly perLength: number[] = [];
+  /** The lengths with at least one prefix, ascending (rebuilt when a length appears or disappears: rare). */
+  private lengths = new Int32Array(0);
 
   add(entry: number, prefix: string, entries: EntryTable): void {
-    let node = this.root;
-    node.size++;
-    for (let i = 0; i < prefix.length; i++) {
-      const c = prefix.charCodeAt(i);
-      let next = node.children?.get(c);
-      if (next === undefined) {
-        next = newNode();
-        (node.children ??= new Map()).set(c, next);
-      }
-      node = next;
-      node.size++;
-    }
-    if (node.here === -1) {
-      node.here = entry;
-      entries.pos[entry] = 0;
-      this.keys++;
-    } else if (typeof node.here === 'number') {
-      const p = new Posting(2);
-      p.add(node.here, entries);
-      p.add(entry, entries);
-      node.here = p;
-    } else node.here.add(entry, entries);
+    this.map.add(prefix, entry, entries);
+    // The map placed the entry at itself; removal must come here, to keep the lengths.
     entries.place(entry, this, prefix);
+    const n = prefix.length;
+    while (this.perLength.length <= n) this.perLength.push(0);
+    if ((this.perLength[n] = (this.perLength[n] as number) + 1) === 1) this.relength();
   }
 
   removeEntry(entry: number, key: unknown, entries: EntryTable): void {
     const prefix = key as string;
-    const path: TrieNode[] = [this.root];
-    let node = this.root;
-    for (let i = 0; i < prefix.length; i++) {
-      node = node.children?.get(prefix.charCodeAt(i)) as TrieNode;
-      path.push(node);
-    }
-    const here = node.here;
-    if (typeof here === 'number') {
-      node.here = -1;
-      this.keys--;
-    } else {
-      here.removeEntry(entry, key, entries);
-      if (here.length === 1) {
-        const only = here.items[0] as number;
-        entries.pos[only] = 0;
-        node.here = only;
-      }
-    }
-    entries.pos[entry] = -1;
-    for (let i = path.length - 1; i >= 0; i--) {
-      const n = path[i] as TrieNode;
-      n.size--;
-      if (i > 0 && n.size === 0) (path[i - 1] as TrieNode).children?.delete(prefix.charCodeAt(i - 1));
-    }
+    this.map.removeEntry(entry, prefix, entries);
+    const n = prefix.length;
+    if ((this.perLength[n] = (this.perLength[n] as number) - 1) === 0) this.relength();
+  }
+
+  private relength(): void {
+    const out: number[] = [];
+    for (let n = 0; n < this.perLength.length; n++) if ((this.perLength[n] as number) > 0) out.push(n);
+    this.lengths = Int32Array.from(out);
   }
 
   /** Entries under exactly `prefix` (live statistics). */
   count(prefix: string): number {
-    let node: TrieNode | undefined = this.root;
-    for (let i = 0; i < prefix.length && node !== undefined; i++) node = node.children?.get(prefix.charCodeAt(i));
-    if (node === undefined || node.here === -1) return 0;
-    return typeof node.here === 'number' ? 1 : node.here.length;
+    return this.map.count(prefix);
   }
 
-  /** Emits candidates for `s`; returns the number of trie steps taken. */
+  /** Emits candidates for `s`; returns the number of hash probes made (one per prefix length up to |s|). */
   probe(s: string, emit: (entry: number) => void): number {
-    let node: TrieNode | undefined = this.root;
-    let steps = 0;
-    for (let i = 0; ; i++) {
-      const here: number | Posting | -1 = node.here;
-      if (typeof here === 'number') {
-        if (here >= 0) emit(here);
-      } else for (let j = 0; j < here.length; j++) emit(here.items[j] as number);
-      if (i === s.length || node.children === null) break;
-      node = node.children.get(s.charCodeAt(i));
-      steps++;
-      if (node === undefined) break;
+    const lengths = this.lengths;
+    let h = FNV_OFFSET;
+    let at = 0;
+    let probes = 0;
+    for (let k = 0; k < lengths.length; k++) {
+      const len = lengths[k] as number;
+      if (len > s.length) break;
+      for (; at < len; at++) h = Math.imul(h ^ s.charCodeAt(at), FNV_PRIME);
+      probes++;
+      const hit = this.map.getPrefix(s, len, finishStringHash(h));
+      if (hit === undefined) continue;
+      if (typeof hit === 'number') emit(hit);
+      else for (let j = 0; j < hit.length; j++) emit(hit.items[j] as number);
     }
-    return steps;
+    return probes;
   }
 
-  /** Calls `fn` for every entry of the trie. */
+  /** Calls `fn` for every entry. */
   forEachEntry(fn: (entry: number) => void): void {
-    const stack: TrieNode[] = [this.root];
-    for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
-      const here = node.here;
-      if (typeof here === 'number') {
-        if (here >= 0) fn(here);
-      } else for (let j = 0; j < here.length; j++) fn(here.items[j] as number);
-      if (node.children !== null) for (const c of node.children.values()) stack.push(c);
-    }
+    this.map.forEachEntry(fn);
   }
 
   get size(): number {
-    return this.root.size;
+    return this.map.size;
   }
 
   get keyCount(): number {
-    return this.keys;
+    return this.map.keyCount;
   }
 
+  /** The map (key strings, about 24 bytes each, included) and the lengths. */
   get bytes(): number {
-    // A node is an object plus (for inner nodes) a small Map: about 120 bytes; prefixes share their heads.
-    return this.root.size * 120;
+    return this.map.bytes + this.map.keyCount * 24 + this.perLength.length * 8;
   }
 }

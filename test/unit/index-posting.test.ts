@@ -119,7 +119,7 @@ describe('PostingMap', () => {
 });
 
 describe('PrefixIndex', () => {
-  it('walks a trie of prefixes along the value', () => {
+  it('finds every prefix of the value, one hash probe per prefix length', () => {
     const t = new EntryTable();
     const px = new PrefixIndex();
     const e1 = t.alloc(1, -1);
