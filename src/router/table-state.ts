@@ -26,6 +26,7 @@ import {
   BoundsIx,
   ThresholdFamily,
   VALIDATORS,
+  intKey,
   rawColumn,
   splitRawArray,
   type EqKey,
@@ -130,7 +131,7 @@ export class TableState {
           const ix = this.rawByColumn.get(raw.name);
           if (ix !== undefined) {
             const codec = codecFor(a.keyType);
-            for (const k of a.keys) n += ix.pm.count(codec.format(k));
+            for (const k of a.keys) n += ix.pm.count(ix.keyOfText(codec.format(k)));
             if (a.nullKey) n += ix.pm.count(null);
           }
           return n;
@@ -193,7 +194,7 @@ export class TableState {
       if (raw !== undefined) {
         const codec = codecFor(access.keyType);
         const ix = this.rawEq(raw);
-        const keyOf = (k: Value): string => codec.format(k);
+        const keyOf = (k: Value): string | number => ix.keyOfText(codec.format(k));
         if (access.then !== undefined) this.postFamily(ix, ix.families, access, keyOf);
         else this.postKeys(ix.pm, access.keys, access.nullKey, keyOf, ix);
         return;
@@ -371,6 +372,7 @@ export class TableState {
         this.layout.indexOf(col.name),
         renderSql(col),
         VALIDATORS[fam] as (t: string) => boolean,
+        fam === 'int',
       );
       this.rawByColumn.set(col.name, ix);
       ix.at = this.rawEqs.push(ix) - 1;
@@ -445,16 +447,23 @@ export class TableState {
     for (let i = 0; i < rawEqs.length; i++) {
       const ix = rawEqs[i] as RawEq;
       const t = texts[ix.col];
-      const key = t === undefined ? null : t;
+      let key: EqKey = t === undefined ? null : t;
+      if (key !== null && ix.ints) {
+        const k = intKey(key);
+        // Not integer text: decode it, so an invalid value is not a silent miss (a valid one keeps its text).
+        if (k === undefined) {
+          if (!this.decodeRaw(ix)) continue;
+        } else key = k;
+      }
       counters.lookups++;
       const hit = ix.pm.get(key);
       const fams = ix.families;
       if (hit === undefined) {
         // Text no key has and that does not look canonical: decode it, so an invalid value is not a silent miss.
-        if (key !== null && !ix.valid(key) && !this.decodeRaw(ix)) continue;
+        if (typeof key === 'string' && !ix.ints && !ix.valid(key) && !this.decodeRaw(ix)) continue;
       } else if (typeof hit === 'number') this.emitEntry(hit);
       else for (let j = 0; j < hit.length; j++) this.emitEntry(hit.items[j] as number);
-      for (let j = 0; j < fams.length; j++) this.routeFamily(fams[j] as ThresholdFamily<string | null>, key);
+      for (let j = 0; j < fams.length; j++) this.routeFamily(fams[j] as ThresholdFamily<EqKey>, key);
     }
     const probes = this.probes;
     for (let i = 0; i < probes.length; i++) {

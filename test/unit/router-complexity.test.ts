@@ -138,6 +138,43 @@ describe('router complexity (counters)', () => {
     }
   });
 
+  it('a LIKE/ILIKE prefix costs one hash probe per distinct prefix length up to the value, whatever the count', () => {
+    const r = new Router({ schema: SCHEMA });
+    // 1,000 ILIKE prefixes of three lengths (p, 1–3 digits, x: lengths 3, 4, 5).
+    for (let i = 0; i < 1_000; i++)
+      r.addShape(`i${i}`, { table: 'items', where: 'name ILIKE $1', params: { '1': `P${i}x%` } });
+    r.addShape('all', { table: 'items', where: "name LIKE '%'" });
+    const probe = (name: string): { counters: RouterCounters; ids: string[] } =>
+      cost(r, { table: 'items', op: 'insert', record: { name } });
+    const hit = probe('p42xyz');
+    expect(hit.ids.sort()).toEqual(['all', 'i42']);
+    // Lengths 3, 4 and 5 are at most 6 (`LIKE '%'` is `name IS NOT NULL`: no prefix index).
+    expect(hit.counters.lookups).toBe(3);
+    expect(probe('p4').counters.lookups).toBe(0);
+    expect(probe('P999X').ids.sort()).toEqual(['all', 'i999']);
+    expect(probe('q42x').ids).toEqual(['all']);
+    for (let i = 0; i < 1_000; i++) r.removeShape(`i${i}`);
+    expect(probe('p42xyz').counters.lookups).toBe(0);
+  });
+
+  it('integer equality keys on the number: non-canonical integer text reaches the shapes of its value', () => {
+    const r = new Router({ schema: SCHEMA });
+    r.addShape('seven', { table: 'items', where: 'user_id = 7' });
+    r.addShape('zero', { table: 'items', where: 'user_id = 0' });
+    r.addShape('neg', { table: 'items', where: 'tenant_id = -12 AND price > 1' });
+    r.addShape('big', { table: 'items', where: 'user_id = 9223372036854775807' });
+    const at = (rec: Record<string, string>): string[] => r.route({ table: 'items', op: 'insert', record: rec }).sort();
+    expect(at({ user_id: '7' })).toEqual(['seven']);
+    expect(at({ user_id: '007' })).toEqual(['seven']);
+    expect(at({ user_id: '-0' })).toEqual(['zero']);
+    expect(at({ user_id: '9223372036854775807' })).toEqual(['big']);
+    expect(at({ user_id: '70' })).toEqual([]);
+    expect(at({ tenant_id: '-12', price: '2' })).toEqual(['neg']);
+    expect(at({ tenant_id: '-12', price: '0.5' })).toEqual([]);
+    // Text that is not an integer is decoded: invalid text fails open the shapes of that index (reported for re-checking).
+    expect(r.routeChanges([{ table: 'items', op: 'insert', record: { user_id: 'x7' } }])[0]?.failedOpen.length).toBe(3);
+  });
+
   it('filter mode (the baseline) evaluates its unindexed shapes per row: linear, as Electric', () => {
     const a = build(1_000, 'filter');
     const b = build(10_000, 'filter');
