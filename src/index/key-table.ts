@@ -4,7 +4,8 @@
 // major GC marks, and a lookup follows bucket → entry → key, a DRAM miss each. Here a slot is two int32s (hash, id)
 // in one Int32Array the GC never scans; a miss is usually decided on one cache line by the stored hash, and a hit
 // costs one more load to compare the key. Linear probing with backward-shift deletion keeps probe runs short
-// without tombstones.
+// without tombstones. A table made `withValues` holds one int32 value per key in the slot itself, read on the line
+// the probe already loaded (PostingMap keeps a key's bare entry there).
 
 export type TableKey = string | number;
 
@@ -46,63 +47,101 @@ const sameKey = (a: TableKey | undefined, b: TableKey): boolean => a === b || (a
 const MIN_CAPACITY = 16;
 
 export class KeyTable<K extends TableKey> {
-  /** Slot i holds the key's hash at 2i and its id + 1 at 2i + 1 (0: empty). */
-  private slots = new Int32Array(MIN_CAPACITY * 2);
+  /** Int32s per slot: the key's hash, its id + 1 (0: empty) and, `withValues`, its value. */
+  private readonly stride: number;
+  private slots: Int32Array;
   private mask = MIN_CAPACITY - 1;
   private count = 0;
   /** The key of each id (undefined once freed). */
   readonly keys: (K | undefined)[] = [];
   private readonly free: number[] = [];
+  /** The slot of the key last found, inserted or interned (valid until the next insert or removal). */
+  lastSlot = -1;
 
-  /** The id of `key`, or -1. */
+  constructor(withValues = false) {
+    this.stride = withValues ? 3 : 2;
+    this.slots = new Int32Array(MIN_CAPACITY * this.stride);
+  }
+
+  /** The id of `key`, or -1 (its slot in `lastSlot`). */
   find(key: K): number {
     const h = hashKey(key);
     const slots = this.slots;
     const mask = this.mask;
+    const st = this.stride;
     for (let i = h & mask; ; i = (i + 1) & mask) {
-      const id = (slots[2 * i + 1] as number) - 1;
+      const id = (slots[st * i + 1] as number) - 1;
       if (id < 0) return -1;
-      if (slots[2 * i] === h && sameKey(this.keys[id], key)) return id;
+      if (slots[st * i] === h && sameKey(this.keys[id], key)) {
+        this.lastSlot = i;
+        return id;
+      }
     }
   }
 
   /**
    * The id of the string key equal to `s`'s first `len` code units, whose table hash is `h`, or -1: a prefix looked
-   * up without slicing it out of `s`.
+   * up without slicing it out of `s` (its slot in `lastSlot`).
    */
   findPrefix(s: string, len: number, h: number): number {
     const slots = this.slots;
     const mask = this.mask;
+    const st = this.stride;
     for (let i = h & mask; ; i = (i + 1) & mask) {
-      const id = (slots[2 * i + 1] as number) - 1;
+      const id = (slots[st * i + 1] as number) - 1;
       if (id < 0) return -1;
-      if (slots[2 * i] === h) {
+      if (slots[st * i] === h) {
         const k = this.keys[id];
-        if (typeof k === 'string' && k.length === len && s.startsWith(k)) return id;
+        if (typeof k === 'string' && k.length === len && s.startsWith(k)) {
+          this.lastSlot = i;
+          return id;
+        }
       }
     }
   }
 
-  /** Inserts `key`, which must be absent (callers check with `find`); returns its new id. */
+  /** The value in slot `i` (a `withValues` table; `i` from `lastSlot`). */
+  valueAt(i: number): number {
+    return this.slots[3 * i + 2] as number;
+  }
+
+  setValueAt(i: number, v: number): void {
+    this.slots[3 * i + 2] = v;
+  }
+
+  /** Calls `fn` with every key's id and value (a `withValues` table). */
+  forEachValue(fn: (id: number, value: number) => void): void {
+    const slots = this.slots;
+    for (let i = 0; i < slots.length; i += 3) {
+      const id1 = slots[i + 1] as number;
+      if (id1 !== 0) fn(id1 - 1, slots[i + 2] as number);
+    }
+  }
+
+  /** Inserts `key`, which must be absent (callers check with `find`); returns its new id (its slot in `lastSlot`). */
   insert(key: K, h = hashKey(key)): number {
     if ((this.count + 1) * 2 > this.mask + 1) this.grow();
     const id = this.free.length > 0 ? (this.free.pop() as number) : this.keys.length;
     if (id === this.keys.length) this.keys.push(key);
     else this.keys[id] = key;
-    this.place(h, id);
+    this.lastSlot = this.place(h, id, 0);
     this.count++;
     return id;
   }
 
-  /** The id of `key`, inserting it when absent (one probe run instead of find + insert). */
+  /** The id of `key`, inserting it when absent (one probe run instead of find + insert); its slot in `lastSlot`. */
   intern(key: K): number {
     const h = hashKey(key);
     const slots = this.slots;
     const mask = this.mask;
+    const st = this.stride;
     for (let i = h & mask; ; i = (i + 1) & mask) {
-      const id = (slots[2 * i + 1] as number) - 1;
+      const id = (slots[st * i + 1] as number) - 1;
       if (id < 0) return this.insert(key, h);
-      if (slots[2 * i] === h && sameKey(this.keys[id], key)) return id;
+      if (slots[st * i] === h && sameKey(this.keys[id], key)) {
+        this.lastSlot = i;
+        return id;
+      }
     }
   }
 
@@ -111,29 +150,29 @@ export class KeyTable<K extends TableKey> {
     const h = hashKey(key);
     const slots = this.slots;
     const mask = this.mask;
+    const st = this.stride;
     let i = h & mask;
     let id: number;
     for (; ; i = (i + 1) & mask) {
-      id = (slots[2 * i + 1] as number) - 1;
+      id = (slots[st * i + 1] as number) - 1;
       if (id < 0) return -1;
-      if (slots[2 * i] === h && sameKey(this.keys[id], key)) break;
+      if (slots[st * i] === h && sameKey(this.keys[id], key)) break;
     }
     // Backward shift: pull later members of the probe run into the hole unless that would move one before its home.
     for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
-      const jid = slots[2 * j + 1] as number;
+      const jid = slots[st * j + 1] as number;
       if (jid === 0) break;
-      const home = (slots[2 * j] as number) & mask;
+      const home = (slots[st * j] as number) & mask;
       const stays = i <= j ? i < home && home <= j : i < home || home <= j;
       if (stays) continue;
-      slots[2 * i] = slots[2 * j] as number;
-      slots[2 * i + 1] = jid;
+      for (let c = 0; c < st; c++) slots[st * i + c] = slots[st * j + c] as number;
       i = j;
     }
-    slots[2 * i] = 0;
-    slots[2 * i + 1] = 0;
+    for (let c = 0; c < st; c++) slots[st * i + c] = 0;
     this.keys[id] = undefined;
     this.free.push(id);
     this.count--;
+    this.lastSlot = -1;
     return id;
   }
 
@@ -152,23 +191,27 @@ export class KeyTable<K extends TableKey> {
     return this.slots.byteLength + this.keys.length * 8;
   }
 
-  private place(h: number, id: number): void {
+  private place(h: number, id: number, value: number): number {
     const slots = this.slots;
     const mask = this.mask;
+    const st = this.stride;
     let i = h & mask;
-    while (slots[2 * i + 1] !== 0) i = (i + 1) & mask;
-    slots[2 * i] = h;
-    slots[2 * i + 1] = id + 1;
+    while (slots[st * i + 1] !== 0) i = (i + 1) & mask;
+    slots[st * i] = h;
+    slots[st * i + 1] = id + 1;
+    if (st === 3) slots[3 * i + 2] = value;
+    return i;
   }
 
   private grow(): void {
     const old = this.slots;
+    const st = this.stride;
     const capacity = (this.mask + 1) * 2;
-    this.slots = new Int32Array(capacity * 2);
+    this.slots = new Int32Array(capacity * st);
     this.mask = capacity - 1;
-    for (let i = 0; i < old.length; i += 2) {
+    for (let i = 0; i < old.length; i += st) {
       const id1 = old[i + 1] as number;
-      if (id1 !== 0) this.place(old[i] as number, id1 - 1);
+      if (id1 !== 0) this.place(old[i] as number, id1 - 1, st === 3 ? (old[i + 2] as number) : 0);
     }
   }
 }

@@ -20,10 +20,19 @@ export function newCounters(): RouterCounters {
   };
 }
 
+/**
+ * Results up to this size are deduplicated by scanning `out` (a cache line or two already in L1) instead of marking
+ * a per-shape stamp: at millions of shapes the stamp array is megabytes, and its random write was one more cache miss
+ * per emitted id (issue 12). Past it, `out` is marked and the stamps take over.
+ */
+const SCAN_LIMIT = 16;
+
 export class RouteContext {
   readonly entries = new EntryTable(1024);
-  /** Shapes already in `out` for the current change (an update routes two rows into one result). */
-  readonly marks = new EpochMarks(1024);
+  /** Shapes already in `out` for the current change, once `out` outgrew SCAN_LIMIT (see `marked`). */
+  private readonly marks = new EpochMarks(1024);
+  /** How many of `out`'s shapes are in `marks` (0 while `out` is small, then all of them). */
+  private marked = 0;
   readonly out: number[] = [];
   /** Shapes already in `failed` for the current change. */
   readonly failedMarks = new EpochMarks(1024);
@@ -51,6 +60,7 @@ export class RouteContext {
   /** Starts a change: empties the result buffers in O(1). */
   begin(): void {
     this.marks.next();
+    this.marked = 0;
     this.failedMarks.next();
     // Setting an array's length is a runtime call: skipped when already empty (`failed` nearly always is).
     if (this.out.length !== 0) this.out.length = 0;
@@ -58,13 +68,37 @@ export class RouteContext {
   }
 
   emitShape(s: number): void {
-    if (this.marks.mark(s)) this.out.push(s);
+    this.add(s);
   }
 
   /** Emits a shape the router could not decide (an expression it depends on raised): it is in `out` and `failed`. */
   emitFailed(s: number): void {
-    if (this.marks.mark(s)) this.out.push(s);
+    this.add(s);
     if (this.failedMarks.mark(s)) this.failed.push(s);
+  }
+
+  /** Whether shape `s` is in `out` for the current change. */
+  emitted(s: number): boolean {
+    return this.marked > 0 ? this.marks.has(s) : this.out.includes(s);
+  }
+
+  /** Appends `s` to `out` unless already there. */
+  private add(s: number): void {
+    const out = this.out;
+    const n = out.length;
+    if (n < SCAN_LIMIT) {
+      for (let i = 0; i < n; i++) if (out[i] === s) return;
+      out.push(s);
+      return;
+    }
+    if (this.marked < n) {
+      for (let i = this.marked; i < n; i++) this.marks.mark(out[i] as number);
+      this.marked = n;
+    }
+    if (this.marks.mark(s)) {
+      out.push(s);
+      this.marked++;
+    }
   }
 
   /** Counts an expression that raised for the row (its dependents are being failed open). */

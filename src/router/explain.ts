@@ -61,7 +61,7 @@ function explainRow(
   } finally {
     table.trace = null;
   }
-  const matched = ctx.marks.has(s);
+  const matched = ctx.emitted(s);
   // Another shape's expression may have raised too: only a failure that failed this shape open is its error.
   const failure = ctx.failedMarks.has(s) ? ctx.lastFailure : undefined;
   ctx.begin();

@@ -72,4 +72,34 @@ describe('KeyTable', () => {
       expect(t.size).toBe(present.size);
     }
   });
+
+  it('a withValues table keeps every key value in its slot through growth and backward shifts', () => {
+    for (const seed of [4, 5]) {
+      const r = rng(seed);
+      const t = new KeyTable<string | number>(true);
+      const model = new Map<string | number, number>();
+      for (let step = 0; step < 30_000; step++) {
+        const k0 = Math.floor(r() * 2000);
+        const k = k0 % 2 === 0 ? k0 : `v${k0}`;
+        if (r() < 0.55) {
+          const v = Math.floor(r() * 2 ** 31) - 2 ** 30;
+          t.intern(k);
+          t.setValueAt(t.lastSlot, v);
+          model.set(k, v);
+        } else {
+          t.remove(k);
+          model.delete(k);
+        }
+        if (step % 3000 === 0) {
+          for (const [mk, v] of model) {
+            expect(t.find(mk)).toBeGreaterThanOrEqual(0);
+            expect(t.valueAt(t.lastSlot)).toBe(v);
+          }
+          const seen = new Map<string | number, number>();
+          t.forEachValue((id, v) => seen.set(t.keys[id] as string | number, v));
+          expect(seen).toEqual(model);
+        }
+      }
+    }
+  });
 });
