@@ -29,13 +29,19 @@ const SCAN_LIMIT = 16;
 
 export class RouteContext {
   readonly entries = new EntryTable(1024);
-  /** Shapes already in `out` for the current change, once `out` outgrew SCAN_LIMIT (see `marked`). */
-  private readonly marks = new EpochMarks(1024);
+  /**
+   * Shapes already in `out` for the current change, once `out` outgrew SCAN_LIMIT (see `marked`). Sized to the shape
+   * integers on first use only: a router whose rows never reach more than SCAN_LIMIT shapes never allocates it.
+   */
+  private readonly marks = new EpochMarks(1);
   /** How many of `out`'s shapes are in `marks` (0 while `out` is small, then all of them). */
   private marked = 0;
   readonly out: number[] = [];
-  /** Shapes already in `failed` for the current change. */
-  readonly failedMarks = new EpochMarks(1024);
+  /** Shapes already in `failed` for the current change, once `failed` outgrew SCAN_LIMIT (as `marks`). */
+  private readonly failedMarks = new EpochMarks(1);
+  private failedMarked = 0;
+  /** One past the largest shape integer (what the marks must hold once used). */
+  private bound = 0;
   /**
    * The shapes of `out` that were failed open (an expression they depend on raised for the row): the router could
    * not decide them, so whoever consumes the answer must re-check them exactly. Every other shape of `out` is exact.
@@ -47,8 +53,9 @@ export class RouteContext {
 
   /** Grows the per-shape marks so that shape integers below `n` can be routed. */
   ensure(n: number): void {
-    this.marks.ensure(n);
-    this.failedMarks.ensure(n);
+    if (n > this.bound) this.bound = n;
+    if (this.marks.capacity > 1) this.marks.ensure(n);
+    if (this.failedMarks.capacity > 1) this.failedMarks.ensure(n);
   }
 
   /** Forgets a freed shape integer in every round (it may be handed out again). */
@@ -59,22 +66,27 @@ export class RouteContext {
 
   /** Starts a change: empties the result buffers in O(1). */
   begin(): void {
-    this.marks.next();
-    this.marked = 0;
-    this.failedMarks.next();
+    if (this.marked !== 0) {
+      this.marks.next();
+      this.marked = 0;
+    }
+    if (this.failedMarked !== 0) {
+      this.failedMarks.next();
+      this.failedMarked = 0;
+    }
     // Setting an array's length is a runtime call: skipped when already empty (`failed` nearly always is).
     if (this.out.length !== 0) this.out.length = 0;
     if (this.failed.length !== 0) this.failed.length = 0;
   }
 
   emitShape(s: number): void {
-    this.add(s);
+    this.marked = addOnce(this.out, this.marks, this.marked, s, this.bound);
   }
 
   /** Emits a shape the router could not decide (an expression it depends on raised): it is in `out` and `failed`. */
   emitFailed(s: number): void {
-    this.add(s);
-    if (this.failedMarks.mark(s)) this.failed.push(s);
+    this.marked = addOnce(this.out, this.marks, this.marked, s, this.bound);
+    this.failedMarked = addOnce(this.failed, this.failedMarks, this.failedMarked, s, this.bound);
   }
 
   /** Whether shape `s` is in `out` for the current change. */
@@ -82,23 +94,9 @@ export class RouteContext {
     return this.marked > 0 ? this.marks.has(s) : this.out.includes(s);
   }
 
-  /** Appends `s` to `out` unless already there. */
-  private add(s: number): void {
-    const out = this.out;
-    const n = out.length;
-    if (n < SCAN_LIMIT) {
-      for (let i = 0; i < n; i++) if (out[i] === s) return;
-      out.push(s);
-      return;
-    }
-    if (this.marked < n) {
-      for (let i = this.marked; i < n; i++) this.marks.mark(out[i] as number);
-      this.marked = n;
-    }
-    if (this.marks.mark(s)) {
-      out.push(s);
-      this.marked++;
-    }
+  /** Whether shape `s` is in `failed` for the current change. */
+  emittedFailed(s: number): boolean {
+    return this.failedMarked > 0 ? this.failedMarks.has(s) : this.failed.includes(s);
   }
 
   /** Counts an expression that raised for the row (its dependents are being failed open). */
@@ -116,4 +114,27 @@ export class RouteContext {
     const bucket = n < HISTOGRAM_BUCKETS - 1 ? n : HISTOGRAM_BUCKETS - 1;
     m[bucket] = (m[bucket] ?? 0) + 1;
   }
+}
+
+/**
+ * Appends `s` to `list` unless already there: by scanning while the list is short, then by `marks` (every item of
+ * the list marked from then on). `marked` is how many items are marked; returns its new value.
+ */
+function addOnce(list: number[], marks: EpochMarks, marked: number, s: number, bound: number): number {
+  const n = list.length;
+  if (n < SCAN_LIMIT) {
+    for (let i = 0; i < n; i++) if (list[i] === s) return marked;
+    list.push(s);
+    return marked;
+  }
+  if (marked < n) {
+    if (marked === 0) marks.ensure(bound);
+    for (let i = marked; i < n; i++) marks.mark(list[i] as number);
+    marked = n;
+  }
+  if (marks.mark(s)) {
+    list.push(s);
+    marked++;
+  }
+  return marked;
 }

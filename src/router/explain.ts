@@ -63,7 +63,7 @@ function explainRow(
   }
   const matched = ctx.emitted(s);
   // Another shape's expression may have raised too: only a failure that failed this shape open is its error.
-  const failure = ctx.failedMarks.has(s) ? ctx.lastFailure : undefined;
+  const failure = ctx.emittedFailed(s) ? ctx.lastFailure : undefined;
   ctx.begin();
   Object.assign(ctx.counters, JSON.parse(saved) as object);
   ctx.lastFailure = savedFailure;

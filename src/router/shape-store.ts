@@ -15,37 +15,59 @@ export interface ShapeRecord {
 const LANES: readonly LaneKind[] = ['equality', 'expression', 'range', 'prefix', 'inclusion', 'always', 'unindexed'];
 
 /**
- * Most shapes have exactly one entry: it is stored unboxed (a small integer and one owner reference); shapes with
- * several entries store arrays. `where` is kept for explain (shared by the shapes of one family).
+ * Most shapes have exactly one entry: it is stored in typed columns — its entry id, the table's and the entry owner's
+ * small integer (tables and owners are few, registered here with reference counts) — 13 bytes a shape where
+ * three pointer slots cost 24 and marking work for the GC. Shapes with several entries keep arrays in a side map.
+ * `where` is kept for explain (shared by the shapes of one family).
  */
 export class ShapeStore {
-  private readonly table: (TableState | undefined)[] = [];
   private readonly where: (string | undefined)[] = [];
-  private readonly entries: (number | number[] | undefined)[] = [];
-  private readonly owners: (Owner | Owner[] | undefined)[] = [];
+  /** The single entry of a shape, or -1 (several: see `multi`; none: not present). */
+  private entry = new Int32Array(1024);
+  /** Owner number + 1 of the single entry (0: none). */
+  private owner = new Int32Array(1024);
+  /** Table number + 1 (0: no shape). */
+  private tableNo = new Int32Array(1024);
   /** lane index | (indexed ? 8 : 0) */
   private flags = new Uint8Array(1024);
+  private readonly multi = new Map<number, { entries: number[]; owners: Owner[] }>();
+  private readonly tables = new Registry<TableState>();
+  private readonly owners = new Registry<Owner>();
 
   set(s: number, rec: ShapeRecord): void {
-    if (s >= this.flags.length) {
-      const next = new Uint8Array(Math.max(s + 1, this.flags.length * 2));
-      next.set(this.flags);
-      this.flags = next;
-    }
-    this.table[s] = rec.table;
+    if (s >= this.flags.length) this.grow(s + 1);
+    this.tableNo[s] = this.tables.acquire(rec.table) + 1;
     this.where[s] = rec.where;
-    const one = rec.entries.length === 1;
-    this.entries[s] = one ? rec.entries[0] : [...rec.entries];
-    this.owners[s] = one ? rec.owners[0] : [...rec.owners];
+    if (rec.entries.length === 1) {
+      this.entry[s] = rec.entries[0] as number;
+      this.owner[s] = this.owners.acquire(rec.owners[0] as Owner) + 1;
+    } else {
+      this.entry[s] = -1;
+      this.owner[s] = 0;
+      this.multi.set(s, { entries: [...rec.entries], owners: [...rec.owners] });
+    }
     this.flags[s] = LANES.indexOf(rec.lane) | (rec.indexed ? 8 : 0);
   }
 
+  private grow(n: number): void {
+    const cap = Math.max(n, this.flags.length * 2);
+    const g = <T extends Int32Array | Uint8Array>(a: T, make: (c: number) => T): T => {
+      const next = make(cap);
+      next.set(a);
+      return next;
+    };
+    this.entry = g(this.entry, (c) => new Int32Array(c));
+    this.owner = g(this.owner, (c) => new Int32Array(c));
+    this.tableNo = g(this.tableNo, (c) => new Int32Array(c));
+    this.flags = g(this.flags, (c) => new Uint8Array(c));
+  }
+
   has(s: number): boolean {
-    return this.table[s] !== undefined;
+    return s < this.tableNo.length && this.tableNo[s] !== 0;
   }
 
   tableOf(s: number): TableState {
-    return this.table[s] as TableState;
+    return this.tables.at((this.tableNo[s] as number) - 1);
   }
 
   laneOf(s: number): LaneKind {
@@ -54,15 +76,18 @@ export class ShapeStore {
 
   /** Calls `fn` for each (entry, owner) of shape `s`. */
   forEachEntry(s: number, fn: (entry: number, owner: Owner) => void): void {
-    const e = this.entries[s];
-    const o = this.owners[s];
-    if (typeof e === 'number') fn(e, o as Owner);
-    else if (e !== undefined) for (let i = 0; i < e.length; i++) fn(e[i] as number, (o as Owner[])[i] as Owner);
+    if (!this.has(s)) return;
+    const o = this.owner[s] as number;
+    if (o !== 0) {
+      fn(this.entry[s] as number, this.owners.at(o - 1));
+      return;
+    }
+    const m = this.multi.get(s);
+    if (m !== undefined) for (let i = 0; i < m.entries.length; i++) fn(m.entries[i] as number, m.owners[i] as Owner);
   }
 
   get(s: number): ShapeRecord | undefined {
-    const table = this.table[s];
-    if (table === undefined) return undefined;
+    if (!this.has(s)) return undefined;
     const entries: number[] = [];
     const owners: Owner[] = [];
     this.forEachEntry(s, (e, o) => {
@@ -70,14 +95,59 @@ export class ShapeStore {
       owners.push(o);
     });
     const f = this.flags[s] as number;
-    return { table, where: this.where[s], lane: LANES[f & 7] as LaneKind, indexed: (f & 8) !== 0, entries, owners };
+    return {
+      table: this.tableOf(s),
+      where: this.where[s],
+      lane: LANES[f & 7] as LaneKind,
+      indexed: (f & 8) !== 0,
+      entries,
+      owners,
+    };
   }
 
   clear(s: number): void {
-    this.table[s] = undefined;
+    if (!this.has(s)) return;
+    this.tables.release((this.tableNo[s] as number) - 1);
+    const o = this.owner[s] as number;
+    if (o !== 0) this.owners.release(o - 1);
+    else this.multi.delete(s);
     this.where[s] = undefined;
-    this.entries[s] = undefined;
-    this.owners[s] = undefined;
+    this.entry[s] = -1;
+    this.owner[s] = 0;
+    this.tableNo[s] = 0;
     this.flags[s] = 0;
+  }
+}
+
+/** Small integers for a few objects (tables, index owners), held while shapes refer to them, then reused. */
+class Registry<T extends object> {
+  private readonly items: (T | undefined)[] = [];
+  private readonly refs: number[] = [];
+  private readonly ids = new Map<T, number>();
+  private readonly free: number[] = [];
+
+  acquire(x: T): number {
+    let id = this.ids.get(x);
+    if (id === undefined) {
+      id = this.free.length > 0 ? (this.free.pop() as number) : this.items.length;
+      this.items[id] = x;
+      this.refs[id] = 0;
+      this.ids.set(x, id);
+    }
+    this.refs[id] = (this.refs[id] as number) + 1;
+    return id;
+  }
+
+  at(id: number): T {
+    return this.items[id] as T;
+  }
+
+  release(id: number): void {
+    const left = (this.refs[id] as number) - 1;
+    this.refs[id] = left;
+    if (left > 0) return;
+    this.ids.delete(this.items[id] as T);
+    this.items[id] = undefined;
+    this.free.push(id);
   }
 }
