@@ -59,24 +59,36 @@ export function registerServiceMetrics(registry: Registry, read: () => ServiceMe
   counter('switchyard_changes_total', 'Replicated row changes processed (rate() gives changes/s)', (m) => m.changes);
   counter('switchyard_messages_total', 'Shape log messages written', (m) => m.messages);
   counter('switchyard_routing_seconds_total', 'Time spent routing changes to shapes', (m) => m.routeNanos / 1e9);
-  const perTable = (name: string, help: string, value: (m: ServiceMetrics) => readonly TableCount[]): void => {
+  /**
+   * A counter with labels mirroring cumulative counts: each scrape adds what a label set gained since the last one
+   * (inc(0) makes a label set appear from the first scrape that knows it).
+   */
+  const labelled = <L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[],
+    counts: (m: ServiceMetrics) => Iterable<readonly [Record<L, string>, number]>,
+  ): void => {
     const reported = new Map<string, number>();
     new Counter({
       name,
       help,
-      labelNames: ['schema', 'table'] as const,
+      labelNames,
       registers,
       collect() {
-        for (const { schema, table, count } of value(current())) {
-          const key = `${schema}\u0000${table}`;
+        for (const [labels, count] of counts(current())) {
+          const key = labelNames.map((l) => labels[l]).join('\u0000');
           const before = reported.get(key) ?? 0;
-          // inc(0) makes a table appear from the first scrape that knows it.
-          this.inc({ schema, table }, Math.max(0, count - before));
+          this.inc(labels, Math.max(0, count - before));
           reported.set(key, Math.max(before, count));
         }
       },
     });
   };
+  const perTable = (name: string, help: string, value: (m: ServiceMetrics) => readonly TableCount[]): void =>
+    labelled(name, help, ['schema', 'table'], (m) =>
+      value(m).map(({ schema, table, count }) => [{ schema, table }, count] as const),
+    );
   perTable(
     'switchyard_evaluation_errors_total',
     'Rows left out of a shape because its where clause raised an error on them (snapshot, live or subset), per table',
@@ -167,22 +179,15 @@ export function registerServiceMetrics(registry: Registry, read: () => ServiceMe
     shapeLimit: 'shape_limit',
     whereTooComplex: 'where_too_complex',
   };
-  const reportedRejections = new Map<string, number>();
-  new Counter({
-    name: 'switchyard_admission_rejected_total',
-    help: 'Shape requests refused by an admission limit (reason: the ErrorCode of the refusal, or creation_latency when Postgres set the pace)',
-    labelNames: ['reason'] as const,
-    registers,
-    collect() {
-      const m = current().admissionRejected;
-      for (const [field, reason] of Object.entries(reasons) as [keyof typeof reasons, string][]) {
-        const before = reportedRejections.get(reason) ?? 0;
-        // inc(0) makes every reason appear from the first scrape.
-        this.inc({ reason }, Math.max(0, m[field] - before));
-        reportedRejections.set(reason, Math.max(before, m[field]));
-      }
-    },
-  });
+  labelled(
+    'switchyard_admission_rejected_total',
+    'Shape requests refused by an admission limit (reason: the ErrorCode of the refusal, or creation_latency when Postgres set the pace)',
+    ['reason'],
+    (m) =>
+      (Object.entries(reasons) as [keyof typeof reasons, string][]).map(
+        ([field, reason]) => [{ reason }, m.admissionRejected[field]] as const,
+      ),
+  );
   new Gauge({
     name: 'switchyard_shapes_by_lane',
     help: 'Router shapes by index lane',
