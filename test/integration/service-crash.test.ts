@@ -1,25 +1,13 @@
 // Crash safety of `switchyard serve`: kill -9 the service process at random points while a writer commits; real
 // clients ride through the restarts and end with exactly the rows Postgres holds.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Row } from '@electric-sql/client';
 import pg from 'pg';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { freshDatabase, type FreshDatabase } from '../support/pg-env.js';
-import { freePort, startServiceProcess, type ServiceProcess } from '../support/service-process.js';
-import {
-  keyed,
-  sortedEntries,
-  trackShape,
-  type TrackedShape,
-  sameRows,
-  sleep,
-  waitUntil,
-} from '../support/shape-tracker.js';
+import { expect, it } from 'vitest';
+import { freePort, startServiceProcess } from '../support/service-process.js';
+import { keyed, trackShape, sleep, waitUntil } from '../support/shape-tracker.js';
+import { CRASH_SEED as SEED, crashSuite, expectConverged, killAndRestart } from '../support/crash-harness.js';
 import { rng } from '../../bench/router-workloads.js';
+import type { Row } from '@electric-sql/client';
 
-const SEED = Number(process.env['SWITCHYARD_CRASH_SEED'] ?? Date.now() % 1_000_000);
 const KILLS = 4;
 
 /** Shapes over one table: ranges, IN, ILIKE, array containment, params, replica=full; `grp` and `v` move rows in and out. */
@@ -43,28 +31,11 @@ function truthSql(s: Record<string, unknown>): string {
   return `SELECT ${cols} FROM items WHERE ${where}`;
 }
 
-let db: FreshDatabase;
-let dataDir: string;
-let svc: ServiceProcess | undefined;
-const trackers: TrackedShape[] = [];
-
-beforeAll(async () => {
-  db = await freshDatabase();
-  dataDir = mkdtempSync(join(tmpdir(), 'sy-service-crash-'));
-  await db.client.query(
-    `CREATE TABLE items (id int4 PRIMARY KEY, v int4 NOT NULL, grp int4 NOT NULL, name text, tags text[] NOT NULL, flag bool NOT NULL)`,
-  );
-  await db.client
-    .query(`INSERT INTO items SELECT g, g % 50, g % 5, CASE WHEN g % 9 = 0 THEN NULL ELSE chr(97 + g % 4) || g END,
-    CASE WHEN g % 3 = 0 THEN ARRAY['x', 'y'] ELSE ARRAY['y'] END, g % 2 = 0 FROM generate_series(1, 300) g`);
-});
-
-afterAll(async () => {
-  for (const t of trackers) t.stop();
-  await svc?.kill9();
-  await db?.drop();
-  if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
-});
+const state = crashSuite('service-crash', [
+  `CREATE TABLE items (id int4 PRIMARY KEY, v int4 NOT NULL, grp int4 NOT NULL, name text, tags text[] NOT NULL, flag bool NOT NULL)`,
+  `INSERT INTO items SELECT g, g % 50, g % 5, CASE WHEN g % 9 = 0 THEN NULL ELSE chr(97 + g % 4) || g END,
+    CASE WHEN g % 3 = 0 THEN ARRAY['x', 'y'] ELSE ARRAY['y'] END, g % 2 = 0 FROM generate_series(1, 300) g`,
+]);
 
 /** Random transactions of inserts, updates (moving rows across every shape), deletes and primary-key changes. */
 async function writer(url: string, r: () => number, stop: () => boolean): Promise<number> {
@@ -140,46 +111,23 @@ it(
     const r = rng(SEED);
     const port = await freePort();
     const url = `http://127.0.0.1:${port}/v1/shape`;
-    svc = await startServiceProcess(db.url, dataDir, port);
+    state.svc = await startServiceProcess(state.db.url, state.dataDir, port);
+    const trackers = state.trackers;
     for (const params of SHAPES) trackers.push(trackShape({ url, params }));
     // Every shape synced before the writer starts, so each has a complete snapshot to resume from.
     await waitUntil(() => trackers.every((t) => t.stats.upToDates > 0), 20_000, 'initial sync');
     let stopping = false;
-    const writing = writer(db.url, r, () => stopping);
-    const startedAt = [performance.now()];
-    for (let k = 0; k < KILLS; k++) {
-      await sleep(300 + Math.floor(r() * 1200));
-      await svc.kill9();
-      // Sometimes the writer runs on while the service is down, so catch-up after restart has work to do.
-      if (r() < 0.5) await sleep(Math.floor(r() * 500));
-      svc = await startServiceProcess(db.url, dataDir, port);
-      startedAt.push(performance.now());
-    }
+    const writing = writer(state.db.url, r, () => stopping);
+    await killAndRestart(state, port, r, KILLS, 300, 1200);
     await sleep(500);
     stopping = true;
     const commits = await writing;
     const truths: Map<string, Row>[] = [];
-    for (const s of SHAPES) truths.push(keyed((await db.client.query(truthSql(s))).rows, 'items'));
-    try {
-      await waitUntil(
-        () => trackers.every((t, i) => sameRows(t.rows, truths[i]!)),
-        30_000,
-        'clients converging to the truth',
-      );
-    } finally {
+    for (const s of SHAPES) truths.push(keyed((await state.db.client.query(truthSql(s))).rows, 'items'));
+    await expectConverged(state, truths, 30_000, () => {
       const summary = trackers.map((t) => ({ shape: t.name, rows: t.rows.size, ...t.stats }));
       console.log(`[service-crash] ${commits} commits, ${KILLS} kills`, JSON.stringify(summary));
-    }
-    for (let i = 0; i < trackers.length; i++) {
-      const t = trackers[i]!;
-      expect(t.violations, t.name).toEqual([]);
-      expect(sortedEntries(t.rows), t.name).toEqual(sortedEntries(truths[i]!));
-      // A crash keeps the shape: the same handle throughout, never a 409.
-      expect(t.handles, t.name).toHaveLength(1);
-      expect(t.stats.refetches, t.name).toBe(0);
-    }
+    });
     expect(commits).toBeGreaterThan(50);
-    const errors = svc.lines.filter((l) => l.level === 'error');
-    expect(errors).toEqual([]);
   },
 );

@@ -1,25 +1,13 @@
 // Crash safety of subquery shapes: kill -9 the service at random points while a writer changes inner and outer tables;
 // clients of IN, NOT IN, OR and nested forms ride through the restarts and end with exactly the rows Postgres selects.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Row } from '@electric-sql/client';
 import pg from 'pg';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { freshDatabase, type FreshDatabase } from '../support/pg-env.js';
-import { freePort, startServiceProcess, type ServiceProcess } from '../support/service-process.js';
-import {
-  keyed,
-  sortedEntries,
-  trackShape,
-  type TrackedShape,
-  sameRows,
-  sleep,
-  waitUntil,
-} from '../support/shape-tracker.js';
+import { expect, it } from 'vitest';
+import { freePort, startServiceProcess } from '../support/service-process.js';
+import { keyed, trackShape, sleep, waitUntil } from '../support/shape-tracker.js';
+import { CRASH_SEED as SEED, crashSuite, expectConverged, killAndRestart } from '../support/crash-harness.js';
 import { rng } from '../../bench/router-workloads.js';
 
-const SEED = Number(process.env['SWITCHYARD_CRASH_SEED'] ?? Date.now() % 1_000_000);
 const KILLS = Number(process.env['SWITCHYARD_CRASH_KILLS'] ?? 3);
 
 interface Case {
@@ -41,35 +29,18 @@ const CASES: Case[] = [
 
 const COLUMNS = { users: 'id, name', documents: 'id, owner_id, title' };
 
-let db: FreshDatabase;
-let dataDir: string;
-let svc: ServiceProcess | undefined;
-const trackers: TrackedShape[] = [];
-
-beforeAll(async () => {
-  db = await freshDatabase();
-  dataDir = mkdtempSync(join(tmpdir(), 'sy-subquery-crash-'));
-  for (const sql of [
-    `CREATE TABLE users (id int4 PRIMARY KEY, name text)`,
-    `CREATE TABLE orgs (id int4 PRIMARY KEY, active bool NOT NULL)`,
-    `CREATE TABLE memberships (id serial PRIMARY KEY, user_id int4, org_id int4)`,
-    `CREATE TABLE documents (id int4 PRIMARY KEY, owner_id int4, title text)`,
-    `CREATE TABLE shares (id serial PRIMARY KEY, document_id int4, shared_with int4)`,
-    `INSERT INTO users SELECT g, 'u' || g FROM generate_series(1, 60) g`,
-    `INSERT INTO orgs VALUES (1, true), (2, false), (3, true)`,
-    `INSERT INTO memberships (user_id, org_id) SELECT g, g % 3 + 1 FROM generate_series(1, 40) g`,
-    `INSERT INTO documents SELECT g, g % 20 + 1, 'd' || g FROM generate_series(1, 80) g`,
-    `INSERT INTO shares (document_id, shared_with) SELECT g, g % 5 + 1 FROM generate_series(1, 40) g`,
-  ])
-    await db.client.query(sql);
-});
-
-afterAll(async () => {
-  for (const t of trackers) t.stop();
-  await svc?.kill9();
-  await db?.drop();
-  if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
-});
+const state = crashSuite('subquery-crash', [
+  `CREATE TABLE users (id int4 PRIMARY KEY, name text)`,
+  `CREATE TABLE orgs (id int4 PRIMARY KEY, active bool NOT NULL)`,
+  `CREATE TABLE memberships (id serial PRIMARY KEY, user_id int4, org_id int4)`,
+  `CREATE TABLE documents (id int4 PRIMARY KEY, owner_id int4, title text)`,
+  `CREATE TABLE shares (id serial PRIMARY KEY, document_id int4, shared_with int4)`,
+  `INSERT INTO users SELECT g, 'u' || g FROM generate_series(1, 60) g`,
+  `INSERT INTO orgs VALUES (1, true), (2, false), (3, true)`,
+  `INSERT INTO memberships (user_id, org_id) SELECT g, g % 3 + 1 FROM generate_series(1, 40) g`,
+  `INSERT INTO documents SELECT g, g % 20 + 1, 'd' || g FROM generate_series(1, 80) g`,
+  `INSERT INTO shares (document_id, shared_with) SELECT g, g % 5 + 1 FROM generate_series(1, 40) g`,
+]);
 
 /** Random transactions over both sides: memberships, shares and orgs move rows; users and documents change too. */
 async function writer(url: string, r: () => number, stop: () => boolean): Promise<number> {
@@ -130,7 +101,8 @@ it(
     const r = rng(SEED);
     const port = await freePort();
     const url = `http://127.0.0.1:${port}/v1/shape`;
-    svc = await startServiceProcess(db.url, dataDir, port);
+    state.svc = await startServiceProcess(state.db.url, state.dataDir, port);
+    const trackers = state.trackers;
     for (const c of CASES)
       trackers.push(
         trackShape({
@@ -141,46 +113,30 @@ it(
       );
     await waitUntil(() => trackers.every((t) => t.stats.upToDates > 0), 30_000, 'initial sync');
     let stopping = false;
-    const writing = writer(db.url, r, () => stopping);
-    for (let k = 0; k < KILLS; k++) {
-      await sleep(500 + Math.floor(r() * 1500));
-      await svc.kill9();
-      if (r() < 0.5) await sleep(Math.floor(r() * 500));
-      svc = await startServiceProcess(db.url, dataDir, port);
-    }
+    const writing = writer(state.db.url, r, () => stopping);
+    await killAndRestart(state, port, r, KILLS, 500, 1500);
     await sleep(500);
     stopping = true;
     const commits = await writing;
     const truths: Map<string, Row>[] = [];
     for (const c of CASES)
       truths.push(
-        keyed((await db.client.query(`SELECT ${COLUMNS[c.table]} FROM ${c.table} WHERE ${c.where}`)).rows, c.table),
+        keyed(
+          (await state.db.client.query(`SELECT ${COLUMNS[c.table]} FROM ${c.table} WHERE ${c.where}`)).rows,
+          c.table,
+        ),
       );
-    try {
-      await waitUntil(
-        () => trackers.every((t, i) => sameRows(t.rows, truths[i]!)),
-        45_000,
-        'clients converging to the truth',
-      );
-    } finally {
+    await expectConverged(state, truths, 45_000, () => {
       const summary = trackers.map((t) => ({ shape: t.name, rows: t.rows.size, ...t.stats }));
       console.log(`[subquery-crash] ${commits} commits, ${KILLS} kills`, JSON.stringify(summary));
-      const notable = svc.lines.filter((l) => l.level !== 'info' || l.event.startsWith('shape_'));
+      const notable = state.svc!.lines.filter((l) => l.level !== 'info' || l.event.startsWith('shape_'));
       if (notable.length > 0) console.log('[subquery-crash] service', JSON.stringify(notable));
       trackers.forEach((t, i) => {
         const d = rowDiff(t.rows, truths[i]!);
         if (d !== '') console.log(`[subquery-crash] ${t.name}: ${d}`);
       });
-    }
-    for (let i = 0; i < trackers.length; i++) {
-      const t = trackers[i]!;
-      expect(t.violations, t.name).toEqual([]);
-      expect(sortedEntries(t.rows), t.name).toEqual(sortedEntries(truths[i]!));
-      expect(t.handles, t.name).toHaveLength(1);
-      expect(t.stats.refetches, t.name).toBe(0);
-    }
+    });
     expect(commits).toBeGreaterThan(30);
-    expect(svc.lines.filter((l) => l.level === 'error')).toEqual([]);
   },
 );
 
