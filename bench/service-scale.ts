@@ -243,16 +243,18 @@ async function createInChild(
   return { count: n, seconds, perSecond: n / seconds, deciles, retries: 0 };
 }
 
-async function timeRestart(
+/** Spawns the service (`child`: a service-scale-child.ts, of this build or another) and times its first 200. */
+export async function timeRestart(
   url: string,
   dataDir: string,
   port: number,
   probe: number,
   handle: string,
   set: (c: ServiceChild) => void,
+  child = CHILD,
 ): Promise<number> {
   const t0 = performance.now();
-  const c = await ServiceChild.start(url, dataDir, port);
+  const c = await ServiceChild.start(url, dataDir, port, child);
   set(c);
   const client = new ShapeClient(port, 1);
   const got = await client.create(probe);
@@ -294,8 +296,8 @@ export class ServiceChild {
     private readonly stderrTail: () => string,
   ) {}
 
-  static async start(url: string, dataDir: string, port: number): Promise<ServiceChild> {
-    const proc = fork(CHILD, [url, dataDir, String(port)], {
+  static async start(url: string, dataDir: string, port: number, child = CHILD): Promise<ServiceChild> {
+    const proc = fork(child, [url, dataDir, String(port)], {
       execArgv: [
         '--expose-gc',
         '--max-old-space-size=8192',
@@ -361,7 +363,7 @@ export class ServiceChild {
 }
 
 /** Keep-alive HTTP client creating shapes `user_id = i` from the start of their log (the official client's first call). */
-class ShapeClient {
+export class ShapeClient {
   private readonly agent: http.Agent;
   retries = 0;
 

@@ -135,9 +135,12 @@ export class Journal {
     }
   }
 
-  /** Deletes journal files with sequence ≤ seq (their content is in fsynced shape files). */
-  deleteUpTo(seq: number): void {
-    for (const f of listJournal(this.dir)) if (f.seq <= seq) unlinkSync(f.path);
+  /**
+   * Deletes journal files with sequence ≤ seq (their content is in fsynced shape files), except those ≤ `keep`
+   * (records of a replay not yet applied to their logs).
+   */
+  deleteUpTo(seq: number, keep = 0): void {
+    for (const f of listJournal(this.dir)) if (f.seq <= seq && f.seq > keep) unlinkSync(f.path);
   }
 
   close(): void {
@@ -180,76 +183,91 @@ export function listJournal(dir: string): { seq: number; path: string }[] {
   return out.sort((a, b) => a.seq - b.seq);
 }
 
+/** Where a journal record lies: the file (by its position in the scanned list) and the record's byte range. */
+export interface JournalRef {
+  readonly file: number;
+  readonly at: number;
+  readonly length: number;
+}
+
 /**
- * Visits every intact record of the journal files in order. The first torn or corrupt record ends the replay: the
- * file is cut there and later files are deleted, since no group commit after a lost record was acknowledged.
+ * Visits every intact record of the journal files in order (each file read whole, not a read per record). The first
+ * torn or corrupt record ends the scan: the file is cut there and later files are deleted, since no group commit
+ * after a lost record was acknowledged. `files` are the scanned files, indexed as `JournalRef.file`.
  */
-export function replayJournal(dir: string, visit: (r: JournalRecord) => void): { records: number; cutBytes: number } {
+export function scanJournal(
+  dir: string,
+  visit: (r: JournalRecord, ref: JournalRef) => void,
+): { files: { seq: number; path: string }[]; records: number; cutBytes: number } {
   let records = 0;
   let cutBytes = 0;
   let broken = false;
+  const files: { seq: number; path: string }[] = [];
   for (const f of listJournal(dir)) {
     if (broken) {
       unlinkSync(f.path);
       continue;
     }
+    const file = files.push(f) - 1;
     const fd = openSync(f.path, 'r+');
     try {
       const len = fstatSync(fd).size;
-      const cur = new JournalCursor(fd, len);
-      for (let r = cur.next(); r !== null; r = cur.next()) {
-        visit(r);
+      const data = Buffer.allocUnsafe(len);
+      readFully(fd, data, 0);
+      let at = 0;
+      for (let r = decodeJournalRecord(data, at); r !== null; r = decodeJournalRecord(data, at)) {
+        visit(r.record, { file, at, length: r.end - at });
+        at = r.end;
         records++;
       }
-      if (cur.pos < len) {
-        ftruncateSync(fd, cur.pos);
-        cutBytes += len - cur.pos;
+      if (at < len) {
+        ftruncateSync(fd, at);
+        cutBytes += len - at;
         broken = true;
       }
     } finally {
       closeSync(fd);
     }
   }
-  return { records, cutBytes };
+  return { files, records, cutBytes };
 }
 
-/** Reads journal records one by one: length, journal CRC, then the inner frame with its own CRC. */
-class JournalCursor {
-  pos = 0;
+/** Reads one record found by `scanJournal` again (it was intact then; the file is only ever cut after it). */
+export function readJournalRecord(fd: number, ref: JournalRef): JournalRecord {
+  const data = Buffer.allocUnsafe(ref.length);
+  readFully(fd, data, ref.at);
+  const r = decodeJournalRecord(data, 0);
+  if (r === null) throw new Error(`journal record at ${ref.at} no longer reads back`);
+  return r.record;
+}
 
-  constructor(
-    private readonly fd: number,
-    private readonly len: number,
-  ) {}
-
-  next(): JournalRecord | null {
-    const at = this.pos;
-    if (at + JHEAD > this.len) return null;
-    const head = Buffer.allocUnsafe(JHEAD);
-    readFully(this.fd, head, at);
-    const bodyLen = head.readUInt32BE(0);
-    if (bodyLen < JFIXED + FRAME_HEADER || bodyLen > MAX_BODY + JFIXED + 65_536 || at + JHEAD + bodyLen > this.len) {
-      return null;
-    }
-    const body = Buffer.allocUnsafe(bodyLen);
-    readFully(this.fd, body, at + JHEAD);
-    const hlen = body.readUInt16BE(1);
-    const innerAt = JFIXED + hlen;
-    if (innerAt + FRAME_HEADER > bodyLen) return null;
-    const c = crc32(body.subarray(innerAt, innerAt + FRAME_HEADER), crc32(body.subarray(0, innerAt)));
-    if (c !== head.readUInt32BE(4)) return null;
-    const bytes = body.subarray(innerAt);
-    const frame = decodeFrame(bytes);
-    if (frame === null) return null;
-    this.pos = at + JHEAD + bodyLen;
-    return {
+/** The record at `at` (length, journal CRC, then the inner frame with its own CRC), or null at a torn or bad one. */
+function decodeJournalRecord(data: Buffer, at: number): { record: JournalRecord; end: number } | null {
+  const len = data.length;
+  if (at + JHEAD > len) return null;
+  const bodyLen = data.readUInt32BE(at);
+  if (bodyLen < JFIXED + FRAME_HEADER || bodyLen > MAX_BODY + JFIXED + 65_536 || at + JHEAD + bodyLen > len) {
+    return null;
+  }
+  const body = data.subarray(at + JHEAD, at + JHEAD + bodyLen);
+  const hlen = body.readUInt16BE(1);
+  const innerAt = JFIXED + hlen;
+  if (innerAt + FRAME_HEADER > bodyLen) return null;
+  const c = crc32(body.subarray(innerAt, innerAt + FRAME_HEADER), crc32(body.subarray(0, innerAt)));
+  if (c !== data.readUInt32BE(at + 4)) return null;
+  const bytes = body.subarray(innerAt);
+  const frame = decodeFrame(bytes);
+  if (frame === null) return null;
+  return {
+    record: {
       handle: body.toString('utf8', 3, 3 + hlen),
       streamId: body[0]!,
       pos: body.readUIntBE(3 + hlen, 6),
       frame,
       bytes,
-    };
-  }
+    },
+    end: at + JHEAD + bodyLen,
+  };
 }
 
 function readFully(fd: number, buf: Buffer, pos: number): void {

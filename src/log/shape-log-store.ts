@@ -4,14 +4,17 @@ import { open as openCb, closeSync as closeFd } from 'node:fs';
 import { mkdir, opendir } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
+import { setImmediate as yieldLoop } from 'node:timers/promises';
 import { flushStreams, syncDirTrees, syncDirs, syncFilesystem, syncStreams } from './durable-files.js';
 import { FdCache } from './fd-cache.js';
-import { Journal, listJournal, replayJournal } from './journal.js';
+import { Journal } from './journal.js';
+import { PendingReplay } from './journal-replay.js';
 import { RecordKind } from './frame.js';
 import { ShapeLog } from './shape-log.js';
 import { chunkOffset } from './offset.js';
 import { SegmentStream } from './segment-stream.js';
 import type { StreamHost, StreamOptions } from './segment-stream.js';
+import type { JournalRecord } from './journal.js';
 
 export interface ShapeLogStoreOptions {
   /**
@@ -68,6 +71,10 @@ export interface StoreStats {
   readonly replayGaps: number;
   /** Logs dropped from memory while idle (loaded again on use). */
   readonly evictedLogs: number;
+  /** Logs loaded (their directory listed, segment tails checked) since open. */
+  readonly logLoads: number;
+  /** Logs with journal records left by a crash not yet applied (see PendingReplay). */
+  readonly replayPendingLogs: number;
 }
 
 /** What was written since the last sync or checkpoint: loaded streams, and evicted logs by handle. */
@@ -109,6 +116,8 @@ export class ShapeLogStore implements StreamHost {
   private checkpointing: Promise<void> | undefined;
   private forceRotate = false;
   private replaying = false;
+  /** Journal records a crash left, applied as their logs are loaded; undefined once all are durable in the logs. */
+  private unreplayed: PendingReplay | undefined;
   private failure: unknown;
   private readonly journal: Journal | undefined;
   private readonly changeOpts: StreamOptions;
@@ -124,6 +133,7 @@ export class ShapeLogStore implements StreamHost {
     replayedRecords: 0,
     replayGaps: 0,
     evictedLogs: 0,
+    logLoads: 0,
   };
 
   private constructor(
@@ -150,7 +160,7 @@ export class ShapeLogStore implements StreamHost {
     mkdirSync(dir, { recursive: true });
     const store = new ShapeLogStore(dir, opts);
     if (store.journal !== undefined) {
-      await store.replay();
+      await store.scanJournal();
       store.journal.start();
       store.counters.fsyncs += await syncDirs([store.journal.dir]);
     }
@@ -263,6 +273,7 @@ export class ShapeLogStore implements StreamHost {
   /** Removes a log and its files. The directory is renamed first so a crash mid-way leaves nothing half-deleted. */
   deleteLog(handle: string): boolean {
     if (!this.exists(handle)) return false;
+    this.unreplayed?.drop(handle);
     const log = this.getLog(handle)!;
     log.deleted = true;
     for (const s of log.streams()) {
@@ -305,6 +316,7 @@ export class ShapeLogStore implements StreamHost {
     this.check();
     let work: Promise<number>;
     let rotatedSeq = -1;
+    let keepSeq = 0;
     let cpStreams: Epoch | undefined;
     try {
       this.evictIdle();
@@ -327,6 +339,8 @@ export class ShapeLogStore implements StreamHost {
           fd = old.fd;
           rotatedSeq = old.seq;
           cpStreams = this.takeEpoch();
+          // Replayed records applied after this rotation are not in its epoch: their journal files stay.
+          keepSeq = this.unreplayed !== undefined && this.unreplayed.size > 0 ? this.unreplayed.lastSeq : 0;
         } else fd = journal.write();
         work = Promise.all([
           journal.sync(fd).then(() => {
@@ -352,7 +366,7 @@ export class ShapeLogStore implements StreamHost {
       },
     );
     this.inflight = done.catch(() => undefined);
-    if (cpStreams !== undefined) this.startCheckpoint(done, cpStreams, rotatedSeq);
+    if (cpStreams !== undefined) this.startCheckpoint(done, cpStreams, rotatedSeq, keepSeq);
     return done;
   }
 
@@ -369,6 +383,7 @@ export class ShapeLogStore implements StreamHost {
     return {
       ...this.counters,
       knownLogs: this.known.size,
+      replayPendingLogs: this.unreplayed?.size ?? 0,
       loadedLogs: this.loaded.size,
       openFiles: this.fds.size,
       fileOpens: this.fds.opens,
@@ -379,7 +394,10 @@ export class ShapeLogStore implements StreamHost {
 
   /** Makes everything durable, checkpoints (an empty journal makes the next open fast) and closes descriptors. */
   async close(): Promise<void> {
+    // A clean stop leaves an empty journal, so the next start has nothing to replay.
+    if (this.failure === undefined) await this.finishReplay();
     if (this.failure === undefined) await this.checkpoint();
+    this.unreplayed?.close();
     await this.inflight;
     await this.checkpointing;
     this.journal?.close();
@@ -451,11 +469,12 @@ export class ShapeLogStore implements StreamHost {
   }
 
   /** After the rotating commit: fsync the shape files written under the old journal files, then delete them. */
-  private startCheckpoint(after: Promise<void>, streams: Epoch, seq: number): void {
+  private startCheckpoint(after: Promise<void>, streams: Epoch, seq: number, keep: number): void {
     const run = async (): Promise<void> => {
       await after;
       this.counters.fsyncs += await this.syncCheckpoint(streams);
-      this.journal!.deleteUpTo(seq);
+      this.journal!.deleteUpTo(seq, keep);
+      if (keep === 0 && this.unreplayed?.size === 0) this.unreplayed = undefined;
       this.counters.checkpoints++;
     };
     this.checkpointing = run().then(
@@ -486,48 +505,82 @@ export class ShapeLogStore implements StreamHost {
     const snapshot = new SegmentStream(this, path, this.snapshotOpts, handle, SNAPSHOT_STREAM);
     const changes = new SegmentStream(this, path, this.changeOpts, handle, CHANGE_STREAM);
     if (recover) {
+      this.counters.logLoads++;
       const names = readdirSync(path);
       this.counters.truncatedBytes += snapshot.recover(names).truncatedBytes + changes.recover(names).truncatedBytes;
+      const pending = this.unreplayed?.take(handle);
+      if (pending !== undefined) this.applyJournal([snapshot, changes], pending);
     }
     return new ShapeLog(handle, snapshot, changes, this.cfg.snapshotChunkBytes);
   }
 
   /**
-   * Re-applies journal records newer than what the shape files hold. A record's stream position makes replay
-   * idempotent: below the stream's length it is already there, at the length it is appended. Afterwards the
-   * replayed files are fsynced and the journal emptied.
+   * Re-applies a log's journal records newer than what its files hold. A record's stream position makes replay
+   * idempotent: below the stream's length it is already there, at the length it is appended (not journaled again:
+   * its record stays in the old journal file until a checkpoint has fsynced the log).
    */
-  private async replay(): Promise<void> {
-    const jdir = this.journal!.dir;
-    const files = listJournal(jdir);
-    if (files.length === 0) return;
-    const streams = new Map<string, SegmentStream[]>();
+  private applyJournal(streams: readonly SegmentStream[], records: readonly JournalRecord[]): void {
     this.replaying = true;
     try {
-      const r = replayJournal(jdir, (rec) => {
-        if (!this.exists(rec.handle)) return; // deleted since
-        let pair = streams.get(rec.handle);
-        if (pair === undefined) {
-          const log = this.makeLog(rec.handle, true);
-          pair = [...log.streams()];
-          streams.set(rec.handle, pair);
-        }
-        const s = pair[rec.streamId];
-        if (s === undefined || rec.pos < s.bytes) return;
+      for (const rec of records) {
+        const s = streams[rec.streamId];
+        if (s === undefined || rec.pos < s.bytes) continue;
         if (rec.pos > s.bytes) {
           this.counters.replayGaps++;
-          return;
+          continue;
         }
         const f = rec.frame;
         s.appendFrame(f.kind, f.offset, rec.bytes, f.kind === RecordKind.Message ? undefined : Buffer.from(f.payload));
         this.counters.replayedRecords++;
-      });
-      this.counters.truncatedBytes += r.cutBytes;
+      }
     } finally {
       this.replaying = false;
     }
-    this.counters.fsyncs += await this.syncCheckpoint(this.takeEpoch());
-    this.journal!.deleteUpTo(files[files.length - 1]!.seq);
+  }
+
+  /**
+   * Reads where the journal's records are, without opening any log (see PendingReplay); a torn tail is cut. An empty
+   * journal (a clean stop, or a crash right after a checkpoint) costs no sync.
+   */
+  private async scanJournal(): Promise<void> {
+    const pending = PendingReplay.scan(this.journal!.dir);
+    this.counters.truncatedBytes += pending.cutBytes;
+    if (pending.size > 0) this.unreplayed = pending;
+    else {
+      pending.close();
+      if (pending.lastSeq > 0) this.journal!.deleteUpTo(pending.lastSeq);
+    }
+  }
+
+  /**
+   * Applies the journal records of logs not loaded yet, a batch per event-loop turn (the logs are not kept loaded:
+   * their streams are written out and fsynced by the next checkpoint, like evicted ones), then checkpoints so the old
+   * journal files are deleted. The service runs it in the background once it serves.
+   */
+  async finishReplay(): Promise<void> {
+    const pending = this.unreplayed;
+    if (pending === undefined) return;
+    let batch = 0;
+    for (const handle of pending.handles()) {
+      this.check();
+      // Loaded (so applied) since the walk began.
+      if (!pending.has(handle)) continue;
+      if (!this.exists(handle)) {
+        pending.drop(handle);
+        continue;
+      }
+      const log = this.makeLog(handle, true);
+      for (const s of log.streams()) {
+        s.flush();
+        if (s.dirty) {
+          this.epoch.delete(s);
+          this.evictedDirty.add(handle);
+        }
+      }
+      log.evicted = true;
+      if (++batch % 256 === 0) await yieldLoop();
+    }
+    if (pending.size === 0) await this.checkpoint();
   }
 
   private check(): void {

@@ -211,7 +211,12 @@ export class SwitchyardService implements ShapeService {
       await service.replication.start();
       service.state = 'active';
       service.startSchemaChecks();
-      service.orphanSweep = service.removeOrphanLogs();
+      // Journal records a crash left for logs not read yet are applied in the background (a log read meanwhile gets
+      // its own first), then logs without a shape are removed.
+      service.orphanSweep = service.store
+        .finishReplay()
+        .catch(service.reportFailure('replaying the journal'))
+        .then(() => service.removeOrphanLogs());
     } catch (err) {
       await service.close().catch(() => undefined);
       throw err;
@@ -563,7 +568,6 @@ export class SwitchyardService implements ShapeService {
   /** Brings back every stored shape whose snapshot completed; the others are dropped (clients get 409 and refetch). */
   private async resume(): Promise<void> {
     const tables = new Map<string, TableInfo | undefined>();
-    const ensured = new Set<string>();
     let count = 0;
     let dropped = 0;
     const stored = [...this.registry.stored()];
@@ -571,9 +575,6 @@ export class SwitchyardService implements ShapeService {
       const tk = `${d.schema}\u0000${d.table}`;
       if (!tables.has(tk)) tables.set(tk, await loadTable(await this.adminClient(), d.schema, d.table));
     }
-    // Every shape's router add is issued before any is awaited: a sharded router applies them in a few messages. A
-    // shape is registered first: the table's router reads its definition from the registry if it is rebuilt.
-    const added: Promise<void>[] = [];
     const drop = (st: StoredShape): void => {
       this.registry.dropStored(st.handle);
       this.store.deleteLog(st.handle);
@@ -581,6 +582,15 @@ export class SwitchyardService implements ShapeService {
     };
     /** Subquery shapes, resumed after the others: their sets and rows are read again (under a new snapshot). */
     const resuming: [LiveShape, ShapeRecord, TableInfo][] = [];
+    /**
+     * The others, per table: added to its router in bulk (no promise per shape). A shape is registered first: the
+     * table's router reads its definition from the registry if it is rebuilt.
+     */
+    const byTable = new Map<
+      string,
+      { schema: string; table: string; shapes: LiveShape[]; adds: Parameters<TableRouters['addMany']>[2][number][] }
+    >();
+    const rewrite = new Set<LiveShape>();
     for (const st of stored) {
       const d = st.definition;
       const tk = `${d.schema}\u0000${d.table}`;
@@ -596,30 +606,33 @@ export class SwitchyardService implements ShapeService {
         resuming.push([shape, recordOf(shape), table]);
         continue;
       }
-      if (!ensured.has(tk)) {
-        ensured.add(tk);
+      let group = byTable.get(tk);
+      if (group === undefined) {
         await this.routers.ensureTable(d.schema, d.table, columnTypes(table));
+        byTable.set(tk, (group = { schema: d.schema, table: d.table, shapes: [], adds: [] }));
       }
       const shape = this.registry.registerStored(st);
-      const where = d.where?.trim() === '' ? undefined : d.where;
-      added.push(
-        this.routers.add(st.handle, d.schema, d.table, where, d.params, true).then(
-          () => {
-            shape.state = 'ready';
-            // Its log is read on first use (a read, an append, a wait), not here.
-            shape.resumeCold();
-            // A record from before completions were recorded: rewritten, so the next start need not check its log.
-            if (!st.done) this.registry.persist(shape);
-            count++;
-          },
-          () => {
-            this.registry.remove(shape);
-            drop(st);
-          },
-        ),
-      );
+      if (!st.done) rewrite.add(shape);
+      group.shapes.push(shape);
+      group.adds.push({ id: st.handle, where: d.where?.trim() === '' ? undefined : d.where, params: d.params });
     }
-    await Promise.all(added);
+    for (const group of byTable.values()) {
+      const refused = new Set(await this.routers.addMany(group.schema, group.table, group.adds));
+      for (const shape of group.shapes) {
+        if (refused.has(shape.handle)) {
+          this.registry.remove(shape);
+          this.store.deleteLog(shape.handle);
+          dropped++;
+          continue;
+        }
+        shape.state = 'ready';
+        // Its log is read on first use (a read, an append, a wait), not here.
+        shape.resumeCold();
+        // A record from before completions were recorded: rewritten, so the next start need not check its log.
+        if (rewrite.has(shape)) this.registry.persist(shape);
+        count++;
+      }
+    }
     const resumed = await this.resumeSubqueryShapes(resuming);
     count += resumed;
     dropped += resuming.length - resumed;

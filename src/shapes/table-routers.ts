@@ -194,6 +194,50 @@ export class TableRouters {
     });
   }
 
+  /**
+   * Adds many shapes of one table whose owner keeps their definitions (`defOf`), as a restart does: the in-process
+   * router adds them one after another with no promise per shape, the sharded one in one `addShapes` call. Resolves
+   * with the ids the router refused (dropped here again); the others are applied.
+   */
+  async addMany(
+    schema: string,
+    table: string,
+    shapes: readonly {
+      readonly id: string;
+      readonly where: string | undefined;
+      readonly params: Readonly<Record<string, string>> | undefined;
+    }[],
+  ): Promise<string[]> {
+    const t = this.tables.get(this.key(schema, table));
+    if (t === undefined) throw new Error(`table ${schema}.${table} has no router`);
+    const held = this.opts.defOf !== undefined ? null : undefined;
+    const defOf = (where: string | undefined, params: Readonly<Record<string, string>> | undefined): ShapeDef => ({
+      table: t.name,
+      ...(where !== undefined ? { where } : {}),
+      ...(params !== undefined ? { params } : {}),
+    });
+    const failed: string[] = [];
+    if (t.router instanceof ShardedRouter) {
+      for (const s of shapes) t.shapes.set(s.id, held === null ? null : defOf(s.where, s.params));
+      const r = await t.router.addShapes(shapes.map((s) => ({ id: s.id, def: defOf(s.where, s.params) })));
+      for (const e of r.errors) failed.push(e.id);
+    } else {
+      const router = t.router;
+      for (const s of shapes) {
+        const def = defOf(s.where, s.params);
+        t.shapes.set(s.id, held === null ? null : def);
+        try {
+          // The in-process router answers synchronously.
+          void router.addShape(s.id, def);
+        } catch {
+          failed.push(s.id);
+        }
+      }
+    }
+    for (const id of failed) t.shapes.delete(id);
+    return failed;
+  }
+
   /** Stops routing to a shape. Not awaited: callers mark the shape invalidated first, so a late answer is ignored. */
   remove(id: string, schema: string, table: string): boolean {
     const t = this.tables.get(this.key(schema, table));

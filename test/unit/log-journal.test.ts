@@ -84,17 +84,70 @@ describe('journal', () => {
     crash(store);
     expect(readdirSync(join(dir, 'a'))).toEqual([]); // nothing written to the shape files yet
     const re = await ShapeLogStore.open(dir);
-    expect(re.stats().replayedRecords).toBeGreaterThan(50);
+    // The start only scans the journal: no log is loaded, nothing applied yet.
+    expect(re.stats()).toMatchObject({ logLoads: 0, replayedRecords: 0, replayPendingLogs: 2 });
     expect(lsns(re.getLog('a')!)).toEqual(range(1, 50).filter((i) => i % 2));
+    expect(re.stats()).toMatchObject({ logLoads: 1, replayPendingLogs: 1 });
     expect(lsns(re.getLog('b')!)).toEqual(range(1, 50).filter((i) => i % 2 === 0));
+    expect(re.stats().replayedRecords).toBeGreaterThan(50);
     const snap = re.getLog('b')!.read(BEFORE_ALL);
     expect([formatOffset(snap.endOffset), snap.items.length]).toEqual(['0_0', 1]);
     expect(re.getLog('b')!.snapshotState()).toBe('complete');
-    // Replay was made durable and the journal emptied: a second crash and reopen changes nothing.
+    // Finishing the replay makes it durable and empties the journal: a second crash and reopen changes nothing.
+    await re.finishReplay();
     crash(re);
     const again = await ShapeLogStore.open(dir);
-    expect(again.stats().replayedRecords).toBe(0);
+    expect(again.stats().replayPendingLogs).toBe(0);
     expect(lsns(again.getLog('a')!)).toEqual(range(1, 50).filter((i) => i % 2));
+    expect(again.stats().replayedRecords).toBe(0);
+    await again.close();
+  });
+
+  it('a crash before the replay finished replays again, even after a checkpoint of the logs applied meanwhile', async () => {
+    const store = await ShapeLogStore.open(dir);
+    const logs = Array.from({ length: 20 }, (_, i) => store.createLog(`s${i}`));
+    for (const log of logs) log.finishSnapshot();
+    for (let i = 1; i <= 100; i++) logs[i % 20]!.append([entry(i)]);
+    await store.syncAll();
+    crash(store);
+    const re = await ShapeLogStore.open(dir);
+    expect(re.stats()).toMatchObject({ logLoads: 0, replayPendingLogs: 20 });
+    // One log applied, new appends committed and checkpointed while the other 19 still wait in the old journal.
+    re.getLog('s1')!.append([entry(1001)]);
+    await re.checkpoint();
+    expect(re.stats().replayPendingLogs).toBe(19);
+    crash(re);
+    const again = await ShapeLogStore.open(dir);
+    for (let k = 0; k < 20; k++) {
+      const want = range(1, 100).filter((i) => i % 20 === k);
+      expect(lsns(again.getLog(`s${k}`)!)).toEqual(k === 1 ? [...want, 1001] : want);
+    }
+    await again.close();
+    // A clean stop finishes the replay: the next start has nothing pending and loads no log.
+    const last = await ShapeLogStore.open(dir);
+    expect(last.stats()).toMatchObject({ logLoads: 0, replayPendingLogs: 0 });
+    expect(journalFiles().length).toBe(1);
+    await last.close();
+  });
+
+  it('the background replay applies every pending log without keeping them loaded', async () => {
+    const store = await ShapeLogStore.open(dir);
+    const logs = Array.from({ length: 600 }, (_, i) => store.createLog(`s${i}`));
+    logs.forEach((log, i) => {
+      log.finishSnapshot();
+      log.append([entry(i + 1)]);
+    });
+    await store.syncAll();
+    crash(store);
+    const re = await ShapeLogStore.open(dir);
+    expect(re.stats().replayPendingLogs).toBe(600);
+    await re.finishReplay();
+    expect(re.stats()).toMatchObject({ replayPendingLogs: 0, loadedLogs: 0, logLoads: 600 });
+    expect(journalFiles().length).toBe(1);
+    crash(re);
+    const again = await ShapeLogStore.open(dir);
+    expect(again.stats().replayPendingLogs).toBe(0);
+    expect(lsns(again.getLog('s599')!)).toEqual([600]);
     await again.close();
   });
 
