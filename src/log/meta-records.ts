@@ -25,7 +25,7 @@ export function encodeMetaRecord(r: MetaRecord): Buffer {
  * appended and fdatasynced one after another, so only an unacknowledged last commit can be incomplete — and the file
  * is cut there, so later appends never leave old bytes behind them.
  */
-export function decodeMetaRecords(fd: number): { records: MetaRecord[]; validBytes: number } {
+export function decodeMetaRecords(fd: number, visit: (r: MetaRecord) => void): { records: number; validBytes: number } {
   const len = fstatSync(fd).size;
   const data = Buffer.allocUnsafe(len);
   for (let got = 0; got < len;) {
@@ -33,7 +33,7 @@ export function decodeMetaRecords(fd: number): { records: MetaRecord[]; validByt
     if (r === 0) break;
     got += r;
   }
-  const records: MetaRecord[] = [];
+  let records = 0;
   let at = 0;
   while (at + HEADER <= len) {
     const bodyLen = data.readUInt32BE(at);
@@ -42,7 +42,9 @@ export function decodeMetaRecords(fd: number): { records: MetaRecord[]; validByt
     if (crc32(body) !== data.readUInt32BE(at + 4)) break;
     const rec = parseRecord(body.toString('utf8'));
     if (rec === undefined) break;
-    records.push(rec);
+    // Visited as read: a million-shape registry builds no array of its records.
+    visit(rec);
+    records++;
     at += HEADER + bodyLen;
   }
   if (at < len) ftruncateSync(fd, at);
@@ -57,5 +59,5 @@ function parseRecord(text: string): MetaRecord | undefined {
     return undefined;
   }
   if (!Array.isArray(v) || typeof v[0] !== 'string' || (v.length !== 1 && v.length !== 2)) return undefined;
-  return v.length === 1 ? [v[0]] : [v[0], v[1] as MetaValue];
+  return v as unknown as MetaRecord;
 }

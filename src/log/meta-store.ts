@@ -89,8 +89,7 @@ export class MetaStore {
       for (const b of buckets) unlinkSync(join(dir, b));
       store.gen = gen;
       store.fd = openSync(join(dir, logName(gen)), 'r+');
-      const { records, validBytes } = decodeMetaRecords(store.fd);
-      for (const r of records) store.apply(r);
+      const { validBytes } = decodeMetaRecords(store.fd, (r) => store.apply(r));
       store.bytes = validBytes;
       store.compactedSize = validBytes;
     }

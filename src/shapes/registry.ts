@@ -103,6 +103,7 @@ export class ShapeRegistry {
   private readonly byDef = new Map<string, LiveShape>();
   /** Shapes per `schema\u0000table` of their definitions (admission limits per table). */
   private readonly perTable = new Map<string, number>();
+  private readonly tableKeys = new WeakMap<ShapeLayout, string>();
   private lastTs: bigint;
   /** Column lists, type maps and schema headers are the same for most shapes of a table: held once. */
   private readonly layouts: ShapeLayouts;
@@ -217,7 +218,9 @@ export class ShapeRegistry {
   }
 
   private countTable(shape: LiveShape, delta: number): void {
-    const k = `${shape.schema}\u0000${shape.table}`;
+    // The key is made once per layout, not once per shape (a restart counts a million shapes here).
+    let k = this.tableKeys.get(shape.layout);
+    if (k === undefined) this.tableKeys.set(shape.layout, (k = `${shape.schema}\u0000${shape.table}`));
     const n = (this.perTable.get(k) ?? 0) + delta;
     if (n === 0) this.perTable.delete(k);
     else this.perTable.set(k, n);
