@@ -24,15 +24,7 @@ export class ColumnLayout {
     this.decoders = columns.map((c) => c.decode);
     this.keyers = columns.map((c) => keyerFor(c.type, c.decode));
     this.byName = new Map(this.names.map((n, i) => [n, i]));
-    // Names are JSON-quoted, so any column name is a string literal here (never code); `__proto__` is read as an own
-    // property only (a literal `r["__proto__"]` would reach Object.prototype's accessor).
-    const body = this.names
-      .map((n, i) => {
-        const k = JSON.stringify(n);
-        return n === '__proto__' ? `o[${i}] = Object.hasOwn(r, ${k}) ? r[${k}] : undefined;` : `o[${i}] = r[${k}];`;
-      })
-      .join('\n');
-    this.readTexts = new Function('r', 'o', body) as ColumnLayout['readTexts'];
+    this.readTexts = compileTextReader(this.names);
   }
 
   indexOf(name: string): number {
@@ -42,6 +34,23 @@ export class ColumnLayout {
   get size(): number {
     return this.names.length;
   }
+}
+
+/**
+ * A function copying a record's values of `names` into `out` in that order (ColumnLayout.readTexts; the shard packer).
+ * Names are JSON-quoted, so any column name is a string literal here (never code); `__proto__` is read as an own
+ * property only (a literal `r["__proto__"]` would reach Object.prototype's accessor).
+ */
+export function compileTextReader(
+  names: readonly string[],
+): (record: Readonly<Record<string, string | null>>, out: (string | null | undefined)[]) => void {
+  const body = names
+    .map((n, i) => {
+      const k = JSON.stringify(n);
+      return n === '__proto__' ? `o[${i}] = Object.hasOwn(r, ${k}) ? r[${k}] : undefined;` : `o[${i}] = r[${k}];`;
+    })
+    .join('\n');
+  return new Function('r', 'o', body) as ReturnType<typeof compileTextReader>;
 }
 
 /**
