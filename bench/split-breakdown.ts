@@ -44,7 +44,7 @@ let ids = 0;
 time('Router.route (baseline)', (b) => {
   for (const c of b) ids += router.route(c).length;
 });
-console.log(`  ids per change: ${(ids / wl.changes.length / 3).toFixed(2)}`);
+console.log(`  ids per change: ${(ids / wl.changes.length / 5).toFixed(2)}`);
 time('core.routeInto (no id strings)', (b) => {
   for (const c of b) core.routeInto(c);
 });
