@@ -50,6 +50,17 @@ interface Segment {
   exists: boolean;
 }
 
+/** A stream's state with nothing pending (`SegmentStream.memo`); its segments as [start, size, idxSize, lastIndexedPos, flags]. */
+export interface StreamMemo {
+  readonly segments: readonly (readonly [LogOffset, number, number, number, number])[];
+  readonly last: LogOffset | undefined;
+  readonly lastKind: RecordKind | undefined;
+  readonly lastMarkerWord: number | undefined;
+  readonly bytes: number;
+}
+const SEG_EXISTS = 1;
+const IDX_EXISTS = 2;
+
 /** Index entries: 12-byte offset then u64 file position. */
 const IDX_ENTRY = 20;
 /** Pending bytes above which a stream writes without waiting for syncAll, so memory stays bounded. */
@@ -188,6 +199,44 @@ export class SegmentStream {
       seg.idxSize += this.pendingIdx.length * IDX_ENTRY;
       this.pendingIdx = [];
     }
+  }
+
+  /**
+   * The stream's state while nothing is pending (everything is in its files), for `restore`: a log dropped from
+   * memory and used again then needs neither a directory listing nor a read of its files. Undefined while bytes or
+   * index entries are pending.
+   */
+  memo(): StreamMemo | undefined {
+    if (this.pendingBytes > 0 || this.pendingIdx.length > 0) return undefined;
+    return {
+      segments: this.segments.map((g) => [
+        g.start,
+        g.size,
+        g.idxSize,
+        g.lastIndexedPos,
+        (g.exists ? SEG_EXISTS : 0) | (g.idxExists ? IDX_EXISTS : 0),
+      ]),
+      last: this.last,
+      lastKind: this.lastKind,
+      lastMarkerWord: this.lastMarkerWord,
+      bytes: this.bytes,
+    };
+  }
+
+  /** Takes the state `memo` gave (instead of `recover`): valid only if nothing touched the files since. */
+  restore(m: StreamMemo): void {
+    for (const [start, size, idxSize, lastIndexedPos, flags] of m.segments) {
+      const seg = this.newSegment(start);
+      seg.size = size;
+      seg.idxSize = idxSize;
+      seg.lastIndexedPos = lastIndexedPos;
+      seg.exists = (flags & SEG_EXISTS) !== 0;
+      seg.idxExists = (flags & IDX_EXISTS) !== 0;
+    }
+    this.last = m.last;
+    this.lastKind = m.lastKind;
+    this.lastMarkerWord = m.lastMarkerWord;
+    this.bytes = m.bytes;
   }
 
   /** Files written since the last call, and whether one was created (the directory then needs an fsync). */

@@ -13,7 +13,7 @@ import { RecordKind } from './frame.js';
 import { ShapeLog } from './shape-log.js';
 import { chunkOffset } from './offset.js';
 import { SegmentStream } from './segment-stream.js';
-import type { StreamHost, StreamOptions } from './segment-stream.js';
+import type { StreamHost, StreamMemo, StreamOptions } from './segment-stream.js';
 import type { JournalRecord } from './journal.js';
 
 export interface ShapeLogStoreOptions {
@@ -31,6 +31,12 @@ export interface ShapeLogStoreOptions {
    * again from their files on the next read or append. Idle shapes then cost no log object.
    */
   readonly maxLoadedLogs?: number;
+  /**
+   * Logs dropped from memory whose state (segments, sizes, last record) is remembered, so that using one again reads
+   * no directory and no file (default 131,072, about 250 B each; beyond it the oldest are forgotten and loaded from
+   * their files like any log after a restart).
+   */
+  readonly maxLogMemos?: number;
   /**
    * Streams written since the last checkpoint that trigger one (journal durability), besides `checkpointBytes`: the
    * bookkeeping of what the checkpoint must fsync grows with them.
@@ -75,6 +81,8 @@ export interface StoreStats {
   readonly logLoads: number;
   /** Logs with journal records left by a crash not yet applied (see PendingReplay). */
   readonly replayPendingLogs: number;
+  /** Evicted logs loaded again from their remembered state (no directory listing, no file read). */
+  readonly memoLoads: number;
 }
 
 /** What was written since the last sync or checkpoint: loaded streams, and evicted logs by handle. */
@@ -103,6 +111,11 @@ export class ShapeLogStore implements StreamHost {
   /** Handles whose log createLogAsync is creating. */
   private readonly creating = new Set<string>();
   private readonly loaded = new Map<string, ShapeLog>();
+  /**
+   * Evicted logs' state, oldest first. Nothing else writes a log's files while it is out of memory (appends load it,
+   * deletion goes through `deleteLog`), so the state at eviction is what recovering the files would give.
+   */
+  private readonly memos = new Map<string, readonly [StreamMemo, StreamMemo]>();
   /** Streams appended since the last checkpoint rotation (journal) or the last syncAll (per-file). */
   private epoch = new Set<SegmentStream>();
   /**
@@ -134,6 +147,7 @@ export class ShapeLogStore implements StreamHost {
     replayGaps: 0,
     evictedLogs: 0,
     logLoads: 0,
+    memoLoads: 0,
   };
 
   private constructor(
@@ -151,6 +165,7 @@ export class ShapeLogStore implements StreamHost {
       syncConcurrency: opts.syncConcurrency ?? (opts.durability === 'per-file' ? 64 : 2),
       checkpointMethod: opts.checkpointMethod ?? (process.platform === 'linux' ? 'syncfs' : 'per-file'),
       maxLoadedLogs: Math.max(1, opts.maxLoadedLogs ?? 4096),
+      maxLogMemos: Math.max(0, opts.maxLogMemos ?? 131_072),
       checkpointStreams: Math.max(1, opts.checkpointStreams ?? 65_536),
     };
     this.journal = opts.durability === 'per-file' ? undefined : new Journal(join(dir, JOURNAL_DIR));
@@ -237,7 +252,8 @@ export class ShapeLogStore implements StreamHost {
     }
     if (!this.exists(handle)) return undefined;
     this.check();
-    const loaded = this.makeLog(handle, true);
+    const loaded = this.makeLog(handle, true, this.memos.get(handle));
+    this.memos.delete(handle);
     this.loaded.set(handle, loaded);
     return loaded;
   }
@@ -287,6 +303,7 @@ export class ShapeLogStore implements StreamHost {
     this.evictedDirty.delete(handle);
     this.known.delete(handle);
     this.loaded.delete(handle);
+    this.memos.delete(handle);
     return true;
   }
 
@@ -444,9 +461,21 @@ export class ShapeLogStore implements StreamHost {
       }
       log.evicted = true;
       this.loaded.delete(handle);
+      this.remember(handle, log);
       dropped++;
     }
     this.counters.evictedLogs += dropped;
+  }
+
+  /** Keeps an evicted log's state (both streams written out), forgetting the oldest beyond `maxLogMemos`. */
+  private remember(handle: string, log: ShapeLog): void {
+    if (this.cfg.maxLogMemos === 0) return;
+    const [snapshot, changes] = log.streams() as [SegmentStream, SegmentStream];
+    const a = snapshot.memo();
+    const b = changes.memo();
+    if (a === undefined || b === undefined) return;
+    this.memos.set(handle, [a, b]);
+    if (this.memos.size > this.cfg.maxLogMemos) this.memos.delete(this.memos.keys().next().value as string);
   }
 
   private takeEpoch(): Epoch {
@@ -500,11 +529,16 @@ export class ShapeLogStore implements StreamHost {
     return this.syncTaken(taken);
   }
 
-  private makeLog(handle: string, recover: boolean): ShapeLog {
+  /** A log object: empty (a new log), from an eviction's memo, or recovered from its files. */
+  private makeLog(handle: string, recover: boolean, memo?: readonly [StreamMemo, StreamMemo]): ShapeLog {
     const path = join(this.dir, handle);
     const snapshot = new SegmentStream(this, path, this.snapshotOpts, handle, SNAPSHOT_STREAM);
     const changes = new SegmentStream(this, path, this.changeOpts, handle, CHANGE_STREAM);
-    if (recover) {
+    if (memo !== undefined) {
+      this.counters.memoLoads++;
+      snapshot.restore(memo[0]);
+      changes.restore(memo[1]);
+    } else if (recover) {
       this.counters.logLoads++;
       const names = readdirSync(path);
       this.counters.truncatedBytes += snapshot.recover(names).truncatedBytes + changes.recover(names).truncatedBytes;

@@ -170,7 +170,9 @@ export class ChangeProcessor {
 
   /**
    * Routes the images in chunks sized so one chunk takes about a quarter of a slice (measured as it goes: a chunk of
-   * slow rows shrinks the next one). A sharded router's answer is awaited outside the slice.
+   * slow rows shrinks the next one). A sharded router routes off this thread: its chunks are posted one after the
+   * other without waiting for the answers (the workers route chunk i while this thread packs chunk i + 1 or appends
+   * the previous transaction), and the answers are awaited together outside the slice.
    */
   private async route(images: Images, slicer: TimeSlicer): Promise<RoutedImages> {
     const { refs, rows } = images;
@@ -180,18 +182,28 @@ export class ChangeProcessor {
       return all instanceof Promise ? slicer.wait(all) : all;
     }
     const out: RoutedImages[number][] = new Array<RoutedImages[number]>(rows.length);
+    const place = (part: RoutedImages, at: number): void => {
+      for (let k = 0; k < part.length; k++) out[at + k] = part[k] as RoutedImages[number];
+    };
+    const posted: Promise<void>[] = [];
     let chunk = 64;
     for (let from = 0; from < rows.length;) {
       const to = Math.min(rows.length, from + chunk);
       const t0 = performance.now();
-      let part = this.routers.routeImages(refs.slice(from, to), rows.slice(from, to));
-      if (part instanceof Promise) part = await slicer.wait(part);
-      for (let k = 0; k < part.length; k++) out[from + k] = part[k] as RoutedImages[number];
-      const perImage = (performance.now() - t0) / (to - from);
-      chunk = Math.max(16, Math.min(8192, Math.floor(slicer.sliceMs / 4 / Math.max(perImage, 1e-4))));
+      const part = this.routers.routeImages(refs.slice(from, to), rows.slice(from, to));
+      if (part instanceof Promise) {
+        const at = from;
+        posted.push(part.then((p) => place(p, at)));
+        chunk = POSTED_CHUNK;
+      } else {
+        place(part, from);
+        const perImage = (performance.now() - t0) / (to - from);
+        chunk = Math.max(16, Math.min(8192, Math.floor(slicer.sliceMs / 4 / Math.max(perImage, 1e-4))));
+      }
       from = to;
       if (from < rows.length && slicer.due()) await slicer.pause();
     }
+    if (posted.length > 0) await slicer.wait(settled(posted));
     return out;
   }
 
@@ -408,6 +420,18 @@ export class ChangeProcessor {
     for (let i = 0; i < touched.length; i++) touched[i]!.appendedEnd = ends[i];
     return touched;
   }
+}
+
+/**
+ * Row images per chunk posted to a sharded router: large enough to be split across the shards (2 × its
+ * `minSplitPart`), small enough that packing one (≈1 µs per image) stays well inside a slice.
+ */
+const POSTED_CHUNK = 1024;
+
+/** Waits for every promise, then rejects with the first failure (none is left unobserved). */
+async function settled(all: readonly Promise<void>[]): Promise<void> {
+  const results = await Promise.allSettled(all);
+  for (const r of results) if (r.status === 'rejected') throw r.reason;
 }
 
 /** Messages serialised and appended per piece; the slice clock is read between pieces. */

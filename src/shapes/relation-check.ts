@@ -1,7 +1,7 @@
 // Which schema changes invalidate a shape (docs/architecture.md "Schema changes"): from a Relation message or the catalog.
 import type { RelationInfo } from '../replication/transaction-types.js';
 import { keyColumns, type TableInfo } from './catalog.js';
-import type { LiveShape } from './live-shape.js';
+import type { LiveShape, ShapeLayout } from './live-shape.js';
 
 /** A column as both sources describe it. */
 interface ColumnView {
@@ -68,4 +68,20 @@ export function affectedByRelation(shape: LiveShape, rel: RelationInfo): boolean
   if (!oidMatch && !nameMatch) return false;
   if (oidMatch !== nameMatch) return true;
   return relationChange(shape, rel) !== undefined;
+}
+
+/**
+ * `check` remembered per layout over one pass: the checks above read only what a shape's layout holds (table, OID,
+ * columns, key, used types), so the shapes of one layout share a verdict and a pass over 100k shapes of a table
+ * evaluates a few layouts instead of every shape (the Relation message at each replication start, the periodic
+ * catalog check).
+ */
+export function perLayout(check: (shape: LiveShape) => string | undefined): (shape: LiveShape) => string | undefined {
+  const verdicts = new Map<ShapeLayout, string | undefined>();
+  return (shape) => {
+    if (verdicts.has(shape.layout)) return verdicts.get(shape.layout);
+    const v = check(shape);
+    verdicts.set(shape.layout, v);
+    return v;
+  };
 }

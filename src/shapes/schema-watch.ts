@@ -3,7 +3,7 @@ import type { TableInfo } from './catalog.js';
 import { coalesced } from './coalesced-commit.js';
 import type { LiveShape } from './live-shape.js';
 import type { PublishedTable } from './publication.js';
-import { catalogChange } from './relation-check.js';
+import { catalogChange, perLayout } from './relation-check.js';
 
 export interface SchemaWatchOptions {
   /** The tables that still exist among these OIDs (catalog.loadTablesByOid). */
@@ -43,10 +43,11 @@ export class SchemaWatch {
     const current = await this.opts.load([...batch.keys()]);
     for (const [oid, t] of batch) {
       const table = current.get(oid);
+      const change = perLayout((shape) => catalogChange(shape, table));
       for (const shape of [...this.opts.shapesOf(t)]) {
         // A shape being created read the catalog itself; it is checked once ready.
         if (shape.state !== 'ready' || shape.tableOid !== oid) continue;
-        const reason = catalogChange(shape, table);
+        const reason = change(shape);
         if (reason === undefined) continue;
         if (table !== undefined && table.replicaIdentity !== 'f') this.opts.identityLost(oid);
         this.opts.invalidate(shape, reason);

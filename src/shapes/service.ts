@@ -30,7 +30,7 @@ import {
   type ShapeRecord,
   type StoredShape,
 } from './registry.js';
-import { affectedByRelation, relationChange } from './relation-check.js';
+import { affectedByRelation, perLayout, relationChange } from './relation-check.js';
 import { SchemaWatch, isConnectionLoss } from './schema-watch.js';
 import { Admission } from './admission.js';
 import { AsyncLock, createShape } from './shape-creator.js';
@@ -510,8 +510,9 @@ export class SwitchyardService implements ShapeService {
       }
       if (hit.length === 0) return;
       if (rel.replicaIdentity !== 'full') this.publication.forget(rel.oid);
+      const change = perLayout((s) => relationChange(s, rel));
       for (const s of hit) {
-        const reason = relationChange(s, rel);
+        const reason = change(s);
         if (reason !== undefined) this.invalidateShape(s, reason);
       }
       try {

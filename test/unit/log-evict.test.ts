@@ -106,6 +106,63 @@ describe.each<'journal' | 'per-file'>(['journal', 'per-file'])('eviction (%s dur
   });
 });
 
+describe('evicted logs reloaded from their remembered state', () => {
+  // Small segments and a dense index, so the state holds several segments, index files and index positions.
+  const small: ShapeLogStoreOptions = { maxLoadedLogs: 2, segmentBytes: 600, indexEveryBytes: 150 };
+  const state = (log: ShapeLog): unknown => ({
+    last: formatOffset(log.lastOffset()),
+    end: formatOffset(log.endOffset()),
+    chunks: log.snapshotChunks(),
+    bytes: log.byteSize(),
+    ids: ids(log),
+  });
+
+  it('loads them from memory (memoLoads), in the state recovering their files gives, across further appends', async () => {
+    const store = await ShapeLogStore.open(dir, small);
+    await fill(store, 6, 12);
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 6; i++) {
+        const log = store.getLog(`s${i}`)!;
+        log.append([entry(i * 100 + 13 + round)]);
+        await store.syncAll();
+      }
+    }
+    const memoState = Array.from({ length: 6 }, (_, i) => state(store.getLog(`s${i}`)!));
+    expect(store.stats().memoLoads).toBeGreaterThanOrEqual(12);
+    await store.close();
+    const re = await ShapeLogStore.open(dir, { ...small, maxLogMemos: 0 });
+    const recovered = Array.from({ length: 6 }, (_, i) => state(re.getLog(`s${i}`)!));
+    expect(re.stats().memoLoads).toBe(0);
+    expect(recovered).toEqual(memoState);
+    for (let i = 0; i < 6; i++) expect(ids(re.getLog(`s${i}`)!)).toEqual(expected(i, 15));
+    await re.close();
+  });
+
+  it('a crash after appends to logs reloaded from memory loses nothing committed', async () => {
+    const store = await ShapeLogStore.open(dir, { ...small, checkpointBytes: 1 << 30 });
+    await fill(store, 5, 4);
+    for (let i = 0; i < 5; i++) {
+      store.getLog(`s${i}`)!.append([entry(i * 100 + 5)]);
+      await store.syncAll();
+    }
+    expect(store.stats().memoLoads).toBeGreaterThan(0);
+    crash(store);
+    const re = await ShapeLogStore.open(dir, small);
+    for (let i = 0; i < 5; i++) expect(ids(re.getLog(`s${i}`)!)).toEqual(expected(i, 5));
+    await re.close();
+  });
+
+  it('a deleted log forgets its state; beyond maxLogMemos the oldest are loaded from their files', async () => {
+    const store = await ShapeLogStore.open(dir, { ...small, maxLogMemos: 2 });
+    await fill(store, 6, 2);
+    expect(store.deleteLog('s0')).toBe(true);
+    expect(store.getLog('s0')).toBeUndefined();
+    for (let i = 1; i < 6; i++) expect(ids(store.getLog(`s${i}`)!)).toEqual(expected(i, 2));
+    expect(store.stats().memoLoads).toBeLessThanOrEqual(2);
+    await store.close();
+  });
+});
+
 describe('checkpoints by written streams', () => {
   it('a checkpoint starts once checkpointStreams streams were written, whatever the journal size', async () => {
     const store = await ShapeLogStore.open(dir, { maxLoadedLogs: 2, checkpointStreams: 8 });
