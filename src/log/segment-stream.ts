@@ -10,7 +10,7 @@ import {
   writeSync,
   writevSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { FdCache } from './fd-cache.js';
 import { FrameCursor, RecordKind, encodeFrame } from './frame.js';
 import type { Frame } from './frame.js';
@@ -368,6 +368,9 @@ export class SegmentStream {
       if (o !== undefined) starts.push(o);
     }
     starts.sort(compareOffsets);
+    // Index files the listing shows: a segment without one (most logs: the first record needs no entry) is not
+    // opened for it, which would cost a failed open and an exception per segment at every load.
+    const listed = new Set(names.filter((n) => n.startsWith(prefix) && n.endsWith('.idx')));
     let truncated = 0;
     let broken = false;
     for (const start of starts) {
@@ -377,7 +380,7 @@ export class SegmentStream {
         truncated += this.dropSegment(seg);
         continue;
       }
-      const r = this.recoverSegment(seg);
+      const r = this.recoverSegment(seg, listed.has(basename(seg.idxPath)));
       truncated += r.cut;
       if (r.cut > 0) broken = true;
       if (seg.size === 0) truncated += this.dropSegment(seg);
@@ -403,11 +406,11 @@ export class SegmentStream {
     return size;
   }
 
-  private recoverSegment(seg: Segment): { cut: number } {
+  private recoverSegment(seg: Segment, indexed: boolean): { cut: number } {
     const fds = this.host.fds;
     const fd = fds.get(seg.path);
     const fileLen = fstatSync(fd).size;
-    const entries = this.loadIndex(seg, fd, fileLen);
+    const entries = indexed ? this.loadIndex(seg, fd, fileLen) : [];
     let pos = 0;
     let prev = this.last;
     seg.lastIndexedPos = 0;
