@@ -222,16 +222,26 @@ async function parent(): Promise<void> {
     }
     await w.end();
     const machine = `${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 1024 ** 3).toFixed(1)} GiB, Node ${process.version}`;
-    const rate = (s: number): number[] =>
-      results.filter((r) => r.shards === s).map((r) => ROWS / (r.ingestMs / 1000));
+    const rate = (s: number): number[] => results.filter((r) => r.shards === s).map((r) => ROWS / (r.ingestMs / 1000));
     const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
-    const summary = modes.map((s) => `--shards ${s}: ${rate(s).map((x) => Math.round(x).toLocaleString('en')).join(', ')} rows/s`);
+    const summary = modes.map(
+      (s) =>
+        `--shards ${s}: ${rate(s)
+          .map((x) => Math.round(x).toLocaleString('en'))
+          .join(', ')} rows/s`,
+    );
     const ratio =
-      modes.length === 2 ? `ratio --shards ${modes[1]} / --shards ${modes[0]} (medians): ${(median(rate(modes[1]!)) / median(rate(modes[0]!))).toFixed(2)}` : '';
+      modes.length === 2
+        ? `ratio --shards ${modes[1]} / --shards ${modes[0]} (medians): ${(median(rate(modes[1]!)) / median(rate(modes[0]!))).toFixed(2)}`
+        : '';
     const md = [
       `# Backlog ingest — \`npx tsx bench/backlog-ingest.ts ${process.argv.slice(2).join(' ')}\``,
       '',
-      `${new Date().toISOString()} — ${machine}; load average (1 min) during the run: max ${Math.max(...loads).toFixed(2)}, at the end ${loadavg().map((x) => x.toFixed(2)).join(' / ')}. Postgres 15 fsync on, data and the service's data dir on ext4; ${created.shapes.toLocaleString('en')} seed-mix shapes (changes_only) created by getOrCreate in ${createS.toFixed(0)} s; each round commits ${ROWS.toLocaleString('en')} rows in ${BATCH}-row transactions while no service runs, then starts the service in a fresh process and times replication start → acknowledged LSN ≥ the last commit (every entry fsynced).`,
+      `${new Date().toISOString()} — ${machine}; load average (1 min) during the run: max ${Math.max(...loads).toFixed(2)}, at the end ${loadavg()
+        .map((x) => x.toFixed(2))
+        .join(
+          ' / ',
+        )}. Postgres 15 fsync on, data and the service's data dir on ext4; ${created.shapes.toLocaleString('en')} seed-mix shapes (changes_only) created by getOrCreate in ${createS.toFixed(0)} s; each round commits ${ROWS.toLocaleString('en')} rows in ${BATCH}-row transactions while no service runs, then starts the service in a fresh process and times replication start → acknowledged LSN ≥ the last commit (every entry fsynced).`,
       '',
       ...summary.map((s) => `- ${s}`),
       ...(ratio !== '' ? [`- ${ratio}`] : []),

@@ -140,6 +140,11 @@ export class ShapeRegistry {
     return this.byHandle.values();
   }
 
+  /** The shapes' layouts (interned: a few per table), for checks whose verdict depends on the layout alone. */
+  allLayouts(): IterableIterator<ShapeLayout> {
+    return this.layouts.all();
+  }
+
   /**
    * A new handle `<hash>-<µs timestamp>`: the timestamp strictly increases across the process and across restarts
    * (the last one is persisted), so a handle is never issued twice.

@@ -18,7 +18,7 @@ interface ColumnView {
  * lose the values that show a row leaving a shape). Anything else — a column the shape does not use, NOT NULL,
  * defaults, indexes other than the primary key — leaves it alone.
  */
-function columnsChange(shape: LiveShape, columns: readonly ColumnView[]): string | undefined {
+function columnsChange(shape: Judged, columns: readonly ColumnView[]): string | undefined {
   const byName = new Map(columns.map((c) => [c.name, c] as const));
   if (shape.selectsAll && (columns.length !== shape.columnCount || shape.selected.some((n) => !byName.has(n))))
     return 'columns were added or dropped';
@@ -44,8 +44,14 @@ export function relationChange(shape: LiveShape, rel: RelationInfo): string | un
   return columnsChange(shape, rel.columns);
 }
 
+/** What the checks read of a shape: its layout's fields (a `ShapeLayout` is one, and every `LiveShape`). */
+type Judged = Pick<
+  ShapeLayout,
+  'schema' | 'table' | 'tableOid' | 'keyColumns' | 'selected' | 'usedColumns' | 'selectsAll' | 'columnCount'
+> & { readonly usedTypmods?: Readonly<Record<string, number>> | undefined };
+
 /** What the catalog (looked up by the shape's table OID) shows changed, or undefined. */
-export function catalogChange(shape: LiveShape, table: TableInfo | undefined): string | undefined {
+export function catalogChange(shape: Judged, table: TableInfo | undefined): string | undefined {
   if (table === undefined) return 'table dropped';
   if (table.schema !== shape.schema || table.name !== shape.table) return 'table renamed';
   if (table.replicaIdentity !== 'f') return 'replica identity is no longer FULL';

@@ -1,7 +1,7 @@
 // Checks shapes' tables against the catalog by OID, batching concurrent requests, and invalidates changed shapes.
 import type { TableInfo } from './catalog.js';
 import { coalesced } from './coalesced-commit.js';
-import type { LiveShape } from './live-shape.js';
+import type { LiveShape, ShapeLayout } from './live-shape.js';
 import type { PublishedTable } from './publication.js';
 import { catalogChange, perLayout } from './relation-check.js';
 
@@ -10,6 +10,11 @@ export interface SchemaWatchOptions {
   readonly load: (oids: readonly number[]) => Promise<Map<number, TableInfo>>;
   /** The shapes registered under the table's name (any state; the watch checks ready ones on that OID). */
   readonly shapesOf: (table: PublishedTable) => Iterable<LiveShape>;
+  /**
+   * Every shape layout: a table none of whose layouts the catalog changed has no shape to invalidate, so its shapes
+   * are not visited (the periodic check then costs a few layouts per table, not a pass over every shape).
+   */
+  readonly layouts: () => Iterable<ShapeLayout>;
   readonly invalidate: (shape: LiveShape, reason: string) => void;
   /** The table exists but lost REPLICA IDENTITY FULL: the publication must set it again before the next shape. */
   readonly identityLost: (oid: number) => void;
@@ -43,6 +48,9 @@ export class SchemaWatch {
     const current = await this.opts.load([...batch.keys()]);
     for (const [oid, t] of batch) {
       const table = current.get(oid);
+      let changed = false;
+      for (const l of this.opts.layouts()) if (l.tableOid === oid && catalogChange(l, table) !== undefined) changed = true;
+      if (!changed) continue;
       const change = perLayout((shape) => catalogChange(shape, table));
       for (const shape of [...this.opts.shapesOf(t)]) {
         // A shape being created read the catalog itself; it is checked once ready.

@@ -172,6 +172,7 @@ export class SwitchyardService implements ShapeService {
     this.schemaWatch = new SchemaWatch({
       load: async (oids) => loadTablesByOid(await this.adminClient(), oids),
       shapesOf: (t) => this.shapesOfTable(t),
+      layouts: () => this.registry.allLayouts(),
       invalidate: (shape, reason) => this.invalidateShape(shape, reason),
       identityLost: (oid) => this.publication.forget(oid),
     });
@@ -526,9 +527,13 @@ export class SwitchyardService implements ShapeService {
   }
 
   /** Checks the shapes' tables against the catalog; a failure is reported and the shapes are served as they are. */
-  private async checkTables(shapes: readonly LiveShape[]): Promise<void> {
+  private checkTables(shapes: readonly LiveShape[]): Promise<void> {
+    return this.verifyTables(tablesOf(shapes));
+  }
+
+  private async verifyTables(tables: Iterable<PublishedTable>): Promise<void> {
     try {
-      await this.schemaWatch.verify(tablesOf(shapes));
+      await this.schemaWatch.verify(tables);
     } catch (err) {
       // The database restarting is not an operator's error: replication reconnects and the next check runs.
       const event = isConnectionLoss(err) ? 'warning' : 'error';
@@ -542,7 +547,12 @@ export class SwitchyardService implements ShapeService {
     if (this.schemaChecking || this.closed || this.state !== 'active') return;
     this.schemaChecking = true;
     try {
-      await this.checkTables([...this.registry.all()].filter((s) => s.state === 'ready'));
+      // The ready shapes' tables, without an array of every shape.
+      const tables = new Map<number, PublishedTable>();
+      for (const s of this.registry.all())
+        if (s.state === 'ready' && !tables.has(s.tableOid))
+          tables.set(s.tableOid, { oid: s.tableOid, schema: s.schema, table: s.table });
+      await this.verifyTables(tables.values());
       if (this.publication.hasUnwanted()) await this.publication.sync();
     } catch (err) {
       const event = isConnectionLoss(err) ? 'warning' : 'error';

@@ -44,6 +44,11 @@ export class ShapeLayouts {
     return this.remember(id, fields, text);
   }
 
+  /** Every layout (a service has a few): what the schema checks judge before looking at any shape. */
+  all(): IterableIterator<ShapeLayout> {
+    return this.byId.values();
+  }
+
   /** The layout numbered `id` (stored records name it), or undefined when no such layout was stored. */
   get(id: number): ShapeLayout | undefined {
     return this.byId.get(id);
