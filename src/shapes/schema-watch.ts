@@ -49,7 +49,8 @@ export class SchemaWatch {
     for (const [oid, t] of batch) {
       const table = current.get(oid);
       let changed = false;
-      for (const l of this.opts.layouts()) if (l.tableOid === oid && catalogChange(l, table) !== undefined) changed = true;
+      for (const l of this.opts.layouts())
+        if (l.tableOid === oid && catalogChange(l, table) !== undefined) changed = true;
       if (!changed) continue;
       const change = perLayout((shape) => catalogChange(shape, table));
       for (const shape of [...this.opts.shapesOf(t)]) {
