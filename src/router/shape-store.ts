@@ -129,10 +129,11 @@ class Registry<T extends object> {
   acquire(x: T): number {
     let id = this.ids.get(x);
     if (id === undefined) {
-      id = this.free.length > 0 ? (this.free.pop() as number) : this.items.length;
-      this.items[id] = x;
-      this.refs[id] = 0;
-      this.ids.set(x, id);
+      const fresh = this.free.pop() ?? this.items.length;
+      this.items[fresh] = x;
+      this.refs[fresh] = 0;
+      this.ids.set(x, fresh);
+      id = fresh;
     }
     this.refs[id] = (this.refs[id] as number) + 1;
     return id;
