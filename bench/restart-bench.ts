@@ -3,13 +3,13 @@
 // creates the shapes once through the service's own getOrCreate (in its process) with the first variant and keeps a
 // cleanly stopped copy of the data directory; each variant then restarts from a fresh copy of it (after a clean
 // stop), and, for the crash figure, creates `--crash-shapes` more shapes and is killed with SIGKILL before it restarts.
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startPostgres } from '../test/support/postgres.js';
 import { freePort } from '../test/support/service-process.js';
-import { ServiceChild, ShapeClient, seed, timeRestart } from './service-scale.js';
+import { ServiceChild, ShapeClient, removeInBackground, seed, timeRestart } from './service-scale.js';
 
 function arg(name: string, fallback?: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -86,10 +86,7 @@ try {
         await running!.stop();
         say(`${name}: restart after ${crashShapes} more shapes and kill -9 ${killMs} ms`);
         rows.push(`| ${name} | ${r + 1} | ${stopMs} | ${killMs} | ${load()} |`);
-        // Deleting 100k+ log directories takes minutes on a busy disk: renamed away and removed by a detached `rm`.
-        const trash = `${dir}.trash-${Date.now()}`;
-        renameSync(dir, trash);
-        spawn('rm', ['-rf', trash], { detached: true, stdio: 'ignore' }).unref();
+        removeInBackground(dir);
       }
     }
     console.log(

@@ -1,7 +1,7 @@
 // Soak (issue 13, item 6): the service holds N shapes while a writer commits at a fixed rate for M minutes; RSS, heap,
 // replication lag and write→client latency (p50/p99) are sampled over time and charted; the run ends by itself.
 // `switchyard bench --suite soak [--shapes 1m] [--minutes 10] [--rate 100] [--watched 16]`.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,7 +11,14 @@ import { freePort } from '../test/support/service-process.js';
 import { timeSeriesSvg } from './chart.js';
 import type { ChildMemory, ChildSample } from './service-scale-child.js';
 import { BENCH_WHERE } from './bench-shapes.js';
-import { LoadSampler, ServiceChild, machine, seed, type ServiceScaleReport } from './service-scale.js';
+import {
+  LoadSampler,
+  ServiceChild,
+  machine,
+  removeInBackground,
+  seed,
+  type ServiceScaleReport,
+} from './service-scale.js';
 
 export interface SoakOptions {
   readonly shapes: number;
@@ -140,7 +147,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     followers.forEach((f) => f.stop());
     await child?.kill9().catch(() => undefined);
     await cluster.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    removeInBackground(dataDir);
   }
 }
 
