@@ -9,8 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { SwitchyardService } from '../src/shapes/service.js';
-import type { ShapeDefinition } from '../src/shapes/types.js';
-import { makeWorkload } from './router-workloads.js';
+import { distinctSeedDefinitions } from './router-workloads.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const log = (s: string): void => void process.stderr.write(`[backlog-ingest] ${s}\n`);
@@ -154,22 +153,7 @@ async function parent(): Promise<void> {
   try {
     await sql.query(TABLE_SQL);
     // Shapes: the router bench's seed mix, distinct definitions, changes_only, created by the service's getOrCreate.
-    const defs: ShapeDefinition[] = [];
-    const keys = new Set<string>();
-    for (const sh of makeWorkload('seed-mix', Math.ceil(SHAPES * 1.8), 0).shapes) {
-      const k = `${sh.def.where}|${JSON.stringify(sh.def.params)}`;
-      if (keys.has(k)) continue;
-      keys.add(k);
-      defs.push({
-        schema: 'public',
-        table: 'items',
-        where: sh.def.where!,
-        params: { ...sh.def.params },
-        replica: 'default',
-        log: 'changes_only',
-      });
-      if (defs.length === SHAPES) break;
-    }
+    const defs = distinctSeedDefinitions(SHAPES);
     const tc = performance.now();
     const svc = await SwitchyardService.start({
       databaseUrl: cluster.url,

@@ -1,5 +1,6 @@
 // Seeded router workloads of issue 3: seed mix, all-complex and hot key — shape definitions and change streams.
 import type { Change, ShapeDef } from '../src/router/index.js';
+import type { ShapeDefinition } from '../src/shapes/types.js';
 
 export type WorkloadName = 'seed-mix' | 'all-complex' | 'hot-key';
 export const WORKLOADS: readonly WorkloadName[] = ['seed-mix', 'all-complex', 'hot-key'];
@@ -150,4 +151,28 @@ function changes(name: WorkloadName, n: number, count: number, r: () => number):
 export function makeWorkload(name: WorkloadName, n: number, changeCount: number, seed = 20240601): Workload {
   const r = rng(seed ^ (n * 2654435761) ^ name.length);
   return { name, shapes: shapes(name, n, r), changes: changes(name, n, changeCount, r) };
+}
+
+/**
+ * `n` distinct seed-mix shapes as service definitions on `public.items` (`changes_only`: no snapshot rows). The mix
+ * draws user ids at random, so n draws give fewer than n distinct shapes: draw more, keep n distinct.
+ */
+export function distinctSeedDefinitions(n: number): ShapeDefinition[] {
+  const defs: ShapeDefinition[] = [];
+  const keys = new Set<string>();
+  for (const sh of makeWorkload('seed-mix', Math.ceil(n * 1.8), 0).shapes) {
+    const k = `${sh.def.where}|${JSON.stringify(sh.def.params)}`;
+    if (keys.has(k)) continue;
+    keys.add(k);
+    defs.push({
+      schema: 'public',
+      table: 'items',
+      where: sh.def.where!,
+      params: { ...sh.def.params },
+      replica: 'default',
+      log: 'changes_only',
+    });
+    if (defs.length === n) break;
+  }
+  return defs;
 }

@@ -8,9 +8,8 @@ import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { startServer, type RunningServer } from '../src/cli/serve.js';
 import { silentLogger } from '../src/http/logger.js';
-import type { ShapeDefinition } from '../src/shapes/types.js';
 import { startPostgres } from '../test/support/postgres.js';
-import { makeWorkload } from './router-workloads.js';
+import { distinctSeedDefinitions } from './router-workloads.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -74,22 +73,7 @@ async function main(): Promise<void> {
 
     // --- 100k shapes through the service API (changes_only: no snapshot rows) -----------------------------------
     // The seed mix draws user ids at random, so n draws give fewer than n distinct shapes: draw more, keep n distinct.
-    const defs: ShapeDefinition[] = [];
-    const keys = new Set<string>();
-    for (const sh of makeWorkload('seed-mix', Math.ceil(SHAPES * 1.8), 0).shapes) {
-      const k = `${sh.def.where}|${JSON.stringify(sh.def.params)}`;
-      if (keys.has(k)) continue;
-      keys.add(k);
-      defs.push({
-        schema: 'public',
-        table: 'items',
-        where: sh.def.where!,
-        params: { ...sh.def.params },
-        replica: 'default',
-        log: 'changes_only',
-      });
-      if (defs.length === SHAPES) break;
-    }
+    const defs = distinctSeedDefinitions(SHAPES);
     const t0 = performance.now();
     let next = 0;
     const creators = Array.from({ length: 32 }, async () => {

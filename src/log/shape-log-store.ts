@@ -452,19 +452,27 @@ export class ShapeLogStore implements StreamHost {
     for (const [handle, log] of this.loaded) {
       if (dropped >= excess) break;
       if (log.snapshotState() !== 'complete') continue;
-      for (const s of log.streams()) {
-        s.flush();
-        if (s.dirty) {
-          this.epoch.delete(s);
-          this.evictedDirty.add(handle);
-        }
-      }
-      log.evicted = true;
+      this.writeOut(handle, log);
       this.loaded.delete(handle);
       this.remember(handle, log);
       dropped++;
     }
     this.counters.evictedLogs += dropped;
+  }
+
+  /**
+   * Writes a log's pending bytes to its files and retires the instance: streams not yet fsynced move from the epoch to
+   * the handles a checkpoint syncs by directory, so no stream object outlives the log.
+   */
+  private writeOut(handle: string, log: ShapeLog): void {
+    for (const s of log.streams()) {
+      s.flush();
+      if (s.dirty) {
+        this.epoch.delete(s);
+        this.evictedDirty.add(handle);
+      }
+    }
+    log.evicted = true;
   }
 
   /** Keeps an evicted log's state (both streams written out), forgetting the oldest beyond `maxLogMemos`. */
@@ -604,14 +612,7 @@ export class ShapeLogStore implements StreamHost {
         continue;
       }
       const log = this.makeLog(handle, true);
-      for (const s of log.streams()) {
-        s.flush();
-        if (s.dirty) {
-          this.epoch.delete(s);
-          this.evictedDirty.add(handle);
-        }
-      }
-      log.evicted = true;
+      this.writeOut(handle, log);
       if (++batch % 256 === 0) await yieldLoop();
     }
     if (pending.size === 0) await this.checkpoint();
