@@ -79,6 +79,10 @@ async function main(): Promise<void> {
       ...(arg('rows-per-shape') !== undefined ? { rowsPerShape: Number(arg('rows-per-shape')) } : {}),
       // `--in-process`: shapes created by the service's own getOrCreate in its process (a large registry fast).
       inProcess: process.argv.includes('--in-process'),
+      ...(arg('ingest-rows') !== undefined ? { ingestRows: parseCount(arg('ingest-rows')!) } : {}),
+      ...(arg('live-rate') !== undefined ? { liveRate: Number(arg('live-rate')) } : {}),
+      ...(arg('live-seconds') !== undefined ? { liveSeconds: Number(arg('live-seconds')) } : {}),
+      ...(arg('watched') !== undefined ? { watched: Number(arg('watched')) } : {}),
       onProgress: (m) => process.stderr.write(`${m}\n`),
     });
     if (json) console.log(JSON.stringify(report, null, 2));

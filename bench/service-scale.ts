@@ -1,10 +1,12 @@
 // The service's per-shape cost (issue 13): N `user_id = $1` shapes created through the HTTP API by 32 concurrent
 // clients against a real, indexed, fsync-on Postgres, next to Postgres's own rate for the same snapshot queries at the
 // same concurrency; creation rate per tenth of the run, memory per idle shape after GC, restart to the first served
-// shape. `switchyard bench --suite service [--shapes 30k] [--clients 32] [--rows-per-shape 1]`.
+// shape, backlog ingest after a restart and write → client latency at a fixed write rate.
+// `switchyard bench --suite service [--shapes 30k] [--clients 32] [--rows-per-shape 1] [--ingest-rows 50k]
+// [--live-rate 1000] [--live-seconds 60] [--watched 16]`.
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, renameSync, statSync } from 'node:fs';
-import { spawn } from 'node:child_process';
+import { mkdtempSync, renameSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +16,7 @@ import { Router } from '../src/router/router.js';
 import { startPostgres, type PostgresInstance } from '../test/support/postgres.js';
 import { freePort } from '../test/support/service-process.js';
 import { BENCH_WHERE } from './bench-shapes.js';
+import { Follower, Writer, sleep } from './live-traffic.js';
 import type { ChildMemory, ChildRequest, ChildSample } from './service-scale-child.js';
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'service-scale-child.ts');
@@ -29,6 +32,16 @@ export interface ServiceScaleOptions {
    * restart measures. Postgres's own rates are then not measured (the creation rate is not the HTTP API's).
    */
   readonly inProcess?: boolean;
+  /**
+   * Backlog ingest: rows updated (1,000 per transaction, each row in its own shape) while the service is stopped,
+   * then read from the slot by a fresh process (default min(shapes, 50,000); 0 skips the phase).
+   */
+  readonly ingestRows?: number;
+  /** Live phase: single-row UPDATE transactions per second (default 1,000; 0 skips), for `liveSeconds` (default 60). */
+  readonly liveRate?: number;
+  readonly liveSeconds?: number;
+  /** Shapes followed by live HTTP clients in the live phase (default 16): one write in ten goes to one of them. */
+  readonly watched?: number;
   readonly onProgress?: (message: string) => void;
 }
 
@@ -61,7 +74,35 @@ export interface ServiceScaleReport {
     readonly routerPerShape: number;
   };
   readonly restart: { readonly withOneMs: number; readonly afterKill9Ms: number; readonly afterStopMs: number };
+  readonly ingest: IngestFigures | undefined;
+  readonly live: LiveFigures | undefined;
   readonly dataDirBytes: number;
+}
+
+/** A backlog read from the slot by a freshly started service. */
+export interface IngestFigures {
+  readonly rows: number;
+  readonly walBytes: number;
+  /** Spawn → the first 200 for an existing shape. */
+  readonly readyMs: number;
+  /** Spawn → the slot's confirmed position at the last commit; undefined when the cap ended the phase first. */
+  readonly caughtUpMs: number | undefined;
+  /** Rows per second while the confirmed position moved (by WAL share: the transactions are alike). */
+  readonly rowsPerSecond: number;
+}
+
+/** Write → client latency with the service live. */
+export interface LiveFigures {
+  readonly offeredRate: number;
+  readonly committedPerSecond: number;
+  readonly seconds: number;
+  readonly watched: number;
+  readonly delivered: number;
+  readonly undelivered: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly p999Ms: number;
+  readonly maxMs: number;
 }
 
 export const TABLE_SQL = `CREATE TABLE items (id int8 PRIMARY KEY, user_id int8 NOT NULL, title text NOT NULL, score int4 NOT NULL);
@@ -115,6 +156,26 @@ export async function runServiceScaleBench(opts: ServiceScaleOptions): Promise<S
     const afterStopMs = await timeRestart(cluster.url, dataDir, port, probe, handle, (c) => (child = c));
     say(`restart: ${afterKill9Ms} ms after kill -9, ${afterStopMs} ms after a clean stop`);
     client.close();
+
+    let ingest: IngestFigures | undefined;
+    const ingestRows = opts.ingestRows ?? Math.min(n, 50_000);
+    if (ingestRows > 0) {
+      load.phase('ingest');
+      await child.stop();
+      ingest = await backlogIngest(cluster.url, dataDir, port, probe, ingestRows, (c) => (child = c));
+      say(
+        `ingest: ${Math.round(ingest.rowsPerSecond)} rows/s (${ingest.rows} rows; ready ${ingest.readyMs} ms, ` +
+          `caught up ${ingest.caughtUpMs ?? 'not'} ms after spawn)`,
+      );
+    }
+    let live: LiveFigures | undefined;
+    const liveRate = opts.liveRate ?? 1000;
+    const liveSeconds = opts.liveSeconds ?? 60;
+    if (liveRate > 0 && liveSeconds > 0) {
+      load.phase('live');
+      live = await liveLatency(cluster.url, port, n, liveRate, liveSeconds, Math.min(n, opts.watched ?? 16));
+      say(`live: ${live.committedPerSecond}/s committed, p50 ${live.p50Ms} ms, p99 ${live.p99Ms} ms`);
+    }
     const routerPerShape = routerBytesPerShape(n);
     const per = (a: number, b: number): number => (a - b) / n;
     return {
@@ -136,6 +197,8 @@ export async function runServiceScaleBench(opts: ServiceScaleOptions): Promise<S
         routerPerShape,
       },
       restart: { withOneMs, afterKill9Ms, afterStopMs },
+      ingest,
+      live,
       dataDirBytes: duBytes(dataDir),
     };
   } finally {
@@ -242,6 +305,119 @@ async function createInChild(
   }
   const seconds = (performance.now() - t0) / 1000;
   return { count: n, seconds, perSecond: n / seconds, deciles, retries: 0 };
+}
+
+/** The slot's confirmed position (the service's only slot on the bench's cluster). */
+async function confirmedLsn(c: pg.Client): Promise<bigint> {
+  const r = await c.query<{ c: string | null }>('SELECT max(confirmed_flush_lsn)::text AS c FROM pg_replication_slots');
+  return lsnOf(r.rows[0]?.c ?? '0/0');
+}
+
+function lsnOf(text: string): bigint {
+  const [hi, lo] = text.split('/') as [string, string];
+  return (BigInt(`0x${hi}`) << 32n) | BigInt(`0x${lo}`);
+}
+
+/**
+ * With the service stopped, updates rows 0…rows-1 (one shape each: `user_id = id` when one row per shape) in
+ * transactions of 1,000, then starts the service and samples the slot every 200 ms until its confirmed position
+ * reaches the last commit (or 15 minutes pass). Every touched log is cold: the process has just started.
+ */
+async function backlogIngest(
+  url: string,
+  dataDir: string,
+  port: number,
+  probe: number,
+  rows: number,
+  set: (c: ServiceChild) => void,
+): Promise<IngestFigures> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const start = await confirmedLsn(c);
+    let target = start;
+    for (let k = 0; k < rows; k += 1000) {
+      await c.query('BEGIN');
+      await c.query('UPDATE items SET score = score + 1 WHERE id >= $1 AND id < $2', [k, Math.min(rows, k + 1000)]);
+      // Inside the last transaction: its commit record lies beyond this position.
+      if (k + 1000 >= rows)
+        target = lsnOf((await c.query<{ l: string }>('SELECT pg_current_wal_insert_lsn()::text AS l')).rows[0]!.l);
+      await c.query('COMMIT');
+    }
+    const t0 = performance.now();
+    let readyMs = 0;
+    const starting = ServiceChild.start(url, dataDir, port).then(async (child) => {
+      set(child);
+      const client = new ShapeClient(port, 1);
+      await client.create(probe);
+      readyMs = Math.round(performance.now() - t0);
+      client.close();
+    });
+    let starts: { t: number; lsn: bigint } | undefined;
+    let last = { t: t0, lsn: start };
+    const deadline = t0 + 15 * 60_000;
+    while (last.lsn < target && last.t < deadline) {
+      await sleep(200);
+      last = { t: performance.now(), lsn: await confirmedLsn(c) };
+      if (starts === undefined && last.lsn > start) starts = last;
+    }
+    await starting;
+    const caughtUpMs = last.lsn >= target ? Math.round(last.t - t0) : undefined;
+    // The rate over the interval the position moved in, scaled by the WAL share it covered; a backlog read within
+    // one sample interval is timed from the spawn instead (start-up included: an underestimate).
+    const share = Number(last.lsn - (starts?.lsn ?? start)) / Number(target - start);
+    const from = starts !== undefined && last.t > starts.t ? starts.t : t0;
+    const rowsPerSecond = (rows * Math.min(1, share)) / Math.max(1e-3, (last.t - from) / 1000);
+    return { rows, walBytes: Number(target - start), readyMs, caughtUpMs, rowsPerSecond };
+  } finally {
+    await c.end();
+  }
+}
+
+/**
+ * The live phase: `watched` shapes followed by long-polling HTTP clients while single-row updates are committed at
+ * `rate` per second for `seconds` (one in ten to a watched shape, timed from before its COMMIT is sent to the change
+ * read by the client; the others to random shapes).
+ */
+async function liveLatency(
+  url: string,
+  port: number,
+  n: number,
+  rate: number,
+  seconds: number,
+  watched: number,
+): Promise<LiveFigures> {
+  const timed = new Map<string, number>();
+  const latencies: number[] = [];
+  const followers = Array.from({ length: watched }, (_, i) => new Follower(port, i, timed, latencies));
+  try {
+    await Promise.all(followers.map((f) => f.untilLive()));
+    followers.forEach((f) => f.run());
+    const writer = new Writer(url, n, watched, rate, timed);
+    await writer.connect();
+    writer.start();
+    await sleep(seconds * 1000);
+    await writer.stop();
+    // The last timed writes get a moment to arrive before the undelivered ones are counted.
+    await sleep(3000);
+    const xs = latencies.sort((a, b) => a - b);
+    const q = (p: number): number =>
+      xs.length === 0 ? NaN : Math.round(xs[Math.min(xs.length - 1, Math.floor(p * xs.length))]! * 10) / 10;
+    return {
+      offeredRate: rate,
+      committedPerSecond: Math.round(writer.committed / seconds),
+      seconds,
+      watched,
+      delivered: xs.length,
+      undelivered: timed.size,
+      p50Ms: q(0.5),
+      p99Ms: q(0.99),
+      p999Ms: q(0.999),
+      maxMs: q(1),
+    };
+  } finally {
+    followers.forEach((f) => f.stop());
+  }
 }
 
 /** Spawns the service (`child`: a service-scale-child.ts, of this build or another) and times its first 200. */
@@ -478,17 +654,10 @@ export function machine(): ServiceScaleReport['machine'] {
   };
 }
 
+/** Bytes under a directory (`du`: a million log directories walked from JavaScript would block for minutes). */
 function duBytes(dir: string): number {
-  let total = 0;
-  const walk = (d: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile()) total += statSync(p).size;
-    }
-  };
-  walk(dir);
-  return total;
+  const out = execFileSync('du', ['-sb', dir], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  return Number(out.split('\t')[0]);
 }
 
 const mb = (b: number): string => (b / 2 ** 20).toFixed(0);
@@ -527,6 +696,16 @@ export function serviceScaleMarkdown(r: ServiceScaleReport): string {
     `| a bare Router holding the same shapes | ${rate(r.memory.routerPerShape)} B | — |`,
     `| service beyond the router, per idle shape | ${rate(beyond)} B | ≤ 1,024 B |`,
     `| restart to the first served shape: after kill -9 / after a clean stop (with 1 shape: ${r.restart.withOneMs} ms) | ${r.restart.afterKill9Ms} ms / ${r.restart.afterStopMs} ms | 1M shapes ≤ 15 s |`,
+    ...(r.ingest === undefined
+      ? []
+      : [
+          `| backlog ingest: ${r.ingest.rows.toLocaleString('en-US')} rows (1,000 per transaction, each in its own shape) read from the slot after a restart, cold logs, fsync on | ${rate(r.ingest.rowsPerSecond)} rows/s (first served ${r.ingest.readyMs} ms, caught up ${r.ingest.caughtUpMs === undefined ? 'not within 15 min' : `${r.ingest.caughtUpMs} ms`} after spawn) | ≥ 50,000 rows/s at 1M shapes |`,
+        ]),
+    ...(r.live === undefined
+      ? []
+      : [
+          `| write → client, ${r.live.offeredRate} single-row transactions/s offered (${r.live.committedPerSecond}/s committed) for ${r.live.seconds} s, ${r.live.watched} shapes long-polled: p50 / p99 / p99.9 / max | ${r.live.p50Ms} / ${r.live.p99Ms} / ${r.live.p999Ms} / ${r.live.maxMs} ms (${r.live.delivered} timed, ${r.live.undelivered} undelivered) | p50 ≤ 5 ms, p99 ≤ 20 ms at 100k shapes |`,
+        ]),
     `| data directory | ${mb(r.dataDirBytes)} MB (${rate(r.dataDirBytes / r.shapes)} B per shape) | — |`,
     '',
     `RSS and heap are the service process's, before (one shape) and after creating the ${r.shapes.toLocaleString('en-US')} shapes, ` +
