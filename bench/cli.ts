@@ -83,6 +83,7 @@ async function main(): Promise<void> {
       ...(arg('live-rate') !== undefined ? { liveRate: Number(arg('live-rate')) } : {}),
       ...(arg('live-seconds') !== undefined ? { liveSeconds: Number(arg('live-seconds')) } : {}),
       ...(arg('watched') !== undefined ? { watched: Number(arg('watched')) } : {}),
+      ...(arg('hold') !== undefined ? { holdFile: path.resolve(arg('hold')!) } : {}),
       onProgress: (m) => process.stderr.write(`${m}\n`),
     });
     if (json) console.log(JSON.stringify(report, null, 2));

@@ -5,7 +5,7 @@
 // `switchyard bench --suite service [--shapes 30k] [--clients 32] [--rows-per-shape 1] [--ingest-rows 50k]
 // [--live-rate 1000] [--live-seconds 60] [--watched 16]`.
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, renameSync } from 'node:fs';
+import { existsSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { execFileSync, spawn } from 'node:child_process';
 import http from 'node:http';
 import os from 'node:os';
@@ -42,6 +42,12 @@ export interface ServiceScaleOptions {
   readonly liveSeconds?: number;
   /** Shapes followed by live HTTP clients in the live phase (default 16): one write in ten goes to one of them. */
   readonly watched?: number;
+  /**
+   * `--hold <file>`: after the last phase, stop the service cleanly, write the cluster's URL, the data dir, a probe
+   * shape and its handle to this file as JSON, and keep Postgres and the data dir until the file is deleted — so a
+   * restart of another build (`bench/restart-profile.ts`) can be timed on the same million shapes.
+   */
+  readonly holdFile?: string;
   readonly onProgress?: (message: string) => void;
 }
 
@@ -175,6 +181,12 @@ export async function runServiceScaleBench(opts: ServiceScaleOptions): Promise<S
       load.phase('live');
       live = await liveLatency(cluster.url, port, n, liveRate, liveSeconds, Math.min(n, opts.watched ?? 16));
       say(`live: ${live.committedPerSecond}/s committed, p50 ${live.p50Ms} ms, p99 ${live.p99Ms} ms`);
+    }
+    if (opts.holdFile !== undefined) {
+      await child.stop();
+      writeFileSync(opts.holdFile, JSON.stringify({ url: cluster.url, dataDir, probe, handle }) + '\n');
+      say(`holding Postgres and ${dataDir} until ${opts.holdFile} is deleted`);
+      while (existsSync(opts.holdFile)) await sleep(1000);
     }
     const routerPerShape = routerBytesPerShape(n);
     const per = (a: number, b: number): number => (a - b) / n;
