@@ -27,6 +27,8 @@ export interface ChildSample extends ChildMemory {
   readonly replicationLagBytes: number;
   readonly loadedLogs: number;
   readonly shapes: number;
+  /** Shared creation snapshots: snapshots taken, creations served by them, the largest batch. */
+  readonly snapshotBatches: { readonly batches: number; readonly claims: number; readonly largestBatch: number };
 }
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -100,6 +102,7 @@ process.on('message', (m: ChildRequest) => {
       replicationLagBytes: metrics.replicationLagBytes,
       loadedLogs: metrics.loadedLogs,
       shapes: metrics.shapes,
+      snapshotBatches: metrics.snapshotBatches,
     };
     process.send?.({ sample });
   } else if (m.cmd === 'mem') {

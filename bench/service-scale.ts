@@ -70,6 +70,8 @@ export interface ServiceScaleReport {
   readonly load: Readonly<Record<string, number>>;
   readonly postgres: { readonly plain: RateFigures; readonly snapshot: RateFigures } | undefined;
   readonly service: RateFigures & { readonly retries: number };
+  /** Snapshots the service took for the creations (shared by creations arriving together). */
+  readonly snapshots: ChildSample['snapshotBatches'] | undefined;
   readonly memory: {
     readonly baseline: ChildMemory;
     readonly idle: ChildMemory;
@@ -150,6 +152,7 @@ export async function runServiceScaleBench(opts: ServiceScaleOptions): Promise<S
     load.phase('creation');
     const created =
       opts.inProcess === true ? await createInChild(child, n, clients, say) : await createAll(client, n, clients, say);
+    const snapshots = (await child.sample()).snapshotBatches;
     const idle = await child.memory();
     say(`service: ${Math.round(created.perSecond)}/s; rss ${mb(idle.rss)} MB, heap ${mb(idle.heapUsed)} MB`);
 
@@ -200,6 +203,7 @@ export async function runServiceScaleBench(opts: ServiceScaleOptions): Promise<S
       load: load.finish(),
       postgres,
       service: created,
+      snapshots,
       memory: {
         baseline,
         idle,
@@ -700,6 +704,11 @@ export function serviceScaleMarkdown(r: ServiceScaleReport): string {
           `| Postgres, the service's snapshot transaction (REPEATABLE READ, snapshot + LSN, cursor, COMMIT) | ${rate(r.postgres.snapshot.perSecond)}/s | — |`,
           `| shapes created through the HTTP API (\`offset=-1\`, snapshot read whole) | ${rate(s.perSecond)}/s (${s.count.toLocaleString('en-US')} in ${s.seconds.toFixed(1)} s, ${s.retries} retries) | ≥ 0.5× Postgres |`,
           `| ratio to Postgres: bare / snapshot transaction | ${(s.perSecond / r.postgres.plain.perSecond).toFixed(2)}× / ${(s.perSecond / r.postgres.snapshot.perSecond).toFixed(2)}× | ≥ 0.5× |`,
+        ]),
+    ...(r.snapshots === undefined
+      ? []
+      : [
+          `| snapshots taken for the creations (shared by creations arriving together) | ${r.snapshots.batches.toLocaleString('en-US')} for ${r.snapshots.claims.toLocaleString('en-US')} creations (${(r.snapshots.claims / Math.max(1, r.snapshots.batches)).toFixed(1)} per snapshot, at most ${r.snapshots.largestBatch}) | — |`,
         ]),
     `| creation rate per tenth of the run | ${s.deciles.map(rate).join(', ')} | — |`,
     `| flatness: last tenth / first tenth | ${flat.toFixed(2)} | ${r.postgres === undefined ? '—' : '≥ 0.8'} |`,

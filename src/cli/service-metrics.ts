@@ -145,6 +145,16 @@ export function registerServiceMetrics(registry: Registry, read: () => ServiceMe
     'Rows moved out of subquery shapes',
     (m) => m.subqueries.movedOut,
   );
+  counter(
+    'switchyard_snapshot_batches_total',
+    'Snapshots taken for shape creations (creations arriving together share one)',
+    (m) => m.snapshotBatches.batches,
+  );
+  counter(
+    'switchyard_snapshot_claims_total',
+    'Shape creations served by a shared snapshot',
+    (m) => m.snapshotBatches.claims,
+  );
   counter('switchyard_fsyncs_total', 'fsync calls on shape logs', (m) => m.fsyncs);
   gauge(
     'switchyard_replication_lag_bytes',

@@ -7,6 +7,7 @@ import type { VisibilityLatencyStats } from './visibility-latency.js';
 import type { ProcessCounters } from './change-processor.js';
 import type { TableCount } from './table-counts.js';
 import type { SliceStats } from './time-slicer.js';
+import type { SharedSnapshotStats } from './shared-snapshot.js';
 
 export interface SwitchyardServiceOptions {
   readonly databaseUrl: string;
@@ -126,6 +127,8 @@ export interface ServiceMetrics extends ProcessCounters {
   readonly tooExpensiveByTable: readonly TableCount[];
   /** Time slices of transaction processing: slices run, yields to the event loop, longest slice (ms). */
   readonly processing: SliceStats;
+  /** Shared creation snapshots: snapshots taken, creations served by them, the largest batch, imported reads. */
+  readonly snapshotBatches: Readonly<SharedSnapshotStats>;
   /** Subquery shapes' work: move queries run and rows moved in and out, inner rows applied to sets, set reloads. */
   readonly subqueries: SubqueryCounters;
   /**

@@ -406,6 +406,7 @@ export class SwitchyardService implements ShapeService {
       tooExpensiveByTable: this.tooExpensiveByTable.list(),
       processing: { ...this.slicer.stats },
       subqueries: this.subqueries.counters(),
+      snapshotBatches: { ...this.snapshots.stats },
       visibilityLatency: this.pipeline.visibility.stats(),
     };
   }

@@ -37,6 +37,7 @@ const metrics: ServiceMetrics = {
   tooExpensiveByTable: [{ schema: 'public', table: 'nums', count: 1 }],
   processing: { slices: 9, yields: 6, longestSliceMs: 12.5, longestSliceCpuMs: 11 },
   subqueries: { moveQueries: 2, movedIn: 11, movedOut: 3, innerRows: 6, reloads: 1 },
+  snapshotBatches: { batches: 4, claims: 29, largestBatch: 12, imports: 1 },
   visibilityLatency: {
     fromCommit: { p50: 4.5, p99: 20, max: 31, count: 10 },
     fromReceipt: { p50: NaN, p99: NaN, max: NaN, count: 0 },
@@ -55,6 +56,8 @@ it('names process metrics switchyard_process_… and switchyard_nodejs_…, once
   expect(text).toContain('switchyard_processing_yields_total 6');
   expect(text).toContain('switchyard_subquery_move_queries_total 2');
   expect(text).toContain('switchyard_subquery_rows_moved_in_total 11');
+  expect(text).toContain('switchyard_snapshot_batches_total 4');
+  expect(text).toContain('switchyard_snapshot_claims_total 29');
   expect(text).toContain('switchyard_processing_slice_max_seconds 0.0125');
   expect(text).toContain('switchyard_admission_rejected_total{reason="too_many_creations"} 2');
   expect(text).toContain('switchyard_admission_rejected_total{reason="shape_limit"} 0');
