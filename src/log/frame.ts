@@ -49,21 +49,29 @@ export interface Frame {
 
 const READ_BLOCK = 64 * 1024;
 
+/** Reads up to `len` bytes at file position `pos` into `buf` at `off`, like `readSync`; 0 at the end of the file. */
+export type ByteReader = (buf: Buffer, off: number, len: number, pos: number) => number;
+
 /**
- * Reads frames sequentially from `fd` between `pos` and `end`, validating length and CRC. `next()` returns null at
- * the end; `torn` is then true when the bytes from `pos` on do not form a valid frame (partial write, garbage).
+ * Reads frames sequentially from `fd` (or a reader: bytes prefetched off the main thread) between `pos` and `end`,
+ * validating length and CRC. `next()` returns null at the end; `torn` is then true when the bytes from `pos` on do
+ * not form a valid frame (partial write, garbage).
  */
 export class FrameCursor {
   private buf: Buffer = Buffer.alloc(0);
   private bufStart = 0;
   torn = false;
 
+  private readonly read: ByteReader;
+
   constructor(
-    private readonly fd: number,
+    source: number | ByteReader,
     public pos: number,
     private readonly end: number,
     private readonly block = READ_BLOCK,
-  ) {}
+  ) {
+    this.read = typeof source === 'number' ? (buf, off, len, at) => readSync(source, buf, off, len, at) : source;
+  }
 
   next(): Frame | null {
     const pos = this.pos;
@@ -98,7 +106,7 @@ export class FrameCursor {
     const buf = Buffer.allocUnsafe(want);
     let got = 0;
     while (got < want) {
-      const r = readSync(this.fd, buf, got, want - got, pos + got);
+      const r = this.read(buf, got, want - got, pos + got);
       if (r === 0) break;
       got += r;
     }

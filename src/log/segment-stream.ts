@@ -13,7 +13,7 @@ import {
 import { basename, join } from 'node:path';
 import type { FdCache } from './fd-cache.js';
 import { FrameCursor, RecordKind, encodeFrame } from './frame.js';
-import type { Frame } from './frame.js';
+import type { ByteReader, Frame } from './frame.js';
 import { compareOffsets, offsetFileKey, offsetFromFileKey, readOffset, writeOffset } from './offset.js';
 import type { LogOffset } from './offset.js';
 import { isNotFound } from './durable-files.js';
@@ -35,6 +35,86 @@ export interface StreamOptions {
   readonly segmentBytes: number;
   /** Strictly increasing offsets (changes) or non-decreasing (snapshot rows share their chunk's offset). */
   readonly strict: boolean;
+}
+
+/**
+ * The file reads recovery makes (`SegmentStream.recover`): through the descriptor cache on the calling thread
+ * (`fileReads`), or from bytes read ahead on the I/O pool (log-prefetch.ts). The recovery logic is the same either
+ * way; its writes (cutting a torn tail, index entries that had not reached the disk) always go through the
+ * descriptor cache, and follow a crash only.
+ */
+export interface RecoveryReads {
+  /** A segment file's length. */
+  size(path: string): number;
+  /** A reader of a segment file's bytes. */
+  reader(path: string): ByteReader;
+  /** An index file's bytes, undefined when it does not exist; other failures throw. */
+  index(path: string): Buffer | undefined;
+}
+
+/** Recovery's reads made synchronously, through the descriptor cache (which then keeps the segments open). */
+export function fileReads(fds: FdCache): RecoveryReads {
+  return {
+    size: (path) => fstatSync(fds.get(path)).size,
+    reader: (path) => {
+      const fd = fds.get(path);
+      return (buf, off, len, pos) => readSync(fd, buf, off, len, pos);
+    },
+    index: (path) => {
+      let ifd: number;
+      try {
+        ifd = openSync(path, 'r');
+      } catch (e) {
+        if (isNotFound(e)) return undefined;
+        throw e;
+      }
+      try {
+        const raw = Buffer.allocUnsafe(fstatSync(ifd).size);
+        let got = 0;
+        while (got < raw.length) {
+          const r = readSync(ifd, raw, got, raw.length - got, got);
+          if (r === 0) break;
+          got += r;
+        }
+        return raw.subarray(0, got);
+      } finally {
+        closeSync(ifd);
+      }
+    },
+  };
+}
+
+/** An index entry: a record's offset and its position in the segment file. */
+export interface IndexEntry {
+  readonly offset: LogOffset;
+  readonly pos: number;
+}
+
+/**
+ * The entries of an index file's bytes worth checking against the data: the longest prefix that is ordered and
+ * inside the segment (whose first offset is `start` and length `fileLen`).
+ */
+export function parseIndex(raw: Buffer, start: LogOffset, fileLen: number): IndexEntry[] {
+  const entries: IndexEntry[] = [];
+  for (let at = 0; at + IDX_ENTRY <= raw.length; at += IDX_ENTRY) {
+    const offset = readOffset(raw, at);
+    const pos = Number(raw.readBigUInt64BE(at + 12));
+    const prev = entries[entries.length - 1];
+    // Entries start after the implicit one for position 0 (the segment's first record).
+    const ordered =
+      prev === undefined
+        ? pos > 0 && compareOffsets(offset, start) > 0
+        : pos > prev.pos && compareOffsets(offset, prev.offset) > 0;
+    if (!ordered || pos >= fileLen) break;
+    entries.push({ offset, pos });
+  }
+  return entries;
+}
+
+/** The first offset of a segment file `<prefix>-<key>.seg`, undefined for any other name. */
+export function segmentStart(name: string, prefix: string): LogOffset | undefined {
+  if (!name.startsWith(prefix) || !name.endsWith('.seg')) return undefined;
+  return offsetFromFileKey(name.slice(prefix.length, -4));
 }
 
 interface Segment {
@@ -359,12 +439,11 @@ export class SegmentStream {
    * that was acknowledged as durable, since syncAll fsyncs all files of a batch before resolving), and re-adds
    * index entries that had not reached the disk.
    */
-  recover(names: readonly string[]): { truncatedBytes: number } {
+  recover(names: readonly string[], reads: RecoveryReads = fileReads(this.host.fds)): { truncatedBytes: number } {
     const prefix = `${this.opts.prefix}-`;
     const starts: LogOffset[] = [];
     for (const name of names) {
-      if (!name.startsWith(prefix) || !name.endsWith('.seg')) continue;
-      const o = offsetFromFileKey(name.slice(prefix.length, -4));
+      const o = segmentStart(name, prefix);
       if (o !== undefined) starts.push(o);
     }
     starts.sort(compareOffsets);
@@ -380,7 +459,7 @@ export class SegmentStream {
         truncated += this.dropSegment(seg);
         continue;
       }
-      const r = this.recoverSegment(seg, listed.has(basename(seg.idxPath)));
+      const r = this.recoverSegment(seg, listed.has(basename(seg.idxPath)), reads);
       truncated += r.cut;
       if (r.cut > 0) broken = true;
       if (seg.size === 0) truncated += this.dropSegment(seg);
@@ -406,11 +485,11 @@ export class SegmentStream {
     return size;
   }
 
-  private recoverSegment(seg: Segment, indexed: boolean): { cut: number } {
+  private recoverSegment(seg: Segment, indexed: boolean, reads: RecoveryReads): { cut: number } {
     const fds = this.host.fds;
-    const fd = fds.get(seg.path);
-    const fileLen = fstatSync(fd).size;
-    const entries = indexed ? this.loadIndex(seg, fd, fileLen) : [];
+    const fileLen = reads.size(seg.path);
+    const read = reads.reader(seg.path);
+    const entries = indexed ? this.loadIndex(seg, read, fileLen, reads) : [];
     let pos = 0;
     let prev = this.last;
     seg.lastIndexedPos = 0;
@@ -420,7 +499,7 @@ export class SegmentStream {
       prev = undefined; // the entry's own record is re-read and validated below
       seg.lastIndexedPos = e.pos;
     }
-    const cur = new FrameCursor(fd, pos, fileLen, 1024 * 1024);
+    const cur = new FrameCursor(read, pos, fileLen, 1024 * 1024);
     const fresh: Buffer[] = [];
     let first = pos === 0;
     for (let f = cur.next(); f !== null; f = cur.next()) {
@@ -447,6 +526,7 @@ export class SegmentStream {
     }
     const validEnd = cur.torn ? cur.pos : fileLen;
     if (validEnd < fileLen) {
+      const fd = fds.get(seg.path);
       ftruncateSync(fd, validEnd);
       fsyncSync(fd);
     }
@@ -464,47 +544,23 @@ export class SegmentStream {
   }
 
   /** Reads the index, keeping the longest prefix that is ordered, inside the file and points at its own record. */
-  private loadIndex(seg: Segment, fd: number, fileLen: number): { offset: LogOffset; pos: number }[] {
+  private loadIndex(seg: Segment, read: ByteReader, fileLen: number, reads: RecoveryReads): IndexEntry[] {
     let raw: Buffer;
     try {
-      const ifd = openSync(seg.idxPath, 'r');
-      seg.idxExists = true;
-      try {
-        const len = fstatSync(ifd).size;
-        raw = Buffer.allocUnsafe(len);
-        let got = 0;
-        while (got < len) {
-          const r = readSync(ifd, raw, got, len - got, got);
-          if (r === 0) break;
-          got += r;
-        }
-        raw = raw.subarray(0, got);
-      } finally {
-        closeSync(ifd);
-      }
+      const got = reads.index(seg.idxPath);
+      // A missing index is rebuilt from the data below.
+      seg.idxExists = got !== undefined;
+      raw = got ?? Buffer.alloc(0);
     } catch (e) {
-      // A missing index is rebuilt from the data below. Any other failure is an I/O problem with the log's own
-      // files, which must stop the open rather than pass for an empty index.
-      if (!isNotFound(e)) throw new Error(`shape log index ${seg.idxPath} is unreadable: ${String(e)}`, { cause: e });
-      raw = Buffer.alloc(0);
+      // Any failure but a missing file is an I/O problem with the log's own files, which must stop the open rather
+      // than pass for an empty index.
+      throw new Error(`shape log index ${seg.idxPath} is unreadable: ${String(e)}`, { cause: e });
     }
-    const entries: { offset: LogOffset; pos: number }[] = [];
-    for (let at = 0; at + IDX_ENTRY <= raw.length; at += IDX_ENTRY) {
-      const offset = readOffset(raw, at);
-      const pos = Number(raw.readBigUInt64BE(at + 12));
-      const prev = entries[entries.length - 1];
-      // Entries start after the implicit one for position 0 (the segment's first record).
-      const ordered =
-        prev === undefined
-          ? pos > 0 && compareOffsets(offset, seg.start) > 0
-          : pos > prev.pos && compareOffsets(offset, prev.offset) > 0;
-      if (!ordered || pos >= fileLen) break;
-      entries.push({ offset, pos });
-    }
+    const entries = parseIndex(raw, seg.start, fileLen);
     // Unsynced index bytes may be garbage that still looks ordered: trust an entry only if its record agrees.
     while (entries.length > 0) {
       const e = entries[entries.length - 1]!;
-      const f = new FrameCursor(fd, e.pos, fileLen).next();
+      const f = new FrameCursor(read, e.pos, fileLen).next();
       if (f !== null && compareOffsets(f.offset, e.offset) === 0) break;
       entries.pop();
     }

@@ -7,13 +7,15 @@ import { join } from 'node:path';
 import { setImmediate as yieldLoop } from 'node:timers/promises';
 import { flushStreams, syncDirTrees, syncDirs, syncFilesystem, syncStreams } from './durable-files.js';
 import { FdCache } from './fd-cache.js';
+import { IoLimiter, readLogFiles } from './log-prefetch.js';
+import type { PrefetchedFiles } from './log-prefetch.js';
 import { Journal } from './journal.js';
 import { PendingReplay } from './journal-replay.js';
 import { RecordKind } from './frame.js';
 import { ShapeLog } from './shape-log.js';
 import { chunkOffset } from './offset.js';
-import { SegmentStream } from './segment-stream.js';
-import type { StreamHost, StreamMemo, StreamOptions } from './segment-stream.js';
+import { SegmentStream, fileReads } from './segment-stream.js';
+import type { RecoveryReads, StreamHost, StreamMemo, StreamOptions } from './segment-stream.js';
 import type { JournalRecord } from './journal.js';
 
 export interface ShapeLogStoreOptions {
@@ -59,6 +61,8 @@ export interface ShapeLogStoreOptions {
    * `per-file` fsyncs when unavailable.
    */
   readonly checkpointMethod?: 'syncfs' | 'per-file';
+  /** Logs `prefetch` reads at once on the I/O pool (each read is a few file operations one after the other). */
+  readonly prefetchConcurrency?: number;
 }
 
 export interface StoreStats {
@@ -83,6 +87,26 @@ export interface StoreStats {
   readonly replayPendingLogs: number;
   /** Evicted logs loaded again from their remembered state (no directory listing, no file read). */
   readonly memoLoads: number;
+  /** Logs loaded by `prefetch` (their files read on the I/O pool, or their remembered state). */
+  readonly prefetchLoads: number;
+  /** Logs loaded from their files on the calling thread (a `getLog` of a log no prefetch had loaded). */
+  readonly syncLoads: number;
+  /** Reads a prefetched log's recovery needed beyond what was read ahead (made on the calling thread). */
+  readonly prefetchMisses: number;
+}
+
+/** A read-ahead of logs (`ShapeLogStore.prefetch`). */
+export interface LogPrefetch {
+  /** Resolves (never rejects) once each log is loaded, found missing, or left to load on use after a failed read. */
+  readonly ready: Promise<void>;
+  /** The logs may be evicted again (they are kept loaded until then). */
+  release(): void;
+}
+
+/** A log being read ahead; `stale` once the log was loaded (or deleted) another way meanwhile. */
+interface Loading {
+  stale: boolean;
+  done: Promise<void>;
 }
 
 /** What was written since the last sync or checkpoint: loaded streams, and evicted logs by handle. */
@@ -111,6 +135,12 @@ export class ShapeLogStore implements StreamHost {
   /** Handles whose log createLogAsync is creating. */
   private readonly creating = new Set<string>();
   private readonly loaded = new Map<string, ShapeLog>();
+  /** Logs `prefetch` is reading. */
+  private readonly loading = new Map<string, Loading>();
+  /** Handles a prefetch holds loaded until its append is done (eviction skips them), with how many hold each. */
+  private readonly pinned = new Map<string, number>();
+  private readonly io: IoLimiter;
+  private readonly fileReads: RecoveryReads;
   /**
    * Evicted logs' state, oldest first. Nothing else writes a log's files while it is out of memory (appends load it,
    * deletion goes through `deleteLog`), so the state at eviction is what recovering the files would give.
@@ -136,7 +166,10 @@ export class ShapeLogStore implements StreamHost {
   private readonly changeOpts: StreamOptions;
   private readonly snapshotOpts: StreamOptions;
   private readonly cfg: Required<
-    Omit<ShapeLogStoreOptions, 'durability' | 'maxOpenFiles' | 'segmentBytes' | 'indexEveryBytes'>
+    Omit<
+      ShapeLogStoreOptions,
+      'durability' | 'maxOpenFiles' | 'segmentBytes' | 'indexEveryBytes' | 'prefetchConcurrency'
+    >
   >;
   private counters = {
     fsyncs: 0,
@@ -148,6 +181,9 @@ export class ShapeLogStore implements StreamHost {
     evictedLogs: 0,
     logLoads: 0,
     memoLoads: 0,
+    prefetchLoads: 0,
+    syncLoads: 0,
+    prefetchMisses: 0,
   };
 
   private constructor(
@@ -155,6 +191,8 @@ export class ShapeLogStore implements StreamHost {
     opts: ShapeLogStoreOptions,
   ) {
     this.fds = new FdCache(opts.maxOpenFiles ?? 256);
+    this.fileReads = fileReads(this.fds);
+    this.io = new IoLimiter(Math.max(1, opts.prefetchConcurrency ?? 32));
     const segmentBytes = opts.segmentBytes ?? 64 * 1024 * 1024;
     this.changeOpts = { prefix: 'c', indexEvery: opts.indexEveryBytes ?? 32 * 1024, segmentBytes, strict: true };
     this.snapshotOpts = { prefix: 's', indexEvery: 0, segmentBytes, strict: false };
@@ -252,6 +290,7 @@ export class ShapeLogStore implements StreamHost {
     }
     if (!this.exists(handle)) return undefined;
     this.check();
+    this.cancelLoad(handle);
     const loaded = this.makeLog(handle, true, this.memos.get(handle));
     this.memos.delete(handle);
     this.loaded.set(handle, loaded);
@@ -260,6 +299,83 @@ export class ShapeLogStore implements StreamHost {
 
   hasLog(handle: string): boolean {
     return this.exists(handle);
+  }
+
+  /**
+   * Loads the logs of `handles` that are not in memory with their file reads on the I/O pool (`prefetchConcurrency`
+   * logs at a time), then builds each from the bytes read, without a syscall on this thread unless recovery wants
+   * more (see PrefetchedFiles). The logs stay loaded until `release`. The replication path calls it once a
+   * transaction is routed, so the next transaction's logs load while this one is appended and synced.
+   */
+  prefetch(handles: Iterable<string>): LogPrefetch {
+    const held: string[] = [];
+    const waits: Promise<void>[] = [];
+    if (this.failure === undefined) {
+      for (const h of handles) {
+        this.pinned.set(h, (this.pinned.get(h) ?? 0) + 1);
+        held.push(h);
+        if (this.loaded.has(h) || this.creating.has(h)) continue;
+        waits.push((this.loading.get(h) ?? this.startLoad(h)).done);
+      }
+    }
+    let released = false;
+    return {
+      ready: Promise.all(waits).then(() => undefined),
+      release: () => {
+        if (released) return;
+        released = true;
+        for (const h of held) {
+          const n = this.pinned.get(h)! - 1;
+          if (n === 0) this.pinned.delete(h);
+          else this.pinned.set(h, n);
+        }
+      },
+    };
+  }
+
+  private startLoad(handle: string): Loading {
+    const entry: Loading = { stale: false, done: Promise.resolve() };
+    const read = this.io.run(async (): Promise<PrefetchedFiles | undefined> => {
+      // An evicted log's remembered state needs no read.
+      if (entry.stale || this.memos.has(handle)) return undefined;
+      return readLogFiles(join(this.dir, handle), this.fileReads);
+    });
+    entry.done = read
+      .then(
+        (files) => this.finishLoad(handle, entry, files),
+        // A failed read leaves the log to be loaded on use, which reports the failure to its caller.
+        () => undefined,
+      )
+      .finally(() => {
+        if (this.loading.get(handle) === entry) this.loading.delete(handle);
+      });
+    this.loading.set(handle, entry);
+    return entry;
+  }
+
+  /** Builds a read-ahead log, unless it was loaded or deleted meanwhile (or is missing: a deleted log). */
+  private finishLoad(handle: string, entry: Loading, files: PrefetchedFiles | undefined): void {
+    if (entry.stale || this.failure !== undefined || this.loaded.has(handle) || this.creating.has(handle)) return;
+    const memo = this.memos.get(handle);
+    // No directory, or a remembered state forgotten while waiting: loaded on use.
+    if (memo === undefined && files === undefined) return;
+    let log: ShapeLog;
+    try {
+      log = this.makeLog(handle, true, memo, files);
+    } catch {
+      // Loaded on use, where the failure is reported to the caller.
+      return;
+    }
+    this.memos.delete(handle);
+    this.known.add(handle);
+    this.loaded.set(handle, log);
+    this.counters.prefetchLoads++;
+  }
+
+  /** The log is being loaded (or deleted) another way: a read-ahead of it still in flight must not be used. */
+  private cancelLoad(handle: string): void {
+    const l = this.loading.get(handle);
+    if (l !== undefined) l.stale = true;
   }
 
   /** Every log on disk (one directory listing). */
@@ -289,6 +405,7 @@ export class ShapeLogStore implements StreamHost {
   /** Removes a log and its files. The directory is renamed first so a crash mid-way leaves nothing half-deleted. */
   deleteLog(handle: string): boolean {
     if (!this.exists(handle)) return false;
+    this.cancelLoad(handle);
     this.unreplayed?.drop(handle);
     const log = this.getLog(handle)!;
     log.deleted = true;
@@ -415,6 +532,7 @@ export class ShapeLogStore implements StreamHost {
     if (this.failure === undefined) await this.finishReplay();
     if (this.failure === undefined) await this.checkpoint();
     this.unreplayed?.close();
+    await Promise.all([...this.loading.values()].map((l) => l.done));
     await this.inflight;
     await this.checkpointing;
     this.journal?.close();
@@ -451,7 +569,7 @@ export class ShapeLogStore implements StreamHost {
     let dropped = 0;
     for (const [handle, log] of this.loaded) {
       if (dropped >= excess) break;
-      if (log.snapshotState() !== 'complete') continue;
+      if (log.snapshotState() !== 'complete' || this.pinned.has(handle)) continue;
       this.writeOut(handle, log);
       this.loaded.delete(handle);
       this.remember(handle, log);
@@ -537,8 +655,16 @@ export class ShapeLogStore implements StreamHost {
     return this.syncTaken(taken);
   }
 
-  /** A log object: empty (a new log), from an eviction's memo, or recovered from its files. */
-  private makeLog(handle: string, recover: boolean, memo?: readonly [StreamMemo, StreamMemo]): ShapeLog {
+  /**
+   * A log object: empty (a new log), from an eviction's memo, or recovered from its files — read on this thread, or
+   * read ahead (`files`, from `prefetch`).
+   */
+  private makeLog(
+    handle: string,
+    recover: boolean,
+    memo?: readonly [StreamMemo, StreamMemo],
+    files?: PrefetchedFiles,
+  ): ShapeLog {
     const path = join(this.dir, handle);
     const snapshot = new SegmentStream(this, path, this.snapshotOpts, handle, SNAPSHOT_STREAM);
     const changes = new SegmentStream(this, path, this.changeOpts, handle, CHANGE_STREAM);
@@ -548,8 +674,12 @@ export class ShapeLogStore implements StreamHost {
       changes.restore(memo[1]);
     } else if (recover) {
       this.counters.logLoads++;
-      const names = readdirSync(path);
-      this.counters.truncatedBytes += snapshot.recover(names).truncatedBytes + changes.recover(names).truncatedBytes;
+      if (files === undefined) this.counters.syncLoads++;
+      const names = files?.names ?? readdirSync(path);
+      const reads = files ?? this.fileReads;
+      this.counters.truncatedBytes +=
+        snapshot.recover(names, reads).truncatedBytes + changes.recover(names, reads).truncatedBytes;
+      if (files !== undefined) this.counters.prefetchMisses += files.misses;
       const pending = this.unreplayed?.take(handle);
       if (pending !== undefined) this.applyJournal([snapshot, changes], pending);
     }
@@ -611,6 +741,7 @@ export class ShapeLogStore implements StreamHost {
         pending.drop(handle);
         continue;
       }
+      this.cancelLoad(handle);
       const log = this.makeLog(handle, true);
       this.writeOut(handle, log);
       if (++batch % 256 === 0) await yieldLoop();

@@ -455,3 +455,13 @@ interface Built {
 export interface Prepared extends Built {
   readonly tx: Transaction;
 }
+
+/** The shapes whose logs appending a prepared transaction uses: those it appends to or invalidates. */
+export function preparedHandles(p: Prepared): string[] {
+  const out: string[] = [];
+  for (const [s, pending] of p.pending) if (pending !== null && pending.messages.length > 0) out.push(s.handle);
+  for (const s of p.truncated) out.push(s.handle);
+  for (const s of p.failedMoves) out.push(s.handle);
+  for (const s of p.tooExpensive.keys()) out.push(s.handle);
+  return out;
+}

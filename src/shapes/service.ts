@@ -11,12 +11,12 @@ import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { MetaStore } from '../log/meta-store.js';
 import { BEFORE_ALL, SNAPSHOT_END, compareOffsets, type LogOffset } from '../log/offset.js';
-import { ShapeLogStore } from '../log/shape-log-store.js';
+import { ShapeLogStore, type LogPrefetch } from '../log/shape-log-store.js';
 import { PINNED_SERVER_OPTIONS, ReplicationClient, type ReplicationEvent } from '../replication/replication-client.js';
 import type { RelationInfo, Transaction } from '../replication/transaction-types.js';
 import type { ShardedRouter } from '../shard/sharded-router.js';
 import { columnTypes, loadTable, loadTablesByOid, type TableInfo } from './catalog.js';
-import { ChangeProcessor, type Prepared } from './change-processor.js';
+import { ChangeProcessor, preparedHandles, type Prepared } from './change-processor.js';
 import { CoalescedReads, coalesced } from './coalesced-commit.js';
 import { CommitPipeline } from './commit-pipeline.js';
 import type { LiveShape } from './live-shape.js';
@@ -443,8 +443,9 @@ export class SwitchyardService implements ShapeService {
   /**
    * Routes the transaction under the processing lock, then appends it once the previous transaction's append has
    * finished, without waiting for its own: the replication client delivers the next transaction meanwhile, so
-   * transaction k+1 is routed (on shard workers, with `--shards`) while k is appended and synced. Appends stay in WAL
-   * order. A failed append fails the next delivery, so the replication client replays from the slot (nothing after
+   * transaction k+1 is routed (on shard workers, with `--shards`) while k is appended and synced, and the logs k+1
+   * will append to are read on the I/O pool meanwhile (`ShapeLogStore.prefetch`: a backlog after a restart touches
+   * logs not in memory, whose synchronous loading took half of the main thread). Appends stay in WAL order. A failed append fails the next delivery, so the replication client replays from the slot (nothing after
    * the failed transaction was appended or acknowledged).
    */
   private async onTransaction(tx: Transaction): Promise<void> {
@@ -461,20 +462,23 @@ export class SwitchyardService implements ShapeService {
         throw err;
       }
     });
+    const logs = this.store.prefetch(preparedHandles(prepared));
     await this.appending;
     const failed = this.appendFailure;
     if (failed !== undefined) {
+      logs.release();
       this.appendFailure = undefined;
       throw failed;
     }
-    this.appending = this.appendPrepared(prepared);
+    this.appending = this.appendPrepared(prepared, logs);
     await this.pipeline.throttle();
   }
 
   /** Appends one prepared transaction and hands it to the commit pipeline; never rejects (see `onTransaction`). */
-  private async appendPrepared(prepared: Prepared): Promise<void> {
+  private async appendPrepared(prepared: Prepared, logs: LogPrefetch): Promise<void> {
     const tx = prepared.tx;
     try {
+      await logs.ready;
       const { touched, truncated, failedMoves, tooExpensive } = await this.processor.append(
         prepared,
         this.appendSlicer,
@@ -493,6 +497,8 @@ export class SwitchyardService implements ShapeService {
         event: 'error',
         message: `appending the transaction committed at ${tx.commitLsn} failed; it is not acknowledged and will be replayed: ${String(err)}`,
       });
+    } finally {
+      logs.release();
     }
   }
 

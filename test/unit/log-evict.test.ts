@@ -3,8 +3,9 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SNAPSHOT_END, ShapeLogStore, formatOffset, makeOffset } from '../../src/log/index.js';
+import { ShapeLogStore, formatOffset, makeOffset } from '../../src/log/index.js';
 import type { LogEntry, ShapeLog, ShapeLogStoreOptions } from '../../src/log/index.js';
+import { changeIds, crash } from '../support/log-helpers.js';
 
 let dir: string;
 beforeEach(() => {
@@ -12,20 +13,11 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
+const ids = (log: ShapeLog): number[] => changeIds(log, 300);
 const entry = (lsn: number): LogEntry => ({
   offset: makeOffset(BigInt(lsn), 0),
   json: JSON.stringify({ key: `"public"."t"/"${lsn}"`, value: { id: String(lsn) }, headers: { operation: 'insert' } }),
 });
-const ids = (log: ShapeLog): number[] => {
-  const out: number[] = [];
-  for (let at = SNAPSHOT_END; ;) {
-    const r = log.read(at, { maxBytes: 300 });
-    if (r.items.length === 0) return out;
-    for (const i of r.items) out.push(Number((JSON.parse(i.json.toString()) as { value: { id: string } }).value.id));
-    at = r.endOffset;
-  }
-};
-const crash = (store: ShapeLogStore): void => store.fds.closeAll();
 
 /** `n` logs `s<i>` with a one-row snapshot and changes i*100+1 … i*100+k, committed. */
 async function fill(store: ShapeLogStore, n: number, k: number): Promise<void> {

@@ -12,9 +12,10 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BEFORE_ALL, SNAPSHOT_END, ShapeLogStore, formatOffset, makeOffset } from '../../src/log/index.js';
-import type { LogEntry, ShapeLog } from '../../src/log/index.js';
+import { BEFORE_ALL, ShapeLogStore, formatOffset, makeOffset } from '../../src/log/index.js';
+import type { LogEntry } from '../../src/log/index.js';
 import { listJournal } from '../../src/log/journal.js';
+import { changeIds as lsns, crash, range } from '../support/log-helpers.js';
 
 let dir: string;
 beforeEach(() => {
@@ -30,18 +31,6 @@ const entry = (lsn: number): LogEntry => ({
     headers: { operation: 'insert', lsn: String(lsn), op_position: 0, txids: [lsn] },
   }),
 });
-const lsns = (log: ShapeLog): number[] => {
-  const out: number[] = [];
-  let at = SNAPSHOT_END;
-  for (;;) {
-    const r = log.read(at, { maxBytes: 500 });
-    if (r.items.length === 0) return out;
-    for (const i of r.items) out.push(Number((JSON.parse(i.json.toString()) as { value: { id: string } }).value.id));
-    at = r.endOffset;
-  }
-};
-const range = (a: number, b: number): number[] => Array.from({ length: b - a + 1 }, (_, i) => a + i);
-const crash = (store: ShapeLogStore): void => store.fds.closeAll();
 const journalFiles = (): string[] =>
   readdirSync(join(dir, '.journal'))
     .sort()

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BEFORE_ALL, SNAPSHOT_END, ShapeLogStore, formatOffset, makeOffset } from '../../src/log/index.js';
 import type { LogEntry, ShapeLog, ShapeLogStoreOptions } from '../../src/log/index.js';
+import { changeIds, crash, range } from '../support/log-helpers.js';
 
 let dir: string;
 beforeEach(() => {
@@ -23,6 +24,7 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
+const lsns = (log: ShapeLog): number[] => changeIds(log, 700);
 const entry = (lsn: number, op = 0): LogEntry => ({
   offset: makeOffset(BigInt(lsn), op),
   message: {
@@ -31,23 +33,11 @@ const entry = (lsn: number, op = 0): LogEntry => ({
     headers: { operation: 'insert', lsn: String(lsn), op_position: op, txids: [lsn] },
   },
 });
-const lsns = (log: ShapeLog): number[] => {
-  const out: number[] = [];
-  let at = SNAPSHOT_END;
-  for (;;) {
-    const r = log.read(at, { maxBytes: 700 });
-    if (r.items.length === 0) return out;
-    for (const i of r.items) out.push(Number((JSON.parse(i.json.toString()) as { value: { id: string } }).value.id));
-    at = r.endOffset;
-  }
-};
 const segFiles = (handle: string, prefix = 'c-'): string[] =>
   readdirSync(join(dir, handle))
     .filter((n) => n.startsWith(prefix) && n.endsWith('.seg'))
     .sort()
     .map((n) => join(dir, handle, n));
-/** Abandons a store without syncing: what a crash leaves, minus the page cache loss the damage below stands for. */
-const crash = (store: ShapeLogStore): void => store.fds.closeAll();
 
 type Mode = NonNullable<ShapeLogStoreOptions['durability']>;
 let mode: Mode = 'per-file';
@@ -74,8 +64,6 @@ async function reopen(opts = {}): Promise<{ store: ShapeLogStore; log: ShapeLog 
   const store = await ShapeLogStore.open(dir, { ...opts, durability: mode });
   return { store, log: store.getLog('h')! };
 }
-
-const range = (a: number, b: number): number[] => Array.from({ length: b - a + 1 }, (_, i) => a + i);
 
 describe.each(['per-file', 'journal'] as const)('%s: torn tails', (m) => {
   beforeEach(() => {
