@@ -2,6 +2,8 @@
 // then the time from the service's replication start until the slot is acknowledged past the last commit — rows/s
 // into fsynced shape logs — with `--shards 0` and `--shards 2` side by side, rounds interleaved on one cluster.
 // Run: npx tsx bench/backlog-ingest.ts [--shapes 100000] [--rows 200000] [--modes 0,2] [--rounds 2] [--cpu-prof dir]
+//   [--baseline <another checkout>]: each round also runs that checkout's service (its bench/backlog-ingest.ts as the
+//   child) on a backlog of its own, alternating which goes first, so two builds are compared on the same shapes.
 import { fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -106,8 +108,15 @@ function lsn(text: string): bigint {
   return (BigInt(`0x${hi}`) << 32n) | BigInt(`0x${lo}`);
 }
 
-function runChild(url: string, dataDir: string, shards: number, target: bigint, profDir: string): Promise<RoundResult> {
-  const proc = fork(SELF, ['--child', url, dataDir, String(shards), target.toString(), profDir], {
+function runChild(
+  script: string,
+  url: string,
+  dataDir: string,
+  shards: number,
+  target: bigint,
+  profDir: string,
+): Promise<RoundResult> {
+  const proc = fork(script, ['--child', url, dataDir, String(shards), target.toString(), profDir], {
     execArgv: ['--max-old-space-size=8192', '--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -128,6 +137,11 @@ async function parent(): Promise<void> {
   const ROUNDS = Number(arg('rounds') ?? 2);
   const modes = (arg('modes') ?? '0,2').split(',').map(Number);
   const profDir = arg('cpu-prof') ?? '';
+  const baseline = arg('baseline');
+  const builds = [
+    { label: 'this build', script: SELF },
+    ...(baseline !== undefined ? [{ label: 'baseline', script: join(baseline, 'bench', 'backlog-ingest.ts') }] : []),
+  ];
   if (profDir !== '') mkdirSync(profDir, { recursive: true });
   const loads: number[] = [];
   const sampler = setInterval(() => loads.push(loadavg()[0]!), 1000);
@@ -166,9 +180,11 @@ async function parent(): Promise<void> {
     const w = new pg.Client({ connectionString: cluster.url });
     await w.connect();
     let id = 1;
-    const results: RoundResult[] = [];
+    const results: (RoundResult & { build: string })[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      for (const shards of modes) {
+      for (const [shards, build] of modes.flatMap((m) =>
+        (round % 2 === 0 ? builds : [...builds].reverse()).map((b) => [m, b] as const),
+      )) {
         // The backlog: M rows committed while no service reads the slot.
         let last = 0n;
         for (let k = 0; k < ROWS; k += BATCH) {
@@ -182,27 +198,30 @@ async function parent(): Promise<void> {
         await w.query('CHECKPOINT');
         const load = loadavg()[0]!;
         // Only the last round is profiled: the others are timed without the sampler.
-        const r = await runChild(cluster.url, dataDir, shards, last, round === ROUNDS - 1 ? profDir : '');
+        const r = await runChild(build.script, cluster.url, dataDir, shards, last, round === ROUNDS - 1 ? profDir : '');
         const slot = await sql.query<{ c: string }>(
           'SELECT confirmed_flush_lsn::text AS c FROM pg_replication_slots ORDER BY slot_name LIMIT 1',
         );
         const confirmed = lsn(slot.rows[0]!.c);
         if (confirmed < last) throw new Error(`slot confirmed ${confirmed} < last commit ${last}`);
-        results.push(r);
-        const line = `round ${round + 1} --shards ${shards}: ${Math.round(ROWS / (r.ingestMs / 1000)).toLocaleString('en')} rows/s (${ROWS.toLocaleString('en')} rows in ${(r.ingestMs / 1000).toFixed(2)} s; process CPU ${(r.cpuMs / 1000).toFixed(2)} s = ${((r.cpuMs * 1000) / ROWS).toFixed(1)} µs/row; prepare ${((r.routeMs * 1000) / ROWS).toFixed(1)} µs/row; ${r.messages.toLocaleString('en')} messages, ${r.groupCommits} group commits; resume ${(r.resumeMs / 1000).toFixed(1)} s; load 1-min ${load.toFixed(2)} before, ${r.loadAfter.toFixed(2)} after)`;
+        results.push({ ...r, build: build.label });
+        const line = `round ${round + 1}${builds.length > 1 ? `, ${build.label},` : ''} --shards ${shards}: ${Math.round(ROWS / (r.ingestMs / 1000)).toLocaleString('en')} rows/s (${ROWS.toLocaleString('en')} rows in ${(r.ingestMs / 1000).toFixed(2)} s; process CPU ${(r.cpuMs / 1000).toFixed(2)} s = ${((r.cpuMs * 1000) / ROWS).toFixed(1)} µs/row; prepare ${((r.routeMs * 1000) / ROWS).toFixed(1)} µs/row; ${r.messages.toLocaleString('en')} messages, ${r.groupCommits} group commits; resume ${(r.resumeMs / 1000).toFixed(1)} s; load 1-min ${load.toFixed(2)} before, ${r.loadAfter.toFixed(2)} after)`;
         log(line);
         lines.push(line);
       }
     }
     await w.end();
     const machine = `${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 1024 ** 3).toFixed(1)} GiB, Node ${process.version}`;
-    const rate = (s: number): number[] => results.filter((r) => r.shards === s).map((r) => ROWS / (r.ingestMs / 1000));
+    const rate = (s: number, build = builds[0]!.label): number[] =>
+      results.filter((r) => r.shards === s && r.build === build).map((r) => ROWS / (r.ingestMs / 1000));
     const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
-    const summary = modes.map(
-      (s) =>
-        `--shards ${s}: ${rate(s)
-          .map((x) => Math.round(x).toLocaleString('en'))
-          .join(', ')} rows/s`,
+    const summary = builds.flatMap((b) =>
+      modes.map(
+        (s) =>
+          `${builds.length > 1 ? `${b.label}, ` : ''}--shards ${s}: ${rate(s, b.label)
+            .map((x) => Math.round(x).toLocaleString('en'))
+            .join(', ')} rows/s`,
+      ),
     );
     const ratio =
       modes.length === 2
