@@ -166,7 +166,6 @@ function toSample(minute: number, s: ChildSample, lagBytes: number, wps: number,
   };
 }
 
-
 const mb = (b: number): string => (b / 2 ** 20).toFixed(0);
 const round1 = (x: number): number => Math.round(x * 10) / 10;
 
