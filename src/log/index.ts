@@ -17,4 +17,4 @@ export {
 } from './offset.js';
 export type { LogOffset } from './offset.js';
 export { MetaStore } from './meta-store.js';
-export type { MetaStoreOptions, MetaValue } from './meta-store.js';
+export type { MetaSnapshot, MetaSnapshotSource, MetaStoreOptions, MetaValue } from './meta-store.js';

@@ -30,6 +30,23 @@ export interface MetaStoreOptions {
 /** The owner's current values of the external keys, as `[key, value]` pairs. */
 export type MetaSource = () => Iterable<readonly [string, MetaValue]>;
 
+/** The owner's current external data as snapshot chunks (its own format), rendered by a compaction. */
+export type MetaSnapshotSource = () => Iterable<MetaValue>;
+
+/** What a generation's snapshot frames held, with the external keys set or deleted after them. */
+export interface MetaSnapshot {
+  /** The chunks in file order (empty for a log written before snapshots or by an owner without one). */
+  readonly chunks: readonly MetaValue[];
+  /** External keys deleted after the chunks were written: they are gone even if a chunk holds them. */
+  readonly deleted: ReadonlySet<string>;
+}
+
+/**
+ * Key of a snapshot frame: no caller's key starts with NUL. Older versions would read the frame as a plain key (and
+ * lose the external data in it): a data directory is not readable by a version before snapshots once compacted.
+ */
+const SNAPSHOT_KEY = '\u0000snapshot';
+
 const LOG_RE = /^registry-([0-9]{12})\.log$/;
 /** Records rendered per event-loop turn while compacting, so a compaction of a million keys never stalls serving. */
 const COMPACT_BATCH = 2000;
@@ -43,10 +60,19 @@ const COMPACT_BATCH = 2000;
  * committed meanwhile are appended to it, and it replaces the old file by rename + directory fsync; a crash at any
  * point leaves one complete generation (a `.tmp` is never read). A directory written by the earlier bucket format
  * (`bucket-N.json`) is read once and rewritten as a log (the bucket files are deleted after the log is durable).
+ *
+ * An owner with a snapshot source (`setSnapshotSource`) has its external data written by a compaction as a few large
+ * snapshot frames in its own format instead of one record per key, so an open parses a few big JSON texts, not a
+ * million small ones. In a file the snapshot frames precede every external record (a compaction writes them first;
+ * appends never write one), so the records after them override them key by key, and a deletion of an external key
+ * after them is remembered (`takeSnapshot().deleted`).
  */
 export class MetaStore {
   private readonly values = new Map<string, MetaValue>();
   private stored = new Map<string, MetaValue>();
+  private snapshot: MetaValue[] = [];
+  /** External keys deleted after the snapshot frames read at open (only while there are some). */
+  private deletedAfterSnapshot = new Set<string>();
   private pending: Buffer[] = [];
   private fd = -1;
   private gen = 0;
@@ -57,6 +83,7 @@ export class MetaStore {
   private capture: Buffer[] | undefined;
   private compacting: Promise<void> | undefined;
   private source: MetaSource = () => [];
+  private snapshotSource: MetaSnapshotSource | undefined;
   private failure: unknown;
   compactions = 0;
 
@@ -96,7 +123,7 @@ export class MetaStore {
     return store;
   }
 
-  /** Retained keys, plus external keys read at open and not yet taken. */
+  /** Retained keys, plus external keys read at open as records and not yet taken (snapshot chunks not counted). */
   get size(): number {
     return this.values.size + this.stored.size;
   }
@@ -125,6 +152,7 @@ export class MetaStore {
     this.pending.push(encodeMetaRecord([key]));
     if (this.isExternal(key)) {
       this.stored.delete(key);
+      if (this.snapshot.length > 0) this.deletedAfterSnapshot.add(key);
       return true;
     }
     return this.values.delete(key);
@@ -150,9 +178,25 @@ export class MetaStore {
     return s;
   }
 
+  /**
+   * The snapshot chunks read at open and the external keys deleted after them, handed over once (with `takeStored`,
+   * whose records override the chunks key by key).
+   */
+  takeSnapshot(): MetaSnapshot {
+    const s = { chunks: this.snapshot, deleted: this.deletedAfterSnapshot };
+    this.snapshot = [];
+    this.deletedAfterSnapshot = new Set();
+    return s;
+  }
+
   /** Where a compaction reads the current values of the external keys. */
   setSource(source: MetaSource): void {
     this.source = source;
+  }
+
+  /** Where a compaction reads the external data as snapshot chunks (used instead of `setSource`'s records). */
+  setSnapshotSource(source: MetaSnapshotSource): void {
+    this.snapshotSource = source;
   }
 
   /** Makes every change made before the call durable; commits are serialised in call order. */
@@ -190,6 +234,19 @@ export class MetaStore {
     this.fd = -1;
   }
 
+  /**
+   * Compacts now if at least `minBytes` were appended since the last compaction (a clean stop, so the next start reads
+   * snapshot frames rather than the records of the shapes created since). Only for an owner whose source is complete:
+   * a compaction writes what the sources hold, not what was read.
+   */
+  async compactIfGrown(minBytes: number): Promise<boolean> {
+    await this.compacting?.catch(() => undefined);
+    await this.inflight;
+    if (this.failure !== undefined || this.bytes - this.compactedSize < minBytes) return false;
+    await this.compactNow();
+    return true;
+  }
+
   /** Forces a compaction now (tests; an operator's tool): resolves once the new generation is in place. */
   async compactNow(): Promise<void> {
     await this.compacting;
@@ -217,7 +274,8 @@ export class MetaStore {
       };
       for (const rec of this.liveRecords()) {
         batch.push(encodeMetaRecord(rec));
-        if (batch.length >= COMPACT_BATCH) {
+        // A snapshot chunk is thousands of keys: flushed (and the loop yielded to) on its own.
+        if (batch.length >= COMPACT_BATCH || rec[0] === SNAPSHOT_KEY) {
           await flush();
           await yieldLoop();
         }
@@ -255,11 +313,18 @@ export class MetaStore {
     }
   }
 
-  /** Every live key and value: the retained ones, the external ones from the owner, those read at open not yet taken. */
+  /**
+   * Every live key and value: the retained ones, those read at open not yet taken (snapshot chunks first, then the
+   * records and deletions that override them), the external ones from the owner (as snapshot chunks if it has a
+   * snapshot source).
+   */
   private *liveRecords(): Iterable<MetaRecord> {
     for (const e of this.values) yield e;
+    for (const c of this.snapshot) yield [SNAPSHOT_KEY, c];
     for (const e of this.stored) yield e;
-    for (const [k, v] of this.source()) yield [k, v];
+    for (const k of this.deletedAfterSnapshot) yield [k];
+    if (this.snapshotSource !== undefined) for (const c of this.snapshotSource()) yield [SNAPSHOT_KEY, c];
+    else for (const [k, v] of this.source()) yield [k, v];
   }
 
   private renderAll(): Buffer[] {
@@ -285,12 +350,21 @@ export class MetaStore {
 
   private apply(r: MetaRecord): void {
     const [key] = r;
+    if (key === SNAPSHOT_KEY) {
+      if (r.length === 2) this.snapshot.push(r[1]);
+      return;
+    }
     const ext = this.isExternal(key);
     if (r.length === 1) {
-      if (ext) this.stored.delete(key);
-      else this.values.delete(key);
-    } else if (ext) this.stored.set(key, r[1]);
-    else this.values.set(key, r[1]);
+      if (!ext) this.values.delete(key);
+      else {
+        this.stored.delete(key);
+        if (this.snapshot.length > 0) this.deletedAfterSnapshot.add(key);
+      }
+    } else if (ext) {
+      this.stored.set(key, r[1]);
+      this.deletedAfterSnapshot.delete(key);
+    } else this.values.set(key, r[1]);
   }
 
   private isExternal(key: string): boolean {

@@ -10,6 +10,7 @@ import {
   type ShapeLayout,
   type SnapshotVisibility,
 } from './live-shape.js';
+import { readSnapshotChunk, snapshotChunks } from './registry-snapshot.js';
 import { ShapeLayouts, columnsFromMeta } from './shape-layouts.js';
 import type { SchemaColumn, ShapeDefinition } from './types.js';
 
@@ -36,7 +37,7 @@ export interface ShapeRecord extends ShapeColumns {
 }
 
 /** `xmin:xmax:xip,…:lsn` (decimal): the record's form of a snapshot visibility. */
-function visibilityToMeta(v: SnapshotVisibility | undefined): MetaValue {
+function visibilityToMeta(v: SnapshotVisibility | undefined): string | null {
   if (v === undefined) return null;
   return `${v.xmin}:${v.xmax}:${[...v.xip].join(',')}:${v.lsn}`;
 }
@@ -115,8 +116,9 @@ export class ShapeRegistry {
     this.layouts = new ShapeLayouts(meta, logs);
     const t = meta.get(LAST_TS_KEY);
     this.lastTs = typeof t === 'string' ? BigInt(t) : 0n;
-    // The meta store keeps no copy of shape records: a compaction renders them from the live shapes.
-    meta.setSource(() => this.persistedRecords());
+    // The meta store keeps no copy of shape records: a compaction renders them from the live shapes, as snapshot
+    // chunks (a restart parses a few large records; `stored` still reads the records of every earlier format).
+    meta.setSnapshotSource(() => snapshotChunks(this.persistedShapes(), (s) => visibilityToMeta(s.visibility)));
   }
 
   get size(): number {
@@ -206,9 +208,8 @@ export class ShapeRegistry {
     this.meta.set(SHAPE_PREFIX + shape.handle, recordValue(shape));
   }
 
-  private *persistedRecords(): Iterable<readonly [string, MetaValue]> {
-    for (const s of this.byHandle.values())
-      if (s.persisted && s.state !== 'invalidated') yield [SHAPE_PREFIX + s.handle, recordValue(s)];
+  private *persistedShapes(): Iterable<LiveShape> {
+    for (const s of this.byHandle.values()) if (s.persisted && s.state !== 'invalidated') yield s;
   }
 
   /** Forgets a shape in memory and in the meta store (the caller commits and deletes the log). */
@@ -231,10 +232,36 @@ export class ShapeRegistry {
     else this.perTable.set(k, n);
   }
 
-  /** Persisted shapes, as written by `persist`; records naming a layout that was not stored are dropped. */
+  /**
+   * Persisted shapes, as written by `persist` and by compactions (snapshot chunks, overridden by the records written
+   * after them); records naming a layout that was not stored are dropped.
+   */
   *stored(): IterableIterator<StoredShape> {
     const visibilities = new Map<string, SnapshotVisibility>();
-    for (const [key, value] of this.meta.takeStored()) {
+    const records = this.meta.takeStored();
+    const snapshot = this.meta.takeSnapshot();
+    // Shapes written or deleted after the chunks: their records (or their absence) win.
+    const overridden = new Set<string>();
+    for (const key of records.keys()) overridden.add(key.slice(SHAPE_PREFIX.length));
+    for (const key of snapshot.deleted) overridden.add(key.slice(SHAPE_PREFIX.length));
+    for (const m of snapshot.chunks) {
+      const c = readSnapshotChunk(m);
+      const notDone = new Set(c.nd);
+      for (let i = 0; i < c.h.length; i++) {
+        const handle = c.h[i]!;
+        if (overridden.size > 0 && overridden.has(handle)) continue;
+        const layout = this.layouts.get(c.l[i]!);
+        if (layout === undefined) {
+          this.dropStored(handle);
+          continue;
+        }
+        const defKey = c.k[i]!;
+        const vi = c.vis[i]!;
+        const visibility = vi < 0 ? undefined : visibilityFromMeta(c.vt[vi], visibilities);
+        yield { handle, defKey, definition: definitionFromKey(defKey), layout, visibility, done: !notDone.has(i) };
+      }
+    }
+    for (const [key, value] of records) {
       if (!key.startsWith(SHAPE_PREFIX)) continue;
       const o = value as Record<string, MetaValue>;
       const visibility = visibilityFromMeta(o['vis'], visibilities);

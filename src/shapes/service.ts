@@ -66,6 +66,8 @@ export const DEFAULT_SNAPSHOT_CONNECTIONS = 16;
  * one's readers start, so two keep the lock busy without waiting.
  */
 const SNAPSHOT_EXPORTERS = 2;
+/** A clean stop compacts the registry when this much was appended since its last compaction (~7,000 shapes). */
+const CLOSE_COMPACT_BYTES = 1 << 20;
 
 export class SwitchyardService implements ShapeService {
   private readonly registry: ShapeRegistry;
@@ -100,6 +102,8 @@ export class SwitchyardService implements ShapeService {
   private admin: pg.Client | null = null;
   private adminConnecting: Promise<pg.Client> | null = null;
   private state: 'starting' | 'active' | 'waiting' = 'starting';
+  /** Every stored shape was read back into the registry (what a compaction at close requires). */
+  private resumed = false;
   private lagBytes = 0;
   private closed = false;
   /** The background removal of logs without a shape (started once the service is active; awaited by close). */
@@ -430,6 +434,10 @@ export class SwitchyardService implements ShapeService {
     // Each step still runs when an earlier one failed; a failed commit or store close is reported (the registry and
     // logs are then recovered from disk on the next start), never silently dropped.
     await this.meta.commit().catch(this.reportFailure('meta commit'));
+    // The next start then reads the shapes created since the last compaction as snapshot chunks, not one record
+    // each. Only once every stored shape was resumed: a compaction writes the registry's shapes, not what was read.
+    if (this.resumed)
+      await this.meta.compactIfGrown(CLOSE_COMPACT_BYTES).catch(this.reportFailure('compacting the meta store'));
     await this.meta.close().catch(this.reportFailure('closing the meta store'));
     await this.store.close().catch(this.reportFailure('closing the log store'));
     await this.pool.end().catch(this.reportFailure('closing the snapshot pool'));
@@ -654,6 +662,7 @@ export class SwitchyardService implements ShapeService {
     const resumed = await this.resumeSubqueryShapes(resuming);
     count += resumed;
     dropped += resuming.length - resumed;
+    this.resumed = true;
     this.emit({ event: 'shape_resumed', count, dropped });
   }
 
