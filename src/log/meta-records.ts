@@ -25,7 +25,10 @@ export function encodeMetaRecord(r: MetaRecord): Buffer {
  * appended and fdatasynced one after another, so only an unacknowledged last commit can be incomplete — and the file
  * is cut there, so later appends never leave old bytes behind them.
  */
-export function decodeMetaRecords(fd: number, visit: (r: MetaRecord) => void): { records: number; validBytes: number } {
+export function decodeMetaRecords(
+  fd: number,
+  visit: (r: MetaRecord, frameBytes: number) => void,
+): { records: number; validBytes: number } {
   const len = fstatSync(fd).size;
   const data = Buffer.allocUnsafe(len);
   for (let got = 0; got < len;) {
@@ -43,7 +46,7 @@ export function decodeMetaRecords(fd: number, visit: (r: MetaRecord) => void): {
     const rec = parseRecord(body.toString('utf8'));
     if (rec === undefined) break;
     // Visited as read: a million-shape registry builds no array of its records.
-    visit(rec);
+    visit(rec, HEADER + bodyLen);
     records++;
     at += HEADER + bodyLen;
   }

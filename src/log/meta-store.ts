@@ -78,6 +78,8 @@ export class MetaStore {
   private gen = 0;
   private bytes = 0;
   private compactedSize = 0;
+  /** Bytes of the file's records other than snapshot frames (what a compaction at a clean stop would fold). */
+  private recordBytes = 0;
   private inflight: Promise<void> = Promise.resolve();
   /** Records committed while a compaction renders the next generation: appended to it before the switch. */
   private capture: Buffer[] | undefined;
@@ -116,7 +118,10 @@ export class MetaStore {
       for (const b of buckets) unlinkSync(join(dir, b));
       store.gen = gen;
       store.fd = openSync(join(dir, logName(gen)), 'r+');
-      const { validBytes } = decodeMetaRecords(store.fd, (r) => store.apply(r));
+      const { validBytes } = decodeMetaRecords(store.fd, (r, n) => {
+        if (r[0] !== SNAPSHOT_KEY) store.recordBytes += n;
+        store.apply(r);
+      });
       store.bytes = validBytes;
       store.compactedSize = validBytes;
     }
@@ -209,6 +214,7 @@ export class MetaStore {
         const buf = records.length === 1 ? records[0]! : Buffer.concat(records);
         await writeFully(this.fd, buf, this.bytes);
         this.bytes += buf.length;
+        this.recordBytes += buf.length;
         this.capture?.push(buf);
         await fdatasyncAsync(this.fd);
       }
@@ -242,7 +248,7 @@ export class MetaStore {
   async compactIfGrown(minBytes: number): Promise<boolean> {
     await this.compacting?.catch(() => undefined);
     await this.inflight;
-    if (this.failure !== undefined || this.bytes - this.compactedSize < minBytes) return false;
+    if (this.failure !== undefined || this.recordBytes < minBytes) return false;
     await this.compactNow();
     return true;
   }
@@ -263,6 +269,7 @@ export class MetaStore {
     const fd = openSync(tmp, 'wx');
     this.capture = [];
     let at = 0;
+    let recordBytes = 0;
     try {
       let batch: Buffer[] = [];
       const flush = async (): Promise<void> => {
@@ -273,7 +280,9 @@ export class MetaStore {
         at += buf.length;
       };
       for (const rec of this.liveRecords()) {
-        batch.push(encodeMetaRecord(rec));
+        const encoded = encodeMetaRecord(rec);
+        if (rec[0] !== SNAPSHOT_KEY) recordBytes += encoded.length;
+        batch.push(encoded);
         // A snapshot chunk is thousands of keys: flushed (and the loop yielded to) on its own.
         if (batch.length >= COMPACT_BATCH || rec[0] === SNAPSHOT_KEY) {
           await flush();
@@ -285,6 +294,7 @@ export class MetaStore {
       const switched = this.inflight.then(async () => {
         batch = this.capture ?? [];
         this.capture = undefined;
+        for (const b of batch) recordBytes += b.length;
         await flush();
         await fdatasyncAsync(fd);
         renameSync(tmp, join(this.dir, logName(next)));
@@ -295,6 +305,7 @@ export class MetaStore {
         this.gen = next;
         this.bytes = at;
         this.compactedSize = at;
+        this.recordBytes = recordBytes;
         closeSync(old);
         unlinkSync(join(this.dir, logName(oldGen)));
         this.compactions++;
@@ -346,6 +357,7 @@ export class MetaStore {
     this.gen = gen;
     this.bytes = buf.length;
     this.compactedSize = buf.length;
+    this.recordBytes = buf.length;
   }
 
   private apply(r: MetaRecord): void {
