@@ -1,5 +1,6 @@
 // Meta store: an append-only log — committed values persist, a commit writes only its changes, torn tails are cut,
-// compaction (also under concurrent commits) keeps the last value of every key, the bucket format is migrated once.
+// compaction (also under concurrent commits) keeps the last value of every key, the bucket format is migrated once;
+// an owner's snapshot chunks are written by compactions, overridden by the records after them, kept until taken.
 import { appendFileSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -188,5 +189,100 @@ describe('MetaStore', () => {
     const re = await MetaStore.open(dir);
     expect(re.get('k')).toBe('from-log');
     expect(readdirSync(dir).some((n) => n.startsWith('bucket-'))).toBe(false);
+  });
+
+  it('writes the owner snapshot chunks at compaction: records and deletions after them override them', async () => {
+    let chunks: MetaValue[] = [{ shapes: ['a', 'b'] }, { shapes: ['c'] }];
+    const m = await MetaStore.open(dir, { externalPrefix: 'shape:' });
+    m.setSnapshotSource(() => chunks);
+    m.set('shape:old', { n: 0 });
+    m.set('slot', 's1');
+    await m.commit();
+    await m.compactNow();
+    // The chunks replaced the record written before the compaction (the owner's source is complete).
+    m.set('shape:b', { n: 2 });
+    m.delete('shape:c');
+    m.set('shape:d', { n: 4 });
+    m.delete('shape:d');
+    await m.commit();
+    await m.close();
+
+    const re = await MetaStore.open(dir, { externalPrefix: 'shape:' });
+    expect(re.get('slot')).toBe('s1');
+    expect(Object.fromEntries(re.takeStored())).toEqual({ 'shape:b': { n: 2 } });
+    const snap = re.takeSnapshot();
+    expect(snap.chunks).toEqual(chunks);
+    expect([...snap.deleted].sort()).toEqual(['shape:c', 'shape:d']);
+    expect(re.takeSnapshot().chunks).toHaveLength(0);
+    // A later compaction writes the owner's current chunks: the overrides are folded in.
+    chunks = [{ shapes: ['a', 'b2'] }];
+    re.setSnapshotSource(() => chunks);
+    await re.compactNow();
+    await re.close();
+    const again = await MetaStore.open(dir, { externalPrefix: 'shape:' });
+    expect(again.takeSnapshot()).toEqual({ chunks, deleted: new Set() });
+    expect(again.takeStored().size).toBe(0);
+    await again.close();
+  });
+
+  it('a compaction before the snapshot was taken keeps its chunks, their overrides and deletions', async () => {
+    const m = await MetaStore.open(dir, { externalPrefix: 'shape:' });
+    m.setSnapshotSource(() => [{ shapes: ['a'] }]);
+    await m.compactNow();
+    m.delete('shape:a');
+    m.set('shape:b', 1);
+    await m.commit();
+    await m.close();
+    const re = await MetaStore.open(dir, { externalPrefix: 'shape:' });
+    await re.compactNow();
+    await re.close();
+    const again = await MetaStore.open(dir, { externalPrefix: 'shape:' });
+    expect(again.takeSnapshot()).toEqual({ chunks: [{ shapes: ['a'] }], deleted: new Set(['shape:a']) });
+    expect(Object.fromEntries(again.takeStored())).toEqual({ 'shape:b': 1 });
+    await again.close();
+  });
+
+  it('a torn tail after the snapshot frames cuts only the tail; a file without snapshot frames reads as before', async () => {
+    const m = await MetaStore.open(dir, { externalPrefix: 'shape:' });
+    m.set('shape:legacy', { v: 2 });
+    await m.commit();
+    await m.close();
+    // A log written before snapshots existed: records only, no chunks.
+    const legacy = await MetaStore.open(dir, { externalPrefix: 'shape:' });
+    expect(legacy.takeSnapshot()).toEqual({ chunks: [], deleted: new Set() });
+    expect(Object.fromEntries(legacy.takeStored())).toEqual({ 'shape:legacy': { v: 2 } });
+    legacy.setSnapshotSource(() => [{ shapes: ['legacy'] }]);
+    await legacy.compactNow();
+    legacy.set('shape:late', 1);
+    await legacy.commit();
+    await legacy.close();
+    const size = statSync(logFile()).size;
+    appendFileSync(logFile(), Buffer.from([0, 0, 0, 40, 1, 2, 3]));
+    const re = await MetaStore.open(dir, { externalPrefix: 'shape:' });
+    expect(re.takeSnapshot().chunks).toEqual([{ shapes: ['legacy'] }]);
+    expect(Object.fromEntries(re.takeStored())).toEqual({ 'shape:late': 1 });
+    expect(statSync(logFile()).size).toBe(size);
+    await re.close();
+  });
+
+  it('compactIfGrown folds the records appended since the last compaction only past its threshold', async () => {
+    const owner = new Map<string, MetaValue>();
+    const m = await MetaStore.open(dir, { externalPrefix: 'shape:', compactMinBytes: 1 << 30 });
+    m.setSnapshotSource(() => [Object.fromEntries(owner)]);
+    for (let i = 0; i < 200; i++) {
+      owner.set(`shape:${i}`, i);
+      m.set(`shape:${i}`, i);
+    }
+    await m.commit();
+    expect(await m.compactIfGrown(1 << 20)).toBe(false);
+    expect(await m.compactIfGrown(1024)).toBe(true);
+    expect(m.compactions).toBe(1);
+    // Now one snapshot frame and a few retained bytes: nothing to fold.
+    expect(await m.compactIfGrown(1024)).toBe(false);
+    await m.close();
+    const re = await MetaStore.open(dir, { externalPrefix: 'shape:' });
+    expect(re.takeSnapshot().chunks).toEqual([Object.fromEntries(owner)]);
+    expect(await re.compactIfGrown(1024)).toBe(false);
+    await re.close();
   });
 });

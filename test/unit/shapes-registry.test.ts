@@ -1,12 +1,14 @@
 // Shape registry records: one layout per distinct column selection, shape records naming it, shared layouts and
-// snapshot visibilities after a reopen and after a compaction, and version 1 records (a layout per shape) still read.
+// snapshot visibilities after a reopen and after a compaction, and version 1 records (a layout per shape) still read;
+// a compaction writes snapshot chunks that the records and deletions written after them override.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MetaStore } from '../../src/log/index.js';
+import { MetaStore, type MetaValue } from '../../src/log/index.js';
 import type { ShapeLog } from '../../src/log/shape-log.js';
 import { parseSnapshot, type LogSource } from '../../src/shapes/live-shape.js';
+import { SNAPSHOT_CHUNK } from '../../src/shapes/registry-snapshot.js';
 import { SHAPE_RECORD_PREFIX, ShapeRegistry, definitionKey, type ShapeRecord } from '../../src/shapes/registry.js';
 
 let dir: string;
@@ -113,6 +115,68 @@ describe('ShapeRegistry records', () => {
     expect(shapes[0]!.layout).toBe(shapes[1]!.layout);
     expect(shapes[0]!.visibility).toBe(shapes[1]!.visibility);
     expect(shapes[0]!.visibility).toEqual(parseSnapshot('100:105:101', 4096n));
+    await re.meta.close();
+  });
+
+  it('a compaction writes snapshot chunks; records and deletions after them override them; v2 records still read', async () => {
+    const { meta, registry } = await open();
+    const batch = parseSnapshot('100:105:101,103', 0x1000n);
+    const n = SNAPSHOT_CHUNK + 10;
+    for (let i = 0; i < n; i++) {
+      const s = registry.register(registry.newHandle(String(i)), record(i, i % 3 === 0 ? ['id'] : undefined));
+      s.visibility = i % 2 === 0 ? batch : undefined;
+      // One shape persisted before its snapshot completed: it must come back not done.
+      s.state = i === 5 ? 'creating' : 'ready';
+      registry.persist(s);
+    }
+    await meta.commit();
+    const live = new Map([...registry.all()].map((s) => [s.handle, s]));
+    await meta.compactNow();
+    // After the snapshot: one shape removed, one created (version 2 records, as a running service appends them).
+    const gone = [...live.values()][7]!;
+    registry.remove(gone);
+    live.delete(gone.handle);
+    const added = registry.register(registry.newHandle('new'), record(n + 1));
+    added.state = 'ready';
+    registry.persist(added);
+    live.set(added.handle, added);
+    await meta.commit();
+    await meta.close();
+    const raw = await MetaStore.open(dir, { externalPrefix: SHAPE_RECORD_PREFIX });
+    const snapshot = raw.takeSnapshot();
+    expect(snapshot.chunks).toHaveLength(2);
+    expect([...snapshot.deleted]).toEqual([SHAPE_RECORD_PREFIX + gone.handle]);
+    expect([...raw.takeStored().keys()]).toEqual([SHAPE_RECORD_PREFIX + added.handle]);
+    await raw.close();
+
+    const re = await open();
+    const stored = [...re.registry.stored()];
+    expect(stored).toHaveLength(live.size);
+    for (const st of stored) {
+      const was = live.get(st.handle)!;
+      expect(st.defKey).toBe(was.defKey);
+      expect(st.definition).toEqual(was.definition);
+      expect(st.done).toBe(was.state === 'ready');
+      expect(st.visibility).toEqual(was.visibility);
+      expect('id' in st.layout && st.layout.selected).toEqual(was.layout.selected);
+    }
+    expect(new Set(stored.map((s) => s.visibility).filter((v) => v !== undefined)).size).toBe(1);
+    stored.forEach((st) => re.registry.registerStored(st).state = st.done ? 'ready' : 'creating');
+    // A compaction of the reopened registry gives the same shapes back again.
+    await re.meta.compactNow();
+    await re.meta.close();
+    const again = await open();
+    expect([...again.registry.stored()].map((s) => s.handle).sort()).toEqual([...live.keys()].sort());
+    await again.meta.close();
+  });
+
+  it('refuses a snapshot chunk of an unknown format rather than guessing', async () => {
+    const meta = await MetaStore.open(dir, { externalPrefix: SHAPE_RECORD_PREFIX });
+    meta.setSnapshotSource(() => [{ v: 99, rows: [] } as MetaValue]);
+    await meta.compactNow();
+    await meta.close();
+    const re = await open();
+    expect(() => [...re.registry.stored()]).toThrow(/unknown format/);
     await re.meta.close();
   });
 });
