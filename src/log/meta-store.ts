@@ -88,6 +88,8 @@ export class MetaStore {
   private snapshotSource: MetaSnapshotSource | undefined;
   private failure: unknown;
   compactions = 0;
+  /** Records (snapshot frames included) parsed at open: O(chunks + records since the last compaction), not O(keys). */
+  openRecords = 0;
 
   private constructor(
     readonly dir: string,
@@ -118,12 +120,13 @@ export class MetaStore {
       for (const b of buckets) unlinkSync(join(dir, b));
       store.gen = gen;
       store.fd = openSync(join(dir, logName(gen)), 'r+');
-      const { validBytes } = decodeMetaRecords(store.fd, (r, n) => {
+      const { validBytes, records } = decodeMetaRecords(store.fd, (r, n) => {
         if (r[0] !== SNAPSHOT_KEY) store.recordBytes += n;
         store.apply(r);
       });
       store.bytes = validBytes;
       store.compactedSize = validBytes;
+      store.openRecords = records;
     }
     return store;
   }

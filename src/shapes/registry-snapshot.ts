@@ -42,12 +42,12 @@ export function* snapshotChunks(
     c.vis.push(vi);
     if (s.state !== 'ready') c.nd.push(i);
     if (c.h.length >= SNAPSHOT_CHUNK) {
-      yield c as unknown as MetaValue;
+      yield c;
       c = emptyChunk();
       texts = new Map();
     }
   }
-  if (c.h.length > 0) yield c as unknown as MetaValue;
+  if (c.h.length > 0) yield c;
 }
 
 function emptyChunk(): { v: 3; h: string[]; k: string[]; l: number[]; vt: string[]; vis: number[]; nd: number[] } {

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MetaStore, type MetaValue } from '../../src/log/index.js';
+import { MetaStore } from '../../src/log/index.js';
 import type { ShapeLog } from '../../src/log/shape-log.js';
 import { parseSnapshot, type LogSource } from '../../src/shapes/live-shape.js';
 import { SNAPSHOT_CHUNK } from '../../src/shapes/registry-snapshot.js';
@@ -143,6 +143,8 @@ describe('ShapeRegistry records', () => {
     await meta.commit();
     await meta.close();
     const raw = await MetaStore.open(dir, { externalPrefix: SHAPE_RECORD_PREFIX });
+    // Parsed at open: two chunks, two layouts, the handle clock and the three records after the compaction.
+    expect(raw.openRecords).toBe(2 + 2 + 1 + 3);
     const snapshot = raw.takeSnapshot();
     expect(snapshot.chunks).toHaveLength(2);
     expect([...snapshot.deleted]).toEqual([SHAPE_RECORD_PREFIX + gone.handle]);
@@ -161,7 +163,7 @@ describe('ShapeRegistry records', () => {
       expect('id' in st.layout && st.layout.selected).toEqual(was.layout.selected);
     }
     expect(new Set(stored.map((s) => s.visibility).filter((v) => v !== undefined)).size).toBe(1);
-    stored.forEach((st) => re.registry.registerStored(st).state = st.done ? 'ready' : 'creating');
+    stored.forEach((st) => (re.registry.registerStored(st).state = st.done ? 'ready' : 'creating'));
     // A compaction of the reopened registry gives the same shapes back again.
     await re.meta.compactNow();
     await re.meta.close();
@@ -172,7 +174,7 @@ describe('ShapeRegistry records', () => {
 
   it('refuses a snapshot chunk of an unknown format rather than guessing', async () => {
     const meta = await MetaStore.open(dir, { externalPrefix: SHAPE_RECORD_PREFIX });
-    meta.setSnapshotSource(() => [{ v: 99, rows: [] } as MetaValue]);
+    meta.setSnapshotSource(() => [{ v: 99, rows: [] }]);
     await meta.compactNow();
     await meta.close();
     const re = await open();
