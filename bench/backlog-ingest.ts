@@ -35,6 +35,8 @@ interface RoundResult {
   readonly routeMs: number;
   /** Process CPU (user + system, every thread: shard workers included) during the ingest, ms. */
   readonly cpuMs: number;
+  /** Main thread busy during the ingest (event-loop utilisation), ms: the work the pool and workers do not take. */
+  readonly mainMs: number;
   readonly loadAfter: number;
 }
 
@@ -57,6 +59,7 @@ async function child(): Promise<void> {
   // The clock (and the profile) starts when replication starts: resuming the registry is not ingest.
   let t0 = 0;
   let cpu0: NodeJS.CpuUsage = process.cpuUsage();
+  let elu0 = performance.eventLoopUtilization();
   const proto = ReplicationClient.prototype as unknown as { start(): Promise<void> };
   const start = proto.start;
   proto.start = async function (this: unknown): Promise<void> {
@@ -67,6 +70,7 @@ async function child(): Promise<void> {
     }
     t0 = performance.now();
     cpu0 = process.cpuUsage();
+    elu0 = performance.eventLoopUtilization();
     return start.call(this);
   };
   const tStart = performance.now();
@@ -79,6 +83,7 @@ async function child(): Promise<void> {
   }
   const t1 = performance.now();
   const cpu = process.cpuUsage(cpu0);
+  const elu = performance.eventLoopUtilization(elu0);
   if (session !== undefined) {
     const { profile } = await session.post('Profiler.stop');
     writeFileSync(join(profDir!, `ingest-shards${shards}-${Date.now()}.cpuprofile`), JSON.stringify(profile));
@@ -94,6 +99,7 @@ async function child(): Promise<void> {
     fsyncs: m.fsyncs,
     routeMs: m.routeNanos / 1e6,
     cpuMs: (cpu.user + cpu.system) / 1000,
+    mainMs: elu.active,
     loadAfter: loadavg()[0]!,
   };
   await svc.close();
@@ -205,7 +211,7 @@ async function parent(): Promise<void> {
         const confirmed = lsn(slot.rows[0]!.c);
         if (confirmed < last) throw new Error(`slot confirmed ${confirmed} < last commit ${last}`);
         results.push({ ...r, build: build.label });
-        const line = `round ${round + 1}${builds.length > 1 ? `, ${build.label},` : ''} --shards ${shards}: ${Math.round(ROWS / (r.ingestMs / 1000)).toLocaleString('en')} rows/s (${ROWS.toLocaleString('en')} rows in ${(r.ingestMs / 1000).toFixed(2)} s; process CPU ${(r.cpuMs / 1000).toFixed(2)} s = ${((r.cpuMs * 1000) / ROWS).toFixed(1)} µs/row; prepare ${((r.routeMs * 1000) / ROWS).toFixed(1)} µs/row; ${r.messages.toLocaleString('en')} messages, ${r.groupCommits} group commits; resume ${(r.resumeMs / 1000).toFixed(1)} s; load 1-min ${load.toFixed(2)} before, ${r.loadAfter.toFixed(2)} after)`;
+        const line = `round ${round + 1}${builds.length > 1 ? `, ${build.label},` : ''} --shards ${shards}: ${Math.round(ROWS / (r.ingestMs / 1000)).toLocaleString('en')} rows/s (${ROWS.toLocaleString('en')} rows in ${(r.ingestMs / 1000).toFixed(2)} s; process CPU ${(r.cpuMs / 1000).toFixed(2)} s = ${((r.cpuMs * 1000) / ROWS).toFixed(1)} µs/row; main thread busy ${((r.mainMs * 1000) / ROWS).toFixed(1)} µs/row; prepare ${((r.routeMs * 1000) / ROWS).toFixed(1)} µs/row; ${r.messages.toLocaleString('en')} messages, ${r.groupCommits} group commits; resume ${(r.resumeMs / 1000).toFixed(1)} s; load 1-min ${load.toFixed(2)} before, ${r.loadAfter.toFixed(2)} after)`;
         log(line);
         lines.push(line);
       }

@@ -1,5 +1,6 @@
 // A bounded LRU of open file descriptors, so that the number of logs never dictates the number of open files.
 import { closeSync, openSync } from 'node:fs';
+import { CREATE_FLAGS } from './write-out.js';
 
 interface Entry {
   fd: number;
@@ -25,7 +26,7 @@ export class FdCache {
     return this.entries.size;
   }
 
-  /** The descriptor of `path`, opened (flags `r+`, or `wx+` with `create`) if not cached. */
+  /** The descriptor of `path`, opened (read-write; created if missing with `create`) if not cached. */
   get(path: string, create = false): number {
     return this.acquire(path, create, 0).fd;
   }
@@ -74,7 +75,7 @@ export class FdCache {
       e.pins += pins;
       return e;
     }
-    const fd = openSync(path, create ? 'wx+' : 'r+');
+    const fd = openSync(path, create ? CREATE_FLAGS : 'r+');
     this.opens++;
     // Pinned before eviction runs, so the entry just opened is never the one closed.
     e = { fd, pins: pins + 1, doomed: false };

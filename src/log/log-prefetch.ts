@@ -1,6 +1,6 @@
 // Reads what loading a shape log needs (directory listing, segment lengths and tails, index files) on the I/O pool.
 import { close, fstat, open, read } from 'node:fs';
-import { readFile, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { isNotFound } from './durable-files.js';
@@ -10,7 +10,6 @@ import type { RecoveryReads } from './segment-stream.js';
 
 const openAsync = promisify(open) as (path: string, flags: string) => Promise<number>;
 const fstatAsync = promisify(fstat);
-const closeAsync = promisify(close);
 const readAsync = promisify(read);
 
 /**
@@ -18,6 +17,9 @@ const readAsync = promisify(read);
  * before the end), so more is needed only when the index is lost, and is then read synchronously.
  */
 const TAIL_CAP = 1024 * 1024;
+/** First read of a file: a short read is its end, so most files cost open, one read, close (no fstat). */
+const FIRST_READ = 64 * 1024;
+const MAX_FILE_POS = 2 ** 52;
 
 interface SegmentBytes {
   readonly size: number;
@@ -93,33 +95,58 @@ export async function readLogFiles(dir: string, fallback: RecoveryReads): Promis
       const idxName = `${name.slice(0, -4)}.idx`;
       let idx: Buffer | undefined;
       if (listed.has(idxName)) {
-        idx = await readFile(join(dir, idxName)).catch((e: unknown) => {
-          if (isNotFound(e)) return undefined;
-          throw e;
-        });
-        indexes.set(join(dir, idxName), idx);
+        const idxPath = join(dir, idxName);
+        idx = (await readTail(idxPath, 0, Infinity))?.bytes;
+        indexes.set(idxPath, idx);
       }
       const path = join(dir, name);
-      const fd = await openAsync(path, 'r');
-      try {
-        const size = (await fstatAsync(fd)).size;
-        const entries = idx === undefined ? [] : parseIndex(idx, start, size);
-        const tailPos = entries.length > 0 ? entries[entries.length - 1]!.pos : 0;
-        const want = Math.min(size - tailPos, TAIL_CAP);
-        const tail = Buffer.allocUnsafe(want);
-        let got = 0;
-        while (got < want) {
-          const r = (await readAsync(fd, tail, got, want - got, tailPos + got)).bytesRead;
-          if (r === 0) break;
-          got += r;
-        }
-        segments.set(path, { size, tailPos, tail: tail.subarray(0, got) });
-      } finally {
-        await closeAsync(fd);
-      }
+      // Where recovery will start reading: the last index entry that is plausible before the file's length is
+      // known (recovery re-checks it against the length, and reads on this thread whatever falls outside).
+      const entries = idx === undefined ? [] : parseIndex(idx, start, Infinity);
+      const tailPos = entries.length > 0 ? entries[entries.length - 1]!.pos : 0;
+      const r = await readTail(path, tailPos, TAIL_CAP);
+      if (r === undefined) return;
+      segments.set(path, { size: r.size, tailPos: Math.min(tailPos, r.size), tail: r.bytes });
     }),
   );
   return new PrefetchedFiles(names, segments, indexes, fallback);
+}
+
+/**
+ * Up to `cap` bytes of a file from `pos`, and the file's length: open, read, close, with an fstat only when the first
+ * read does not reach the end. Undefined when the file does not exist.
+ */
+async function readTail(path: string, pos: number, cap: number): Promise<{ size: number; bytes: Buffer } | undefined> {
+  let fd: number;
+  try {
+    fd = await openAsync(path, 'r');
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
+  try {
+    let buf = Buffer.allocUnsafe(Math.min(FIRST_READ, cap));
+    // A garbage index entry may point beyond any file (recovery drops it): nothing to read there.
+    let got = pos <= MAX_FILE_POS ? (await readAsync(fd, buf, 0, buf.length, pos)).bytesRead : 0;
+    // A short read of a regular file is its end (unless `pos` is past it: an index entry beyond a cut file).
+    if (got < buf.length && (got > 0 || pos === 0)) return { size: pos + got, bytes: buf.subarray(0, got) };
+    const size = (await fstatAsync(fd)).size;
+    const want = Math.max(0, Math.min(size - pos, cap));
+    if (want > got) {
+      const grown = Buffer.allocUnsafe(want);
+      buf.copy(grown, 0, 0, got);
+      buf = grown;
+      while (got < want) {
+        const r = (await readAsync(fd, buf, got, want - got, pos + got)).bytesRead;
+        if (r === 0) break;
+        got += r;
+      }
+    }
+    return { size, bytes: buf.subarray(0, Math.min(got, want)) };
+  } finally {
+    // Not waited for: nothing depends on it.
+    close(fd, () => undefined);
+  }
 }
 
 /** Runs async tasks at most `limit` at a time, in submission order (each file operation holds a libuv thread). */

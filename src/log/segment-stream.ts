@@ -1,15 +1,5 @@
 // One ordered stream of framed records split over segment files, with a sparse offset index and torn-tail recovery.
-import {
-  closeSync,
-  fstatSync,
-  fsyncSync,
-  ftruncateSync,
-  openSync,
-  readSync,
-  unlinkSync,
-  writeSync,
-  writevSync,
-} from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, unlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { FdCache } from './fd-cache.js';
 import { FrameCursor, RecordKind, encodeFrame } from './frame.js';
@@ -17,6 +7,8 @@ import type { ByteReader, Frame } from './frame.js';
 import { compareOffsets, offsetFileKey, offsetFromFileKey, readOffset, writeOffset } from './offset.js';
 import type { LogOffset } from './offset.js';
 import { isNotFound } from './durable-files.js';
+import { writeAll } from './write-out.js';
+import type { FileWrite } from './write-out.js';
 
 /** What a stream needs from its store: descriptors and group-commit bookkeeping. */
 export interface StreamHost {
@@ -252,16 +244,45 @@ export class SegmentStream {
 
   /** Writes pending records and index entries to the active segment (no fsync). */
   flush(): void {
-    if (this.pendingBytes === 0 && this.pendingIdx.length === 0) return;
-    const seg = this.segments[this.segments.length - 1]!;
-    const fds = this.host.fds;
-    if (!seg.exists) {
-      fds.get(seg.path, true);
-      seg.exists = true;
-      this.createdFile = true;
-    }
+    const writes = this.pendingWrites();
+    if (writes.length === 0) return;
+    for (const w of writes) writeAll(this.host.fds.get(w.path, w.create), w.bufs, w.pos);
+    this.markWritten();
+  }
+
+  /**
+   * The writes `flush` would make, with the stream's state advanced as if they were made: for a write-out elsewhere
+   * (the store writes evicted logs on the I/O pool).
+   */
+  takeWrites(): FileWrite[] {
+    const writes = this.pendingWrites();
+    if (writes.length > 0) this.markWritten();
+    return writes;
+  }
+
+  /** What `flush` writes: the pending records to the active segment, then their index entries to its index. */
+  private pendingWrites(): FileWrite[] {
+    const seg = this.segments[this.segments.length - 1];
+    const out: FileWrite[] = [];
+    if (seg === undefined) return out;
     if (this.pendingBytes > 0) {
-      writeAll(fds.get(seg.path), [this.pending!.subarray(0, this.pendingBytes)], seg.size);
+      const bufs = [this.pending!.subarray(0, this.pendingBytes)];
+      out.push({ path: seg.path, create: !seg.exists, pos: seg.size, bufs });
+    }
+    // The index is not fsynced: recovery re-derives any missing tail from the data, which is.
+    if (this.pendingIdx.length > 0)
+      out.push({ path: seg.idxPath, create: !seg.idxExists, pos: seg.idxSize, bufs: this.pendingIdx });
+    return out;
+  }
+
+  /** The stream's state once `pendingWrites` are on file. */
+  private markWritten(): void {
+    const seg = this.segments[this.segments.length - 1]!;
+    if (this.pendingBytes > 0) {
+      if (!seg.exists) {
+        seg.exists = true;
+        this.createdFile = true;
+      }
       seg.size += this.pendingBytes;
       (this.unsynced ??= new Set()).add(seg.path);
       this.host.onPending(-this.pendingBytes);
@@ -270,12 +291,7 @@ export class SegmentStream {
       this.pendingBytes = 0;
     }
     if (this.pendingIdx.length > 0) {
-      // The index is not fsynced: recovery re-derives any missing tail from the data, which is.
-      if (!seg.idxExists) {
-        fds.get(seg.idxPath, true);
-        seg.idxExists = true;
-      }
-      writeAll(fds.get(seg.idxPath), this.pendingIdx, seg.idxSize);
+      seg.idxExists = true;
       seg.idxSize += this.pendingIdx.length * IDX_ENTRY;
       this.pendingIdx = [];
     }
@@ -579,29 +595,6 @@ export class SegmentStream {
 
 function markerWord(payload: Buffer | undefined): number | undefined {
   return payload !== undefined && payload.length >= 4 ? payload.readUInt32BE(0) : undefined;
-}
-
-function writeAll(fd: number, bufs: Buffer[], position: number): void {
-  let pos = position;
-  let list = bufs;
-  for (;;) {
-    let total = 0;
-    for (const b of list) total += b.length;
-    const n = list.length === 1 ? writeSync(fd, list[0]!, 0, total, pos) : writevSync(fd, list, pos);
-    if (n === total) return;
-    // Short write (rare on regular files): continue with what is left.
-    pos += n;
-    let skip = n;
-    const rest: Buffer[] = [];
-    for (const b of list) {
-      if (skip >= b.length) skip -= b.length;
-      else {
-        rest.push(skip > 0 ? b.subarray(skip) : b);
-        skip = 0;
-      }
-    }
-    list = rest;
-  }
 }
 
 /** The size of a file, 0 when it does not exist; other failures propagate. */

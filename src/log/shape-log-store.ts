@@ -17,6 +17,8 @@ import { chunkOffset } from './offset.js';
 import { SegmentStream, fileReads } from './segment-stream.js';
 import type { RecoveryReads, StreamHost, StreamMemo, StreamOptions } from './segment-stream.js';
 import type { JournalRecord } from './journal.js';
+import { writeFilesAsync, writeFilesSync } from './write-out.js';
+import type { FileWrite } from './write-out.js';
 
 export interface ShapeLogStoreOptions {
   /**
@@ -93,6 +95,17 @@ export interface StoreStats {
   readonly syncLoads: number;
   /** Reads a prefetched log's recovery needed beyond what was read ahead (made on the calling thread). */
   readonly prefetchMisses: number;
+  /** Evicted logs whose pending bytes were written on the I/O pool. */
+  readonly writeOuts: number;
+  /** Write-outs also made on the calling thread, because the log was loaded again before its write-out finished. */
+  readonly writeThroughs: number;
+}
+
+/** An evicted log's bytes being written on the I/O pool; `through` once they were also written synchronously. */
+interface WriteOut {
+  readonly writes: readonly FileWrite[];
+  through: boolean;
+  done: Promise<void>;
 }
 
 /** A read-ahead of logs (`ShapeLogStore.prefetch`). */
@@ -140,6 +153,11 @@ export class ShapeLogStore implements StreamHost {
   /** Handles a prefetch holds loaded until its append is done (eviction skips them), with how many hold each. */
   private readonly pinned = new Map<string, number>();
   private readonly io: IoLimiter;
+  /** Evicted logs' write-outs in flight, by handle (the latest one of each). */
+  private readonly writing = new Map<string, WriteOut>();
+  /** Every write-out in flight: what a checkpoint's fsyncs wait for. */
+  private readonly writes = new Set<Promise<void>>();
+  private readonly writeIo: IoLimiter;
   private readonly fileReads: RecoveryReads;
   /**
    * Evicted logs' state, oldest first. Nothing else writes a log's files while it is out of memory (appends load it,
@@ -184,6 +202,8 @@ export class ShapeLogStore implements StreamHost {
     prefetchLoads: 0,
     syncLoads: 0,
     prefetchMisses: 0,
+    writeOuts: 0,
+    writeThroughs: 0,
   };
 
   private constructor(
@@ -193,6 +213,7 @@ export class ShapeLogStore implements StreamHost {
     this.fds = new FdCache(opts.maxOpenFiles ?? 256);
     this.fileReads = fileReads(this.fds);
     this.io = new IoLimiter(Math.max(1, opts.prefetchConcurrency ?? 32));
+    this.writeIo = new IoLimiter(Math.max(1, opts.prefetchConcurrency ?? 32));
     const segmentBytes = opts.segmentBytes ?? 64 * 1024 * 1024;
     this.changeOpts = { prefix: 'c', indexEvery: opts.indexEveryBytes ?? 32 * 1024, segmentBytes, strict: true };
     this.snapshotOpts = { prefix: 's', indexEvery: 0, segmentBytes, strict: false };
@@ -291,6 +312,7 @@ export class ShapeLogStore implements StreamHost {
     if (!this.exists(handle)) return undefined;
     this.check();
     this.cancelLoad(handle);
+    this.writeThrough(handle);
     const loaded = this.makeLog(handle, true, this.memos.get(handle));
     this.memos.delete(handle);
     this.loaded.set(handle, loaded);
@@ -336,6 +358,8 @@ export class ShapeLogStore implements StreamHost {
   private startLoad(handle: string): Loading {
     const entry: Loading = { stale: false, done: Promise.resolve() };
     const read = this.io.run(async (): Promise<PrefetchedFiles | undefined> => {
+      // Its files hold everything once a write-out of it finished; a failed one fails the store.
+      await this.writing.get(handle)?.done;
       // An evicted log's remembered state needs no read.
       if (entry.stale || this.memos.has(handle)) return undefined;
       return readLogFiles(join(this.dir, handle), this.fileReads);
@@ -533,6 +557,7 @@ export class ShapeLogStore implements StreamHost {
     if (this.failure === undefined) await this.checkpoint();
     this.unreplayed?.close();
     await Promise.all([...this.loading.values()].map((l) => l.done));
+    await Promise.allSettled([...this.writes]);
     await this.inflight;
     await this.checkpointing;
     this.journal?.close();
@@ -583,14 +608,65 @@ export class ShapeLogStore implements StreamHost {
    * the handles a checkpoint syncs by directory, so no stream object outlives the log.
    */
   private writeOut(handle: string, log: ShapeLog): void {
+    const writes: FileWrite[] = [];
     for (const s of log.streams()) {
-      s.flush();
+      writes.push(...s.takeWrites());
       if (s.dirty) {
         this.epoch.delete(s);
         this.evictedDirty.add(handle);
       }
     }
     log.evicted = true;
+    if (writes.length > 0) this.startWriteOut(handle, writes);
+  }
+
+  /**
+   * Writes an evicted log's bytes on the I/O pool (open, write, close per file: ~0.1–0.5 ms of blocking each under
+   * fsync traffic, which bounded backlog ingest when every commit evicted hundreds of logs). Durability is unchanged:
+   * the journal holds the records until a checkpoint, whose fsyncs wait for every write-out in flight (`writesDone`);
+   * with per-file durability the commit itself waits for them. A failed write-out fails the store.
+   */
+  private startWriteOut(handle: string, writes: readonly FileWrite[]): void {
+    const job: WriteOut = { writes, through: false, done: Promise.resolve() };
+    const done = this.writeIo.run(async () => {
+      if (job.through) return;
+      try {
+        await writeFilesAsync(writes);
+      } catch (e) {
+        // Written on this thread meanwhile (the log was loaded again, perhaps to be deleted): nothing is lost.
+        if (!job.through) throw e;
+      }
+    });
+    job.done = done;
+    this.writing.set(handle, job);
+    this.writes.add(done);
+    this.counters.writeOuts++;
+    const settle = (): void => {
+      this.writes.delete(done);
+      if (this.writing.get(handle) === job) this.writing.delete(handle);
+    };
+    done.then(settle, (e: unknown) => {
+      this.failure ??= e;
+      settle();
+    });
+  }
+
+  /**
+   * A log loaded again while its write-out is in flight: its bytes are written here too, so the files hold them
+   * before anything reads or extends them (the pool's write of the same bytes at the same place changes nothing).
+   */
+  private writeThrough(handle: string): void {
+    const job = this.writing.get(handle);
+    if (job === undefined || job.through) return;
+    writeFilesSync(job.writes);
+    job.through = true;
+    this.counters.writeThroughs++;
+  }
+
+  /** Resolves once every write-out in flight now has finished; rejects if one failed (the store is then failed). */
+  private async writesDone(): Promise<void> {
+    await Promise.allSettled([...this.writes]);
+    this.check();
   }
 
   /** Keeps an evicted log's state (both streams written out), forgetting the oldest beyond `maxLogMemos`. */
@@ -615,6 +691,8 @@ export class ShapeLogStore implements StreamHost {
 
   /** fsyncs what an epoch wrote: its streams' files, and every file of the logs evicted from it. */
   private async syncTaken(taken: Epoch): Promise<number> {
+    // Evicted logs' files are fsynced by directory: their write-outs must have landed.
+    if (taken.evicted.size > 0) await this.writesDone();
     const dirs = [...taken.evicted].map((h) => join(this.dir, h));
     const [a, b] = await Promise.all([
       syncStreams(this.fds, taken.streams, this.cfg.syncConcurrency),
@@ -645,8 +723,10 @@ export class ShapeLogStore implements StreamHost {
 
   private async syncCheckpoint(taken: Epoch): Promise<number> {
     if (this.cfg.checkpointMethod === 'syncfs') {
-      // Evicted logs were written out when evicted: the filesystem sync covers them.
+      // Evicted logs' write-outs started when they were evicted: once they have finished, the filesystem sync
+      // covers them.
       await flushStreams(taken.streams);
+      await this.writesDone();
       if (await syncFilesystem(this.dir)) {
         for (const s of taken.streams) s.takeUnsynced();
         return 1;
