@@ -63,7 +63,7 @@ export interface ShapeLogStoreOptions {
    * `per-file` fsyncs when unavailable.
    */
   readonly checkpointMethod?: 'syncfs' | 'per-file';
-  /** Logs `prefetch` reads at once on the I/O pool (each read is a few file operations one after the other). */
+  /** Logs `prefetch` has in flight at once (and evicted logs' write-outs), read by worker threads 32 per message. */
   readonly prefetchConcurrency?: number;
 }
 
@@ -89,19 +89,19 @@ export interface StoreStats {
   readonly replayPendingLogs: number;
   /** Evicted logs loaded again from their remembered state (no directory listing, no file read). */
   readonly memoLoads: number;
-  /** Logs loaded by `prefetch` (their files read on the I/O pool, or their remembered state). */
+  /** Logs loaded by `prefetch` (their files read by a worker thread, or their remembered state). */
   readonly prefetchLoads: number;
   /** Logs loaded from their files on the calling thread (a `getLog` of a log no prefetch had loaded). */
   readonly syncLoads: number;
   /** Reads a prefetched log's recovery needed beyond what was read ahead (made on the calling thread). */
   readonly prefetchMisses: number;
-  /** Evicted logs whose pending bytes were written on the I/O pool. */
+  /** Evicted logs whose pending bytes were written by a worker thread. */
   readonly writeOuts: number;
   /** Write-outs also made on the calling thread, because the log was loaded again before its write-out finished. */
   readonly writeThroughs: number;
 }
 
-/** An evicted log's bytes being written on the I/O pool; `through` once they were also written synchronously. */
+/** An evicted log's bytes being written by a worker thread; `through` once they were also written synchronously. */
 interface WriteOut {
   readonly writes: readonly FileWrite[];
   through: boolean;
@@ -212,8 +212,8 @@ export class ShapeLogStore implements StreamHost {
   ) {
     this.fds = new FdCache(opts.maxOpenFiles ?? 256);
     this.fileReads = fileReads(this.fds);
-    this.io = new IoLimiter(Math.max(1, opts.prefetchConcurrency ?? 32));
-    this.writeIo = new IoLimiter(Math.max(1, opts.prefetchConcurrency ?? 32));
+    this.io = new IoLimiter(Math.max(1, opts.prefetchConcurrency ?? 64));
+    this.writeIo = new IoLimiter(Math.max(1, opts.prefetchConcurrency ?? 64));
     const segmentBytes = opts.segmentBytes ?? 64 * 1024 * 1024;
     this.changeOpts = { prefix: 'c', indexEvery: opts.indexEveryBytes ?? 32 * 1024, segmentBytes, strict: true };
     this.snapshotOpts = { prefix: 's', indexEvery: 0, segmentBytes, strict: false };
@@ -324,7 +324,7 @@ export class ShapeLogStore implements StreamHost {
   }
 
   /**
-   * Loads the logs of `handles` that are not in memory with their file reads on the I/O pool (`prefetchConcurrency`
+   * Loads the logs of `handles` that are not in memory with their file reads in worker threads (`prefetchConcurrency`
    * logs at a time), then builds each from the bytes read, without a syscall on this thread unless recovery wants
    * more (see PrefetchedFiles). The logs stay loaded until `release`. The replication path calls it once a
    * transaction is routed, so the next transaction's logs load while this one is appended and synced.
@@ -621,7 +621,7 @@ export class ShapeLogStore implements StreamHost {
   }
 
   /**
-   * Writes an evicted log's bytes on the I/O pool (open, write, close per file: ~0.1–0.5 ms of blocking each under
+   * Writes an evicted log's bytes in a worker thread (log-io-worker.ts; open, write, close per file: ~0.1–0.5 ms of blocking each under
    * fsync traffic, which bounded backlog ingest when every commit evicted hundreds of logs). Durability is unchanged:
    * the journal holds the records until a checkpoint, whose fsyncs wait for every write-out in flight (`writesDone`);
    * with per-file durability the commit itself waits for them. A failed write-out fails the store.
@@ -653,7 +653,7 @@ export class ShapeLogStore implements StreamHost {
 
   /**
    * A log loaded again while its write-out is in flight: its bytes are written here too, so the files hold them
-   * before anything reads or extends them (the pool's write of the same bytes at the same place changes nothing).
+   * before anything reads or extends them (the worker's write of the same bytes at the same place changes nothing).
    */
   private writeThrough(handle: string): void {
     const job = this.writing.get(handle);

@@ -1,6 +1,6 @@
-// Positional writes of a log's buffered bytes: on the calling thread, or on the I/O pool for logs evicted from memory.
-import { close, closeSync, constants, open, openSync, writeSync, writev, writevSync } from 'node:fs';
-import { promisify } from 'node:util';
+// Positional writes of a log's buffered bytes: on the calling thread, or in a worker for logs evicted from memory.
+import { closeSync, constants, openSync, writeSync, writevSync } from 'node:fs';
+import { writeInWorker } from './log-io-worker.js';
 
 /** Bytes to write at `pos` of a file, which is created first if missing when `create`. */
 export interface FileWrite {
@@ -11,13 +11,10 @@ export interface FileWrite {
 }
 
 /**
- * Creating never truncates nor fails on an existing file: a write-out on the pool and the same write made on this
+ * Creating never truncates nor fails on an existing file: a write-out in a worker and the same write made on this
  * thread (a log reloaded before its write-out finished) may both create it, writing the same bytes at the same place.
  */
 export const CREATE_FLAGS = constants.O_RDWR | constants.O_CREAT;
-
-const openAsync = promisify(open) as (path: string, flags: string | number) => Promise<number>;
-const writevAsync = promisify(writev);
 
 /** Writes `bufs` at `position` of `fd`, continuing after short writes. */
 export function writeAll(fd: number, bufs: readonly Buffer[], position: number): void {
@@ -44,25 +41,9 @@ export function writeFilesSync(writes: readonly FileWrite[]): void {
   }
 }
 
-/** The writes, made on the I/O pool one after the other (open, write, close). */
-export async function writeFilesAsync(writes: readonly FileWrite[]): Promise<void> {
-  for (const w of writes) {
-    const fd = await openAsync(w.path, w.create ? CREATE_FLAGS : 'r+');
-    try {
-      let pos = w.pos;
-      let list = w.bufs;
-      for (;;) {
-        const total = byteLength(list);
-        const n = (await writevAsync(fd, list as Buffer[], pos)).bytesWritten;
-        if (n === total) break;
-        pos += n;
-        list = after(list, n);
-      }
-    } finally {
-      // Not waited for: a later fsync (by any descriptor, or syncfs) covers what was written.
-      close(fd, () => undefined);
-    }
-  }
+/** The writes, made by a worker thread one after the other (open, write, close): off the main thread. */
+export function writeFilesAsync(writes: readonly FileWrite[]): Promise<void> {
+  return writeInWorker(writes.map((w) => [w.path, w.create, w.pos, [...w.bufs]]));
 }
 
 function byteLength(list: readonly Buffer[]): number {

@@ -452,7 +452,7 @@ export class SwitchyardService implements ShapeService {
    * Routes the transaction under the processing lock, then appends it once the previous transaction's append has
    * finished, without waiting for its own: the replication client delivers the next transaction meanwhile, so
    * transaction k+1 is routed (on shard workers, with `--shards`) while k is appended and synced, and the logs k+1
-   * will append to are read on the I/O pool meanwhile (`ShapeLogStore.prefetch`: a backlog after a restart touches
+   * will append to are read by worker threads meanwhile (`ShapeLogStore.prefetch`: a backlog after a restart touches
    * logs not in memory, whose synchronous loading took half of the main thread). Appends stay in WAL order. A failed append fails the next delivery, so the replication client replays from the slot (nothing after
    * the failed transaction was appended or acknowledged).
    */
