@@ -89,7 +89,9 @@ process.on('message', (m: ChildRequest) => {
   if (m.cmd === 'create') {
     void createInProcess(m.from, m.to, m.concurrency).then(
       (created) => process.send?.({ created }),
-      (err: unknown) => process.send?.({ failed: String(err) }),
+      // With its cause: a store's "failed earlier" says nothing of what failed.
+      (err: unknown) =>
+        process.send?.({ failed: `${String(err)}; cause: ${String((err as { cause?: unknown }).cause)}` }),
     );
   } else if (m.cmd === 'sample') {
     const u = process.memoryUsage();
