@@ -19,6 +19,15 @@ export const SHAPE_RECORD_PREFIX = 'shape:';
 const SHAPE_PREFIX = SHAPE_RECORD_PREFIX;
 const LAST_TS_KEY = 'handles:last-ts';
 
+/**
+ * Whether a handle (`<hash>-<µs timestamp>`) was issued no later than `ts`; a handle of another form (not issued by
+ * `newHandle`) counts as issued before.
+ */
+export function issuedNoLaterThan(handle: string, ts: bigint): boolean {
+  const m = /-([0-9]{1,30})$/.exec(handle);
+  return m === null || BigInt(m[1]!) <= ts;
+}
+
 /** Canonical identity of a definition: equal definitions share one shape (columns compared as a set). */
 export function definitionKey(def: ShapeDefinition): string {
   const params =
@@ -159,6 +168,11 @@ export class ShapeRegistry {
     const hash = createHash('sha256').update(defKey).digest().readUInt32BE(0);
     // join makes one flat string; a template literal would keep a rope of three pieces per shape.
     return [hash, ts].join('-');
+  }
+
+  /** The timestamp of the last handle issued (or read back): every later handle's is larger. */
+  get lastHandleTs(): bigint {
+    return this.lastTs;
   }
 
   /** Builds the in-memory shape for a record and registers it (not yet persisted: call `persist`). */

@@ -26,6 +26,7 @@ import {
   SHAPE_RECORD_PREFIX,
   ShapeRegistry,
   definitionKey,
+  issuedNoLaterThan,
   recordOf,
   type ShapeRecord,
   type StoredShape,
@@ -216,12 +217,15 @@ export class SwitchyardService implements ShapeService {
       await service.replication.start();
       service.state = 'active';
       service.startSchemaChecks();
+      // Handles issued from here on are later than this: their logs are never taken for orphans (a creation makes
+      // its log directory before it registers the shape, while the scan below may be listing the directory).
+      const issuedBefore = service.registry.lastHandleTs;
       // Journal records a crash left for logs not read yet are applied in the background (a log read meanwhile gets
       // its own first), then logs without a shape are removed.
       service.orphanSweep = service.store
         .finishReplay()
         .catch(service.reportFailure('replaying the journal'))
-        .then(() => service.removeOrphanLogs());
+        .then(() => service.removeOrphanLogs(issuedBefore));
     } catch (err) {
       await service.close().catch(() => undefined);
       throw err;
@@ -715,13 +719,17 @@ export class SwitchyardService implements ShapeService {
 
   /**
    * Deletes logs without a shape (creations that never committed, shapes dropped at resume), listing the directory in
-   * the background after start: a log created meanwhile is registered in the same turn, so it is never taken for one.
+   * the background after start. Only handles issued before the start are candidates: a creation makes its log
+   * directory a few awaits before it registers the shape (deleting it then failed the store with ENOENT). An orphan
+   * whose handle's clock value was never committed before a crash is newer than `issuedBefore`: the next start
+   * removes it.
    */
-  private async removeOrphanLogs(): Promise<void> {
+  private async removeOrphanLogs(issuedBefore: bigint): Promise<void> {
     let removed = 0;
     try {
       for await (const h of this.store.scanLogs()) {
         if (this.closed) return;
+        if (!issuedNoLaterThan(h, issuedBefore)) continue;
         if (this.registry.get(h) === undefined && this.store.deleteLog(h)) removed++;
       }
     } catch (err) {

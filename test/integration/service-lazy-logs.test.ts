@@ -102,6 +102,8 @@ describe('lazy shape logs', () => {
     mkdirSync(join(logs, '123-456'));
     writeFileSync(join(logs, '123-456', 's000000000000.seg'), 'x');
     mkdirSync(join(logs, '.deleted-789-1'));
+    // A handle issued after the start's clock (as a creation in flight while the scan lists the directory): kept.
+    mkdirSync(join(logs, '123-99999999999999999999'));
     db.events.length = 0;
     const second = await db.start(first.dataDir, small);
     // The scan reports once it has read the whole directory.
@@ -113,6 +115,7 @@ describe('lazy shape logs', () => {
     expect(db.events).toContainEqual({ event: 'orphan_logs_removed', count: 1 });
     expect(existsSync(join(logs, '123-456'))).toBe(false);
     expect(existsSync(join(logs, '.deleted-789-1'))).toBe(false);
+    expect(existsSync(join(logs, '123-99999999999999999999'))).toBe(true);
     expect(await handles(second.service)).toEqual(hs);
     await expectEqualToPostgres(second.service, hs);
     await second.service.close();

@@ -9,7 +9,13 @@ import { MetaStore } from '../../src/log/index.js';
 import type { ShapeLog } from '../../src/log/shape-log.js';
 import { parseSnapshot, type LogSource } from '../../src/shapes/live-shape.js';
 import { SNAPSHOT_CHUNK } from '../../src/shapes/registry-snapshot.js';
-import { SHAPE_RECORD_PREFIX, ShapeRegistry, definitionKey, type ShapeRecord } from '../../src/shapes/registry.js';
+import {
+  SHAPE_RECORD_PREFIX,
+  ShapeRegistry,
+  definitionKey,
+  issuedNoLaterThan,
+  type ShapeRecord,
+} from '../../src/shapes/registry.js';
 
 let dir: string;
 beforeEach(() => {
@@ -180,5 +186,16 @@ describe('ShapeRegistry records', () => {
     const re = await open();
     expect(() => [...re.registry.stored()]).toThrow(/unknown format/);
     await re.meta.close();
+  });
+
+  it('handles issued after a point of the clock are told apart from earlier ones (the orphan scan skips them)', async () => {
+    const { meta, registry } = await open();
+    const early = registry.newHandle('a');
+    const cutoff = registry.lastHandleTs;
+    const late = registry.newHandle('b');
+    expect(issuedNoLaterThan(early, cutoff)).toBe(true);
+    expect(issuedNoLaterThan(late, cutoff)).toBe(false);
+    expect(issuedNoLaterThan('not-a-handle', cutoff)).toBe(true);
+    await meta.close();
   });
 });
