@@ -109,7 +109,8 @@ interface Pending {
 }
 
 /**
- * A small pool of worker threads (started on first use, unref'd so they never keep the process alive). Jobs
+ * A small pool of worker threads (started on first use; referenced only while they hold jobs, so an idle pool never
+ * keeps the process alive). Jobs
  * submitted in one event-loop turn are sent together, `BATCH` per message, to the least busy worker.
  */
 class LogIoWorkers {
@@ -138,7 +139,8 @@ class LogIoWorkers {
       const slot = this.pick();
       const id = this.nextId++;
       this.waiting.set(id, { part, slot });
-      slot.busy++;
+      // Referenced while it holds jobs, so their promises keep the process alive; idle, it never does.
+      if (slot.busy++ === 0) slot.w.ref();
       slot.w.postMessage({ id, jobs: part.map((p) => p.job) });
     }
   }
@@ -146,16 +148,17 @@ class LogIoWorkers {
   private pick(): Slot {
     if (this.workers.length < WORKERS) {
       const w = new Worker(WORKER_SOURCE, { eval: true });
-      w.unref();
       const slot: Slot = { w, busy: 0 };
       w.on('message', ({ id, replies }: { id: number; replies: Reply[] }) => {
-        slot.busy--;
+        if (--slot.busy === 0) slot.w.unref();
         const { part } = this.waiting.get(id)!;
         this.waiting.delete(id);
         part.forEach((p, i) => p.resolve(replies[i]!));
       });
       w.on('error', (e) => this.lose(slot, e));
       w.on('exit', () => this.lose(slot, new Error('log I/O worker exited')));
+      // Idle until `send` refs it (after the listeners: adding a 'message' listener refs the worker again).
+      w.unref();
       this.workers.push(slot);
       return slot;
     }

@@ -1,5 +1,15 @@
 // Logs loaded ahead on the I/O pool (ShapeLogStore.prefetch): the same state as a synchronous load, and no such load.
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import {
+  appendFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -224,5 +234,27 @@ describe('prefetch after a crash', () => {
     const again = await ShapeLogStore.open(dir);
     expect(ids(again.getLog('b')!)).toEqual(range(1, 40).filter((i) => i % 2 === 0));
     await again.close();
+  });
+});
+
+describe('log I/O workers', () => {
+  it('keep a process alive while they hold jobs and never once idle', () => {
+    const src = join(process.cwd(), 'src/log/index.ts');
+    const script = join(dir, 'exit.mts');
+    writeFileSync(
+      script,
+      `import { ShapeLogStore } from ${JSON.stringify(src)};
+const s = await ShapeLogStore.open(${JSON.stringify(join(dir, 'data'))}, { maxLoadedLogs: 1 });
+for (let i = 0; i < 3; i++) s.createLog('h' + i).finishSnapshot();
+await s.syncAll();
+await s.prefetch(['h0']).ready;
+await s.close();
+console.log(JSON.stringify([s.stats().writeOuts, s.stats().prefetchLoads]));`,
+    );
+    // An unsettled await at exit would be exit code 13; a worker keeping the process alive, the timeout.
+    const out = execFileSync(process.execPath, ['--import', 'tsx', script], { timeout: 30_000 }).toString();
+    const [writeOuts, prefetchLoads] = JSON.parse(out) as [number, number];
+    expect(writeOuts).toBeGreaterThan(0);
+    expect(prefetchLoads).toBe(1);
   });
 });
