@@ -187,7 +187,7 @@ export async function runServiceScaleBench(opts: ServiceScaleOptions): Promise<S
     }
     if (opts.holdFile !== undefined) {
       await child.stop();
-      writeFileSync(opts.holdFile, JSON.stringify({ url: cluster.url, dataDir, probe, handle }) + '\n');
+      writeFileSync(opts.holdFile, JSON.stringify({ url: cluster.url, dataDir, probe, handle, shapes: n }) + '\n');
       say(`holding Postgres and ${dataDir} until ${opts.holdFile} is deleted`);
       while (existsSync(opts.holdFile)) await sleep(1000);
     }
@@ -339,13 +339,14 @@ function lsnOf(text: string): bigint {
  * transactions of 1,000, then starts the service and samples the slot every 200 ms until its confirmed position
  * reaches the last commit (or 15 minutes pass). Every touched log is cold: the process has just started.
  */
-async function backlogIngest(
+export async function backlogIngest(
   url: string,
   dataDir: string,
   port: number,
   probe: number,
   rows: number,
   set: (c: ServiceChild) => void,
+  child = CHILD,
 ): Promise<IngestFigures> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
@@ -362,8 +363,8 @@ async function backlogIngest(
     }
     const t0 = performance.now();
     let readyMs = 0;
-    const starting = ServiceChild.start(url, dataDir, port).then(async (child) => {
-      set(child);
+    const starting = ServiceChild.start(url, dataDir, port, child).then(async (started) => {
+      set(started);
       const client = new ShapeClient(port, 1);
       await client.create(probe);
       readyMs = Math.round(performance.now() - t0);
@@ -395,7 +396,7 @@ async function backlogIngest(
  * `rate` per second for `seconds` (one in ten to a watched shape, timed from before its COMMIT is sent to the change
  * read by the client; the others to random shapes).
  */
-async function liveLatency(
+export async function liveLatency(
   url: string,
   port: number,
   n: number,
