@@ -5,7 +5,7 @@
 // `switchyard bench --suite service [--shapes 30k] [--clients 32] [--rows-per-shape 1] [--ingest-rows 50k]
 // [--live-rate 1000] [--live-seconds 60] [--watched 16]`.
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { execFileSync, spawn } from 'node:child_process';
 import http from 'node:http';
 import os from 'node:os';
@@ -540,6 +540,21 @@ export class ServiceChild {
   async create(from: number, to: number, concurrency: number): Promise<void> {
     const failed = await this.ask({ cmd: 'create', from, to, concurrency }, (m) => m['failed']);
     if (failed !== undefined) throw new Error(String(failed));
+  }
+
+  /**
+   * CPU time (user + system, ms) the service process used so far, from /proc (Linux; NaN elsewhere): on a shared
+   * machine it moves far less with the load than wall time does.
+   */
+  cpuMs(): number {
+    try {
+      const stat = readFileSync(`/proc/${this.proc.pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // Fields 14 and 15 (utime, stime) in USER_HZ ticks (100/s on Linux); after the name they are the 12th and 13th.
+      return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+    } catch {
+      return NaN;
+    }
   }
 
   async kill9(): Promise<void> {
