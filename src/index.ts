@@ -112,6 +112,7 @@ export {
 export type { ProcessCounters } from './shapes/change-processor.js';
 export type { AdmissionCounters, AdmissionLimits } from './shapes/admission.js';
 export type { SliceStats } from './shapes/time-slicer.js';
+export type { SharedSnapshotStats } from './shapes/shared-snapshot.js';
 export type { LatencyQuantiles, VisibilityLatencyStats } from './shapes/visibility-latency.js';
 export type { SubqueryCounters } from './shapes/service-types.js';
 export type { TableCount } from './shapes/table-counts.js';
