@@ -10,6 +10,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { parseLsn } from '../src/replication/lsn.js';
 import { SwitchyardService } from '../src/shapes/service.js';
 import { ITEMS_TABLE_SQL, distinctSeedDefinitions, itemsInsertSql } from './router-workloads.js';
 
@@ -109,11 +110,6 @@ async function child(): Promise<void> {
 
 // --- parent ---------------------------------------------------------------------------------------------------------
 
-function lsn(text: string): bigint {
-  const [hi, lo] = text.split('/') as [string, string];
-  return (BigInt(`0x${hi}`) << 32n) | BigInt(`0x${lo}`);
-}
-
 function runChild(
   script: string,
   url: string,
@@ -198,7 +194,7 @@ async function parent(): Promise<void> {
           await w.query(itemsInsertSql(id, Math.min(BATCH, ROWS - k), Math.max(10, SHAPES)));
           id += Math.min(BATCH, ROWS - k);
           if (k + BATCH >= ROWS)
-            last = lsn((await w.query<{ l: string }>('SELECT pg_current_wal_insert_lsn()::text AS l')).rows[0]!.l);
+            last = parseLsn((await w.query<{ l: string }>('SELECT pg_current_wal_insert_lsn()::text AS l')).rows[0]!.l);
           await w.query('COMMIT');
         }
         await w.query('CHECKPOINT');
@@ -208,7 +204,7 @@ async function parent(): Promise<void> {
         const slot = await sql.query<{ c: string }>(
           'SELECT confirmed_flush_lsn::text AS c FROM pg_replication_slots ORDER BY slot_name LIMIT 1',
         );
-        const confirmed = lsn(slot.rows[0]!.c);
+        const confirmed = parseLsn(slot.rows[0]!.c);
         if (confirmed < last) throw new Error(`slot confirmed ${confirmed} < last commit ${last}`);
         results.push({ ...r, build: build.label });
         const line = `round ${round + 1}${builds.length > 1 ? `, ${build.label},` : ''} --shards ${shards}: ${Math.round(ROWS / (r.ingestMs / 1000)).toLocaleString('en')} rows/s (${ROWS.toLocaleString('en')} rows in ${(r.ingestMs / 1000).toFixed(2)} s; process CPU ${(r.cpuMs / 1000).toFixed(2)} s = ${((r.cpuMs * 1000) / ROWS).toFixed(1)} µs/row; main thread busy ${((r.mainMs * 1000) / ROWS).toFixed(1)} µs/row; prepare ${((r.routeMs * 1000) / ROWS).toFixed(1)} µs/row; ${r.messages.toLocaleString('en')} messages, ${r.groupCommits} group commits; resume ${(r.resumeMs / 1000).toFixed(1)} s; load 1-min ${load.toFixed(2)} before, ${r.loadAfter.toFixed(2)} after)`;

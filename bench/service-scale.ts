@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { parseLsn } from '../src/replication/lsn.js';
 import { Router } from '../src/router/router.js';
 import { startPostgres, type PostgresInstance } from '../test/support/postgres.js';
 import { freePort } from '../test/support/service-process.js';
@@ -326,12 +327,7 @@ async function createInChild(
 /** The slot's confirmed position (the service's only slot on the bench's cluster). */
 async function confirmedLsn(c: pg.Client): Promise<bigint> {
   const r = await c.query<{ c: string | null }>('SELECT max(confirmed_flush_lsn)::text AS c FROM pg_replication_slots');
-  return lsnOf(r.rows[0]?.c ?? '0/0');
-}
-
-function lsnOf(text: string): bigint {
-  const [hi, lo] = text.split('/') as [string, string];
-  return (BigInt(`0x${hi}`) << 32n) | BigInt(`0x${lo}`);
+  return parseLsn(r.rows[0]?.c ?? '0/0');
 }
 
 /**
@@ -358,7 +354,7 @@ export async function backlogIngest(
       await c.query('UPDATE items SET score = score + 1 WHERE id >= $1 AND id < $2', [k, Math.min(rows, k + 1000)]);
       // Inside the last transaction: its commit record lies beyond this position.
       if (k + 1000 >= rows)
-        target = lsnOf((await c.query<{ l: string }>('SELECT pg_current_wal_insert_lsn()::text AS l')).rows[0]!.l);
+        target = parseLsn((await c.query<{ l: string }>('SELECT pg_current_wal_insert_lsn()::text AS l')).rows[0]!.l);
       await c.query('COMMIT');
     }
     const t0 = performance.now();
