@@ -27,9 +27,16 @@ const fs = require('node:fs');
 const { join } = require('node:path');
 const TAIL_CAP = ${1024 * 1024};
 const SEG = /^[a-z]+-[0-9]{20}-[0-9]{10}\.seg$/;
+// Reading a file written since it was last read updates its access time (relatime), a metadata change that waits for
+// the filesystem journal's commit: tens of ms every few seconds under write load. The owner (us) may skip it.
+let READ_FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NOATIME || 0);
+function openRead(path) {
+  try { return fs.openSync(path, READ_FLAGS); }
+  catch (e) { if (e.code !== 'EPERM' || READ_FLAGS === fs.constants.O_RDONLY) throw e; READ_FLAGS = fs.constants.O_RDONLY; return fs.openSync(path, READ_FLAGS); }
+}
 function readAll(path) {
   let fd;
-  try { fd = fs.openSync(path, 'r'); } catch (e) { if (e.code === 'ENOENT') return null; throw e; }
+  try { fd = openRead(path); } catch (e) { if (e.code === 'ENOENT') return null; throw e; }
   try {
     const len = fs.fstatSync(fd).size;
     const buf = Buffer.allocUnsafe(len);
@@ -51,7 +58,7 @@ function readDir(dir) {
     if (listed.has(idxName)) { idx = readAll(join(dir, idxName)); indexes.push([join(dir, idxName), idx]); }
     const path = join(dir, name);
     let fd;
-    try { fd = fs.openSync(path, 'r'); } catch (e) { if (e.code === 'ENOENT') continue; throw e; }
+    try { fd = openRead(path); } catch (e) { if (e.code === 'ENOENT') continue; throw e; }
     try {
       const size = fs.fstatSync(fd).size;
       // The last entry with increasing positions inside the file: where recovery starts (it re-checks the entries and
@@ -96,7 +103,6 @@ parentPort.on('message', ({ id, jobs }) => {
 
 /** Jobs per message: enough to amortise the message, small enough that a batch's logs arrive soon. */
 const BATCH = 32;
-const WORKERS = 2;
 
 interface Slot {
   readonly w: Worker;
@@ -114,6 +120,8 @@ interface Pending {
  * submitted in one event-loop turn are sent together, `BATCH` per message, to the least busy worker.
  */
 class LogIoWorkers {
+  constructor(private readonly size: number) {}
+
   private workers: Slot[] = [];
   private readonly waiting = new Map<number, { part: Pending[]; slot: Slot }>();
   private queue: Pending[] = [];
@@ -146,7 +154,7 @@ class LogIoWorkers {
   }
 
   private pick(): Slot {
-    if (this.workers.length < WORKERS) {
+    if (this.workers.length < this.size) {
       const w = new Worker(WORKER_SOURCE, { eval: true });
       const slot: Slot = { w, busy: 0 };
       w.on('message', ({ id, replies }: { id: number; replies: Reply[] }) => {
@@ -176,7 +184,13 @@ class LogIoWorkers {
   }
 }
 
-const pool = new LogIoWorkers();
+/**
+ * Reads and writes have workers of their own: an evicted log's write can wait hundreds of ms on the filesystem's
+ * journal commit (extending a file is a metadata change), and a read of a cold log queued behind it would hold up the
+ * transaction appending to that log — and every transaction after it.
+ */
+const readers = new LogIoWorkers(2);
+const writers = new LogIoWorkers(1);
 
 function unwrap<T>(r: Reply): T {
   if (r.ok) return r.value as T;
@@ -185,10 +199,10 @@ function unwrap<T>(r: Reply): T {
 
 /** A log directory's files read by a worker; null when the directory does not exist. */
 export async function readDirInWorker(dir: string): Promise<DirBytes | null> {
-  return unwrap<DirBytes | null>(await pool.submit({ kind: 'read', dir }));
+  return unwrap<DirBytes | null>(await readers.submit({ kind: 'read', dir }));
 }
 
 /** Writes made by a worker, one after the other. */
 export async function writeInWorker(writes: WorkerWrite[]): Promise<void> {
-  unwrap<undefined>(await pool.submit({ kind: 'write', writes }));
+  unwrap<undefined>(await writers.submit({ kind: 'write', writes }));
 }

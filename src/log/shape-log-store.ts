@@ -1,5 +1,15 @@
 // The shape logs of one data directory: create, find, delete, journal replay, and group commit.
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+} from 'node:fs';
 import { open as openCb, closeSync as closeFd } from 'node:fs';
 import { mkdir, opendir } from 'node:fs/promises';
 import { promisify } from 'node:util';
@@ -131,6 +141,8 @@ interface Epoch {
 const HANDLE_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$/;
 const DELETED_PREFIX = '.deleted-';
 const JOURNAL_DIR = '.journal';
+/** Written by a close that finished (every log whole and durable), removed at open before anything is appended. */
+const CLEAN_MARK = '.clean-stop';
 const SNAPSHOT_STREAM = 0;
 const CHANGE_STREAM = 1;
 
@@ -181,6 +193,14 @@ export class ShapeLogStore implements StreamHost {
   private unreplayed: PendingReplay | undefined;
   private failure: unknown;
   private readonly journal: Journal | undefined;
+  /**
+   * The previous process closed the store cleanly and nothing was appended since: no log ends inside a transaction
+   * (a crash can leave a transaction's first slices on disk without its last), so a log's last offset is where its
+   * last whole transaction ends and no tail needs reading (shapes/log-tail.ts).
+   */
+  cleanStart = false;
+  /** Set by `taint`: this close leaves no clean mark. */
+  private tainted = false;
   private readonly changeOpts: StreamOptions;
   private readonly snapshotOpts: StreamOptions;
   private readonly cfg: Required<
@@ -233,6 +253,7 @@ export class ShapeLogStore implements StreamHost {
   static async open(dir: string, opts: ShapeLogStoreOptions = {}): Promise<ShapeLogStore> {
     mkdirSync(dir, { recursive: true });
     const store = new ShapeLogStore(dir, opts);
+    store.cleanStart = takeCleanMark(dir);
     if (store.journal !== undefined) {
       await store.scanJournal();
       store.journal.start();
@@ -563,6 +584,15 @@ export class ShapeLogStore implements StreamHost {
     this.journal?.close();
     this.fds.closeAll();
     this.loaded.clear();
+    if (this.failure === undefined && !this.tainted) putCleanMark(this.dir);
+  }
+
+  /**
+   * Some log may end inside a transaction that is not replayed yet (the owner's append failed part-way): the next open
+   * must not take the logs' tails as whole.
+   */
+  taint(): void {
+    this.tainted = true;
   }
 
   /**
@@ -797,8 +827,10 @@ export class ShapeLogStore implements StreamHost {
   private async scanJournal(): Promise<void> {
     const pending = PendingReplay.scan(this.journal!.dir);
     this.counters.truncatedBytes += pending.cutBytes;
-    if (pending.size > 0) this.unreplayed = pending;
-    else {
+    if (pending.size > 0) {
+      this.unreplayed = pending;
+      this.cleanStart = false;
+    } else {
       pending.close();
       if (pending.lastSeq > 0) this.journal!.deleteUpTo(pending.lastSeq);
     }
@@ -833,6 +865,38 @@ export class ShapeLogStore implements StreamHost {
     if (this.failure !== undefined) {
       throw new Error(`shape log store ${this.dir} failed earlier and must be reopened`, { cause: this.failure });
     }
+  }
+}
+
+/**
+ * Whether the previous close left its mark; the mark is removed durably before the store is used, so that a crash
+ * of this process is never taken for a clean stop at the next open.
+ */
+function takeCleanMark(dir: string): boolean {
+  const mark = join(dir, CLEAN_MARK);
+  if (!existsSync(mark)) return false;
+  unlinkSync(mark);
+  syncDir(dir);
+  return true;
+}
+
+/** Leaves the mark of a clean close: the file, then its directory entry, durable. */
+function putCleanMark(dir: string): void {
+  const fd = openSync(join(dir, CLEAN_MARK), 'w');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  syncDir(dir);
+}
+
+function syncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -60,6 +60,13 @@ export interface ReplicationClientOptions extends ConsumerHandlers {
    * keepalives, so that WAL written by unpublished tables does not pile up behind an idle slot. Default true.
    */
   readonly ackIdleKeepalives?: boolean;
+  /**
+   * The consumer accepts a transaction before it is durable and may fail it later, reporting the failure from a later
+   * delivery (the service queues appends behind routing). Then, after a consumer failure, every transaction not yet
+   * acknowledged is delivered again, not only the failed one and those after it: the consumer must skip what it
+   * already holds (the service's logs skip entries at or below their last offset). Default false.
+   */
+  readonly deferredFailures?: boolean;
 }
 
 interface CopyConnection {
@@ -128,7 +135,8 @@ export class ReplicationClient {
     this.assembler = new TransactionAssembler({
       transaction: (tx) => {
         if (this.closed) return;
-        if (tx.commitLsn <= this.queuedCommitLsn) return; // already queued or delivered before a reconnect
+        // Already queued or delivered before a reconnect, or acknowledged (durable) already.
+        if (tx.commitLsn <= this.queuedCommitLsn || tx.endLsn <= this.acked) return;
         this.queuedCommitLsn = tx.commitLsn;
         this.queue.push({ kind: 'transaction', tx });
       },
@@ -358,8 +366,9 @@ export class ReplicationClient {
       cause: error,
     });
     this.emit({ type: 'error', error: err });
-    // Replay from the slot: the failed transaction comes again; those already delivered are skipped.
-    this.queuedCommitLsn = this.deliveredCommitLsn;
+    // Replay from the slot: the failed transaction comes again; those already delivered are skipped, unless the
+    // consumer's failure may concern any transaction it has not acknowledged.
+    this.queuedCommitLsn = this.options.deferredFailures === true ? -1n : this.deliveredCommitLsn;
     const stream = (this.client?.connection as unknown as { stream?: { destroy(): void } } | undefined)?.stream;
     stream?.destroy();
   }

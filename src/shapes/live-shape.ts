@@ -93,6 +93,8 @@ export interface ShapeLayout extends ShapeColumns {
 /** Bits of `LiveShape.flags`. */
 const PERSISTED = 1;
 const TAIL_UNKNOWN = 2;
+/** With TAIL_UNKNOWN: the log is known to end with a whole transaction (the store's previous close was clean). */
+const TAIL_WHOLE = 4;
 
 /**
  * Where clauses read back from keys, by text: the shapes of one clause with different parameters (the common case at
@@ -138,7 +140,7 @@ export function definitionFromKey(key: string): ShapeDefinition {
  */
 export class LiveShape implements MessageShape {
   state: ShapeState = 'creating';
-  /** PERSISTED | TAIL_UNKNOWN. */
+  /** PERSISTED | TAIL_UNKNOWN | TAIL_WHOLE. */
   private flags = 0;
   /** Shared by the shapes of one snapshot batch (and interned at restart). */
   visibility: SnapshotVisibility | undefined;
@@ -243,20 +245,25 @@ export class LiveShape implements MessageShape {
     const log = this.layout.logs.getLog(this.handle);
     if (log === undefined) throw new RangeError(`shape ${this.handle} has no log`);
     if (this.tailUnknown) {
-      this.flags &= ~TAIL_UNKNOWN;
+      const whole = (this.flags & TAIL_WHOLE) !== 0;
+      this.flags &= ~(TAIL_UNKNOWN | TAIL_WHOLE);
       const last = log.lastOffset();
       if (last.tx >= 1n) {
         this.appendedEnd = last;
-        // The log may end inside a transaction (a crash between its append slices): readers wait for its replay.
-        this.readableEnd = lastCompleteOffset(log);
+        // After a crash the log may end inside a transaction (between its append slices): readers wait for its
+        // replay. Reading the tail to tell costs a file read on this thread, unless the last stop was clean.
+        this.readableEnd = whole ? last : lastCompleteOffset(log);
       }
     }
     return log;
   }
 
-  /** Marks a shape resumed without reading its log: its ends are read from the log's tail on first use. */
-  resumeCold(): void {
-    this.flags |= TAIL_UNKNOWN;
+  /**
+   * Marks a shape resumed without reading its log: its ends are read from the log's tail on first use. `whole`: the
+   * log is known to end with a whole transaction (a clean stop), so its last offset is readable as it is.
+   */
+  resumeCold(whole: boolean): void {
+    this.flags |= whole ? TAIL_UNKNOWN | TAIL_WHOLE : TAIL_UNKNOWN;
   }
 
   /** The last readable offset: the readable change end, else `0_inf` (the shape is only served once ready). */

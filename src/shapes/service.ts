@@ -70,6 +70,11 @@ const SNAPSHOT_EXPORTERS = 2;
 /** A clean stop compacts the registry when this much was appended since its last compaction (~7,000 shapes). */
 const CLOSE_COMPACT_BYTES = 1 << 20;
 
+/** Transactions routed ahead of the append in progress at most (their logs are read meanwhile). */
+const APPEND_WINDOW = 64;
+/** Changes of routed transactions waiting to be appended at most (beyond one transaction): bounds their memory. */
+const APPEND_WINDOW_CHANGES = 20_000;
+
 export class SwitchyardService implements ShapeService {
   private readonly registry: ShapeRegistry;
   private readonly routers: TableRouters;
@@ -82,7 +87,12 @@ export class SwitchyardService implements ShapeService {
   private readonly appendSlicer: TimeSlicer;
   /** The last transaction's append (resolves, never rejects); the next append starts after it. */
   private appending: Promise<void> = Promise.resolve();
+  /** Appends queued behind each other, oldest first, with their transactions' change counts (see `onTransaction`). */
+  private readonly queued: { readonly done: Promise<void>; readonly changes: number }[] = [];
+  private queuedChanges = 0;
   private appendFailure: Error | undefined;
+  /** Bumped when an append failure is reported: appends queued before it are skipped (the slot replays them). */
+  private appendEpoch = 0;
   private readonly lock = new AsyncLock();
   private readonly pool: pg.Pool;
   private readonly exporters: pg.Pool;
@@ -167,6 +177,8 @@ export class SwitchyardService implements ShapeService {
       onTransaction: (tx) => this.onTransaction(tx),
       onRelation: (rel) => this.onRelation(rel),
       onEvent: (e) => this.onReplicationEvent(e),
+      // An append fails after its transaction was delivered (appends are queued behind routing).
+      deferredFailures: true,
       ...(opts.replicationServerOptions !== undefined ? { extraServerOptions: opts.replicationServerOptions } : {}),
     });
     this.publication = new Publication({
@@ -453,14 +465,18 @@ export class SwitchyardService implements ShapeService {
   // --- replication ---------------------------------------------------------------------------------------------
 
   /**
-   * Routes the transaction under the processing lock, then appends it once the previous transaction's append has
-   * finished, without waiting for its own: the replication client delivers the next transaction meanwhile, so
-   * transaction k+1 is routed (on shard workers, with `--shards`) while k is appended and synced, and the logs k+1
-   * will append to are read by worker threads meanwhile (`ShapeLogStore.prefetch`: a backlog after a restart touches
-   * logs not in memory, whose synchronous loading took half of the main thread). Appends stay in WAL order. A failed append fails the next delivery, so the replication client replays from the slot (nothing after
-   * the failed transaction was appended or acknowledged).
+   * Routes the transaction under the processing lock and queues its append behind the previous ones, without waiting
+   * for it: the replication client delivers the next transaction meanwhile, so later transactions are routed (on shard
+   * workers, with `--shards`) while earlier ones are appended and synced, and the logs each will append to are read by
+   * worker threads while it waits its turn (`ShapeLogStore.prefetch`: a backlog after a restart, or live changes to
+   * idle shapes, touch logs not in memory; read one transaction ahead only, the reads' latency capped single-row
+   * transactions at a few hundred per second). Up to `APPEND_WINDOW` transactions (and `APPEND_WINDOW_CHANGES`
+   * changes) wait; appends stay in WAL order. A failed append fails the next delivery and every append queued behind
+   * it is skipped, so the replication client replays from the slot (nothing after the failed transaction was appended
+   * or acknowledged).
    */
   private async onTransaction(tx: Transaction): Promise<void> {
+    this.throwAppendFailure();
     const prepared = await this.lock.run(async () => {
       try {
         return await this.processor.prepare(tx, this.slicer);
@@ -475,21 +491,39 @@ export class SwitchyardService implements ShapeService {
       }
     });
     const logs = this.store.prefetch(preparedHandles(prepared));
-    await this.appending;
-    const failed = this.appendFailure;
-    if (failed !== undefined) {
-      logs.release();
-      this.appendFailure = undefined;
-      throw failed;
-    }
-    this.appending = this.appendPrepared(prepared, logs);
+    const epoch = this.appendEpoch;
+    const done = this.appending.then(() => this.appendPrepared(prepared, logs, epoch));
+    this.appending = done;
+    const changes = tx.changes.length + 1;
+    this.queued.push({ done, changes });
+    this.queuedChanges += changes;
+    void done.then(() => {
+      this.queued.shift();
+      this.queuedChanges -= changes;
+    });
+    while (this.queued.length > APPEND_WINDOW || (this.queued.length > 1 && this.queuedChanges > APPEND_WINDOW_CHANGES))
+      await this.queued[0]!.done;
+    this.throwAppendFailure();
     await this.pipeline.throttle();
   }
 
-  /** Appends one prepared transaction and hands it to the commit pipeline; never rejects (see `onTransaction`). */
-  private async appendPrepared(prepared: Prepared, logs: LogPrefetch): Promise<void> {
+  /** Reports a failed append to the replication client once; the appends queued behind it are skipped. */
+  private throwAppendFailure(): void {
+    const failed = this.appendFailure;
+    if (failed === undefined) return;
+    this.appendFailure = undefined;
+    this.appendEpoch++;
+    throw failed;
+  }
+
+  /**
+   * Appends one prepared transaction and hands it to the commit pipeline; never rejects (see `onTransaction`). Skipped
+   * after a failure of an earlier append (pending or reported since it was queued).
+   */
+  private async appendPrepared(prepared: Prepared, logs: LogPrefetch, epoch: number): Promise<void> {
     const tx = prepared.tx;
     try {
+      if (this.appendFailure !== undefined || epoch !== this.appendEpoch) return;
       await logs.ready;
       const { touched, truncated, failedMoves, tooExpensive } = await this.processor.append(
         prepared,
@@ -504,6 +538,8 @@ export class SwitchyardService implements ShapeService {
         );
       this.pipeline.committed(tx, touched);
     } catch (err) {
+      // Its entries may be in some logs only: until the slot replays it, no log's tail may be taken as whole.
+      this.store.taint();
       this.appendFailure = err instanceof Error ? err : new Error(String(err));
       this.emit({
         event: 'error',
@@ -657,7 +693,7 @@ export class SwitchyardService implements ShapeService {
         }
         shape.state = 'ready';
         // Its log is read on first use (a read, an append, a wait), not here.
-        shape.resumeCold();
+        shape.resumeCold(this.store.cleanStart);
         // A record from before completions were recorded: rewritten, so the next start need not check its log.
         if (rewrite.has(shape)) this.registry.persist(shape);
         count++;

@@ -369,6 +369,30 @@ describe('replication client', () => {
     expect(h.events.some((e) => e.type === 'error' && /log append failed/.test(e.error.message))).toBe(true);
   });
 
+  it('with deferred failures, replays every unacknowledged transaction after a failure reported later', async () => {
+    await sql.query('CREATE TABLE dfail (id int PRIMARY KEY)');
+    const seen: string[] = [];
+    let failed = false;
+    const h = harness(['dfail'], {
+      deferredFailures: true,
+      onTransaction: async (tx) => {
+        const id = tx.changes[0]!.op === 'insert' ? tx.changes[0]!.record.id! : '?';
+        // Row 1 is made durable at once; 2 and 3 are accepted, then row 4's delivery reports that 2 failed (a queued
+        // append, as in the service): 2, 3 and 4 must all come again, 1 must not.
+        if (id === '4' && !failed) {
+          failed = true;
+          throw new Error('the append of row 2 failed');
+        }
+        seen.push(id);
+        if (id === '1') h.client.acknowledge(tx.endLsn);
+      },
+    });
+    await startWith(h, ['dfail']);
+    for (let i = 1; i <= 5; i++) await sql.query('INSERT INTO dfail VALUES ($1)', [i]);
+    await waitFor(() => seen.includes('5'));
+    expect(seen).toEqual(['1', '2', '3', '2', '3', '4', '5']);
+  });
+
   it('pauses reading while the consumer is behind and delivers everything in order', async () => {
     await sql.query('CREATE TABLE bp (id int PRIMARY KEY)');
     const seen: number[] = [];
