@@ -23,6 +23,8 @@ import { Journal } from './journal.js';
 import { PendingReplay } from './journal-replay.js';
 import { RecordKind } from './frame.js';
 import { ShapeLog } from './shape-log.js';
+import { PersistedTails } from './persisted-tails.js';
+import type { LogMemo } from './persisted-tails.js';
 import { chunkOffset } from './offset.js';
 import { SegmentStream, fileReads } from './segment-stream.js';
 import type { RecoveryReads, StreamHost, StreamMemo, StreamOptions } from './segment-stream.js';
@@ -73,6 +75,11 @@ export interface ShapeLogStoreOptions {
    * `per-file` fsyncs when unavailable.
    */
   readonly checkpointMethod?: 'syncfs' | 'per-file';
+  /**
+   * At a clean close, write every log's state (segments, sizes, last record) to one file, so that after the next open
+   * no log's files are read to load it (persisted-tails.ts). Default true.
+   */
+  readonly keepLogStates?: boolean;
   /** Logs `prefetch` has in flight at once (and evicted logs' write-outs), read by worker threads 32 per message. */
   readonly prefetchConcurrency?: number;
 }
@@ -109,6 +116,8 @@ export interface StoreStats {
   readonly writeOuts: number;
   /** Write-outs also made on the calling thread, because the log was loaded again before its write-out finished. */
   readonly writeThroughs: number;
+  /** Logs loaded from the state the previous clean close left (persisted-tails.ts): no file read. */
+  readonly tailLoads: number;
 }
 
 /** An evicted log's bytes being written by a worker thread; `through` once they were also written synchronously. */
@@ -175,7 +184,12 @@ export class ShapeLogStore implements StreamHost {
    * Evicted logs' state, oldest first. Nothing else writes a log's files while it is out of memory (appends load it,
    * deletion goes through `deleteLog`), so the state at eviction is what recovering the files would give.
    */
-  private readonly memos = new Map<string, readonly [StreamMemo, StreamMemo]>();
+  private readonly memos = new Map<string, LogMemo>();
+  /**
+   * Every log's state as the previous (clean) close left it (persisted-tails.ts): a log's first load after a restart
+   * then reads no file. Only after a clean stop; each entry is used once.
+   */
+  private tails: PersistedTails | undefined;
   /** Streams appended since the last checkpoint rotation (journal) or the last syncAll (per-file). */
   private epoch = new Set<SegmentStream>();
   /**
@@ -199,6 +213,7 @@ export class ShapeLogStore implements StreamHost {
    * last whole transaction ends and no tail needs reading (shapes/log-tail.ts).
    */
   cleanStart = false;
+  private readonly keepStates: boolean;
   /** Set by `taint`: this close leaves no clean mark. */
   private tainted = false;
   private readonly changeOpts: StreamOptions;
@@ -206,7 +221,7 @@ export class ShapeLogStore implements StreamHost {
   private readonly cfg: Required<
     Omit<
       ShapeLogStoreOptions,
-      'durability' | 'maxOpenFiles' | 'segmentBytes' | 'indexEveryBytes' | 'prefetchConcurrency'
+      'durability' | 'maxOpenFiles' | 'segmentBytes' | 'indexEveryBytes' | 'prefetchConcurrency' | 'keepLogStates'
     >
   >;
   private counters = {
@@ -224,6 +239,7 @@ export class ShapeLogStore implements StreamHost {
     prefetchMisses: 0,
     writeOuts: 0,
     writeThroughs: 0,
+    tailLoads: 0,
   };
 
   private constructor(
@@ -248,6 +264,7 @@ export class ShapeLogStore implements StreamHost {
       checkpointStreams: Math.max(1, opts.checkpointStreams ?? 65_536),
     };
     this.journal = opts.durability === 'per-file' ? undefined : new Journal(join(dir, JOURNAL_DIR));
+    this.keepStates = opts.keepLogStates ?? true;
   }
 
   static async open(dir: string, opts: ShapeLogStoreOptions = {}): Promise<ShapeLogStore> {
@@ -259,6 +276,10 @@ export class ShapeLogStore implements StreamHost {
       store.journal.start();
       store.counters.fsyncs += await syncDirs([store.journal.dir]);
     }
+    // The state file describes the logs only as a clean close left them: after anything else it is removed unread
+    // (also when not used now: a later open would take it for the state of a later close).
+    if (store.cleanStart && store.keepStates) store.tails = PersistedTails.load(dir);
+    else PersistedTails.remove(dir);
     return store;
   }
 
@@ -334,8 +355,7 @@ export class ShapeLogStore implements StreamHost {
     this.check();
     this.cancelLoad(handle);
     this.writeThrough(handle);
-    const loaded = this.makeLog(handle, true, this.memos.get(handle));
-    this.memos.delete(handle);
+    const loaded = this.makeLog(handle, true, this.takeMemo(handle));
     this.loaded.set(handle, loaded);
     return loaded;
   }
@@ -382,7 +402,7 @@ export class ShapeLogStore implements StreamHost {
       // Its files hold everything once a write-out of it finished; a failed one fails the store.
       await this.writing.get(handle)?.done;
       // An evicted log's remembered state needs no read.
-      if (entry.stale || this.memos.has(handle)) return undefined;
+      if (entry.stale || this.memos.has(handle) || this.tails?.available(handle) === true) return undefined;
       return readLogFiles(join(this.dir, handle), this.fileReads);
     });
     entry.done = read
@@ -401,17 +421,15 @@ export class ShapeLogStore implements StreamHost {
   /** Builds a read-ahead log, unless it was loaded or deleted meanwhile (or is missing: a deleted log). */
   private finishLoad(handle: string, entry: Loading, files: PrefetchedFiles | undefined): void {
     if (entry.stale || this.failure !== undefined || this.loaded.has(handle) || this.creating.has(handle)) return;
-    const memo = this.memos.get(handle);
     // No directory, or a remembered state forgotten while waiting: loaded on use.
-    if (memo === undefined && files === undefined) return;
+    if (files === undefined && !this.memos.has(handle) && this.tails?.available(handle) !== true) return;
     let log: ShapeLog;
     try {
-      log = this.makeLog(handle, true, memo, files);
+      log = this.makeLog(handle, true, this.takeMemo(handle), files);
     } catch {
-      // Loaded on use, where the failure is reported to the caller.
+      // Loaded on use, where the failure is reported to the caller (from its files: a memo taken is not needed).
       return;
     }
-    this.memos.delete(handle);
     this.known.add(handle);
     this.loaded.set(handle, log);
     this.counters.prefetchLoads++;
@@ -442,7 +460,8 @@ export class ShapeLogStore implements StreamHost {
   /** Whether the handle's log directory exists (looked up once, then remembered). */
   private exists(handle: string): boolean {
     if (this.known.has(handle)) return true;
-    if (!HANDLE_RE.test(handle) || !existsSync(join(this.dir, handle))) return false;
+    if (!HANDLE_RE.test(handle)) return false;
+    if (this.tails?.has(handle) !== true && !existsSync(join(this.dir, handle))) return false;
     this.known.add(handle);
     return true;
   }
@@ -466,6 +485,7 @@ export class ShapeLogStore implements StreamHost {
     this.known.delete(handle);
     this.loaded.delete(handle);
     this.memos.delete(handle);
+    this.tails?.drop(handle);
     return true;
   }
 
@@ -583,8 +603,15 @@ export class ShapeLogStore implements StreamHost {
     await this.checkpointing;
     this.journal?.close();
     this.fds.closeAll();
+    if (this.failure === undefined && !this.tainted) {
+      if (this.keepStates) {
+        PersistedTails.write(this.dir, this.allMemos());
+        syncDir(this.dir);
+      }
+      putCleanMark(this.dir);
+    }
     this.loaded.clear();
-    if (this.failure === undefined && !this.tainted) putCleanMark(this.dir);
+    this.tails = undefined;
   }
 
   /**
@@ -697,6 +724,35 @@ export class ShapeLogStore implements StreamHost {
   private async writesDone(): Promise<void> {
     await Promise.allSettled([...this.writes]);
     this.check();
+  }
+
+  /** An evicted log's remembered state, or its state at the last clean close; taken (a loaded log may change). */
+  private takeMemo(handle: string): LogMemo | undefined {
+    const m = this.memos.get(handle);
+    if (m !== undefined) {
+      this.memos.delete(handle);
+      this.tails?.drop(handle);
+      return m;
+    }
+    const t = this.tails?.take(handle);
+    if (t !== undefined) this.counters.tailLoads++;
+    return t;
+  }
+
+  /**
+   * The state of every log whose files hold all of it, for the next open: loaded logs (complete snapshots, nothing
+   * pending: after the closing checkpoint), remembered evicted ones, and the previous close's entries not used since.
+   */
+  private *allMemos(): IterableIterator<[string, LogMemo]> {
+    for (const [handle, log] of this.loaded) {
+      if (log.snapshotState() !== 'complete') continue;
+      const [snapshot, changes] = log.streams() as [SegmentStream, SegmentStream];
+      const a = snapshot.memo();
+      const b = changes.memo();
+      if (a !== undefined && b !== undefined) yield [handle, [a, b]];
+    }
+    yield* this.memos;
+    if (this.tails !== undefined) yield* this.tails.remaining();
   }
 
   /** Keeps an evicted log's state (both streams written out), forgetting the oldest beyond `maxLogMemos`. */

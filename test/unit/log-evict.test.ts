@@ -122,7 +122,12 @@ describe('evicted logs reloaded from their remembered state', () => {
     const memoState = Array.from({ length: 6 }, (_, i) => state(store.getLog(`s${i}`)!));
     expect(store.stats().memoLoads).toBeGreaterThanOrEqual(12);
     await store.close();
-    const re = await ShapeLogStore.open(dir, { ...small, maxLogMemos: 0 });
+    // The state the clean close kept is the same, and so is what recovering the files gives.
+    const kept = await ShapeLogStore.open(dir, { ...small, maxLogMemos: 0 });
+    expect(Array.from({ length: 6 }, (_, i) => state(kept.getLog(`s${i}`)!))).toEqual(memoState);
+    expect(kept.stats().tailLoads).toBe(6);
+    await kept.close();
+    const re = await ShapeLogStore.open(dir, { ...small, maxLogMemos: 0, keepLogStates: false });
     const recovered = Array.from({ length: 6 }, (_, i) => state(re.getLog(`s${i}`)!));
     expect(re.stats().memoLoads).toBe(0);
     expect(recovered).toEqual(memoState);

@@ -61,7 +61,8 @@ async function prepare(synced: number, written: number, opts = {}): Promise<{ fi
 }
 
 async function reopen(opts = {}): Promise<{ store: ShapeLogStore; log: ShapeLog }> {
-  const store = await ShapeLogStore.open(dir, { ...opts, durability: mode });
+  // Recovery from the files themselves: not from the state a clean close keeps (which trusts the files unchanged).
+  const store = await ShapeLogStore.open(dir, { ...opts, durability: mode, keepLogStates: false });
   return { store, log: store.getLog('h')! };
 }
 
