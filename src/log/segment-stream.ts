@@ -148,6 +148,8 @@ export class SegmentStream {
   private unsynced: Set<string> | undefined;
   /** A segment file was created since the last takeUnsynced: the directory needs an fsync too. */
   private createdFile = false;
+  /** Where the last scan stopped (strict streams): the record after `offset` starts at `pos` of segment `seg`. */
+  private resumeAt: { readonly offset: LogOffset; readonly seg: number; readonly pos: number } | undefined;
   /** Offset, kind and (for markers) payload of the last record, from which the snapshot state is derived. */
   last: LogOffset | undefined;
   lastKind: RecordKind | undefined;
@@ -353,7 +355,17 @@ export class SegmentStream {
     const segs = this.segments;
     let i = 0;
     let pos = 0;
-    if (after !== undefined) {
+    const resume = this.resumeAt;
+    if (
+      after !== undefined &&
+      resume !== undefined &&
+      resume.seg < segs.length &&
+      compareOffsets(resume.offset, after) === 0
+    ) {
+      // A reader continuing where the last scan stopped (a long poll): no index search, no records re-read.
+      i = resume.seg;
+      pos = resume.pos;
+    } else if (after !== undefined) {
       // Last segment whose first offset is ≤ after: the first record > after is in it or in the next one.
       let lo = 0;
       let hi = segs.length - 1;
@@ -373,7 +385,10 @@ export class SegmentStream {
       const cur = new FrameCursor(this.host.fds.get(seg.path), pos, seg.size);
       for (let f = cur.next(); f !== null; f = cur.next()) {
         if (after !== undefined && compareOffsets(f.offset, after) <= 0) continue;
-        if (!visit(f)) return;
+        const more = visit(f);
+        // Offsets of a strict stream name one record each: the next record after this one starts at `cur.pos`.
+        if (this.opts.strict) this.resumeAt = { offset: f.offset, seg: i, pos: cur.pos };
+        if (!more) return;
       }
       if (cur.torn) throw new Error(`shape log segment ${seg.path} is corrupt at byte ${cur.pos}`);
     }
