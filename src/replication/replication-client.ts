@@ -84,6 +84,9 @@ const SLOT_NAME = /^[a-z0-9_]{1,63}$/;
  */
 const READ_SLICE_MS = 10;
 
+/** Status updates sent for acknowledgements at most this often (ms). */
+const ACK_STATUS_MS = 10;
+
 export class ReplicationClient {
   private readonly assembler: TransactionAssembler;
   private readonly queue: DeliveryQueue;
@@ -96,6 +99,9 @@ export class ReplicationClient {
   private closed = false;
   private loop: Promise<void> | null = null;
   private statusTimer: NodeJS.Timeout | null = null;
+  /** A status update for acknowledgements, due when ACK_STATUS_MS have passed since the last one. */
+  private ackTimer: NodeJS.Timeout | null = null;
+  private lastAckStatusAt = -Infinity;
   private wakeSleep: (() => void) | null = null;
   private connectedWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
   /** Highest LSN the service declared durable. */
@@ -191,7 +197,28 @@ export class ReplicationClient {
     if (lsn <= this.acked) return;
     this.acked = lsn;
     this.confirmable = maxLsn(this.confirmable, lsn);
-    this.sendStatus();
+    this.sendAckStatus();
+  }
+
+  /**
+   * A status update for an acknowledgement, at most one per ACK_STATUS_MS: group commits can come every millisecond,
+   * and a status message each cost the main thread a socket write per commit for nothing (the slot only needs to
+   * advance; the last position is sent when the interval ends, and by the close).
+   */
+  private sendAckStatus(): void {
+    if (this.ackTimer !== null) return;
+    const wait = this.lastAckStatusAt + ACK_STATUS_MS - performance.now();
+    if (wait <= 0) {
+      this.lastAckStatusAt = performance.now();
+      this.sendStatus();
+      return;
+    }
+    this.ackTimer = setTimeout(() => {
+      this.ackTimer = null;
+      this.lastAckStatusAt = performance.now();
+      this.sendStatus();
+    }, wait);
+    this.ackTimer.unref();
   }
 
   /** pg_current_wal_lsn() over a normal connection, for lag metrics. */
@@ -207,6 +234,8 @@ export class ReplicationClient {
     if (this.closed) return;
     this.closed = true;
     this.stopStatusTimer();
+    if (this.ackTimer !== null) clearTimeout(this.ackTimer);
+    this.ackTimer = null;
     this.wakeSleep?.();
     this.queue.clear();
     const client = this.client;
