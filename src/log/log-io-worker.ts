@@ -101,8 +101,15 @@ parentPort.on('message', ({ id, jobs }) => {
 });
 `;
 
-/** Jobs per message: enough to amortise the message, small enough that a batch's logs arrive soon. */
-const BATCH = 32;
+/** Read jobs per message: enough to amortise the message, small enough that a batch's logs arrive soon. */
+const READ_BATCH = 32;
+/**
+ * Write-outs wait this long to be sent together (up to WRITE_BATCH per message): nothing waits for one soon (a
+ * checkpoint does, a log loaded again writes its bytes itself), and each message costs the main thread a structured
+ * clone and a wake-up; under live traffic every group commit evicts a log or two, one message each when sent at once.
+ */
+const WRITE_DELAY_MS = 10;
+const WRITE_BATCH = 256;
 
 interface Slot {
   readonly w: Worker;
@@ -117,10 +124,15 @@ interface Pending {
 /**
  * A small pool of worker threads (started on first use; referenced only while they hold jobs, so an idle pool never
  * keeps the process alive). Jobs
- * submitted in one event-loop turn are sent together, `BATCH` per message, to the least busy worker.
+ * submitted in one event-loop turn (or within `delayMs`) are sent together, `batch` per message, to the least busy
+ * worker.
  */
 class LogIoWorkers {
-  constructor(private readonly size: number) {}
+  constructor(
+    private readonly size: number,
+    private readonly batch: number,
+    private readonly delayMs = 0,
+  ) {}
 
   private workers: Slot[] = [];
   private readonly waiting = new Map<number, { part: Pending[]; slot: Slot }>();
@@ -133,7 +145,8 @@ class LogIoWorkers {
       this.queue.push({ job, resolve });
       if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(() => this.send());
+        if (this.delayMs > 0) setTimeout(() => this.send(), this.delayMs);
+        else setImmediate(() => this.send());
       }
     });
   }
@@ -142,8 +155,8 @@ class LogIoWorkers {
     this.scheduled = false;
     const queue = this.queue;
     this.queue = [];
-    for (let i = 0; i < queue.length; i += BATCH) {
-      const part = queue.slice(i, i + BATCH);
+    for (let i = 0; i < queue.length; i += this.batch) {
+      const part = queue.slice(i, i + this.batch);
       const slot = this.pick();
       const id = this.nextId++;
       this.waiting.set(id, { part, slot });
@@ -189,8 +202,8 @@ class LogIoWorkers {
  * journal commit (extending a file is a metadata change), and a read of a cold log queued behind it would hold up the
  * transaction appending to that log — and every transaction after it.
  */
-const readers = new LogIoWorkers(2);
-const writers = new LogIoWorkers(1);
+const readers = new LogIoWorkers(2, READ_BATCH);
+const writers = new LogIoWorkers(1, WRITE_BATCH, WRITE_DELAY_MS);
 
 function unwrap<T>(r: Reply): T {
   if (r.ok) return r.value as T;

@@ -23,6 +23,8 @@ const NONE_KIND = 0xff;
  */
 export class PersistedTails {
   private readonly consumed: Uint8Array;
+  private lastHandle: string | undefined;
+  private lastIndex = -1;
 
   private constructor(
     private readonly buf: Buffer,
@@ -131,8 +133,15 @@ export class PersistedTails {
     this.consumed[i >> 3]! |= 1 << (i & 7);
   }
 
-  /** Binary search by handle bytes; -1 when absent. */
+  /** Binary search by handle bytes; -1 when absent. The last answer is kept: a load asks several times in a row. */
   private find(handle: string): number {
+    if (handle === this.lastHandle) return this.lastIndex;
+    this.lastHandle = handle;
+    this.lastIndex = this.search(handle);
+    return this.lastIndex;
+  }
+
+  private search(handle: string): number {
     const key = Buffer.from(handle, 'latin1');
     let lo = 0;
     let hi = this.count - 1;
