@@ -56,17 +56,19 @@ export class PersistedTails {
    * Writes `entries` (any order; handles ASCII) durably: a temporary file fsynced, renamed over the old one. The caller
    * fsyncs the directory (with the clean mark written after it).
    */
-  static write(dir: string, all: Iterable<[string, LogMemo]>): void {
-    // A state this format cannot hold (a segment over 4 GiB) leaves the log out: it is read from its files.
-    const entries = [...all].filter(([, m]) => representable(m[0]) && representable(m[1]));
+  static write(dir: string, all: Iterable<readonly [string, string]>): void {
+    const entries = [...all];
     entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     const parts: Buffer[] = [];
     const head = Buffer.alloc(12 + 4 * entries.length);
     MAGIC.copy(head, 0);
     head.writeUInt32BE(entries.length, 8);
     let pos = head.length;
-    entries.forEach(([handle, memo], i) => {
-      const b = encodeEntry(handle, memo);
+    entries.forEach(([handle, packed], i) => {
+      const b = Buffer.allocUnsafe(1 + handle.length + packed.length);
+      b[0] = handle.length;
+      b.write(handle, 1, 'latin1');
+      b.write(packed, 1 + handle.length, 'latin1');
       head.writeUInt32BE(pos, 12 + 4 * i);
       pos += b.length;
       parts.push(b);
@@ -111,13 +113,14 @@ export class PersistedTails {
     if (i >= 0) this.consume(i);
   }
 
-  /** Every entry not taken or dropped, for the next close's file. */
-  *remaining(): IterableIterator<[string, LogMemo]> {
+  /** Every entry not taken or dropped (handle, packed state), for the next close's file. */
+  *remaining(): IterableIterator<[string, string]> {
     for (let i = 0; i < this.count; i++) {
       if (this.isConsumed(i)) continue;
       const at = this.entryPos(i);
       const len = this.buf[at]!;
-      yield [this.buf.toString('latin1', at + 1, at + 1 + len), decodeEntry(this.buf, at + 1 + len)];
+      const end = i + 1 < this.count ? this.entryPos(i + 1) : this.buf.length;
+      yield [this.buf.toString('latin1', at + 1, at + 1 + len), this.buf.toString('latin1', at + 1 + len, end)];
     }
   }
 
@@ -162,14 +165,20 @@ function representable(m: StreamMemo): boolean {
   return m.segments.every(([, size, idxSize, pos]) => size <= 0xffffffff && idxSize <= 0xffffffff && pos <= 0xffffffff);
 }
 
-function encodeEntry(handle: string, memo: LogMemo): Buffer {
-  const size = 1 + handle.length + streamSize(memo[0]) + streamSize(memo[1]);
-  const b = Buffer.alloc(size);
-  b[0] = handle.length;
-  b.write(handle, 1, 'latin1');
-  let at = 1 + handle.length;
-  for (const m of memo) at = encodeStream(b, at, m);
-  return b;
+/**
+ * A log's state packed into a one-byte string (~75 B for a log of one segment per stream; the objects took ~400): how
+ * the store remembers evicted logs, and what the file holds per log. Undefined for a state this form cannot hold (a
+ * segment over 4 GiB): such a log is read from its files.
+ */
+export function packMemo(memo: LogMemo): string | undefined {
+  if (!representable(memo[0]) || !representable(memo[1])) return undefined;
+  const b = Buffer.alloc(streamSize(memo[0]) + streamSize(memo[1]));
+  encodeStream(b, encodeStream(b, 0, memo[0]), memo[1]);
+  return b.toString('latin1');
+}
+
+export function unpackMemo(packed: string): LogMemo {
+  return decodeEntry(Buffer.from(packed, 'latin1'), 0);
 }
 
 const SEGMENT_BYTES = 12 + 4 + 4 + 4 + 1;

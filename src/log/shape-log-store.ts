@@ -23,7 +23,7 @@ import { Journal } from './journal.js';
 import { PendingReplay } from './journal-replay.js';
 import { RecordKind } from './frame.js';
 import { ShapeLog } from './shape-log.js';
-import { PersistedTails } from './persisted-tails.js';
+import { PersistedTails, packMemo, unpackMemo } from './persisted-tails.js';
 import type { LogMemo } from './persisted-tails.js';
 import { chunkOffset } from './offset.js';
 import { SegmentStream, fileReads } from './segment-stream.js';
@@ -49,7 +49,7 @@ export interface ShapeLogStoreOptions {
   readonly maxLoadedLogs?: number;
   /**
    * Logs dropped from memory whose state (segments, sizes, last record) is remembered, so that using one again reads
-   * no directory and no file (default 131,072, about 250 B each; beyond it the oldest are forgotten and loaded from
+   * no directory and no file (default 2,097,152, about 130 B each, packed; beyond it the oldest are forgotten and loaded from
    * their files like any log after a restart).
    */
   readonly maxLogMemos?: number;
@@ -184,7 +184,7 @@ export class ShapeLogStore implements StreamHost {
    * Evicted logs' state, oldest first. Nothing else writes a log's files while it is out of memory (appends load it,
    * deletion goes through `deleteLog`), so the state at eviction is what recovering the files would give.
    */
-  private readonly memos = new Map<string, LogMemo>();
+  private readonly memos = new Map<string, string>();
   /**
    * Every log's state as the previous (clean) close left it (persisted-tails.ts): a log's first load after a restart
    * then reads no file. Only after a clean stop; each entry is used once.
@@ -260,7 +260,7 @@ export class ShapeLogStore implements StreamHost {
       syncConcurrency: opts.syncConcurrency ?? (opts.durability === 'per-file' ? 64 : 2),
       checkpointMethod: opts.checkpointMethod ?? (process.platform === 'linux' ? 'syncfs' : 'per-file'),
       maxLoadedLogs: Math.max(1, opts.maxLoadedLogs ?? 4096),
-      maxLogMemos: Math.max(0, opts.maxLogMemos ?? 131_072),
+      maxLogMemos: Math.max(0, opts.maxLogMemos ?? 2_097_152),
       checkpointStreams: Math.max(1, opts.checkpointStreams ?? 65_536),
     };
     this.journal = opts.durability === 'per-file' ? undefined : new Journal(join(dir, JOURNAL_DIR));
@@ -732,7 +732,7 @@ export class ShapeLogStore implements StreamHost {
     if (m !== undefined) {
       this.memos.delete(handle);
       this.tails?.drop(handle);
-      return m;
+      return unpackMemo(m);
     }
     const t = this.tails?.take(handle);
     if (t !== undefined) this.counters.tailLoads++;
@@ -743,13 +743,11 @@ export class ShapeLogStore implements StreamHost {
    * The state of every log whose files hold all of it, for the next open: loaded logs (complete snapshots, nothing
    * pending: after the closing checkpoint), remembered evicted ones, and the previous close's entries not used since.
    */
-  private *allMemos(): IterableIterator<[string, LogMemo]> {
+  private *allMemos(): IterableIterator<readonly [string, string]> {
     for (const [handle, log] of this.loaded) {
       if (log.snapshotState() !== 'complete') continue;
-      const [snapshot, changes] = log.streams() as [SegmentStream, SegmentStream];
-      const a = snapshot.memo();
-      const b = changes.memo();
-      if (a !== undefined && b !== undefined) yield [handle, [a, b]];
+      const packed = packedState(log);
+      if (packed !== undefined) yield [handle, packed];
     }
     yield* this.memos;
     if (this.tails !== undefined) yield* this.tails.remaining();
@@ -758,11 +756,9 @@ export class ShapeLogStore implements StreamHost {
   /** Keeps an evicted log's state (both streams written out), forgetting the oldest beyond `maxLogMemos`. */
   private remember(handle: string, log: ShapeLog): void {
     if (this.cfg.maxLogMemos === 0) return;
-    const [snapshot, changes] = log.streams() as [SegmentStream, SegmentStream];
-    const a = snapshot.memo();
-    const b = changes.memo();
-    if (a === undefined || b === undefined) return;
-    this.memos.set(handle, [a, b]);
+    const packed = packedState(log);
+    if (packed === undefined) return;
+    this.memos.set(handle, packed);
     if (this.memos.size > this.cfg.maxLogMemos) this.memos.delete(this.memos.keys().next().value as string);
   }
 
@@ -922,6 +918,14 @@ export class ShapeLogStore implements StreamHost {
       throw new Error(`shape log store ${this.dir} failed earlier and must be reopened`, { cause: this.failure });
     }
   }
+}
+
+/** A log's state packed (persisted-tails.ts), when its files hold all of it (nothing pending). */
+function packedState(log: ShapeLog): string | undefined {
+  const [snapshot, changes] = log.streams() as [SegmentStream, SegmentStream];
+  const a = snapshot.memo();
+  const b = changes.memo();
+  return a === undefined || b === undefined ? undefined : packMemo([a, b]);
 }
 
 /**
