@@ -203,7 +203,7 @@ class LogIoWorkers {
  * transaction appending to that log — and every transaction after it.
  */
 const readers = new LogIoWorkers(2, READ_BATCH);
-const writers = new LogIoWorkers(1, WRITE_BATCH, WRITE_DELAY_MS);
+const writers = new LogIoWorkers(2, WRITE_BATCH, WRITE_DELAY_MS);
 
 function unwrap<T>(r: Reply): T {
   if (r.ok) return r.value as T;

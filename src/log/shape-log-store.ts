@@ -399,10 +399,11 @@ export class ShapeLogStore implements StreamHost {
   private startLoad(handle: string): Loading {
     const entry: Loading = { stale: false, done: Promise.resolve() };
     const read = this.io.run(async (): Promise<PrefetchedFiles | undefined> => {
+      // An evicted log's remembered state needs no read (its write-out in flight is written through at load: after a
+      // backlog, tens of thousands of write-outs queue up, and waiting for one held live changes up for seconds).
+      if (entry.stale || this.memos.has(handle) || this.tails?.available(handle) === true) return undefined;
       // Its files hold everything once a write-out of it finished; a failed one fails the store.
       await this.writing.get(handle)?.done;
-      // An evicted log's remembered state needs no read.
-      if (entry.stale || this.memos.has(handle) || this.tails?.available(handle) === true) return undefined;
       return readLogFiles(join(this.dir, handle), this.fileReads);
     });
     entry.done = read
@@ -425,6 +426,7 @@ export class ShapeLogStore implements StreamHost {
     if (files === undefined && !this.memos.has(handle) && this.tails?.available(handle) !== true) return;
     let log: ShapeLog;
     try {
+      this.writeThrough(handle);
       log = this.makeLog(handle, true, this.takeMemo(handle), files);
     } catch {
       // Loaded on use, where the failure is reported to the caller (from its files: a memo taken is not needed).

@@ -118,19 +118,22 @@ describe.each<'journal' | 'per-file'>(['journal', 'per-file'])('write-out (%s du
     await again.close();
   });
 
-  it('a prefetch of a log whose write-out is held waits for it, then loads without reading', async () => {
+  it('a prefetch of a log whose write-out is held does not wait: it writes the bytes through, loads without reading', async () => {
     const store = await ShapeLogStore.open(dir, opts);
     const release = holdWrites();
     const commit = evictAll(store, 3, 4);
     const p = store.prefetch(['s0']);
-    expect(await settles(p.ready)).toBe(false);
+    // A backlog queues tens of thousands of write-outs: a live change must not wait behind them.
+    expect(await settles(p.ready)).toBe(true);
+    expect(store.stats()).toMatchObject({ prefetchLoads: 1, writeThroughs: 1, syncLoads: 0 });
+    expect(ids(store.getLog('s0')!)).toEqual(range(1, 4));
     release();
     await commit;
-    await p.ready;
-    expect(store.stats()).toMatchObject({ prefetchLoads: 1, writeThroughs: 0, syncLoads: 0 });
-    expect(ids(store.getLog('s0')!)).toEqual(range(1, 4));
     p.release();
     await store.close();
+    const again = await ShapeLogStore.open(dir, { ...opts, keepLogStates: false });
+    expect(ids(again.getLog('s0')!)).toEqual(range(1, 4));
+    await again.close();
   });
 
   it('a log deleted while its write-out is held is gone, and the store goes on', async () => {
