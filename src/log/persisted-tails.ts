@@ -88,11 +88,6 @@ export class PersistedTails {
     renameSync(tmp, join(dir, FILE));
   }
 
-  /** Whether the file names `handle` (consumed or not): its log exists. */
-  has(handle: string): boolean {
-    return this.find(handle) >= 0;
-  }
-
   /** Whether the file holds the log's state not yet taken. */
   available(handle: string): boolean {
     const i = this.find(handle);

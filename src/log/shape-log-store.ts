@@ -463,7 +463,8 @@ export class ShapeLogStore implements StreamHost {
   private exists(handle: string): boolean {
     if (this.known.has(handle)) return true;
     if (!HANDLE_RE.test(handle)) return false;
-    if (this.tails?.has(handle) !== true && !existsSync(join(this.dir, handle))) return false;
+    // A state not yet taken names a log on disk (one taken was loaded, so it is in `known` unless deleted since).
+    if (this.tails?.available(handle) !== true && !existsSync(join(this.dir, handle))) return false;
     this.known.add(handle);
     return true;
   }

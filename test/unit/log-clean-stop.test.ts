@@ -80,6 +80,9 @@ describe.each<'journal' | 'per-file'>(['journal', 'per-file'])('state kept at a 
     for (let i = 0; i < 40; i++) second.getLog(`s${i}`)!.append([change(i * 1000 + 7)]);
     await second.syncAll();
     expect(second.deleteLog('s3')).toBe(true);
+    // Deleted: not found again through the kept state either.
+    expect(second.hasLog('s3')).toBe(false);
+    expect(second.getLog('s3')).toBeUndefined();
     await second.close();
     const third = await ShapeLogStore.open(dir, opts);
     expect(third.hasLog('s3')).toBe(false);
