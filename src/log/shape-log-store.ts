@@ -270,7 +270,7 @@ export class ShapeLogStore implements StreamHost {
   static async open(dir: string, opts: ShapeLogStoreOptions = {}): Promise<ShapeLogStore> {
     mkdirSync(dir, { recursive: true });
     const store = new ShapeLogStore(dir, opts);
-    store.cleanStart = takeCleanMark(dir);
+    store.cleanStart = await takeCleanMark(dir);
     if (store.journal !== undefined) {
       await store.scanJournal();
       store.journal.start();
@@ -609,9 +609,9 @@ export class ShapeLogStore implements StreamHost {
     if (this.failure === undefined && !this.tainted) {
       if (this.keepStates) {
         PersistedTails.write(this.dir, this.allMemos());
-        syncDir(this.dir);
+        await syncDirs([this.dir]);
       }
-      putCleanMark(this.dir);
+      await putCleanMark(this.dir);
     }
     this.loaded.clear();
     this.tails = undefined;
@@ -935,32 +935,23 @@ function packedState(log: ShapeLog): string | undefined {
  * Whether the previous close left its mark; the mark is removed durably before the store is used, so that a crash
  * of this process is never taken for a clean stop at the next open.
  */
-function takeCleanMark(dir: string): boolean {
+async function takeCleanMark(dir: string): Promise<boolean> {
   const mark = join(dir, CLEAN_MARK);
   if (!existsSync(mark)) return false;
   unlinkSync(mark);
-  syncDir(dir);
+  await syncDirs([dir]);
   return true;
 }
 
 /** Leaves the mark of a clean close: the file, then its directory entry, durable. */
-function putCleanMark(dir: string): void {
+async function putCleanMark(dir: string): Promise<void> {
   const fd = openSync(join(dir, CLEAN_MARK), 'w');
   try {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
-  syncDir(dir);
-}
-
-function syncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  await syncDirs([dir]);
 }
 
 const openAsync = promisify(openCb) as (path: string, flags: string) => Promise<number>;
